@@ -1,0 +1,148 @@
+// Package config reads rpcbridge.yaml: the registries to watch, the route rules, and where the
+// xDS server, the embedded gateway and the admin API listen. Decoding is strict: an unknown key, a
+// wrong type or an invalid value is an error that names the file, the line and the key.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/rpcbridge/rpcbridge/registries/static"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// XDS is the xDS (ADS) server that Envoy and the embedded gateway connect to.
+	XDS XDSConfig `yaml:"xds"`
+	// Gateway is the embedded gateway.
+	Gateway GatewayConfig `yaml:"gateway"`
+	// Admin is the admin HTTP server (health, readiness, metrics, API).
+	Admin AdminConfig `yaml:"admin"`
+	// Envoy shapes the resources served to Envoy.
+	Envoy EnvoyConfig `yaml:"envoy"`
+	// DataDir keeps uploaded IDL and other state.
+	DataDir string `yaml:"dataDir"`
+	// SyncTimeout bounds how long the first xDS push waits for every registry's first listing.
+	SyncTimeout Duration `yaml:"syncTimeout"`
+	// Registries are the registries to watch.
+	Registries []RegistryConfig `yaml:"registries"`
+	// Routes are the user's HTTP route rules.
+	Routes []RouteConfig `yaml:"routes"`
+}
+
+// XDSConfig configures the xDS server.
+type XDSConfig struct {
+	// Listen is the gRPC listen address.
+	Listen string `yaml:"listen"`
+}
+
+// GatewayConfig configures the embedded gateway.
+type GatewayConfig struct {
+	// Enabled turns the embedded gateway on; default true.
+	Enabled *bool `yaml:"enabled"`
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+}
+
+// On reports whether the gateway is enabled.
+func (g GatewayConfig) On() bool { return g.Enabled == nil || *g.Enabled }
+
+// AdminConfig configures the admin HTTP server.
+type AdminConfig struct {
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+}
+
+// EnvoyConfig shapes the Envoy resources.
+type EnvoyConfig struct {
+	// HTTPPort is the port of Envoy's north-south listener rpcbridge-http.
+	HTTPPort uint32 `yaml:"httpPort"`
+}
+
+// RegistryConfig is one registry to watch. Exactly the block named by Type is set.
+type RegistryConfig struct {
+	// Name identifies the registry in labels, diagnostics and logs.
+	Name string `yaml:"name"`
+	// Type is the registry kind: static.
+	Type string `yaml:"type"`
+	// Include keeps only services whose registry name matches one of these globs (all if empty).
+	Include []string `yaml:"include"`
+	// Exclude drops services whose registry name matches one of these globs.
+	Exclude []string `yaml:"exclude"`
+	// Static is the static registry's service list.
+	Static *static.Config `yaml:"static"`
+}
+
+// RouteConfig is a user rule that exposes a service over HTTP.
+type RouteConfig struct {
+	// Service is the service ID ("http:hello") or its name ("hello").
+	Service string `yaml:"service"`
+	// PathPrefix matches paths starting with it; exclusive with Path.
+	PathPrefix string `yaml:"pathPrefix"`
+	// Path matches one path exactly; exclusive with PathPrefix.
+	Path string `yaml:"path"`
+	// Methods restricts HTTP methods; empty means all.
+	Methods []string `yaml:"methods"`
+	// RewritePrefix replaces PathPrefix before the request goes upstream.
+	RewritePrefix *string `yaml:"rewritePrefix"`
+	// Timeout bounds the upstream exchange; 0s disables it.
+	Timeout *Duration `yaml:"timeout"`
+}
+
+// Duration is a time.Duration written as "250ms", "5s" or "1m30s".
+type Duration time.Duration
+
+// UnmarshalYAML decodes a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration such as 5s", n.Line)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: invalid duration %q: want a value such as 250ms, 5s or 1m", n.Line, s)
+	}
+	if v < 0 {
+		return fmt.Errorf("line %d: duration %q is negative", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML encodes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// The defaults of the embedded configuration.
+const (
+	DefaultXDSListen     = "127.0.0.1:18000"
+	DefaultGatewayListen = "127.0.0.1:8080"
+	DefaultAdminListen   = "127.0.0.1:9901"
+	DefaultEnvoyHTTPPort = 10080
+	DefaultDataDir       = "./data"
+	DefaultSyncTimeout   = Duration(30 * time.Second)
+	DefaultRouteTimeout  = Duration(15 * time.Second)
+)
+
+// applyDefaults fills in what the file left out.
+func (c *Config) applyDefaults() {
+	if c.XDS.Listen == "" {
+		c.XDS.Listen = DefaultXDSListen
+	}
+	if c.Gateway.Listen == "" {
+		c.Gateway.Listen = DefaultGatewayListen
+	}
+	if c.Admin.Listen == "" {
+		c.Admin.Listen = DefaultAdminListen
+	}
+	if c.Envoy.HTTPPort == 0 {
+		c.Envoy.HTTPPort = DefaultEnvoyHTTPPort
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.SyncTimeout == 0 {
+		c.SyncTimeout = DefaultSyncTimeout
+	}
+}

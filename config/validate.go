@@ -1,0 +1,87 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"path"
+	"regexp"
+	"strings"
+)
+
+var (
+	registryNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	httpMethodRE   = regexp.MustCompile(`^[A-Z]+$`)
+)
+
+// validate reports every invalid value; Problem.Key is set, File and Line are filled in by Parse.
+func (c *Config) validate() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, l := range []struct{ key, addr string }{
+		{"xds.listen", c.XDS.Listen}, {"gateway.listen", c.Gateway.Listen}, {"admin.listen", c.Admin.Listen},
+	} {
+		if _, _, err := net.SplitHostPort(l.addr); err != nil {
+			add(l.key, "%q is not a host:port address", l.addr)
+		}
+	}
+	if c.Envoy.HTTPPort > 65535 {
+		add("envoy.httpPort", "port %d is not in 1..65535", c.Envoy.HTTPPort)
+	}
+	names := map[string]int{}
+	for i, r := range c.Registries {
+		at := fmt.Sprintf("registries[%d]", i)
+		if !registryNameRE.MatchString(r.Name) {
+			add(at+".name", "registry name %q must be lower-case letters, digits and dashes", r.Name)
+		}
+		if first, dup := names[r.Name]; dup {
+			add(at+".name", "registry %q is already defined at registries[%d]", r.Name, first)
+		}
+		names[r.Name] = i
+		for j, g := range append(append([]string{}, r.Include...), r.Exclude...) {
+			if _, err := path.Match(g, ""); err != nil {
+				add(fmt.Sprintf("%s.include/exclude[%d]", at, j), "bad glob %q: %v", g, err)
+			}
+		}
+		switch r.Type {
+		case "static":
+			if r.Static == nil {
+				add(at+".static", "a static registry needs a static: block with its services")
+				continue
+			}
+			for _, p := range r.Static.Validate() {
+				add(at+".static."+p.Path, "%s", p.Message)
+			}
+		case "":
+			add(at+".type", "registry type is missing (one of: static)")
+		default:
+			add(at+".type", "unknown registry type %q (one of: static)", r.Type)
+		}
+	}
+	for i, rt := range c.Routes {
+		at := fmt.Sprintf("routes[%d]", i)
+		if strings.TrimSpace(rt.Service) == "" {
+			add(at+".service", "route names no service")
+		}
+		switch {
+		case rt.PathPrefix == "" && rt.Path == "":
+			add(at, "route needs pathPrefix or path")
+		case rt.PathPrefix != "" && rt.Path != "":
+			add(at+".path", "pathPrefix and path are exclusive")
+		case rt.PathPrefix != "" && !strings.HasPrefix(rt.PathPrefix, "/"):
+			add(at+".pathPrefix", "%q must start with /", rt.PathPrefix)
+		case rt.Path != "" && !strings.HasPrefix(rt.Path, "/"):
+			add(at+".path", "%q must start with /", rt.Path)
+		}
+		if rt.RewritePrefix != nil && rt.PathPrefix == "" {
+			add(at+".rewritePrefix", "rewritePrefix needs pathPrefix")
+		}
+		for j, m := range rt.Methods {
+			if !httpMethodRE.MatchString(m) {
+				add(fmt.Sprintf("%s.methods[%d]", at, j), "%q is not an upper-case HTTP method", m)
+			}
+		}
+	}
+	return ps
+}

@@ -1,0 +1,151 @@
+package transcoding
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rpcbridge/rpcbridge/bridge"
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// candidate is a route before conflicts are resolved, with where it came from.
+type candidate struct {
+	origin string
+	route  ir.Route
+}
+
+// ruleRoutes turns the user's HTTP rules into candidate routes, marking every service a rule
+// exposes in exposed.
+func ruleRoutes(cat bridge.Catalog, rules Rules, exposed map[string]bool) ([]candidate, []diag.Diagnostic) {
+	var out []candidate
+	var ds []diag.Diagnostic
+	for _, r := range rules.HTTP {
+		svc, err := findService(cat, r.Service)
+		if err != nil {
+			ds = append(ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+			continue
+		}
+		if svc.Protocol != registries.ProtocolHTTP {
+			ds = append(ds, diagnostic(diag.Error, r.Origin, fmt.Sprintf(
+				"service %s speaks %s; plain HTTP rules route only http services (RPC services get routes from their IDL); the rule is skipped", svc.ID, svc.Protocol)))
+			continue
+		}
+		exposed[svc.ID] = true
+		route := ir.Route{
+			Match:   ir.Match{PathPrefix: r.PathPrefix, Path: r.Path, Methods: slices.Sorted(slices.Values(r.Methods))},
+			Cluster: svc.ID,
+			Timeout: rules.DefaultTimeout,
+		}
+		route.Match.Methods = slices.Compact(route.Match.Methods)
+		if r.RewritePrefix != nil {
+			route.PrefixRewrite = *r.RewritePrefix
+		}
+		if r.Timeout != nil {
+			route.Timeout = *r.Timeout
+		}
+		out = append(out, candidate{origin: r.Origin, route: route})
+	}
+	return out, ds
+}
+
+// findService resolves a rule's service reference: an exact ID, or a name that only one service
+// has.
+func findService(cat bridge.Catalog, ref string) (bridge.Service, error) {
+	var byName []bridge.Service
+	for _, s := range cat.Services {
+		if s.ID == ref {
+			return s, nil
+		}
+		if s.Name == ref {
+			byName = append(byName, s)
+		}
+	}
+	switch len(byName) {
+	case 0:
+		return bridge.Service{}, fmt.Errorf("no service %q in the catalog", ref)
+	case 1:
+		return byName[0], nil
+	default:
+		ids := make([]string, len(byName))
+		for i, s := range byName {
+			ids[i] = s.ID
+		}
+		return bridge.Service{}, fmt.Errorf("service name %q is ambiguous (%s): use the service ID", ref, strings.Join(ids, ", "))
+	}
+}
+
+// resolveConflicts orders the candidates, names them, and drops every pair that claims the same
+// requests (same path or prefix with overlapping methods), reporting both.
+func resolveConflicts(cs []candidate) ([]ir.Route, []diag.Diagnostic) {
+	slices.SortStableFunc(cs, compareCandidates)
+	drop := make([]bool, len(cs))
+	var ds []diag.Diagnostic
+	for i := range cs {
+		for j := i + 1; j < len(cs) && sameMatchPath(cs[i].route.Match, cs[j].route.Match); j++ {
+			if !methodsOverlap(cs[i].route.Match.Methods, cs[j].route.Match.Methods) {
+				continue
+			}
+			drop[i], drop[j] = true, true
+			ds = append(ds, diagnostic(diag.Error, matchKey(cs[i].route.Match), fmt.Sprintf(
+				"%s and %s claim the same requests; neither is served until one changes", cs[i].origin, cs[j].origin)))
+		}
+	}
+	var routes []ir.Route
+	for i, c := range cs {
+		if drop[i] {
+			continue
+		}
+		c.route.Name = c.route.Cluster + " " + matchKey(c.route.Match)
+		routes = append(routes, c.route)
+	}
+	return routes, ds
+}
+
+// compareCandidates orders exact paths before prefixes, longer prefixes first, then by path,
+// then method-restricted routes before catch-all ones, then by cluster.
+func compareCandidates(a, b candidate) int {
+	am, bm := a.route.Match, b.route.Match
+	aExact, bExact := am.Path != "", bm.Path != ""
+	if aExact != bExact {
+		if aExact {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(
+		-cmp.Compare(len(am.PathPrefix), len(bm.PathPrefix)),
+		cmp.Compare(am.Path+am.PathPrefix, bm.Path+bm.PathPrefix),
+		-cmp.Compare(len(am.Methods), len(bm.Methods)),
+		cmp.Compare(joinMethods(am.Methods), joinMethods(bm.Methods)),
+		cmp.Compare(a.route.Cluster, b.route.Cluster),
+	)
+}
+
+func sameMatchPath(a, b ir.Match) bool { return a.Path == b.Path && a.PathPrefix == b.PathPrefix }
+
+// methodsOverlap reports whether two routes on the same path claim the same requests: both
+// take every method, or their method lists share one. A method-restricted route beside a
+// catch-all one is no conflict: the restricted one is ordered first, as the more specific.
+func methodsOverlap(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	for _, m := range a {
+		if slices.Contains(b, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchKey renders a match as "prefix:/a/ GET,POST" or "path:/a *".
+func matchKey(m ir.Match) string {
+	if m.Path != "" {
+		return "path:" + m.Path + " " + joinMethods(m.Methods)
+	}
+	return "prefix:" + m.PathPrefix + " " + joinMethods(m.Methods)
+}
