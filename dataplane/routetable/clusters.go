@@ -1,0 +1,169 @@
+package routetable
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// HTTPProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options.
+const HTTPProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+// defaultConnectTimeout is Envoy's connect_timeout when a cluster sets none.
+const defaultConnectTimeout = 5 * time.Second
+
+// Cluster is a decoded upstream cluster with the endpoints that may receive traffic.
+type Cluster struct {
+	// Name is the cluster name routes refer to.
+	Name string
+	// EDSServiceName is the ClusterLoadAssignment name for EDS clusters, empty otherwise.
+	EDSServiceName string
+	// ConnectTimeout bounds connection establishment to one endpoint.
+	ConnectTimeout time.Duration
+	// HTTP2 selects cleartext HTTP/2 (h2c) to the upstream instead of HTTP/1.1.
+	HTTP2 bool
+	// Endpoints are the endpoints eligible for traffic (healthy, best priority), in the
+	// order the control plane sent them.
+	Endpoints []Endpoint
+	// Unusable, when non-empty, says why the gateway cannot send traffic to this cluster.
+	Unusable string
+}
+
+// Endpoint is one upstream address with its load-balancing weight.
+type Endpoint struct {
+	// Address is host:port.
+	Address string
+	// Weight is the load_balancing_weight, at least 1.
+	Weight uint32
+}
+
+// decodeCluster decodes a Cluster resource. Clusters the gateway cannot serve (custom
+// cluster types, TLS upstreams) are returned with Unusable set rather than as an error,
+// because they are valid Envoy configuration meant for other consumers.
+func decodeCluster(c *clusterv3.Cluster) (*Cluster, []Endpoint, error) {
+	out := &Cluster{Name: c.GetName(), ConnectTimeout: defaultConnectTimeout}
+	if c.GetConnectTimeout() != nil {
+		out.ConnectTimeout = c.GetConnectTimeout().AsDuration()
+	}
+	http2, err := wantsHTTP2(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	out.HTTP2 = http2
+	if ts := c.GetTransportSocket(); ts != nil && ts.GetName() != "envoy.transport_sockets.raw_buffer" {
+		out.Unusable = fmt.Sprintf("transport socket %q is not supported by the embedded gateway", ts.GetName())
+	}
+	var inline []Endpoint
+	switch t := c.GetClusterDiscoveryType().(type) {
+	case *clusterv3.Cluster_Type:
+		switch t.Type {
+		case clusterv3.Cluster_EDS:
+			out.EDSServiceName = c.GetEdsClusterConfig().GetServiceName()
+			if out.EDSServiceName == "" {
+				out.EDSServiceName = c.GetName()
+			}
+		case clusterv3.Cluster_STATIC, clusterv3.Cluster_STRICT_DNS, clusterv3.Cluster_LOGICAL_DNS:
+			// Host names are resolved when dialing, so DNS clusters work like static ones.
+			inline, err = decodeAssignment(c.GetLoadAssignment())
+			if err != nil {
+				return nil, nil, fmt.Errorf("load_assignment: %w", err)
+			}
+		default:
+			out.Unusable = fmt.Sprintf("cluster discovery type %s is not supported", t.Type)
+		}
+	case *clusterv3.Cluster_ClusterType:
+		out.Unusable = fmt.Sprintf("custom cluster type %q is not supported", t.ClusterType.GetName())
+	}
+	return out, inline, nil
+}
+
+// wantsHTTP2 reports whether a cluster asks for HTTP/2 to its upstreams.
+func wantsHTTP2(c *clusterv3.Cluster) (bool, error) {
+	if c.GetHttp2ProtocolOptions() != nil { //nolint:staticcheck // deprecated field still honoured
+		return true, nil
+	}
+	typed, ok := c.GetTypedExtensionProtocolOptions()[HTTPProtocolOptionsKey]
+	if !ok {
+		return false, nil
+	}
+	opts := &upstreamhttpv3.HttpProtocolOptions{}
+	if err := typed.UnmarshalTo(opts); err != nil {
+		return false, fmt.Errorf("%s: %w", HTTPProtocolOptionsKey, err)
+	}
+	return opts.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil, nil
+}
+
+// decodeAssignment turns a ClusterLoadAssignment into the endpoints that get traffic: those of
+// the best (lowest) priority that has any; HEALTHY/UNKNOWN endpoints, or DEGRADED ones when
+// a priority has nothing better. UNHEALTHY, DRAINING and TIMEOUT endpoints get none.
+func decodeAssignment(cla *endpointv3.ClusterLoadAssignment) ([]Endpoint, error) {
+	type level struct{ healthy, degraded []Endpoint }
+	levels := map[uint32]*level{}
+	for _, locality := range cla.GetEndpoints() {
+		for _, lb := range locality.GetLbEndpoints() {
+			ep, err := decodeEndpoint(lb)
+			if err != nil {
+				return nil, err
+			}
+			lv := levels[locality.GetPriority()]
+			if lv == nil {
+				lv = &level{}
+				levels[locality.GetPriority()] = lv
+			}
+			switch lb.GetHealthStatus() {
+			case corev3.HealthStatus_UNKNOWN, corev3.HealthStatus_HEALTHY:
+				lv.healthy = append(lv.healthy, ep)
+			case corev3.HealthStatus_DEGRADED:
+				lv.degraded = append(lv.degraded, ep)
+			}
+		}
+	}
+	best := -1
+	for p, lv := range levels {
+		if len(lv.healthy)+len(lv.degraded) > 0 && (best < 0 || int(p) < best) {
+			best = int(p)
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	if lv := levels[uint32(best)]; len(lv.healthy) > 0 {
+		return lv.healthy, nil
+	}
+	return levels[uint32(best)].degraded, nil
+}
+
+// decodeEndpoint reads the socket address and weight of one endpoint.
+func decodeEndpoint(lb *endpointv3.LbEndpoint) (Endpoint, error) {
+	sock := lb.GetEndpoint().GetAddress().GetSocketAddress()
+	if sock == nil {
+		return Endpoint{}, fmt.Errorf("endpoint without a socket address")
+	}
+	port, ok := sock.GetPortSpecifier().(*corev3.SocketAddress_PortValue)
+	if !ok {
+		return Endpoint{}, fmt.Errorf("endpoint %s: only port_value is supported", sock.GetAddress())
+	}
+	weight := uint32(1)
+	if w := lb.GetLoadBalancingWeight(); w != nil && w.GetValue() > 0 {
+		weight = w.GetValue()
+	}
+	return Endpoint{
+		Address: net.JoinHostPort(sock.GetAddress(), strconv.FormatUint(uint64(port.PortValue), 10)),
+		Weight:  weight,
+	}, nil
+}
+
+// validate runs a resource's generated (protoc-gen-validate) checks, as Envoy does.
+func validate(m proto.Message) error {
+	if v, ok := m.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+// Package routetable turns the Envoy resources the embedded gateway receives over xDS
+// (listeners, route configurations, clusters, cluster load assignments) into an immutable
+// routing table. Build is a pure function: the same resources always give the same table, and
+// an error means the resources are unusable and must be rejected (NACKed).
+package routetable
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+)
+
+// Resources is the full set of resources received, each map keyed by resource name
+// (Endpoints by cluster_name, which is a cluster's EDS service name).
+type Resources struct {
+	Listeners    map[string]*listenerv3.Listener
+	RouteConfigs map[string]*routev3.RouteConfiguration
+	Clusters     map[string]*clusterv3.Cluster
+	Endpoints    map[string]*endpointv3.ClusterLoadAssignment
+}
+
+// Table is an immutable routing table for one listener. It is safe for concurrent use.
+type Table struct {
+	listenerName string
+	hasListener  bool
+	hasRoutes    bool
+	hosts        hostIndex
+	clusters     map[string]*Cluster
+	routeNames   []string
+	edsNames     []string
+}
+
+// Build decodes resources into the routing table of the listener named listenerName.
+// Every resource is validated, not only the ones the listener uses, so that a bad resource is
+// rejected when it arrives rather than when something starts to refer to it. References that
+// cannot be resolved yet (a route config or cluster not received) are not errors: the table
+// then has no routes, or the cluster has no endpoints.
+func Build(res Resources, listenerName string) (*Table, error) {
+	t := &Table{listenerName: listenerName, clusters: map[string]*Cluster{}}
+
+	listeners := map[string]*httpListener{}
+	routeNames := map[string]bool{}
+	for _, name := range sortedKeys(res.Listeners) {
+		l := res.Listeners[name]
+		if err := validate(l); err != nil {
+			return nil, fmt.Errorf("listener %q: %w", name, err)
+		}
+		hl, err := decodeListener(l)
+		if err != nil {
+			return nil, fmt.Errorf("listener %q: %w", name, err)
+		}
+		if hl == nil {
+			continue
+		}
+		listeners[name] = hl
+		if hl.rdsName != "" {
+			routeNames[hl.rdsName] = true
+		}
+	}
+	t.routeNames = sortedKeys(routeNames)
+
+	routeConfigs := map[string][]*virtualHost{}
+	for _, name := range sortedKeys(res.RouteConfigs) {
+		rc := res.RouteConfigs[name]
+		if err := validate(rc); err != nil {
+			return nil, fmt.Errorf("route configuration %q: %w", name, err)
+		}
+		hosts, err := decodeRouteConfig(rc)
+		if err != nil {
+			return nil, fmt.Errorf("route configuration %q: %w", name, err)
+		}
+		routeConfigs[name] = hosts
+	}
+
+	if hl, ok := listeners[listenerName]; ok {
+		t.hasListener = true
+		hosts, found := routeConfigs[hl.rdsName]
+		if hl.inline != nil {
+			inline, err := decodeRouteConfig(hl.inline)
+			if err != nil {
+				return nil, fmt.Errorf("listener %q inline route_config: %w", listenerName, err)
+			}
+			hosts, found = inline, true
+		}
+		if found {
+			t.hasRoutes = true
+			t.hosts = newHostIndex(hosts)
+		}
+	}
+
+	assignments := map[string][]Endpoint{}
+	for _, name := range sortedKeys(res.Endpoints) {
+		cla := res.Endpoints[name]
+		if err := validate(cla); err != nil {
+			return nil, fmt.Errorf("cluster load assignment %q: %w", name, err)
+		}
+		eps, err := decodeAssignment(cla)
+		if err != nil {
+			return nil, fmt.Errorf("cluster load assignment %q: %w", name, err)
+		}
+		assignments[name] = eps
+	}
+
+	edsNames := map[string]bool{}
+	for _, name := range sortedKeys(res.Clusters) {
+		c := res.Clusters[name]
+		if err := validate(c); err != nil {
+			return nil, fmt.Errorf("cluster %q: %w", name, err)
+		}
+		cluster, inline, err := decodeCluster(c)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %q: %w", name, err)
+		}
+		cluster.Endpoints = inline
+		if cluster.EDSServiceName != "" {
+			edsNames[cluster.EDSServiceName] = true
+			cluster.Endpoints = assignments[cluster.EDSServiceName]
+		}
+		t.clusters[cluster.Name] = cluster
+	}
+	t.edsNames = sortedKeys(edsNames)
+	return t, nil
+}
+
+// Ready reports whether the table's listener and its routes have been received.
+func (t *Table) Ready() bool { return t.hasListener && t.hasRoutes }
+
+// Match returns the first route of the request's virtual host that matches, or nil.
+func (t *Table) Match(r *http.Request) *Route {
+	if !t.hasRoutes {
+		return nil
+	}
+	vh := t.hosts.lookup(r.Host)
+	if vh == nil {
+		return nil
+	}
+	path := r.URL.EscapedPath()
+	for _, rt := range vh.routes {
+		if rt.matches(r, path) {
+			return rt
+		}
+	}
+	return nil
+}
+
+// Cluster returns the named cluster, or nil when it has not been received.
+func (t *Table) Cluster(name string) *Cluster { return t.clusters[name] }
+
+// Clusters returns every cluster, sorted by name.
+func (t *Table) Clusters() []*Cluster {
+	out := make([]*Cluster, 0, len(t.clusters))
+	for _, name := range sortedKeys(t.clusters) {
+		out = append(out, t.clusters[name])
+	}
+	return out
+}
+
+// RouteConfigNames returns the RDS names referenced by the HTTP listeners, sorted.
+func (t *Table) RouteConfigNames() []string { return t.routeNames }
+
+// EDSServiceNames returns the EDS service names of the EDS clusters, sorted.
+func (t *Table) EDSServiceNames() []string { return t.edsNames }
+
+// sortedKeys returns a map's keys in order, so that Build is deterministic.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
