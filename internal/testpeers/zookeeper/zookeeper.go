@@ -1,0 +1,166 @@
+// Package zookeeper runs a real ZooKeeper server (Debian's zookeeper package) for tests: a
+// standalone ZooKeeperServerMain with a temporary data directory on a free 127.0.0.1 port, which
+// tests can stop, restart on the same port and data, and whose client sessions they can expire.
+package zookeeper
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Jar is the ZooKeeper server jar that Debian's zookeeper package installs. Its manifest's
+// Class-Path names the other jars it needs (the same classpath zkEnv.sh builds).
+const Jar = "/usr/share/java/zookeeper.jar"
+
+// slf4jBinding makes the server log to stderr (Debian's jar logs nothing without a binding).
+const slf4jBinding = "/usr/share/java/slf4j-simple.jar"
+
+// TickTime is the server's tick; sessions may last from 2 to 20 ticks (1 s to 10 s).
+const TickTime = 500 * time.Millisecond
+
+const startTimeout = 30 * time.Second
+
+// Server is one running (or stopped) ZooKeeper server.
+type Server struct {
+	t    testing.TB
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd exits
+}
+
+// Start runs a ZooKeeper server for the test and stops it when the test ends. It skips the test
+// when ZooKeeper is not installed, unless RPCBRIDGE_REQUIRE_PEERS=1, which makes that a failure.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if _, err := os.Stat(Jar); err != nil {
+		if os.Getenv("RPCBRIDGE_REQUIRE_PEERS") == "1" {
+			t.Fatalf("zookeeper not installed (%v); run scripts/test-deps.sh", err)
+		}
+		t.Skip("zookeeper not installed; run scripts/test-deps.sh")
+	}
+	s := &Server{t: t, dir: t.TempDir(), port: freePort(t)}
+	cfg := fmt.Sprintf("tickTime=%d\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
+		"admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n",
+		TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
+	if err := os.WriteFile(s.cfgPath(), []byte(cfg), 0o644); err != nil {
+		t.Fatalf("zookeeper config: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	s.start()
+	return s
+}
+
+// Addr is the server's "127.0.0.1:port" client address; it stays the same across Restart.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Stop kills the server (as a crash would) and waits for it to exit. Stopping a stopped server
+// does nothing.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+	s.cmd = nil
+}
+
+// Restart stops the server if it runs and starts it again on the same port and data directory,
+// so that sessions and persistent nodes survive.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+func (s *Server) cfgPath() string { return filepath.Join(s.dir, "zoo.cfg") }
+func (s *Server) logPath() string { return filepath.Join(s.dir, "server.log") }
+
+func (s *Server) start() {
+	s.t.Helper()
+	logFile, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		s.t.Fatalf("zookeeper log: %v", err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command("java", "-Xmx256m", "-cp", Jar+":"+slf4jBinding,
+		"org.apache.zookeeper.server.ZooKeeperServerMain", s.cfgPath())
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start zookeeper: %v", err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(s.done)
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-s.done:
+			s.cmd = nil
+			s.t.Fatalf("zookeeper exited during start-up; log:\n%s", s.logTail())
+		default:
+		}
+		if s.serving() {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("zookeeper did not answer ruok within %v; log:\n%s", startTimeout, s.logTail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// serving reports whether the server answers ruok with imok and serves requests: ruok answers
+// before the server accepts sessions, srvr says so once it does.
+func (s *Server) serving() bool {
+	if reply, err := FourLetterWord(s.Addr(), "ruok"); err != nil || reply != "imok" {
+		return false
+	}
+	reply, err := FourLetterWord(s.Addr(), "srvr")
+	return err == nil && strings.Contains(reply, "Mode: ")
+}
+
+func (s *Server) logTail() string {
+	b, _ := os.ReadFile(s.logPath())
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// FourLetterWord sends a four-letter command ("ruok", "mntr", ...) to addr and returns the reply.
+func FourLetterWord(addr, cmd string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := conn.Write([]byte(cmd)); err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(conn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return buf.String(), err
+	}
+	return buf.String(), nil
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
