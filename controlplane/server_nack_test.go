@@ -1,0 +1,149 @@
+package controlplane
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+)
+
+// nackWindow is how long the NACK test counts responses; unpatched go-control-plane sends
+// thousands in this time.
+const nackWindow = 2 * time.Second
+
+// TestSotWNACKIsNotRepeated connects a raw state-of-the-world client that rejects every response.
+// Over a window, the server sends only a handful of responses (not a loop); new content is still
+// delivered to it; and the NACK counter counts the rejections.
+func TestSotWNACKIsNotRepeated(t *testing.T) {
+	srv := startServer(t)
+	g := ir.Gateway{Clusters: []ir.Cluster{httpCluster("http:a", 2, 8080)}}
+	if err := srv.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client NACKs every response as soon as it arrives and reports what it got.
+	got := make(chan *discoveryv3.DiscoveryResponse, 1<<14)
+	go func() {
+		defer close(got)
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			got <- resp
+			if err := stream.Send(&discoveryv3.DiscoveryRequest{
+				TypeUrl:       resource.ClusterType,
+				ResponseNonce: resp.GetNonce(),
+				ErrorDetail:   &status.Status{Code: int32(codes.InvalidArgument), Message: "rejected by the test"},
+			}); err != nil {
+				return
+			}
+		}
+	}()
+	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: testNode("nacker"), TypeUrl: resource.ClusterType}); err != nil {
+		t.Fatal(err)
+	}
+	first := next(t, got)
+	if first.GetVersionInfo() != srv.Versions()[resource.ClusterType] {
+		t.Fatalf("first response version %q, want %q", first.GetVersionInfo(), srv.Versions()[resource.ClusterType])
+	}
+
+	window := time.After(nackWindow)
+	repeats := 0
+count:
+	for {
+		select {
+		case <-got:
+			repeats++
+		case <-window:
+			break count
+		}
+	}
+	if repeats > 2 {
+		t.Fatalf("the server re-sent rejected config %d times in %s", repeats, nackWindow)
+	}
+
+	g.Clusters = append(g.Clusters, httpCluster("http:b", 1, 8080))
+	if err := srv.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	want := srv.Versions()[resource.ClusterType]
+	for {
+		resp := next(t, got)
+		if resp.GetVersionInfo() != want {
+			continue
+		}
+		if n := len(resp.GetResources()); n != 2 {
+			t.Fatalf("new content has %d clusters, want 2", n)
+		}
+		c := &clusterv3.Cluster{}
+		if err := resp.GetResources()[1].UnmarshalTo(c); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if n := srv.counter(t, "rpcbridge_xds_nacks_total", map[string]string{"type_url": resource.ClusterType}); n < 1 {
+		t.Errorf("rpcbridge_xds_nacks_total = %v, want at least 1", n)
+	}
+}
+
+// TestUpdateErrorKeepsLastGoodConfig updates with a valid gateway, then with one whose route
+// names a missing cluster: Update fails, the error is counted, and a client that connects
+// afterwards still gets the good config.
+func TestUpdateErrorKeepsLastGoodConfig(t *testing.T) {
+	srv := startServer(t)
+	good := ir.Gateway{Clusters: []ir.Cluster{httpCluster("http:good", 1, 8080)}}
+	if err := srv.Update(good); err != nil {
+		t.Fatal(err)
+	}
+	goodVersions := srv.Versions()
+	bad := ir.Gateway{
+		Clusters: []ir.Cluster{httpCluster("http:other", 1, 8080)},
+		Routes: []ir.Route{{
+			Name: "broken", Match: ir.Match{PathPrefix: "/"}, Cluster: "http:missing",
+		}},
+	}
+	if err := srv.Update(bad); err == nil {
+		t.Fatal("Update accepted a route to a missing cluster")
+	}
+	if n := srv.counter(t, "rpcbridge_xds_translate_errors_total", nil); n != 1 {
+		t.Errorf("rpcbridge_xds_translate_errors_total = %v, want 1", n)
+	}
+	if got := srv.Versions(); got[resource.ClusterType] != goodVersions[resource.ClusterType] {
+		t.Errorf("versions changed after a failed update: %v, want %v", got, goodVersions)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: testNode("late"), TypeUrl: resource.ClusterType}); err != nil {
+		t.Fatal(err)
+	}
+	resp := next(t, receive(stream.Recv))
+	if resp.GetVersionInfo() != goodVersions[resource.ClusterType] || len(resp.GetResources()) != 1 {
+		t.Fatalf("client got version %q with %d clusters, want the good version %q with 1",
+			resp.GetVersionInfo(), len(resp.GetResources()), goodVersions[resource.ClusterType])
+	}
+	c := &clusterv3.Cluster{}
+	if err := resp.GetResources()[0].UnmarshalTo(c); err != nil {
+		t.Fatal(err)
+	}
+	if c.GetName() != "http:good" {
+		t.Fatalf("client got cluster %q, want http:good", c.GetName())
+	}
+}
