@@ -1,0 +1,180 @@
+package zookeeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// giveUp bounds every wait; tests never assert on durations.
+const giveUp = 20 * time.Second
+
+// writer writes nodes into ZooKeeper the way Dubbo providers do.
+type writer struct {
+	t    testing.TB
+	conn *zk.Conn
+}
+
+func newWriter(t testing.TB, addr string) *writer {
+	t.Helper()
+	conn, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	return &writer{t: t, conn: conn}
+}
+
+// ensure creates path and its parents as persistent nodes.
+func (w *writer) ensure(path string) {
+	w.t.Helper()
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i := range parts {
+		p := "/" + strings.Join(parts[:i+1], "/")
+		_, err := w.conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			w.t.Fatalf("create %s: %v", p, err)
+		}
+	}
+}
+
+// provider registers rawURL as an ephemeral provider node of iface and returns its path.
+func (w *writer) provider(iface, rawURL string) string {
+	w.t.Helper()
+	dir := "/dubbo/" + iface + "/providers"
+	w.ensure(dir)
+	path := dir + "/" + url.QueryEscape(rawURL)
+	if _, err := w.conn.Create(path, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		w.t.Fatalf("create provider %.80s: %v", path, err)
+	}
+	return path
+}
+
+func (w *writer) put(path string, data string, flags int32) {
+	w.t.Helper()
+	w.ensure(path[:strings.LastIndexByte(path, '/')])
+	if _, err := w.conn.Create(path, []byte(data), flags, zk.WorldACL(zk.PermAll)); err != nil {
+		if !errors.Is(err, zk.ErrNodeExists) {
+			w.t.Fatalf("create %s: %v", path, err)
+		}
+		if _, err := w.conn.Set(path, []byte(data), -1); err != nil {
+			w.t.Fatalf("set %s: %v", path, err)
+		}
+	}
+}
+
+func (w *writer) remove(path string) {
+	w.t.Helper()
+	if err := w.conn.Delete(path, -1); err != nil {
+		w.t.Fatalf("delete %.80s: %v", path, err)
+	}
+}
+
+// recorder keeps what a source publishes.
+type recorder struct {
+	mu         sync.Mutex
+	snaps      []registries.Snapshot
+	emptyStale bool // a stale snapshot without services was published
+}
+
+func (r *recorder) publish(s registries.Snapshot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(s.Services) == 0 && s.Stale {
+		r.emptyStale = true
+	}
+	r.snaps = append(r.snaps, s)
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.snaps)
+}
+
+// waitFor waits until the latest snapshot satisfies cond and returns it.
+func (r *recorder) waitFor(t testing.TB, what string, cond func(registries.Snapshot) bool) registries.Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(giveUp)
+	for {
+		r.mu.Lock()
+		var last registries.Snapshot
+		n := len(r.snaps)
+		if n > 0 {
+			last = r.snaps[n-1]
+		}
+		r.mu.Unlock()
+		if n > 0 && cond(last) {
+			return last
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s; last of %d snapshots:\n%s", what, n, dump(last))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runSource runs a source against servers until the test ends.
+func runSource(t testing.TB, servers ...string) *recorder {
+	t.Helper()
+	src, err := New("zk1", Config{Servers: servers, Debounce: Duration(50 * time.Millisecond),
+		SessionTimeout: Duration(4 * time.Second)}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, rec.publish) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+		if rec.emptyStale {
+			t.Error("the source published a stale snapshot without services")
+		}
+	})
+	return rec
+}
+
+func service(s registries.Snapshot, name string) (registries.Service, bool) {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			return svc, true
+		}
+	}
+	return registries.Service{}, false
+}
+
+func endpointSet(svc registries.Service) string {
+	var parts []string
+	for _, e := range svc.Endpoints {
+		parts = append(parts, fmt.Sprintf("%s:%d", e.Address, e.Port))
+	}
+	return strings.Join(parts, ",")
+}
+
+func dump(s registries.Snapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "synced=%v stale=%v\n", s.Synced, s.Stale)
+	for _, svc := range s.Services {
+		fmt.Fprintf(&b, "  %s %s methods=%v endpoints=%s\n", svc.Name, svc.Protocol, svc.Methods, endpointSet(svc))
+	}
+	for _, d := range s.Diagnostics {
+		fmt.Fprintf(&b, "  %.200s\n", d.String())
+	}
+	return b.String()
+}

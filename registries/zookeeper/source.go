@@ -1,0 +1,146 @@
+// Package zookeeper is the registry adapter for Dubbo services registered in ZooKeeper.
+//
+// It reads interface-level registrations (/<root>/<interface>/providers/<URL-encoded provider
+// URL>, split into one service per version, group and protocol) and Dubbo 3 application-level
+// ones (/services/<app>/<instance> plus /<root>/mapping/<interface>), and method names from
+// metadata-center service definitions when providers do not advertise them.
+//
+// go-zookeeper has only one-shot watches, so the source re-arms a watch on every node it reads
+// (exactly one per node), lets bursts settle for Config.Debounce, re-reads only the nodes whose
+// watch fired, and publishes the full state. Everything is listed again on every new ZooKeeper
+// session (after a reconnect or an expiry) and every Config.ResyncInterval. While ZooKeeper
+// cannot be reached, the last known services are published with Stale set.
+package zookeeper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// retryDelay is how long to wait before listing again after a pass failed.
+const retryDelay = time.Second
+
+// Source watches the Dubbo services of one ZooKeeper ensemble. It implements registries.Source.
+type Source struct {
+	name   string
+	stage  string
+	cfg    Config
+	logger *slog.Logger
+}
+
+var _ registries.Source = (*Source)(nil)
+
+// New checks cfg, fills its defaults and returns a source named name.
+func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
+	if name == "" {
+		return nil, fmt.Errorf("zookeeper: registry name is empty")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", name, err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Source{name: name, stage: "registry/" + name, cfg: cfg,
+		logger: logger.With("registry", name)}, nil
+}
+
+// Name is the registry's name from the configuration.
+func (s *Source) Name() string { return s.name }
+
+// Run watches ZooKeeper until ctx ends. See registries.Source.
+func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) error {
+	ev := newEvents()
+	conn, _, err := zk.Connect(s.cfg.Servers, time.Duration(s.cfg.SessionTimeout),
+		zk.WithLogger(zkLogger{s.logger}), zk.WithLogInfo(false), zk.WithEventCallback(ev.callback))
+	if err != nil {
+		return fmt.Errorf("registry %s: connect: %w", s.name, err)
+	}
+	defer conn.Close()
+	t := tree{conn: conn, events: ev}
+	st := newState()
+	resync := time.NewTicker(time.Duration(s.cfg.ResyncInterval))
+	defer resync.Stop()
+	var retry <-chan time.Time
+	var last registries.Snapshot
+	published := false
+	markStale := func() {
+		if published && !last.Stale {
+			last.Stale = true
+			publish(last)
+			s.logger.Warn("zookeeper unreachable: publishing the last known services as stale")
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ev.wake:
+		case <-resync.C:
+			ev.requestFull()
+		case <-retry:
+			retry = nil
+			ev.requestFull()
+		}
+		if !sleep(ctx, time.Duration(s.cfg.Debounce)) {
+			return ctx.Err()
+		}
+		ch, connected := ev.take()
+		if !connected {
+			markStale() // a new session brings a full pass
+			continue
+		}
+		if !ch.full && len(ch.paths) == 0 {
+			continue
+		}
+		start := time.Now()
+		if err := s.pass(ctx, t, st, ch); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.logger.Warn("zookeeper listing failed; retrying", "err", err)
+			markStale()
+			retry = time.After(retryDelay)
+			continue
+		}
+		s.logger.Debug("zookeeper pass done", "full", ch.full, "paths", len(ch.paths),
+			"changed", st.changed, "took", time.Since(start))
+		if !st.changed && published && !last.Stale {
+			continue
+		}
+		st.changed = false
+		last = st.snapshot(s.name, s.stage, s.cfg.Root)
+		published = true
+		publish(last)
+	}
+}
+
+// sleep waits for d or until ctx ends; it reports whether ctx is still alive.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// zkLogger routes go-zookeeper's log lines to slog at debug level.
+type zkLogger struct{ logger *slog.Logger }
+
+// Printf implements zk.Logger.
+func (l zkLogger) Printf(format string, args ...any) {
+	l.logger.Debug(fmt.Sprintf(format, args...), "component", "go-zookeeper")
+}

@@ -1,0 +1,131 @@
+package zookeeper
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// ifaceEntry caches what one /<root>/<iface>/providers node gave.
+type ifaceEntry struct {
+	children []string // sorted node names, to skip rebuilding when nothing changed
+	services []registries.Service
+	diags    []diag.Diagnostic
+}
+
+// instanceEntry caches one application-level instance node.
+type instanceEntry struct {
+	inst instance
+	err  error
+}
+
+// metaEntry caches one metadata-center service definition; found is false when there is none.
+type metaEntry struct {
+	methods []string
+	found   bool
+}
+
+// state is everything the source knows about the registry. Only the run loop touches it.
+type state struct {
+	ifaces    map[string]*ifaceEntry
+	mappings  map[string][]string                 // interface -> application names
+	apps      map[string]map[string]instanceEntry // application -> instance node -> entry
+	meta      map[string]metaEntry                // metadata path -> definition
+	readDiags map[string]diag.Diagnostic          // path -> why it could not be read
+	changed   bool
+}
+
+func newState() *state {
+	return &state{
+		ifaces:    map[string]*ifaceEntry{},
+		mappings:  map[string][]string{},
+		apps:      map[string]map[string]instanceEntry{},
+		meta:      map[string]metaEntry{},
+		readDiags: map[string]diag.Diagnostic{},
+	}
+}
+
+// wantedMetadata lists the metadata paths whose method names a snapshot would use: services
+// that advertise no methods.
+func (st *state) wantedMetadata(root string) []string {
+	var paths []string
+	for iface, e := range st.ifaces {
+		for _, svc := range e.services {
+			if len(svc.Methods) == 0 && svc.Metadata["application"] != "" {
+				paths = append(paths, metadataPath(root, iface, svc.Version, svc.Group, svc.Metadata["application"]))
+			}
+		}
+	}
+	for iface, apps := range st.mappings {
+		if st.hasInterfaceLevel(iface) {
+			continue
+		}
+		for _, app := range apps {
+			paths = append(paths, metadataPath(root, iface, "", "", app))
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+func (st *state) hasInterfaceLevel(iface string) bool {
+	e := st.ifaces[iface]
+	return e != nil && len(e.services) > 0
+}
+
+// snapshot assembles the full state. Interface-level registrations win over application-level
+// ones for the same interface (Dubbo 3 registers both by default).
+func (st *state) snapshot(source, stage, root string) registries.Snapshot {
+	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true}
+	for _, iface := range slices.Sorted(maps.Keys(st.ifaces)) {
+		e := st.ifaces[iface]
+		for _, svc := range e.services {
+			if len(svc.Methods) == 0 && svc.Metadata["application"] != "" {
+				m := st.meta[metadataPath(root, iface, svc.Version, svc.Group, svc.Metadata["application"])]
+				svc.Methods = m.methods
+			}
+			snap.Services = append(snap.Services, svc)
+		}
+		snap.Diagnostics = append(snap.Diagnostics, e.diags...)
+	}
+	instances := map[string][]appInstance{}
+	for app, nodes := range st.apps {
+		for _, name := range slices.Sorted(maps.Keys(nodes)) {
+			n := nodes[name]
+			path := "/services/" + app + "/" + name
+			if n.err != nil {
+				snap.Diagnostics = append(snap.Diagnostics, diag.Diagnostic{Severity: diag.Warning,
+					Stage: stage, Subject: path, Message: "instance skipped: " + n.err.Error()})
+				continue
+			}
+			instances[app] = append(instances[app], appInstance{path: path, inst: n.inst})
+		}
+	}
+	for _, iface := range slices.Sorted(maps.Keys(st.mappings)) {
+		if st.hasInterfaceLevel(iface) {
+			continue
+		}
+		apps := st.mappings[iface]
+		var methods []string
+		for _, app := range apps {
+			if m := st.meta[metadataPath(root, iface, "", "", app)]; m.found {
+				methods = m.methods
+				break
+			}
+		}
+		svc, diags, ok := buildAppLevel(stage, iface, apps, instances, methods)
+		snap.Diagnostics = append(snap.Diagnostics, diags...)
+		if ok {
+			snap.Services = append(snap.Services, svc)
+		}
+	}
+	for _, d := range st.readDiags {
+		snap.Diagnostics = append(snap.Diagnostics, d)
+	}
+	slices.SortStableFunc(snap.Services, func(a, b registries.Service) int { return cmp.Compare(a.Name, b.Name) })
+	diag.Sort(snap.Diagnostics)
+	return snap
+}

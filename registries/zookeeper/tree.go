@@ -1,0 +1,97 @@
+package zookeeper
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// maxNodeData is the largest node data read from an instance, mapping or metadata node.
+const maxNodeData = 1 << 20
+
+// errNoNode says that a node does not exist (an exist watch is then armed on it).
+var errNoNode = errors.New("node does not exist")
+
+// tree reads ZooKeeper nodes and keeps exactly one watch armed on each node it reads.
+type tree struct {
+	conn   *zk.Conn
+	events *events
+}
+
+// children lists path's children with a children watch, or arms an exist watch when the node is
+// missing and returns errNoNode.
+func (t tree) children(path string) ([]string, error) {
+	for range 2 {
+		key := watchKey{watchChildren, path}
+		var names []string
+		var err error
+		if t.events.arm(key) {
+			names, _, _, err = t.conn.ChildrenW(path)
+			if err != nil {
+				t.events.disarm(key)
+			}
+		} else {
+			names, _, err = t.conn.Children(path)
+		}
+		if !errors.Is(err, zk.ErrNoNode) {
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", path, err)
+			}
+			return names, nil
+		}
+		if exists, err := t.watchExistence(path); err != nil || !exists {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("list %s: node keeps appearing and vanishing", path)
+}
+
+// data reads path's data with a data watch, or arms an exist watch when the node is missing and
+// returns errNoNode.
+func (t tree) data(path string) ([]byte, error) {
+	for range 2 {
+		key := watchKey{watchData, path}
+		var b []byte
+		var err error
+		if t.events.arm(key) {
+			b, _, _, err = t.conn.GetW(path)
+			if err != nil {
+				t.events.disarm(key)
+			}
+		} else {
+			b, _, err = t.conn.Get(path)
+		}
+		if !errors.Is(err, zk.ErrNoNode) {
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", path, err)
+			}
+			return b, nil
+		}
+		if exists, err := t.watchExistence(path); err != nil || !exists {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("read %s: node keeps appearing and vanishing", path)
+}
+
+// watchExistence arms an exist watch on a missing node. It returns errNoNode when the node is
+// still missing, and exists=true when it appeared meanwhile (ZooKeeper then set a data watch).
+func (t tree) watchExistence(path string) (exists bool, err error) {
+	key := watchKey{watchExist, path}
+	if !t.events.arm(key) {
+		return false, errNoNode
+	}
+	exists, _, _, err = t.conn.ExistsW(path)
+	switch {
+	case err != nil:
+		t.events.disarm(key)
+		return false, fmt.Errorf("watch %s: %w", path, err)
+	case exists:
+		// ExistsW set a data watch instead of an exist watch.
+		t.events.disarm(key)
+		t.events.arm(watchKey{watchData, path})
+		return true, nil
+	}
+	return false, errNoNode
+}
