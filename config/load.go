@@ -96,7 +96,7 @@ var (
 
 // yamlProblems turns yaml.v3's errors ("yaml: line 3: ...", or a TypeError listing
 // "line 3: field x not found in type T") into problems with file, line and key.
-func yamlProblems(name string, err error, keys map[int]string) []Problem {
+func yamlProblems(name string, err error, keys map[int][]string) []Problem {
 	var messages []string
 	var typeErr *yaml.TypeError
 	if errors.As(err, &typeErr) {
@@ -110,19 +110,34 @@ func yamlProblems(name string, err error, keys map[int]string) []Problem {
 		if m := lineRE.FindStringSubmatch(msg); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 			p.Message = m[2]
-			p.Key = keys[p.Line]
+			p.Key = pickKey(keys[p.Line], "")
 		}
 		if m := unknownFieldRE.FindStringSubmatch(p.Message); m != nil {
 			p.Message = fmt.Sprintf("unknown key %q", m[1])
+			p.Key = pickKey(keys[p.Line], m[1])
 		}
 		problems = append(problems, p)
 	}
 	return problems
 }
 
-// keyLines maps each line that holds a mapping key to that key's dotted path.
-func keyLines(root *yaml.Node) map[int]string {
-	lines := map[int]string{}
+// pickKey chooses, among the key paths on one line, the one whose last segment is name, or the
+// first when name is empty or not found (a flow mapping puts several keys on one line).
+func pickKey(paths []string, name string) string {
+	for _, p := range paths {
+		if name != "" && (p == name || strings.HasSuffix(p, "."+name)) {
+			return p
+		}
+	}
+	if len(paths) == 0 {
+		return ""
+	}
+	return paths[0]
+}
+
+// keyLines maps each line to the dotted paths of the mapping keys on it, in order.
+func keyLines(root *yaml.Node) map[int][]string {
+	lines := map[int][]string{}
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		switch n.Kind {
@@ -134,9 +149,7 @@ func keyLines(root *yaml.Node) map[int]string {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
 				p := joinKey(path, k.Value)
-				if _, taken := lines[k.Line]; !taken {
-					lines[k.Line] = p
-				}
+				lines[k.Line] = append(lines[k.Line], p)
 				walk(v, p)
 			}
 		case yaml.SequenceNode:

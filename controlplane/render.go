@@ -49,11 +49,15 @@ func Render(r *Resources, format string) ([]byte, error) {
 	return encode(doc, format)
 }
 
-// RenderMessage prints one message (for example a bootstrap) deterministically, with its "@type".
+// RenderMessage prints one message (for example a bootstrap) deterministically, as the bare
+// message without "@type": that is how Envoy loads a bootstrap file.
 func RenderMessage(m proto.Message, format string) ([]byte, error) {
 	v, err := messageValue(m)
 	if err != nil {
 		return nil, err
+	}
+	if obj, ok := v.(map[string]any); ok {
+		delete(obj, "@type")
 	}
 	return encode(v, format)
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/rpcbridge/rpcbridge/config"
+	"github.com/rpcbridge/rpcbridge/controlplane"
+)
+
+// oneShot loads the configuration, waits for the registries' first listing and compiles it.
+func oneShot(cmd *cobra.Command, logger func() (*slog.Logger, error), file string,
+	progress func(synced, total int, pending []string)) (*config.Config, compiled, error) {
+	log, err := logger()
+	if err != nil {
+		return nil, compiled{}, err
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, compiled{}, err
+	}
+	snaps, err := collect(cmd.Context(), log, cfg, time.Duration(cfg.SyncTimeout), progress)
+	if err != nil {
+		return nil, compiled{}, err
+	}
+	return cfg, compile(snaps, cfg, file), nil
+}
+
+func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *cobra.Command {
+	var file, format string
+	cmd := &cobra.Command{
+		Use:   "render --config FILE",
+		Short: "Print the Envoy resources rpcbridge would serve, byte-identical for the same input",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "yaml" && format != "json" {
+				return usageError{fmt.Errorf("--format %q: want yaml or json", format)}
+			}
+			cfg, c, err := oneShot(cmd, logger, file, nil)
+			if err != nil {
+				return err
+			}
+			warnDiagnostics(cmd.ErrOrStderr(), c)
+			res, err := controlplane.Translate(c.Gateway, translateOptions(cfg))
+			if err != nil {
+				return fmt.Errorf("translate: %w", err)
+			}
+			out, err := controlplane.Render(res, format)
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
+	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
+	return cmd
+}
+
+func newCatalogCommand(logger func() (*slog.Logger, error), stdout, stderr io.Writer) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "catalog --config FILE",
+		Short: "Print the services discovered in the configured registries, with their endpoints and diagnostics",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			progress := func(synced, total int, pending []string) {
+				if len(pending) > 0 {
+					fmt.Fprintf(stderr, "syncing registries: %d/%d synced, waiting for %s\n", synced, total, strings.Join(pending, ", "))
+				}
+			}
+			_, c, err := oneShot(cmd, logger, file, progress)
+			if err != nil {
+				return err
+			}
+			out, err := yaml.Marshal(c.Catalog)
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
+	return cmd
+}
+
+// warnDiagnostics prints warnings and errors that a one-shot command's reader should see.
+func warnDiagnostics(w io.Writer, c compiled) {
+	for _, d := range c.Diagnostics {
+		fmt.Fprintf(w, "%s\n", d)
+	}
+}
+
+// translateOptions derives the Envoy translation options from the configuration.
+func translateOptions(cfg *config.Config) controlplane.Options {
+	return controlplane.Options{HTTPPort: cfg.Envoy.HTTPPort}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/rpcbridge/rpcbridge/bridge"
+	"github.com/rpcbridge/rpcbridge/config"
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/transcoding"
+)
+
+// rules converts the configuration's route rules into transcoding rules.
+func rules(cfg *config.Config, file string) transcoding.Rules {
+	r := transcoding.Rules{DefaultTimeout: time.Duration(config.DefaultRouteTimeout)}
+	for i, rc := range cfg.Routes {
+		rule := transcoding.HTTPRule{
+			Origin:        fmt.Sprintf("%s routes[%d]", file, i),
+			Service:       rc.Service,
+			PathPrefix:    rc.PathPrefix,
+			Path:          rc.Path,
+			Methods:       rc.Methods,
+			RewritePrefix: rc.RewritePrefix,
+		}
+		if rc.Timeout != nil {
+			d := time.Duration(*rc.Timeout)
+			rule.Timeout = &d
+		}
+		r.HTTP = append(r.HTTP, rule)
+	}
+	return r
+}
+
+// compiled is what the pipeline computes from one set of inputs.
+type compiled struct {
+	Catalog     bridge.Catalog
+	Gateway     ir.Gateway
+	Diagnostics []diag.Diagnostic
+}
+
+// compile runs the pure stages: merge the snapshots, then build the gateway.
+func compile(snaps []registries.Snapshot, cfg *config.Config, file string) compiled {
+	cat := bridge.Merge(snaps, filters(cfg))
+	g, ds := transcoding.Build(cat, nil, rules(cfg, file))
+	all := append(append([]diag.Diagnostic{}, cat.Diagnostics...), ds...)
+	diag.Sort(all)
+	return compiled{Catalog: cat, Gateway: g, Diagnostics: all}
+}

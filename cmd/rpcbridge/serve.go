@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rpcbridge/rpcbridge/config"
+	"github.com/rpcbridge/rpcbridge/controlplane"
+	"github.com/rpcbridge/rpcbridge/dataplane"
+	"github.com/rpcbridge/rpcbridge/internal/bus"
+)
+
+// embeddedNode is the xDS node of the embedded gateway.
+const embeddedNode = "rpcbridge-embedded"
+
+func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "serve --config FILE",
+		Short: "Watch the registries, serve xDS, and run the embedded gateway and the admin API",
+		Long: `serve runs until SIGINT or SIGTERM. It serves xDS (ADS, state-of-the-world and delta) on
+xds.listen, the embedded gateway on gateway.listen and the admin API (/healthz, /readyz, /metrics,
+/api/v1/catalog, /api/v1/routes, /api/v1/diagnostics) on admin.listen. The configuration file is
+reloaded when it changes or on SIGHUP; an invalid file is reported and the previous one kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logger()
+			if err != nil {
+				return err
+			}
+			cfg, err := config.Load(file)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), log, file, cfg)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
+	return cmd
+}
+
+// server is one running rpcbridge.
+type server struct {
+	log      *slog.Logger
+	file     string
+	start    *config.Config
+	cfg      *bus.Topic[*config.Config]
+	snaps    *snapshotSet
+	compiled *bus.Topic[compiled]
+	xds      *controlplane.Server
+	gateway  *dataplane.Gateway
+	pushed   atomic.Bool
+	metrics  *prometheus.Registry
+}
+
+// serve runs everything until ctx ends.
+func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Config) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &server{
+		log:      log,
+		file:     file,
+		start:    cfg,
+		cfg:      bus.NewTopic(func(a, b *config.Config) bool { return reflect.DeepEqual(a, b) }),
+		snaps:    newSnapshotSet(),
+		compiled: bus.NewTopic(func(a, b compiled) bool { return reflect.DeepEqual(a, b) }),
+		metrics:  reg,
+	}
+	s.cfg.Publish(cfg)
+	s.xds = controlplane.NewServer(controlplane.ServerOptions{Logger: log, Registerer: reg, Translate: translateOptions(cfg)})
+
+	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
+	if err != nil {
+		return fmt.Errorf("xds listen: %w", err)
+	}
+	adminLis, err := net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		xdsLis.Close()
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	if cfg.Gateway.On() {
+		s.gateway = dataplane.New(dataplane.Options{
+			XDSAddress: xdsLis.Addr().String(), NodeID: embeddedNode, NodeCluster: embeddedNode,
+			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
+		})
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sup := newSupervisor(log.With("component", "registries"), s.snaps)
+	defer sup.wait()
+	defer cancel()
+	if err := sup.apply(ctx, cfg.Registries); err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
+	g.Go(func() error { return serveHTTP(gctx, adminLis, s.adminHandler()) })
+	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, s.snaps.out, s.cfg) })
+	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
+	g.Go(func() error { return s.watchConfig(gctx, sup) })
+	if s.gateway != nil {
+		g.Go(func() error { return s.gateway.Run(gctx) })
+	}
+	log.Info("rpcbridge serving", "config", file, "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String(),
+		"gateway", gatewayAddr(cfg), "registries", len(cfg.Registries))
+	err = g.Wait()
+	log.Info("rpcbridge stopped")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func gatewayAddr(cfg *config.Config) string {
+	if !cfg.Gateway.On() {
+		return "off"
+	}
+	return cfg.Gateway.Listen
+}
+
+// compileStep recomputes catalog and gateway from the latest snapshots and configuration.
+func (s *server) compileStep() {
+	snaps, _ := s.snaps.out.Latest()
+	cfg, _ := s.cfg.Latest()
+	s.compiled.Publish(compile(snaps, cfg, s.file))
+}
+
+// pushLoop serves every new gateway over xDS. The first push waits until every registry has
+// completed its first listing, or until syncTimeout, then names the ones that did not.
+func (s *server) pushLoop(ctx context.Context, syncTimeout time.Duration) error {
+	deadline := time.NewTimer(syncTimeout)
+	defer deadline.Stop()
+	timedOut := false
+	var seq uint64
+	var lastDiags []string
+	for {
+		select {
+		case <-s.compiled.Changed(seq):
+		case <-deadline.C:
+			timedOut = true
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c, cur := s.compiled.Latest()
+		if cur == 0 {
+			continue
+		}
+		seq = cur
+		if !s.pushed.Load() && len(c.Catalog.Pending) > 0 {
+			if !timedOut {
+				s.log.Info("waiting for registries before the first xDS push", "pending", c.Catalog.Pending, "timeout", syncTimeout)
+				continue
+			}
+			s.log.Warn("registries did not finish their first listing in time; serving what is known", "pending", c.Catalog.Pending)
+		}
+		lastDiags = s.logDiagnostics(c, lastDiags)
+		if err := s.xds.Update(c.Gateway); err != nil {
+			s.log.Error("translation failed; keeping the last good configuration", "err", err)
+			continue
+		}
+		if !s.pushed.Swap(true) {
+			s.log.Info("first configuration served", "services", len(c.Catalog.Services), "routes", len(c.Gateway.Routes))
+		}
+	}
+}
+
+// logDiagnostics logs the diagnostics that are new since the last push.
+func (s *server) logDiagnostics(c compiled, last []string) []string {
+	seen := map[string]bool{}
+	for _, d := range last {
+		seen[d] = true
+	}
+	now := make([]string, 0, len(c.Diagnostics))
+	for _, d := range c.Diagnostics {
+		line := d.String()
+		now = append(now, line)
+		if !seen[line] {
+			s.log.Warn("diagnostic", "severity", d.Severity, "stage", d.Stage, "subject", d.Subject, "message", d.Message)
+		}
+	}
+	return now
+}
+
+// ready reports whether the first configuration was served and the gateway has it.
+func (s *server) ready() (bool, string) {
+	if !s.pushed.Load() {
+		return false, "waiting for the first configuration"
+	}
+	if s.gateway != nil && !s.gateway.Ready() {
+		return false, "embedded gateway has no routes yet"
+	}
+	return true, "ready"
+}
+
+// serveHTTP serves h on lis until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+		return ctx.Err()
+	}
+}
+
+// restartOnly lists settings that a reload cannot change.
+func restartOnly(old, cur *config.Config) []string {
+	var out []string
+	if old.XDS.Listen != cur.XDS.Listen {
+		out = append(out, "xds.listen")
+	}
+	if old.Gateway.Listen != cur.Gateway.Listen || old.Gateway.On() != cur.Gateway.On() {
+		out = append(out, "gateway")
+	}
+	if old.Admin.Listen != cur.Admin.Listen {
+		out = append(out, "admin.listen")
+	}
+	if old.Envoy != cur.Envoy {
+		out = append(out, "envoy")
+	}
+	if old.SyncTimeout != cur.SyncTimeout {
+		out = append(out, "syncTimeout")
+	}
+	return out
+}
+
+func joinOr(items []string, none string) string {
+	if len(items) == 0 {
+		return none
+	}
+	return strings.Join(items, ", ")
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the full test suite needs on a Debian machine, idempotently:
+#   - Go >= 1.26 must already be on PATH (the module needs it; Debian's golang is older);
+#   - ZooKeeper (Debian package), run by the tests themselves on free ports;
+#   - a JDK's javac, for the Java class-file fixtures;
+#   - curl for the quickstart smoke test.
+set -euo pipefail
+need=()
+[[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
+[[ -f /usr/share/java/slf4j-simple.jar ]] || need+=(libslf4j-java)
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "go is not on PATH: install Go 1.26 or newer (https://go.dev/doc/install)" >&2
+  exit 1
+fi
+echo "test dependencies present: $(go version | cut -d' ' -f3), zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'), $(javac -version 2>&1)"
