@@ -178,3 +178,10 @@ func dump(s registries.Snapshot) string {
 	}
 	return b.String()
 }
+
+// deadline is a give-up bound for polling loops.
+type deadline time.Time
+
+func newDeadline() deadline     { return deadline(time.Now().Add(giveUp)) }
+func (d deadline) passed() bool { return time.Now().After(time.Time(d)) }
+func (d deadline) pause()       { time.Sleep(20 * time.Millisecond) }
