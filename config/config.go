@@ -4,12 +4,11 @@
 package config
 
 import (
-	"fmt"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/registries/static"
+	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
 
 // Config is the whole configuration file.
@@ -25,7 +24,7 @@ type Config struct {
 	// DataDir keeps uploaded IDL and other state.
 	DataDir string `yaml:"dataDir"`
 	// SyncTimeout bounds how long the first xDS push waits for every registry's first listing.
-	SyncTimeout Duration `yaml:"syncTimeout"`
+	SyncTimeout yamltime.Duration `yaml:"syncTimeout"`
 	// Registries are the registries to watch.
 	Registries []RegistryConfig `yaml:"registries"`
 	// Routes are the user's HTTP route rules.
@@ -65,7 +64,7 @@ type EnvoyConfig struct {
 type RegistryConfig struct {
 	// Name identifies the registry in labels, diagnostics and logs.
 	Name string `yaml:"name"`
-	// Type is the registry kind: static.
+	// Type is the registry kind: static or zookeeper.
 	Type string `yaml:"type"`
 	// Include keeps only services whose registry name matches one of these globs (all if empty).
 	Include []string `yaml:"include"`
@@ -73,6 +72,8 @@ type RegistryConfig struct {
 	Exclude []string `yaml:"exclude"`
 	// Static is the static registry's service list.
 	Static *static.Config `yaml:"static"`
+	// ZooKeeper configures a ZooKeeper registry holding Dubbo providers.
+	ZooKeeper *zookeeper.Config `yaml:"zookeeper"`
 }
 
 // RouteConfig is a user rule that exposes a service over HTTP.
@@ -88,31 +89,8 @@ type RouteConfig struct {
 	// RewritePrefix replaces PathPrefix before the request goes upstream.
 	RewritePrefix *string `yaml:"rewritePrefix"`
 	// Timeout bounds the upstream exchange; 0s disables it.
-	Timeout *Duration `yaml:"timeout"`
+	Timeout *yamltime.Duration `yaml:"timeout"`
 }
-
-// Duration is a time.Duration written as "250ms", "5s" or "1m30s".
-type Duration time.Duration
-
-// UnmarshalYAML decodes a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return fmt.Errorf("line %d: want a duration such as 5s", n.Line)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("line %d: invalid duration %q: want a value such as 250ms, 5s or 1m", n.Line, s)
-	}
-	if v < 0 {
-		return fmt.Errorf("line %d: duration %q is negative", n.Line, s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML encodes the duration as a string.
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
 // The defaults of the embedded configuration.
 const (
@@ -121,8 +99,8 @@ const (
 	DefaultAdminListen   = "127.0.0.1:9901"
 	DefaultEnvoyHTTPPort = 10080
 	DefaultDataDir       = "./data"
-	DefaultSyncTimeout   = Duration(30 * time.Second)
-	DefaultRouteTimeout  = Duration(15 * time.Second)
+	DefaultSyncTimeout   = yamltime.Duration(30 * time.Second)
+	DefaultRouteTimeout  = yamltime.Duration(15 * time.Second)
 )
 
 // applyDefaults fills in what the file left out.

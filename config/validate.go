@@ -5,7 +5,10 @@ import (
 	"net"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
 
 var (
@@ -44,20 +47,7 @@ func (c *Config) validate() []Problem {
 				add(fmt.Sprintf("%s.include/exclude[%d]", at, j), "bad glob %q: %v", g, err)
 			}
 		}
-		switch r.Type {
-		case "static":
-			if r.Static == nil {
-				add(at+".static", "a static registry needs a static: block with its services")
-				continue
-			}
-			for _, p := range r.Static.Validate() {
-				add(at+".static."+p.Path, "%s", p.Message)
-			}
-		case "":
-			add(at+".type", "registry type is missing (one of: static)")
-		default:
-			add(at+".type", "unknown registry type %q (one of: static)", r.Type)
-		}
+		ps = append(ps, validateRegistryType(at, r)...)
 	}
 	for i, rt := range c.Routes {
 		at := fmt.Sprintf("routes[%d]", i)
@@ -83,5 +73,47 @@ func (c *Config) validate() []Problem {
 			}
 		}
 	}
+	return ps
+}
+
+// registryTypes lists the registry types and the key of each one's block.
+var registryTypes = "static, zookeeper"
+
+// validateRegistryType checks that exactly the block the type names is set, and its contents.
+func validateRegistryType(at string, r RegistryConfig) []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	}
+	blocks := map[string]bool{"static": r.Static != nil, "zookeeper": r.ZooKeeper != nil}
+	_, known := blocks[r.Type]
+	for block, set := range blocks {
+		if known && set && block != r.Type {
+			add(at+"."+block, "a %s block in a registry of type %q", block, r.Type)
+		}
+	}
+	switch r.Type {
+	case "static":
+		if r.Static == nil {
+			add(at+".static", "a static registry needs a static: block with its services")
+			break
+		}
+		for _, p := range r.Static.Validate() {
+			add(at+".static."+p.Path, "%s", p.Message)
+		}
+	case "zookeeper":
+		if r.ZooKeeper == nil {
+			add(at+".zookeeper", "a zookeeper registry needs a zookeeper: block with its servers")
+			break
+		}
+		if _, err := zookeeper.New(r.Name, *r.ZooKeeper, nil); err != nil {
+			add(at+".zookeeper", "%v", err)
+		}
+	case "":
+		add(at+".type", "registry type is missing (one of: %s)", registryTypes)
+	default:
+		add(at+".type", "unknown registry type %q (one of: %s)", r.Type, registryTypes)
+	}
+	slices.SortFunc(ps, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 	return ps
 }

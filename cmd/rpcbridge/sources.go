@@ -16,13 +16,16 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/static"
+	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
 
 // newSource builds the registry adapter a registry configuration names.
-func newSource(rc config.RegistryConfig) (registries.Source, error) {
+func newSource(rc config.RegistryConfig, log *slog.Logger) (registries.Source, error) {
 	switch rc.Type {
 	case "static":
 		return static.New(rc.Name, *rc.Static), nil
+	case "zookeeper":
+		return zookeeper.New(rc.Name, *rc.ZooKeeper, log)
 	default:
 		return nil, fmt.Errorf("registry %s: unknown type %q", rc.Name, rc.Type)
 	}
@@ -124,7 +127,7 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 			continue
 		}
 		rc := want[name]
-		src, err := newSource(rc)
+		src, err := newSource(rc, s.log)
 		if err != nil {
 			return err
 		}

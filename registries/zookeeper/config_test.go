@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
 func TestConfigYAMLAndDefaults(t *testing.T) {
@@ -36,7 +38,7 @@ func TestConfigRejected(t *testing.T) {
 		"no servers":       {},
 		"empty server":     {Servers: []string{" "}},
 		"nested root":      {Servers: []string{"h:1"}, Root: "a/b"},
-		"negative timeout": {Servers: []string{"h:1"}, SessionTimeout: Duration(-time.Second)},
+		"negative timeout": {Servers: []string{"h:1"}, SessionTimeout: yamltime.Duration(-time.Second)},
 	} {
 		if _, err := New("zk1", cfg, nil); err == nil {
 			t.Errorf("%s: accepted", name)

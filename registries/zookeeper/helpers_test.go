@@ -16,6 +16,8 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/registries"
+
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
 // giveUp bounds every wait; tests never assert on durations.
@@ -129,8 +131,8 @@ func (r *recorder) waitFor(t testing.TB, what string, cond func(registries.Snaps
 // runSource runs a source against servers until the test ends.
 func runSource(t testing.TB, servers ...string) *recorder {
 	t.Helper()
-	src, err := New("zk1", Config{Servers: servers, Debounce: Duration(50 * time.Millisecond),
-		SessionTimeout: Duration(4 * time.Second)}, slog.New(slog.DiscardHandler))
+	src, err := New("zk1", Config{Servers: servers, Debounce: yamltime.Duration(50 * time.Millisecond),
+		SessionTimeout: yamltime.Duration(4 * time.Second)}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

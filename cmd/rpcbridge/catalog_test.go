@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+)
+
+// TestCatalogFromZooKeeper runs `rpcbridge catalog` against a real ZooKeeper holding a Dubbo
+// provider written the way Dubbo writes it, next to a static registry.
+func TestCatalogFromZooKeeper(t *testing.T) {
+	server := zkpeer.Start(t)
+	conn, _, err := zk.Connect([]string{server.Addr()}, 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	provider := "dubbo://10.0.0.7:20880/com.foo.Greeter?interface=com.foo.Greeter&version=1.0.0&methods=sayHello,sayBye&weight=0&application=greeter"
+	for _, p := range []string{"/dubbo", "/dubbo/com.foo.Greeter", "/dubbo/com.foo.Greeter/providers"} {
+		if _, err := conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && err != zk.ErrNodeExists {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Create("/dubbo/com.foo.Greeter/providers/"+url.QueryEscape(provider), nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+
+	file := writeFile(t, t.TempDir(), "rpcbridge.yaml", fmt.Sprintf(`registries:
+  - name: zk
+    type: zookeeper
+    zookeeper: {servers: [%q]}
+  - name: local
+    type: static
+    static:
+      services:
+        - {name: hello, protocol: http, endpoints: [{address: 127.0.0.1, port: 9000}]}
+`, server.Addr()))
+	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+	if code != exitOK {
+		t.Fatalf("catalog exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"id: 'dubbo:com.foo.Greeter:1.0.0:'", "sayBye", "address: 10.0.0.7", "port: 20880", "weight: 100", "source: zk",
+		"id: http:hello", "source: local",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("catalog output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr, "syncing registries:") {
+		t.Errorf("catalog printed no progress line while syncing; stderr:\n%s", stderr)
+	}
+}
