@@ -1,0 +1,291 @@
+// Package store keeps uploaded IDL as versioned schemas in a data directory. Every upload is
+// validated before anything is written; an accepted one is written beside the version it
+// replaces and made current by atomically replacing a pointer file, so a crash or an invalid
+// upload always leaves the previous version serving. Versions increase per name, also across
+// deletes and restarts.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/idl/proto"
+	"github.com/rpcbridge/rpcbridge/idl/upload"
+	"github.com/rpcbridge/rpcbridge/internal/bus"
+)
+
+// Kind names the IDL form of an upload.
+type Kind string
+
+// The kinds the store knows. Protobuf kinds are validated by the store itself; Java kinds need a
+// Validator in Options.
+const (
+	// KindProto is a set of .proto sources (import path → content).
+	KindProto Kind = "proto"
+	// KindDescriptorSet is exactly one file holding a binary FileDescriptorSet with all imports.
+	KindDescriptorSet Kind = "descriptor-set"
+	// KindJavaSource is a set of Java interface and DTO sources.
+	KindJavaSource Kind = "java-source"
+	// KindJavaJar is an API jar.
+	KindJavaJar Kind = "java-jar"
+)
+
+// Validator parses the files of one upload into a schema, or fails with an error that explains
+// what is wrong with them. It must not keep files.
+type Validator func(ctx context.Context, files map[string][]byte) (idl.Schema, error)
+
+// Options configure a Store.
+type Options struct {
+	// Validators parse the kinds the store does not know itself (the Java forms), and may replace
+	// the protobuf ones.
+	Validators map[Kind]Validator
+	// Logger receives the store's events; nil discards them.
+	Logger *slog.Logger
+}
+
+// Entry describes the current version of one stored schema.
+type Entry struct {
+	Name    string    `json:"name" yaml:"name"`
+	Kind    Kind      `json:"kind" yaml:"kind"`
+	Version int64     `json:"version" yaml:"version"`
+	Created time.Time `json:"created" yaml:"created"`
+	// Files are the uploaded paths, sorted.
+	Files []string `json:"files" yaml:"files"`
+}
+
+// ErrNotFound is returned for a name that has no current version.
+var ErrNotFound = errors.New("schema not found")
+
+// InvalidNameError reports a name that does not match ^[a-z0-9][a-z0-9._-]{0,62}$.
+type InvalidNameError struct{ Name string }
+
+// Error describes the rule.
+func (e *InvalidNameError) Error() string {
+	return fmt.Sprintf("invalid schema name %q: use 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit", e.Name)
+}
+
+// UnknownKindError reports a kind without a validator.
+type UnknownKindError struct{ Kind Kind }
+
+// Error names the kind.
+func (e *UnknownKindError) Error() string { return fmt.Sprintf("unknown IDL kind %q", e.Kind) }
+
+// validName checks ^[a-z0-9][a-z0-9._-]{0,62}$, which also keeps names safe as directory names
+// (they cannot start with '.', so "." and ".." and the store's temporary names are excluded).
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// stored is one name's state in memory.
+type stored struct {
+	entry  Entry
+	schema idl.Schema
+}
+
+// Store is the versioned schema store. It is safe for concurrent use.
+type Store struct {
+	dir        string
+	validators map[Kind]Validator
+	log        *slog.Logger
+	topic      *bus.Topic[[]idl.Schema]
+
+	mu      sync.Mutex
+	current map[string]stored
+	last    map[string]int64 // highest version ever written per name, deleted ones included
+}
+
+// Open loads the store in dir, creating dir if needed, and publishes the current schemas on the
+// store's topic. Leftovers of interrupted writes are removed.
+func Open(dir string, opts Options) (*Store, error) {
+	s := &Store{
+		dir:        dir,
+		validators: map[Kind]Validator{KindProto: validateProto, KindDescriptorSet: validateDescriptorSet},
+		log:        opts.Logger,
+		topic:      bus.NewTopic(sameVersions),
+		current:    map[string]stored{},
+		last:       map[string]int64{},
+	}
+	maps.Copy(s.validators, opts.Validators)
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	s.publishLocked()
+	return s, nil
+}
+
+// Put validates files as kind and, when they are valid, stores them as the next version of
+// name and makes it current. An invalid upload returns the validator's error (for protobuf a
+// *proto.CompileError) and changes nothing.
+func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[string][]byte) (idl.Schema, error) {
+	if !validName(name) {
+		return idl.Schema{}, &InvalidNameError{Name: name}
+	}
+	validate, ok := s.validators[kind]
+	if !ok {
+		return idl.Schema{}, &UnknownKindError{Kind: kind}
+	}
+	if len(files) == 0 {
+		return idl.Schema{}, fmt.Errorf("put %s: the upload has no files", name)
+	}
+	for path := range files {
+		clean, err := upload.CleanPath(path)
+		if err != nil {
+			return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+		}
+		if clean != path {
+			return idl.Schema{}, fmt.Errorf("put %s: file path %q is not clean (want %q)", name, path, clean)
+		}
+	}
+	schema, err := validate(ctx, files)
+	if err != nil {
+		return idl.Schema{}, fmt.Errorf("validate %s as %s: %w", name, kind, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	previous := s.current[name].entry.Version
+	version := s.last[name] + 1
+	schema.Name, schema.Version = name, version
+	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files))}
+	if err := s.writeVersion(entry, schema, files); err != nil {
+		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+	}
+	s.last[name] = version
+	s.current[name] = stored{entry: entry, schema: schema}
+	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files))
+	s.pruneOld(name, version, previous)
+	s.publishLocked()
+	return schema, nil
+}
+
+// Get returns the current version of name, or ErrNotFound. The descriptors are shared and
+// must not be modified.
+func (s *Store) Get(name string) (idl.Schema, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.current[name]
+	if !ok {
+		return idl.Schema{}, fmt.Errorf("%s: %w", name, ErrNotFound)
+	}
+	return st.schema, nil
+}
+
+// List describes the current versions, sorted by name.
+func (s *Store) List() []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Entry, 0, len(s.current))
+	for _, st := range s.current {
+		e := st.entry
+		e.Files = slices.Clone(e.Files)
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// All returns the current schemas, sorted by name.
+func (s *Store) All() []idl.Schema {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.allLocked()
+}
+
+// Files returns the uploaded files of the current version of name, read back from disk.
+func (s *Store) Files(name string) (map[string][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock() // held while reading so that no Put prunes the version meanwhile
+	st, ok := s.current[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+	}
+	return s.readFiles(st.entry)
+}
+
+// Delete stops serving name and removes its versions from disk. The name's version counter is
+// kept, so a later Put continues after the deleted version.
+func (s *Store) Delete(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.current[name]
+	if !ok {
+		return fmt.Errorf("delete %s: %w", name, ErrNotFound)
+	}
+	if err := s.writePointer(name, pointer{Version: st.entry.Version, Deleted: true}); err != nil {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	delete(s.current, name)
+	s.log.Info("schema deleted", "name", name, "version", st.entry.Version)
+	s.pruneOld(name)
+	s.publishLocked()
+	return nil
+}
+
+// Topic carries the current schemas (as All returns them) and changes whenever a version is
+// stored or deleted; pipeline stages subscribe to it.
+func (s *Store) Topic() *bus.Topic[[]idl.Schema] { return s.topic }
+
+func (s *Store) allLocked() []idl.Schema {
+	out := make([]idl.Schema, 0, len(s.current))
+	for _, st := range s.current {
+		out = append(out, st.schema)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (s *Store) publishLocked() { s.topic.Publish(s.allLocked()) }
+
+// sameVersions treats two schema lists as equal when they hold the same names and versions.
+func sameVersions(a, b []idl.Schema) bool {
+	return slices.EqualFunc(a, b, func(x, y idl.Schema) bool { return x.Name == y.Name && x.Version == y.Version })
+}
+
+// validateProto compiles .proto sources.
+func validateProto(ctx context.Context, files map[string][]byte) (idl.Schema, error) {
+	fds, err := proto.Compile(ctx, files)
+	if err != nil {
+		return idl.Schema{}, err
+	}
+	return idl.Schema{Descriptors: fds}, nil
+}
+
+// validateDescriptorSet reads one binary FileDescriptorSet.
+func validateDescriptorSet(_ context.Context, files map[string][]byte) (idl.Schema, error) {
+	if len(files) != 1 {
+		return idl.Schema{}, fmt.Errorf("a descriptor-set upload is exactly one file, got %d", len(files))
+	}
+	var raw []byte
+	for _, b := range files {
+		raw = b
+	}
+	fds, err := proto.FromDescriptorSet(raw)
+	if err != nil {
+		return idl.Schema{}, err
+	}
+	return idl.Schema{Descriptors: fds}, nil
+}
