@@ -1,0 +1,43 @@
+package dataplane
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// Error statuses of the gateway's JSON error bodies.
+const (
+	// StatusRouteNotFound: no route matches the request (404).
+	StatusRouteNotFound = "route_not_found"
+	// StatusNoHealthyUpstream: the route's cluster is unknown, unusable or has no healthy
+	// endpoint (503).
+	StatusNoHealthyUpstream = "no_healthy_upstream"
+	// StatusUpstreamConnectFailure: no endpoint accepted a connection (503).
+	StatusUpstreamConnectFailure = "upstream_connect_failure"
+	// StatusUpstreamTimeout: the route timeout expired (504).
+	StatusUpstreamTimeout = "upstream_timeout"
+	// StatusBadGateway: any other upstream failure (502).
+	StatusBadGateway = "bad_gateway"
+)
+
+// ErrorBody is the JSON body of every error the gateway itself answers with:
+// {"error":{"code":503,"status":"no_healthy_upstream","message":"..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the content of ErrorBody.
+type ErrorDetail struct {
+	Code    int    `json:"code"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// writeError answers with a JSON error body.
+func writeError(w http.ResponseWriter, code int, status, message string) {
+	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Status: status, Message: message}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(body, '\n'))
+}

@@ -1,0 +1,201 @@
+// Package dataplane is rpcbridge's embedded gateway: an xDS client of the control plane (delta
+// ADS over gRPC) that proxies HTTP requests according to the listeners, routes, clusters and
+// endpoints it receives. It knows only Envoy resources, never registries or the catalog.
+//
+// Every accepted xDS response rebuilds an immutable routing table (package routetable) that
+// is swapped in atomically, so route and endpoint changes apply without a restart; requests
+// in flight keep the table they started with.
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
+)
+
+// DefaultListenerName is the Envoy listener the gateway serves unless told otherwise.
+const DefaultListenerName = "rpcbridge-http"
+
+// Options configures a Gateway.
+type Options struct {
+	// XDSAddress is the control plane's gRPC address (host:port), reached without TLS.
+	XDSAddress string
+	// NodeID and NodeCluster identify the gateway to the control plane.
+	NodeID      string
+	NodeCluster string
+	// ListenAddress is where the HTTP server listens (default ":8080"; "127.0.0.1:0" picks a
+	// free port, see Addr).
+	ListenAddress string
+	// ListenerName is the Envoy listener whose routes are served (default "rpcbridge-http").
+	ListenerName string
+	// Logger receives the gateway's logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the gateway's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
+	// ShutdownTimeout bounds the graceful shutdown of the HTTP server (default 10 s).
+	ShutdownTimeout time.Duration
+}
+
+// Gateway is the embedded HTTP gateway. Create it with New, start it with Run.
+type Gateway struct {
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics
+
+	config atomic.Pointer[config]
+	addr   atomic.Pointer[net.Addr]
+}
+
+// config is one immutable routing state: a table and the upstreams of its clusters.
+type config struct {
+	table     *routetable.Table
+	upstreams map[string]*upstream
+}
+
+// New returns a gateway; nothing runs until Run.
+func New(opts Options) *Gateway {
+	if opts.ListenAddress == "" {
+		opts.ListenAddress = ":8080"
+	}
+	if opts.ListenerName == "" {
+		opts.ListenerName = DefaultListenerName
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "gateway")
+	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger)}
+}
+
+// Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then shuts
+// the server down gracefully. It returns nil after a clean shutdown.
+func (g *Gateway) Run(ctx context.Context) error {
+	if g.opts.XDSAddress == "" {
+		return errors.New("gateway: no xDS address configured")
+	}
+	ln, err := net.Listen("tcp", g.opts.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("gateway: listen on %s: %w", g.opts.ListenAddress, err)
+	}
+	addr := ln.Addr()
+	g.addr.Store(&addr)
+	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName)
+
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	server := &http.Server{
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: 30 * time.Second,
+		Protocols:         protocols,
+		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
+	}
+	client := xdsclient.New(xdsclient.Config{
+		Address:       g.opts.XDSAddress,
+		Node:          &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway"},
+		WildcardTypes: []string{resource.ListenerType, resource.ClusterType},
+		NamedTypes:    []string{resource.RouteType, resource.EndpointType},
+		Watcher:       xdsclient.WatcherFunc(g.accept),
+		Logger:        g.logger,
+		OnResponse:    g.metrics.observeXDS,
+	})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	clientDone := make(chan error, 1)
+	go func() { clientDone <- client.Run(ctx) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- server.Serve(ln) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveDone:
+		runErr = fmt.Errorf("gateway: serve: %w", err)
+	case err := <-clientDone:
+		if err != nil {
+			runErr = fmt.Errorf("gateway: %w", err)
+		}
+	}
+	cancel()
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), g.opts.ShutdownTimeout)
+	defer stop()
+	if err := server.Shutdown(shutdownCtx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	<-clientDone
+	if cfg := g.config.Load(); cfg != nil {
+		for _, up := range cfg.upstreams {
+			up.transport.CloseIdleConnections()
+		}
+	}
+	return runErr
+}
+
+// Ready reports whether the gateway has received its listener and that listener's routes.
+func (g *Gateway) Ready() bool {
+	cfg := g.config.Load()
+	return cfg != nil && cfg.table.Ready()
+}
+
+// Addr returns the HTTP server's address once Run is listening, nil before.
+func (g *Gateway) Addr() net.Addr {
+	if a := g.addr.Load(); a != nil {
+		return *a
+	}
+	return nil
+}
+
+// Handler returns the proxying handler (the one Run serves), for in-process use.
+func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveHTTP) }
+
+// accept is the xDS client's Watcher: it builds a routing table from the candidate state and
+// installs it, or rejects the state when the table cannot be built.
+func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Interest, error) {
+	table, err := routetable.Build(routetable.Resources{
+		Listeners:    xdsclient.Messages[*listenerv3.Listener](state, resource.ListenerType),
+		RouteConfigs: xdsclient.Messages[*routev3.RouteConfiguration](state, resource.RouteType),
+		Clusters:     xdsclient.Messages[*clusterv3.Cluster](state, resource.ClusterType),
+		Endpoints:    xdsclient.Messages[*endpointv3.ClusterLoadAssignment](state, resource.EndpointType),
+	}, g.opts.ListenerName)
+	if err != nil {
+		return nil, err
+	}
+	var prev map[string]*upstream
+	if old := g.config.Load(); old != nil {
+		prev = old.upstreams
+	}
+	upstreams, unused := newUpstreams(table, prev)
+	wasReady := g.Ready()
+	g.config.Store(&config{table: table, upstreams: upstreams})
+	for _, t := range unused {
+		t.CloseIdleConnections()
+	}
+	if !wasReady && table.Ready() {
+		g.logger.Info("gateway ready: listener and routes received", "listener", g.opts.ListenerName)
+	}
+	return xdsclient.Interest{
+		resource.RouteType:    table.RouteConfigNames(),
+		resource.EndpointType: table.EDSServiceNames(),
+	}, nil
+}

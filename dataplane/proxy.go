@@ -1,0 +1,165 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+)
+
+// errRouteTimeout is the cancellation cause of a request whose route timeout expired.
+var errRouteTimeout = errors.New("route timeout expired")
+
+// statusClientClosed is recorded (nginx's convention) when the client went away first.
+const statusClientClosed = 499
+
+// serveHTTP routes one request with the current table and proxies it.
+func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w}
+	cluster := ""
+	defer func() {
+		g.metrics.requests.WithLabelValues(cluster, strconv.Itoa(rec.statusCode())).Inc()
+	}()
+	cfg := g.config.Load()
+	if cfg == nil || !cfg.table.Ready() {
+		writeError(rec, http.StatusNotFound, StatusRouteNotFound, "no route configuration has been received from the control plane yet")
+		return
+	}
+	route := cfg.table.Match(r)
+	if route == nil {
+		writeError(rec, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
+		return
+	}
+	if route.DirectStatus != 0 {
+		rec.WriteHeader(route.DirectStatus)
+		_, _ = rec.Write([]byte(route.DirectBody))
+		return
+	}
+	cluster = route.Cluster
+	up := cfg.upstreams[route.Cluster]
+	switch {
+	case up == nil:
+		writeError(rec, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q is unknown", route.Cluster))
+		return
+	case up.cluster.Unusable != "":
+		writeError(rec, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q: %s", route.Cluster, up.cluster.Unusable))
+		return
+	case len(up.cluster.Endpoints) == 0:
+		writeError(rec, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
+		return
+	}
+	ctx := r.Context()
+	if route.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, route.Timeout, errRouteTimeout)
+		defer cancel()
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { rewriteOutgoing(pr, route) },
+		Transport:    up,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { g.proxyError(w, r, err, route) },
+		ErrorLog:     slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
+	}
+	proxy.ServeHTTP(rec, r.WithContext(ctx))
+}
+
+// proxyError answers a failed upstream exchange with the matching JSON error.
+func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error, route *routetable.Route) {
+	log := g.logger.With("cluster", route.Cluster, "method", r.Method, "path", r.URL.Path, "error", err)
+	switch {
+	case errors.Is(context.Cause(r.Context()), errRouteTimeout):
+		log.Warn("upstream timeout")
+		writeError(w, http.StatusGatewayTimeout, StatusUpstreamTimeout,
+			fmt.Sprintf("cluster %q did not answer within the route timeout of %s", route.Cluster, route.Timeout))
+	case r.Context().Err() != nil:
+		log.Debug("client went away before the upstream answered")
+		w.WriteHeader(statusClientClosed)
+	case errors.Is(err, errNoEndpoint):
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
+	case isConnectFailure(err):
+		log.Warn("upstream connect failure")
+		writeError(w, http.StatusServiceUnavailable, StatusUpstreamConnectFailure,
+			fmt.Sprintf("cannot connect to cluster %q: %v", route.Cluster, err))
+	default:
+		log.Warn("upstream failure")
+		writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("cluster %q: %v", route.Cluster, err))
+	}
+}
+
+// rewriteOutgoing applies the route's rewrites to the outgoing request and sets the
+// X-Forwarded-For/Proto headers. ReverseProxy has already removed hop-by-hop headers and the
+// incoming X-Forwarded-* headers from Out.
+func rewriteOutgoing(pr *httputil.ProxyRequest, route *routetable.Route) {
+	if route.HasPrefixRewrite {
+		escaped := route.RewritePath(pr.In.URL.EscapedPath())
+		if p, err := url.PathUnescape(escaped); err == nil {
+			pr.Out.URL.Path, pr.Out.URL.RawPath = p, escaped
+		} else {
+			pr.Out.URL.Path, pr.Out.URL.RawPath = escaped, ""
+		}
+	}
+	switch {
+	case route.HostRewrite != "":
+		pr.Out.Host = route.HostRewrite
+	case route.AutoHostRewrite:
+		pr.Out.Host = autoHost
+	}
+
+	forwarded := pr.In.Header.Values("X-Forwarded-For")
+	if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+		forwarded = append(forwarded, ip)
+	}
+	if len(forwarded) > 0 {
+		pr.Out.Header.Set("X-Forwarded-For", strings.Join(forwarded, ", "))
+	}
+	proto := pr.In.Header.Get("X-Forwarded-Proto")
+	if proto == "" {
+		proto = "http"
+		if pr.In.TLS != nil {
+			proto = "https"
+		}
+	}
+	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	if host := pr.In.Header.Values("X-Forwarded-Host"); len(host) > 0 {
+		pr.Out.Header["X-Forwarded-Host"] = host
+	}
+}
+
+// statusRecorder remembers the status code written, for metrics. Unwrap keeps
+// http.ResponseController (flushing of streamed responses) working.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 && code >= 200 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// statusCode is the status sent, or 200 when nothing was written.
+func (s *statusRecorder) statusCode() int {
+	if s.code == 0 {
+		return http.StatusOK
+	}
+	return s.code
+}
