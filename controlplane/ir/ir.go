@@ -15,6 +15,11 @@ type Gateway struct {
 	Routes []Route `json:"routes,omitempty" yaml:"routes,omitempty"`
 	// GRPCServices are the gRPC services offered to proxyless gRPC clients, sorted by Name.
 	GRPCServices []GRPCService `json:"grpcServices,omitempty" yaml:"grpcServices,omitempty"`
+	// ProtoDescriptors are the descriptor sets of the gRPC services that routes transcode to,
+	// sorted by Service.
+	ProtoDescriptors []ProtoDescriptors `json:"protoDescriptors,omitempty" yaml:"protoDescriptors,omitempty"`
+	// JavaClasses are the DTOs and enums that Dubbo routes use, sorted by Name.
+	JavaClasses []JavaClass `json:"javaClasses,omitempty" yaml:"javaClasses,omitempty"`
 }
 
 // UpstreamProtocol is how a cluster's endpoints are spoken to.
@@ -68,14 +73,22 @@ type Route struct {
 	PrefixRewrite string `json:"prefixRewrite,omitempty" yaml:"prefixRewrite,omitempty"`
 	// Timeout bounds the whole upstream exchange; 0 means none.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// GRPC, when set, transcodes the request into a call of a gRPC method (see rpc.go).
+	GRPC *GRPCRoute `json:"grpc,omitempty" yaml:"grpc,omitempty"`
+	// Dubbo, when set, turns the request into a Dubbo call (see rpc.go).
+	Dubbo *DubboRoute `json:"dubbo,omitempty" yaml:"dubbo,omitempty"`
 }
 
-// Match selects requests by path and method. Exactly one of PathPrefix and Path is set.
+// Match selects requests by path and method. Exactly one of PathPrefix, Path and PathTemplate
+// is set.
 type Match struct {
 	// PathPrefix matches paths that start with it.
 	PathPrefix string `json:"pathPrefix,omitempty" yaml:"pathPrefix,omitempty"`
 	// Path matches one path exactly.
 	Path string `json:"path,omitempty" yaml:"path,omitempty"`
+	// PathTemplate matches a google.api.http path template such as
+	// "/v1/{name=shelves/*}/books/{book}" or "/v1/{name=**}:publish"; its variables bind values.
+	PathTemplate string `json:"pathTemplate,omitempty" yaml:"pathTemplate,omitempty"`
 	// Methods restricts the HTTP methods; empty means all.
 	Methods []string `json:"methods,omitempty" yaml:"methods,omitempty"`
 }
