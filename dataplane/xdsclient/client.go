@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -191,6 +192,10 @@ func (c *Client) subscribeAll(stream deltaStream) error {
 func (c *Client) handle(stream deltaStream, resp *discoveryv3.DeltaDiscoveryResponse) error {
 	typeURL := resp.GetTypeUrl()
 	next, err := c.state.applyDelta(resp)
+	if err == nil && slices.Contains(c.cfg.NamedTypes, typeURL) {
+		// A response may cross an unsubscribe in flight: ignore names no longer wanted.
+		next = next.without(typeURL, diff(c.subscribed[typeURL], slices.Sorted(maps.Keys(next[typeURL]))))
+	}
 	var interest Interest
 	if err == nil {
 		interest, err = c.cfg.Watcher.Accept(typeURL, next)
