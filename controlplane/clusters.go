@@ -140,10 +140,7 @@ func lbEndpoint(e ir.Endpoint) (*endpointv3.LbEndpoint, error) {
 	}
 	lb := &endpointv3.LbEndpoint{
 		HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
-			Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
-				Address:       e.Address,
-				PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: e.Port},
-			}}},
+			Address: socketAddress(e.Address, e.Port),
 		}},
 		HealthStatus:        health,
 		LoadBalancingWeight: wrapperspb.UInt32(weight),

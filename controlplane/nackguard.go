@@ -192,12 +192,21 @@ func (g *nackGuard) waitFunc(key streamKey, typeURL string) func() time.Duration
 		if st.nacks == 0 {
 			return 0
 		}
-		backoff := g.initial
-		for i := 1; i < st.nacks && backoff < g.max; i++ {
-			backoff *= 2
-		}
-		return time.Until(st.lastPush.Add(min(backoff, g.max)))
+		return time.Until(st.lastPush.Add(backoffAfter(st.nacks, g.initial, g.max)))
 	}
+}
+
+// backoffAfter is the minimum time between two pushes after nacks consecutive NACKs: 0 without
+// NACKs, then initial, doubling with each NACK, at most maxBackoff.
+func backoffAfter(nacks int, initial, maxBackoff time.Duration) time.Duration {
+	if nacks <= 0 {
+		return 0
+	}
+	backoff := initial
+	for i := 1; i < nacks && backoff < maxBackoff; i++ {
+		backoff *= 2
+	}
+	return min(backoff, maxBackoff)
 }
 
 // relay forwards the one response that arrives on in to out once wait allows, unless the

@@ -55,6 +55,8 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 	}
 	match := &routev3.RouteMatch{}
 	switch {
+	case r.Match.PathTemplate != "":
+		return nil, errors.New("pathTemplate routes are not translated for Envoy yet")
 	case r.Match.PathPrefix != "" && r.Match.Path != "":
 		return nil, errors.New("both pathPrefix and path are set")
 	case r.Match.PathPrefix != "":

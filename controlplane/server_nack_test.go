@@ -147,3 +147,55 @@ func TestUpdateErrorKeepsLastGoodConfig(t *testing.T) {
 		t.Fatalf("client got cluster %q, want http:good", c.GetName())
 	}
 }
+
+// TestDeltaNACKIsCountedAndNotResent NACKs a delta response: the NACK is counted, and the next
+// response the client gets is the new content (only the added cluster), not the rejected one.
+func TestDeltaNACKIsCountedAndNotResent(t *testing.T) {
+	srv := startServer(t)
+	g := ir.Gateway{Clusters: []ir.Cluster{httpCluster("http:a", 1, 8080)}}
+	if err := srv.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responses := receive(stream.Recv)
+	if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-nacker"), TypeUrl: resource.ClusterType}); err != nil {
+		t.Fatal(err)
+	}
+	first := next(t, responses)
+	if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{
+		TypeUrl:       resource.ClusterType,
+		ResponseNonce: first.GetNonce(),
+		ErrorDetail:   &status.Status{Code: int32(codes.InvalidArgument), Message: "rejected by the test"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g.Clusters = append(g.Clusters, httpCluster("http:b", 1, 8080))
+	if err := srv.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	resp := next(t, responses)
+	if names := deltaNames(resp); len(names) != 1 || names[0] != "http:b" {
+		t.Fatalf("after a NACK and new content the client got %v, want only [http:b]", names)
+	}
+	if n := srv.counter(t, "rpcbridge_xds_nacks_total", map[string]string{"type_url": resource.ClusterType}); n != 1 {
+		t.Errorf("rpcbridge_xds_nacks_total = %v, want 1", n)
+	}
+}
+
+// TestBackoffAfter checks the push spacing for a client that keeps NACKing.
+func TestBackoffAfter(t *testing.T) {
+	const initial, maxBackoff = 100 * time.Millisecond, 30 * time.Second
+	for nacks, want := range map[int]time.Duration{
+		0: 0, 1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond,
+		9: 25600 * time.Millisecond, 10: maxBackoff, 1000: maxBackoff,
+	} {
+		if got := backoffAfter(nacks, initial, maxBackoff); got != want {
+			t.Errorf("backoffAfter(%d) = %s, want %s", nacks, got, want)
+		}
+	}
+}
