@@ -38,6 +38,16 @@
 // metadata.filter_metadata["rpcbridge"] as a Struct of strings. An address:port that appears
 // twice in one cluster is kept once (the first in IR order).
 //
+// Not translated yet (later changes): Match.PathTemplate (an error for now), Route.GRPC and
+// Route.Dubbo (ignored: such routes are plain routes to their cluster), the Dubbo listener.
+//
+// # Serving
+//
+// All clients share one snapshot. Each type's version is a hash of its resources' deterministic
+// wire form, so the same input gives the same versions across restarts and an unchanged update
+// pushes nothing. A rejected (NACKed) response is logged and counted and not sent again; the
+// next push waits for new content and, for a client that keeps rejecting, an exponential backoff.
+//
 // Every list in Resources is sorted by name, every resource passes ValidateAll, and the set is
 // consistent: every route names an existing cluster, every cluster has its load assignment and
 // every RDS name a listener uses exists.
