@@ -1,7 +1,9 @@
 package dataplane_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -290,4 +292,55 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, label string) fl
 		}
 	}
 	return 0
+}
+
+// TestStreamingResponse checks that a response is streamed: the client must read the first
+// chunk before the upstream is allowed to write the rest.
+func TestStreamingResponse(t *testing.T) {
+	cp := startControlPlane(t)
+	release := make(chan struct{})
+	streamer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, "second\n")
+	}))
+	t.Cleanup(streamer.Close)
+	ls, rcs := basicConfig(xdsfixture.PrefixRoute("/", "stream", xdsfixture.Timeout(0)))
+	cp.push(ls, rcs, []*clusterv3.Cluster{xdsfixture.Cluster("stream", "stream", false)},
+		[]*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("stream", endpointOf(t, streamer.Listener.Addr()))})
+	gw := startGateway(t, cp.addr, nil)
+	eventually(t, "routes", func() error {
+		if !gw.Ready() {
+			return fmt.Errorf("not ready")
+		}
+		return nil
+	})
+	var body *bufio.Reader
+	eventually(t, "stream response headers", func() error {
+		resp, err := (&http.Client{Timeout: giveUp}).Get("http://" + gw.Addr().String() + "/")
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		body = bufio.NewReader(resp.Body)
+		return nil
+	})
+	first, err := body.ReadString('\n')
+	if err != nil || first != "first\n" {
+		t.Fatalf("first chunk = %q, %v", first, err)
+	}
+	close(release)
+	second, err := body.ReadString('\n')
+	if err != nil || second != "second\n" {
+		t.Fatalf("second chunk = %q, %v", second, err)
+	}
 }
