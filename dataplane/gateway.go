@@ -88,7 +88,8 @@ func New(opts Options) *Gateway {
 }
 
 // Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then shuts
-// the server down gracefully. It returns nil after a clean shutdown.
+// the server down gracefully (bounded by ShutdownTimeout). It returns nil after a clean
+// shutdown. Call it once per Gateway.
 func (g *Gateway) Run(ctx context.Context) error {
 	if g.opts.XDSAddress == "" {
 		return errors.New("gateway: no xDS address configured")
