@@ -86,6 +86,7 @@ embedded gateway that executes the same configuration.`,
 		newRenderCommand(logger, stdout),
 		newCatalogCommand(logger, stdout, stderr),
 		newBootstrapCommand(stdout),
+		newIDLCommand(stdout),
 	)
 	return root
 }

@@ -29,7 +29,11 @@ func oneShot(cmd *cobra.Command, logger func() (*slog.Logger, error), file strin
 	if err != nil {
 		return nil, compiled{}, err
 	}
-	return cfg, compile(snaps, cfg, file), nil
+	schemas, err := storedSchemas(cfg, log)
+	if err != nil {
+		return nil, compiled{}, err
+	}
+	return cfg, compile(snaps, schemas, cfg, file), nil
 }
 
 func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *cobra.Command {

@@ -8,6 +8,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
@@ -41,9 +42,9 @@ type compiled struct {
 }
 
 // compile runs the pure stages: merge the snapshots, then build the gateway.
-func compile(snaps []registries.Snapshot, cfg *config.Config, file string) compiled {
+func compile(snaps []registries.Snapshot, schemas []idl.Schema, cfg *config.Config, file string) compiled {
 	cat := bridge.Merge(snaps, filters(cfg))
-	g, ds := transcoding.Build(cat, nil, rules(cfg, file))
+	g, ds := transcoding.Build(cat, schemas, rules(cfg, file))
 	all := append(append([]diag.Diagnostic{}, cat.Diagnostics...), ds...)
 	diag.Sort(all)
 	return compiled{Catalog: cat, Gateway: g, Diagnostics: all}

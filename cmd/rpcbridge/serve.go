@@ -14,12 +14,16 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rpcbridge/rpcbridge/admin"
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/dataplane"
+	"github.com/rpcbridge/rpcbridge/idl/store"
+	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 )
 
@@ -60,6 +64,7 @@ type server struct {
 	cfg      *bus.Topic[*config.Config]
 	snaps    *snapshotSet
 	compiled *bus.Topic[compiled]
+	store    *store.Store
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
 	pushed   atomic.Bool
@@ -67,7 +72,7 @@ type server struct {
 }
 
 // serve runs everything until ctx ends.
-func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Config) error {
+func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Config) (err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{
@@ -80,6 +85,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		metrics:  reg,
 	}
 	s.cfg.Publish(cfg)
+	if s.store, err = openStore(cfg, log); err != nil {
+		return fmt.Errorf("open IDL store: %w", err)
+	}
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{Logger: log, Registerer: reg, Translate: translateOptions(cfg)})
 
 	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
@@ -110,7 +118,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
 	g.Go(func() error { return serveHTTP(gctx, adminLis, s.adminHandler()) })
-	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, s.snaps.out, s.cfg) })
+	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, s.snaps.out, s.cfg, s.store.Topic()) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
 	g.Go(func() error { return s.watchConfig(gctx, sup) })
 	if s.gateway != nil {
@@ -137,7 +145,22 @@ func gatewayAddr(cfg *config.Config) string {
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
-	s.compiled.Publish(compile(snaps, cfg, s.file))
+	schemas, _ := s.store.Topic().Latest()
+	s.compiled.Publish(compile(snaps, schemas, cfg, s.file))
+}
+
+// adminHandler serves the admin API over the server's state.
+func (s *server) adminHandler() http.Handler {
+	return admin.Handler(admin.Options{
+		State: func() admin.State {
+			c, _ := s.compiled.Latest()
+			return admin.State{Catalog: c.Catalog, Gateway: c.Gateway, Diagnostics: c.Diagnostics}
+		},
+		Ready:   s.ready,
+		Metrics: promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}),
+		Store:   s.store,
+		Limits:  upload.DefaultLimits(),
+	})
 }
 
 // pushLoop serves every new gateway over xDS. The first push waits until every registry has

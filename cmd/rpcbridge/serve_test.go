@@ -30,7 +30,7 @@ func freeAddr(t *testing.T) string {
 
 // running is an `rpcbridge serve` started by a test.
 type running struct {
-	file, xds, gateway, admin string
+	file, xds, gateway, admin, data string
 	done                      chan int
 	cancel                    context.CancelFunc
 }
@@ -39,7 +39,7 @@ type running struct {
 // and admin addresses) and runs `rpcbridge serve` until the test ends.
 func startServe(t *testing.T, cfgTemplate string) *running {
 	t.Helper()
-	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), done: make(chan int, 1)}
+	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1)}
 	r.file = writeFile(t, t.TempDir(), "rpcbridge.yaml", r.render(cfgTemplate))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -74,7 +74,7 @@ func startServe(t *testing.T, cfgTemplate string) *running {
 }
 
 func (r *running) render(cfgTemplate string) string {
-	return fmt.Sprintf("xds: {listen: %q}\ngateway: {listen: %q}\nadmin: {listen: %q}\n", r.xds, r.gateway, r.admin) + cfgTemplate
+	return fmt.Sprintf("xds: {listen: %q}\ngateway: {listen: %q}\nadmin: {listen: %q}\ndataDir: %q\n", r.xds, r.gateway, r.admin, r.data) + cfgTemplate
 }
 
 // rewrite replaces the configuration file the way an editor does: write a temp file, rename it.

@@ -48,11 +48,15 @@ type snapshotSet struct {
 	out   *bus.Topic[[]registries.Snapshot]
 }
 
+// newSnapshotSet returns an empty set that has already published its (empty) state, so that a
+// configuration without registries still flows through the pipeline.
 func newSnapshotSet() *snapshotSet {
-	return &snapshotSet{
+	s := &snapshotSet{
 		snaps: map[string]registries.Snapshot{},
 		out:   bus.NewTopic(func(a, b []registries.Snapshot) bool { return reflect.DeepEqual(a, b) }),
 	}
+	s.out.Publish([]registries.Snapshot{})
+	return s
 }
 
 func (s *snapshotSet) set(snap registries.Snapshot) {

@@ -36,6 +36,11 @@ const (
 	KindJavaSource Kind = "java-source"
 	// KindJavaJar is an API jar.
 	KindJavaJar Kind = "java-jar"
+	// KindJavaYAML is hand-written Java signatures in the declarative YAML format.
+	KindJavaYAML Kind = "java-yaml"
+	// KindDubboMetadata is FullServiceDefinition JSON documents as Java providers write them to
+	// a metadata center, one per file.
+	KindDubboMetadata Kind = "dubbo-metadata"
 )
 
 // Validator parses the files of one upload into a schema, or fails with an error that explains
@@ -63,6 +68,23 @@ type Entry struct {
 
 // ErrNotFound is returned for a name that has no current version.
 var ErrNotFound = errors.New("schema not found")
+
+// ValidationError is returned by Put for an upload that is not valid IDL of its kind: the files
+// are at fault, not the store. Err is the validator's error (for protobuf a *proto.CompileError
+// listing every problem with file, line and column).
+type ValidationError struct {
+	Name string
+	Kind Kind
+	Err  error
+}
+
+// Error names the upload, its kind and the problem.
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("invalid %s upload %s: %v", e.Kind, e.Name, e.Err)
+}
+
+// Unwrap returns the validator's error.
+func (e *ValidationError) Unwrap() error { return e.Err }
 
 // InvalidNameError reports a name that does not match ^[a-z0-9][a-z0-9._-]{0,62}$.
 type InvalidNameError struct{ Name string }
@@ -145,21 +167,22 @@ func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[strin
 	if !ok {
 		return idl.Schema{}, &UnknownKindError{Kind: kind}
 	}
+	invalid := func(err error) error { return &ValidationError{Name: name, Kind: kind, Err: err} }
 	if len(files) == 0 {
-		return idl.Schema{}, fmt.Errorf("put %s: the upload has no files", name)
+		return idl.Schema{}, invalid(errors.New("the upload has no files"))
 	}
 	for path := range files {
 		clean, err := upload.CleanPath(path)
 		if err != nil {
-			return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+			return idl.Schema{}, invalid(err)
 		}
 		if clean != path {
-			return idl.Schema{}, fmt.Errorf("put %s: file path %q is not clean (want %q)", name, path, clean)
+			return idl.Schema{}, invalid(fmt.Errorf("file path %q is not clean (want %q)", path, clean))
 		}
 	}
 	schema, err := validate(ctx, files)
 	if err != nil {
-		return idl.Schema{}, fmt.Errorf("validate %s as %s: %w", name, kind, err)
+		return idl.Schema{}, invalid(err)
 	}
 	if err := ctx.Err(); err != nil {
 		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// idlClient talks to a running rpcbridge's admin API.
+type idlClient struct {
+	admin string
+	http  *http.Client
+}
+
+func newIDLCommand(stdout io.Writer) *cobra.Command {
+	c := &idlClient{http: &http.Client{Timeout: 2 * time.Minute}}
+	cmd := &cobra.Command{
+		Use:   "idl",
+		Short: "Upload, list and remove IDL (protobuf, Java API) on a running rpcbridge",
+		Long: `idl talks to the admin API of a running rpcbridge. An upload is validated before it
+replaces anything: a bad one is rejected with file:line:column and the previous version keeps
+serving. Kinds: proto (.proto sources with imports), descriptor-set (binary FileDescriptorSet),
+java-source (.java interfaces and DTOs), java-jar (an API jar), java-yaml (hand-written
+signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).`,
+	}
+	cmd.PersistentFlags().StringVar(&c.admin, "admin", "http://127.0.0.1:9901", "admin API base URL of the running rpcbridge")
+
+	var kind string
+	push := &cobra.Command{
+		Use:   "push NAME PATH...",
+		Short: "Upload files, a directory or a zip/jar as the next version of NAME",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.push(stdout, args[0], args[1:], kind)
+		},
+	}
+	push.Flags().StringVar(&kind, "kind", "", "IDL kind (default: from the file extensions)")
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List the stored IDL with kinds and versions",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return c.list(stdout) },
+	}
+	rm := &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Remove an IDL upload",
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(_ *cobra.Command, args []string) error { return c.remove(stdout, args[0]) },
+	}
+	cmd.AddCommand(push, ls, rm)
+	return cmd
+}
+
+// kindByExtension infers the IDL kind from file names.
+var kindByExtension = map[string]string{
+	".proto": "proto", ".pb": "descriptor-set", ".protoset": "descriptor-set", ".desc": "descriptor-set",
+	".java": "java-source", ".jar": "java-jar", ".yaml": "java-yaml", ".yml": "java-yaml", ".json": "dubbo-metadata",
+}
+
+func (c *idlClient) push(stdout io.Writer, name string, paths []string, kind string) error {
+	files, err := collectFiles(paths)
+	if err != nil {
+		return err
+	}
+	if kind == "" {
+		if kind, err = inferKind(files); err != nil {
+			return usageError{err}
+		}
+	}
+	body, ctype, query := &bytes.Buffer{}, "", "?kind="+kind
+	if len(files) == 1 && (strings.HasSuffix(files[0].name, ".zip") || strings.HasSuffix(files[0].name, ".jar")) {
+		body.Write(files[0].data)
+		ctype = "application/zip"
+	} else if len(files) == 1 {
+		body.Write(files[0].data)
+		ctype, query = "application/octet-stream", query+"&filename="+filepath.Base(files[0].name)
+	} else {
+		zw := zip.NewWriter(body)
+		for _, f := range files {
+			w, err := zw.Create(f.name)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(f.data); err != nil {
+				return err
+			}
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		ctype = "application/zip"
+	}
+	req, err := http.NewRequest(http.MethodPut, c.admin+"/api/v1/idl/"+name+query, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", ctype)
+	var out struct {
+		Version int64 `json:"version"`
+		Files   int   `json:"files"`
+	}
+	if err := c.do(req, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: version %d stored (%s, %d files)\n", name, out.Version, kind, out.Files)
+	return nil
+}
+
+func (c *idlClient) list(stdout io.Writer) error {
+	req, err := http.NewRequest(http.MethodGet, c.admin+"/api/v1/idl", nil)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Schemas []struct {
+			Name    string    `json:"name"`
+			Kind    string    `json:"kind"`
+			Version int64     `json:"version"`
+			Created time.Time `json:"created"`
+			Files   []string  `json:"files"`
+		} `json:"schemas"`
+	}
+	if err := c.do(req, &out); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tFILES\tCREATED")
+	for _, s := range out.Schemas {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", s.Name, s.Kind, s.Version, len(s.Files), s.Created.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func (c *idlClient) remove(stdout io.Writer, name string) error {
+	req, err := http.NewRequest(http.MethodDelete, c.admin+"/api/v1/idl/"+name, nil)
+	if err != nil {
+		return err
+	}
+	if err := c.do(req, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: removed\n", name)
+	return nil
+}
+
+// do sends req and decodes a JSON answer into out; an error answer becomes an error that lists
+// the problems the server named.
+func (c *idlClient) do(req *http.Request, out any) error {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct {
+				Message  string `json:"message"`
+				Problems []struct {
+					File    string `json:"file"`
+					Line    int    `json:"line"`
+					Column  int    `json:"column"`
+					Message string `json:"message"`
+				} `json:"problems"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(data, &e) != nil || e.Error.Message == "" {
+			return fmt.Errorf("admin API: %s: %s", resp.Status, strings.TrimSpace(string(data)))
+		}
+		var b strings.Builder
+		msg := e.Error.Message
+		if len(e.Error.Problems) > 0 {
+			msg, _, _ = strings.Cut(msg, "\n") // the problems follow, one per line
+			msg = strings.TrimSuffix(msg, ":")
+		}
+		fmt.Fprintf(&b, "%s (%s)", msg, resp.Status)
+		for _, p := range e.Error.Problems {
+			fmt.Fprintf(&b, "\n  %s:%d:%d: %s", p.File, p.Line, p.Column, p.Message)
+		}
+		return fmt.Errorf("%s", b.String())
+	}
+	if out == nil || len(data) == 0 {
+		return nil
+	}
+	return json.Unmarshal(data, out)
+}
+
+type localFile struct {
+	name string
+	data []byte
+}
+
+// collectFiles reads the given files, and every file below the given directories with paths
+// relative to that directory.
+func collectFiles(paths []string) ([]localFile, error) {
+	var files []localFile
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, localFile{name: filepath.Base(p), data: data})
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(p, path)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files = append(files, localFile{name: filepath.ToSlash(rel), data: data})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(files) == 0 {
+		return nil, usageError{fmt.Errorf("no files in %s", strings.Join(paths, ", "))}
+	}
+	return files, nil
+}
+
+func inferKind(files []localFile) (string, error) {
+	found := map[string]bool{}
+	for _, f := range files {
+		if k, ok := kindByExtension[strings.ToLower(filepath.Ext(f.name))]; ok {
+			found[k] = true
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("cannot tell the IDL kind from the file names; pass --kind")
+	}
+	for k := range found {
+		return k, nil
+	}
+	return "", nil
+}
