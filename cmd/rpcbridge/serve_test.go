@@ -31,8 +31,8 @@ func freeAddr(t *testing.T) string {
 // running is an `rpcbridge serve` started by a test.
 type running struct {
 	file, xds, gateway, admin, data string
-	done                      chan int
-	cancel                    context.CancelFunc
+	done                            chan int
+	cancel                          context.CancelFunc
 }
 
 // startServe writes the configuration (with %[1]s, %[2]s, %[3]s standing for the xds, gateway
