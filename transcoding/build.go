@@ -27,7 +27,6 @@ const SourceLabel = "rpcbridge.io/source"
 // name a missing service, and pairs of rules that claim the same requests, are reported; a
 // conflicting pair is dropped whole rather than letting one silently win.
 func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, []diag.Diagnostic) {
-	_ = schemas // protocol-specific transcoders read the schemas; HTTP routing needs none.
 	var g ir.Gateway
 	var ds []diag.Diagnostic
 	connect := cmp.Or(rules.ConnectTimeout, DefaultConnectTimeout)
@@ -47,14 +46,16 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 			}
 			grpcNames[svc.Name] = svc.ID
 			g.GRPCServices = append(g.GRPCServices, ir.GRPCService{Name: svc.Name, Cluster: svc.ID, Timeout: rules.DefaultTimeout})
-		default:
-			ds = append(ds, diagnostic(diag.Info, svc.ID,
-				"dubbo services get REST routes once their method signatures are known (IDL or metadata center); none are built yet"))
+		case registries.ProtocolDubbo:
+			g.Clusters = append(g.Clusters, cluster(svc, ir.UpstreamDubbo, connect))
 		}
 	}
+	rpc := rpcRoutes(cat, schemas, rules)
+	ds = append(ds, rpc.diags...)
 
 	candidates, rds := ruleRoutes(cat, rules, exposed)
 	ds = append(ds, rds...)
+	candidates = append(candidates, rpc.candidates...)
 	for _, svc := range cat.Services {
 		if svc.Protocol == registries.ProtocolHTTP && !exposed[svc.ID] {
 			prefix := "/" + svc.Name + "/"
@@ -67,6 +68,9 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 	routes, cds := resolveConflicts(candidates)
 	g.Routes = routes
 	ds = append(ds, cds...)
+	var ods []diag.Diagnostic
+	g.ProtoDescriptors, g.JavaClasses, ods = rpcOutputs(routes, rpc)
+	ds = append(ds, ods...)
 
 	slices.SortFunc(g.Clusters, func(a, b ir.Cluster) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(g.GRPCServices, func(a, b ir.GRPCService) int { return cmp.Compare(a.Name, b.Name) })

@@ -16,6 +16,8 @@ import (
 type candidate struct {
 	origin string
 	route  ir.Route
+	// tmpl is the parsed Match.PathTemplate, when set.
+	tmpl pathTemplate
 }
 
 // ruleRoutes turns the user's HTTP rules into candidate routes, marking every service a rule
@@ -79,13 +81,13 @@ func findService(cat bridge.Catalog, ref string) (bridge.Service, error) {
 }
 
 // resolveConflicts orders the candidates, names them, and drops every pair that claims the same
-// requests (same path or prefix with overlapping methods), reporting both.
+// requests (same path, prefix or normalized template with overlapping methods), reporting both.
 func resolveConflicts(cs []candidate) ([]ir.Route, []diag.Diagnostic) {
 	slices.SortStableFunc(cs, compareCandidates)
 	drop := make([]bool, len(cs))
 	var ds []diag.Diagnostic
 	for i := range cs {
-		for j := i + 1; j < len(cs) && sameMatchPath(cs[i].route.Match, cs[j].route.Match); j++ {
+		for j := i + 1; j < len(cs) && sameMatchPath(cs[i], cs[j]); j++ {
 			if !methodsOverlap(cs[i].route.Match.Methods, cs[j].route.Match.Methods) {
 				continue
 			}
@@ -105,27 +107,53 @@ func resolveConflicts(cs []candidate) ([]ir.Route, []diag.Diagnostic) {
 	return routes, ds
 }
 
-// compareCandidates orders exact paths before prefixes, longer prefixes first, then by path,
-// then method-restricted routes before catch-all ones, then by cluster.
-func compareCandidates(a, b candidate) int {
-	am, bm := a.route.Match, b.route.Match
-	aExact, bExact := am.Path != "", bm.Path != ""
-	if aExact != bExact {
-		if aExact {
-			return -1
-		}
+// matchClass ranks exact paths first, then templates, then prefixes.
+func matchClass(m ir.Match) int {
+	switch {
+	case m.Path != "":
+		return 0
+	case m.PathTemplate != "":
 		return 1
 	}
+	return 2
+}
+
+// compareCandidates orders exact paths first, then templates from the most specific (see
+// compareTemplates), then longer prefixes before shorter ones; on the same path, template or
+// prefix, method-restricted routes come before catch-all ones, then routes sort by cluster.
+func compareCandidates(a, b candidate) int {
+	am, bm := a.route.Match, b.route.Match
+	if c := cmp.Compare(matchClass(am), matchClass(bm)); c != 0 {
+		return c
+	}
+	var byPath int
+	if matchClass(am) == 1 {
+		byPath = compareTemplates(a.tmpl, b.tmpl)
+	} else {
+		byPath = cmp.Or(-cmp.Compare(len(am.PathPrefix), len(bm.PathPrefix)),
+			cmp.Compare(am.Path+am.PathPrefix, bm.Path+bm.PathPrefix))
+	}
 	return cmp.Or(
-		-cmp.Compare(len(am.PathPrefix), len(bm.PathPrefix)),
-		cmp.Compare(am.Path+am.PathPrefix, bm.Path+bm.PathPrefix),
+		byPath,
 		-cmp.Compare(len(am.Methods), len(bm.Methods)),
 		cmp.Compare(joinMethods(am.Methods), joinMethods(bm.Methods)),
 		cmp.Compare(a.route.Cluster, b.route.Cluster),
+		cmp.Compare(am.PathTemplate, bm.PathTemplate),
 	)
 }
 
-func sameMatchPath(a, b ir.Match) bool { return a.Path == b.Path && a.PathPrefix == b.PathPrefix }
+// sameMatchPath reports whether two candidates select the same paths: equal exact paths, equal
+// prefixes, or templates equal once variables are replaced by their patterns.
+func sameMatchPath(a, b candidate) bool {
+	am, bm := a.route.Match, b.route.Match
+	if matchClass(am) != matchClass(bm) {
+		return false
+	}
+	if matchClass(am) == 1 {
+		return a.tmpl.normalized() == b.tmpl.normalized()
+	}
+	return am.Path == bm.Path && am.PathPrefix == bm.PathPrefix
+}
 
 // methodsOverlap reports whether two routes on the same path claim the same requests: both
 // take every method, or their method lists share one. A method-restricted route beside a
@@ -142,10 +170,13 @@ func methodsOverlap(a, b []string) bool {
 	return false
 }
 
-// matchKey renders a match as "prefix:/a/ GET,POST" or "path:/a *".
+// matchKey renders a match as "prefix:/a/ GET,POST", "path:/a *" or "template:/a/{b} GET".
 func matchKey(m ir.Match) string {
-	if m.Path != "" {
+	switch matchClass(m) {
+	case 0:
 		return "path:" + m.Path + " " + joinMethods(m.Methods)
+	case 1:
+		return "template:" + m.PathTemplate + " " + joinMethods(m.Methods)
 	}
 	return "prefix:" + m.PathPrefix + " " + joinMethods(m.Methods)
 }

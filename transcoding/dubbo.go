@@ -1,0 +1,279 @@
+package transcoding
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rpcbridge/rpcbridge/bridge"
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/idl"
+)
+
+// simpleTypes are the Java types that one query parameter can carry (enums are simple too).
+var simpleTypes = map[string]bool{
+	"boolean": true, "byte": true, "char": true, "short": true, "int": true, "long": true, "float": true, "double": true,
+	"java.lang.Boolean": true, "java.lang.Byte": true, "java.lang.Character": true, "java.lang.Short": true,
+	"java.lang.Integer": true, "java.lang.Long": true, "java.lang.Float": true, "java.lang.Double": true,
+	"java.lang.String": true, "java.math.BigDecimal": true, "java.math.BigInteger": true,
+	"java.util.Date": true, "java.sql.Date": true, "java.sql.Timestamp": true, "java.time.Instant": true,
+	"java.time.LocalDate": true, "java.time.LocalDateTime": true, "java.time.LocalTime": true,
+	"java.time.OffsetDateTime": true, "java.time.ZonedDateTime": true, "java.time.Duration": true,
+}
+
+// dubboBasePath is "/dubbo/" followed by Dubbo's service key "[group/]interface[:version]", with
+// the group and version path-escaped.
+func dubboBasePath(svc bridge.Service) string {
+	key := cmp.Or(svc.Interface, svc.Name)
+	if svc.Version != "" {
+		key += ":" + url.PathEscape(svc.Version)
+	}
+	if svc.Group != "" {
+		key = url.PathEscape(svc.Group) + "/" + key
+	}
+	return "/dubbo/" + key
+}
+
+// overloadSuffix spells an overload's parameter types for its path: "~" and the erasures joined
+// by ",", each "[]" written "-array" ("find~long", "save~com.foo.User,java.lang.String-array").
+func overloadSuffix(m idl.JavaMethod) string {
+	types := make([]string, len(m.Params))
+	for i, p := range m.Params {
+		types[i] = strings.ReplaceAll(p.Type.Erasure(), "[]", "-array")
+	}
+	return "~" + strings.Join(types, ",")
+}
+
+// signature renders "find(long,java.lang.String)" for messages.
+func signature(m idl.JavaMethod) string {
+	types := make([]string, len(m.Params))
+	for i, p := range m.Params {
+		types[i] = p.Type.Erasure()
+	}
+	return m.Name + "(" + strings.Join(types, ",") + ")"
+}
+
+func paramName(p idl.JavaParam, i int) string {
+	return cmp.Or(p.Name, "arg"+strconv.Itoa(i))
+}
+
+// dubboTarget is what every route of one Dubbo service shares.
+type dubboTarget struct {
+	svc            bridge.Service
+	js             javaService
+	defaultTimeout time.Duration
+	callTimeout    time.Duration
+}
+
+// route builds a route calling m with the given parameter sources.
+func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.DubboParam) ir.Route {
+	return ir.Route{
+		Match:   ir.Match{Methods: []string{httpMethod}},
+		Cluster: t.svc.ID,
+		Timeout: t.defaultTimeout,
+		Dubbo: &ir.DubboRoute{
+			Interface: cmp.Or(t.svc.Interface, t.svc.Name), Version: t.svc.Version, Group: t.svc.Group,
+			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.callTimeout,
+		},
+	}
+}
+
+// simple reports whether a value of type t fits in one query parameter.
+func (t dubboTarget) simple(typ idl.TypeName) bool {
+	e := typ.Erasure()
+	return simpleTypes[e] || t.js.classes[e].Kind == idl.ClassEnum
+}
+
+// dubboRoutes builds the candidate routes of one Dubbo service: the default routes of every
+// method (see the package documentation), except for methods that rules route instead.
+func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTimeout time.Duration) ([]candidate, []diag.Diagnostic) {
+	t := dubboTarget{svc: svc, js: js, defaultTimeout: defaultTimeout}
+	var ds []diag.Diagnostic
+	if raw := svc.Metadata["timeout"]; raw != "" {
+		ms, err := strconv.ParseUint(raw, 10, 31)
+		if err != nil {
+			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("provider timeout %q is not a number of milliseconds; it is ignored", raw)))
+		} else {
+			t.callTimeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+	methods := js.iface.Methods
+	overloads := map[string]int{}
+	for _, m := range methods {
+		overloads[m.Name]++
+	}
+
+	ruled := make([][]candidate, len(methods))
+	for _, r := range rules {
+		i, err := pickOverload(js.iface, r)
+		if err == nil {
+			var c candidate
+			if c, err = t.ruleCandidate(methods[i], r); err == nil {
+				ruled[i] = append(ruled[i], c)
+			}
+		}
+		if err != nil {
+			ds = append(ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+		}
+	}
+
+	var out []candidate
+	base := dubboBasePath(svc)
+	reported := map[string]bool{}
+	for i, m := range methods {
+		if len(ruled[i]) > 0 {
+			out = append(out, ruled[i]...)
+			continue
+		}
+		path := base + "/" + m.Name
+		if overloads[m.Name] > 1 {
+			path += overloadSuffix(m)
+			if !reported[m.Name] {
+				reported[m.Name] = true
+				ds = append(ds, diagnostic(diag.Info, svc.ID, fmt.Sprintf(
+					"method %s is overloaded: each overload is served at %s/%s~<parameter types>, not at %s/%s", m.Name, base, m.Name, base, m.Name)))
+			}
+		}
+		origin := "default route of " + svc.ID + " " + signature(m)
+		post := make([]ir.DubboParam, len(m.Params))
+		allSimple := true
+		for j, p := range m.Params {
+			name := paramName(p, j)
+			post[j] = ir.DubboParam{Name: name, Type: string(p.Type), From: ir.FromBody, Key: name}
+			allSimple = allSimple && t.simple(p.Type)
+		}
+		r := t.route(m, "POST", post)
+		r.Match.Path = path
+		out = append(out, candidate{origin: origin, route: r})
+		if allSimple {
+			get := make([]ir.DubboParam, len(post))
+			for j, p := range post {
+				p.From = ir.FromQuery
+				get[j] = p
+			}
+			r := t.route(m, "GET", get)
+			r.Match.Path = path
+			out = append(out, candidate{origin: origin, route: r})
+		}
+	}
+	return out, ds
+}
+
+// pickOverload finds the method a rule names.
+func pickOverload(iface idl.JavaInterface, r RPCRule) (int, error) {
+	var found []int
+	for i, m := range iface.Methods {
+		if m.Name == r.Method {
+			found = append(found, i)
+		}
+	}
+	if len(found) == 0 {
+		return 0, fmt.Errorf("interface %s has no method %q", iface.Name, r.Method)
+	}
+	var sigs []string
+	for _, i := range found {
+		sigs = append(sigs, signature(iface.Methods[i]))
+	}
+	if r.ParamTypes == nil {
+		if len(found) > 1 {
+			return 0, fmt.Errorf("method %q of %s is overloaded (%s): set paramTypes to pick one", r.Method, iface.Name, strings.Join(sigs, ", "))
+		}
+		return found[0], nil
+	}
+	want := r.Method + "(" + strings.Join(r.ParamTypes, ",") + ")"
+	for k, i := range found {
+		if sigs[k] == want {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("interface %s has no overload %s (it has %s)", iface.Name, want, strings.Join(sigs, ", "))
+}
+
+// ruleCandidate binds a rule's HTTP request to method m.
+func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, error) {
+	httpMethod := strings.ToUpper(r.HTTPMethod)
+	if httpMethod == "" {
+		return candidate{}, fmt.Errorf("no httpMethod")
+	}
+	tmpl, err := parseTemplate(r.Path)
+	if err != nil {
+		return candidate{}, err
+	}
+	vars := map[string]bool{}
+	for _, v := range tmpl.variables {
+		vars[v.fieldPath] = true
+	}
+	explicit := map[string]ArgRule{}
+	names := map[string]int{}
+	for j, p := range m.Params {
+		names[paramName(p, j)] = j
+		names["arg"+strconv.Itoa(j)] = j
+	}
+	for _, a := range r.Params {
+		j, ok := names[a.Arg]
+		if !ok {
+			return candidate{}, fmt.Errorf("method %s has no argument %q", signature(m), a.Arg)
+		}
+		name := paramName(m.Params[j], j)
+		if _, dup := explicit[name]; dup {
+			return candidate{}, fmt.Errorf("argument %q is bound twice", a.Arg)
+		}
+		explicit[name] = a
+	}
+	params := make([]ir.DubboParam, len(m.Params))
+	bound := map[string]bool{}
+	wholeBody, bodyFields := 0, 0
+	for j, p := range m.Params {
+		name := paramName(p, j)
+		param := ir.DubboParam{Name: name, Type: string(p.Type), From: defaultSource(httpMethod, vars[name]), Key: name}
+		if a, ok := explicit[name]; ok {
+			param.From, param.Key = a.From, cmp.Or(a.Key, name)
+		}
+		switch param.From {
+		case ir.FromPath:
+			if !vars[param.Key] {
+				return candidate{}, fmt.Errorf("argument %q comes from path variable {%s}, which %s does not have", name, param.Key, r.Path)
+			}
+			bound[param.Key] = true
+		case ir.FromWholeBody:
+			param.Key = ""
+			wholeBody++
+		case ir.FromBody:
+			bodyFields++
+		case ir.FromQuery, ir.FromHeader:
+		default:
+			return candidate{}, fmt.Errorf("argument %q: unknown source %q (want path, query, header, body or wholeBody)", name, param.From)
+		}
+		params[j] = param
+	}
+	if wholeBody > 1 || wholeBody == 1 && bodyFields > 0 {
+		return candidate{}, fmt.Errorf("the body cannot be a whole argument and also hold other arguments")
+	}
+	for _, v := range tmpl.variables {
+		if !bound[v.fieldPath] {
+			return candidate{}, fmt.Errorf("path variable {%s} binds no argument of %s", v.fieldPath, signature(m))
+		}
+	}
+	route := t.route(m, httpMethod, params)
+	setMatchPath(&route.Match, r.Path, tmpl)
+	route.Dubbo.Attachments = r.Attachments
+	if r.Timeout != nil {
+		route.Timeout, route.Dubbo.Timeout = *r.Timeout, *r.Timeout
+	}
+	return candidate{origin: r.Origin, route: route, tmpl: tmpl}, nil
+}
+
+// defaultSource is where an argument without an explicit source comes from.
+func defaultSource(httpMethod string, isPathVar bool) ir.ParamSource {
+	switch {
+	case isPathVar:
+		return ir.FromPath
+	case httpMethod == "GET" || httpMethod == "HEAD" || httpMethod == "DELETE":
+		return ir.FromQuery
+	}
+	return ir.FromBody
+}
