@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rpcbridge/rpcbridge/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the current output and prune stale ones")
@@ -29,53 +27,14 @@ type goldenOutput struct {
 }
 
 func TestCompileGolden(t *testing.T) {
-	inputs, err := filepath.Glob(filepath.Join("testdata", "*.in.yaml"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs (%v)", err)
-	}
-	wanted := map[string]bool{}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
-		out := filepath.Join("testdata", name+".out.yaml")
-		wanted[out] = true
-		t.Run(name, func(t *testing.T) {
-			got := runGoldenCase(t, in)
-			if *update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v (run `go test ./idl/proto -run TestCompileGolden -update` to create it)", err)
-			}
-			if diff := lineDiff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-want +got; rerun with -update to accept):\n%s", out, diff)
-			}
-		})
-	}
-	if *update {
-		outs, _ := filepath.Glob(filepath.Join("testdata", "*.out.yaml"))
-		for _, out := range outs {
-			if !wanted[out] {
-				if err := os.Remove(out); err != nil {
-					t.Errorf("prune %s: %v", out, err)
-				}
-			}
-		}
-	}
+	golden.Run(t, "testdata", *update, runGoldenCase)
 }
 
-func runGoldenCase(t *testing.T, path string) []byte {
+func runGoldenCase(t *testing.T, raw []byte) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var in goldenInput
 	if err := yaml.Unmarshal(raw, &in); err != nil {
-		t.Fatalf("parse %s: %v", path, err)
+		t.Fatalf("parse golden input: %v", err)
 	}
 	files := map[string][]byte{}
 	for name, src := range in.Files {
@@ -100,42 +59,4 @@ func runGoldenCase(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// lineDiff returns a readable line diff of want and got, or "" when they are equal. It marks the
-// lines of the longest common subsequence as unchanged.
-func lineDiff(want, got string) string {
-	if want == got {
-		return ""
-	}
-	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var sb strings.Builder
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			fmt.Fprintf(&sb, "  %s\n", a[i])
-			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			fmt.Fprintf(&sb, "+ %s\n", b[j])
-			j++
-		default:
-			fmt.Fprintf(&sb, "- %s\n", a[i])
-			i++
-		}
-	}
-	return sb.String()
 }
