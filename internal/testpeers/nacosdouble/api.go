@@ -82,3 +82,10 @@ func (s *Server) SetInstances(namespace, group, service string, instances ...Ins
 func (s *Server) DeleteService(namespace, group, service string) {
 	s.st.deleteService(keyOf(namespace, group, service))
 }
+
+// Subscribers is how many client connections are subscribed to a service.
+func (s *Server) Subscribers(namespace, group, service string) int {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	return len(s.st.subscribersOf(keyOf(namespace, group, service)))
+}

@@ -1,0 +1,143 @@
+package nacos
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+)
+
+// Defaults for the optional Config fields.
+const (
+	DefaultGroup          = "DEFAULT_GROUP"
+	DefaultResyncInterval = time.Minute
+	DefaultPageSize       = 500
+)
+
+// Config configures one Nacos registry.
+type Config struct {
+	// Servers are the Nacos "host:port" addresses, with the HTTP port (8848 by default); the
+	// SDK talks gRPC on that port + 1000.
+	Servers []string `yaml:"servers" json:"servers"`
+	// Namespaces are the namespace IDs to read; "" is the public namespace. Default: [""].
+	Namespaces []string `yaml:"namespaces" json:"namespaces"`
+	// Groups are the Nacos groups to read in every namespace. Default: ["DEFAULT_GROUP"].
+	Groups []string `yaml:"groups" json:"groups"`
+	// Username and Password log in to a Nacos server with auth enabled.
+	Username string `yaml:"username" json:"username"`
+	Password string `yaml:"password" json:"password"`
+	// CacheDir is where the SDK writes its service cache (never read back: the source starts
+	// from the server). Default: <system temp>/rpcbridge/nacos/<registry name>/cache.
+	CacheDir string `yaml:"cacheDir" json:"cacheDir"`
+	// LogDir is the SDK's log directory (its log lines go to rpcbridge's logger; the SDK still
+	// wants the directory). Default: <system temp>/rpcbridge/nacos/<registry name>/log.
+	LogDir string `yaml:"logDir" json:"logDir"`
+	// ResyncInterval is how often every namespace and group is listed again, to find services
+	// that appeared or went away (instance changes of known services are pushed).
+	ResyncInterval yamltime.Duration `yaml:"resyncInterval" json:"resyncInterval"`
+	// PageSize is how many service names one listing request asks for. Default: 500.
+	PageSize int `yaml:"pageSize" json:"pageSize"`
+}
+
+// withDefaults fills unset fields and checks the result; name is the registry's name.
+func (c Config) withDefaults(name string) (Config, error) {
+	if len(c.Servers) == 0 {
+		return c, errors.New("nacos: no servers configured")
+	}
+	for _, s := range c.Servers {
+		if _, err := parseServer(s); err != nil {
+			return c, err
+		}
+	}
+	if len(c.Namespaces) == 0 {
+		c.Namespaces = []string{""}
+	}
+	c.Namespaces = sortedUnique(c.Namespaces, normalizeNamespace)
+	if len(c.Groups) == 0 {
+		c.Groups = []string{DefaultGroup}
+	}
+	c.Groups = sortedUnique(c.Groups, func(g string) string { return strings.TrimSpace(g) })
+	if slices.Contains(c.Groups, "") {
+		return c, errors.New("nacos: empty group name")
+	}
+	if c.Password != "" && c.Username == "" {
+		return c, errors.New("nacos: password set without username")
+	}
+	base := filepath.Join(os.TempDir(), "rpcbridge", "nacos", safeDirName(name))
+	if c.CacheDir == "" {
+		c.CacheDir = filepath.Join(base, "cache")
+	}
+	if c.LogDir == "" {
+		c.LogDir = filepath.Join(base, "log")
+	}
+	c.ResyncInterval = yamltime.Duration(c.ResyncInterval.Or(DefaultResyncInterval))
+	switch {
+	case c.PageSize < 0:
+		return c, errors.New("nacos: pageSize must not be negative")
+	case c.PageSize == 0:
+		c.PageSize = DefaultPageSize
+	}
+	return c, nil
+}
+
+// normalizeNamespace maps Nacos's two spellings of the default namespace to "".
+func normalizeNamespace(ns string) string {
+	ns = strings.TrimSpace(ns)
+	if ns == constant.DEFAULT_NAMESPACE_ID {
+		return ""
+	}
+	return ns
+}
+
+// namespaceLabel is how a namespace is shown in labels and diagnostics.
+func namespaceLabel(ns string) string {
+	if ns == "" {
+		return constant.DEFAULT_NAMESPACE_ID
+	}
+	return ns
+}
+
+func sortedUnique(in []string, norm func(string) string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, norm(s))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// parseServer turns "host:port" into the SDK's server config.
+func parseServer(s string) (constant.ServerConfig, error) {
+	host, portText, err := net.SplitHostPort(strings.TrimSpace(s))
+	if err != nil || host == "" {
+		return constant.ServerConfig{}, fmt.Errorf("nacos: server %q: want host:port (the HTTP port, e.g. 127.0.0.1:8848)", s)
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil || port == 0 || port+constant.RpcPortOffset > 65535 {
+		return constant.ServerConfig{}, fmt.Errorf("nacos: server %q: port must be 1..%d (gRPC uses port+%d)",
+			s, 65535-constant.RpcPortOffset, constant.RpcPortOffset)
+	}
+	return constant.ServerConfig{IpAddr: host, Port: port}, nil
+}
+
+// safeDirName keeps a registry name usable as one path element.
+func safeDirName(name string) string {
+	if name == "." || name == ".." {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, name)
+}
