@@ -1,0 +1,253 @@
+package grpcjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// DefaultMaxRequestBodySize bounds a request body when max_request_body_size is unset, like
+// Envoy's default per-connection buffer limit (1 MiB).
+const DefaultMaxRequestBodySize = 1 << 20
+
+// ErrNotTranscoded means the request is not the transcoder's to handle and goes upstream as it
+// is, which is what Envoy does with gRPC requests, paths no binding matches and requests with
+// unknown query parameters, unless request_validation_options say to reject them.
+var ErrNotTranscoded = errors.New("grpcjson: request passes through untranscoded")
+
+// RequestError is a request the transcoder refuses: it is answered with Status (an HTTP status
+// code) and Message, and nothing is sent upstream.
+type RequestError struct {
+	Status  int
+	Message string
+}
+
+func (e *RequestError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }
+
+func badRequest(format string, args ...any) *RequestError {
+	return &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// Call is a transcoded request, ready to be sent with Execute.
+type Call struct {
+	// Binding is the binding the request matched.
+	Binding *Binding
+	// Requests are the serialized request messages: one, or the elements of the JSON array
+	// body of a client-streaming method.
+	Requests [][]byte
+	// Metadata is the outgoing gRPC metadata taken from the request headers.
+	Metadata metadata.MD
+}
+
+// boundParam is a query parameter resolved to a request field.
+type boundParam struct {
+	name   string
+	fields []protoreflect.FieldDescriptor
+	values []string
+}
+
+// Prepare turns an HTTP request into a Call. It returns ErrNotTranscoded for requests Envoy
+// would pass through, and a *RequestError for requests it rejects (malformed JSON or parameter
+// values, a body over the size limit, or what request_validation_options reject). It reads
+// the request body.
+func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+		return nil, ErrNotTranscoded
+	}
+	b, vars, ok := t.Match(r.Method, r.URL.EscapedPath())
+	if !ok {
+		if t.cfg.GetRequestValidationOptions().GetRejectUnknownMethod() {
+			return nil, &RequestError{Status: http.StatusNotFound, Message: fmt.Sprintf("no gRPC method is bound to %s %s", r.Method, r.URL.Path)}
+		}
+		return nil, ErrNotTranscoded
+	}
+	params, err := t.bindQuery(b, r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	body, err := t.readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	call := &Call{Binding: b, Metadata: outgoingMetadata(r)}
+	contentType := r.Header.Get("Content-Type")
+	if b.Method.IsStreamingClient() && b.Body != "" && len(bytes.TrimSpace(body)) > 0 {
+		var elements []json.RawMessage
+		if err := json.Unmarshal(body, &elements); err != nil {
+			return nil, badRequest("body of client-streaming method %s must be a JSON array: %v", b.Method.FullName(), err)
+		}
+		for _, el := range elements {
+			msg, err := t.buildMessage(b, vars, params, el, contentType)
+			if err != nil {
+				return nil, err
+			}
+			call.Requests = append(call.Requests, msg)
+		}
+		return call, nil
+	}
+	msg, err := t.buildMessage(b, vars, params, body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	call.Requests = [][]byte{msg}
+	return call, nil
+}
+
+// bindQuery resolves the query parameters against the request message.
+func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error) {
+	if rawQuery == "" {
+		return nil, nil
+	}
+	var params []boundParam
+	index := map[string]int{}
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		key, err := t.unescapeQuery(key)
+		if err != nil {
+			return nil, badRequest("query parameter %q: %v", key, err)
+		}
+		if value, err = t.unescapeQuery(value); err != nil {
+			return nil, badRequest("query parameter %q: %v", key, err)
+		}
+		if t.ignored[key] {
+			continue
+		}
+		if i, seen := index[key]; seen {
+			params[i].values = append(params[i].values, value)
+			continue
+		}
+		fields, err := resolvePath(b.Method.Input(), key)
+		if err != nil {
+			switch {
+			case t.cfg.GetIgnoreUnknownQueryParameters() || t.cfg.GetCaptureUnknownQueryParameters():
+				continue
+			case t.cfg.GetRequestValidationOptions().GetRejectUnknownQueryParameters():
+				return nil, badRequest("query parameter %q: %v", key, err)
+			default:
+				return nil, ErrNotTranscoded
+			}
+		}
+		index[key] = len(params)
+		params = append(params, boundParam{name: key, fields: fields, values: []string{value}})
+	}
+	return params, nil
+}
+
+// unescapeQuery percent-decodes a query key or value; '+' means a space only with
+// query_param_unescape_plus.
+func (t *Transcoder) unescapeQuery(s string) (string, error) {
+	if t.cfg.GetQueryParamUnescapePlus() {
+		s = strings.ReplaceAll(s, "+", " ")
+	}
+	return url.PathUnescape(s)
+}
+
+// readBody reads the whole body within max_request_body_size (413 beyond it).
+func (t *Transcoder) readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	limit := int64(DefaultMaxRequestBodySize)
+	if m := t.cfg.GetMaxRequestBodySize(); m != nil {
+		limit = int64(m.GetValue())
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the request body: %v", err)}
+	}
+	if int64(len(body)) > limit {
+		return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
+	}
+	return body, nil
+}
+
+// buildMessage builds and serializes one request message: query parameters first, then path
+// variables, then the body on top (a body value wins over a binding, as in Envoy).
+func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []boundParam, body []byte, contentType string) ([]byte, error) {
+	in := b.Method.Input()
+	msg := dynamicpb.NewMessage(in)
+	fold := t.cfg.GetCaseInsensitiveEnumParsing()
+	for _, p := range params {
+		if err := setFromText(msg, p.fields, p.values, fold); err != nil {
+			return nil, badRequest("query parameter %q: %v", p.name, err)
+		}
+	}
+	for _, v := range b.template.variables {
+		if err := setFromText(msg, b.varPaths[v.fieldPath], []string{vars[v.fieldPath]}, fold); err != nil {
+			return nil, badRequest("path variable {%s}: %v", v.fieldPath, err)
+		}
+	}
+	if b.Body != "" {
+		fromBody, err := t.bodyMessage(b, body, contentType)
+		if err != nil {
+			return nil, err
+		}
+		proto.Merge(msg, fromBody)
+	}
+	out, err := proto.MarshalOptions{}.Marshal(msg)
+	if err != nil {
+		return nil, &RequestError{Status: http.StatusInternalServerError, Message: fmt.Sprintf("encoding %s: %v", in.FullName(), err)}
+	}
+	return out, nil
+}
+
+// bodyMessage decodes the body into a request message: the whole message for body "*", or
+// only the field the binding names. A google.api.HttpBody target takes the raw body.
+func (t *Transcoder) bodyMessage(b *Binding, body []byte, contentType string) (*dynamicpb.Message, error) {
+	in := b.Method.Input()
+	msg := dynamicpb.NewMessage(in)
+	if b.Body == "*" {
+		if in.FullName() == httpBodyName {
+			setHTTPBody(msg, body, contentType)
+			return msg, nil
+		}
+		if len(bytes.TrimSpace(body)) == 0 {
+			return msg, nil
+		}
+		if err := t.parse.Unmarshal(body, msg); err != nil {
+			return nil, badRequest("body: %v", err)
+		}
+		return msg, nil
+	}
+	leaf := b.bodyPath[len(b.bodyPath)-1]
+	parent := mutableParent(msg, b.bodyPath)
+	if leaf.Message() != nil && leaf.Message().FullName() == httpBodyName && !leaf.IsList() {
+		setHTTPBody(parent.Mutable(leaf).Message(), body, contentType)
+		return msg, nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return msg, nil
+	}
+	// Decode the body as the value of the field inside a one-field object of its message.
+	wrapper := make([]byte, 0, len(body)+len(leaf.Name())+5)
+	wrapper = append(wrapper, `{"`...)
+	wrapper = append(wrapper, leaf.Name()...)
+	wrapper = append(wrapper, `":`...)
+	wrapper = append(append(wrapper, body...), '}')
+	holder := dynamicpb.NewMessage(leaf.ContainingMessage())
+	if err := t.parse.Unmarshal(wrapper, holder); err != nil {
+		return nil, badRequest("body (field %s): %v", b.Body, err)
+	}
+	parent.Set(leaf, holder.Get(leaf))
+	return msg, nil
+}
+
+// setHTTPBody fills a google.api.HttpBody with the raw body and its content type.
+func setHTTPBody(m protoreflect.Message, body []byte, contentType string) {
+	fields := m.Descriptor().Fields()
+	m.Set(fields.ByName("content_type"), protoreflect.ValueOfString(contentType))
+	m.Set(fields.ByName("data"), protoreflect.ValueOfBytes(body))
+}

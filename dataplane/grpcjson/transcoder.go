@@ -1,0 +1,244 @@
+// Package grpcjson is the embedded gateway's REST-to-gRPC transcoder: it does what Envoy's
+// envoy.filters.http.grpc_json_transcoder does, driven by the same GrpcJsonTranscoder
+// configuration. It matches HTTP requests against the google.api.http bindings of the configured
+// services, builds the request message from path variables, query parameters and the JSON body,
+// calls the method over any grpc.ClientConnInterface, and renders the response (or the gRPC
+// status) as JSON.
+//
+// A Transcoder is immutable and safe for concurrent use: build it once per configuration with
+// New, then call Prepare and Execute per request. Prepare and the rendering functions are pure.
+package grpcjson
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	grpcjsonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// httpBodyName is google.api.HttpBody, whose messages pass raw bodies through.
+const httpBodyName protoreflect.FullName = "google.api.HttpBody"
+
+// Transcoder transcodes HTTP/JSON requests for the services of one GrpcJsonTranscoder config.
+type Transcoder struct {
+	cfg      *grpcjsonv3.GrpcJsonTranscoder
+	types    *dynamicpb.Types
+	bindings map[string][]*Binding // by HTTP method
+	verbs    map[string]bool
+	ignored  map[string]bool
+	marshal  protojson.MarshalOptions
+	parse    protojson.UnmarshalOptions
+}
+
+// Binding is one HTTP binding of a gRPC method: a google.api.http rule (primary or additional)
+// or, with auto_mapping, the default POST /<package>.<Service>/<Method>.
+type Binding struct {
+	// Method is the gRPC method the binding calls.
+	Method protoreflect.MethodDescriptor
+	// FullMethod is the gRPC method path, "/<package>.<Service>/<Method>".
+	FullMethod string
+	// HTTPMethod and Pattern are the rule's verb and path template.
+	HTTPMethod string
+	Pattern    string
+	// Body is "", "*" or the request field path the body fills.
+	Body string
+	// ResponseBody is "" or the response field rendered as the body.
+	ResponseBody string
+
+	template  *pathTemplate
+	bodyPath  []protoreflect.FieldDescriptor
+	respField protoreflect.FieldDescriptor
+	varPaths  map[string][]protoreflect.FieldDescriptor
+}
+
+// New builds a transcoder from a GrpcJsonTranscoder config. It fails, as Envoy does, when the
+// descriptor set does not link, a listed service is missing, or a binding is malformed (a bad
+// template, or a variable, body or response_body naming no field). Only proto_descriptor_bin
+// is supported: the gateway cannot read Envoy's local descriptor files.
+func New(cfg *grpcjsonv3.GrpcJsonTranscoder) (*Transcoder, error) {
+	if cfg.GetProtoDescriptor() != "" {
+		return nil, fmt.Errorf("proto_descriptor (a file name) is not supported; use proto_descriptor_bin")
+	}
+	set := &descriptorpb.FileDescriptorSet{}
+	if err := proto.Unmarshal(cfg.GetProtoDescriptorBin(), set); err != nil {
+		return nil, fmt.Errorf("proto_descriptor_bin: %w", err)
+	}
+	if len(set.GetFile()) == 0 {
+		return nil, fmt.Errorf("proto_descriptor_bin holds no files")
+	}
+	files, err := protodesc.NewFiles(set)
+	if err != nil {
+		return nil, fmt.Errorf("proto_descriptor_bin does not link: %w", err)
+	}
+	po := cfg.GetPrintOptions()
+	t := &Transcoder{
+		cfg:      cfg,
+		types:    dynamicpb.NewTypes(files),
+		bindings: map[string][]*Binding{},
+		verbs:    map[string]bool{},
+		ignored:  map[string]bool{},
+	}
+	t.marshal = protojson.MarshalOptions{
+		Multiline:         po.GetAddWhitespace(),
+		EmitDefaultValues: po.GetAlwaysPrintPrimitiveFields(),
+		UseEnumNumbers:    po.GetAlwaysPrintEnumsAsInts(),
+		UseProtoNames:     po.GetPreserveProtoFieldNames(),
+		Resolver:          t.types,
+	}
+	if po.GetAddWhitespace() {
+		t.marshal.Indent = "  "
+	}
+	t.parse = protojson.UnmarshalOptions{Resolver: t.types}
+	for _, q := range cfg.GetIgnoredQueryParameters() {
+		t.ignored[q] = true
+	}
+	for _, name := range cfg.GetServices() {
+		d, err := files.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			return nil, fmt.Errorf("service %q is not in proto_descriptor_bin", name)
+		}
+		sd, ok := d.(protoreflect.ServiceDescriptor)
+		if !ok {
+			return nil, fmt.Errorf("%q is not a service", name)
+		}
+		if err := t.addService(sd); err != nil {
+			return nil, err
+		}
+	}
+	for _, bs := range t.bindings {
+		slices.SortStableFunc(bs, func(a, b *Binding) int { return cmp.Compare(a.Pattern, b.Pattern) })
+	}
+	return t, nil
+}
+
+// addService indexes every binding of every method of a service.
+func (t *Transcoder) addService(sd protoreflect.ServiceDescriptor) error {
+	methods := sd.Methods()
+	for i := 0; i < methods.Len(); i++ {
+		md := methods.Get(i)
+		full := "/" + string(sd.FullName()) + "/" + string(md.Name())
+		rule := httpRule(md)
+		var rules []*annotations.HttpRule
+		if rule != nil {
+			rules = append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...)
+		}
+		if t.cfg.GetAutoMapping() && rule == nil {
+			rules = []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Post{Post: full}, Body: "*"}}
+		}
+		for j, r := range rules {
+			b, err := newBinding(md, full, r)
+			if err != nil {
+				return fmt.Errorf("method %s binding %d: %w", md.FullName(), j, err)
+			}
+			t.bindings[b.HTTPMethod] = append(t.bindings[b.HTTPMethod], b)
+			if b.template.verb != "" {
+				t.verbs[b.template.verb] = true
+			}
+		}
+	}
+	return nil
+}
+
+// httpRule reads a method's google.api.http option, whether the descriptor carries it as a
+// known extension or as unknown fields.
+func httpRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
+	opts, ok := md.Options().(*descriptorpb.MethodOptions)
+	if !ok || opts == nil {
+		return nil
+	}
+	raw, err := proto.Marshal(opts)
+	if err != nil {
+		return nil
+	}
+	types := new(protoregistry.Types)
+	if err := types.RegisterExtension(annotations.E_Http); err != nil {
+		return nil
+	}
+	decoded := &descriptorpb.MethodOptions{}
+	if err := (proto.UnmarshalOptions{Resolver: types}).Unmarshal(raw, decoded); err != nil {
+		return nil
+	}
+	if !proto.HasExtension(decoded, annotations.E_Http) {
+		return nil
+	}
+	rule, _ := proto.GetExtension(decoded, annotations.E_Http).(*annotations.HttpRule)
+	return rule
+}
+
+// newBinding compiles one rule and resolves its fields against the method's messages.
+func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.HttpRule) (*Binding, error) {
+	b := &Binding{Method: md, FullMethod: full, Body: r.GetBody(), ResponseBody: r.GetResponseBody()}
+	switch p := r.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		b.HTTPMethod, b.Pattern = "GET", p.Get
+	case *annotations.HttpRule_Put:
+		b.HTTPMethod, b.Pattern = "PUT", p.Put
+	case *annotations.HttpRule_Post:
+		b.HTTPMethod, b.Pattern = "POST", p.Post
+	case *annotations.HttpRule_Delete:
+		b.HTTPMethod, b.Pattern = "DELETE", p.Delete
+	case *annotations.HttpRule_Patch:
+		b.HTTPMethod, b.Pattern = "PATCH", p.Patch
+	case *annotations.HttpRule_Custom:
+		b.HTTPMethod, b.Pattern = strings.ToUpper(p.Custom.GetKind()), p.Custom.GetPath()
+	default:
+		return nil, fmt.Errorf("no HTTP method and path")
+	}
+	tmpl, err := parseTemplate(b.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	b.template = tmpl
+	in, out := md.Input(), md.Output()
+	b.varPaths = map[string][]protoreflect.FieldDescriptor{}
+	for _, v := range tmpl.variables {
+		fds, err := resolvePath(in, v.fieldPath)
+		if err != nil {
+			return nil, fmt.Errorf("path variable {%s}: %w", v.fieldPath, err)
+		}
+		b.varPaths[v.fieldPath] = fds
+	}
+	if b.Body != "" && b.Body != "*" {
+		if b.bodyPath, err = resolvePath(in, b.Body); err != nil {
+			return nil, fmt.Errorf("body: %w", err)
+		}
+	}
+	if b.ResponseBody != "" {
+		if b.respField = findField(out, b.ResponseBody); b.respField == nil {
+			return nil, fmt.Errorf("response_body: message %s has no field %q", out.FullName(), b.ResponseBody)
+		}
+	}
+	return b, nil
+}
+
+// Match finds the binding for an HTTP method and escaped request path (no query string) and
+// returns it with its path variables (field path → unescaped value). Among matching templates
+// the most specific wins, segment by segment: a literal before "*" before "**".
+func (t *Transcoder) Match(method, path string) (*Binding, map[string]string, bool) {
+	parts, verb, ok := splitPath(path, t.verbs, t.cfg.GetMatchUnregisteredCustomVerb())
+	if !ok {
+		return nil, nil, false
+	}
+	var best *Binding
+	var bestRank []segmentKind
+	for _, b := range t.bindings[method] {
+		rank, ok := b.template.match(parts, verb)
+		if ok && (best == nil || slices.Compare(rank, bestRank) < 0) {
+			best, bestRank = b, rank
+		}
+	}
+	if best == nil {
+		return nil, nil, false
+	}
+	return best, best.template.bind(parts, t.cfg.GetUrlUnescapeSpec()), true
+}
