@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+	"github.com/rpcbridge/rpcbridge/registries/nacos"
 	"github.com/rpcbridge/rpcbridge/registries/static"
 	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
@@ -64,7 +65,7 @@ type EnvoyConfig struct {
 type RegistryConfig struct {
 	// Name identifies the registry in labels, diagnostics and logs.
 	Name string `yaml:"name"`
-	// Type is the registry kind: static or zookeeper.
+	// Type is the registry kind: static, zookeeper or nacos.
 	Type string `yaml:"type"`
 	// Include keeps only services whose registry name matches one of these globs (all if empty).
 	Include []string `yaml:"include"`
@@ -74,6 +75,8 @@ type RegistryConfig struct {
 	Static *static.Config `yaml:"static"`
 	// ZooKeeper configures a ZooKeeper registry holding Dubbo providers.
 	ZooKeeper *zookeeper.Config `yaml:"zookeeper"`
+	// Nacos configures a Nacos registry (namespaces, groups, credentials).
+	Nacos *nacos.Config `yaml:"nacos"`
 }
 
 // RouteConfig is a user rule that exposes a service over HTTP.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rpcbridge/rpcbridge/registries/nacos"
 	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
 
@@ -77,7 +78,7 @@ func (c *Config) validate() []Problem {
 }
 
 // registryTypes lists the registry types and the key of each one's block.
-var registryTypes = "static, zookeeper"
+var registryTypes = "static, zookeeper, nacos"
 
 // validateRegistryType checks that exactly the block the type names is set, and its contents.
 func validateRegistryType(at string, r RegistryConfig) []Problem {
@@ -85,7 +86,7 @@ func validateRegistryType(at string, r RegistryConfig) []Problem {
 	add := func(key, format string, args ...any) {
 		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
 	}
-	blocks := map[string]bool{"static": r.Static != nil, "zookeeper": r.ZooKeeper != nil}
+	blocks := map[string]bool{"static": r.Static != nil, "zookeeper": r.ZooKeeper != nil, "nacos": r.Nacos != nil}
 	_, known := blocks[r.Type]
 	for block, set := range blocks {
 		if known && set && block != r.Type {
@@ -108,6 +109,14 @@ func validateRegistryType(at string, r RegistryConfig) []Problem {
 		}
 		if _, err := zookeeper.New(r.Name, *r.ZooKeeper, nil); err != nil {
 			add(at+".zookeeper", "%v", err)
+		}
+	case "nacos":
+		if r.Nacos == nil {
+			add(at+".nacos", "a nacos registry needs a nacos: block with its servers")
+			break
+		}
+		if _, err := nacos.New(r.Name, *r.Nacos, nil); err != nil {
+			add(at+".nacos", "%v", err)
 		}
 	case "":
 		add(at+".type", "registry type is missing (one of: %s)", registryTypes)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/nacosdouble"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
 
@@ -56,5 +57,30 @@ func TestCatalogFromZooKeeper(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "syncing registries:") {
 		t.Errorf("catalog printed no progress line while syncing; stderr:\n%s", stderr)
+	}
+}
+
+// TestCatalogFromNacos runs `rpcbridge catalog` against the Nacos double through the official
+// SDK. Gap: the double speaks Nacos 2.x's naming gRPC protocol; it is not a Nacos server (no
+// Nacos server can be installed here).
+func TestCatalogFromNacos(t *testing.T) {
+	server := nacosdouble.Start(t)
+	server.Register("", "DEFAULT_GROUP", "providers:com.foo.Pay:2.0.0:",
+		nacosdouble.NewInstance("10.0.0.8", 20880, map[string]string{
+			"interface": "com.foo.Pay", "version": "2.0.0", "methods": "pay,refund", "protocol": "dubbo", "side": "provider",
+		}))
+	file := writeFile(t, t.TempDir(), "rpcbridge.yaml", fmt.Sprintf(`registries:
+  - name: nacos
+    type: nacos
+    nacos: {servers: [%q], cacheDir: %q, logDir: %q}
+`, server.Addr(), t.TempDir(), t.TempDir()))
+	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+	if code != exitOK {
+		t.Fatalf("catalog exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{"id: 'dubbo:com.foo.Pay:2.0.0:'", "refund", "address: 10.0.0.8", "source: nacos"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("catalog output lacks %q:\n%s", want, out)
+		}
 	}
 }
