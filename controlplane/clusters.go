@@ -24,7 +24,9 @@ import (
 const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 // cluster translates one IR cluster into an EDS cluster fed over ADS.
-func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
+// Dubbo clusters of FlavorHigress get the Dubbo TCP upstream that the HTTP-to-Dubbo transcoder
+// needs.
+func cluster(c ir.Cluster, flavor Flavor) (*clusterv3.Cluster, error) {
 	if c.Name == "" {
 		return nil, errors.New("empty name")
 	}
@@ -52,8 +54,16 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 			return nil, err
 		}
 		out.TypedExtensionProtocolOptions = opts
-	case ir.UpstreamHTTP1, ir.UpstreamDubbo, "":
-		// Plain clusters. Dubbo upstreams get their own connection pool in a later change.
+	case ir.UpstreamDubbo:
+		if flavor == FlavorHigress {
+			up, err := dubboTCPUpstream()
+			if err != nil {
+				return nil, err
+			}
+			out.UpstreamConfig = up
+		}
+	case ir.UpstreamHTTP1, "":
+		// Plain clusters.
 	default:
 		return nil, fmt.Errorf("unknown upstream protocol %q", c.Protocol)
 	}

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -20,11 +21,13 @@ const (
 )
 
 // httpListener is the north-south REST listener; it exists even without routes.
-func httpListener(opts Options) (*listenerv3.Listener, error) {
+// extraFilters run before the router.
+func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter) (*listenerv3.Listener, error) {
 	hcm, err := connectionManager(HTTPListenerName, HTTPListenerName)
 	if err != nil {
 		return nil, err
 	}
+	hcm.HttpFilters = append(slices.Clone(extraFilters), hcm.HttpFilters...)
 	hcmAny, err := typedConfig(hcm)
 	if err != nil {
 		return nil, err

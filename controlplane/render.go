@@ -19,8 +19,9 @@ const (
 )
 
 // Render prints r deterministically: equal resources give byte-identical output. The output is a
-// list of groups {kind, resources} in the fixed order listeners, routes, clusters, endpoints,
-// every resource carrying its "@type"; object keys are sorted.
+// list of groups {kind, resources} in the fixed order listeners, routes, clusters, endpoints and,
+// when there are Dubbo services, dubboRoutes (the DRDS resource); every resource carries its
+// "@type"; object keys are sorted. Diagnostics are not rendered.
 func Render(r *Resources, format string) ([]byte, error) {
 	if r == nil {
 		r = &Resources{}
@@ -33,6 +34,12 @@ func Render(r *Resources, format string) ([]byte, error) {
 		{"routes", asResources(r.Routes)},
 		{"clusters", asResources(r.Clusters)},
 		{"endpoints", asResources(r.Endpoints)},
+	}
+	if r.DubboRoutes != nil {
+		groups = append(groups, struct {
+			kind  string
+			items []types.Resource
+		}{"dubboRoutes", []types.Resource{r.DubboRoutes}})
 	}
 	doc := make([]any, 0, len(groups))
 	for _, g := range groups {

@@ -8,41 +8,106 @@ import (
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
 )
 
 // httpMethodToken is what an HTTP method may look like (RFC 9110 token, upper case by custom).
 var httpMethodToken = regexp.MustCompile(`^[!#$%&'*+.^_|~0-9A-Za-z-]+$`)
 
+// httpRoutes is the translated north-south routing: the route configuration, the HTTP filters
+// its routes need before the router, and the routes the flavor left out.
+type httpRoutes struct {
+	config      *routev3.RouteConfiguration
+	filters     []*hcmv3.HttpFilter
+	diagnostics []diag.Diagnostic
+}
+
 // httpRouteConfiguration is the route configuration of the north-south listener: one virtual
 // host that matches every domain, with the IR routes in IR order.
-func httpRouteConfiguration(routes []ir.Route) (*routev3.RouteConfiguration, error) {
+func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
+	var out httpRoutes
+	descriptors, err := serviceDescriptors(g.ProtoDescriptors)
+	if err != nil {
+		return out, err
+	}
+	classes := make(map[string]ir.JavaClass, len(g.JavaClasses))
+	for _, c := range g.JavaClasses {
+		classes[c.Name] = c
+	}
 	vh := &routev3.VirtualHost{
 		Name:    HTTPVirtualHostName,
 		Domains: []string{"*"},
 	}
-	seen := make(map[string]bool, len(routes))
-	for _, r := range routes {
+	seen := make(map[string]bool, len(g.Routes))
+	var usesGRPC, usesDubbo bool
+	for _, r := range g.Routes {
 		if seen[r.Name] {
-			return nil, fmt.Errorf("route %q: duplicate name", r.Name)
+			return out, fmt.Errorf("route %q: duplicate name", r.Name)
 		}
 		seen[r.Name] = true
 		er, err := httpRoute(r)
 		if err != nil {
-			return nil, fmt.Errorf("route %q: %w", r.Name, err)
+			return out, fmt.Errorf("route %q: %w", r.Name, err)
+		}
+		switch {
+		case r.GRPC != nil && r.Dubbo != nil:
+			return out, fmt.Errorf("route %q: both grpc and dubbo are set", r.Name)
+		case r.GRPC != nil:
+			set, ok := descriptors[r.GRPC.Service]
+			if !ok {
+				return out, fmt.Errorf("route %q: no proto descriptors for service %q", r.Name, r.GRPC.Service)
+			}
+			cfg, err := grpcTranscoderPerRoute(r.GRPC, set)
+			if err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
+			er.TypedPerFilterConfig = map[string]*anypb.Any{grpcTranscoderFilterName: cfg}
+			usesGRPC = true
+		case r.Dubbo != nil && flavor != FlavorHigress:
+			out.diagnostics = append(out.diagnostics, diag.Diagnostic{
+				Severity: diag.Info,
+				Stage:    "controlplane",
+				Subject:  r.Name,
+				Message: fmt.Sprintf("HTTP-to-Dubbo route left out of the %s-flavor Envoy config "+
+					"(stock Envoy has no HTTP-to-Dubbo filter); the embedded gateway serves it", flavor),
+			})
+			continue
+		case r.Dubbo != nil:
+			if err := decorateDubboRoute(er, r, classes); err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
+			usesDubbo = true
 		}
 		vh.Routes = append(vh.Routes, er)
 	}
-	return &routev3.RouteConfiguration{
+	if usesGRPC {
+		f, err := grpcTranscoderHTTPFilter()
+		if err != nil {
+			return out, err
+		}
+		out.filters = append(out.filters, f)
+	}
+	if usesDubbo {
+		f, err := dubboTranscoderHTTPFilter()
+		if err != nil {
+			return out, err
+		}
+		out.filters = append(out.filters, f)
+	}
+	out.config = &routev3.RouteConfiguration{
 		Name:         HTTPListenerName,
 		VirtualHosts: []*routev3.VirtualHost{vh},
-	}, nil
+	}
+	return out, nil
 }
 
-// httpRoute translates one IR route.
+// httpRoute translates the HTTP part of one IR route: match and forwarding.
 func httpRoute(r ir.Route) (*routev3.Route, error) {
 	if r.Name == "" {
 		return nil, errors.New("empty name")
@@ -54,17 +119,30 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 		return nil, fmt.Errorf("negative timeout %s", r.Timeout)
 	}
 	match := &routev3.RouteMatch{}
+	set := 0
+	for _, s := range []string{r.Match.PathPrefix, r.Match.Path, r.Match.PathTemplate} {
+		if s != "" {
+			set++
+		}
+	}
 	switch {
+	case set > 1:
+		return nil, errors.New("more than one of pathPrefix, path and pathTemplate is set")
 	case r.Match.PathTemplate != "":
-		return nil, errors.New("pathTemplate routes are not translated for Envoy yet")
-	case r.Match.PathPrefix != "" && r.Match.Path != "":
-		return nil, errors.New("both pathPrefix and path are set")
+		re, err := templateRegex(r.Match.PathTemplate)
+		if err != nil {
+			return nil, err
+		}
+		match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: re}}
 	case r.Match.PathPrefix != "":
 		match.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: r.Match.PathPrefix}
 	case r.Match.Path != "":
 		match.PathSpecifier = &routev3.RouteMatch_Path{Path: r.Match.Path}
 	default:
-		return nil, errors.New("neither pathPrefix nor path is set")
+		return nil, errors.New("none of pathPrefix, path and pathTemplate is set")
+	}
+	if r.PrefixRewrite != "" && r.Match.PathTemplate != "" {
+		return nil, errors.New("prefixRewrite cannot be combined with pathTemplate")
 	}
 	methods, err := methodMatcher(r.Match.Methods)
 	if err != nil {

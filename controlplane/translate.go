@@ -10,10 +10,12 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	dubbov3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/dubbo_proxy/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
 )
 
 // The stable names of the resources Translate emits.
@@ -33,6 +35,8 @@ const (
 	DefaultHTTPAddress    = "0.0.0.0"
 	DefaultHTTPPort       = 10080
 	DefaultConnectTimeout = 5 * time.Second
+	DefaultDubboAddress   = "0.0.0.0"
+	DefaultDubboPort      = 20880
 )
 
 // Options tune Translate.
@@ -41,6 +45,12 @@ type Options struct {
 	HTTPAddress string
 	// HTTPPort is the port of the HTTP listener; 0 means DefaultHTTPPort.
 	HTTPPort uint32
+	// Flavor is the Envoy build the resources are for; "" means FlavorEnvoy.
+	Flavor Flavor
+	// DubboAddress and DubboPort place the Dubbo ingress listener (only emitted when the gateway
+	// has Dubbo clusters); defaults DefaultDubboAddress and DefaultDubboPort.
+	DubboAddress string
+	DubboPort    uint32
 }
 
 // Resources are the Envoy resources for one gateway state, each list sorted by name.
@@ -49,30 +59,33 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// DubboRoutes is the DRDS resource of the Dubbo ingress listener; nil without Dubbo clusters.
+	DubboRoutes *dubbov3.MultipleRouteConfiguration
+	// Diagnostics report what the flavor cannot express (routes left out), sorted.
+	Diagnostics []diag.Diagnostic
 }
 
-// Translate turns g into Envoy resources. It is pure: equal inputs give equal outputs. The
-// result is validated (ValidateAll on every resource, and cross-references); any problem is
-// returned as an error.
+// Translate turns g into Envoy resources of opts.Flavor. It is pure: equal inputs give equal
+// outputs. The result is validated (ValidateAll on every resource, and cross-references); any
+// problem is returned as an error. What the flavor cannot express is left out and reported in
+// Resources.Diagnostics.
 func Translate(g ir.Gateway, opts Options) (*Resources, error) {
-	if opts.HTTPAddress == "" {
-		opts.HTTPAddress = DefaultHTTPAddress
-	}
-	if opts.HTTPPort == 0 {
-		opts.HTTPPort = DefaultHTTPPort
+	opts, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
 	}
 	r := &Resources{}
-
-	httpListener, err := httpListener(opts)
+	routes, err := httpRouteConfiguration(g, opts.Flavor)
+	if err != nil {
+		return nil, err
+	}
+	r.Routes = append(r.Routes, routes.config)
+	r.Diagnostics = routes.diagnostics
+	httpListener, err := httpListener(opts, routes.filters)
 	if err != nil {
 		return nil, err
 	}
 	r.Listeners = append(r.Listeners, httpListener)
-	httpRoutes, err := httpRouteConfiguration(g.Routes)
-	if err != nil {
-		return nil, err
-	}
-	r.Routes = append(r.Routes, httpRoutes)
 
 	for _, svc := range g.GRPCServices {
 		lis, rc, err := proxylessGRPC(svc)
@@ -84,7 +97,7 @@ func Translate(g ir.Gateway, opts Options) (*Resources, error) {
 	}
 
 	for _, c := range g.Clusters {
-		cl, err := cluster(c)
+		cl, err := cluster(c, opts.Flavor)
 		if err != nil {
 			return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
 		}
@@ -96,15 +109,51 @@ func Translate(g ir.Gateway, opts Options) (*Resources, error) {
 		r.Endpoints = append(r.Endpoints, cla)
 	}
 
+	dubbo, err := dubboServices(g.Clusters)
+	if err != nil {
+		return nil, err
+	}
+	if len(dubbo) > 0 {
+		lis, err := dubboListener(opts)
+		if err != nil {
+			return nil, err
+		}
+		r.Listeners = append(r.Listeners, lis)
+		r.DubboRoutes = dubboRoutes(dubbo)
+	}
+
 	sortByName(r.Listeners, (*listenerv3.Listener).GetName)
 	sortByName(r.Routes, (*routev3.RouteConfiguration).GetName)
 	sortByName(r.Clusters, (*clusterv3.Cluster).GetName)
 	sortByName(r.Endpoints, (*endpointv3.ClusterLoadAssignment).GetClusterName)
+	diag.Sort(r.Diagnostics)
 
 	if err := Validate(r); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// withDefaults fills unset options and checks the flavor.
+func withDefaults(opts Options) (Options, error) {
+	flavor, err := ParseFlavor(string(opts.Flavor))
+	if err != nil {
+		return opts, err
+	}
+	opts.Flavor = flavor
+	if opts.HTTPAddress == "" {
+		opts.HTTPAddress = DefaultHTTPAddress
+	}
+	if opts.HTTPPort == 0 {
+		opts.HTTPPort = DefaultHTTPPort
+	}
+	if opts.DubboAddress == "" {
+		opts.DubboAddress = DefaultDubboAddress
+	}
+	if opts.DubboPort == 0 {
+		opts.DubboPort = DefaultDubboPort
+	}
+	return opts, nil
 }
 
 // sortByName sorts items by the name name returns, keeping equal names in input order.

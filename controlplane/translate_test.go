@@ -3,8 +3,10 @@ package controlplane
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,13 +71,37 @@ func translateCase(t *testing.T, path string) []byte {
 	if err := yaml.Unmarshal(raw, &g); err != nil {
 		t.Fatalf("decoding %s: %v", path, err)
 	}
-	res, err := Translate(g, Options{})
+	// Besides the gateway, an input may name the flavor ("flavor: higress") and binary
+	// descriptor sets beside it ("descriptorFiles: {service: file}").
+	var opts struct {
+		Flavor          Flavor            `yaml:"flavor"`
+		DescriptorFiles map[string]string `yaml:"descriptorFiles"`
+	}
+	if err := yaml.Unmarshal(raw, &opts); err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+	services := slices.Sorted(maps.Keys(opts.DescriptorFiles))
+	for _, svc := range services {
+		set, err := os.ReadFile(filepath.Join(filepath.Dir(path), opts.DescriptorFiles[svc]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.ProtoDescriptors = append(g.ProtoDescriptors, ir.ProtoDescriptors{Service: svc, FileDescriptorSet: set})
+	}
+	res, err := Translate(g, Options{Flavor: opts.Flavor})
 	if err != nil {
 		return []byte("error: " + err.Error() + "\n")
 	}
 	out, err := Render(res, FormatYAML)
 	if err != nil {
 		t.Fatalf("rendering: %v", err)
+	}
+	if len(res.Diagnostics) > 0 {
+		diags, err := yaml.Marshal(map[string]any{"diagnostics": res.Diagnostics})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, "---\n"...), diags...)
 	}
 	return out
 }

@@ -1,0 +1,265 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+)
+
+// Names of the Higress HTTP-to-Dubbo extensions, which have no Go types upstream and so are
+// emitted as xds.type.v3.TypedStruct.
+const (
+	dubboTranscoderFilterName = "envoy.filters.http.http_dubbo_transcoder"
+	dubboTranscoderTypeURL    = "type.googleapis.com/envoy.extensions.filters.http.http_dubbo_transcoder.v3.HttpDubboTranscoder"
+	dubboTCPUpstreamName      = "envoy.upstreams.http.dubbo_tcp"
+	dubboTCPUpstreamTypeURL   = "type.googleapis.com/envoy.extensions.upstreams.http.dubbo_tcp.v3.DubboTcpConnectionPoolProto"
+)
+
+// DubboRouteMetadataKey is the route filter_metadata key holding a Dubbo route's exact IR (see
+// DubboRouteMetadata), for the embedded gateway.
+const DubboRouteMetadataKey = "rpcbridge.io/dubbo"
+
+// DubboRouteMetadata is the JSON shape of the Struct under DubboRouteMetadataKey: the route's
+// ir.DubboRoute and the ir.JavaClasses its parameter and return types reach, sorted by name.
+type DubboRouteMetadata struct {
+	Route       ir.DubboRoute  `json:"route"`
+	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`
+}
+
+// extractKeySpecs maps argument sources to the transcoder's extract_key_spec values.
+var extractKeySpecs = map[ir.ParamSource]string{
+	ir.FromQuery:     "ALL_QUERY_PARAMETER",
+	ir.FromHeader:    "ALL_HEADER",
+	ir.FromPath:      "ALL_PATH",
+	ir.FromBody:      "ALL_BODY",
+	ir.FromWholeBody: "ALL_BODY",
+}
+
+// dubboHTTPMethods are the methods match_http_method_spec can name; a route without methods
+// gets one method mapping for each.
+var dubboHTTPMethods = []string{"DELETE", "GET", "PATCH", "POST", "PUT"}
+
+// typedStruct packs an untyped config of the extension typeURL.
+func typedStruct(typeURL string, value map[string]any) (*anypb.Any, error) {
+	ts := &xdstypev3.TypedStruct{TypeUrl: typeURL}
+	if value != nil {
+		v, err := structpb.NewStruct(value)
+		if err != nil {
+			return nil, fmt.Errorf("building %s: %w", typeURL, err)
+		}
+		ts.Value = v
+	}
+	return typedConfig(ts)
+}
+
+// dubboTranscoderHTTPFilter is the HCM entry of the Higress transcoder; optional, so that an
+// Envoy without it still accepts the listener. Its config comes per route.
+func dubboTranscoderHTTPFilter() (*hcmv3.HttpFilter, error) {
+	cfg, err := typedStruct(dubboTranscoderTypeURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &hcmv3.HttpFilter{
+		Name:       dubboTranscoderFilterName,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: cfg},
+		IsOptional: true,
+	}, nil
+}
+
+// dubboTCPUpstream is the cluster upstream_config that lets the Higress router speak Dubbo.
+func dubboTCPUpstream() (*corev3.TypedExtensionConfig, error) {
+	cfg, err := typedStruct(dubboTCPUpstreamTypeURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &corev3.TypedExtensionConfig{Name: dubboTCPUpstreamName, TypedConfig: cfg}, nil
+}
+
+// decorateDubboRoute adds to a translated route what the Higress transcoder needs (per-route
+// config, CONNECT upgrade) and, for the embedded gateway, the route's IR as metadata.
+func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass) error {
+	d := r.Dubbo
+	if d.Interface == "" || d.Method == "" {
+		return fmt.Errorf("dubbo: empty interface or method")
+	}
+	perRoute, err := dubboTranscoderPerRoute(r)
+	if err != nil {
+		return err
+	}
+	wrapped, err := typedConfig(&routev3.FilterConfig{Config: perRoute, IsOptional: true})
+	if err != nil {
+		return err
+	}
+	out.TypedPerFilterConfig = map[string]*anypb.Any{dubboTranscoderFilterName: wrapped}
+	out.GetRoute().UpgradeConfigs = []*routev3.RouteAction_UpgradeConfig{{
+		UpgradeType:   "CONNECT",
+		ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{AllowPost: true},
+	}}
+	meta, err := dubboRouteMetadata(*d, classes)
+	if err != nil {
+		return err
+	}
+	out.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{DubboRouteMetadataKey: meta}}
+	return nil
+}
+
+// dubboTranscoderPerRoute is the HttpDubboTranscoder config of one route: one service mapping
+// with one method mapping per HTTP method. Requests that match no mapping are rejected
+// (reject_unknown_method); unknown query parameters are tolerated; the URL is unescaped except
+// for reserved characters.
+func dubboTranscoderPerRoute(r ir.Route) (*anypb.Any, error) {
+	d := r.Dubbo
+	params := make([]any, 0, len(d.Params))
+	for i, p := range d.Params {
+		spec, ok := extractKeySpecs[p.From]
+		if !ok {
+			return nil, fmt.Errorf("dubbo param %d (%s): unknown source %q", i, p.Name, p.From)
+		}
+		m := map[string]any{"extract_key_spec": spec, "mapping_type": javaErasure(p.Type)}
+		if p.From != ir.FromWholeBody {
+			if p.Key == "" {
+				return nil, fmt.Errorf("dubbo param %d (%s): empty key", i, p.Name)
+			}
+			m["extract_key"] = p.Key
+		}
+		params = append(params, m)
+	}
+	passthrough := map[string]any{"passthrough_all_headers": false}
+	switch {
+	case slices.Contains(d.Attachments, "*"):
+		passthrough = map[string]any{"passthrough_all_headers": true}
+	case len(d.Attachments) > 0:
+		keys := make([]any, len(d.Attachments))
+		for i, k := range d.Attachments {
+			keys[i] = k
+		}
+		passthrough = map[string]any{"passthrough_headers": map[string]any{"keys": keys}}
+	}
+	methods := slices.Clone(r.Match.Methods)
+	if len(methods) == 0 {
+		methods = dubboHTTPMethods
+	}
+	slices.Sort(methods)
+	methods = slices.Compact(methods)
+	pattern := dubboMatchPattern(r.Match)
+	mappings := make([]any, 0, len(methods))
+	for _, m := range methods {
+		mappings = append(mappings, map[string]any{
+			"name": d.Method,
+			"path_matcher": map[string]any{
+				"match_pattern":          pattern,
+				"match_http_method_spec": "ALL_" + strings.ToUpper(m),
+			},
+			"parameter_mapping":   params,
+			"passthrough_setting": passthrough,
+		})
+	}
+	service := map[string]any{"name": d.Interface, "version": d.Version, "method_mapping": mappings}
+	if d.Group != "" {
+		service["group"] = d.Group
+	}
+	return typedStruct(dubboTranscoderTypeURL, map[string]any{
+		"url_unescape_spec": "ALL_CHARACTERS_EXCEPT_RESERVED",
+		"request_validation_options": map[string]any{
+			"reject_unknown_method":           true,
+			"reject_unknown_query_parameters": false,
+		},
+		"services_mapping": []any{service},
+	})
+}
+
+// dubboMatchPattern is the transcoder's path pattern for a match: the template or path itself,
+// or the prefix followed by "**".
+func dubboMatchPattern(m ir.Match) string {
+	switch {
+	case m.PathTemplate != "":
+		return m.PathTemplate
+	case m.Path != "":
+		return m.Path
+	case strings.HasSuffix(m.PathPrefix, "/"):
+		return m.PathPrefix + "**"
+	default:
+		return m.PathPrefix + "/**"
+	}
+}
+
+// javaErasure strips generic arguments: "java.util.List<com.foo.User>" → "java.util.List".
+func javaErasure(t string) string {
+	var b strings.Builder
+	depth := 0
+	for _, c := range t {
+		switch {
+		case c == '<':
+			depth++
+		case c == '>':
+			depth--
+		case depth == 0 && c != ' ':
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// dubboRouteMetadata is the Struct form of DubboRouteMetadata for route d.
+func dubboRouteMetadata(d ir.DubboRoute, classes map[string]ir.JavaClass) (*structpb.Struct, error) {
+	types := make([]string, 0, len(d.Params)+1)
+	for _, p := range d.Params {
+		types = append(types, p.Type)
+	}
+	types = append(types, d.Returns)
+	raw, err := json.Marshal(DubboRouteMetadata{Route: d, JavaClasses: reachedClasses(types, classes)})
+	if err != nil {
+		return nil, fmt.Errorf("dubbo metadata: %w", err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, fmt.Errorf("dubbo metadata: %w", err)
+	}
+	s, err := structpb.NewStruct(fields)
+	if err != nil {
+		return nil, fmt.Errorf("dubbo metadata: %w", err)
+	}
+	return s, nil
+}
+
+// reachedClasses returns the classes that the Java types reach, through generic arguments and
+// field types, sorted by name.
+func reachedClasses(types []string, classes map[string]ir.JavaClass) []ir.JavaClass {
+	seen := map[string]bool{}
+	var out []ir.JavaClass
+	queue := slices.Clone(types)
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		for _, name := range javaTypeNames(t) {
+			c, ok := classes[name]
+			if !ok || seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, c)
+			for _, f := range c.Fields {
+				queue = append(queue, f.Type)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b ir.JavaClass) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// javaTypeNames splits a Java type expression into the class names it mentions.
+func javaTypeNames(t string) []string {
+	return strings.FieldsFunc(t, func(c rune) bool {
+		return strings.ContainsRune("<>,[]? &", c)
+	})
+}

@@ -1,0 +1,32 @@
+package controlplane
+
+import "fmt"
+
+// Flavor selects the Envoy build that the resources are for.
+type Flavor string
+
+// The flavors.
+const (
+	// FlavorEnvoy is stock Envoy: HTTP-to-Dubbo routes are left out (the embedded gateway serves
+	// them) and reported as diagnostics.
+	FlavorEnvoy Flavor = "envoy"
+	// FlavorHigress is the Higress Envoy build, which has the HTTP-to-Dubbo transcoder and the
+	// Dubbo TCP upstream. The embedded gateway always gets this flavor.
+	FlavorHigress Flavor = "higress"
+)
+
+// EmbeddedNodeCluster is the node cluster of the embedded gateway; its clients always get
+// FlavorHigress resources.
+const EmbeddedNodeCluster = "rpcbridge-embedded"
+
+// ParseFlavor returns the flavor named s; "" means FlavorEnvoy.
+func ParseFlavor(s string) (Flavor, error) {
+	switch Flavor(s) {
+	case "", FlavorEnvoy:
+		return FlavorEnvoy, nil
+	case FlavorHigress:
+		return FlavorHigress, nil
+	default:
+		return "", fmt.Errorf("unknown flavor %q (want %q or %q)", s, FlavorEnvoy, FlavorHigress)
+	}
+}
