@@ -6,22 +6,57 @@
 //
 // # Resource shapes (the contract with dataplane/)
 //
+// Translate takes a Flavor: FlavorEnvoy (stock Envoy) or FlavorHigress (the Higress build). The
+// server always gives FlavorHigress to the embedded gateway (node cluster "rpcbridge-embedded").
+//
 // Listeners:
 //   - "rpcbridge-http" on Options.HTTPAddress:HTTPPort (default 0.0.0.0:10080), always present,
 //     with one filter chain holding one filter "envoy.filters.network.http_connection_manager":
 //     stat_prefix "rpcbridge-http", codec AUTO, rds{config_source{ads{}, resource_api_version V3},
-//     route_config_name "rpcbridge-http"}, http_filters ["envoy.filters.http.router"].
+//     route_config_name "rpcbridge-http"}, http_filters in this order:
+//     "envoy.filters.http.grpc_json_transcoder" (only when a route transcodes gRPC; disabled: true,
+//     with a no-service config), "envoy.filters.http.http_dubbo_transcoder" (only on
+//     FlavorHigress with Dubbo routes; is_optional, a TypedStruct of
+//     envoy.extensions.filters.http.http_dubbo_transcoder.v3.HttpDubboTranscoder without value),
+//     "envoy.filters.http.router".
 //   - one listener per ir.GRPCService, named exactly the service name, with an api_listener
 //     holding an HttpConnectionManager whose rds route_config_name is "rpcbridge-grpc/<name>".
 //     These are for proxyless gRPC clients; an HTTP data plane ignores listeners that have an
 //     api_listener and no address.
+//   - "rpcbridge-dubbo" on Options.DubboAddress:DubboPort (default 0.0.0.0:20880), only when
+//     there are Dubbo clusters: "envoy.filters.network.dubbo_proxy" (Dubbo, Hessian2,
+//     drds{ads, route_config_name "rpcbridge-dubbo"}, dubbo_filters ["envoy.filters.dubbo.router"]).
 //
 // Route configurations:
 //   - "rpcbridge-http": one virtual host "rpcbridge", domains ["*"], the IR routes in IR order.
-//     Each route has its IR name, a match on prefix or path, a ":method" header matcher when
-//     methods are restricted (string_match exact for one method, safe_regex "^(A|B)$" with sorted
-//     methods for several), and route{cluster, prefix_rewrite when set, timeout}. timeout is
-//     always set; "0s" means no timeout.
+//     Each route has its IR name, a match on prefix, path or, for Match.PathTemplate, safe_regex
+//     (an anchored RE2 regex: "*" and "{var}" are [^/]+, "**" is .*, "{var=a/*}" matches its
+//     segments, ":verb" a literal suffix; the embedded gateway executes the same regex), a
+//     ":method" header matcher when methods are restricted (string_match exact for one method,
+//     safe_regex "^(A|B)$" with sorted methods for several), and route{cluster, prefix_rewrite
+//     when set, timeout}. timeout is always set; "0s" means no timeout.
+//   - gRPC routes (Route.GRPC) carry typed_per_filter_config["envoy.filters.http.grpc_json_transcoder"]
+//     = GrpcJsonTranscoder{proto_descriptor_bin: the service's file and its transitive imports,
+//     services [service], print_options{always_print_primitive_fields: true,
+//     preserve_proto_field_names: false}, match_incoming_request_route: true,
+//     convert_grpc_status: true}. A descriptor set that does not parse, resolve or declare the
+//     service is a translation error.
+//   - Dubbo routes (Route.Dubbo) on FlavorHigress carry
+//     typed_per_filter_config["envoy.filters.http.http_dubbo_transcoder"] = FilterConfig{is_optional,
+//     config: TypedStruct HttpDubboTranscoder{url_unescape_spec ALL_CHARACTERS_EXCEPT_RESERVED,
+//     request_validation_options{reject_unknown_method: true, reject_unknown_query_parameters:
+//     false}, services_mapping [{name, version, group, method_mapping: one per HTTP method
+//     [{name, path_matcher{match_pattern: the template, path or prefix+"**",
+//     match_http_method_spec ALL_<METHOD>}, parameter_mapping [{extract_key_spec ALL_QUERY_PARAMETER|
+//     ALL_HEADER|ALL_PATH|ALL_BODY, extract_key (absent for the whole body), mapping_type: the
+//     erased Java type}], passthrough_setting}]}]}} and route.upgrade_configs [{CONNECT,
+//     connect_config{allow_post}}]. On FlavorEnvoy they are left out and reported in
+//     Resources.Diagnostics (one info diagnostic per route: the embedded gateway serves it).
+//   - Every Dubbo route also carries metadata.filter_metadata["rpcbridge.io/dubbo"]: a Struct of
+//     the JSON of DubboRouteMetadata{route: the exact ir.DubboRoute (timeout in nanoseconds, as
+//     encoding/json writes time.Duration), javaClasses: the ir.JavaClasses that its parameter and
+//     return types reach through generic arguments and fields, sorted by name}. Envoy ignores it;
+//     the embedded gateway decodes it to encode typed hessian2 arguments.
 //   - "rpcbridge-grpc/<name>": one virtual host "<name>" with domains ["<name>"] and one route
 //     with prefix "" to the service's cluster (timeout when set).
 //
@@ -29,7 +64,8 @@
 // eds_cluster_config{eds_config{ads{}, resource_api_version V3}, service_name = name},
 // connect_timeout (5s when the IR says 0), lb_policy ROUND_ROBIN. HTTP/2 clusters carry
 // typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
-// with explicit HTTP/2. Dubbo clusters are plain clusters for now.
+// with explicit HTTP/2. Dubbo clusters on FlavorHigress carry upstream_config
+// {name "envoy.upstreams.http.dubbo_tcp", TypedStruct DubboTcpConnectionPoolProto}.
 //
 // Cluster load assignments: one per cluster (also with no endpoints), cluster_name = name,
 // endpoints grouped by locality (region, zone), sorted; each locality's load_balancing_weight is
@@ -38,15 +74,27 @@
 // metadata.filter_metadata["rpcbridge"] as a Struct of strings. An address:port that appears
 // twice in one cluster is kept once (the first in IR order).
 //
-// Not translated yet (later changes): Match.PathTemplate (an error for now), Route.GRPC and
-// Route.Dubbo (ignored: such routes are plain routes to their cluster), the Dubbo listener.
+// Dubbo routes (DRDS, type DubboRouteType, one resource "rpcbridge-dubbo"): a
+// MultipleRouteConfiguration with, in order, one RouteConfiguration per Dubbo cluster
+// "dubbo:{interface}:{version}:{group}" (name = cluster name, interface, group, version, one route
+// matching any method name → the cluster), then for each (interface, group) with several
+// versions a fallback "dubbo:{interface}:*:{group}" without version whose route spreads calls
+// over the versions with weighted_clusters of equal weights (non-empty groups first; the empty
+// group last, because an empty group matches any group). Equal weights keep DRDS unchanged when
+// endpoints change.
 //
 // # Serving
 //
-// All clients share one snapshot. Each type's version is a hash of its resources' deterministic
-// wire form, so the same input gives the same versions across restarts and an unchanged update
-// pushes nothing. A rejected (NACKed) response is logged and counted and not sent again; the
-// next push waits for new content and, for a client that keeps rejecting, an exponential backoff.
+// Listeners, route configurations and clusters come from go-control-plane's SnapshotCache keyed
+// by node cluster: clients of one node cluster share a snapshot, and all node clusters of a flavor
+// share the same snapshot value, computed once per Update. Each type's version is a hash of its
+// resources' deterministic wire form, so the same input gives the same versions across restarts
+// and an unchanged update pushes nothing. Load assignments and the Dubbo routes come from
+// LinearCaches (behind a MuxCache) shared by all clients: only changed resources are sent, over
+// delta and over state of the world too (which the xDS protocol allows for EDS and DRDS; only
+// LDS and CDS must be complete). A rejected (NACKed) response is logged and counted and not sent
+// again; the next push waits for new content and, for a client that keeps rejecting, an
+// exponential backoff.
 //
 // Every list in Resources is sorted by name, every resource passes ValidateAll, and the set is
 // consistent: every route names an existing cluster, every cluster has its load assignment and

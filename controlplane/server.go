@@ -38,28 +38,48 @@ type ServerOptions struct {
 	Logger *slog.Logger
 	// Registerer receives the server's metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
-	// Translate tunes the translation of each gateway state.
+	// Translate tunes the translation of each gateway state. Its Flavor is ignored: see Flavor.
 	Translate Options
+	// Flavor is the flavor served to every node cluster except the embedded ones; "" means
+	// Translate.Flavor, and when that is empty too, FlavorEnvoy.
+	Flavor Flavor
+	// EmbeddedNodeClusters are the node clusters that always get FlavorHigress; nil means
+	// [EmbeddedNodeCluster].
+	EmbeddedNodeClusters []string
 	// NACKBackoffInitial and NACKBackoffMax space the pushes to a client that keeps rejecting
 	// config; zero means DefaultNACKBackoffInitial and DefaultNACKBackoffMax.
 	NACKBackoffInitial time.Duration
 	NACKBackoffMax     time.Duration
 }
 
-// Server is the xDS server: ADS over gRPC, state-of-the-world and delta, with one snapshot shared
-// by all clients. Update replaces the snapshot; Serve serves it.
+// Server is the xDS server: ADS over gRPC, state-of-the-world and delta. Listeners, route
+// configurations and clusters come from one snapshot per node cluster (clients of a node cluster
+// share it, and node clusters of one flavor share the same snapshot value); endpoints and the
+// Dubbo routes come from linear caches shared by every client, which send only the resources
+// that changed (delta, and also state of the world, which allows that for EDS and DRDS).
+// Update replaces the config; Serve serves it.
 type Server struct {
-	log     *slog.Logger
-	opts    ServerOptions
-	metrics *metrics
-	cache   cache.SnapshotCache
-	guard   *nackGuard
+	log      *slog.Logger
+	opts     ServerOptions
+	embedded map[string]bool
+	metrics  *metrics
+	// snapshots hold listeners, routes and clusters, keyed by node cluster.
+	snapshots   cache.SnapshotCache
+	endpoints   *cache.LinearCache
+	dubboRoutes *cache.LinearCache
+	guard       *nackGuard
 
-	mu      sync.Mutex
-	current *cache.Snapshot
+	mu sync.Mutex
+	// current is the snapshot of each flavor; nil before the first good Update.
+	current map[Flavor]*cache.Snapshot
+	// nodeClusters are the node clusters that have a snapshot in the cache.
+	nodeClusters map[string]bool
+	// endpointHashes and dubboHashes are the content hashes of the linear caches' resources.
+	endpointHashes map[string]string
+	dubboHashes    map[string]string
 }
 
-// NewServer returns a server with no snapshot yet: clients that connect before the first Update
+// NewServer returns a server with no config yet: clients that connect before the first Update
 // wait for it.
 func NewServer(opts ServerOptions) *Server {
 	log := opts.Logger
@@ -72,66 +92,216 @@ func NewServer(opts ServerOptions) *Server {
 	if opts.NACKBackoffMax <= 0 {
 		opts.NACKBackoffMax = DefaultNACKBackoffMax
 	}
-	m := newMetrics(opts.Registerer, log)
-	snapshots := cache.NewSnapshotCache(false, sharedNodeHash{}, cacheLogger{log})
-	return &Server{
-		log:     log,
-		opts:    opts,
-		metrics: m,
-		cache:   snapshots,
-		guard:   newNACKGuard(snapshots, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax),
+	if opts.Flavor == "" {
+		opts.Flavor = opts.Translate.Flavor
 	}
+	if opts.Flavor == "" {
+		opts.Flavor = FlavorEnvoy
+	}
+	embedded := opts.EmbeddedNodeClusters
+	if embedded == nil {
+		embedded = []string{EmbeddedNodeCluster}
+	}
+	m := newMetrics(opts.Registerer, log)
+	s := &Server{
+		log:            log,
+		opts:           opts,
+		embedded:       map[string]bool{},
+		metrics:        m,
+		snapshots:      cache.NewSnapshotCache(false, nodeClusterHash{}, cacheLogger{log}),
+		endpoints:      newLinearCache(resource.EndpointType, log),
+		dubboRoutes:    newLinearCache(DubboRouteType, log),
+		current:        map[Flavor]*cache.Snapshot{},
+		nodeClusters:   map[string]bool{},
+		endpointHashes: map[string]string{},
+		dubboHashes:    map[string]string{},
+	}
+	for _, c := range embedded {
+		s.embedded[c] = true
+	}
+	mux := newMuxCache(s.snapshots, s.endpoints, s.dubboRoutes)
+	s.guard = newNACKGuard(&nodeClusterCache{Cache: mux, server: s}, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax)
+	return s
 }
 
-// Update translates g and, when it is valid, makes it the config every client gets. When the
-// translation fails, the error is logged, counted and returned, and the last good config stays.
-// An update whose content equals the current one pushes nothing.
+// flavorOf is the flavor a node cluster gets.
+func (s *Server) flavorOf(nodeCluster string) Flavor {
+	if s.embedded[nodeCluster] {
+		return FlavorHigress
+	}
+	return s.opts.Flavor
+}
+
+// flavors are the flavors the server serves: the configured one and the embedded gateway's.
+func (s *Server) flavors() []Flavor {
+	if s.opts.Flavor == FlavorHigress {
+		return []Flavor{FlavorHigress}
+	}
+	return []Flavor{s.opts.Flavor, FlavorHigress}
+}
+
+// Update translates g for every flavor and, when that succeeds, makes it the config clients get.
+// When the translation fails, the error is logged, counted and returned, and the last good config
+// stays. Only what changed is pushed: an update whose content equals the current one pushes
+// nothing, one changed endpoint pushes one load assignment.
 func (s *Server) Update(g ir.Gateway) error {
-	snap, err := s.snapshot(g)
-	if err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.update(g); err != nil {
 		s.metrics.translateErrors.Inc()
 		s.log.Error("gateway state rejected; keeping the last good xDS config", "error", err)
 		return fmt.Errorf("controlplane: update: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sameVersions(s.current, snap) {
-		return nil
-	}
-	if err := s.cache.SetSnapshot(context.Background(), sharedSnapshotKey, snap); err != nil {
-		s.metrics.translateErrors.Inc()
-		return fmt.Errorf("controlplane: update: setting snapshot: %w", err)
-	}
-	s.current = snap
-	s.log.Info("xDS config updated",
-		"listeners", snap.GetVersion(resource.ListenerType), "routes", snap.GetVersion(resource.RouteType),
-		"clusters", snap.GetVersion(resource.ClusterType), "endpoints", snap.GetVersion(resource.EndpointType))
 	return nil
 }
 
-// snapshot translates and validates g into a snapshot.
-func (s *Server) snapshot(g ir.Gateway) (*cache.Snapshot, error) {
-	res, err := Translate(g, s.opts.Translate)
-	if err != nil {
-		return nil, err
+// update does Update's work; s.mu is held.
+func (s *Server) update(g ir.Gateway) error {
+	snaps := map[Flavor]*cache.Snapshot{}
+	var shared *Resources
+	for _, f := range s.flavors() {
+		opts := s.opts.Translate
+		opts.Flavor = f
+		res, err := Translate(g, opts)
+		if err != nil {
+			return fmt.Errorf("flavor %s: %w", f, err)
+		}
+		snap, err := newSnapshot(res)
+		if err != nil {
+			return err
+		}
+		snaps[f] = snap
+		if shared == nil {
+			shared = res // endpoints and Dubbo routes are the same in every flavor
+		}
 	}
-	return newSnapshot(res)
+	wantEndpoints := make(map[string]types.Resource, len(shared.Endpoints))
+	for _, cla := range shared.Endpoints {
+		wantEndpoints[cla.GetClusterName()] = cla
+	}
+	eds, err := diffLinear(s.endpointHashes, wantEndpoints)
+	if err != nil {
+		return fmt.Errorf("hashing endpoints: %w", err)
+	}
+	wantDubbo := map[string]types.Resource{}
+	if shared.DubboRoutes != nil {
+		wantDubbo[shared.DubboRoutes.GetName()] = shared.DubboRoutes
+	}
+	drds, err := diffLinear(s.dubboHashes, wantDubbo)
+	if err != nil {
+		return fmt.Errorf("hashing dubbo routes: %w", err)
+	}
+
+	// Make before break: new and changed endpoints and Dubbo routes first, then the snapshots
+	// that may reference them, then removals.
+	if err := s.applyLinear(eds.update, nil, drds.update, nil); err != nil {
+		return err
+	}
+	changed := false
+	for f, snap := range snaps {
+		if sameVersions(s.current[f], snap) {
+			continue
+		}
+		changed = true
+		s.current[f] = snap
+		for nc := range s.nodeClusters {
+			if s.flavorOf(nc) != f {
+				continue
+			}
+			if err := s.snapshots.SetSnapshot(context.Background(), nc, snap); err != nil {
+				return fmt.Errorf("setting the snapshot of node cluster %q: %w", nc, err)
+			}
+		}
+	}
+	if err := s.applyLinear(nil, eds.remove, nil, drds.remove); err != nil {
+		return err
+	}
+	s.endpointHashes, s.dubboHashes = eds.hashes, drds.hashes
+	if changed || len(eds.update)+len(eds.remove)+len(drds.update)+len(drds.remove) > 0 {
+		v := s.versionsLocked()
+		s.log.Info("xDS config updated",
+			"listeners", v[resource.ListenerType], "routes", v[resource.RouteType],
+			"clusters", v[resource.ClusterType], "endpoints", v[resource.EndpointType],
+			"changed_endpoints", len(eds.update), "removed_endpoints", len(eds.remove))
+	}
+	return nil
 }
 
-// Versions returns the current version of each resource type, by type URL; empty before the
-// first successful Update.
+// applyLinear updates the linear caches.
+func (s *Server) applyLinear(eds map[string]types.Resource, edsRemove []string, drds map[string]types.Resource, drdsRemove []string) error {
+	if len(eds) > 0 || len(edsRemove) > 0 {
+		if err := s.endpoints.UpdateResources(eds, edsRemove); err != nil {
+			return fmt.Errorf("updating endpoints: %w", err)
+		}
+	}
+	if len(drds) > 0 || len(drdsRemove) > 0 {
+		if err := s.dubboRoutes.UpdateResources(drds, drdsRemove); err != nil {
+			return fmt.Errorf("updating dubbo routes: %w", err)
+		}
+	}
+	return nil
+}
+
+// ensureNodeCluster gives a node cluster seen for the first time its flavor's snapshot, so that
+// its watches can be answered.
+func (s *Server) ensureNodeCluster(nodeCluster string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nodeClusters[nodeCluster] {
+		return
+	}
+	s.nodeClusters[nodeCluster] = true
+	if snap := s.current[s.flavorOf(nodeCluster)]; snap != nil {
+		if err := s.snapshots.SetSnapshot(context.Background(), nodeCluster, snap); err != nil {
+			s.log.Error("setting the snapshot of a new node cluster", "node_cluster", nodeCluster, "error", err)
+		}
+	}
+}
+
+// nodeClusterCache makes sure a request's node cluster has its snapshot before the request
+// reaches the caches.
+type nodeClusterCache struct {
+	cache.Cache
+	server *Server
+}
+
+// CreateWatch implements cache.ConfigWatcher.
+func (c *nodeClusterCache) CreateWatch(req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
+	c.server.ensureNodeCluster(req.GetNode().GetCluster())
+	return c.Cache.CreateWatch(req, sub, out)
+}
+
+// CreateDeltaWatch implements cache.ConfigWatcher.
+func (c *nodeClusterCache) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
+	c.server.ensureNodeCluster(req.GetNode().GetCluster())
+	return c.Cache.CreateDeltaWatch(req, sub, out)
+}
+
+// Versions returns the current version of each resource type of the configured flavor, by type
+// URL (endpoints and Dubbo routes: a hash of their content); empty before the first successful
+// Update.
 func (s *Server) Versions() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.versionsLocked()
+}
+
+// versionsLocked is Versions with s.mu held.
+func (s *Server) versionsLocked() map[string]string {
 	out := map[string]string{}
-	if s.current == nil {
+	snap := s.current[s.opts.Flavor]
+	if snap == nil {
 		return out
 	}
-	for i, r := range s.current.Resources {
+	for i, r := range snap.Resources {
 		typeURL, err := cache.GetResponseTypeURL(types.ResponseType(i))
 		if err == nil && r.Version != "" {
 			out[typeURL] = r.Version
 		}
+	}
+	out[resource.EndpointType] = hashesVersion(s.endpointHashes)
+	if len(s.dubboHashes) > 0 {
+		out[DubboRouteType] = hashesVersion(s.dubboHashes)
 	}
 	return out
 }

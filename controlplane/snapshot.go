@@ -7,33 +7,25 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 )
 
-// sharedSnapshotKey is the snapshot key every client maps to: all clients get the same config.
-const sharedSnapshotKey = "rpcbridge"
-
-// sharedNodeHash maps every node to one snapshot, so clients of the same node cluster (indeed all
-// clients) share it. Per-cluster snapshots would key by node.GetCluster() here.
-type sharedNodeHash struct{}
-
-// ID implements cache.NodeHash.
-func (sharedNodeHash) ID(*corev3.Node) string { return sharedSnapshotKey }
-
-// newSnapshot wraps validated resources in a go-control-plane snapshot whose per-type versions
-// are derived from the content, so equal resources give equal versions across restarts.
+// newSnapshot wraps the listeners, route configurations and clusters of validated resources in
+// a go-control-plane snapshot whose per-type versions are derived from the content, so equal
+// resources give equal versions across restarts. Endpoints and Dubbo routes are served from
+// linear caches instead (see Server).
 func newSnapshot(r *Resources) (*cache.Snapshot, error) {
 	snap := &cache.Snapshot{}
 	for typeURL, items := range map[resource.Type][]types.Resource{
 		resource.ListenerType: asResources(r.Listeners),
 		resource.RouteType:    asResources(r.Routes),
 		resource.ClusterType:  asResources(r.Clusters),
-		resource.EndpointType: asResources(r.Endpoints),
 	} {
 		version, err := contentVersion(items)
 		if err != nil {
@@ -85,4 +77,9 @@ func (l cacheLogger) logf(level slog.Level, format string, args []any) {
 		return
 	}
 	l.log.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "go-control-plane")
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -41,6 +41,9 @@ func Validate(r *Resources) error {
 	if err := checkReferences(r); err != nil {
 		return err
 	}
+	if err := checkDubboRoutes(r); err != nil {
+		return err
+	}
 	return consistentForGoControlPlane(r)
 }
 
@@ -164,4 +167,32 @@ func asResources[T types.Resource](items []T) []types.Resource {
 		out[i] = it
 	}
 	return out
+}
+
+// checkDubboRoutes validates the DRDS resource and checks that its clusters exist.
+func checkDubboRoutes(r *Resources) error {
+	if r.DubboRoutes == nil {
+		return nil
+	}
+	if err := r.DubboRoutes.ValidateAll(); err != nil {
+		return fmt.Errorf("dubbo routes %q: %w", r.DubboRoutes.GetName(), err)
+	}
+	clusters := map[string]bool{}
+	for _, c := range r.Clusters {
+		clusters[c.GetName()] = true
+	}
+	for _, rc := range r.DubboRoutes.GetRouteConfig() {
+		for _, rt := range rc.GetRoutes() {
+			targets := []string{rt.GetRoute().GetCluster()}
+			for _, w := range rt.GetRoute().GetWeightedClusters().GetClusters() {
+				targets = append(targets, w.GetName())
+			}
+			for _, target := range targets {
+				if target != "" && !clusters[target] {
+					return fmt.Errorf("dubbo route configuration %q: cluster %q does not exist", rc.GetName(), target)
+				}
+			}
+		}
+	}
+	return nil
 }

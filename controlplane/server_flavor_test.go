@@ -1,0 +1,174 @@
+package controlplane
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	dubbov3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/dubbo_proxy/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+)
+
+// dubboGateway has one HTTP-to-Dubbo route and Dubbo clusters of the given versions.
+func dubboGateway(versions ...string) ir.Gateway {
+	g := ir.Gateway{}
+	for _, v := range versions {
+		name := "dubbo:com.example.Users:" + v + ":"
+		g.Clusters = append(g.Clusters, ir.Cluster{Name: name, Protocol: ir.UpstreamDubbo, Endpoints: []ir.Endpoint{
+			{Address: "10.0.0.1", Port: 20880, Weight: 100, Healthy: true},
+		}})
+	}
+	g.Routes = []ir.Route{{
+		Name: "users-get", Cluster: g.Clusters[0].Name,
+		Match: ir.Match{PathTemplate: "/users/{id}", Methods: []string{"GET"}},
+		Dubbo: &ir.DubboRoute{Interface: "com.example.Users", Version: versions[0], Method: "get",
+			Params: []ir.DubboParam{{Name: "id", Type: "long", From: ir.FromPath, Key: "id"}}, Returns: "java.lang.String"},
+	}}
+	return g
+}
+
+// sotwFetch opens a state-of-the-world stream as node cluster nodeCluster, asks for one type and
+// returns the first response.
+func sotwFetch(t *testing.T, srv *testServer, nodeCluster, typeURL string, names ...string) *discoveryv3.DiscoveryResponse {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&discoveryv3.DiscoveryRequest{
+		Node: &corev3.Node{Id: "n-" + nodeCluster, Cluster: nodeCluster}, TypeUrl: typeURL, ResourceNames: names,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return next(t, receive(stream.Recv))
+}
+
+// TestFlavorPerNodeCluster: from one Update, the embedded node cluster gets the Higress flavor
+// (the Dubbo route is there, with its transcoder config and metadata) and another node cluster
+// the Envoy flavor (the Dubbo route is left out).
+func TestFlavorPerNodeCluster(t *testing.T) {
+	srv := startServer(t)
+	if err := srv.Update(dubboGateway("1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		nodeCluster string
+		wantDubbo   bool
+	}{{EmbeddedNodeCluster, true}, {"edge-envoys", false}} {
+		resp := sotwFetch(t, srv, tc.nodeCluster, resource.RouteType, HTTPListenerName)
+		if len(resp.GetResources()) != 1 {
+			t.Fatalf("%s: got %d route configurations", tc.nodeCluster, len(resp.GetResources()))
+		}
+		rc := &routev3.RouteConfiguration{}
+		if err := resp.GetResources()[0].UnmarshalTo(rc); err != nil {
+			t.Fatal(err)
+		}
+		var found *routev3.Route
+		for _, r := range rc.GetVirtualHosts()[0].GetRoutes() {
+			if r.GetName() == "users-get" {
+				found = r
+			}
+		}
+		if got := found != nil; got != tc.wantDubbo {
+			t.Fatalf("%s: Dubbo route present = %v, want %v", tc.nodeCluster, got, tc.wantDubbo)
+		}
+		if found != nil {
+			if found.GetTypedPerFilterConfig()[dubboTranscoderFilterName] == nil {
+				t.Errorf("%s: Dubbo route without transcoder config", tc.nodeCluster)
+			}
+			if found.GetMetadata().GetFilterMetadata()[DubboRouteMetadataKey].GetFields()["route"] == nil {
+				t.Errorf("%s: Dubbo route without %s metadata", tc.nodeCluster, DubboRouteMetadataKey)
+			}
+		}
+	}
+}
+
+// TestDRDSOverSotW: a raw client subscribed to the Dubbo routes receives one configuration per
+// service plus the version fallback, each pointing at an existing Dubbo cluster.
+func TestDRDSOverSotW(t *testing.T) {
+	srv := startServer(t)
+	if err := srv.Update(dubboGateway("1.0.0", "2.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	resp := sotwFetch(t, srv, "edge-envoys", DubboRouteType, DubboListenerName)
+	if resp.GetTypeUrl() != DubboRouteType || len(resp.GetResources()) != 1 {
+		t.Fatalf("DRDS response: type %s, %d resources", resp.GetTypeUrl(), len(resp.GetResources()))
+	}
+	mrc := &dubbov3.MultipleRouteConfiguration{}
+	if err := resp.GetResources()[0].UnmarshalTo(mrc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rc := range mrc.GetRouteConfig() {
+		target := rc.GetRoutes()[0].GetRoute().GetCluster()
+		for _, w := range rc.GetRoutes()[0].GetRoute().GetWeightedClusters().GetClusters() {
+			target += "+" + w.GetName()
+		}
+		got = append(got, rc.GetInterface()+"|"+rc.GetVersion()+"|"+target)
+	}
+	want := []string{
+		"com.example.Users|1.0.0|dubbo:com.example.Users:1.0.0:",
+		"com.example.Users|2.0.0|dubbo:com.example.Users:2.0.0:",
+		"com.example.Users||+dubbo:com.example.Users:1.0.0:+dubbo:com.example.Users:2.0.0:",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Dubbo route configurations:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestDeltaDRDS: over delta, a change of the Dubbo services sends the new DRDS resource, and
+// removing every Dubbo service reports it in removed_resources.
+func TestDeltaDRDS(t *testing.T) {
+	srv := startServer(t)
+	if err := srv.Update(dubboGateway("1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responses := receive(stream.Recv)
+	send := func(req *discoveryv3.DeltaDiscoveryRequest) {
+		t.Helper()
+		if err := stream.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-drds"), TypeUrl: DubboRouteType,
+		ResourceNamesSubscribe: []string{DubboListenerName}})
+	first := next(t, responses)
+	if got := deltaNames(first); !slices.Equal(got, []string{DubboListenerName}) {
+		t.Fatalf("first DRDS response: %v", got)
+	}
+	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: DubboRouteType, ResponseNonce: first.GetNonce()})
+
+	if err := srv.Update(dubboGateway("1.0.0", "2.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	changed := next(t, responses)
+	mrc := &dubbov3.MultipleRouteConfiguration{}
+	if len(changed.GetResources()) != 1 || changed.GetResources()[0].GetResource().UnmarshalTo(mrc) != nil || len(mrc.GetRouteConfig()) != 3 {
+		t.Fatalf("after adding a version: %v with %d route configurations", deltaNames(changed), len(mrc.GetRouteConfig()))
+	}
+	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: DubboRouteType, ResponseNonce: changed.GetNonce()})
+
+	g := dubboGateway("1.0.0")
+	g.Clusters[0].Protocol = ir.UpstreamHTTP1
+	g.Routes = nil
+	if err := srv.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	removed := next(t, responses)
+	if len(removed.GetResources()) != 0 || !slices.Equal(removed.GetRemovedResources(), []string{DubboListenerName}) {
+		t.Fatalf("after removing Dubbo: resources %v, removed %v", deltaNames(removed), removed.GetRemovedResources())
+	}
+}
