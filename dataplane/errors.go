@@ -18,6 +18,10 @@ const (
 	StatusUpstreamTimeout = "upstream_timeout"
 	// StatusBadGateway: any other upstream failure (502).
 	StatusBadGateway = "bad_gateway"
+	// StatusInvalidRequest: the gRPC-JSON transcoder refused the request: malformed JSON or
+	// parameter values (400), a body over the size limit (413), or what the route's
+	// request_validation_options reject (400, 404).
+	StatusInvalidRequest = "invalid_request"
 )
 
 // ErrorBody is the JSON body of every error the gateway itself answers with:

@@ -148,6 +148,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if cfg := g.config.Load(); cfg != nil {
 		for _, up := range cfg.upstreams {
 			up.transport.CloseIdleConnections()
+			up.grpc.close()
 		}
 	}
 	return runErr
@@ -173,17 +174,22 @@ func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveHTTP) 
 // accept is the xDS client's Watcher: it builds a routing table from the candidate state and
 // installs it, or rejects the state when the table cannot be built.
 func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Interest, error) {
-	table, err := routetable.Build(routetable.Resources{
+	old := g.config.Load()
+	var previous *routetable.Table
+	if old != nil {
+		previous = old.table
+	}
+	table, err := routetable.BuildReusing(routetable.Resources{
 		Listeners:    xdsclient.Messages[*listenerv3.Listener](state, resource.ListenerType),
 		RouteConfigs: xdsclient.Messages[*routev3.RouteConfiguration](state, resource.RouteType),
 		Clusters:     xdsclient.Messages[*clusterv3.Cluster](state, resource.ClusterType),
 		Endpoints:    xdsclient.Messages[*endpointv3.ClusterLoadAssignment](state, resource.EndpointType),
-	}, g.opts.ListenerName)
+	}, g.opts.ListenerName, previous)
 	if err != nil {
 		return nil, err
 	}
 	var prev map[string]*upstream
-	if old := g.config.Load(); old != nil {
+	if old != nil {
 		prev = old.upstreams
 	}
 	upstreams, unused := newUpstreams(table, prev)
@@ -191,6 +197,11 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	g.config.Store(&config{table: table, upstreams: upstreams})
 	for _, t := range unused {
 		t.CloseIdleConnections()
+	}
+	for name, up := range prev {
+		if next, ok := upstreams[name]; !ok || next.grpc != up.grpc {
+			up.grpc.close()
+		}
 	}
 	if !wasReady && table.Ready() {
 		g.logger.Info("gateway ready: listener and routes received", "listener", g.opts.ListenerName)

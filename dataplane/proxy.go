@@ -43,25 +43,16 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = rec.Write([]byte(route.DirectBody))
 		return
 	}
+	if route.Transcoder != nil && g.transcode(rec, r, cfg, route, &cluster) {
+		return
+	}
 	cluster = route.Cluster
-	up := cfg.upstreams[route.Cluster]
-	switch {
-	case up == nil:
-		writeError(rec, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q is unknown", route.Cluster))
-		return
-	case up.cluster.Unusable != "":
-		writeError(rec, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q: %s", route.Cluster, up.cluster.Unusable))
-		return
-	case len(up.cluster.Endpoints) == 0:
-		writeError(rec, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
+	up := g.upstreamOf(rec, cfg, route.Cluster)
+	if up == nil {
 		return
 	}
-	ctx := r.Context()
-	if route.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, route.Timeout, errRouteTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withRouteTimeout(r.Context(), route)
+	defer cancel()
 	proxy := &httputil.ReverseProxy{
 		Rewrite:      func(pr *httputil.ProxyRequest) { rewriteOutgoing(pr, route) },
 		Transport:    up,
@@ -69,6 +60,31 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ErrorLog:     slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 	}
 	proxy.ServeHTTP(rec, r.WithContext(ctx))
+}
+
+// upstreamOf returns the upstream of a cluster that can take traffic, or answers 503 and
+// returns nil.
+func (g *Gateway) upstreamOf(w http.ResponseWriter, cfg *config, cluster string) *upstream {
+	up := cfg.upstreams[cluster]
+	switch {
+	case up == nil:
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q is unknown", cluster))
+	case up.cluster.Unusable != "":
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q: %s", cluster, up.cluster.Unusable))
+	case len(up.cluster.Endpoints) == 0:
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", cluster))
+	default:
+		return up
+	}
+	return nil
+}
+
+// withRouteTimeout bounds ctx by the route's timeout, if it has one.
+func withRouteTimeout(ctx context.Context, route *routetable.Route) (context.Context, context.CancelFunc) {
+	if route.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, route.Timeout, errRouteTimeout)
 }
 
 // proxyError answers a failed upstream exchange with the matching JSON error.

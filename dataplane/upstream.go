@@ -12,11 +12,13 @@ import (
 )
 
 // upstream is everything needed to send requests to one cluster: its decoded form, a
-// transport (connection pool) and a load balancer. Transports and balancers are reused
-// across table swaps while the cluster's protocol and endpoints stay the same.
+// transport (connection pool), gRPC connections for transcoded calls and a load balancer.
+// Transports, gRPC pools and balancers are reused across table swaps while the cluster's
+// protocol and endpoints stay the same.
 type upstream struct {
 	cluster   *routetable.Cluster
 	transport *http.Transport
+	grpc      *grpcPool
 	balancer  *smoothWRR
 }
 
@@ -32,6 +34,12 @@ func newUpstreams(table *routetable.Table, prev map[string]*upstream) (map[strin
 		} else {
 			up.transport = newTransport(c)
 		}
+		if old != nil && old.grpc.connectTimeout == c.ConnectTimeout {
+			up.grpc = old.grpc
+		} else {
+			up.grpc = newGRPCPool(c.ConnectTimeout)
+		}
+		up.grpc.retain(c.Endpoints)
 		if old != nil && old.balancer.sameEndpoints(c.Endpoints) {
 			up.balancer = old.balancer
 		} else {

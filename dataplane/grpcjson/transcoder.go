@@ -242,3 +242,8 @@ func (t *Transcoder) Match(method, path string) (*Binding, map[string]string, bo
 	}
 	return best, best.template.bind(parts, t.cfg.GetUrlUnescapeSpec()), true
 }
+
+// MatchIncomingRequestRoute reports whether the route matched by the incoming HTTP request
+// keeps serving the call; when false, Envoy matches the routes again with the gRPC request
+// (POST /<package>.<Service>/<Method>) and takes that route's cluster.
+func (t *Transcoder) MatchIncomingRequestRoute() bool { return t.cfg.GetMatchIncomingRequestRoute() }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 )
 
 // DefaultRouteTimeout is Envoy's route timeout when a route sets none.
@@ -31,6 +33,9 @@ type Route struct {
 	// DirectStatus, when non-zero, answers the request locally with DirectBody.
 	DirectStatus int
 	DirectBody   string
+	// Transcoder, when set, transcodes the route's HTTP/JSON requests to gRPC calls (the
+	// route's per-filter envoy.filters.http.grpc_json_transcoder config, or its virtual host's).
+	Transcoder *grpcjson.Transcoder
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -124,7 +129,7 @@ type virtualHost struct {
 }
 
 // decodeRouteConfig decodes a RouteConfiguration into its virtual hosts.
-func decodeRouteConfig(rc *routev3.RouteConfiguration) ([]*virtualHost, error) {
+func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*virtualHost, error) {
 	hosts := make([]*virtualHost, 0, len(rc.GetVirtualHosts()))
 	seen := map[string]string{}
 	for _, vh := range rc.GetVirtualHosts() {
@@ -139,6 +144,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration) ([]*virtualHost, error) {
 		}
 		for i, r := range vh.GetRoutes() {
 			route, err := decodeRoute(r)
+			if err == nil && route.Cluster != "" {
+				route.Transcoder, err = tcs.forRoute(r.GetTypedPerFilterConfig(), vh.GetTypedPerFilterConfig())
+			}
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}

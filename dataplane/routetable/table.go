@@ -5,6 +5,7 @@
 package routetable
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 )
 
 // Resources is the full set of resources received, each map keyed by resource name
@@ -33,6 +36,7 @@ type Table struct {
 	clusters     map[string]*Cluster
 	routeNames   []string
 	edsNames     []string
+	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
 }
 
 // Build decodes resources into the routing table of the listener named listenerName.
@@ -41,7 +45,15 @@ type Table struct {
 // cannot be resolved yet (a route config or cluster not received) are not errors: the table
 // then has no routes, or the cluster has no endpoints.
 func Build(res Resources, listenerName string) (*Table, error) {
+	return BuildReusing(res, listenerName, nil)
+}
+
+// BuildReusing is Build that takes the gRPC-JSON transcoders whose configuration is unchanged
+// from previous (which may be nil) instead of building them again. The table is the same as
+// Build's; only the work differs.
+func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, error) {
 	t := &Table{listenerName: listenerName, clusters: map[string]*Cluster{}}
+	tcs := newTranscoders(previous)
 
 	listeners := map[string]*httpListener{}
 	routeNames := map[string]bool{}
@@ -70,7 +82,7 @@ func Build(res Resources, listenerName string) (*Table, error) {
 		if err := validate(rc); err != nil {
 			return nil, fmt.Errorf("route configuration %q: %w", name, err)
 		}
-		hosts, err := decodeRouteConfig(rc)
+		hosts, err := decodeRouteConfig(rc, tcs)
 		if err != nil {
 			return nil, fmt.Errorf("route configuration %q: %w", name, err)
 		}
@@ -81,7 +93,7 @@ func Build(res Resources, listenerName string) (*Table, error) {
 		t.hasListener = true
 		hosts, found := routeConfigs[hl.rdsName]
 		if hl.inline != nil {
-			inline, err := decodeRouteConfig(hl.inline)
+			inline, err := decodeRouteConfig(hl.inline, tcs)
 			if err != nil {
 				return nil, fmt.Errorf("listener %q inline route_config: %w", listenerName, err)
 			}
@@ -124,6 +136,7 @@ func Build(res Resources, listenerName string) (*Table, error) {
 		t.clusters[cluster.Name] = cluster
 	}
 	t.edsNames = sortedKeys(edsNames)
+	t.transcoders = tcs.built
 	return t, nil
 }
 

@@ -75,7 +75,7 @@ func Start(tb testing.TB, fds *descriptorpb.FileDescriptorSet) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := grpc.NewServer(grpc.UnknownServiceHandler(s.handle), grpc.ForceServerCodecV2(rawCodec{}))
+	srv := grpc.NewServer(grpc.UnknownServiceHandler(s.handle), grpc.ForceServerCodecV2(RawCodec{}))
 	go func() { _ = srv.Serve(ln) }()
 	tb.Cleanup(srv.Stop)
 	return ln.Addr().String()
@@ -206,12 +206,15 @@ func sendJSON(stream grpc.ServerStream, md protoreflect.MessageDescriptor, v map
 	return stream.SendMsg(out)
 }
 
-// rawCodec moves serialized messages ([]byte / *[]byte) unchanged.
-type rawCodec struct{}
+// RawCodec is a gRPC codec that moves serialized messages ([]byte to send, *[]byte to receive)
+// unchanged, under the standard "proto" content subtype.
+type RawCodec struct{}
 
-func (rawCodec) Name() string { return "proto" }
+// Name is the codec's content subtype.
+func (RawCodec) Name() string { return "proto" }
 
-func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+// Marshal sends a []byte as it is.
+func (RawCodec) Marshal(v any) (mem.BufferSlice, error) {
 	b, ok := v.([]byte)
 	if !ok {
 		return nil, fmt.Errorf("bookstore codec: cannot send %T", v)
@@ -219,7 +222,8 @@ func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
 }
 
-func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+// Unmarshal stores the received bytes into a *[]byte.
+func (RawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	p, ok := v.(*[]byte)
 	if !ok {
 		return fmt.Errorf("bookstore codec: cannot receive into %T", v)

@@ -1,0 +1,62 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
+	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+)
+
+// transcode runs the route's gRPC-JSON transcoder on a request and answers it. It reports
+// false, having read nothing of the request, when the request is not for the transcoder and
+// must be proxied as it is (Envoy's pass-through). cluster receives the cluster the call used.
+func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route, cluster *string) bool {
+	tr := route.Transcoder
+	call, err := tr.Prepare(r)
+	var rejected *grpcjson.RequestError
+	switch {
+	case errors.Is(err, grpcjson.ErrNotTranscoded):
+		return false
+	case errors.As(err, &rejected):
+		*cluster = route.Cluster
+		writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)
+		return true
+	case err != nil:
+		*cluster = route.Cluster
+		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
+		return true
+	}
+	target := route
+	if !tr.MatchIncomingRequestRoute() {
+		// Envoy routes the transcoded request again, as the gRPC call it has become.
+		target = cfg.table.Match(asGRPCRequest(r, call.Binding.FullMethod))
+		if target == nil || target.Cluster == "" {
+			writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches the gRPC call %s", call.Binding.FullMethod))
+			return true
+		}
+	}
+	*cluster = target.Cluster
+	up := g.upstreamOf(w, cfg, target.Cluster)
+	if up == nil {
+		return true
+	}
+	ctx, cancel := withRouteTimeout(r.Context(), target)
+	defer cancel()
+	if err := tr.Execute(ctx, w, call, up); err != nil {
+		g.logger.Debug("transcoded call failed", "cluster", target.Cluster, "method", call.Binding.FullMethod, "error", err)
+	}
+	return true
+}
+
+// asGRPCRequest is the request as Envoy re-routes it after transcoding: POST to the gRPC
+// method path with a gRPC content type.
+func asGRPCRequest(r *http.Request, fullMethod string) *http.Request {
+	out := r.Clone(r.Context())
+	out.Method = http.MethodPost
+	out.URL.Path, out.URL.RawPath, out.URL.RawQuery = fullMethod, "", ""
+	out.Header.Set("Content-Type", "application/grpc")
+	out.Header.Set("Te", "trailers")
+	return out
+}
