@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// giveUp bounds every wait of a run.
+const giveUp = 3 * time.Minute
+
+// result is what one run measured.
+type result struct {
+	p50, p99, max             time.Duration
+	cpuPerChange              time.Duration
+	heapPerProxy, rssPerProxy float64
+}
+
+// measure runs one implementation and variant: connect n proxies to a server with s services,
+// then change one endpoint per round and time its arrival at every proxy.
+func measure(impl string, delta bool, s, n, rounds int) (result, error) {
+	var r result
+	g := gateway(s)
+	heap0, rss0 := memory()
+	var t target
+	var err error
+	switch impl {
+	case "rpcbridge":
+		t, err = startRPCBridge(g)
+	case "stock":
+		t, err = startStock(g)
+	default:
+		return r, fmt.Errorf("unknown impl %q", impl)
+	}
+	if err != nil {
+		return r, err
+	}
+	defer t.stop()
+	ctx, cancel := withTimeout(giveUp)
+	defer cancel()
+	proxies := make([]*proxy, n)
+	for i := range proxies {
+		if proxies[i], err = dialProxy(ctx, t.addr(), i, delta, s); err != nil {
+			return r, err
+		}
+		defer proxies[i].conn.Close()
+	}
+	for _, p := range proxies {
+		select {
+		case <-p.ready:
+		case <-ctx.Done():
+			return r, fmt.Errorf("proxies did not receive all %d load assignments: %w", s, ctx.Err())
+		}
+	}
+	heap1, rss1 := memory()
+	r.heapPerProxy = (heap1 - heap0) / float64(n)
+	r.rssPerProxy = (rss1 - rss0) / float64(n)
+
+	var latencies []time.Duration
+	cpu0 := cpuTime()
+	for round := range rounds {
+		idx := (round*7919 + 1) % s
+		port := uint32(10000 + round)
+		g.Clusters[idx].Endpoints[0].Port = port
+		name := g.Clusters[idx].Name
+		waits := make([]<-chan time.Time, n)
+		for i, p := range proxies {
+			waits[i] = p.expect(name, port)
+		}
+		start := time.Now()
+		if err := t.update(g); err != nil {
+			return r, err
+		}
+		for _, w := range waits {
+			select {
+			case at := <-w:
+				latencies = append(latencies, at.Sub(start))
+			case <-ctx.Done():
+				return r, fmt.Errorf("round %d: not every proxy got the change: %w", round, ctx.Err())
+			}
+		}
+		// Let stragglers' ACKs settle so rounds do not overlap.
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.cpuPerChange = (cpuTime() - cpu0) / time.Duration(rounds)
+	slices.Sort(latencies)
+	r.p50 = latencies[len(latencies)/2]
+	r.p99 = latencies[(len(latencies)*99)/100]
+	r.max = latencies[len(latencies)-1]
+	return r, nil
+}
+
+// memory returns the live heap after a GC and the resident set size, in bytes.
+func memory() (heap, rss float64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap = float64(ms.HeapAlloc)
+	status, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				rss = kb * 1024
+			}
+		}
+	}
+	return heap, rss
+}
+
+// cpuTime is the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
