@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -27,9 +28,22 @@ func main() {
 	modes := flag.String("modes", "delta,sotw", "comma-separated xDS variants: delta, sotw")
 	impls := flag.String("impls", "rpcbridge,stock", "comma-separated servers: rpcbridge, stock")
 	rounds := flag.Int("rounds", 5, "endpoint changes per run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rpcbridge-bench-xds:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*scenarios, strings.Split(*modes, ","), strings.Split(*impls, ","), *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "rpcbridge-bench-xds:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
