@@ -88,9 +88,9 @@ type appInstance struct {
 }
 
 // buildAppLevel publishes interface iface served by the instances of the applications it maps
-// to. Without the instances' MetadataService the version and group are unknown, so the service
-// is published with empty ones and says so in its metadata and a diagnostic. It is a pure
-// function.
+// to whose MetadataService has not answered yet (see metadataservice.go): their version and
+// group are unknown, so the service is published with empty ones and says so in its metadata
+// and a diagnostic. It is a pure function.
 func buildAppLevel(stage, iface string, apps []string, instances map[string][]appInstance, methods []string) (registries.Service, []diag.Diagnostic, bool) {
 	protocol := "tri"
 	for _, app := range apps {
@@ -108,7 +108,7 @@ func buildAppLevel(stage, iface string, apps []string, instances map[string][]ap
 		Metadata: map[string]string{
 			"registration": "application",
 			"applications": strings.Join(apps, ","),
-			"note":         "version and group unknown: they need the instances' MetadataService",
+			"note":         "version and group unknown until the instances' MetadataService answers",
 		},
 	}
 	if protocol == "tri" {
@@ -140,7 +140,7 @@ func buildAppLevel(stage, iface string, apps []string, instances map[string][]ap
 	}
 	slices.SortFunc(svc.Endpoints, compareEndpoints)
 	diags = append(diags, diag.Diagnostic{Severity: diag.Info, Stage: stage, Subject: svc.Name,
-		Message: "application-level service published with empty version and group: reading them needs the MetadataService, which is not called yet"})
+		Message: "application-level service published with empty version and group until the instances' MetadataService answers"})
 	return svc, diags, true
 }
 

@@ -126,7 +126,7 @@ func buildService(stage, name, iface, version, group string, protocol registries
 		common = intersect(common, p.url.Params)
 	}
 	slices.Sort(methods)
-	svc.Methods = slices.Compact(methods)
+	svc.Methods = dropGoMethodAliases(slices.Compact(methods))
 	maps.DeleteFunc(common, func(k, _ string) bool { return perEndpointParams[k] })
 	if len(common) > 0 {
 		svc.Metadata = common

@@ -66,6 +66,8 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	defer conn.Close()
 	t := tree{conn: conn, events: ev}
 	st := newState()
+	meta := newMetadataFetcher(s.logger)
+	defer meta.close()
 	resync := time.NewTicker(time.Duration(s.cfg.ResyncInterval))
 	defer resync.Stop()
 	var retry <-chan time.Time
@@ -83,6 +85,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ev.wake:
+		case <-meta.wake: // a MetadataService answered, or a retry is due
 		case <-resync.C:
 			ev.requestFull()
 		case <-retry:
@@ -93,11 +96,20 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			return ctx.Err()
 		}
 		ch, connected := ev.take()
+		answered := meta.apply(st)
 		if !connected {
 			markStale() // a new session brings a full pass
 			continue
 		}
 		if !ch.full && len(ch.paths) == 0 {
+			meta.start(ctx, st)
+			if !answered && !st.changed {
+				continue
+			}
+			st.changed = false
+			last = st.snapshot(s.name, s.stage, s.cfg.Root)
+			published = true
+			publish(last)
 			continue
 		}
 		start := time.Now()
@@ -112,6 +124,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		}
 		s.logger.Debug("zookeeper pass done", "full", ch.full, "paths", len(ch.paths),
 			"changed", st.changed, "took", time.Since(start))
+		meta.start(ctx, st)
 		if !st.changed && published && !last.Stale {
 			continue
 		}

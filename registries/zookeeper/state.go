@@ -35,6 +35,7 @@ type state struct {
 	apps      map[string]map[string]instanceEntry // application -> instance node -> entry
 	meta      map[string]metaEntry                // metadata path -> definition
 	readDiags map[string]diag.Diagnostic          // path -> why it could not be read
+	appMeta   map[appRevision]*appMetaEntry       // MetadataService answers (metadataservice.go)
 	changed   bool
 }
 
@@ -45,6 +46,7 @@ func newState() *state {
 		apps:      map[string]map[string]instanceEntry{},
 		meta:      map[string]metaEntry{},
 		readDiags: map[string]diag.Diagnostic{},
+		appMeta:   map[appRevision]*appMetaEntry{},
 	}
 }
 
@@ -104,6 +106,12 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 			instances[app] = append(instances[app], appInstance{path: path, inst: n.inst})
 		}
 	}
+	// Instances whose revision the MetadataService described publish their real services; the
+	// others keep a placeholder per mapped interface until it does.
+	resolved, pending, resolveDiags := resolvedAppLevel(stage, instances, st.appMeta, st.hasInterfaceLevel)
+	snap.Services = append(snap.Services, resolved...)
+	snap.Diagnostics = append(snap.Diagnostics, resolveDiags...)
+	snap.Diagnostics = append(snap.Diagnostics, metadataDiagnostics(stage, st.appMeta)...)
 	for _, iface := range slices.Sorted(maps.Keys(st.mappings)) {
 		if st.hasInterfaceLevel(iface) {
 			continue
@@ -116,9 +124,9 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 				break
 			}
 		}
-		svc, diags, ok := buildAppLevel(stage, iface, apps, instances, methods)
+		svc, diags, ok := buildAppLevel(stage, iface, apps, pending, methods)
 		snap.Diagnostics = append(snap.Diagnostics, diags...)
-		if ok {
+		if ok && !slices.ContainsFunc(resolved, func(r registries.Service) bool { return r.Name == svc.Name }) {
 			snap.Services = append(snap.Services, svc)
 		}
 	}

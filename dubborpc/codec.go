@@ -1,0 +1,231 @@
+package dubborpc
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"strconv"
+	"time"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
+	"github.com/apache/dubbo-go-hessian2/java_exception"
+)
+
+// dubboVersion is the protocol version the client announces. From 2.0.2 on, providers send
+// response attachments.
+const dubboVersion = "2.0.2"
+
+// The response body kinds (the first value of a response body).
+const (
+	responseWithException                = 0
+	responseValue                        = 1
+	responseNullValue                    = 2
+	responseWithExceptionWithAttachments = 3
+	responseValueWithAttachments         = 4
+	responseNullValueWithAttachments     = 5
+)
+
+// encodeRequest builds the whole packet of a two-way request: header and hessian2 body. timeout
+// goes to the provider as the "timeout" attachment (milliseconds) when positive.
+func encodeRequest(id int64, req Request, timeout time.Duration) ([]byte, error) {
+	desc, err := Descriptor(req.ParamTypes)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.ParamTypes) != len(req.Args) {
+		return nil, fmt.Errorf("%d parameter types for %d arguments", len(req.ParamTypes), len(req.Args))
+	}
+	enc := hessian.NewEncoder()
+	enc.Append(appendHeader(make([]byte, 0, HeaderLength),
+		header{request: true, twoWay: true, serialization: serializationHessian2, id: id}))
+	for _, s := range []string{dubboVersion, req.Interface, req.Version, req.Method, desc} {
+		if err := enc.Encode(s); err != nil {
+			return nil, fmt.Errorf("encode request header field: %w", err)
+		}
+	}
+	for i, a := range req.Args {
+		if err := enc.Encode(a); err != nil {
+			return nil, fmt.Errorf("encode argument %d (%s): %w", i, req.ParamTypes[i], err)
+		}
+	}
+	att := make(map[string]string, len(req.Attachments)+6)
+	maps.Copy(att, req.Attachments)
+	att["path"] = req.Interface
+	att["interface"] = req.Interface
+	att["dubbo"] = dubboVersion
+	if req.Version != "" {
+		att["version"] = req.Version
+	}
+	if req.Group != "" {
+		att["group"] = req.Group
+	}
+	if timeout > 0 {
+		att["timeout"] = strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
+	}
+	if err := enc.Encode(att); err != nil {
+		return nil, fmt.Errorf("encode attachments: %w", err)
+	}
+	frame := enc.Buffer()
+	setBodyLength(frame)
+	return frame, nil
+}
+
+// heartbeatRequest is the packet of a heartbeat (event) request.
+func heartbeatRequest(id int64) []byte {
+	return eventPacket(header{request: true, twoWay: true, event: true, serialization: serializationHessian2, id: id})
+}
+
+// heartbeatResponse answers a heartbeat request the provider sent.
+func heartbeatResponse(id int64) []byte {
+	return eventPacket(header{event: true, serialization: serializationHessian2, status: StatusOK, id: id})
+}
+
+func eventPacket(h header) []byte {
+	frame := appendHeader(make([]byte, 0, HeaderLength+1), h)
+	frame = hessian.EncNull(frame)
+	setBodyLength(frame)
+	return frame
+}
+
+// decodeResponse decodes the body of a response with status st.
+func decodeResponse(st Status, body []byte) (Response, error) {
+	dec := hessian.NewDecoder(body)
+	if st != StatusOK {
+		msg, _ := dec.Decode()
+		s, _ := msg.(string)
+		return Response{}, &StatusError{Status: st, Message: s}
+	}
+	kindValue, err := dec.Decode()
+	if err != nil {
+		return Response{}, fmt.Errorf("decode response kind: %w", err)
+	}
+	kind, ok := kindValue.(int32)
+	if !ok {
+		return Response{}, fmt.Errorf("response kind is %T, not an int", kindValue)
+	}
+	var resp Response
+	var exception any
+	switch kind {
+	case responseValue, responseValueWithAttachments:
+		if resp.Value, err = dec.Decode(); err != nil {
+			return Response{}, fmt.Errorf("decode response value: %w", err)
+		}
+	case responseWithException, responseWithExceptionWithAttachments:
+		if exception, err = dec.Decode(); err != nil {
+			return Response{}, fmt.Errorf("decode exception: %w", err)
+		}
+	case responseNullValue, responseNullValueWithAttachments:
+	default:
+		return Response{}, fmt.Errorf("unknown response kind %d", kind)
+	}
+	if kind >= responseWithExceptionWithAttachments {
+		raw, err := dec.Decode()
+		if err != nil {
+			return Response{}, fmt.Errorf("decode response attachments: %w", err)
+		}
+		resp.Attachments = stringMap(raw)
+	}
+	if exception != nil || kind == responseWithException || kind == responseWithExceptionWithAttachments {
+		re := remoteError(exception)
+		if re.Class == "" {
+			re.Class = leadingClassName(body[1:])
+		}
+		re.Attachments = resp.Attachments
+		return Response{}, re
+	}
+	return resp, nil
+}
+
+// stringMap converts a decoded hessian map into a map of strings (non-string values are
+// formatted).
+func stringMap(raw any) map[string]string {
+	out := map[string]string{}
+	add := func(k, v any) {
+		ks, ok := k.(string)
+		if !ok || v == nil {
+			return
+		}
+		if vs, ok := v.(string); ok {
+			out[ks] = vs
+		} else {
+			out[ks] = fmt.Sprint(v)
+		}
+	}
+	switch m := raw.(type) {
+	case map[any]any:
+		for k, v := range m {
+			add(k, v)
+		}
+	case map[string]any:
+		for k, v := range m {
+			add(k, v)
+		}
+	case map[string]string:
+		return m
+	}
+	return out
+}
+
+// remoteError turns a decoded exception into a RemoteError. hessian2 decodes Throwables into
+// its java_exception types (or into a generic one for unknown classes); objects that do not
+// look like Throwables come as maps.
+func remoteError(v any) *RemoteError {
+	switch e := v.(type) {
+	case nil:
+		return &RemoteError{Class: "java.lang.Throwable"}
+	case java_exception.Throwabler:
+		return &RemoteError{Class: e.JavaClassName(), Message: detailMessage(e)}
+	case map[string]any:
+		return &RemoteError{Class: str(e[hessian.ClassKey], e["class"]), Message: str(e["detailMessage"], e["message"])}
+	case map[any]any:
+		return &RemoteError{Class: str(e[hessian.ClassKey], e["class"]), Message: str(e["detailMessage"], e["message"])}
+	case string:
+		return &RemoteError{Class: "java.lang.Throwable", Message: e}
+	case error:
+		return &RemoteError{Class: "java.lang.Throwable", Message: e.Error()}
+	}
+	return &RemoteError{Class: fmt.Sprintf("%T", v), Message: fmt.Sprint(v)}
+}
+
+// detailMessage reads the DetailMessage field every hessian2 Throwable type has; Error() may add
+// decoration.
+func detailMessage(e java_exception.Throwabler) string {
+	v := reflect.ValueOf(e)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return e.Error()
+		}
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.Struct {
+		if f := v.FieldByName("DetailMessage"); f.IsValid() && f.Kind() == reflect.String {
+			return f.String()
+		}
+	}
+	return e.Error()
+}
+
+func str(candidates ...any) string {
+	for _, c := range candidates {
+		if s, ok := c.(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// leadingClassName reads the class name of the object that starts b, when b starts with its
+// class definition ('C', name, fields). hessian2 decodes exceptions of unknown classes into a
+// type that loses the name, so the name is read from the stream. The response kind is one byte
+// (0x90-0x95), so the exception starts at body[1].
+func leadingClassName(b []byte) string {
+	if len(b) < 2 || b[0] != 'C' {
+		return ""
+	}
+	name, err := hessian.NewDecoder(b[1:]).Decode()
+	if err != nil {
+		return ""
+	}
+	s, _ := name.(string)
+	return s
+}

@@ -1,0 +1,211 @@
+package dubborpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// reply is a response packet handed from the read loop to the waiting call, still encoded: the
+// caller decodes it, so that decoding runs in parallel.
+type reply struct {
+	header header
+	body   []byte
+}
+
+// conn is one multiplexed TCP connection to a provider: many calls in flight, told apart by
+// request id.
+type conn struct {
+	nc     net.Conn
+	addr   string
+	opts   *Options
+	ids    *atomic.Int64
+	logger *slog.Logger
+
+	wmu sync.Mutex // serializes whole packets
+
+	mu      sync.Mutex
+	pending map[int64]chan reply
+	err     error // why the connection closed
+
+	done     chan struct{}
+	lastRead atomic.Int64 // unix nanoseconds of the last packet read
+}
+
+func newConn(nc net.Conn, addr string, opts *Options, ids *atomic.Int64) *conn {
+	c := &conn{nc: nc, addr: addr, opts: opts, ids: ids, logger: opts.Logger.With("endpoint", addr),
+		pending: map[int64]chan reply{}, done: make(chan struct{})}
+	c.lastRead.Store(time.Now().UnixNano())
+	go c.readLoop()
+	go c.heartbeatLoop()
+	return c
+}
+
+// closed reports whether the connection is unusable.
+func (c *conn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// close marks the connection dead with err (the first error wins) and wakes every waiting call.
+func (c *conn) close(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	c.pending = nil
+	c.mu.Unlock()
+	close(c.done)
+	_ = c.nc.Close()
+}
+
+func (c *conn) closeErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// write sends one whole packet. A failed or timed-out write may leave half a packet on the
+// wire, so it closes the connection.
+func (c *conn) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed() {
+		return c.closeErr()
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
+	if _, err := c.nc.Write(frame); err != nil {
+		err = fmt.Errorf("%w: write to %s: %v", ErrConnectionLost, c.addr, err)
+		c.close(err)
+		return err
+	}
+	return nil
+}
+
+// roundTrip sends the request packet frame (whose id is id) and waits for its response. When
+// ctx ends first, the call is forgotten and a late response is dropped.
+func (c *conn) roundTrip(ctx context.Context, id int64, frame []byte) (reply, error) {
+	ch := make(chan reply, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return reply{}, err
+	}
+	c.pending[id] = ch
+	c.mu.Unlock()
+	if err := c.write(frame); err != nil {
+		return reply{}, err
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		c.forget(id)
+		return reply{}, ctx.Err()
+	case <-c.done:
+		select {
+		case r := <-ch:
+			return r, nil
+		default:
+			return reply{}, c.closeErr()
+		}
+	}
+}
+
+func (c *conn) forget(id int64) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+// inFlight is the number of calls waiting for a response.
+func (c *conn) inFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
+}
+
+// readLoop reads packets until the connection fails, answers the provider's heartbeats and
+// hands responses to their calls.
+func (c *conn) readLoop() {
+	r := bufio.NewReaderSize(c.nc, 32<<10)
+	hdr := make([]byte, HeaderLength)
+	for {
+		if _, err := io.ReadFull(r, hdr); err != nil {
+			c.close(fmt.Errorf("%w: read from %s: %v", ErrConnectionLost, c.addr, err))
+			return
+		}
+		h, err := parseHeader(hdr, c.opts.MaxBodySize)
+		if err != nil {
+			c.close(fmt.Errorf("%w: %s sent a bad packet: %v", ErrConnectionLost, c.addr, err))
+			return
+		}
+		body := make([]byte, h.bodyLength)
+		if _, err := io.ReadFull(r, body); err != nil {
+			c.close(fmt.Errorf("%w: read from %s: %v", ErrConnectionLost, c.addr, err))
+			return
+		}
+		c.lastRead.Store(time.Now().UnixNano())
+		switch {
+		case h.request && h.event:
+			if h.twoWay {
+				go func() { _ = c.write(heartbeatResponse(h.id)) }()
+			}
+		case h.request:
+			c.logger.Debug("dubbo provider sent a request to the client; ignored", "id", h.id)
+		case h.event:
+			// a heartbeat response: reading it was the point
+		default:
+			c.mu.Lock()
+			ch := c.pending[h.id]
+			delete(c.pending, h.id)
+			c.mu.Unlock()
+			if ch == nil {
+				c.logger.Debug("dubbo response for a call that gave up; dropped", "id", h.id)
+				continue
+			}
+			ch <- reply{header: h, body: body}
+		}
+	}
+}
+
+// heartbeatLoop sends a heartbeat when the connection has been quiet for HeartbeatInterval and
+// closes it when nothing at all has come for HeartbeatTimeout.
+func (c *conn) heartbeatLoop() {
+	t := time.NewTicker(c.opts.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case now := <-t.C:
+			idle := now.Sub(time.Unix(0, c.lastRead.Load()))
+			switch {
+			case idle >= c.opts.HeartbeatTimeout:
+				c.logger.Warn("dubbo connection silent; closing", "idle", idle)
+				c.close(fmt.Errorf("%w: %s silent for %v (heartbeats unanswered)", ErrConnectionLost, c.addr, idle.Round(time.Millisecond)))
+				return
+			case idle >= c.opts.HeartbeatInterval:
+				_ = c.write(heartbeatRequest(c.ids.Add(1)))
+			}
+		}
+	}
+}
+
+// ErrConnectionLost is wrapped by errors of calls whose connection failed. Such a call may or
+// may not have run on the provider.
+var ErrConnectionLost = errors.New("dubbo connection lost")

@@ -1,0 +1,237 @@
+// Package dubboprovider runs the real dubbo-go v3.3.2 test provider (internal/testpeers/dubbogo,
+// built by scripts/dubbo-provider.sh) for tests: org.rpcbridge.test.GreeterService version 1.0.0
+// over the dubbo protocol, registered into a ZooKeeper at interface level, application level or
+// both.
+package dubboprovider
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// Interface and Version are what the provider serves.
+const (
+	Interface = "org.rpcbridge.test.GreeterService"
+	Version   = "1.0.0"
+)
+
+// registerGiveUp bounds the wait for the provider to appear in ZooKeeper (a cold start of
+// dubbo-go on a loaded machine takes seconds).
+const registerGiveUp = 60 * time.Second
+
+// Options says where and how the provider registers.
+type Options struct {
+	// ZooKeeper is the registry's "host:port".
+	ZooKeeper string
+	// App is the application name (default "rpcbridge-test-provider").
+	App string
+	// Port is the dubbo port (0: a free one).
+	Port int
+	// Registry is "interface", "application" or "all" (default "all").
+	Registry string
+}
+
+// Provider is one running (or stopped) provider process.
+type Provider struct {
+	t    testing.TB
+	bin  string
+	opts Options
+	log  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start builds the provider if needed, runs it, and waits until it is registered. It stops the
+// provider when the test ends. It skips the test when the provider cannot be built, unless
+// RPCBRIDGE_REQUIRE_PEERS=1, which makes that a failure.
+func Start(t testing.TB, opts Options) *Provider {
+	t.Helper()
+	if opts.App == "" {
+		opts.App = "rpcbridge-test-provider"
+	}
+	if opts.Registry == "" {
+		opts.Registry = "all"
+	}
+	if opts.Port == 0 {
+		opts.Port = freePort(t)
+	}
+	bin, err := Binary()
+	if err != nil {
+		if os.Getenv("RPCBRIDGE_REQUIRE_PEERS") == "1" {
+			t.Fatalf("dubbo-go provider unavailable: %v", err)
+		}
+		t.Skipf("dubbo-go provider unavailable (set RPCBRIDGE_REQUIRE_PEERS=1 to fail instead): %v", err)
+	}
+	p := &Provider{t: t, bin: bin, opts: opts, log: filepath.Join(t.TempDir(), "provider.log")}
+	t.Cleanup(p.Kill)
+	p.Restart()
+	return p
+}
+
+// Binary returns the provider binary: $RPCBRIDGE_DUBBO_PROVIDER_BIN, or what
+// scripts/dubbo-provider.sh builds (once; it is cached).
+func Binary() (string, error) {
+	if bin := os.Getenv("RPCBRIDGE_DUBBO_PROVIDER_BIN"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("RPCBRIDGE_DUBBO_PROVIDER_BIN: %w", err)
+		}
+		return bin, nil
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("cannot locate the repository")
+	}
+	script := filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "dubbo-provider.sh")
+	var stderr bytes.Buffer
+	cmd := exec.Command("bash", script)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w\n%s", script, err, tail(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Addr is the provider's dubbo "127.0.0.1:port".
+func (p *Provider) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.opts.Port)) }
+
+// Port is the provider's dubbo port.
+func (p *Provider) Port() int { return p.opts.Port }
+
+// App is the provider's application name.
+func (p *Provider) App() string { return p.opts.App }
+
+// Stop shuts the provider down gracefully (SIGTERM: it unregisters from ZooKeeper and closes its
+// session) and waits for it to exit; it kills it if that takes too long.
+func (p *Provider) Stop() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.cmd = nil
+}
+
+// Kill kills the provider as a crash would: its connections drop, but its ephemeral ZooKeeper
+// nodes stay until its session expires. Killing a stopped provider does nothing.
+func (p *Provider) Kill() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	p.cmd = nil
+}
+
+// Restart stops the provider if it runs, starts it again with the same options (same port) and
+// waits until it is registered.
+func (p *Provider) Restart() {
+	p.t.Helper()
+	p.Stop()
+	logFile, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		p.t.Fatalf("provider log: %v", err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(p.bin, "-zookeeper", p.opts.ZooKeeper, "-app", p.opts.App,
+		"-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1")
+	cmd.Dir = filepath.Dir(p.log) // dubbo-go looks for config files in the working directory
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("start provider: %v", err)
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(p.done)
+	p.waitRegistered()
+}
+
+// waitRegistered polls ZooKeeper until the provider's node is there.
+func (p *Provider) waitRegistered() {
+	p.t.Helper()
+	conn, _, err := zk.Connect([]string{p.opts.ZooKeeper}, 10*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
+	if err != nil {
+		p.t.Fatalf("connect to zookeeper: %v", err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(registerGiveUp)
+	for {
+		select {
+		case <-p.done:
+			p.cmd = nil
+			p.t.Fatalf("provider exited during start-up; log:\n%s", p.logTail())
+		default:
+		}
+		if p.registered(conn) {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("provider not registered in zookeeper within %v; log:\n%s", registerGiveUp, p.logTail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (p *Provider) registered(conn *zk.Conn) bool {
+	port := ":" + strconv.Itoa(p.opts.Port)
+	if p.opts.Registry != "application" {
+		children, _, err := conn.Children("/dubbo/" + Interface + "/providers")
+		found := false
+		for _, c := range children {
+			if strings.Contains(c, "%3A"+strconv.Itoa(p.opts.Port)+"%2F") {
+				found = true
+			}
+		}
+		if err != nil || !found {
+			return false
+		}
+	}
+	if p.opts.Registry != "interface" {
+		ok, _, err := conn.Exists("/services/" + p.opts.App + "/127.0.0.1" + port)
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Provider) logTail() string {
+	data, _ := os.ReadFile(p.log)
+	return tail(string(data))
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		s = "..." + s[len(s)-4000:]
+	}
+	return s
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

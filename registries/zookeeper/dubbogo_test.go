@@ -1,0 +1,170 @@
+package zookeeper
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
+	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// These tests run the real dubbo-go v3.3.2 provider (internal/testpeers/dubbogo) against the
+// real ZooKeeper and check what the source makes of what dubbo-go writes.
+
+const greeterService = "providers:" + dubboprovider.Interface + ":1.0.0:"
+
+var greeterMethods = []string{"echoUser", "fail", "sayHello", "slow"}
+
+func TestDubboGoApplicationLevel(t *testing.T) {
+	server := zkpeer.Start(t)
+	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: server.Addr(), App: "greeter-app", Registry: "application"})
+	rec := runSource(t, server.Addr())
+
+	snap := rec.waitFor(t, "the service the MetadataService describes", func(s registries.Snapshot) bool {
+		svc, ok := service(s, greeterService)
+		return ok && endpointSet(svc) == p.Addr()
+	})
+	svc, _ := service(snap, greeterService)
+	if svc.Protocol != registries.ProtocolDubbo || svc.Interface != dubboprovider.Interface || svc.Version != "1.0.0" || svc.Group != "" {
+		t.Errorf("identity: %s %s %q %q", svc.Protocol, svc.Interface, svc.Version, svc.Group)
+	}
+	if !slices.Equal(svc.Methods, greeterMethods) {
+		t.Errorf("methods = %v, want %v", svc.Methods, greeterMethods)
+	}
+	ep := svc.Endpoints[0]
+	if ep.Labels["application"] != "greeter-app" || ep.Labels["revision"] == "" || svc.Metadata["registration"] != "application" {
+		t.Errorf("labels %v metadata %v", ep.Labels, svc.Metadata)
+	}
+	if _, placeholder := service(snap, "providers:"+dubboprovider.Interface+"::"); placeholder {
+		t.Errorf("the placeholder service is still published:\n%s", dump(snap))
+	}
+	for _, s := range snap.Services {
+		if s.Interface == metadataServiceInterface {
+			t.Errorf("the MetadataService itself was published: %s", s.Name)
+		}
+	}
+
+	p.Stop()
+	rec.waitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
+		svc, ok := service(s, greeterService)
+		return !ok || len(svc.Endpoints) == 0
+	})
+}
+
+func TestDubboGoInterfaceLevel(t *testing.T) {
+	server := zkpeer.Start(t)
+	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: server.Addr(), App: "greeter-app", Registry: "interface"})
+	rec := runSource(t, server.Addr())
+
+	// dubbo-go v3.3.2 registers the host's first non-loopback IP in interface-level URLs,
+	// whatever DUBBO_IP_TO_REGISTRY says: only the port is known in advance.
+	port := ":" + strconv.Itoa(p.Port())
+	snap := rec.waitFor(t, "the interface-level service", func(s registries.Snapshot) bool {
+		svc, ok := service(s, greeterService)
+		return ok && len(svc.Endpoints) == 1 && strings.HasSuffix(endpointSet(svc), port)
+	})
+	svc, _ := service(snap, greeterService)
+	if svc.Protocol != registries.ProtocolDubbo || svc.Version != "1.0.0" || svc.Group != "" {
+		t.Errorf("identity: %s %q %q", svc.Protocol, svc.Version, svc.Group)
+	}
+	if !slices.Equal(svc.Methods, greeterMethods) {
+		t.Errorf("methods = %v, want %v", svc.Methods, greeterMethods)
+	}
+	ep := svc.Endpoints[0]
+	if ep.Weight != 100 || !ep.Healthy || ep.Labels["application"] != "greeter-app" || ep.Labels["serialization"] != "hessian2" {
+		t.Errorf("endpoint %+v", ep)
+	}
+	if svc.Metadata["application"] != "greeter-app" {
+		t.Errorf("metadata %v", svc.Metadata)
+	}
+
+	p.Stop()
+	rec.waitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
+		svc, ok := service(s, greeterService)
+		return !ok || len(svc.Endpoints) == 0
+	})
+}
+
+func TestDropGoMethodAliases(t *testing.T) {
+	got := dropGoMethodAliases([]string{"EchoUser", "Only", "echoUser", "fail", "Éa", "éa"})
+	if want := []string{"Only", "echoUser", "fail", "éa"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestMetadataTarget(t *testing.T) {
+	cases := []struct {
+		name, params, endpoints string
+		want, version, err      string
+	}{
+		{"flat (Dubbo 3, dubbo-go)", `{"port":"20881","protocol":"dubbo","version":"1.0.0"}`, "", "10.0.0.1:20881", "1.0.0", ""},
+		{"keyed by protocol (Dubbo 2.7)", `{"dubbo":{"port":"20882","version":"2.0.0"}}`, "", "10.0.0.1:20882", "2.0.0", ""},
+		{"numeric port", `{"port":20883}`, "", "10.0.0.1:20883", "1.0.0", ""},
+		{"no params: the dubbo endpoint", "", `[{"port":20884,"protocol":"dubbo"}]`, "10.0.0.1:20884", "1.0.0", ""},
+		{"triple only", `{"port":"50051","protocol":"tri"}`, "", "", "", "only the dubbo protocol"},
+		{"no dubbo port", "", `[{"port":50051,"protocol":"tri"}]`, "", "", "no dubbo port"},
+		{"bad JSON", `{`, "", "", "", "not JSON"},
+	}
+	for _, c := range cases {
+		in := instance{Address: "10.0.0.1", Port: 20880, Metadata: map[string]string{}}
+		if c.params != "" {
+			in.Metadata["dubbo.metadata-service.url-params"] = c.params
+		}
+		if c.endpoints != "" {
+			in.Metadata["dubbo.endpoints"] = c.endpoints
+		}
+		addr, version, err := metadataTarget(in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil || addr != c.want || version != c.version {
+			t.Errorf("%s: got %s %s %v, want %s %s", c.name, addr, version, err, c.want, c.version)
+		}
+	}
+}
+
+func TestParseMetadataInfo(t *testing.T) {
+	decoded := map[string]any{
+		"_class": "org.apache.dubbo.metadata.MetadataInfo", "app": "shop", "revision": "r1",
+		"services": map[any]any{
+			"com.shop.Cart:1.0.0:g:dubbo": map[string]any{"_class": "org.apache.dubbo.metadata.MetadataInfo$ServiceInfo",
+				"name": "com.shop.Cart", "group": "g", "version": "1.0.0", "protocol": "dubbo", "port": int32(20880),
+				"path": "com.shop.Cart", "params": map[any]any{"methods": "list,add", "timeout": "3000"}},
+			"ms": map[string]any{"name": metadataServiceInterface, "protocol": "dubbo"},
+		},
+	}
+	services, err := parseMetadataInfo(decoded, "r1")
+	if err != nil || len(services) != 1 {
+		t.Fatalf("services = %+v, %v", services, err)
+	}
+	s := services[0]
+	if s.name != "com.shop.Cart" || s.version != "1.0.0" || s.group != "g" || s.port != 20880 || s.params["methods"] != "list,add" {
+		t.Errorf("service = %+v", s)
+	}
+	if _, err := parseMetadataInfo(decoded, "r2"); err == nil {
+		t.Error("a different revision was accepted")
+	}
+	if _, err := parseMetadataInfo(nil, "r1"); err == nil {
+		t.Error("a null MetadataInfo was accepted")
+	}
+
+	insts := map[string][]appInstance{"shop": {{path: "/services/shop/10.0.0.1:20880", inst: instance{Address: "10.0.0.1", Port: 20880,
+		Metadata: map[string]string{"dubbo.metadata.revision": "r1", "dubbo.endpoints": `[{"port":20881,"protocol":"dubbo"}]`}}},
+		{path: "/services/shop/10.0.0.2:20880", inst: instance{Address: "10.0.0.2", Port: 20880,
+			Metadata: map[string]string{"dubbo.metadata.revision": "r2"}}}}}
+	meta := map[appRevision]*appMetaEntry{{"shop", "r1"}: {services: services, fetched: true}}
+	resolved, pending, _ := resolvedAppLevel("registry/zk1", insts, meta, func(string) bool { return false })
+	if len(resolved) != 1 || resolved[0].Name != "providers:com.shop.Cart:1.0.0:g" || endpointSet(resolved[0]) != "10.0.0.1:20881" ||
+		!slices.Equal(resolved[0].Methods, []string{"add", "list"}) {
+		t.Errorf("resolved = %+v", resolved)
+	}
+	if len(pending["shop"]) != 1 || pending["shop"][0].inst.Address != "10.0.0.2" {
+		t.Errorf("pending = %+v", pending)
+	}
+}
