@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
 )
 
 func TestHeaderRoundTrip(t *testing.T) {
@@ -41,6 +43,33 @@ func TestRequestEncoding(t *testing.T) {
 	}
 	if _, err := encodeRequest(1, Request{Method: "m", ParamTypes: []string{"int"}}, 0); err == nil {
 		t.Error("more parameter types than arguments was accepted")
+	}
+}
+
+func TestNullAndValueDecoding(t *testing.T) {
+	body := func(values ...any) []byte {
+		enc := hessian.NewEncoder()
+		for _, v := range values {
+			if err := enc.Encode(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return enc.Buffer()
+	}
+	resp, err := decodeResponse(StatusOK, body(int32(responseNullValueWithAttachments), map[string]string{"k": "v"}))
+	if err != nil || resp.Value != nil || resp.Attachments["k"] != "v" {
+		t.Errorf("null with attachments = %+v, %v", resp, err)
+	}
+	resp, err = decodeResponse(StatusOK, body(int32(responseNullValue)))
+	if err != nil || resp.Value != nil || resp.Attachments != nil {
+		t.Errorf("null = %+v, %v", resp, err)
+	}
+	resp, err = decodeResponse(StatusOK, body(int32(responseValue), int64(7)))
+	if err != nil || resp.Value != int64(7) {
+		t.Errorf("value = %+v, %v", resp, err)
+	}
+	if _, err := decodeResponse(StatusOK, body(int32(9))); err == nil {
+		t.Error("an unknown response kind was accepted")
 	}
 }
 

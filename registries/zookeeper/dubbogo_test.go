@@ -1,10 +1,13 @@
 package zookeeper
 
 import (
+	"net"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
@@ -85,6 +88,34 @@ func TestDubboGoInterfaceLevel(t *testing.T) {
 	rec.waitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
 		svc, ok := service(s, greeterService)
 		return !ok || len(svc.Endpoints) == 0
+	})
+}
+
+func TestMetadataServiceFailureKeepsPlaceholder(t *testing.T) {
+	server := zkpeer.Start(t)
+	w := newWriter(t, server.Addr())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close() // nothing listens there: the MetadataService call fails at once
+	w.put("/services/shop/127.0.0.1:"+strconv.Itoa(closedPort), `{"name":"shop","address":"127.0.0.1","port":`+strconv.Itoa(closedPort)+
+		`,"payload":{"metadata":{"dubbo.metadata.revision":"r1","dubbo.metadata.storage-type":"local"}}}`, zk.FlagEphemeral)
+	w.put("/dubbo/mapping/com.shop.Cart", "shop", 0)
+
+	rec := runSource(t, server.Addr())
+	snap := rec.waitFor(t, "the placeholder and the failure diagnostic", func(s registries.Snapshot) bool {
+		_, ok := service(s, "providers:com.shop.Cart::")
+		return ok && hasDiag(s, "/services/shop", "MetadataService call for revision r1 failed")
+	})
+	svc, _ := service(snap, "providers:com.shop.Cart::")
+	if endpointSet(svc) != "127.0.0.1:"+strconv.Itoa(closedPort) {
+		t.Errorf("placeholder endpoints = %s", endpointSet(svc))
+	}
+	// The call is retried: the failure count grows.
+	rec.waitFor(t, "a retry", func(s registries.Snapshot) bool {
+		return hasDiag(s, "/services/shop", "failed 2 time(s)")
 	})
 }
 
