@@ -159,7 +159,12 @@ func (s *Server) Update(g ir.Gateway) error {
 func (s *Server) update(g ir.Gateway) error {
 	snaps := map[Flavor]*cache.Snapshot{}
 	var shared *Resources
-	for _, f := range s.flavors() {
+	flavors := s.flavors()
+	if !flavorDependent(g) {
+		// Without Dubbo, every flavor translates to the same resources: translate once.
+		flavors = flavors[:1]
+	}
+	for _, f := range flavors {
 		opts := s.opts.Translate
 		opts.Flavor = f
 		res, err := Translate(g, opts)
@@ -173,6 +178,11 @@ func (s *Server) update(g ir.Gateway) error {
 		snaps[f] = snap
 		if shared == nil {
 			shared = res // endpoints and Dubbo routes are the same in every flavor
+		}
+	}
+	for _, f := range s.flavors() {
+		if snaps[f] == nil {
+			snaps[f] = snaps[flavors[0]]
 		}
 	}
 	wantEndpoints := make(map[string]types.Resource, len(shared.Endpoints))
@@ -225,6 +235,22 @@ func (s *Server) update(g ir.Gateway) error {
 			"changed_endpoints", len(eds.update), "removed_endpoints", len(eds.remove))
 	}
 	return nil
+}
+
+// flavorDependent reports whether g translates differently per flavor: only Dubbo routes and
+// Dubbo clusters do.
+func flavorDependent(g ir.Gateway) bool {
+	for _, r := range g.Routes {
+		if r.Dubbo != nil {
+			return true
+		}
+	}
+	for _, c := range g.Clusters {
+		if c.Protocol == ir.UpstreamDubbo {
+			return true
+		}
+	}
+	return false
 }
 
 // applyLinear updates the linear caches.
