@@ -20,7 +20,7 @@ lint:
 
 ## test: the full suite; peers (ZooKeeper, ...) are required, not skipped.
 test: deps lint
-	RPCBRIDGE_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 20m ./...
+	RPCBRIDGE_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 30m ./...
 	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz-smoke.sh
 	examples/quickstart/run.sh --smoke
 

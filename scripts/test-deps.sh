@@ -3,7 +3,9 @@
 #   - Go >= 1.26 must already be on PATH (the module needs it; Debian's golang is older);
 #   - ZooKeeper (Debian package), run by the tests themselves on free ports;
 #   - a JDK's javac, for the Java class-file fixtures;
-#   - curl for the quickstart smoke test.
+#   - curl for the quickstart smoke test;
+#   - the test peers built from the Go module proxy, cached by version outside the checkout
+#     (scripts/dubbo-provider.sh, scripts/consul-agent.sh): minutes cold, instant when cached.
 set -euo pipefail
 need=()
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
@@ -21,4 +23,12 @@ if ! command -v go >/dev/null 2>&1; then
   echo "go is not on PATH: install Go 1.26 or newer (https://go.dev/doc/install)" >&2
   exit 1
 fi
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+for peer in dubbo-provider consul-agent; do
+  if [[ -x "$root/scripts/$peer.sh" ]]; then
+    start=$SECONDS
+    path=$("$root/scripts/$peer.sh")
+    echo "$peer: $path ($((SECONDS - start)) s)"
+  fi
+done
 echo "test dependencies present: $(go version | cut -d' ' -f3), zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'), $(javac -version 2>&1)"
