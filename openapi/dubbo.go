@@ -1,0 +1,76 @@
+package openapi
+
+import (
+	"strings"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/idl"
+)
+
+// dubboOperation describes a Dubbo route: each argument is a path, query or header parameter, a
+// member of the JSON body object, or the whole body; the result is the JSON body of the answer.
+func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, names []string) obj {
+	db := r.Dubbo
+	service := db.Interface
+	if db.Version != "" {
+		service += ":" + db.Version
+	}
+	if db.Group != "" {
+		service = db.Group + "/" + service
+	}
+	var types []string
+	for _, prm := range db.Params {
+		types = append(types, idl.TypeName(prm.Type).Erasure())
+	}
+	op := obj{
+		"operationId": d.operationID(sanitize(service+"."+db.Method+"~"+strings.Join(types, ",")) + "_" + strings.ToLower(method)),
+		"summary":     "Calls " + service + " " + db.Method + "(" + strings.Join(types, ",") + ")",
+		"tags":        []any{service},
+	}
+	byKey := map[string]ir.DubboParam{}
+	for _, prm := range db.Params {
+		if prm.From == ir.FromPath {
+			byKey[prm.Key] = prm
+		}
+	}
+	params := d.pathParams(p, names, func(field string) (obj, string) {
+		if prm, ok := byKey[field]; ok {
+			return d.javas.schema(idl.TypeName(prm.Type)), "Argument " + prm.Name + " (" + prm.Type + ")."
+		}
+		return obj{"type": "string"}, ""
+	})
+	bodyProps, required := obj{}, []any{}
+	for _, prm := range db.Params {
+		schema := d.javas.schema(idl.TypeName(prm.Type))
+		desc := "Argument " + prm.Name + " (" + prm.Type + ")."
+		primitive := idl.TypeName(prm.Type).IsPrimitive()
+		switch prm.From {
+		case ir.FromQuery, ir.FromHeader:
+			params = append(params, obj{"name": prm.Key, "in": string(prm.From), "required": primitive, "schema": schema, "description": desc})
+		case ir.FromBody:
+			bodyProps[prm.Key] = schema
+			if primitive {
+				required = append(required, prm.Key)
+			}
+		case ir.FromWholeBody:
+			op["requestBody"] = obj{"required": true, "description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+		}
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	if len(bodyProps) > 0 {
+		body := obj{"type": "object", "properties": bodyProps}
+		if len(required) > 0 {
+			body["required"] = required
+		}
+		op["requestBody"] = obj{"required": len(required) > 0, "description": "The arguments by name.",
+			"content": obj{"application/json": obj{"schema": body}}}
+	}
+	ok := obj{"description": "The method returned nothing (JSON null)."}
+	if db.Returns != "void" && db.Returns != "" {
+		ok = jsonContent(d.javas.schema(idl.TypeName(db.Returns)), "The result ("+db.Returns+").")
+	}
+	op["responses"] = obj{"200": ok, "default": obj{"description": "The call failed or the provider threw an exception."}}
+	return op
+}

@@ -1,0 +1,119 @@
+package openapi
+
+import (
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+)
+
+// maxQueryDepth bounds how deep query parameters reach into nested messages.
+const maxQueryDepth = 4
+
+// grpcOperation describes a transcoded gRPC method: path variables and query parameters fill
+// request fields, the body fills the whole request or one field, and the response (or its
+// response_body field) is the JSON body; a server-streaming method answers with a JSON array.
+func (d *document) grpcOperation(r ir.Route, method string, p openAPIPath, names []string) (obj, error) {
+	g := r.GRPC
+	md, err := d.protos.method(g.Service, g.Method)
+	if err != nil {
+		return nil, err
+	}
+	in, out := md.Input(), md.Output()
+	op := obj{
+		"operationId": d.operationID(g.Service + "." + g.Method),
+		"summary":     "Calls " + g.Service + "/" + g.Method,
+		"tags":        []any{g.Service},
+	}
+	bound := map[string]bool{}
+	params := d.pathParams(p, names, func(field string) (obj, string) {
+		fd, err := fieldByPath(in, field)
+		if err != nil {
+			return obj{"type": "string"}, ""
+		}
+		bound[field] = true
+		return d.protos.fieldSchema(fd), "Request field " + field + "."
+	})
+	if g.Body != "*" {
+		params = append(params, d.queryParams(in, "", g.Body, bound, 0, map[protoreflect.FullName]bool{})...)
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	switch g.Body {
+	case "":
+	case "*":
+		op["requestBody"] = jsonContent(d.protos.messageRef(in), "The request message "+string(in.FullName())+".")
+	default:
+		if fd := in.Fields().ByName(protoreflect.Name(g.Body)); fd != nil {
+			op["requestBody"] = jsonContent(d.protos.fieldSchema(fd), "Request field "+g.Body+".")
+		}
+	}
+	op["responses"] = obj{"200": d.grpcResponse(g, out), "default": obj{"description": "An error (google.rpc.Status as JSON)."}}
+	return op, nil
+}
+
+func (d *document) grpcResponse(g *ir.GRPCRoute, out protoreflect.MessageDescriptor) obj {
+	if out.FullName() == "google.api.HttpBody" && g.ResponseBody == "" {
+		return obj{"description": "The body the method returns, with its own content type.", "content": obj{"*/*": obj{"schema": obj{}}}}
+	}
+	schema, desc := d.protos.messageRef(out), "The response message "+string(out.FullName())+"."
+	if g.ResponseBody != "" {
+		if fd := out.Fields().ByName(protoreflect.Name(g.ResponseBody)); fd != nil {
+			schema, desc = d.protos.fieldSchema(fd), "Response field "+g.ResponseBody+"."
+		}
+	}
+	if g.ServerStreaming {
+		schema, desc = obj{"type": "array", "items": schema}, "The streamed responses, as one JSON array. "+desc
+	}
+	r := jsonContent(schema, desc)
+	return r
+}
+
+// queryParams lists the scalar (and repeated scalar) request fields not bound by the path or the
+// body, by dotted proto field path.
+func (d *document) queryParams(md protoreflect.MessageDescriptor, prefix, body string, bound map[string]bool, depth int, seen map[protoreflect.FullName]bool) []any {
+	if depth > maxQueryDepth || seen[md.FullName()] {
+		return nil
+	}
+	seen[md.FullName()] = true
+	defer delete(seen, md.FullName())
+	var out []any
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		path := prefix + string(fd.Name())
+		if bound[path] || (depth == 0 && path == body) || fd.IsMap() {
+			continue
+		}
+		msg := fd.Message()
+		if msg != nil && !queryScalar(msg.FullName()) {
+			if !fd.IsList() {
+				out = append(out, d.queryParams(msg, path+".", body, bound, depth+1, seen)...)
+			}
+			continue
+		}
+		param := obj{"name": path, "in": "query", "schema": d.protos.fieldSchema(fd)}
+		if fd.IsList() {
+			param["explode"] = true
+			param["style"] = "form"
+		}
+		out = append(out, param)
+	}
+	return out
+}
+
+// queryScalar reports whether a message type is one query value (a well-known scalar).
+func queryScalar(name protoreflect.FullName) bool {
+	switch name {
+	case "google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.Any", "google.protobuf.Empty":
+		return false
+	}
+	return strings.HasPrefix(string(name), "google.protobuf.") && wellKnown[name] != nil
+}
+
+// jsonContent is a request body or response with one JSON schema.
+func jsonContent(schema obj, desc string) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+}
