@@ -57,8 +57,13 @@ type AdminConfig struct {
 
 // EnvoyConfig shapes the Envoy resources.
 type EnvoyConfig struct {
+	// Flavor is the Envoy build that connects: "envoy" (stock; Dubbo REST routes are served only
+	// by the embedded gateway) or "higress" (with the HTTP-to-Dubbo transcoder). Default envoy.
+	Flavor string `yaml:"flavor"`
 	// HTTPPort is the port of Envoy's north-south listener rpcbridge-http.
 	HTTPPort uint32 `yaml:"httpPort"`
+	// DubboPort is the port of Envoy's Dubbo ingress listener rpcbridge-dubbo.
+	DubboPort uint32 `yaml:"dubboPort"`
 }
 
 // RegistryConfig is one registry to watch. Exactly the block named by Type is set.
@@ -101,6 +106,8 @@ const (
 	DefaultGatewayListen = "127.0.0.1:8080"
 	DefaultAdminListen   = "127.0.0.1:9901"
 	DefaultEnvoyHTTPPort = 10080
+	DefaultEnvoyDubbo    = 20880
+	DefaultEnvoyFlavor   = "envoy"
 	DefaultDataDir       = "./data"
 	DefaultSyncTimeout   = yamltime.Duration(30 * time.Second)
 	DefaultRouteTimeout  = yamltime.Duration(15 * time.Second)
@@ -119,6 +126,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Envoy.HTTPPort == 0 {
 		c.Envoy.HTTPPort = DefaultEnvoyHTTPPort
+	}
+	if c.Envoy.DubboPort == 0 {
+		c.Envoy.DubboPort = DefaultEnvoyDubbo
+	}
+	if c.Envoy.Flavor == "" {
+		c.Envoy.Flavor = DefaultEnvoyFlavor
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir

@@ -33,6 +33,12 @@ func (c *Config) validate() []Problem {
 	if c.Envoy.HTTPPort > 65535 {
 		add("envoy.httpPort", "port %d is not in 1..65535", c.Envoy.HTTPPort)
 	}
+	if c.Envoy.DubboPort > 65535 {
+		add("envoy.dubboPort", "port %d is not in 1..65535", c.Envoy.DubboPort)
+	}
+	if c.Envoy.Flavor != "envoy" && c.Envoy.Flavor != "higress" {
+		add("envoy.flavor", "flavor %q is not one of envoy, higress", c.Envoy.Flavor)
+	}
 	names := map[string]int{}
 	for i, r := range c.Registries {
 		at := fmt.Sprintf("registries[%d]", i)

@@ -39,7 +39,7 @@
 //     = GrpcJsonTranscoder{proto_descriptor_bin: the service's file and its transitive imports,
 //     services [service], print_options{always_print_primitive_fields: true,
 //     preserve_proto_field_names: false}, match_incoming_request_route: true,
-//     convert_grpc_status: true}. A descriptor set that does not parse, resolve or declare the
+//     convert_grpc_status: true, auto_mapping: true (unannotated methods' POST /pkg.Svc/Method)}. A descriptor set that does not parse, resolve or declare the
 //     service is a translation error.
 //   - Dubbo routes (Route.Dubbo) on FlavorHigress carry
 //     typed_per_filter_config["envoy.filters.http.http_dubbo_transcoder"] = FilterConfig{is_optional,

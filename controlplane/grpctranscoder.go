@@ -53,7 +53,10 @@ func grpcTranscoderHTTPFilter() (*hcmv3.HttpFilter, error) {
 // primitive fields are always printed (clients see zeros and empty strings rather than missing
 // keys) and field names are lowerCamelCase, the proto3 JSON mapping. The transcoded request
 // stays on the matched route (match_incoming_request_route) and gRPC errors become HTTP statuses
-// with a google.rpc.Status JSON body (convert_grpc_status).
+// with a google.rpc.Status JSON body (convert_grpc_status). auto_mapping is on so that the
+// default binding of a method without a google.api.http annotation, POST /<pkg>.<Service>/<Method>
+// with the request message as body, is transcoded too (without it Envoy passes such requests
+// through untouched and the gRPC server answers 415).
 func grpcTranscoderPerRoute(r *ir.GRPCRoute, descriptors []byte) (*anypb.Any, error) {
 	return typedConfig(&transcoderv3.GrpcJsonTranscoder{
 		DescriptorSet: &transcoderv3.GrpcJsonTranscoder_ProtoDescriptorBin{ProtoDescriptorBin: descriptors},
@@ -64,6 +67,7 @@ func grpcTranscoderPerRoute(r *ir.GRPCRoute, descriptors []byte) (*anypb.Any, er
 		},
 		MatchIncomingRequestRoute: true,
 		ConvertGrpcStatus:         true,
+		AutoMapping:               true,
 	})
 }
 

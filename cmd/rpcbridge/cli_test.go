@@ -128,3 +128,18 @@ func TestBootstrapDecodesAndValidates(t *testing.T) {
 		t.Fatalf("bootstrap without --node-id exit %d, want %d", code, exitConfig)
 	}
 }
+
+func TestRenderFlavor(t *testing.T) {
+	file := writeFile(t, t.TempDir(), "rpcbridge.yaml", renderConfig)
+	if code, _, stderr := runCLI(t, context.Background(), "render", "--config", file, "--flavor", "nginx"); code != exitConfig || !strings.Contains(stderr, `unknown flavor "nginx"`) {
+		t.Fatalf("--flavor nginx: exit %d, stderr %q; want exit 2 naming the flavor", code, stderr)
+	}
+	bad := writeFile(t, t.TempDir(), "rpcbridge.yaml", "envoy: {flavor: nginx}\n"+renderConfig)
+	if code, _, stderr := runCLI(t, context.Background(), "render", "--config", bad); code != exitConfig || !strings.Contains(stderr, ":1: envoy.flavor:") {
+		t.Fatalf("envoy.flavor nginx: exit %d, stderr %q; want exit 2 with file:line", code, stderr)
+	}
+	code, out, stderr := runCLI(t, context.Background(), "render", "--config", file, "--flavor", "higress")
+	if code != exitOK || !strings.Contains(out, "rpcbridge-http") {
+		t.Fatalf("--flavor higress: exit %d: %s", code, stderr)
+	}
+}

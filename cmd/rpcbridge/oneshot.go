@@ -37,7 +37,7 @@ func oneShot(cmd *cobra.Command, logger func() (*slog.Logger, error), file strin
 }
 
 func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *cobra.Command {
-	var file, format string
+	var file, format, flavor string
 	cmd := &cobra.Command{
 		Use:   "render --config FILE",
 		Short: "Print the Envoy resources rpcbridge would serve, byte-identical for the same input",
@@ -50,11 +50,15 @@ func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *co
 			if err != nil {
 				return err
 			}
-			warnDiagnostics(cmd.ErrOrStderr(), c)
+			if err := applyFlavor(cfg, flavor); err != nil {
+				return err
+			}
 			res, err := controlplane.Translate(c.Gateway, translateOptions(cfg))
 			if err != nil {
 				return fmt.Errorf("translate: %w", err)
 			}
+			c.Diagnostics = append(c.Diagnostics, res.Diagnostics...)
+			warnDiagnostics(cmd.ErrOrStderr(), c)
 			out, err := controlplane.Render(res, format)
 			if err != nil {
 				return err
@@ -65,6 +69,7 @@ func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *co
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
+	flavorFlag(cmd, &flavor)
 	return cmd
 }
 
@@ -105,5 +110,24 @@ func warnDiagnostics(w io.Writer, c compiled) {
 
 // translateOptions derives the Envoy translation options from the configuration.
 func translateOptions(cfg *config.Config) controlplane.Options {
-	return controlplane.Options{HTTPPort: cfg.Envoy.HTTPPort}
+	return controlplane.Options{
+		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: controlplane.Flavor(cfg.Envoy.Flavor),
+	}
+}
+
+// flavorFlag lets --flavor override envoy.flavor from the configuration file.
+func flavorFlag(cmd *cobra.Command, target *string) {
+	cmd.Flags().StringVar(target, "flavor", "", "Envoy flavor: envoy (stock) or higress (overrides envoy.flavor)")
+}
+
+// applyFlavor sets the --flavor value on cfg, rejecting unknown flavors as usage errors.
+func applyFlavor(cfg *config.Config, flavor string) error {
+	if flavor == "" {
+		return nil
+	}
+	if _, err := controlplane.ParseFlavor(flavor); err != nil {
+		return usageError{fmt.Errorf("--flavor: %w", err)}
+	}
+	cfg.Envoy.Flavor = flavor
+	return nil
 }

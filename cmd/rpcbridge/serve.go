@@ -31,7 +31,7 @@ import (
 const embeddedNode = "rpcbridge-embedded"
 
 func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
-	var file string
+	var file, flavor string
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
 		Short: "Watch the registries, serve xDS, and run the embedded gateway and the admin API",
@@ -49,10 +49,14 @@ reloaded when it changes or on SIGHUP; an invalid file is reported and the previ
 			if err != nil {
 				return err
 			}
+			if err := applyFlavor(cfg, flavor); err != nil {
+				return err
+			}
 			return serve(cmd.Context(), log, file, cfg)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
+	flavorFlag(cmd, &flavor)
 	return cmd
 }
 
@@ -88,7 +92,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if s.store, err = openStore(cfg, log); err != nil {
 		return fmt.Errorf("open IDL store: %w", err)
 	}
-	s.xds = controlplane.NewServer(controlplane.ServerOptions{Logger: log, Registerer: reg, Translate: translateOptions(cfg)})
+	s.xds = controlplane.NewServer(controlplane.ServerOptions{
+		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: controlplane.Flavor(cfg.Envoy.Flavor),
+	})
 
 	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
 	if err != nil {
