@@ -30,6 +30,50 @@ type Config struct {
 	Registries []RegistryConfig `yaml:"registries"`
 	// Routes are the user's HTTP route rules.
 	Routes []RouteConfig `yaml:"routes"`
+	// RPCRoutes are the user's rules that map HTTP requests onto RPC methods.
+	RPCRoutes []RPCRouteConfig `yaml:"rpcRoutes"`
+}
+
+// RPCRouteConfig maps HTTP requests onto one gRPC or Dubbo method, replacing the method's
+// default routes.
+type RPCRouteConfig struct {
+	// Service is a service ID ("dubbo:com.foo.Users:1.0.0:", "grpc:pkg.Greeter"), a service
+	// name, or a Dubbo interface.
+	Service string `yaml:"service"`
+	// Method is the method name.
+	Method string `yaml:"method"`
+	// ParamTypes picks one overload of a Dubbo method by its parameter types ("long",
+	// "java.lang.String[]").
+	ParamTypes []string `yaml:"paramTypes"`
+	// HTTP is the request that calls the method.
+	HTTP RPCHTTPConfig `yaml:"http"`
+	// Params say where each argument of a Dubbo method comes from.
+	Params []RPCParamConfig `yaml:"params"`
+	// Body and ResponseBody are google.api.http's body and response_body, for gRPC methods.
+	Body         string `yaml:"body"`
+	ResponseBody string `yaml:"responseBody"`
+	// Attachments are request headers forwarded as Dubbo attachments; "*" forwards all.
+	Attachments []string `yaml:"attachments"`
+	// Timeout bounds the call.
+	Timeout *yamltime.Duration `yaml:"timeout"`
+}
+
+// RPCHTTPConfig is the HTTP side of an RPC route.
+type RPCHTTPConfig struct {
+	// Method is the HTTP verb.
+	Method string `yaml:"method"`
+	// Path is a google.api.http path template ("/users/{id}").
+	Path string `yaml:"path"`
+}
+
+// RPCParamConfig says where one Dubbo argument comes from.
+type RPCParamConfig struct {
+	// Arg is the parameter's name, or arg0, arg1, ... by position.
+	Arg string `yaml:"arg"`
+	// From is path, query, header, body or wholeBody.
+	From string `yaml:"from"`
+	// Key is the path variable, query parameter, header or body field (default: Arg).
+	Key string `yaml:"key"`
 }
 
 // XDSConfig configures the xDS server.

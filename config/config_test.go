@@ -112,3 +112,27 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		t.Fatalf("want 2 problems, got %v", err)
 	}
 }
+
+func TestParseRPCRoutes(t *testing.T) {
+	good := valid + `rpcRoutes:
+  - service: "dubbo:com.foo.Users:1.0.0:"
+    method: find
+    paramTypes: [long]
+    http: {method: GET, path: "/users/{id}"}
+    params: [{arg: id, from: path}]
+    timeout: 2s
+`
+	cfg, err := Parse("f.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := cfg.RPCRoutes[0]; r.HTTP.Path != "/users/{id}" || r.Params[0].From != "path" || r.ParamTypes[0] != "long" {
+		t.Fatalf("decoded %+v", r)
+	}
+	bad := strings.Replace(good, "from: path", "from: cookie", 1)
+	_, err = Parse("f.yaml", []byte(bad))
+	var cerr *Error
+	if !errors.As(err, &cerr) || cerr.Problems[0].String() != `f.yaml:24: rpcRoutes[0].params[0].from: "cookie" is not one of path, query, header, body, wholeBody` {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -80,6 +80,31 @@ func (c *Config) validate() []Problem {
 			}
 		}
 	}
+	for i, rr := range c.RPCRoutes {
+		at := fmt.Sprintf("rpcRoutes[%d]", i)
+		if strings.TrimSpace(rr.Service) == "" {
+			add(at+".service", "rpc route names no service")
+		}
+		if strings.TrimSpace(rr.Method) == "" {
+			add(at+".method", "rpc route names no method")
+		}
+		if !httpMethodRE.MatchString(rr.HTTP.Method) {
+			add(at+".http.method", "%q is not an upper-case HTTP method", rr.HTTP.Method)
+		}
+		if !strings.HasPrefix(rr.HTTP.Path, "/") {
+			add(at+".http.path", "path template %q must start with /", rr.HTTP.Path)
+		}
+		for j, p := range rr.Params {
+			switch p.From {
+			case "path", "query", "header", "body", "wholeBody":
+			default:
+				add(fmt.Sprintf("%s.params[%d].from", at, j), "%q is not one of path, query, header, body, wholeBody", p.From)
+			}
+			if p.Arg == "" {
+				add(fmt.Sprintf("%s.params[%d].arg", at, j), "the argument is not named")
+			}
+		}
+	}
 	return ps
 }
 

@@ -87,6 +87,7 @@ embedded gateway that executes the same configuration.`,
 		newCatalogCommand(logger, stdout, stderr),
 		newBootstrapCommand(stdout),
 		newIDLCommand(stdout),
+		newOpenAPICommand(logger, stdout),
 	)
 	return root
 }

@@ -31,6 +31,27 @@ func rules(cfg *config.Config, file string) transcoding.Rules {
 		}
 		r.HTTP = append(r.HTTP, rule)
 	}
+	for i, rc := range cfg.RPCRoutes {
+		rule := transcoding.RPCRule{
+			Origin:       fmt.Sprintf("%s rpcRoutes[%d]", file, i),
+			Service:      rc.Service,
+			Method:       rc.Method,
+			ParamTypes:   rc.ParamTypes,
+			HTTPMethod:   rc.HTTP.Method,
+			Path:         rc.HTTP.Path,
+			Body:         rc.Body,
+			ResponseBody: rc.ResponseBody,
+			Attachments:  rc.Attachments,
+		}
+		for _, p := range rc.Params {
+			rule.Params = append(rule.Params, transcoding.ArgRule{Arg: p.Arg, From: ir.ParamSource(p.From), Key: p.Key})
+		}
+		if rc.Timeout != nil {
+			d := time.Duration(*rc.Timeout)
+			rule.Timeout = &d
+		}
+		r.RPC = append(r.RPC, rule)
+	}
 	return r
 }
 

@@ -166,6 +166,7 @@ func (s *server) adminHandler() http.Handler {
 		Metrics: promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}),
 		Store:   s.store,
 		Limits:  upload.DefaultLimits(),
+		OpenAPI: openAPIFor(s.start),
 	})
 }
 
