@@ -44,6 +44,10 @@ func encodeRequest(id int64, req Request, timeout time.Duration) ([]byte, error)
 		}
 	}
 	for i, a := range req.Args {
+		if raw, ok := a.(RawArg); ok {
+			enc.Append(raw)
+			continue
+		}
 		if err := enc.Encode(a); err != nil {
 			return nil, fmt.Errorf("encode argument %d (%s): %w", i, req.ParamTypes[i], err)
 		}

@@ -1,0 +1,198 @@
+package dubbojson
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"math/big"
+	"reflect"
+	"strconv"
+	"time"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+)
+
+// renderer turns a decoded Dubbo result into a JSON-marshalable value, guided by the Java
+// type. The rules:
+//   - long/Long, BigInteger and BigDecimal values are always JSON strings (exact, and the
+//     same whatever the value, like proto3 JSON's int64); so is any hessian2 long in an
+//     untyped (Object) position;
+//   - other numbers are JSON numbers (NaN and infinities as the strings "NaN", "Infinity",
+//     "-Infinity");
+//   - java.util.Date and Instant/OffsetDateTime are RFC 3339 strings in UTC (or the value's
+//     offset); LocalDate/LocalTime/LocalDateTime are ISO 8601 without zone;
+//   - enums are their constant name; DTOs are objects of their fields (hessian2's class
+//     markers dropped); arrays, lists and sets are arrays; maps are objects with string keys;
+//     byte[] is base64.
+type renderer struct {
+	classes map[string]ir.JavaClass
+}
+
+func (r *renderer) render(t *javaType, v any) any {
+	if v == nil {
+		return nil
+	}
+	if s, ok := renderJavaTime(v); ok {
+		return s
+	}
+	if m, ok := stringKeyed(v); ok {
+		if s, ok := bigFromMap(t, m); ok {
+			return s
+		}
+	}
+	switch x := v.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return nil
+		}
+		return x.UTC().Format(time.RFC3339Nano)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		if t.family() == familyInt && intBits[t.name] == 64 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return x
+	case float64:
+		return renderFloat(x)
+	case float32:
+		return renderFloat(float64(x))
+	case string, bool:
+		return x
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	case fmt.Stringer: // *big.Decimal, *big.Integer (gost), registered enums
+		if isBigNumber(v) {
+			return x.String()
+		}
+	}
+	if c, ok := r.classes[t.name]; ok && c.Enum {
+		if m, ok := stringKeyed(v); ok {
+			return m["name"]
+		}
+		return fmt.Sprint(v)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		elem := t.arg(0)
+		if t.family() == familyObject || t.family() == familyOther {
+			elem = &javaType{name: "java.lang.Object"}
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = r.render(elem, rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Map:
+		return r.renderMap(t, rv)
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return nil
+		}
+		return r.render(t, rv.Elem().Interface())
+	}
+	return fmt.Sprint(v)
+}
+
+// renderMap renders a Java map, or a DTO decoded as a map (class under hessian.ClassKey).
+func (r *renderer) renderMap(t *javaType, rv reflect.Value) any {
+	out := make(map[string]any, rv.Len())
+	c, isClass := r.classes[t.name]
+	fieldTypes := map[string]*javaType{}
+	if isClass {
+		bindings := map[string]*javaType{}
+		for i, p := range c.TypeParams {
+			bindings[p] = t.arg(i)
+		}
+		for _, f := range c.Fields {
+			if ft, err := parseJavaType(f.Type); err == nil {
+				fieldTypes[f.Name] = ft.substitute(bindings)
+			}
+		}
+	}
+	valueType := &javaType{name: "java.lang.Object"}
+	if t.family() == familyMap {
+		valueType = t.arg(1)
+	}
+	iter := rv.MapRange()
+	for iter.Next() {
+		key := fmt.Sprint(iter.Key().Interface())
+		if key == hessian.ClassKey || (key == "class" && t.family() != familyMap) {
+			continue
+		}
+		vt := valueType
+		if ft, ok := fieldTypes[key]; ok {
+			vt = ft
+		}
+		out[key] = r.render(vt, iter.Value().Interface())
+	}
+	return out
+}
+
+func renderFloat(f float64) any {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	return f
+}
+
+// isBigNumber reports whether v is one of the big number types hessian2 decodes
+// BigDecimal and BigInteger into.
+func isBigNumber(v any) bool {
+	name := reflect.TypeOf(v).String()
+	return name == "*big.Decimal" || name == "*big.Integer"
+}
+
+// bigFromMap reads BigDecimal and BigInteger objects that were decoded as maps (their
+// serializer not used): {"value": "1.5"} and {"signum": 1, "mag": [...]}.
+func bigFromMap(t *javaType, m map[string]any) (string, bool) {
+	class, _ := m[hessian.ClassKey].(string)
+	switch {
+	case t.family() == familyBigDecimal || class == "java.math.BigDecimal":
+		s, ok := m["value"].(string)
+		return s, ok
+	case t.family() == familyBigInteger || class == "java.math.BigInteger":
+		signum, ok := m["signum"].(int32)
+		if !ok {
+			return "", false
+		}
+		n := new(big.Int)
+		mag := reflect.ValueOf(m["mag"])
+		if mag.Kind() == reflect.Slice {
+			for i := range mag.Len() {
+				word, ok := mag.Index(i).Interface().(int32)
+				if !ok {
+					return "", false
+				}
+				n.Lsh(n, 32).Or(n, big.NewInt(int64(uint32(word))))
+			}
+		}
+		if signum < 0 {
+			n.Neg(n)
+		}
+		return n.String(), true
+	}
+	return "", false
+}
+
+// stringKeyed returns a decoded map with its keys as strings.
+func stringKeyed(v any) (map[string]any, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Map {
+		return nil, false
+	}
+	out := make(map[string]any, rv.Len())
+	iter := rv.MapRange()
+	for iter.Next() {
+		out[fmt.Sprint(iter.Key().Interface())] = iter.Value().Interface()
+	}
+	return out, true
+}

@@ -1,0 +1,185 @@
+// Package dubbojson runs the embedded gateway's REST-to-Dubbo routes: it takes the arguments
+// of a Java method from an HTTP request (query, header, path variable, body field or whole
+// JSON body), converts them to hessian2 values of their exact Java types, builds Dubbo's
+// generic $invoke call, and renders the result or the Java exception as JSON.
+//
+// DTOs, enums, BigDecimal, BigInteger and java.time values go as typed hessian2 objects with
+// the IDL's class and field names (see writer): dubbo-go-hessian2 cannot encode a class known
+// only at run time without registering a Go type in its process-wide registry, so this
+// package writes those objects' bytes itself and hands the finished argument list to
+// dubborpc as a RawArg. Nothing is registered in hessian2's registry.
+package dubbojson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/dubborpc"
+)
+
+// MaxBodySize bounds the JSON request body.
+const MaxBodySize = 8 << 20
+
+// Metadata is the JSON of the route metadata the control plane sends under
+// filter_metadata["rpcbridge.io/dubbo"] (controlplane.DubboRouteMetadata).
+type Metadata struct {
+	Route       ir.DubboRoute  `json:"route"`
+	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`
+}
+
+// Route is one REST-to-Dubbo route ready to run. It is immutable and safe for concurrent use.
+type Route struct {
+	dubbo      ir.DubboRoute
+	params     []*javaType
+	paramTypes []string
+	returns    *javaType
+	classes    map[string]ir.JavaClass
+	template   *template
+}
+
+// NewRoute prepares a route from its metadata and the transcoder's match pattern (the path
+// template whose variables feed path arguments; "" when the route has none).
+func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
+	d := meta.Route
+	if d.Interface == "" || d.Method == "" {
+		return nil, errors.New("dubbo route: empty interface or method")
+	}
+	r := &Route{dubbo: d, classes: make(map[string]ir.JavaClass, len(meta.JavaClasses))}
+	for _, c := range meta.JavaClasses {
+		r.classes[c.Name] = c
+	}
+	for i, p := range d.Params {
+		t, err := parseJavaType(p.Type)
+		if err != nil {
+			return nil, fmt.Errorf("dubbo route %s.%s param %d: %w", d.Interface, d.Method, i, err)
+		}
+		r.params = append(r.params, t)
+		r.paramTypes = append(r.paramTypes, t.erasure())
+	}
+	returns := d.Returns
+	if returns == "" {
+		returns = "java.lang.Object"
+	}
+	t, err := parseJavaType(returns)
+	if err != nil {
+		return nil, fmt.Errorf("dubbo route %s.%s returns: %w", d.Interface, d.Method, err)
+	}
+	r.returns = t
+	if matchPattern != "" && slices.ContainsFunc(d.Params, func(p ir.DubboParam) bool { return p.From == ir.FromPath }) {
+		if r.template, err = compileTemplate(matchPattern); err != nil {
+			return nil, fmt.Errorf("dubbo route %s.%s: %w", d.Interface, d.Method, err)
+		}
+	}
+	return r, nil
+}
+
+// Timeout is the route's Dubbo call timeout; 0 means the HTTP route's timeout applies.
+func (r *Route) Timeout() time.Duration { return r.dubbo.Timeout }
+
+// Method names the called method, for logs ("iface:version.method").
+func (r *Route) Method() string {
+	return r.dubbo.Interface + ":" + r.dubbo.Version + "." + r.dubbo.Method
+}
+
+// RequestError is a request the route refuses: an argument that is missing or does not
+// convert to its Java type (400), or a body over MaxBodySize (413).
+type RequestError struct {
+	Status  int
+	Message string
+}
+
+func (e *RequestError) Error() string { return e.Message }
+
+// Prepare builds the generic invocation of one HTTP request.
+func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
+	src, err := r.sources(req)
+	if err != nil {
+		return dubborpc.Request{}, err
+	}
+	w := newWriter()
+	enc := &encoder{w: w, classes: r.classes}
+	w.typedList("[object", len(r.params))
+	for i, p := range r.dubbo.Params {
+		v, err := src.value(p, r.params[i])
+		if err == nil {
+			err = enc.encode(r.params[i], v, "")
+		}
+		if err != nil {
+			return dubborpc.Request{}, argumentError(p, err)
+		}
+	}
+	call := dubborpc.GenericRequest(r.dubbo.Interface, r.dubbo.Version, r.dubbo.Group, r.dubbo.Method,
+		r.paramTypes, nil, r.attachments(req))
+	return withRawArgs(call, w.bytes()), nil
+}
+
+// argumentError is the 400 naming the argument and its Java type.
+func argumentError(p ir.DubboParam, err error) error {
+	where := fmt.Sprintf("%s %q", p.From, p.Key)
+	if p.From == ir.FromWholeBody {
+		where = "the request body"
+	}
+	msg := fmt.Sprintf("argument %s (%s, from %s): %v", p.Name, p.Type, where, err)
+	var ve *valueError
+	if errors.As(err, &ve) {
+		msg = fmt.Sprintf("argument %s (%s, from %s)%s: %s", p.Name, p.Type, where, ve.path, ve.reason)
+	}
+	return &RequestError{Status: http.StatusBadRequest, Message: msg}
+}
+
+// attachments are the request headers the route forwards.
+func (r *Route) attachments(req *http.Request) map[string]string {
+	out := map[string]string{}
+	if slices.Contains(r.dubbo.Attachments, "*") {
+		for k, v := range req.Header {
+			out[http.CanonicalHeaderKey(k)] = v[0]
+		}
+		return out
+	}
+	for _, k := range r.dubbo.Attachments {
+		if v := req.Header.Get(k); v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// withRawArgs puts the already encoded argument list (an Object[]) in a generic request.
+func withRawArgs(req dubborpc.Request, raw []byte) dubborpc.Request {
+	req.Args = []any{req.Args[0], req.Args[1], dubborpc.RawArg(raw)}
+	return req
+}
+
+// readBody decodes the JSON body with UseNumber; nil for an empty body.
+func readBody(req *http.Request) (any, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(req.Body, MaxBodySize+1))
+	if err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the body: %v", err)}
+	}
+	if len(raw) > MaxBodySize {
+		return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("body over %d bytes", MaxBodySize)}
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("body is not JSON: %v", err)}
+	}
+	if dec.More() {
+		return nil, &RequestError{Status: http.StatusBadRequest, Message: "body holds more than one JSON value"}
+	}
+	return v, nil
+}
