@@ -63,6 +63,10 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
 			if !ok {
 				return out, fmt.Errorf("route %q: no proto descriptors for service %q", r.Name, r.GRPC.Service)
 			}
+			set, err := withRouteBinding(set, r)
+			if err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
 			cfg, err := grpcTranscoderPerRoute(r.GRPC, set)
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
