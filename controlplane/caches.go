@@ -1,10 +1,10 @@
 package controlplane
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -13,35 +13,62 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// The MuxCache keys of the three caches behind the server.
-const (
-	muxSnapshots   = "snapshots"
-	muxEndpoints   = "endpoints"
-	muxDubboRoutes = "dubbo-routes"
-)
+// streamCache is a cache that is told which stream each watch belongs to and when a stream
+// ends, so that it can keep per-stream state across requests. The NACK guard drives it.
+type streamCache interface {
+	cache.ConfigFetcher
+	createWatch(stream streamKey, req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error)
+	createDeltaWatch(stream streamKey, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error)
+	streamClosed(stream streamKey)
+}
 
-// newMuxCache routes each request by type: endpoints and Dubbo routes to their linear caches
+// typeRouter routes each request by type: endpoints and Dubbo routes to their resourceCaches
 // (one collection shared by every client whatever its flavor), the rest to the snapshot cache.
-func newMuxCache(snapshots, endpoints, dubboRoutes cache.Cache) *cache.MuxCache {
-	classify := func(typeURL string) string {
-		switch typeURL {
-		case resource.EndpointType:
-			return muxEndpoints
-		case DubboRouteType:
-			return muxDubboRoutes
-		default:
-			return muxSnapshots
-		}
+type typeRouter struct {
+	snapshots   cache.Cache
+	endpoints   *resourceCache
+	dubboRoutes *resourceCache
+}
+
+var _ streamCache = (*typeRouter)(nil)
+
+// resourceCache returns the cache serving typeURL, or nil for the snapshot cache.
+func (r *typeRouter) resourceCache(typeURL string) *resourceCache {
+	switch typeURL {
+	case resource.EndpointType:
+		return r.endpoints
+	case DubboRouteType:
+		return r.dubboRoutes
+	default:
+		return nil
 	}
-	return &cache.MuxCache{
-		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl()) },
-		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl()) },
-		Caches: map[string]cache.Cache{
-			muxSnapshots:   snapshots,
-			muxEndpoints:   endpoints,
-			muxDubboRoutes: dubboRoutes,
-		},
+}
+
+func (r *typeRouter) createWatch(stream streamKey, req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
+	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
+		return c.createWatch(stream, req, sub, out)
 	}
+	return r.snapshots.CreateWatch(req, sub, out)
+}
+
+func (r *typeRouter) createDeltaWatch(stream streamKey, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
+	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
+		return c.createDeltaWatch(stream, req, sub, out)
+	}
+	return r.snapshots.CreateDeltaWatch(req, sub, out)
+}
+
+func (r *typeRouter) streamClosed(stream streamKey) {
+	r.endpoints.streamClosed(stream)
+	r.dubboRoutes.streamClosed(stream)
+}
+
+// Fetch implements cache.ConfigFetcher.
+func (r *typeRouter) Fetch(ctx context.Context, req *cache.Request) (cache.Response, error) {
+	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
+		return c.Fetch(ctx, req)
+	}
+	return r.snapshots.Fetch(ctx, req)
 }
 
 // nodeClusterHash keys snapshots by node cluster: clients of one node cluster share a snapshot.
@@ -99,9 +126,4 @@ func hashesVersion(hashes map[string]string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// newLinearCache is a linear cache of typeURL that logs through log.
-func newLinearCache(typeURL string, log *slog.Logger) *cache.LinearCache {
-	return cache.NewLinearCache(typeURL, cache.WithLogger(cacheLogger{log}))
 }

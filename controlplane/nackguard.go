@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// nackGuard sits between go-control-plane's xDS server and its snapshot cache. It implements
-// cache.Cache around the real cache and server.Callbacks to see each stream's requests and
+// nackGuard sits between go-control-plane's xDS server and the caches. It implements
+// cache.Cache around a streamCache (telling it each watch's stream and when a stream ends) and server.Callbacks to see each stream's requests and
 // responses, and fixes how v0.14.0 treats a NACK:
 //
 //   - State of the world: a NACK carries the last accepted version, which differs from the
@@ -29,7 +29,7 @@ import (
 // Requests are tied to their stream by pointer: the server calls OnStream(Delta)Request and then
 // Create(Delta)Watch with the same request.
 type nackGuard struct {
-	inner   cache.Cache
+	inner   streamCache
 	log     *slog.Logger
 	metrics *metrics
 	initial time.Duration
@@ -60,7 +60,7 @@ type pushState struct {
 }
 
 // newNACKGuard wraps inner.
-func newNACKGuard(inner cache.Cache, log *slog.Logger, m *metrics, initial, maxBackoff time.Duration) *nackGuard {
+func newNACKGuard(inner streamCache, log *slog.Logger, m *metrics, initial, maxBackoff time.Duration) *nackGuard {
 	return &nackGuard{
 		inner:   inner,
 		log:     log,
@@ -76,7 +76,7 @@ func newNACKGuard(inner cache.Cache, log *slog.Logger, m *metrics, initial, maxB
 func (g *nackGuard) CreateWatch(req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
 	key, ok := g.claim(req)
 	if !ok {
-		return g.inner.CreateWatch(req, sub, out)
+		return g.inner.createWatch(streamKey{}, req, sub, out)
 	}
 	nack := req.GetErrorDetail() != nil
 	g.mu.Lock()
@@ -104,10 +104,10 @@ func (g *nackGuard) CreateWatch(req *cache.Request, sub cache.Subscription, out 
 		}
 	}
 	if streak == 0 {
-		return g.inner.CreateWatch(req, sub, out)
+		return g.inner.createWatch(key, req, sub, out)
 	}
 	mid := make(chan cache.Response, 1)
-	cancel, err := g.inner.CreateWatch(req, sub, mid)
+	cancel, err := g.inner.createWatch(key, req, sub, mid)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (g *nackGuard) CreateWatch(req *cache.Request, sub cache.Subscription, out 
 func (g *nackGuard) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
 	key, ok := g.claim(req)
 	if !ok {
-		return g.inner.CreateDeltaWatch(req, sub, out)
+		return g.inner.createDeltaWatch(streamKey{delta: true}, req, sub, out)
 	}
 	nack := req.GetErrorDetail() != nil
 	g.mu.Lock()
@@ -136,10 +136,10 @@ func (g *nackGuard) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscrip
 		g.recordNACK(req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail().GetMessage(), true)
 	}
 	if streak == 0 {
-		return g.inner.CreateDeltaWatch(req, sub, out)
+		return g.inner.createDeltaWatch(key, req, sub, out)
 	}
 	mid := make(chan cache.DeltaResponse, 1)
-	cancel, err := g.inner.CreateDeltaWatch(req, sub, mid)
+	cancel, err := g.inner.createDeltaWatch(key, req, sub, mid)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +266,7 @@ func (g *nackGuard) closed(key streamKey) {
 		}
 	}
 	g.mu.Unlock()
+	g.inner.streamClosed(key)
 	g.metrics.streams.Dec()
 }
 

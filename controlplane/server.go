@@ -65,8 +65,8 @@ type Server struct {
 	metrics  *metrics
 	// snapshots hold listeners, routes and clusters, keyed by node cluster.
 	snapshots   cache.SnapshotCache
-	endpoints   *cache.LinearCache
-	dubboRoutes *cache.LinearCache
+	endpoints   *resourceCache
+	dubboRoutes *resourceCache
 	guard       *nackGuard
 
 	mu sync.Mutex
@@ -109,8 +109,8 @@ func NewServer(opts ServerOptions) *Server {
 		embedded:       map[string]bool{},
 		metrics:        m,
 		snapshots:      cache.NewSnapshotCache(false, nodeClusterHash{}, cacheLogger{log}),
-		endpoints:      newLinearCache(resource.EndpointType, log),
-		dubboRoutes:    newLinearCache(DubboRouteType, log),
+		endpoints:      newResourceCache(resource.EndpointType),
+		dubboRoutes:    newResourceCache(DubboRouteType),
 		current:        map[Flavor]*cache.Snapshot{},
 		nodeClusters:   map[string]bool{},
 		endpointHashes: map[string]string{},
@@ -119,8 +119,8 @@ func NewServer(opts ServerOptions) *Server {
 	for _, c := range embedded {
 		s.embedded[c] = true
 	}
-	mux := newMuxCache(s.snapshots, s.endpoints, s.dubboRoutes)
-	s.guard = newNACKGuard(&nodeClusterCache{Cache: mux, server: s}, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax)
+	router := &typeRouter{snapshots: s.snapshots, endpoints: s.endpoints, dubboRoutes: s.dubboRoutes}
+	s.guard = newNACKGuard(&nodeClusterCache{streamCache: router, server: s}, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax)
 	return s
 }
 
@@ -204,7 +204,7 @@ func (s *Server) update(g ir.Gateway) error {
 
 	// Make before break: new and changed endpoints and Dubbo routes first, then the snapshots
 	// that may reference them, then removals.
-	if err := s.applyLinear(eds.update, nil, drds.update, nil); err != nil {
+	if err := s.applyLinear(eds, drds, false); err != nil {
 		return err
 	}
 	changed := false
@@ -223,7 +223,7 @@ func (s *Server) update(g ir.Gateway) error {
 			}
 		}
 	}
-	if err := s.applyLinear(nil, eds.remove, nil, drds.remove); err != nil {
+	if err := s.applyLinear(eds, drds, true); err != nil {
 		return err
 	}
 	s.endpointHashes, s.dubboHashes = eds.hashes, drds.hashes
@@ -253,16 +253,22 @@ func flavorDependent(g ir.Gateway) bool {
 	return false
 }
 
-// applyLinear updates the linear caches.
-func (s *Server) applyLinear(eds map[string]types.Resource, edsRemove []string, drds map[string]types.Resource, drdsRemove []string) error {
-	if len(eds) > 0 || len(edsRemove) > 0 {
-		if err := s.endpoints.UpdateResources(eds, edsRemove); err != nil {
-			return fmt.Errorf("updating endpoints: %w", err)
+// applyLinear updates the resource caches: the new and changed resources, or the removals.
+func (s *Server) applyLinear(eds, drds linearDiff, removals bool) error {
+	for _, step := range []struct {
+		what  string
+		cache *resourceCache
+		diff  linearDiff
+	}{{"endpoints", s.endpoints, eds}, {"dubbo routes", s.dubboRoutes, drds}} {
+		var err error
+		switch {
+		case removals && len(step.diff.remove) > 0:
+			err = step.cache.update(nil, nil, step.diff.remove)
+		case !removals && len(step.diff.update) > 0:
+			err = step.cache.update(step.diff.update, step.diff.hashes, nil)
 		}
-	}
-	if len(drds) > 0 || len(drdsRemove) > 0 {
-		if err := s.dubboRoutes.UpdateResources(drds, drdsRemove); err != nil {
-			return fmt.Errorf("updating dubbo routes: %w", err)
+		if err != nil {
+			return fmt.Errorf("updating %s: %w", step.what, err)
 		}
 	}
 	return nil
@@ -287,20 +293,18 @@ func (s *Server) ensureNodeCluster(nodeCluster string) {
 // nodeClusterCache makes sure a request's node cluster has its snapshot before the request
 // reaches the caches.
 type nodeClusterCache struct {
-	cache.Cache
+	streamCache
 	server *Server
 }
 
-// CreateWatch implements cache.ConfigWatcher.
-func (c *nodeClusterCache) CreateWatch(req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
+func (c *nodeClusterCache) createWatch(stream streamKey, req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
 	c.server.ensureNodeCluster(req.GetNode().GetCluster())
-	return c.Cache.CreateWatch(req, sub, out)
+	return c.streamCache.createWatch(stream, req, sub, out)
 }
 
-// CreateDeltaWatch implements cache.ConfigWatcher.
-func (c *nodeClusterCache) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
+func (c *nodeClusterCache) createDeltaWatch(stream streamKey, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
 	c.server.ensureNodeCluster(req.GetNode().GetCluster())
-	return c.Cache.CreateDeltaWatch(req, sub, out)
+	return c.streamCache.createDeltaWatch(stream, req, sub, out)
 }
 
 // Versions returns the current version of each resource type of the configured flavor, by type

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,12 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 		}
 	}
 	heap1, rss1 := memory()
+	if path := os.Getenv("BENCH_HEAPPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	r.heapPerProxy = (heap1 - heap0) / float64(n)
 	r.rssPerProxy = (rss1 - rss0) / float64(n)
 
@@ -76,13 +83,18 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 		if err := t.update(g); err != nil {
 			return r, err
 		}
+		var roundMax time.Duration
 		for _, w := range waits {
 			select {
 			case at := <-w:
 				latencies = append(latencies, at.Sub(start))
+				roundMax = max(roundMax, at.Sub(start))
 			case <-ctx.Done():
 				return r, fmt.Errorf("round %d: not every proxy got the change: %w", round, ctx.Err())
 			}
+		}
+		if os.Getenv("BENCH_ROUNDS") != "" {
+			fmt.Fprintf(os.Stderr, "round %d max %s\n", round, roundMax)
 		}
 		// Let stragglers' ACKs settle so rounds do not overlap.
 		time.Sleep(50 * time.Millisecond)
