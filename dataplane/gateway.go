@@ -57,6 +57,7 @@ type Gateway struct {
 	opts    Options
 	logger  *slog.Logger
 	metrics *metrics
+	dubbo   *dubboPool
 
 	config atomic.Pointer[config]
 	addr   atomic.Pointer[net.Addr]
@@ -84,7 +85,7 @@ func New(opts Options) *Gateway {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "gateway")
-	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger)}
+	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger), dubbo: newDubboPool()}
 }
 
 // Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then shuts
@@ -151,6 +152,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 			up.grpc.close()
 		}
 	}
+	_ = g.dubbo.client.Close()
 	return runErr
 }
 
@@ -198,6 +200,7 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	for _, t := range unused {
 		t.CloseIdleConnections()
 	}
+	g.dubbo.retain(table)
 	for name, up := range prev {
 		if next, ok := upstreams[name]; !ok || next.grpc != up.grpc {
 			up.grpc.close()

@@ -46,6 +46,11 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if route.Transcoder != nil && g.transcode(rec, r, cfg, route, &cluster) {
 		return
 	}
+	if route.Dubbo != nil {
+		cluster = route.Cluster
+		g.callDubbo(rec, r, cfg, route)
+		return
+	}
 	cluster = route.Cluster
 	up := g.upstreamOf(rec, cfg, route.Cluster)
 	if up == nil {

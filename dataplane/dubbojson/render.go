@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hessian "github.com/apache/dubbo-go-hessian2"
+	gxbig "github.com/dubbogo/gost/math/big"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
@@ -63,10 +64,9 @@ func (r *renderer) render(t *javaType, v any) any {
 		return x
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
-	case fmt.Stringer: // *big.Decimal, *big.Integer (gost), registered enums
-		if isBigNumber(v) {
-			return x.String()
-		}
+	}
+	if s, ok := bigNumberText(v); ok {
+		return s
 	}
 	if c, ok := r.classes[t.name]; ok && c.Enum {
 		if m, ok := stringKeyed(v); ok {
@@ -144,11 +144,20 @@ func renderFloat(f float64) any {
 	return f
 }
 
-// isBigNumber reports whether v is one of the big number types hessian2 decodes
-// BigDecimal and BigInteger into.
-func isBigNumber(v any) bool {
-	name := reflect.TypeOf(v).String()
-	return name == "*big.Decimal" || name == "*big.Integer"
+// bigNumberText is the decimal text of the big number types hessian2 decodes BigDecimal
+// and BigInteger into (gost's gxbig.Decimal and gxbig.Integer).
+func bigNumberText(v any) (string, bool) {
+	switch x := v.(type) {
+	case *gxbig.Decimal:
+		return x.String(), true
+	case gxbig.Decimal:
+		return x.String(), true
+	case *gxbig.Integer:
+		return x.String(), true
+	case gxbig.Integer:
+		return x.String(), true
+	}
+	return "", false
 }
 
 // bigFromMap reads BigDecimal and BigInteger objects that were decoded as maps (their

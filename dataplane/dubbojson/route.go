@@ -1,7 +1,7 @@
 // Package dubbojson runs the embedded gateway's REST-to-Dubbo routes: it takes the arguments
 // of a Java method from an HTTP request (query, header, path variable, body field or whole
 // JSON body), converts them to hessian2 values of their exact Java types, builds Dubbo's
-// generic $invoke call, and renders the result or the Java exception as JSON.
+// call (the method itself, with the exact erased parameter types; see Route.Prepare), and renders the result or the Java exception as JSON.
 //
 // DTOs, enums, BigDecimal, BigInteger and java.time values go as typed hessian2 objects with
 // the IDL's class and field names (see writer): dubbo-go-hessian2 cannot encode a class known
@@ -97,15 +97,25 @@ type RequestError struct {
 
 func (e *RequestError) Error() string { return e.Message }
 
-// Prepare builds the generic invocation of one HTTP request.
+// Prepare builds the Dubbo call of one HTTP request: the Java method itself, named with the
+// exact erased parameter types (which select the overload), its arguments typed hessian2
+// values.
+//
+// The call is a direct invocation, not Dubbo's generic $invoke: the arguments already carry
+// their Java classes, so nothing needs the generic service's map-to-POJO realization, and
+// dubbo-go providers realize generic arguments against their Go signatures (through
+// mapstructure), which fails for methods that take their arguments as []any (the test
+// provider's overloaded sayHello) and counts arguments against the Go method.
 func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 	src, err := r.sources(req)
 	if err != nil {
 		return dubborpc.Request{}, err
 	}
+	// One writer for all arguments: class definitions are numbered across the whole body.
 	w := newWriter()
 	enc := &encoder{w: w, classes: r.classes}
-	w.typedList("[object", len(r.params))
+	args := make([]any, len(r.params))
+	start := 0
 	for i, p := range r.dubbo.Params {
 		v, err := src.value(p, r.params[i])
 		if err == nil {
@@ -114,10 +124,14 @@ func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 		if err != nil {
 			return dubborpc.Request{}, argumentError(p, err)
 		}
+		end := len(w.bytes())
+		args[i] = dubborpc.RawArg(w.bytes()[start:end:end])
+		start = end
 	}
-	call := dubborpc.GenericRequest(r.dubbo.Interface, r.dubbo.Version, r.dubbo.Group, r.dubbo.Method,
-		r.paramTypes, nil, r.attachments(req))
-	return withRawArgs(call, w.bytes()), nil
+	return dubborpc.Request{
+		Interface: r.dubbo.Interface, Version: r.dubbo.Version, Group: r.dubbo.Group, Method: r.dubbo.Method,
+		ParamTypes: r.paramTypes, Args: args, Attachments: r.attachments(req),
+	}, nil
 }
 
 // argumentError is the 400 naming the argument and its Java type.
@@ -149,12 +163,6 @@ func (r *Route) attachments(req *http.Request) map[string]string {
 		}
 	}
 	return out
-}
-
-// withRawArgs puts the already encoded argument list (an Object[]) in a generic request.
-func withRawArgs(req dubborpc.Request, raw []byte) dubborpc.Request {
-	req.Args = []any{req.Args[0], req.Args[1], dubborpc.RawArg(raw)}
-	return req
 }
 
 // readBody decodes the JSON body with UseNumber; nil for an empty body.

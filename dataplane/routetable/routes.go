@@ -9,6 +9,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 )
 
@@ -36,6 +37,10 @@ type Route struct {
 	// Transcoder, when set, transcodes the route's HTTP/JSON requests to gRPC calls (the
 	// route's per-filter envoy.filters.http.grpc_json_transcoder config, or its virtual host's).
 	Transcoder *grpcjson.Transcoder
+	// Dubbo, when set, runs the route's requests as Dubbo generic calls (the route carries
+	// the control plane's rpcbridge.io/dubbo metadata); the cluster's endpoints are Dubbo
+	// providers.
+	Dubbo *dubbojson.Route
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -146,6 +151,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			route, err := decodeRoute(r)
 			if err == nil && route.Cluster != "" {
 				route.Transcoder, err = tcs.forRoute(r.GetTypedPerFilterConfig(), vh.GetTypedPerFilterConfig())
+			}
+			if err == nil && route.Cluster != "" {
+				route.Dubbo, err = dubboRoute(r)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)

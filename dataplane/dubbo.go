@@ -1,0 +1,163 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
+	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+	"github.com/rpcbridge/rpcbridge/dubborpc"
+)
+
+// StatusJavaException: a Dubbo provider's method threw (500); the body names the exception
+// class (dubbojson.ExceptionBody).
+const StatusJavaException = dubbojson.StatusJavaException
+
+// dubboPool is the gateway's Dubbo client: one dubborpc endpoint (multiplexed connections)
+// per provider address, closed when the address leaves every cluster.
+type dubboPool struct {
+	client *dubborpc.Client
+
+	mu    sync.Mutex
+	known map[string]bool
+}
+
+func newDubboPool() *dubboPool {
+	return &dubboPool{client: dubborpc.New(dubborpc.Options{}), known: map[string]bool{}}
+}
+
+// retain closes the endpoints whose addresses are in no cluster of table any more.
+func (p *dubboPool) retain(table *routetable.Table) {
+	keep := map[string]bool{}
+	for _, c := range table.Clusters() {
+		for _, ep := range c.Endpoints {
+			keep[ep.Address] = true
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr := range p.known {
+		if !keep[addr] {
+			p.client.CloseEndpoint(addr)
+			delete(p.known, addr)
+		}
+	}
+}
+
+// endpoint returns the Dubbo endpoint of addr.
+func (p *dubboPool) endpoint(addr string) *dubborpc.Endpoint {
+	p.mu.Lock()
+	p.known[addr] = true
+	p.mu.Unlock()
+	return p.client.Endpoint(addr)
+}
+
+// callDubbo runs a REST-to-Dubbo route: arguments from the request, a generic call to a
+// balanced provider, the result or error as JSON.
+func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route) {
+	call, err := route.Dubbo.Prepare(r)
+	var rejected *dubbojson.RequestError
+	switch {
+	case errors.As(err, &rejected):
+		writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
+		return
+	}
+	up := g.upstreamOf(w, cfg, route.Cluster)
+	if up == nil {
+		return
+	}
+	timeout := route.Dubbo.Timeout()
+	if timeout <= 0 {
+		timeout = route.Timeout
+	}
+	ctx, cancel := r.Context(), context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRouteTimeout)
+	}
+	defer cancel()
+	resp, err := g.invokeDubbo(ctx, up, call)
+	if err == nil {
+		if err := route.Dubbo.WriteResult(w, resp); err != nil {
+			writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("rendering the result of %s: %v", route.Dubbo.Method(), err))
+		}
+		return
+	}
+	log := g.logger.With("cluster", route.Cluster, "method", route.Dubbo.Method(), "error", err)
+	if dubbojson.WriteException(w, err) {
+		log.Debug("dubbo method threw")
+		return
+	}
+	var status *dubborpc.StatusError
+	switch {
+	case errors.Is(context.Cause(ctx), errRouteTimeout):
+		log.Warn("dubbo call timeout")
+		writeError(w, http.StatusGatewayTimeout, StatusUpstreamTimeout,
+			fmt.Sprintf("%s did not answer within %s", route.Dubbo.Method(), timeout))
+	case r.Context().Err() != nil:
+		w.WriteHeader(statusClientClosed)
+	case errors.Is(err, errNoEndpoint):
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
+	case errors.Is(err, dubborpc.ErrUnavailable):
+		log.Warn("dubbo providers unreachable")
+		writeError(w, http.StatusServiceUnavailable, StatusUpstreamConnectFailure, fmt.Sprintf("cannot connect to cluster %q: %v", route.Cluster, err))
+	case errors.As(err, &status) && (status.Status == dubborpc.StatusServerTimeout || status.Status == dubborpc.StatusClientTimeout):
+		writeError(w, http.StatusGatewayTimeout, StatusUpstreamTimeout, err.Error())
+	case errors.As(err, &status) && (status.Status == dubborpc.StatusServiceNotFound || status.Status == dubborpc.StatusServerThreadpoolExhausted):
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, err.Error())
+	default:
+		log.Warn("dubbo call failed")
+		writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("cluster %q: %v", route.Cluster, err))
+	}
+}
+
+// invokeDubbo sends call to an endpoint chosen by the cluster's balancer, skipping endpoints
+// whose connections wait out a reconnect backoff. It tries a second endpoint only when the
+// first could not take the call at all (dubborpc.ErrUnavailable: nothing was sent), never
+// after a request went out: Dubbo calls are not known to be idempotent.
+func (g *Gateway) invokeDubbo(ctx context.Context, up *upstream, call dubborpc.Request) (dubborpc.Response, error) {
+	tried := ""
+	var err error
+	for range 2 {
+		ep, ok := g.pickDubbo(up, tried)
+		if !ok {
+			if err == nil {
+				err = errNoEndpoint
+			}
+			return dubborpc.Response{}, err
+		}
+		var resp dubborpc.Response
+		resp, err = ep.Invoke(ctx, call)
+		if err == nil || !errors.Is(err, dubborpc.ErrUnavailable) || ctx.Err() != nil {
+			return resp, err
+		}
+		tried = ep.Addr()
+	}
+	return dubborpc.Response{}, err
+}
+
+// pickDubbo asks the balancer for an endpoint other than exclude, preferring one that is not
+// in reconnect backoff; when every endpoint is, the balancer's pick is returned anyway (its
+// call then fails fast as unavailable).
+func (g *Gateway) pickDubbo(up *upstream, exclude string) (*dubborpc.Endpoint, bool) {
+	var first *dubborpc.Endpoint
+	for range len(up.cluster.Endpoints) {
+		picked, ok := up.balancer.pick(exclude)
+		if !ok {
+			break
+		}
+		ep := g.dubbo.endpoint(picked.Address)
+		if !ep.InBackoff() {
+			return ep, true
+		}
+		if first == nil {
+			first = ep
+		}
+	}
+	return first, first != nil
+}
