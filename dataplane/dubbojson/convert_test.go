@@ -1,0 +1,185 @@
+package dubbojson
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+)
+
+// testClasses are DTOs and enums for the conversion tests.
+var testClasses = map[string]ir.JavaClass{
+	"com.foo.Level": {Name: "com.foo.Level", Enum: true, Constants: []string{"GOLD", "SILVER"}},
+	"com.foo.Box": {Name: "com.foo.Box", TypeParams: []string{"T"}, Fields: []ir.JavaField{
+		{Name: "count", Type: "int"}, {Name: "item", Type: "T"}, {Name: "level", Type: "com.foo.Level"}}},
+}
+
+// roundTrip encodes JSON as type typ, decodes the bytes with dubbo-go-hessian2's decoder (as a
+// provider would) and renders the decoded value back to JSON.
+func roundTrip(t *testing.T, typ, in string) (string, error) {
+	t.Helper()
+	jt, err := parseJavaType(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(in))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter()
+	if err := (&encoder{w: w, classes: testClasses}).encode(jt, v, ""); err != nil {
+		return "", err
+	}
+	decoded, err := hessian.NewDecoder(w.bytes()).Decode()
+	if err != nil {
+		t.Fatalf("%s %s: hessian2 cannot decode what was written: %v", typ, in, err)
+	}
+	out, err := json.Marshal((&renderer{classes: testClasses}).render(jt, decoded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), nil
+}
+
+func TestConversions(t *testing.T) {
+	cases := []struct {
+		typ, in, want string // want "" means in
+	}{
+		{"boolean", `true`, ``},
+		{"java.lang.Boolean", `"false"`, `false`},
+		{"byte", `-128`, ``},
+		{"short", `"32767"`, `32767`},
+		{"int", `-2147483648`, ``},
+		{"java.lang.Integer", `null`, ``},
+		{"long", `9223372036854775807`, `"9223372036854775807"`},
+		{"java.lang.Long", `"-9007199254740993"`, `"-9007199254740993"`},
+		{"double", `1.5e300`, `1.5e+300`},
+		{"float", `0.5`, ``},
+		{"char", `"é"`, ``},
+		{"java.lang.String", `"héllo \u2603"`, `"héllo ☃"`},
+		{"java.math.BigDecimal", `"12345678901234567890.123456789012345"`, ``},
+		{"java.math.BigDecimal", `0.1000000000000000055511151231257827`, `"0.1000000000000000055511151231257827"`},
+		{"java.math.BigInteger", `"-123456789012345678901234567890"`, ``},
+		{"java.math.BigInteger", `0`, `"0"`},
+		{"java.util.Date", `"2024-05-06T07:08:09.123+02:00"`, `"2024-05-06T05:08:09.123Z"`},
+		{"java.time.Instant", `"2024-05-06T07:08:09.000000123Z"`, ``},
+		{"java.time.LocalDate", `"2024-02-29"`, ``},
+		{"java.time.LocalTime", `"23:59:58.5"`, ``},
+		{"java.time.LocalDateTime", `"2024-02-29T23:59:58"`, ``},
+		{"java.time.OffsetDateTime", `"2024-02-29T23:59:58+05:30"`, ``},
+		{"int[]", `[1,2,3]`, ``},
+		{"long[]", `[1]`, `["1"]`},
+		{"java.lang.String[]", `["a","b"]`, ``},
+		{"byte[]", `"AAEC"`, ``},
+		{"java.util.List<java.lang.Integer>", `[1,null,3]`, ``},
+		{"java.util.Set<java.lang.String>", `["x"]`, ``},
+		{"java.util.Map<java.lang.String, java.util.List<java.lang.Long>>", `{"a":[1,2]}`, `{"a":["1","2"]}`},
+		{"java.util.Map<java.lang.Integer, java.lang.String>", `{"7":"seven"}`, ``},
+		{"com.foo.Level", `"SILVER"`, ``},
+		{"com.foo.Box<java.math.BigDecimal>", `{"count":2,"item":"1.10","level":"GOLD"}`, ``},
+		{"com.foo.Box<com.foo.Box<java.lang.String>>", `{"item":{"item":"in"}}`, `{"count":0,"item":{"count":0,"item":"in","level":null},"level":null}`},
+		{"java.util.List<com.foo.Level>", `["GOLD","SILVER"]`, ``},
+		{"java.lang.Object", `{"a":[1,"x",true,null,2.5]}`, `{"a":["1","x",true,null,2.5]}`},
+	}
+	for _, c := range cases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		got, err := roundTrip(t, c.typ, c.in)
+		if err != nil {
+			t.Errorf("%s %s: %v", c.typ, c.in, err)
+			continue
+		}
+		if !sameJSON(got, want) {
+			t.Errorf("%s %s: got %s, want %s", c.typ, c.in, got, want)
+		}
+	}
+}
+
+func TestConversionErrors(t *testing.T) {
+	cases := []struct {
+		typ, in, want string
+	}{
+		{"int", `2147483648`, `: "2147483648" is not a int (32-bit integer)`},
+		{"byte", `"128"`, `is not a byte (8-bit integer)`},
+		{"long", `1.5`, `is not a long`},
+		{"int", `null`, `null is not a int`},
+		{"boolean", `"yes"`, `"yes" is not a boolean`},
+		{"java.lang.String", `12`, `want a JSON string`},
+		{"char", `"ab"`, `one-character string`},
+		{"java.math.BigDecimal", `"1e"`, `is not a java.math.BigDecimal`},
+		{"java.math.BigInteger", `"1.5"`, `is not a java.math.BigInteger`},
+		{"java.util.Date", `"yesterday"`, `not an RFC 3339 timestamp`},
+		{"java.time.LocalDate", `"2024-02-30"`, `not a date`},
+		{"java.util.List<java.lang.Integer>", `[1,"x"]`, `[1]: "x" is not a java.lang.Integer`},
+		{"java.util.Map<java.lang.Integer, java.lang.String>", `{"k":"v"}`, `.k(key): "k" is not a java.lang.Integer`},
+		{"com.foo.Level", `"BRONZE"`, `"BRONZE" is not a constant of com.foo.Level (GOLD, SILVER)`},
+		{"com.foo.Box<java.lang.String>", `{"colour":"red"}`, `com.foo.Box has no field "colour"`},
+		{"com.foo.Box<java.lang.Integer>", `{"item":"x"}`, `.item: "x" is not a java.lang.Integer`},
+		{"com.foo.Box<java.lang.String>", `[]`, `want a JSON object for com.foo.Box`},
+	}
+	for _, c := range cases {
+		_, err := roundTrip(t, c.typ, c.in)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: error %v, want one containing %q", c.typ, c.in, err, c.want)
+		}
+	}
+}
+
+func TestJavaTypes(t *testing.T) {
+	cases := map[string]string{
+		"java.util.Map<String, java.util.List<com.foo.User>>": "java.util.Map",
+		"int[][]":                  "int[][]",
+		"List<? extends Number>[]": "java.util.List[]",
+		"com.foo.Outer$Inner":      "com.foo.Outer$Inner",
+	}
+	for in, erasure := range cases {
+		jt, err := parseJavaType(in)
+		if err != nil || jt.erasure() != erasure {
+			t.Errorf("%s: erasure %v (%v), want %s", in, jt, err, erasure)
+		}
+	}
+	for _, bad := range []string{"java.util.List<String", "<>", "Map<String,>"} {
+		if _, err := parseJavaType(bad); err == nil {
+			t.Errorf("%s: parsed", bad)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	cases := []struct {
+		pattern, path string
+		want          map[string]string
+	}{
+		{"/users/{id}", "/users/42", map[string]string{"id": "42"}},
+		{"/users/{id}/books/{isbn}:buy", "/users/a%2Fb/books/9-7:buy", map[string]string{"id": "a/b", "isbn": "9-7"}},
+		{"/files/{path=docs/*}", "/files/docs/x.txt", map[string]string{"path": "docs/x.txt"}},
+		{"/v1/{name}/**", "/v1/x/a/b", map[string]string{"name": "x"}},
+		{"/users/{id}", "/users/42/more", nil},
+	}
+	for _, c := range cases {
+		tmpl, err := compileTemplate(c.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := tmpl.bind(c.path)
+		if ok != (c.want != nil) || mustJSON(got) == nil || (c.want != nil && !bytes.Equal(mustJSON(got), mustJSON(c.want))) {
+			t.Errorf("%s on %s: %v %v, want %v", c.pattern, c.path, got, ok, c.want)
+		}
+	}
+}
+
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return bytes.Equal(mustJSON(x), mustJSON(y))
+}
