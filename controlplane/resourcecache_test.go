@@ -1,0 +1,169 @@
+package controlplane
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
+)
+
+// setEndpoints puts load assignments with the given names into c, each with one endpoint on
+// port, versioned by content.
+func setEndpoints(t *testing.T, c *resourceCache, port uint32, names ...string) {
+	t.Helper()
+	upsert := map[string]types.Resource{}
+	versions := map[string]string{}
+	for _, name := range names {
+		cla := &endpointv3.ClusterLoadAssignment{ClusterName: name, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+			LbEndpoints: []*endpointv3.LbEndpoint{{
+				HostIdentifier: &endpointv3.LbEndpoint_EndpointName{EndpointName: fmt.Sprint(port)},
+			}},
+		}}}
+		h, err := resourceHash(cla)
+		if err != nil {
+			t.Fatal(err)
+		}
+		upsert[name], versions[name] = cla, h
+	}
+	if err := c.update(upsert, versions, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sotwWatch opens a state-of-the-world watch of stream id on c.
+func sotwWatch(t *testing.T, c *resourceCache, id int64, sub stream.Subscription, version string) chan cache.Response {
+	t.Helper()
+	out := make(chan cache.Response, 1)
+	req := &cache.Request{TypeUrl: resource.EndpointType, VersionInfo: version, ResourceNames: slices.Collect(maps.Keys(sub.SubscribedResources()))}
+	if _, err := c.createWatch(streamKey{id: id}, req, &sub, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// responseNames lists the names of the load assignments in a SotW response, sorted.
+func responseNames(t *testing.T, resp cache.Response) []string {
+	t.Helper()
+	out, err := resp.GetDiscoveryResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range out.GetResources() {
+		cla := &endpointv3.ClusterLoadAssignment{}
+		if err := a.UnmarshalTo(cla); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, cla.GetClusterName())
+	}
+	slices.Sort(names)
+	return names
+}
+
+// pending returns the response waiting on out, or nil.
+func pending(out chan cache.Response) cache.Response {
+	select {
+	case r := <-out:
+		return r
+	default:
+		return nil
+	}
+}
+
+// TestResourceCacheWakesOnlySubscribers opens watches on different names and a wildcard one,
+// changes one name and checks that only its subscribers and the wildcard watch are answered,
+// with only the changed resource.
+func TestResourceCacheWakesOnlySubscribers(t *testing.T) {
+	c := newResourceCache(resource.EndpointType)
+	setEndpoints(t, c, 1, "a", "b", "c")
+
+	subA := stream.NewSotwSubscription([]string{"a"}, false)
+	subB := stream.NewSotwSubscription([]string{"b", "c"}, false)
+	subAll := stream.NewSotwSubscription([]string{"*"}, false)
+	subs := map[int64]*stream.Subscription{1: &subA, 2: &subB, 3: &subAll}
+	want := map[int64][]string{1: {"a"}, 2: {"b", "c"}, 3: {"a", "b", "c"}}
+	outs := map[int64]chan cache.Response{}
+	for id, sub := range subs {
+		first := pending(sotwWatch(t, c, id, *sub, ""))
+		if first == nil || !slices.Equal(responseNames(t, first), want[id]) {
+			t.Fatalf("stream %d: first response %v, want %v", id, first, want[id])
+		}
+		sub.SetReturnedResources(first.GetReturnedResources())
+		// The ACK: nothing changed, so the watch stays open.
+		outs[id] = sotwWatch(t, c, id, *sub, first.GetResponseVersion())
+		if r := pending(outs[id]); r != nil {
+			t.Fatalf("stream %d: the ACK was answered with %v", id, responseNames(t, r))
+		}
+	}
+	if got := len(c.byName["b"]); got != 1 {
+		t.Errorf("name b indexes %d subscribers, want 1", got)
+	}
+	if got := len(c.wildcard); got != 1 {
+		t.Errorf("%d wildcard subscribers, want 1", got)
+	}
+
+	setEndpoints(t, c, 2, "c")
+	if r := pending(outs[1]); r != nil {
+		t.Errorf("the subscriber of a was woken by a change of c: %v", responseNames(t, r))
+	}
+	for _, id := range []int64{2, 3} {
+		r := pending(outs[id])
+		if r == nil {
+			t.Fatalf("stream %d was not answered after c changed", id)
+		}
+		if got := responseNames(t, r); !slices.Equal(got, []string{"c"}) {
+			t.Errorf("stream %d got %v, want only the changed [c]", id, got)
+		}
+	}
+
+	c.streamClosed(streamKey{id: 2})
+	if _, ok := c.byName["b"]; ok {
+		t.Error("a closed stream is still indexed under b")
+	}
+}
+
+// TestSubscriberUnchanged checks the test that lets an ACK skip the rescan: it holds for the
+// same subscription with the returned map of the last response, and fails when the
+// subscription or the returned map differ.
+func TestSubscriberUnchanged(t *testing.T) {
+	c := newResourceCache(resource.EndpointType)
+	setEndpoints(t, c, 1, "a", "b")
+	// "x" does not exist: it is subscribed but missing from the response.
+	sub := stream.NewSotwSubscription([]string{"a", "b", "x"}, false)
+	first := pending(sotwWatch(t, c, 1, sub, ""))
+	if first == nil {
+		t.Fatal("no first response")
+	}
+	sub.SetReturnedResources(first.GetReturnedResources())
+	s := c.streams[streamKey{id: 1}]
+
+	// Every case hands back the returned map of the last response, as the server does; the last
+	// case drops a returned name, which the server deletes from that map.
+	for _, tc := range []struct {
+		name  string
+		names []string
+		want  bool
+	}{
+		{"same names (an ACK)", []string{"x", "b", "a"}, true},
+		{"a name added", []string{"a", "b", "x", "y"}, false},
+		{"the missing name swapped", []string{"a", "b", "y"}, false},
+		{"a returned name swapped", []string{"a", "x", "y"}, false},
+	} {
+		next := sub
+		next.SetResourceSubscription(tc.names)
+		if got := s.unchanged(next); got != tc.want {
+			t.Errorf("%s: unchanged = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	other := sub
+	other.SetReturnedResources(maps.Clone(first.GetReturnedResources()))
+	if s.unchanged(other) {
+		t.Error("a different returned map (a dropped response) counts as unchanged")
+	}
+}
