@@ -199,4 +199,18 @@ func TestRESTToDubbo(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("all providers stopped", func(t *testing.T) {
+		s.providers[0].Stop()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			status, body := s.call(t, "GET", "/hello/again", "")
+			if status == 503 && strings.Contains(body, `"status":"upstream_connect_failure"`) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("with every provider stopped: %d %s, want 503 upstream_connect_failure", status, body)
+			}
+		}
+	})
 }

@@ -1,13 +1,14 @@
 // Package dubbojson runs the embedded gateway's REST-to-Dubbo routes: it takes the arguments
 // of a Java method from an HTTP request (query, header, path variable, body field or whole
-// JSON body), converts them to hessian2 values of their exact Java types, builds Dubbo's
-// call (the method itself, with the exact erased parameter types; see Route.Prepare), and renders the result or the Java exception as JSON.
+// JSON body), converts them to hessian2 values of their exact Java types, builds the Dubbo
+// call (the method itself, named with the exact erased parameter types; see Route.Prepare),
+// and renders the result or the Java exception as JSON.
 //
 // DTOs, enums, BigDecimal, BigInteger and java.time values go as typed hessian2 objects with
 // the IDL's class and field names (see writer): dubbo-go-hessian2 cannot encode a class known
 // only at run time without registering a Go type in its process-wide registry, so this
-// package writes those objects' bytes itself and hands the finished argument list to
-// dubborpc as a RawArg. Nothing is registered in hessian2's registry.
+// package writes those objects' bytes itself and hands the finished arguments to dubborpc as
+// RawArgs. Nothing is registered in hessian2's registry.
 package dubbojson
 
 import (
