@@ -1,0 +1,187 @@
+// Package consul runs a real Consul agent for tests: "consul agent -dev" (a single in-memory
+// server, its own leader) on free 127.0.0.1 ports, which tests can stop and restart on the same
+// ports. Dev mode keeps nothing across a restart: registrations are lost.
+//
+// The binary is built by scripts/consul-agent.sh from the module in ./agent (Consul ≥ 1.15.8 is
+// BUSL-1.1 licensed: it is a test fixture, never shipped). It is found at $RPCBRIDGE_CONSUL_BIN,
+// else at the script's cache path.
+package consul
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Version is the Consul release scripts/consul-agent.sh builds.
+const Version = "v1.20.1"
+
+// Datacenter and Node are the agent's datacenter and node names.
+const (
+	Datacenter = "dc1"
+	Node       = "node1"
+)
+
+const startTimeout = 60 * time.Second
+
+// Agent is one running (or stopped) Consul dev agent.
+type Agent struct {
+	t     testing.TB
+	bin   string
+	dir   string
+	ports ports
+	cmd   *exec.Cmd
+	done  chan struct{} // closed when cmd exits
+}
+
+type ports struct{ http, server, serfLAN, serfWAN int }
+
+// Start runs a Consul dev agent for the test and stops it when the test ends. It skips the test
+// when the agent binary has not been built, unless RPCBRIDGE_REQUIRE_PEERS=1, which makes that a
+// failure.
+func Start(t testing.TB) *Agent {
+	t.Helper()
+	bin, err := Binary()
+	if err != nil {
+		if os.Getenv("RPCBRIDGE_REQUIRE_PEERS") == "1" {
+			t.Fatalf("consul agent not built (%v); run scripts/consul-agent.sh", err)
+		}
+		t.Skip("consul agent not built; run scripts/consul-agent.sh")
+	}
+	a := &Agent{t: t, bin: bin, dir: t.TempDir(), ports: ports{
+		http: freePort(t), server: freePort(t), serfLAN: freePort(t), serfWAN: freePort(t)}}
+	t.Cleanup(a.Stop)
+	a.start()
+	return a
+}
+
+// Binary is the path of the agent binary: $RPCBRIDGE_CONSUL_BIN, else the cache path of
+// scripts/consul-agent.sh. It fails when no file is there.
+func Binary() (string, error) {
+	path := os.Getenv("RPCBRIDGE_CONSUL_BIN")
+	if path == "" {
+		cache := os.Getenv("RPCBRIDGE_CACHE")
+		if cache == "" {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				return "", fmt.Errorf("consul binary: %w", err)
+			}
+			cache = filepath.Join(base, "rpcbridge")
+		}
+		path = filepath.Join(cache, "consul-"+Version, "consul")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("consul binary: %w", err)
+	}
+	return path, nil
+}
+
+// Addr is the agent's HTTP API "127.0.0.1:port"; it stays the same across Restart.
+func (a *Agent) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(a.ports.http)) }
+
+// Stop kills the agent (as a crash would) and waits for it to exit. Stopping a stopped agent
+// does nothing.
+func (a *Agent) Stop() {
+	if a.cmd == nil {
+		return
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGKILL)
+	<-a.done
+	a.cmd = nil
+}
+
+// Restart stops the agent if it runs and starts it again on the same ports. In dev mode the new
+// agent starts empty: every registration must be made again.
+func (a *Agent) Restart() {
+	a.t.Helper()
+	a.Stop()
+	a.start()
+}
+
+func (a *Agent) logPath() string { return filepath.Join(a.dir, "agent.log") }
+
+func (a *Agent) start() {
+	a.t.Helper()
+	logFile, err := os.OpenFile(a.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		a.t.Fatalf("consul log: %v", err)
+	}
+	defer logFile.Close()
+	p := a.ports
+	cmd := exec.Command(a.bin, "agent", "-dev", "-log-level=info",
+		"-node="+Node, "-datacenter="+Datacenter,
+		"-client=127.0.0.1", "-bind=127.0.0.1",
+		"-http-port="+strconv.Itoa(p.http), "-server-port="+strconv.Itoa(p.server),
+		"-serf-lan-port="+strconv.Itoa(p.serfLAN), "-serf-wan-port="+strconv.Itoa(p.serfWAN),
+		"-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1", "-https-port=-1")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		a.t.Fatalf("start consul: %v", err)
+	}
+	a.cmd, a.done = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(a.done)
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-a.done:
+			a.cmd = nil
+			a.t.Fatalf("consul exited during start-up; log:\n%s", a.logTail())
+		default:
+		}
+		if leader, _ := a.leader(); leader != "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("consul had no leader within %v; log:\n%s", startTimeout, a.logTail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// leader asks /v1/status/leader; an empty answer means there is no leader yet.
+func (a *Agent) leader() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.Addr()+"/v1/status/leader", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("leader: status %d: %v", resp.StatusCode, err)
+	}
+	return strings.Trim(strings.TrimSpace(string(body)), `"`), nil
+}
+
+func (a *Agent) logTail() string {
+	b, _ := os.ReadFile(a.logPath())
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,127 @@
+package consul
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// Defaults for the optional Config fields.
+const (
+	DefaultAddress         = "127.0.0.1:8500"
+	DefaultScheme          = "http"
+	DefaultWait            = 30 * time.Second
+	DefaultDebounce        = 100 * time.Millisecond
+	DefaultProtocolMetaKey = "protocol"
+	DefaultProtocol        = registries.ProtocolHTTP
+)
+
+// The places a service's protocol can be read from, the values of Config.Precedence.
+const (
+	// FromMeta reads the service metadata entry named by Config.ProtocolMetaKey.
+	FromMeta = "meta"
+	// FromTags reads the first service tag that names a protocol (grpc, http, dubbo, triple, tri).
+	FromTags = "tags"
+	// FromTaggedAddresses looks for a "grpc", then an "http" tagged address.
+	FromTaggedAddresses = "taggedAddresses"
+	// FromDefault is Config.DefaultProtocol; it ends the list.
+	FromDefault = "default"
+)
+
+// DefaultPrecedence is the order in which protocol sources are asked when none is configured.
+var DefaultPrecedence = []string{FromMeta, FromTags, FromTaggedAddresses, FromDefault}
+
+// Config configures one Consul registry.
+type Config struct {
+	// Address is the Consul agent's HTTP API "host:port" (DefaultAddress when empty).
+	Address string `yaml:"address" json:"address"`
+	// Datacenter is the datacenter to read; empty means the agent's own.
+	Datacenter string `yaml:"datacenter" json:"datacenter"`
+	// Token is the ACL token sent with every request; empty means the agent's default (or the
+	// CONSUL_HTTP_TOKEN environment variable, as the Consul client library reads it).
+	Token string `yaml:"token" json:"token"`
+	// Scheme is "http" or "https".
+	Scheme string `yaml:"scheme" json:"scheme"`
+	// Wait is how long one blocking query may wait for a change.
+	Wait yamltime.Duration `yaml:"wait" json:"wait"`
+	// Debounce is how long to let a burst of changes settle before publishing.
+	Debounce yamltime.Duration `yaml:"debounce" json:"debounce"`
+	// ProtocolMetaKey is the service metadata key that names the protocol.
+	ProtocolMetaKey string `yaml:"protocolMetaKey" json:"protocolMetaKey"`
+	// Precedence is the order in which protocol sources are asked (FromMeta, FromTags,
+	// FromTaggedAddresses, FromDefault); the default source is implied at the end.
+	Precedence []string `yaml:"precedence" json:"precedence"`
+	// DefaultProtocol is the protocol of instances that no other source names.
+	DefaultProtocol registries.Protocol `yaml:"defaultProtocol" json:"defaultProtocol"`
+}
+
+// withDefaults fills unset fields and checks the result.
+func (c Config) withDefaults() (Config, error) {
+	c.Address = strings.TrimSpace(c.Address)
+	if c.Address == "" {
+		c.Address = DefaultAddress
+	}
+	switch c.Scheme {
+	case "":
+		c.Scheme = DefaultScheme
+	case "http", "https":
+	default:
+		return c, fmt.Errorf("consul: scheme %q: want http or https", c.Scheme)
+	}
+	if c.Wait == 0 {
+		c.Wait = yamltime.Duration(DefaultWait)
+	}
+	if c.Wait < 0 || c.Debounce < 0 {
+		return c, errors.New("consul: wait and debounce must not be negative")
+	}
+	if c.Debounce == 0 {
+		c.Debounce = yamltime.Duration(DefaultDebounce)
+	}
+	if c.ProtocolMetaKey == "" {
+		c.ProtocolMetaKey = DefaultProtocolMetaKey
+	}
+	if c.DefaultProtocol == "" {
+		c.DefaultProtocol = DefaultProtocol
+	}
+	if !c.DefaultProtocol.Valid() {
+		return c, fmt.Errorf("consul: defaultProtocol %q: want http, grpc, triple or dubbo", c.DefaultProtocol)
+	}
+	precedence, err := checkPrecedence(c.Precedence)
+	if err != nil {
+		return c, err
+	}
+	c.Precedence = precedence
+	return c, nil
+}
+
+// checkPrecedence validates a precedence list and ends it with FromDefault.
+func checkPrecedence(list []string) ([]string, error) {
+	if len(list) == 0 {
+		return slices.Clone(DefaultPrecedence), nil
+	}
+	out := make([]string, 0, len(list)+1)
+	for i, p := range list {
+		switch p {
+		case FromMeta, FromTags, FromTaggedAddresses, FromDefault:
+		default:
+			return nil, fmt.Errorf("consul: precedence entry %q: want %s, %s, %s or %s",
+				p, FromMeta, FromTags, FromTaggedAddresses, FromDefault)
+		}
+		if slices.Contains(out, p) {
+			return nil, fmt.Errorf("consul: precedence lists %q twice", p)
+		}
+		if p == FromDefault && i != len(list)-1 {
+			return nil, fmt.Errorf("consul: precedence: %q must come last", FromDefault)
+		}
+		out = append(out, p)
+	}
+	if out[len(out)-1] != FromDefault {
+		out = append(out, FromDefault)
+	}
+	return out, nil
+}

@@ -1,0 +1,126 @@
+package consul
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+// serviceState is what the run loop knows about one listed service.
+type serviceState struct {
+	gen    uint64
+	cancel context.CancelFunc
+	read   bool // a health answer arrived
+	svc    registries.Service
+	ok     bool // svc has at least one usable instance
+	diags  []diag.Diagnostic
+}
+
+// state is everything the run loop knows. Only the run loop touches it.
+type state struct {
+	catalogRead bool
+	everSynced  bool
+	services    map[string]*serviceState
+	failing     map[string]error // "" for the catalog, else a service name
+	gen         uint64
+}
+
+func newState() *state {
+	return &state{services: map[string]*serviceState{}, failing: map[string]error{}}
+}
+
+// apply folds one watcher report into the state and reports whether anything changed. start
+// runs a health watcher for a newly listed service.
+func (st *state) apply(r watchResult, b builder, start func(name string, gen uint64) context.CancelFunc) bool {
+	if r.service != "" {
+		if cur := st.services[r.service]; cur == nil || cur.gen != r.gen {
+			return false // a report of a watcher that was stopped
+		}
+	}
+	if r.err != nil {
+		_, already := st.failing[r.service]
+		st.failing[r.service] = r.err
+		return !already
+	}
+	_, wasFailing := st.failing[r.service]
+	delete(st.failing, r.service)
+	if r.service == "" {
+		return st.applyCatalog(r.names, start) || wasFailing
+	}
+	cur := st.services[r.service]
+	svc, diags, ok := b.service(r.service, r.entries)
+	if cur.read && cur.ok == ok && reflect.DeepEqual(cur.svc, svc) && reflect.DeepEqual(cur.diags, diags) {
+		return wasFailing
+	}
+	cur.read, cur.svc, cur.diags, cur.ok = true, svc, diags, ok
+	return true
+}
+
+// applyCatalog starts watchers for new services and stops those of services that left.
+func (st *state) applyCatalog(names []string, start func(name string, gen uint64) context.CancelFunc) bool {
+	changed := !st.catalogRead
+	st.catalogRead = true
+	for name, cur := range st.services {
+		if !slices.Contains(names, name) {
+			cur.cancel()
+			delete(st.services, name)
+			delete(st.failing, name)
+			changed = true
+		}
+	}
+	for _, name := range names {
+		if st.services[name] == nil {
+			st.gen++
+			st.services[name] = &serviceState{gen: st.gen, cancel: start(name, st.gen)}
+			changed = true
+		}
+	}
+	return changed
+}
+
+// synced reports whether the first complete listing is done; it stays true once it was.
+func (st *state) synced() bool {
+	if st.everSynced {
+		return true
+	}
+	if !st.catalogRead {
+		return false
+	}
+	for _, cur := range st.services {
+		if !cur.read {
+			return false
+		}
+	}
+	st.everSynced = true
+	return true
+}
+
+// snapshot is the full state. Services not read yet (listed after the first sync) are left out
+// until their first answer.
+func (st *state) snapshot(source string) registries.Snapshot {
+	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true,
+		Stale: len(st.failing) > 0}
+	for _, name := range slices.Sorted(maps.Keys(st.services)) {
+		cur := st.services[name]
+		if cur.ok {
+			snap.Services = append(snap.Services, cur.svc)
+		}
+		snap.Diagnostics = append(snap.Diagnostics, cur.diags...)
+	}
+	diag.Sort(snap.Diagnostics)
+	return snap
+}
+
+// failures describes the failing watchers, for logs.
+func (st *state) failures() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(st.failing)) {
+		parts = append(parts, st.failing[k].Error())
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,89 @@
+package consul
+
+import (
+	"context"
+	"time"
+)
+
+// Pacing of the blocking-query loops.
+const (
+	// minQueryInterval spaces the requests of one loop, so that a query that keeps returning at
+	// once (an index reset, a flapping check) cannot spin.
+	minQueryInterval = 100 * time.Millisecond
+	// retryMin and retryMax bound the backoff after a failed request.
+	retryMin = 200 * time.Millisecond
+	retryMax = 5 * time.Second
+)
+
+// blockingQuery asks Consul once, waiting for an index after the given one, and returns the
+// answer with the index it carries.
+type blockingQuery[T any] func(ctx context.Context, index uint64) (T, uint64, error)
+
+// watchLoop runs query until ctx ends, following Consul's blocking-query rules: the index goes
+// back to 0 when it moves backwards (or after an error: the agent may have restarted with a
+// fresh index), a 0 index from the server becomes 1, requests are spaced by minQueryInterval,
+// and failures back off from retryMin to retryMax.
+//
+// report is called with every error, with the first answer after start or after an error, and
+// with every answer whose index moved; an answer is no guarantee of a change, so the receiver
+// compares content. report returns false when the receiver is gone, which ends the loop.
+func watchLoop[T any](ctx context.Context, query blockingQuery[T], report func(T, error) bool) {
+	var index uint64
+	reported := false
+	backoff := retryMin
+	for ctx.Err() == nil {
+		start := time.Now()
+		v, got, err := query(ctx, index)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var zero T
+			index, reported = 0, false
+			if !report(zero, err) || !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, retryMax)
+			continue
+		}
+		backoff = retryMin
+		next := nextIndex(index, got)
+		if !reported || got != index {
+			if !report(v, nil) {
+				return
+			}
+			reported = true
+		}
+		index = next
+		if !sleep(ctx, minQueryInterval-time.Since(start)) {
+			return
+		}
+	}
+}
+
+// nextIndex is the index of the next blocking query, given the one just used and the one the
+// answer carried.
+func nextIndex(used, got uint64) uint64 {
+	switch {
+	case got < used:
+		return 0
+	case got == 0:
+		return 1
+	}
+	return got
+}
+
+// sleep waits for d or until ctx ends; it reports whether ctx is still alive.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
