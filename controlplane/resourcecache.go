@@ -61,10 +61,12 @@ type cachedEntry struct {
 	delta   *discoveryv3.Resource
 }
 
-// change records that an update (seq) changed or removed name.
+// change records that an update (seq) changed or removed name; existed says whether the name
+// existed just before.
 type change struct {
-	seq  uint64
-	name string
+	seq     uint64
+	name    string
+	existed bool
 }
 
 // newResourceCache returns an empty cache of typeURL.
@@ -100,20 +102,20 @@ func (c *resourceCache) update(upsert map[string]types.Resource, versions map[st
 	c.seq++
 	changed := make([]string, 0, len(entries)+len(remove))
 	for name, e := range entries {
+		_, existed := c.resources[name]
 		c.resources[name] = e
 		changed = append(changed, name)
+		c.changes = append(c.changes, change{seq: c.seq, name: name, existed: existed})
 	}
 	for _, name := range remove {
 		if _, ok := c.resources[name]; ok {
 			delete(c.resources, name)
 			changed = append(changed, name)
+			c.changes = append(c.changes, change{seq: c.seq, name: name, existed: true})
 		}
 	}
 	if len(changed) == 0 {
 		return nil
-	}
-	for _, name := range changed {
-		c.changes = append(c.changes, change{seq: c.seq, name: name})
 	}
 	if len(c.changes) > maxChangeLog {
 		drop := len(c.changes) - maxChangeLog/2
@@ -160,42 +162,59 @@ func (c *resourceCache) notify(changed []string) {
 		}
 	}
 	for s := range woken {
-		names, ok := c.changesSince(s)
-		c.answer(s, names, ok, false)
+		c.answerChanges(s, nil, false)
 	}
 }
 
-// changesSince lists the names changed since s was last answered; ok is false when the log no
-// longer reaches back that far.
-func (c *resourceCache) changesSince(s *subscriber) (names []string, ok bool) {
-	if s.seq < c.floor {
+// changesSince returns the changes after seq, or ok false when the log no longer reaches back
+// that far.
+func (c *resourceCache) changesSince(seq uint64) (changes []change, ok bool) {
+	if seq < c.floor {
 		return nil, false
 	}
-	i := sort.Search(len(c.changes), func(i int) bool { return c.changes[i].seq > s.seq })
-	for _, ch := range c.changes[i:] {
-		names = append(names, ch.name)
-	}
-	return names, true
+	i := sort.Search(len(c.changes), func(i int) bool { return c.changes[i].seq > seq })
+	return c.changes[i:], true
 }
 
-// answer computes what s's open watch must receive given the candidate names (all names it
-// may hold or want when !ok) and sends it; when there is nothing to send and replyEmpty is false
-// it keeps the watch open. It reports whether it sent a response.
-func (c *resourceCache) answer(s *subscriber, candidates []string, ok, replyEmpty bool) bool {
-	w := s.watch
-	sub := w.sub
-	known := sub.ReturnedResources()
+// answerChanges answers s's open watch with what changed since its last answer plus the fresh
+// names (newly subscribed: the client holds none of them); when the change log does not reach
+// back far enough, every subscribed resource is sent.
+func (c *resourceCache) answerChanges(s *subscriber, fresh []string, replyEmpty bool) bool {
+	changes, ok := c.changesSince(s.seq)
 	if !ok {
-		candidates = c.allCandidates(sub, known)
+		return c.answer(s, c.subscribedNames(s), nil, nil, replyEmpty)
 	}
-	var updated, removed, forgotten []string
-	for _, name := range candidates {
-		if !sub.IsWildcard() && !s.subscribes(name) {
-			if _, had := known[name]; had {
-				forgotten = append(forgotten, name) // so that a resubscription resends it
-			}
+	return c.answer(s, fresh, changes, nil, replyEmpty)
+}
+
+// subscribedNames lists what s subscribes to: every resource for a wildcard subscription, plus
+// the names it subscribes explicitly.
+func (c *resourceCache) subscribedNames(s *subscriber) []string {
+	names := slices.Collect(maps.Keys(s.names))
+	if s.wildcard {
+		names = slices.AppendSeq(names, maps.Keys(c.resources))
+	}
+	return names
+}
+
+// answer computes what s's open watch must receive and sends it; when there is nothing to send
+// and replyEmpty is false it keeps the watch open. fresh are names whose version the client
+// holds is known[name] (none when absent); changes are updates since the client was last in
+// sync, for the names it holds at that point. It reports whether it sent a response.
+//
+// The client's state is kept as "every subscribed resource as of seq", not as a map of
+// versions per client: the returned map handed to the server is empty, and identifies the
+// response so that a response the server dropped is detected (see watch).
+func (c *resourceCache) answer(s *subscriber, fresh []string, changes []change, known map[string]string, replyEmpty bool) bool {
+	w := s.watch
+	wanted := func(name string) bool { return s.wildcard || s.subscribes(name) }
+	var updated, removed []string
+	seen := make(map[string]bool, len(fresh)+len(changes))
+	for _, name := range fresh {
+		if seen[name] || !wanted(name) {
 			continue
 		}
+		seen[name] = true
 		e, exists := c.resources[name]
 		version, had := known[name]
 		switch {
@@ -205,33 +224,35 @@ func (c *resourceCache) answer(s *subscriber, candidates []string, ok, replyEmpt
 			removed = append(removed, name)
 		}
 	}
-	slices.Sort(updated)
-	updated = slices.Compact(updated)
-	slices.Sort(removed)
-	removed = slices.Compact(removed)
-	sendable := len(updated) > 0 || (w.delta && len(removed) > 0)
-	if !sendable && !replyEmpty {
-		s.remember(c, sub, known, nil, nil, !ok)
+	for _, ch := range changes {
+		if seen[ch.name] {
+			continue
+		}
+		seen[ch.name] = true // the first change after seq tells whether the client held it
+		if !wanted(ch.name) {
+			continue
+		}
+		if _, exists := c.resources[ch.name]; exists {
+			updated = append(updated, ch.name)
+		} else if ch.existed {
+			removed = append(removed, ch.name)
+		}
+	}
+	s.synced, s.seq = true, c.seq
+	if len(updated) == 0 && (!w.delta || len(removed) == 0) && !replyEmpty {
+		s.sentMap = mapAddress(w.sub.ReturnedResources())
 		return false
 	}
-	returned := maps.Clone(known)
-	if returned == nil {
-		returned = map[string]string{}
-	}
-	for _, name := range updated {
-		returned[name] = c.resources[name].version
-	}
-	for _, name := range slices.Concat(removed, forgotten) {
-		delete(returned, name)
-	}
+	slices.Sort(updated)
+	slices.Sort(removed)
+	returned := map[string]string{}
+	s.sentMap = mapAddress(returned)
 	s.watch = nil
-	s.remember(c, sub, returned, updated, removed, !ok)
 	if w.delta {
-		resp := &discoveryv3.DeltaDiscoveryResponse{TypeUrl: c.typeURL, SystemVersionInfo: c.version}
+		resp := &discoveryv3.DeltaDiscoveryResponse{TypeUrl: c.typeURL, SystemVersionInfo: c.version, RemovedResources: removed}
 		for _, name := range updated {
 			resp.Resources = append(resp.Resources, c.resources[name].delta)
 		}
-		resp.RemovedResources = removed
 		w.deltaOut <- &cache.DeltaPassthroughResponse{DeltaRequest: w.deltaReq, NextVersionMap: returned, DeltaDiscoveryResponse: resp}
 		return true
 	}
@@ -241,22 +262,6 @@ func (c *resourceCache) answer(s *subscriber, candidates []string, ok, replyEmpt
 	}
 	w.out <- &cache.PassthroughResponse{Request: w.req, DiscoveryResponse: resp, ReturnedResources: returned}
 	return true
-}
-
-// allCandidates is every name that may need sending or forgetting for sub: the subscribed ones
-// (all resources for a wildcard subscription) and the ones the client holds.
-func (c *resourceCache) allCandidates(sub cache.Subscription, known map[string]string) []string {
-	var names []string
-	if sub.IsWildcard() {
-		names = slices.Collect(maps.Keys(c.resources))
-	}
-	for name := range sub.SubscribedResources() {
-		names = append(names, name)
-	}
-	for name := range known {
-		names = append(names, name)
-	}
-	return names
 }
 
 // Fetch implements cache.ConfigFetcher; REST is not served.

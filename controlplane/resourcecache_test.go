@@ -128,42 +128,42 @@ func TestResourceCacheWakesOnlySubscribers(t *testing.T) {
 	}
 }
 
-// TestSubscriberUnchanged checks the test that lets an ACK skip the rescan: it holds for the
-// same subscription with the returned map of the last response, and fails when the
-// subscription or the returned map differ.
-func TestSubscriberUnchanged(t *testing.T) {
+// TestSubscriberInSync checks what lets an ACK be answered from the change log: the server
+// hands back the returned map of the last response. Another map (the server dropped that
+// response) brings the client up to date from scratch, with every subscribed resource.
+func TestSubscriberInSync(t *testing.T) {
 	c := newResourceCache(resource.EndpointType)
 	setEndpoints(t, c, 1, "a", "b")
 	// "x" does not exist: it is subscribed but missing from the response.
 	sub := stream.NewSotwSubscription([]string{"a", "b", "x"}, false)
 	first := pending(sotwWatch(t, c, 1, sub, ""))
-	if first == nil {
-		t.Fatal("no first response")
+	if first == nil || !slices.Equal(responseNames(t, first), []string{"a", "b"}) {
+		t.Fatalf("first response: %v", first)
+	}
+	if n := len(first.GetReturnedResources()); n != 0 {
+		t.Errorf("the returned map holds %d entries; the client's state is kept as a change-log position", n)
 	}
 	sub.SetReturnedResources(first.GetReturnedResources())
 	s := c.streams[streamKey{id: 1}]
-
-	// Every case hands back the returned map of the last response, as the server does; the last
-	// case drops a returned name, which the server deletes from that map.
-	for _, tc := range []struct {
-		name  string
-		names []string
-		want  bool
-	}{
-		{"same names (an ACK)", []string{"x", "b", "a"}, true},
-		{"a name added", []string{"a", "b", "x", "y"}, false},
-		{"the missing name swapped", []string{"a", "b", "y"}, false},
-		{"a returned name swapped", []string{"a", "x", "y"}, false},
-	} {
-		next := sub
-		next.SetResourceSubscription(tc.names)
-		if got := s.unchanged(next); got != tc.want {
-			t.Errorf("%s: unchanged = %v, want %v", tc.name, got, tc.want)
-		}
+	if !s.inSync(sub) {
+		t.Fatal("the ACK of the last response is not in sync")
 	}
-	other := sub
-	other.SetReturnedResources(maps.Clone(first.GetReturnedResources()))
-	if s.unchanged(other) {
-		t.Error("a different returned map (a dropped response) counts as unchanged")
+	out := sotwWatch(t, c, 1, sub, first.GetResponseVersion())
+	if r := pending(out); r != nil {
+		t.Fatalf("the ACK was answered with %v", responseNames(t, r))
+	}
+	setEndpoints(t, c, 2, "x")
+	second := pending(out)
+	if second == nil || !slices.Equal(responseNames(t, second), []string{"x"}) {
+		t.Fatalf("after x appeared: %v, want only [x]", second)
+	}
+
+	// The server dropped the second response: it hands back the first response's map.
+	if s.inSync(sub) {
+		t.Fatal("a request after a dropped response counts as in sync")
+	}
+	again := pending(sotwWatch(t, c, 1, sub, first.GetResponseVersion()))
+	if again == nil || !slices.Equal(responseNames(t, again), []string{"a", "b", "x"}) {
+		t.Fatalf("after a dropped response: %v, want all of [a b x]", again)
 	}
 }

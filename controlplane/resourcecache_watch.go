@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"reflect"
 	"unsafe"
 
@@ -9,7 +11,7 @@ import (
 )
 
 // subscriber is what a resourceCache keeps about one stream: where it is indexed, its open watch
-// and the state of its last response, which lets an unchanged request skip the rescan.
+// and what the client holds, kept as a point in the change log rather than a map of versions.
 type subscriber struct {
 	anonymous bool // not tied to a known stream: forgotten when its watch ends
 	closed    bool
@@ -19,15 +21,13 @@ type subscriber struct {
 	names    map[string]struct{}
 	wildcard bool
 
-	// The state of the last response (or last check that found nothing to send): the changes
-	// up to seq are reflected in the returned map (identified by its address, with retLen
-	// entries), for a subscription of subCount names of which missing were not returned.
-	valid    bool
-	seq      uint64
-	returned unsafe.Pointer
-	retLen   int
-	subCount int
-	missing  []string
+	// When synced, the client holds every resource it subscribes to as it was at seq (those
+	// that existed then), as of the response whose returned map has the address sentMap. A
+	// request that hands back another map follows a response the server dropped: the client is
+	// then brought up to date from scratch.
+	synced  bool
+	seq     uint64
+	sentMap unsafe.Pointer
 }
 
 // openWatch is a watch waiting for a change.
@@ -46,62 +46,11 @@ func (s *subscriber) subscribes(name string) bool {
 	return ok
 }
 
-// remember records the state of a response (or of a check that sent nothing). updated and
-// removed are the names just sent and dropped; full says the missing names must be recomputed.
-func (s *subscriber) remember(c *resourceCache, sub cache.Subscription, returned map[string]string, updated, removed []string, full bool) {
-	s.valid = true
-	s.seq = c.seq
-	s.returned = mapAddress(returned)
-	s.retLen = len(returned)
-	s.wildcard = sub.IsWildcard()
-	s.subCount = len(sub.SubscribedResources())
-	if full {
-		s.missing = s.missing[:0]
-		for name := range sub.SubscribedResources() {
-			if _, ok := returned[name]; !ok {
-				s.missing = append(s.missing, name)
-			}
-		}
-		return
-	}
-	if len(updated) > 0 {
-		kept := s.missing[:0]
-		for _, name := range s.missing {
-			if _, ok := returned[name]; !ok {
-				kept = append(kept, name)
-			}
-		}
-		s.missing = kept
-	}
-	for _, name := range removed {
-		if s.subscribes(name) {
-			s.missing = append(s.missing, name)
-		}
-	}
-}
-
-// unchanged reports whether sub is the subscription s was last answered for, with the returned
-// map of that answer: then only the changes since can require a response.
-func (s *subscriber) unchanged(sub cache.Subscription) bool {
-	known := sub.ReturnedResources()
-	subscribed := sub.SubscribedResources()
-	if !s.valid || mapAddress(known) != s.returned || len(known) != s.retLen ||
-		sub.IsWildcard() != s.wildcard || len(subscribed) != s.subCount {
-		return false
-	}
-	if s.wildcard {
-		// With explicit names next to the wildcard the returned map says nothing about them.
-		return s.subCount == 0
-	}
-	// The server only ever deletes from the returned map, and every returned name was
-	// subscribed: an unchanged length means every returned name is still subscribed; with the
-	// missing ones still there and the same count, the subscription is the same set.
-	for _, name := range s.missing {
-		if _, ok := subscribed[name]; !ok {
-			return false
-		}
-	}
-	return true
+// inSync reports whether s can be brought up to date from the change log for sub: it was in
+// sync, the server hands back the returned map of the last response, and the wildcard state is
+// the same.
+func (s *subscriber) inSync(sub cache.Subscription) bool {
+	return s.synced && mapAddress(sub.ReturnedResources()) == s.sentMap && sub.IsWildcard() == s.wildcard
 }
 
 // mapAddress identifies a map value.
@@ -144,14 +93,18 @@ func (c *resourceCache) watch(stream streamKey, w *openWatch, replyEmpty bool) f
 		}
 	}
 	s.watch = w
-	if s.unchanged(w.sub) {
-		// An ACK or a repeated request: the index holds, only the changes since can matter.
-		s.names = w.sub.SubscribedResources()
-		names, ok := c.changesSince(s)
-		c.answer(s, names, ok, replyEmpty)
-	} else {
+	if !s.inSync(w.sub) {
+		// A new stream (the client holds what its request says), a new wildcard state, or a
+		// dropped response: compare the whole subscription with what the server says it holds.
 		c.index(s, w.sub)
-		c.answer(s, nil, false, replyEmpty)
+		known := w.sub.ReturnedResources()
+		fresh := c.subscribedNames(s)
+		for name := range known {
+			fresh = append(fresh, name) // removed resources the client still holds
+		}
+		c.answer(s, fresh, nil, known, replyEmpty)
+	} else {
+		c.answerChanges(s, c.freshNames(s, w), replyEmpty)
 	}
 	return func() {
 		c.mu.Lock()
@@ -165,6 +118,36 @@ func (c *resourceCache) watch(stream streamKey, w *openWatch, replyEmpty bool) f
 	}
 }
 
+// freshNames updates s to w's subscription and returns the names it newly subscribes to, whose
+// resources the client does not hold. State of the world requests carry the whole subscription
+// (compared with the previous one); delta requests carry the names added, and a wildcard
+// subscription marks a name to send again with an empty version in the returned map.
+func (c *resourceCache) freshNames(s *subscriber, w *openWatch) []string {
+	subscribed := w.sub.SubscribedResources()
+	var fresh []string
+	if w.delta {
+		for _, name := range w.deltaReq.GetResourceNamesSubscribe() {
+			if name != "*" {
+				fresh = append(fresh, name)
+			}
+		}
+		for name, version := range w.sub.ReturnedResources() {
+			if version == "" {
+				fresh = append(fresh, name)
+			}
+		}
+	} else {
+		for name := range subscribed {
+			if !s.subscribes(name) {
+				fresh = append(fresh, name)
+			}
+		}
+	}
+	s.names = subscribed
+	c.indexNames(s, fresh)
+	return fresh
+}
+
 // index files s under the names of sub (or as wildcard). Entries for names it no longer
 // subscribes stay until those names change.
 func (c *resourceCache) index(s *subscriber, sub cache.Subscription) {
@@ -174,7 +157,13 @@ func (c *resourceCache) index(s *subscriber, sub cache.Subscription) {
 	} else {
 		delete(c.wildcard, s)
 	}
-	for name := range s.names {
+	s.wildcard = sub.IsWildcard()
+	c.indexNames(s, slices.Collect(maps.Keys(s.names)))
+}
+
+// indexNames files s under names.
+func (c *resourceCache) indexNames(s *subscriber, names []string) {
+	for _, name := range names {
 		set := c.byName[name]
 		if set == nil {
 			set = map[*subscriber]struct{}{}
