@@ -3,8 +3,8 @@ package controlplane
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
