@@ -1,0 +1,7 @@
+package org.rpcbridge.test;
+
+public class GreeterException extends Exception {
+    public GreeterException(String message) {
+        super(message);
+    }
+}

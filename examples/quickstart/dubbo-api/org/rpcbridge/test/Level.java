@@ -1,0 +1,6 @@
+package org.rpcbridge.test;
+
+public enum Level {
+    GOLD,
+    SILVER
+}
