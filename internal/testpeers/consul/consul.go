@@ -32,7 +32,10 @@ const (
 	Node       = "node1"
 )
 
-const startTimeout = 60 * time.Second
+const (
+	startTimeout  = 60 * time.Second
+	startAttempts = 3
+)
 
 // Agent is one running (or stopped) Consul dev agent.
 type Agent struct {
@@ -58,11 +61,20 @@ func Start(t testing.TB) *Agent {
 		}
 		t.Skip("consul agent not built; run scripts/consul-agent.sh")
 	}
-	a := &Agent{t: t, bin: bin, dir: t.TempDir(), ports: ports{
-		http: freePort(t), server: freePort(t), serfLAN: freePort(t), serfWAN: freePort(t)}}
+	a := &Agent{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(a.Stop)
-	a.start()
-	return a
+	// Another process may take a free port before the agent binds it: try fresh ports then.
+	for attempt := 1; ; attempt++ {
+		a.ports = ports{http: freePort(t), server: freePort(t), serfLAN: freePort(t), serfWAN: freePort(t)}
+		err := a.start()
+		if err == nil {
+			return a
+		}
+		if attempt == startAttempts || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("consul start attempt %d: port clash; trying other ports", attempt)
+	}
 }
 
 // Binary is the path of the agent binary: $RPCBRIDGE_CONSUL_BIN, else the cache path of
@@ -105,16 +117,18 @@ func (a *Agent) Stop() {
 func (a *Agent) Restart() {
 	a.t.Helper()
 	a.Stop()
-	a.start()
+	if err := a.start(); err != nil {
+		a.t.Fatal(err)
+	}
 }
 
 func (a *Agent) logPath() string { return filepath.Join(a.dir, "agent.log") }
 
-func (a *Agent) start() {
-	a.t.Helper()
+// start runs the agent and waits for it to have a leader.
+func (a *Agent) start() error {
 	logFile, err := os.OpenFile(a.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		a.t.Fatalf("consul log: %v", err)
+		return fmt.Errorf("consul log: %w", err)
 	}
 	defer logFile.Close()
 	p := a.ports
@@ -126,7 +140,7 @@ func (a *Agent) start() {
 		"-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1", "-https-port=-1")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
-		a.t.Fatalf("start consul: %v", err)
+		return fmt.Errorf("start consul: %w", err)
 	}
 	a.cmd, a.done = cmd, make(chan struct{})
 	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(a.done)
@@ -136,14 +150,15 @@ func (a *Agent) start() {
 		select {
 		case <-a.done:
 			a.cmd = nil
-			a.t.Fatalf("consul exited during start-up; log:\n%s", a.logTail())
+			return fmt.Errorf("consul exited during start-up; log:\n%s", a.logTail())
 		default:
 		}
 		if leader, _ := a.leader(); leader != "" {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("consul had no leader within %v; log:\n%s", startTimeout, a.logTail())
+			a.Stop()
+			return fmt.Errorf("consul had no leader within %v; log:\n%s", startTimeout, a.logTail())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
