@@ -77,7 +77,7 @@ type nodeClusterHash struct{}
 // ID implements cache.NodeHash.
 func (nodeClusterHash) ID(n *corev3.Node) string { return n.GetCluster() }
 
-// linearDiff is what must change in a linear cache to hold want, given the content hashes of
+// linearDiff is what must change in a resource cache to hold want, given the content hashes of
 // what it holds: the resources to add or replace, and the names to delete.
 type linearDiff struct {
 	update map[string]types.Resource

@@ -90,11 +90,16 @@
 // share the same snapshot value, computed once per Update. Each type's version is a hash of its
 // resources' deterministic wire form, so the same input gives the same versions across restarts
 // and an unchanged update pushes nothing. Load assignments and the Dubbo routes come from
-// LinearCaches (behind a MuxCache) shared by all clients: only changed resources are sent, over
+// resource caches of this package shared by all clients (one per type), built for fan-out to
+// many proxies: each resource is marshalled once per change and the same wire form goes to every
+// client; streams are indexed by the names they subscribe to (wildcard streams apart), so a
+// change wakes only its subscribers; what a client holds is kept as a position in a change log
+// rather than a map of versions per client, so an ACK is answered from the changes since its
+// last response without rescanning its subscription. Only changed resources are sent, over
 // delta and over state of the world too (which the xDS protocol allows for EDS and DRDS; only
-// LDS and CDS must be complete). A rejected (NACKed) response is logged and counted and not sent
-// again; the next push waits for new content and, for a client that keeps rejecting, an
-// exponential backoff.
+// LDS and CDS must be complete); delta responses report removed resources. A rejected (NACKed)
+// response is logged and counted and not sent again; the next push waits for new content and,
+// for a client that keeps rejecting, an exponential backoff.
 //
 // Every list in Resources is sorted by name, every resource passes ValidateAll, and the set is
 // consistent: every route names an existing cluster, every cluster has its load assignment and

@@ -27,9 +27,11 @@ const maxChangeLog = 4096
 //     every response that carries it. Its version is the hash of its deterministic wire form.
 //   - Streams (subscribers) are indexed by the names they subscribe to, wildcard ones in their own
 //     set, so a change wakes only the streams that subscribe to the changed name.
-//   - A stream remembers what it was last sent; a request that leaves its subscription unchanged
-//     (an ACK) is answered from the change log since that response, without rescanning the
-//     subscription, and the stream stays indexed.
+//   - What a stream holds is a position in the change log (every subscribed resource as of that
+//     update), not a map of versions per stream: an ACK is answered from the changes since its
+//     last response without rescanning the subscription, the stream stays indexed, and the
+//     returned map handed to go-control-plane's server is empty (it only identifies the
+//     response, so that one the server dropped is noticed and the stream resent in full).
 //
 // Only the resources that changed are sent, over delta and also over state of the world, which
 // the xDS protocol allows for every type but listeners and clusters. Delta responses report
@@ -184,7 +186,8 @@ func (c *resourceCache) answerChanges(s *subscriber, fresh []string, replyEmpty 
 	if !ok {
 		return c.answer(s, c.subscribedNames(s), nil, nil, replyEmpty)
 	}
-	return c.answer(s, fresh, changes, nil, replyEmpty)
+	// The returned map holds what the server marked for sending again (delta, wildcard).
+	return c.answer(s, fresh, changes, s.watch.sub.ReturnedResources(), replyEmpty)
 }
 
 // subscribedNames lists what s subscribes to: every resource for a wildcard subscription, plus

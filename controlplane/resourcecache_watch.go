@@ -68,7 +68,11 @@ func (c *resourceCache) createWatch(stream streamKey, req *cache.Request, sub ca
 	}
 	// A request without a version is the client's first: answer it even when empty.
 	replyEmpty := req.GetVersionInfo() == ""
-	return c.watch(stream, &openWatch{sub: sub, req: req, out: out}, replyEmpty), nil
+	// The response carries the request back to the server, which reads only its type and
+	// version; a copy without the resource names keeps the open watch small.
+	short := &cache.Request{Node: req.GetNode(), TypeUrl: req.GetTypeUrl(), VersionInfo: req.GetVersionInfo(),
+		ResponseNonce: req.GetResponseNonce(), ErrorDetail: req.GetErrorDetail()}
+	return c.watch(stream, &openWatch{sub: sub, req: short, out: out}, replyEmpty), nil
 }
 
 // createDeltaWatch implements streamCache for delta streams.

@@ -55,8 +55,9 @@ type ServerOptions struct {
 // Server is the xDS server: ADS over gRPC, state-of-the-world and delta. Listeners, route
 // configurations and clusters come from one snapshot per node cluster (clients of a node cluster
 // share it, and node clusters of one flavor share the same snapshot value); endpoints and the
-// Dubbo routes come from linear caches shared by every client, which send only the resources
-// that changed (delta, and also state of the world, which allows that for EDS and DRDS).
+// Dubbo routes come from resource caches shared by every client (see resourceCache), which send
+// only the resources that changed (delta, and also state of the world, which allows that for
+// EDS and DRDS).
 // Update replaces the config; Serve serves it.
 type Server struct {
 	log      *slog.Logger
@@ -74,7 +75,7 @@ type Server struct {
 	current map[Flavor]*cache.Snapshot
 	// nodeClusters are the node clusters that have a snapshot in the cache.
 	nodeClusters map[string]bool
-	// endpointHashes and dubboHashes are the content hashes of the linear caches' resources.
+	// endpointHashes and dubboHashes are the content hashes of the resource caches' resources.
 	endpointHashes map[string]string
 	dubboHashes    map[string]string
 }

@@ -19,7 +19,7 @@ import (
 // newSnapshot wraps the listeners, route configurations and clusters of validated resources in
 // a go-control-plane snapshot whose per-type versions are derived from the content, so equal
 // resources give equal versions across restarts. Endpoints and Dubbo routes are served from
-// linear caches instead (see Server).
+// resource caches instead (see Server).
 func newSnapshot(r *Resources) (*cache.Snapshot, error) {
 	snap := &cache.Snapshot{}
 	for typeURL, items := range map[resource.Type][]types.Resource{
