@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+	"github.com/rpcbridge/rpcbridge/registries/consul"
 	"github.com/rpcbridge/rpcbridge/registries/nacos"
 	"github.com/rpcbridge/rpcbridge/registries/static"
 	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
@@ -114,7 +115,7 @@ type EnvoyConfig struct {
 type RegistryConfig struct {
 	// Name identifies the registry in labels, diagnostics and logs.
 	Name string `yaml:"name"`
-	// Type is the registry kind: static, zookeeper or nacos.
+	// Type is the registry kind: static, zookeeper, nacos or consul.
 	Type string `yaml:"type"`
 	// Include keeps only services whose registry name matches one of these globs (all if empty).
 	Include []string `yaml:"include"`
@@ -126,6 +127,8 @@ type RegistryConfig struct {
 	ZooKeeper *zookeeper.Config `yaml:"zookeeper"`
 	// Nacos configures a Nacos registry (namespaces, groups, credentials).
 	Nacos *nacos.Config `yaml:"nacos"`
+	// Consul configures a Consul agent or server to read the catalog from.
+	Consul *consul.Config `yaml:"consul"`
 }
 
 // RouteConfig is a user rule that exposes a service over HTTP.

@@ -82,7 +82,7 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		{
 			name: "unknown registry type",
 			yaml: strings.Replace(valid, "type: static", "type: etcd", 1),
-			want: `rpcbridge.yaml:5: registries[0].type: unknown registry type "etcd" (one of: static, zookeeper, nacos)`,
+			want: `rpcbridge.yaml:5: registries[0].type: unknown registry type "etcd" (one of: static, zookeeper, nacos, consul)`,
 		},
 		{
 			name: "syntax",

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rpcbridge/rpcbridge/registries/consul"
 	"github.com/rpcbridge/rpcbridge/registries/nacos"
 	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
@@ -109,7 +110,7 @@ func (c *Config) validate() []Problem {
 }
 
 // registryTypes lists the registry types and the key of each one's block.
-var registryTypes = "static, zookeeper, nacos"
+var registryTypes = "static, zookeeper, nacos, consul"
 
 // validateRegistryType checks that exactly the block the type names is set, and its contents.
 func validateRegistryType(at string, r RegistryConfig) []Problem {
@@ -117,7 +118,7 @@ func validateRegistryType(at string, r RegistryConfig) []Problem {
 	add := func(key, format string, args ...any) {
 		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
 	}
-	blocks := map[string]bool{"static": r.Static != nil, "zookeeper": r.ZooKeeper != nil, "nacos": r.Nacos != nil}
+	blocks := map[string]bool{"static": r.Static != nil, "zookeeper": r.ZooKeeper != nil, "nacos": r.Nacos != nil, "consul": r.Consul != nil}
 	_, known := blocks[r.Type]
 	for block, set := range blocks {
 		if known && set && block != r.Type {
@@ -148,6 +149,14 @@ func validateRegistryType(at string, r RegistryConfig) []Problem {
 		}
 		if _, err := nacos.New(r.Name, *r.Nacos, nil); err != nil {
 			add(at+".nacos", "%v", err)
+		}
+	case "consul":
+		if r.Consul == nil {
+			add(at+".consul", "a consul registry needs a consul: block (address, datacenter, ...)")
+			break
+		}
+		if _, err := consul.New(r.Name, *r.Consul, nil); err != nil {
+			add(at+".consul", "%v", err)
 		}
 	case "":
 		add(at+".type", "registry type is missing (one of: %s)", registryTypes)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	consulpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/consul"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/nacosdouble"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
@@ -79,6 +81,40 @@ func TestCatalogFromNacos(t *testing.T) {
 		t.Fatalf("catalog exit %d:\n%s", code, stderr)
 	}
 	for _, want := range []string{"id: 'dubbo:com.foo.Pay:2.0.0:'", "refund", "address: 10.0.0.8", "source: nacos"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("catalog output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCatalogFromConsul runs `rpcbridge catalog` against a real Consul agent holding a gRPC
+// service registered the way Consul users do (protocol in Meta, the gRPC name in grpc-service).
+func TestCatalogFromConsul(t *testing.T) {
+	agent := consulpeer.Start(t)
+	reg := `{"Name": "greeter", "ID": "greeter-1", "Address": "10.0.0.9", "Port": 50051,
+		"Tags": ["v1"], "Meta": {"protocol": "grpc", "grpc-service": "helloworld.Greeter"}}`
+	req, err := http.NewRequest(http.MethodPut, "http://"+agent.Addr()+"/v1/agent/service/register", strings.NewReader(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("register: %s", resp.Status)
+	}
+	file := writeFile(t, t.TempDir(), "rpcbridge.yaml", fmt.Sprintf(`registries:
+  - name: consul
+    type: consul
+    consul: {address: %q}
+`, agent.Addr()))
+	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+	if code != exitOK {
+		t.Fatalf("catalog exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{"id: grpc:helloworld.Greeter", "protocol: grpc", "address: 10.0.0.9", "port: 50051", "source: consul", "zone: dc1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("catalog output lacks %q:\n%s", want, out)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/consul"
 	"github.com/rpcbridge/rpcbridge/registries/nacos"
 	"github.com/rpcbridge/rpcbridge/registries/static"
 	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
@@ -29,6 +30,8 @@ func newSource(rc config.RegistryConfig, log *slog.Logger) (registries.Source, e
 		return zookeeper.New(rc.Name, *rc.ZooKeeper, log)
 	case "nacos":
 		return nacos.New(rc.Name, *rc.Nacos, log)
+	case "consul":
+		return consul.New(rc.Name, *rc.Consul, log)
 	default:
 		return nil, fmt.Errorf("registry %s: unknown type %q", rc.Name, rc.Type)
 	}
