@@ -1,6 +1,7 @@
 // Command provider is a dubbo-go v3.3.2 provider for rpcbridge's tests: it serves
 // org.rpcbridge.test.GreeterService (version 1.0.0) over the dubbo protocol with hessian2 and
-// registers it into ZooKeeper at interface level, application level or both.
+// registers it into ZooKeeper at interface level, application level or both, or nowhere
+// (-registry none: for a static registry, as in the quickstart).
 //
 // It lives in a Go module of its own so that dubbo-go and its dependencies stay out of
 // rpcbridge's module. Build it with scripts/dubbo-provider.sh.
@@ -26,7 +27,7 @@ func main() {
 	app := flag.String("app", "rpcbridge-test-provider", "application name")
 	port := flag.Int("port", 20880, "dubbo protocol port")
 	ip := flag.String("ip", "127.0.0.1", "IP address application-level instances register")
-	mode := flag.String("registry", "all", "registration mode: interface, application or all")
+	mode := flag.String("registry", "all", "registration mode: interface, application, all or none")
 	flag.Parse()
 	if err := run(*zkAddr, *app, *ip, *port, *mode); err != nil {
 		fmt.Fprintln(os.Stderr, "provider:", err)
@@ -38,6 +39,7 @@ func run(zkAddr, app, ip string, port int, mode string) error {
 	registerTypes()
 	var regMode registry.Option
 	switch mode {
+	case "none":
 	case "interface":
 		regMode = registry.WithRegisterInterface()
 	case "application":
@@ -45,7 +47,11 @@ func run(zkAddr, app, ip string, port int, mode string) error {
 	case "all":
 		regMode = registry.WithRegisterServiceAndInterface()
 	default:
-		return fmt.Errorf("unknown registry mode %q (want interface, application or all)", mode)
+		return fmt.Errorf("unknown registry mode %q (want interface, application, all or none)", mode)
+	}
+	opts := []dubbo.InstanceOption{dubbo.WithName(app), dubbo.WithProtocol(protocol.WithDubbo(), protocol.WithPort(port))}
+	if regMode != nil {
+		opts = append(opts, dubbo.WithRegistry(registry.WithZookeeper(), registry.WithAddress(zkAddr), regMode))
 	}
 	// Application-level instances carry DUBBO_IP_TO_REGISTRY. Interface-level URLs always
 	// carry the host's first non-loopback IP (dubbo-go v3.3.2 ignores the variable there), and
@@ -55,11 +61,7 @@ func run(zkAddr, app, ip string, port int, mode string) error {
 	if err := os.Setenv("DUBBO_IP_TO_REGISTRY", ip); err != nil {
 		return err
 	}
-	ins, err := dubbo.NewInstance(
-		dubbo.WithName(app),
-		dubbo.WithRegistry(registry.WithZookeeper(), registry.WithAddress(zkAddr), regMode),
-		dubbo.WithProtocol(protocol.WithDubbo(), protocol.WithPort(port)),
-	)
+	ins, err := dubbo.NewInstance(opts...)
 	if err != nil {
 		return fmt.Errorf("dubbo instance: %w", err)
 	}
