@@ -86,7 +86,9 @@ const shelfService = "shelf.v1.Shelves"
 
 // shelfServer is a real grpc-go server for shelfProto, answering over dynamic messages: every
 // answer is built from the request, so that a test sees what the transcoder sent.
-type shelfServer struct{ methods protoreflect.MethodDescriptors }
+type shelfServer struct {
+	methods protoreflect.MethodDescriptors
+}
 
 // startShelfServer compiles shelfProto and serves it on a free loopback port until the test ends.
 func startShelfServer(t *testing.T) (host string, port string) {
