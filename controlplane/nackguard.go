@@ -212,6 +212,11 @@ func backoffAfter(nacks int, initial, maxBackoff time.Duration) time.Duration {
 // relay forwards the one response that arrives on in to out once wait allows, unless the
 // returned cancel function is called first. After cancel returns, nothing more reaches out.
 func relay[T any](in <-chan T, out chan<- T, wait func() time.Duration, cancelInner func()) func() {
+	return relayVia(in, out, wait, func(r T) T { return r }, cancelInner)
+}
+
+// relayVia is relay with the response passed through transform.
+func relayVia[T any](in <-chan T, out chan<- T, wait func() time.Duration, transform func(T) T, cancelInner func()) func() {
 	done := make(chan struct{})
 	var once sync.Once
 	var forwarding sync.Mutex
@@ -222,6 +227,7 @@ func relay[T any](in <-chan T, out chan<- T, wait func() time.Duration, cancelIn
 		case <-done:
 			return
 		}
+		resp = transform(resp)
 		if d := wait(); d > 0 {
 			timer := time.NewTimer(d)
 			defer timer.Stop()

@@ -120,7 +120,7 @@ func NewServer(opts ServerOptions) *Server {
 	for _, c := range embedded {
 		s.embedded[c] = true
 	}
-	router := &typeRouter{snapshots: s.snapshots, endpoints: s.endpoints, dubboRoutes: s.dubboRoutes}
+	router := &typeRouter{snapshots: newCompactSnapshots(s.snapshots), endpoints: s.endpoints, dubboRoutes: s.dubboRoutes}
 	s.guard = newNACKGuard(&nodeClusterCache{streamCache: router, server: s}, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax)
 	return s
 }

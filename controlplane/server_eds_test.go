@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -168,4 +169,79 @@ func TestDeltaEndpointsUnsubscribeAndLateJoin(t *testing.T) {
 	if got := ports(next(t, lateResponses)); len(got) != 1 || got["http:b"] != 9002 {
 		t.Fatalf("a client subscribing later got %v, want http:b on 9002", got)
 	}
+}
+
+// TestSotWWildcardClustersAreCompleteAndNotRepeated subscribes a raw SotW client to all
+// clusters: each response holds every cluster, and an ACK is not answered again. After each
+// ACK the client subscribes to a new load assignment on the same stream; the server handles a
+// stream's requests in order, so the next response must be that load assignment, not clusters.
+func TestSotWWildcardClustersAreCompleteAndNotRepeated(t *testing.T) {
+	srv := startServer(t)
+	g := ir.Gateway{Clusters: []ir.Cluster{httpCluster("http:a", 1, 8080), httpCluster("http:b", 1, 8080)}}
+	if err := srv.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responses := receive(stream.Recv)
+	send := func(req *discoveryv3.DiscoveryRequest) {
+		t.Helper()
+		if err := stream.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var lastEDS *discoveryv3.DiscoveryResponse
+	send(&discoveryv3.DiscoveryRequest{Node: testNode("cds"), TypeUrl: resource.ClusterType})
+	for i, step := range []struct {
+		clusters []string
+		eds      []string
+	}{
+		{[]string{"http:a", "http:b"}, []string{"http:a"}},
+		{[]string{"http:a", "http:b", "http:c"}, []string{"http:a", "http:c"}},
+		{[]string{"http:a", "http:c"}, nil},
+	} {
+		resp := next(t, responses)
+		if got := clusterNamesOf(t, resp); resp.GetTypeUrl() != resource.ClusterType || !slices.Equal(got, step.clusters) {
+			t.Fatalf("response %d: %s with clusters %v, want clusters %v", i, resp.GetTypeUrl(), got, step.clusters)
+		}
+		send(&discoveryv3.DiscoveryRequest{TypeUrl: resource.ClusterType, VersionInfo: resp.GetVersionInfo(), ResponseNonce: resp.GetNonce()})
+		if step.eds == nil {
+			break
+		}
+		send(&discoveryv3.DiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNames: step.eds,
+			VersionInfo: lastEDS.GetVersionInfo(), ResponseNonce: lastEDS.GetNonce()})
+		lastEDS = next(t, responses)
+		if lastEDS.GetTypeUrl() != resource.EndpointType {
+			t.Fatalf("after the ACK of clusters version %s the server answered with %s %v",
+				resp.GetVersionInfo(), lastEDS.GetTypeUrl(), clusterNamesOf(t, lastEDS))
+		}
+		switch i {
+		case 0:
+			g.Clusters = append(g.Clusters, httpCluster("http:c", 1, 8080))
+		case 1:
+			g.Clusters = slices.Delete(g.Clusters, 1, 2)
+		}
+		if err := srv.Update(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// clusterNamesOf lists the names of the clusters of a SotW response, sorted.
+func clusterNamesOf(t *testing.T, resp *discoveryv3.DiscoveryResponse) []string {
+	t.Helper()
+	var names []string
+	for _, a := range resp.GetResources() {
+		c := &clusterv3.Cluster{}
+		if err := a.UnmarshalTo(c); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, c.GetName())
+	}
+	slices.Sort(names)
+	return names
 }
