@@ -33,6 +33,34 @@ type Config struct {
 	Routes []RouteConfig `yaml:"routes"`
 	// RPCRoutes are the user's rules that map HTTP requests onto RPC methods.
 	RPCRoutes []RPCRouteConfig `yaml:"rpcRoutes"`
+	// Discovery learns schemas from the services and registries themselves.
+	Discovery DiscoveryConfig `yaml:"discovery"`
+}
+
+// DiscoveryConfig turns on schema discovery beside uploaded IDL.
+type DiscoveryConfig struct {
+	// Reflection asks gRPC services for their descriptors by server reflection.
+	Reflection ReflectionConfig `yaml:"reflection"`
+	// MetadataCenters read Java providers' service definitions from ZooKeeper.
+	MetadataCenters []MetadataCenterConfig `yaml:"metadataCenters"`
+}
+
+// ReflectionConfig selects the gRPC services to reflect; none unless Include names some.
+type ReflectionConfig struct {
+	// Include are globs on catalog service names ("grpc.testing.*", "*").
+	Include []string `yaml:"include"`
+	// Refresh is how often descriptors are fetched again (default 10m).
+	Refresh yamltime.Duration `yaml:"refresh"`
+}
+
+// MetadataCenterConfig is a Dubbo metadata center in ZooKeeper.
+type MetadataCenterConfig struct {
+	// Servers are the ZooKeeper addresses.
+	Servers []string `yaml:"servers"`
+	// Root is the Dubbo root node (default dubbo).
+	Root string `yaml:"root"`
+	// Resync is how often the definitions are listed again (default 1m).
+	Resync yamltime.Duration `yaml:"resync"`
 }
 
 // RPCRouteConfig maps HTTP requests onto one gRPC or Dubbo method, replacing the method's

@@ -106,6 +106,16 @@ func (c *Config) validate() []Problem {
 			}
 		}
 	}
+	for i, g := range c.Discovery.Reflection.Include {
+		if _, err := path.Match(g, ""); err != nil {
+			add(fmt.Sprintf("discovery.reflection.include[%d]", i), "bad glob %q: %v", g, err)
+		}
+	}
+	for i, mc := range c.Discovery.MetadataCenters {
+		if len(mc.Servers) == 0 {
+			add(fmt.Sprintf("discovery.metadataCenters[%d].servers", i), "a metadata center needs its ZooKeeper servers")
+		}
+	}
 	return ps
 }
 

@@ -19,9 +19,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rpcbridge/rpcbridge/admin"
+	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/dataplane"
+	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
@@ -68,6 +70,8 @@ type server struct {
 	cfg      *bus.Topic[*config.Config]
 	snaps    *snapshotSet
 	compiled *bus.Topic[compiled]
+	catalogs *bus.Topic[bridge.Catalog]
+	schemas  []*bus.Topic[[]idl.Schema]
 	store    *store.Store
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
@@ -86,6 +90,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		cfg:      bus.NewTopic(func(a, b *config.Config) bool { return reflect.DeepEqual(a, b) }),
 		snaps:    newSnapshotSet(),
 		compiled: bus.NewTopic(func(a, b compiled) bool { return reflect.DeepEqual(a, b) }),
+		catalogs: bus.NewTopic(func(a, b bridge.Catalog) bool { return reflect.DeepEqual(a, b) }),
 		metrics:  reg,
 	}
 	s.cfg.Publish(cfg)
@@ -122,9 +127,19 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	discovered, err := discoverySources(gctx, g, cfg, log, s.catalogs)
+	if err != nil {
+		cancel()
+		return err
+	}
+	s.schemas = append([]*bus.Topic[[]idl.Schema]{s.store.Topic()}, discovered...)
+	inputs := []bus.Watchable{s.snaps.out, s.cfg}
+	for _, t := range s.schemas {
+		inputs = append(inputs, t)
+	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
 	g.Go(func() error { return serveHTTP(gctx, adminLis, s.adminHandler()) })
-	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, s.snaps.out, s.cfg, s.store.Topic()) })
+	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
 	g.Go(func() error { return s.watchConfig(gctx, sup) })
 	if s.gateway != nil {
@@ -151,8 +166,9 @@ func gatewayAddr(cfg *config.Config) string {
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
-	schemas, _ := s.store.Topic().Latest()
-	s.compiled.Publish(compile(snaps, schemas, cfg, s.file))
+	c := compile(snaps, allSchemas(s.schemas), cfg, s.file)
+	s.catalogs.Publish(c.Catalog)
+	s.compiled.Publish(c)
 }
 
 // adminHandler serves the admin API over the server's state.
@@ -270,6 +286,9 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if old.SyncTimeout != cur.SyncTimeout {
 		out = append(out, "syncTimeout")
+	}
+	if !reflect.DeepEqual(old.Discovery, cur.Discovery) {
+		out = append(out, "discovery")
 	}
 	return out
 }
