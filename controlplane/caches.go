@@ -25,7 +25,7 @@ type streamCache interface {
 // typeRouter routes each request by type: endpoints and Dubbo routes to their resourceCaches
 // (one collection shared by every client whatever its flavor), the rest to the snapshot cache.
 type typeRouter struct {
-	snapshots   cache.Cache
+	snapshots   *compactSnapshots
 	endpoints   *resourceCache
 	dubboRoutes *resourceCache
 }
@@ -55,12 +55,13 @@ func (r *typeRouter) createDeltaWatch(stream streamKey, req *cache.DeltaRequest,
 	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
 		return c.createDeltaWatch(stream, req, sub, out)
 	}
-	return r.snapshots.CreateDeltaWatch(req, sub, out)
+	return r.snapshots.createDeltaWatch(stream, req, sub, out)
 }
 
 func (r *typeRouter) streamClosed(stream streamKey) {
 	r.endpoints.streamClosed(stream)
 	r.dubboRoutes.streamClosed(stream)
+	r.snapshots.streamClosed(stream)
 }
 
 // Fetch implements cache.ConfigFetcher.
