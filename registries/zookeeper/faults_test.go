@@ -1,6 +1,7 @@
 package zookeeper
 
 import (
+	"net/url"
 	"testing"
 
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
@@ -12,7 +13,9 @@ const v1Name = "providers:com.foo.Greeter:1.0.0:"
 func TestStaleWhileZooKeeperIsDownThenConverges(t *testing.T) {
 	server := zkpeer.Start(t)
 	w := newWriter(t, server.Addr())
-	w.provider(greeter, greeterURL("10.0.0.1:20880", "version=1.0.0"))
+	// Persistent, not ephemeral: if the restart outlasts the writer's session, an ephemeral node
+	// would vanish for real and the exact endpoint set checked below would be wrong.
+	w.put("/dubbo/"+greeter+"/providers/"+url.QueryEscape(greeterURL("10.0.0.1:20880", "version=1.0.0")), "", 0)
 	w.ensure("/dubbo/persistent.Iface/providers")
 	w.put("/dubbo/persistent.Iface/providers/"+
 		"dubbo%3A%2F%2F10.9.9.9%3A20880%2Fpersistent.Iface%3Finterface%3Dpersistent.Iface", "", 0)
