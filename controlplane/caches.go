@@ -86,13 +86,17 @@ type linearDiff struct {
 	hashes map[string]string
 }
 
-// diffLinear compares want (by name) with the hashes of the current content.
-func diffLinear(current map[string]string, want map[string]types.Resource) (linearDiff, error) {
+// diffLinear compares want (by name) with the hashes of the current content; known holds the
+// hashes of resources known not to have changed (nil: none), which are not hashed again.
+func diffLinear(current map[string]string, want map[string]types.Resource, known map[string]string) (linearDiff, error) {
 	d := linearDiff{update: map[string]types.Resource{}, hashes: make(map[string]string, len(want))}
 	for name, res := range want {
-		h, err := resourceHash(res)
-		if err != nil {
-			return d, fmt.Errorf("%s: %w", name, err)
+		h, ok := known[name]
+		if !ok {
+			var err error
+			if h, err = resourceHash(res); err != nil {
+				return d, fmt.Errorf("%s: %w", name, err)
+			}
 		}
 		d.hashes[name] = h
 		if current[name] != h {

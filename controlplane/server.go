@@ -77,7 +77,9 @@ type Server struct {
 	nodeClusters map[string]bool
 	// endpointHashes and dubboHashes are the content hashes of the resource caches' resources.
 	endpointHashes map[string]string
-	dubboHashes    map[string]string
+	// endpointMemo spares hashing the load assignments of unchanged clusters.
+	endpointMemo endpointMemo
+	dubboHashes  map[string]string
 }
 
 // NewServer returns a server with no config yet: clients that connect before the first Update
@@ -190,7 +192,7 @@ func (s *Server) update(g ir.Gateway) error {
 	for _, cla := range shared.Endpoints {
 		wantEndpoints[cla.GetClusterName()] = cla
 	}
-	eds, err := diffLinear(s.endpointHashes, wantEndpoints)
+	eds, err := diffLinear(s.endpointHashes, wantEndpoints, s.endpointMemo.knownHashes(g.Clusters))
 	if err != nil {
 		return fmt.Errorf("hashing endpoints: %w", err)
 	}
@@ -198,7 +200,7 @@ func (s *Server) update(g ir.Gateway) error {
 	if shared.DubboRoutes != nil {
 		wantDubbo[shared.DubboRoutes.GetName()] = shared.DubboRoutes
 	}
-	drds, err := diffLinear(s.dubboHashes, wantDubbo)
+	drds, err := diffLinear(s.dubboHashes, wantDubbo, nil)
 	if err != nil {
 		return fmt.Errorf("hashing dubbo routes: %w", err)
 	}
@@ -228,6 +230,7 @@ func (s *Server) update(g ir.Gateway) error {
 		return err
 	}
 	s.endpointHashes, s.dubboHashes = eds.hashes, drds.hashes
+	s.endpointMemo = s.endpointMemo.next(g.Clusters, eds.hashes)
 	if changed || len(eds.update)+len(eds.remove)+len(drds.update)+len(drds.remove) > 0 {
 		v := s.versionsLocked()
 		s.log.Info("xDS config updated",
