@@ -4,10 +4,13 @@
 // all clusters and all their load assignments, reading only each load assignment's name) to
 // rpcbridge's controlplane.Server over loopback, changes one endpoint among S services, and
 // reports the time until each proxy holds it (p50, p99, max over proxies and rounds), the
-// process CPU time spent per change, and heap and RSS growth per connected proxy. It runs the
+// process CPU time spent per change, and heap and RSS growth per connected proxy (after a GC,
+// from a server that already holds the config to all proxies holding every load assignment,
+// divided by the number of proxies). It runs the
 // same workload against go-control-plane's stock SnapshotCache and server and prints the ratio.
 // Clients run in the same process, so CPU and memory figures include them: per-proxy memory is
-// an upper bound for the server's share.
+// an upper bound for the server's share. BENCH_ROUNDS=1 prints each round's slowest proxy;
+// BENCH_HEAPPROFILE=file writes a heap profile once the proxies are connected (the last run's).
 package main
 
 import (

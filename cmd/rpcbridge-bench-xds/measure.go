@@ -27,7 +27,6 @@ type result struct {
 func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 	var r result
 	g := gateway(s)
-	heap0, rss0 := memory()
 	var t target
 	var err error
 	switch impl {
@@ -42,6 +41,8 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 		return r, err
 	}
 	defer t.stop()
+	// Memory is measured from here: what connected proxies add to a server holding the config.
+	heap0, rss0 := settledMemory()
 	ctx, cancel := withTimeout(giveUp)
 	defer cancel()
 	proxies := make([]*proxy, n)
@@ -58,7 +59,7 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 			return r, fmt.Errorf("proxies did not receive all %d load assignments: %w", s, ctx.Err())
 		}
 	}
-	heap1, rss1 := memory()
+	heap1, rss1 := settledMemory()
 	if path := os.Getenv("BENCH_HEAPPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
 			_ = pprof.WriteHeapProfile(f)
@@ -105,6 +106,21 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 	r.p99 = latencies[(len(latencies)*99)/100]
 	r.max = latencies[len(latencies)-1]
 	return r, nil
+}
+
+// settledMemory is memory once the heap stops shrinking, so that what a previous run left
+// behind (streams still ending) is not counted.
+func settledMemory() (heap, rss float64) {
+	heap, rss = memory()
+	for range 20 {
+		time.Sleep(100 * time.Millisecond)
+		h, r := memory()
+		if h > heap*0.995 {
+			return h, r
+		}
+		heap, rss = h, r
+	}
+	return heap, rss
 }
 
 // memory returns the live heap after a GC and the resident set size, in bytes.
