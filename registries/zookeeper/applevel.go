@@ -11,6 +11,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // instance is a Dubbo 3 application-level instance node (/services/<app>/<ip:port>), written by
@@ -23,12 +24,6 @@ type instance struct {
 	Payload  struct {
 		Metadata map[string]string `json:"metadata"`
 	} `json:"payload"`
-}
-
-// instanceEndpoint is one entry of the "dubbo.endpoints" metadata.
-type instanceEndpoint struct {
-	Port     int    `json:"port"`
-	Protocol string `json:"protocol"`
 }
 
 // parseInstance decodes an instance node. Curator puts the metadata under payload; some writers
@@ -50,23 +45,15 @@ func parseInstance(data []byte) (instance, error) {
 	return in, nil
 }
 
-// endpointFor picks the instance's port for protocol ("dubbo" or "tri") from dubbo.endpoints;
-// without dubbo.endpoints the instance's own port serves dubbo.
+// forMetadata is the instance as dubbometa reads it.
+func (in instance) forMetadata() dubbometa.Instance {
+	return dubbometa.Instance{Address: in.Address, Port: in.Port, Metadata: in.Metadata}
+}
+
+// endpointFor picks the instance's port for protocol ("dubbo" or "tri"); see
+// dubbometa.Instance.EndpointFor.
 func (in instance) endpointFor(protocol string) (uint32, bool) {
-	raw := in.Metadata["dubbo.endpoints"]
-	if raw == "" {
-		return uint32(in.Port), protocol == "dubbo" && in.Port > 0 && in.Port <= 65535
-	}
-	var eps []instanceEndpoint
-	if err := json.Unmarshal([]byte(raw), &eps); err != nil {
-		return 0, false
-	}
-	for _, ep := range eps {
-		if (ep.Protocol == protocol || protocol == "tri" && ep.Protocol == "triple") && ep.Port > 0 && ep.Port <= 65535 {
-			return uint32(ep.Port), true
-		}
-	}
-	return 0, false
+	return in.forMetadata().EndpointFor(protocol)
 }
 
 // parseMapping reads a mapping node: comma-separated application names.

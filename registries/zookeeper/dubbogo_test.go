@@ -12,6 +12,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // These tests run the real dubbo-go v3.3.2 provider (internal/testpeers/dubbogo) against the
@@ -45,7 +46,7 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 		t.Errorf("the placeholder service is still published:\n%s", dump(snap))
 	}
 	for _, s := range snap.Services {
-		if s.Interface == metadataServiceInterface {
+		if s.Interface == dubbometa.MetadataServiceInterface {
 			t.Errorf("the MetadataService itself was published: %s", s.Name)
 		}
 	}
@@ -119,77 +120,14 @@ func TestMetadataServiceFailureKeepsPlaceholder(t *testing.T) {
 	})
 }
 
-func TestDropGoMethodAliases(t *testing.T) {
-	got := dropGoMethodAliases([]string{"EchoUser", "Only", "echoUser", "fail", "Éa", "éa"})
-	if want := []string{"Only", "echoUser", "fail", "éa"}; !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-}
-
-func TestMetadataTarget(t *testing.T) {
-	cases := []struct {
-		name, params, endpoints string
-		want, version, err      string
-	}{
-		{"flat (Dubbo 3, dubbo-go)", `{"port":"20881","protocol":"dubbo","version":"1.0.0"}`, "", "10.0.0.1:20881", "1.0.0", ""},
-		{"keyed by protocol (Dubbo 2.7)", `{"dubbo":{"port":"20882","version":"2.0.0"}}`, "", "10.0.0.1:20882", "2.0.0", ""},
-		{"numeric port", `{"port":20883}`, "", "10.0.0.1:20883", "1.0.0", ""},
-		{"no params: the dubbo endpoint", "", `[{"port":20884,"protocol":"dubbo"}]`, "10.0.0.1:20884", "1.0.0", ""},
-		{"triple only", `{"port":"50051","protocol":"tri"}`, "", "", "", "only the dubbo protocol"},
-		{"no dubbo port", "", `[{"port":50051,"protocol":"tri"}]`, "", "", "no dubbo port"},
-		{"bad JSON", `{`, "", "", "", "not JSON"},
-	}
-	for _, c := range cases {
-		in := instance{Address: "10.0.0.1", Port: 20880, Metadata: map[string]string{}}
-		if c.params != "" {
-			in.Metadata["dubbo.metadata-service.url-params"] = c.params
-		}
-		if c.endpoints != "" {
-			in.Metadata["dubbo.endpoints"] = c.endpoints
-		}
-		addr, version, err := metadataTarget(in)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
-			}
-			continue
-		}
-		if err != nil || addr != c.want || version != c.version {
-			t.Errorf("%s: got %s %s %v, want %s %s", c.name, addr, version, err, c.want, c.version)
-		}
-	}
-}
-
-func TestParseMetadataInfo(t *testing.T) {
-	decoded := map[string]any{
-		"_class": "org.apache.dubbo.metadata.MetadataInfo", "app": "shop", "revision": "r1",
-		"services": map[any]any{
-			"com.shop.Cart:1.0.0:g:dubbo": map[string]any{"_class": "org.apache.dubbo.metadata.MetadataInfo$ServiceInfo",
-				"name": "com.shop.Cart", "group": "g", "version": "1.0.0", "protocol": "dubbo", "port": int32(20880),
-				"path": "com.shop.Cart", "params": map[any]any{"methods": "list,add", "timeout": "3000"}},
-			"ms": map[string]any{"name": metadataServiceInterface, "protocol": "dubbo"},
-		},
-	}
-	services, err := parseMetadataInfo(decoded, "r1")
-	if err != nil || len(services) != 1 {
-		t.Fatalf("services = %+v, %v", services, err)
-	}
-	s := services[0]
-	if s.name != "com.shop.Cart" || s.version != "1.0.0" || s.group != "g" || s.port != 20880 || s.params["methods"] != "list,add" {
-		t.Errorf("service = %+v", s)
-	}
-	if _, err := parseMetadataInfo(decoded, "r2"); err == nil {
-		t.Error("a different revision was accepted")
-	}
-	if _, err := parseMetadataInfo(nil, "r1"); err == nil {
-		t.Error("a null MetadataInfo was accepted")
-	}
-
+func TestResolvedAppLevel(t *testing.T) {
+	services := []dubbometa.ServiceInfo{{Name: "com.shop.Cart", Group: "g", Version: "1.0.0", Protocol: "dubbo", Port: 20880,
+		Path: "com.shop.Cart", Params: map[string]string{"methods": "list,add", "timeout": "3000"}}}
 	insts := map[string][]appInstance{"shop": {{path: "/services/shop/10.0.0.1:20880", inst: instance{Address: "10.0.0.1", Port: 20880,
 		Metadata: map[string]string{"dubbo.metadata.revision": "r1", "dubbo.endpoints": `[{"port":20881,"protocol":"dubbo"}]`}}},
 		{path: "/services/shop/10.0.0.2:20880", inst: instance{Address: "10.0.0.2", Port: 20880,
 			Metadata: map[string]string{"dubbo.metadata.revision": "r2"}}}}}
-	meta := map[appRevision]*appMetaEntry{{"shop", "r1"}: {services: services, fetched: true}}
+	meta := dubbometa.Cache{{App: "shop", Revision: "r1"}: {Services: services, Fetched: true}}
 	resolved, pending, _ := resolvedAppLevel("registry/zk1", insts, meta, func(string) bool { return false })
 	if len(resolved) != 1 || resolved[0].Name != "providers:com.shop.Cart:1.0.0:g" || endpointSet(resolved[0]) != "10.0.0.1:20881" ||
 		!slices.Equal(resolved[0].Methods, []string{"add", "list"}) {

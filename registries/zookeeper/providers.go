@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 	"github.com/rpcbridge/rpcbridge/registries/dubbourl"
 )
 
@@ -126,7 +127,7 @@ func buildService(stage, name, iface, version, group string, protocol registries
 		common = intersect(common, p.url.Params)
 	}
 	slices.Sort(methods)
-	svc.Methods = dropGoMethodAliases(slices.Compact(methods))
+	svc.Methods = dubbometa.DropGoMethodAliases(slices.Compact(methods))
 	maps.DeleteFunc(common, func(k, _ string) bool { return perEndpointParams[k] })
 	if len(common) > 0 {
 		svc.Metadata = common

@@ -21,6 +21,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // retryDelay is how long to wait before listing again after a pass failed.
@@ -66,8 +67,8 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	defer conn.Close()
 	t := tree{conn: conn, events: ev}
 	st := newState()
-	meta := newMetadataFetcher(s.logger)
-	defer meta.close()
+	meta := dubbometa.NewFetcher(s.logger)
+	defer meta.Close()
 	resync := time.NewTicker(time.Duration(s.cfg.ResyncInterval))
 	defer resync.Stop()
 	var retry <-chan time.Time
@@ -85,7 +86,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ev.wake:
-		case <-meta.wake: // a MetadataService answered, or a retry is due
+		case <-meta.Wake(): // a MetadataService answered, or a retry is due
 		case <-resync.C:
 			ev.requestFull()
 		case <-retry:
@@ -96,13 +97,16 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			return ctx.Err()
 		}
 		ch, connected := ev.take()
-		answered := meta.apply(st)
+		answered := meta.Apply(st.appMeta)
+		if answered {
+			st.changed = true
+		}
 		if !connected {
 			markStale() // a new session brings a full pass
 			continue
 		}
 		if !ch.full && len(ch.paths) == 0 {
-			meta.start(ctx, st)
+			startMetadataFetches(ctx, meta, st)
 			if !answered && !st.changed {
 				continue
 			}
@@ -124,7 +128,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		}
 		s.logger.Debug("zookeeper pass done", "full", ch.full, "paths", len(ch.paths),
 			"changed", st.changed, "took", time.Since(start))
-		meta.start(ctx, st)
+		startMetadataFetches(ctx, meta, st)
 		if !st.changed && published && !last.Stale {
 			continue
 		}

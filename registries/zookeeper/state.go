@@ -7,6 +7,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // ifaceEntry caches what one /<root>/<iface>/providers node gave.
@@ -35,7 +36,7 @@ type state struct {
 	apps      map[string]map[string]instanceEntry // application -> instance node -> entry
 	meta      map[string]metaEntry                // metadata path -> definition
 	readDiags map[string]diag.Diagnostic          // path -> why it could not be read
-	appMeta   map[appRevision]*appMetaEntry       // MetadataService answers (metadataservice.go)
+	appMeta   dubbometa.Cache                     // MetadataService answers (metadataservice.go)
 	changed   bool
 }
 
@@ -46,7 +47,7 @@ func newState() *state {
 		apps:      map[string]map[string]instanceEntry{},
 		meta:      map[string]metaEntry{},
 		readDiags: map[string]diag.Diagnostic{},
-		appMeta:   map[appRevision]*appMetaEntry{},
+		appMeta:   dubbometa.Cache{},
 	}
 }
 
