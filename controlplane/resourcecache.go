@@ -48,10 +48,13 @@ type resourceCache struct {
 	seq     uint64
 	changes []change
 	floor   uint64
-	// byName indexes the non-wildcard subscribers by subscribed name; wildcard holds the rest.
-	// An index entry may outlive its subscription (delta unsubscriptions): it is dropped when
-	// the name next changes.
-	byName   map[string]map[*subscriber]struct{}
+	// byName indexes the non-wildcard subscribers by subscribed name (a slice: a pointer per
+	// entry); wildcard holds the rest. An entry may outlive its subscription (unsubscriptions,
+	// closed streams) or repeat (a stream indexed again): both are dropped when the name next
+	// changes.
+	byName map[string][]*subscriber
+	// visit numbers the walks over an index entry, to skip repeated subscribers.
+	visit    uint64
 	wildcard map[*subscriber]struct{}
 	streams  map[streamKey]*subscriber
 }
@@ -77,7 +80,7 @@ func newResourceCache(typeURL string) *resourceCache {
 		typeURL:   typeURL,
 		resources: map[string]*cachedEntry{},
 		version:   hashesVersion(nil),
-		byName:    map[string]map[*subscriber]struct{}{},
+		byName:    map[string][]*subscriber{},
 		wildcard:  map[*subscriber]struct{}{},
 		streams:   map[streamKey]*subscriber{},
 	}
@@ -142,20 +145,28 @@ func (c *resourceCache) versionLocked() string {
 func (c *resourceCache) notify(changed []string) {
 	woken := map[*subscriber]struct{}{}
 	for _, name := range changed {
-		for s := range c.byName[name] {
+		c.visit++
+		list := c.byName[name]
+		kept := list[:0]
+		for _, s := range list {
 			switch {
-			case s.closed:
-				delete(c.byName[name], s)
+			case s.closed || s.visited == c.visit:
+				continue // closed, or a repeat
 			case s.watch == nil:
 				// Between a response and its ACK: the ACK catches up from the change log.
 			case !s.subscribes(name):
-				delete(c.byName[name], s) // a stale entry left by an unsubscription
+				continue // a stale entry left by an unsubscription
 			default:
 				woken[s] = struct{}{}
 			}
+			s.visited = c.visit
+			kept = append(kept, s)
 		}
-		if len(c.byName[name]) == 0 {
+		clear(list[len(kept):])
+		if len(kept) == 0 {
 			delete(c.byName, name)
+		} else {
+			c.byName[name] = kept
 		}
 	}
 	for s := range c.wildcard {

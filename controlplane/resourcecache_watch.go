@@ -15,6 +15,7 @@ import (
 type subscriber struct {
 	anonymous bool // not tied to a known stream: forgotten when its watch ends
 	closed    bool
+	visited   uint64 // the last walk over an index entry that met it
 	watch     *openWatch
 	// names is the subscribed set the subscriber is indexed under: the subscription's map of its
 	// latest watch (read only while that watch is open, or after the stream ended).
@@ -168,12 +169,7 @@ func (c *resourceCache) index(s *subscriber, sub cache.Subscription) {
 // indexNames files s under names.
 func (c *resourceCache) indexNames(s *subscriber, names []string) {
 	for _, name := range names {
-		set := c.byName[name]
-		if set == nil {
-			set = map[*subscriber]struct{}{}
-			c.byName[name] = set
-		}
-		set[s] = struct{}{}
+		c.byName[name] = append(c.byName[name], s)
 	}
 }
 
@@ -183,11 +179,11 @@ func (c *resourceCache) drop(s *subscriber) {
 	s.watch = nil
 	delete(c.wildcard, s)
 	for name := range s.names {
-		if set := c.byName[name]; set != nil {
-			delete(set, s)
-			if len(set) == 0 {
-				delete(c.byName, name)
-			}
+		list := slices.DeleteFunc(c.byName[name], func(x *subscriber) bool { return x == s })
+		if len(list) == 0 {
+			delete(c.byName, name)
+		} else {
+			c.byName[name] = list
 		}
 	}
 }
