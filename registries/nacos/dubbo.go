@@ -148,26 +148,31 @@ func appPorts(in model.Instance) (map[string]uint32, error) {
 	return ports, nil
 }
 
-// applicationLevel publishes a Dubbo 3 application as one service. Which interfaces it serves
-// (and their versions and groups) is only known to the instances' MetadataService, which is
-// not read yet: the diagnostic says so.
+// applicationLevel publishes a Dubbo 3 application. The instances whose MetadataService
+// answered become the services it listed (see resolved); the others are published as one
+// service named after the application until it answers, which a diagnostic says.
 func (t *translator) applicationLevel(e entry) []registries.Service {
 	type usable struct {
 		in    model.Instance
 		ports map[string]uint32
 	}
-	var instances []usable
-	protocol := "tri"
+	var valid []model.Instance
 	for _, in := range e.Instances {
 		if why := checkInstance(in); why != "" {
 			t.report(diag.Warning, subject(e, in), "%s", why)
 			continue
 		}
-		ports, err := appPorts(in)
-		if err != nil {
+		if _, err := appPorts(in); err != nil {
 			t.report(diag.Warning, subject(e, in), "instance skipped: %v", err)
 			continue
 		}
+		valid = append(valid, in)
+	}
+	services, pending := t.resolved(e, valid)
+	var instances []usable
+	protocol := "tri"
+	for _, in := range pending {
+		ports, _ := appPorts(in)
 		if _, ok := ports["dubbo"]; ok {
 			protocol = "dubbo"
 		}
@@ -191,8 +196,8 @@ func (t *translator) applicationLevel(e entry) []registries.Service {
 		t.addEndpoint(&svc, endpointOf(e, u.in, port, nacosWeight(u.in.Weight), labels), subject(e, u.in))
 	}
 	if len(svc.Endpoints) == 0 {
-		return nil
+		return services
 	}
-	t.report(diag.Info, serviceSubject(e), "Dubbo application-level service published as the application %q: its interfaces come from the instances' MetadataService, which is not read yet", e.Name)
-	return []registries.Service{svc}
+	t.report(diag.Info, serviceSubject(e), "Dubbo application-level instances published as the application %q until their MetadataService says which interfaces they serve", e.Name)
+	return append(services, svc)
 }

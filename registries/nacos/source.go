@@ -10,8 +10,11 @@
 // What the instances become: Dubbo interface-level registrations
 // ("providers:<interface>:<version>:<group>", metadata = the provider URL's parameters) are
 // Dubbo (or Triple) services; "consumers:" services are skipped; Dubbo 3 application-level
-// instances (metadata "dubbo.metadata.revision", "dubbo.endpoints") are published as their
-// application, since their interfaces are only known to the MetadataService; other services
+// instances (metadata "dubbo.metadata.revision", "dubbo.endpoints",
+// "dubbo.metadata-service.url-params") become the services their MetadataService lists
+// (getMetadataInfo(revision), called through registries/dubbometa off the watch loop, cached
+// per revision and retried with backoff), published under their application's name until it
+// answers; other services
 // speak what their metadata "protocol" says (http when absent). Nacos weights are multiplied
 // by 100 (Nacos's default 1.0 gives Dubbo's default 100); the cluster name is the zone.
 // Malformed instances are skipped with a diagnostic; they never empty their service.
@@ -37,6 +40,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // Timings of the watch loop.
@@ -100,6 +104,9 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		return err
 	}
 	st := newStore()
+	fetcher := dubbometa.NewFetcher(s.logger)
+	defer fetcher.Close()
+	meta := dubbometa.Cache{}
 	health := make(chan bool, 1)
 	go watchHealth(ctx, ncs, health)
 	resync := time.NewTicker(s.cfg.ResyncInterval.Std())
@@ -116,7 +123,9 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		if !synced {
 			return
 		}
-		services, diags := buildServices(s.stage, st.entries())
+		entries := st.entries()
+		fetcher.Start(ctx, meta, wantedRevisions(entries))
+		services, diags := buildServices(s.stage, entries, meta)
 		snap := registries.Snapshot{Source: s.name, Services: services, Synced: true, Stale: stale, Diagnostics: diags}
 		if snap.Services == nil {
 			snap.Services = []registries.Service{}
@@ -157,6 +166,9 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			}
 		case <-flush:
 			flush = nil
+			emit()
+		case <-fetcher.Wake(): // a MetadataService answered, or a retry is due
+			fetcher.Apply(meta)
 			emit()
 		case healthy := <-health:
 			switch {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // MaxMetadataBytes is the most instance metadata (keys plus values) an instance may carry;
@@ -37,6 +38,7 @@ type entry struct {
 // translator turns entries into services; it collects diagnostics on the way.
 type translator struct {
 	stage string
+	meta  dubbometa.Cache
 	diags []diag.Diagnostic
 }
 
@@ -47,12 +49,13 @@ func (t *translator) report(sev diag.Severity, subject, format string, args ...a
 
 // buildServices turns the instances of every watched Nacos service into registry services:
 // Dubbo interface-level providers ("providers:<interface>:<version>:<group>"), Dubbo 3
-// application-level instances (published as the application), and plain services whose
+// application-level instances (the services their MetadataService answers in meta listed, the
+// application while it has not), and plain services whose
 // metadata "protocol" names what they speak. Services of the same identity found in several
 // namespaces or groups become one service with the endpoints of all. Entries that cannot be
 // used are skipped with a diagnostic and never affect their siblings. It is a pure function.
-func buildServices(stage string, entries []entry) ([]registries.Service, []diag.Diagnostic) {
-	t := &translator{stage: stage}
+func buildServices(stage string, entries []entry, meta dubbometa.Cache) ([]registries.Service, []diag.Diagnostic) {
+	t := &translator{stage: stage, meta: meta}
 	var services []registries.Service
 	for _, e := range entries {
 		switch {
