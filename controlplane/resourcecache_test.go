@@ -167,3 +167,48 @@ func TestSubscriberInSync(t *testing.T) {
 		t.Fatalf("after a dropped response: %v, want all of [a b x]", again)
 	}
 }
+
+// TestResourceCacheIndexDropsRepeatsAndStaleEntries indexes a stream twice (a request after a
+// dropped response goes through the full comparison again) and checks that a change answers it
+// once and leaves it indexed once; after it unsubscribes a name, the next change of that name
+// drops the stale entry.
+func TestResourceCacheIndexDropsRepeatsAndStaleEntries(t *testing.T) {
+	c := newResourceCache(resource.EndpointType)
+	setEndpoints(t, c, 1, "a", "b")
+	sub := stream.NewSotwSubscription([]string{"a", "b"}, false)
+	first := pending(sotwWatch(t, c, 1, sub, ""))
+	if first == nil {
+		t.Fatal("no first response")
+	}
+	// Hand back another map: the cache treats the first response as dropped and resends.
+	sub.SetReturnedResources(map[string]string{})
+	again := pending(sotwWatch(t, c, 1, sub, first.GetResponseVersion()))
+	if again == nil {
+		t.Fatal("no response after a dropped one")
+	}
+	sub.SetReturnedResources(again.GetReturnedResources())
+	if got := len(c.byName["a"]); got != 2 {
+		t.Fatalf("name a indexes %d entries after indexing twice, want 2 (repeats are dropped lazily)", got)
+	}
+	out := sotwWatch(t, c, 1, sub, again.GetResponseVersion())
+	setEndpoints(t, c, 2, "a")
+	changed := pending(out)
+	if changed == nil || !slices.Equal(responseNames(t, changed), []string{"a"}) {
+		t.Fatalf("after a changed: %v, want one response with [a]", changed)
+	}
+	if got := len(c.byName["a"]); got != 1 {
+		t.Errorf("name a indexes %d entries after it changed, want 1", got)
+	}
+
+	// Unsubscribe b (the ACK of the last response names only a), then change b.
+	sub.SetReturnedResources(changed.GetReturnedResources())
+	sub.SetResourceSubscription([]string{"a"})
+	out = sotwWatch(t, c, 1, sub, changed.GetResponseVersion())
+	setEndpoints(t, c, 2, "b")
+	if r := pending(out); r != nil {
+		t.Fatalf("a change of unsubscribed b was sent: %v", responseNames(t, r))
+	}
+	if _, ok := c.byName["b"]; ok {
+		t.Error("the stale entry of b survived a change of b")
+	}
+}
