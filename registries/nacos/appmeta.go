@@ -30,7 +30,7 @@ func metaInstance(in model.Instance) dubbometa.Instance {
 func wantedRevisions(entries []entry) map[dubbometa.Revision][]dubbometa.Instance {
 	wanted := map[dubbometa.Revision][]dubbometa.Instance{}
 	for _, e := range entries {
-		if strings.Contains(e.Name, ":") || !isApplicationLevel(e.Instances) {
+		if isSkippedCategory(e.Name) || strings.HasPrefix(e.Name, "providers:") || !isApplicationLevel(e.Instances) {
 			continue
 		}
 		for _, in := range e.Instances {

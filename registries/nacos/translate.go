@@ -59,8 +59,7 @@ func buildServices(stage string, entries []entry, meta dubbometa.Cache) ([]regis
 	var services []registries.Service
 	for _, e := range entries {
 		switch {
-		case strings.HasPrefix(e.Name, "consumers:"), strings.HasPrefix(e.Name, "configurators:"),
-			strings.HasPrefix(e.Name, "routers:"):
+		case isSkippedCategory(e.Name):
 			// Dubbo registers consumers (and may keep rule categories) as services: nothing to call.
 		case strings.HasPrefix(e.Name, "providers:"):
 			services = append(services, t.dubboInterface(e)...)
@@ -73,6 +72,13 @@ func buildServices(stage string, entries []entry, meta dubbometa.Cache) ([]regis
 	services = mergeSame(services)
 	diag.Sort(t.diags)
 	return services, t.diags
+}
+
+// isSkippedCategory reports whether name is a Dubbo registration with nothing to call:
+// consumers (and the rule categories Dubbo may keep as services).
+func isSkippedCategory(name string) bool {
+	return strings.HasPrefix(name, "consumers:") || strings.HasPrefix(name, "configurators:") ||
+		strings.HasPrefix(name, "routers:")
 }
 
 // subject names an instance in diagnostics.
