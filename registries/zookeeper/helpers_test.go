@@ -39,13 +39,27 @@ func newWriter(t testing.TB, addr string) *writer {
 	return &writer{t: t, conn: conn}
 }
 
+// retry runs op until it succeeds or fails with an error other than a lost connection, within
+// giveUp: after a server restart the writer's own reconnect can take a while under load.
+func (w *writer) retry(op func() error) error {
+	deadline := time.Now().Add(giveUp)
+	for {
+		err := op()
+		transient := errors.Is(err, zk.ErrNoServer) || errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrSessionMoved)
+		if !transient || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // ensure creates path and its parents as persistent nodes.
 func (w *writer) ensure(path string) {
 	w.t.Helper()
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	for i := range parts {
 		p := "/" + strings.Join(parts[:i+1], "/")
-		_, err := w.conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
+		err := w.retry(func() error { _, err := w.conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); return err })
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			w.t.Fatalf("create %s: %v", p, err)
 		}
@@ -58,7 +72,11 @@ func (w *writer) provider(iface, rawURL string) string {
 	dir := "/dubbo/" + iface + "/providers"
 	w.ensure(dir)
 	path := dir + "/" + url.QueryEscape(rawURL)
-	if _, err := w.conn.Create(path, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+	err := w.retry(func() error {
+		_, err := w.conn.Create(path, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+		return err
+	})
+	if err != nil {
 		w.t.Fatalf("create provider %.80s: %v", path, err)
 	}
 	return path
@@ -67,7 +85,8 @@ func (w *writer) provider(iface, rawURL string) string {
 func (w *writer) put(path string, data string, flags int32) {
 	w.t.Helper()
 	w.ensure(path[:strings.LastIndexByte(path, '/')])
-	if _, err := w.conn.Create(path, []byte(data), flags, zk.WorldACL(zk.PermAll)); err != nil {
+	err := w.retry(func() error { _, err := w.conn.Create(path, []byte(data), flags, zk.WorldACL(zk.PermAll)); return err })
+	if err != nil {
 		if !errors.Is(err, zk.ErrNodeExists) {
 			w.t.Fatalf("create %s: %v", path, err)
 		}
