@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"slices"
 	"sort"
@@ -54,7 +55,9 @@ type resourceCache struct {
 	// changes.
 	byName map[string][]*subscriber
 	// visit numbers the walks over an index entry, to skip repeated subscribers.
-	visit    uint64
+	visit uint64
+	// seed keys the hashes of SotW requests' lists of names.
+	seed     maphash.Seed
 	wildcard map[*subscriber]struct{}
 	streams  map[streamKey]*subscriber
 }
@@ -81,6 +84,7 @@ func newResourceCache(typeURL string) *resourceCache {
 		resources: map[string]*cachedEntry{},
 		version:   hashesVersion(nil),
 		byName:    map[string][]*subscriber{},
+		seed:      maphash.MakeSeed(),
 		wildcard:  map[*subscriber]struct{}{},
 		streams:   map[streamKey]*subscriber{},
 	}

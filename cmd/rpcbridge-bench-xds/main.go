@@ -8,8 +8,9 @@
 // from a server that already holds the config to all proxies holding every load assignment,
 // divided by the number of proxies). It runs the
 // same workload against go-control-plane's stock SnapshotCache and server and prints the ratio.
-// Clients run in the same process, so CPU and memory figures include them: per-proxy memory is
-// an upper bound for the server's share. BENCH_ROUNDS=1 prints each round's slowest proxy;
+// Each measurement runs in a fresh process (-shared keeps them in one; -cpuprofile implies it).
+// Clients run in the same process as their server, so CPU and memory figures include them:
+// per-proxy memory is an upper bound for the server's share. BENCH_ROUNDS=1 prints each round's slowest proxy;
 // BENCH_HEAPPROFILE=file writes a heap profile once the proxies are connected (the last run's).
 package main
 
@@ -32,7 +33,16 @@ func main() {
 	impls := flag.String("impls", "rpcbridge,stock", "comma-separated servers: rpcbridge, stock")
 	rounds := flag.Int("rounds", 5, "endpoint changes per run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	shared := flag.Bool("shared", false, "run every measurement in this process instead of a fresh one each")
+	child := flag.Bool("child", false, "internal: measure one scenario, mode and server, print JSON")
 	flag.Parse()
+	if *child {
+		if err := runChild(*scenarios, *modes, *impls, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "rpcbridge-bench-xds:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -44,14 +54,21 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*scenarios, strings.Split(*modes, ","), strings.Split(*impls, ","), *rounds); err != nil {
+	measureOne := measureIsolated
+	if *shared || *cpuProfile != "" {
+		measureOne = measure
+	}
+	if err := run(measureOne, *scenarios, strings.Split(*modes, ","), strings.Split(*impls, ","), *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "rpcbridge-bench-xds:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(scenarios string, modes, impls []string, rounds int) error {
+// measureFunc measures one server, variant and scenario.
+type measureFunc func(impl string, delta bool, s, n, rounds int) (result, error)
+
+func run(measureOne measureFunc, scenarios string, modes, impls []string, rounds int) error {
 	fmt.Printf("%-9s %-6s %-5s %-9s %10s %10s %10s %12s %12s %12s\n",
 		"impl", "mode", "S", "N", "p50", "p99", "max", "cpu/change", "heap/proxy", "rss/proxy")
 	for _, sc := range strings.Split(scenarios, ",") {
@@ -62,7 +79,7 @@ func run(scenarios string, modes, impls []string, rounds int) error {
 		for _, mode := range modes {
 			results := map[string]result{}
 			for _, impl := range impls {
-				r, err := measure(impl, mode == "delta", s, n, rounds)
+				r, err := measureOne(impl, mode == "delta", s, n, rounds)
 				if err != nil {
 					return fmt.Errorf("%s %s %s: %w", impl, mode, sc, err)
 				}
