@@ -245,3 +245,45 @@ func clusterNamesOf(t *testing.T, resp *discoveryv3.DiscoveryResponse) []string 
 	slices.Sort(names)
 	return names
 }
+
+// TestDeltaWildcardUnsubscribeResends follows the xDS rule for a wildcard delta subscription that
+// unsubscribes a name it also subscribed explicitly: the resource stays wanted through the
+// wildcard, so the server sends it again.
+func TestDeltaWildcardUnsubscribeResends(t *testing.T) {
+	srv := startServer(t)
+	if err := srv.Update(ir.Gateway{Clusters: []ir.Cluster{httpCluster("http:a", 1, 8080), httpCluster("http:b", 1, 8080)}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responses := receive(stream.Recv)
+	send := func(req *discoveryv3.DeltaDiscoveryRequest) {
+		t.Helper()
+		if err := stream.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A request without names is a (legacy) wildcard subscription.
+	send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("wildcard"), TypeUrl: resource.EndpointType})
+	resp := next(t, responses)
+	if got := deltaNames(resp); !slices.Equal(got, []string{"http:a", "http:b"}) {
+		t.Fatalf("wildcard response holds %v, want http:a and http:b", got)
+	}
+	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
+		ResourceNamesSubscribe: []string{"http:a"}})
+	resp = next(t, responses)
+	if got := deltaNames(resp); !slices.Equal(got, []string{"http:a"}) {
+		t.Fatalf("subscribing to http:a explicitly brought %v, want [http:a]", got)
+	}
+	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
+		ResourceNamesUnsubscribe: []string{"http:a"}})
+	resp = next(t, responses)
+	if got := deltaNames(resp); !slices.Equal(got, []string{"http:a"}) || len(resp.GetRemovedResources()) != 0 {
+		t.Fatalf("unsubscribing http:a while wildcard brought %v (removed %v), want http:a again",
+			got, resp.GetRemovedResources())
+	}
+}
