@@ -15,6 +15,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/httprule"
 )
 
 // httpMethodToken is what an HTTP method may look like (RFC 9110 token, upper case by custom).
@@ -133,11 +134,12 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 	case set > 1:
 		return nil, errors.New("more than one of pathPrefix, path and pathTemplate is set")
 	case r.Match.PathTemplate != "":
-		re, err := templateRegex(r.Match.PathTemplate)
+		// The embedded gateway executes the same regex, so Envoy and it select the same routes.
+		tmpl, err := httprule.Parse(r.Match.PathTemplate)
 		if err != nil {
 			return nil, err
 		}
-		match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: re}}
+		match.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: tmpl.Regex()}}
 	case r.Match.PathPrefix != "":
 		match.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: r.Match.PathPrefix}
 	case r.Match.Path != "":

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/httprule"
 )
 
 // openAPIPath is a route's match as an OpenAPI path: "/v1/{name=shelves/*}:publish" becomes
@@ -47,33 +48,34 @@ func toOpenAPIPath(m ir.Match) (openAPIPath, error) {
 // templatePath converts a google.api.http template; anonymous "*" and "**" segments become the
 // parameters "wildcard1", "wildcard2", ...
 func templatePath(t string) (openAPIPath, error) {
-	if !strings.HasPrefix(t, "/") {
-		return openAPIPath{}, fmt.Errorf("path template %q does not start with '/'", t)
+	tmpl, err := httprule.Parse(t)
+	if err != nil {
+		return openAPIPath{}, err
 	}
-	body, verb := splitVerb(t[1:])
 	var out openAPIPath
 	var segs []string
 	anonymous := 0
-	for _, part := range splitTopLevel(body) {
+	vars := tmpl.Variables
+	for i := 0; i < len(tmpl.Segments); i++ {
+		seg := tmpl.Segments[i]
 		switch {
-		case strings.HasPrefix(part, "{") && strings.HasSuffix(part, "}"):
-			name, pattern, ok := strings.Cut(part[1:len(part)-1], "=")
-			if !ok {
-				pattern = "*"
-			}
-			segs = append(segs, out.expand(name, pattern)...)
-		case part == "*" || part == "**":
+		case len(vars) > 0 && vars[0].Start == i:
+			segs = append(segs, out.expand(vars[0].FieldPath, vars[0].Pattern(tmpl))...)
+			i = vars[0].End - 1
+			vars = vars[1:]
+		case seg == "*" || seg == "**":
 			anonymous++
 			name := "wildcard" + strconv.Itoa(anonymous)
-			out.params = append(out.params, pathVar{name: name, segment: part})
+			out.params = append(out.params, pathVar{name: name, segment: seg})
 			segs = append(segs, "{"+name+"}")
-		case strings.ContainsAny(part, "{}"):
-			return openAPIPath{}, fmt.Errorf("path template %q is malformed", t)
 		default:
-			segs = append(segs, part)
+			segs = append(segs, seg)
 		}
 	}
-	out.path = "/" + strings.Join(segs, "/") + verb
+	out.path = "/" + strings.Join(segs, "/")
+	if tmpl.Verb != "" {
+		out.path += ":" + tmpl.Verb
+	}
 	return out, nil
 }
 
@@ -106,56 +108,6 @@ func (p *openAPIPath) expand(name, pattern string) []string {
 		segs = append(segs, "{"+param+"}")
 	}
 	return segs
-}
-
-// splitVerb separates a ":verb" after the last top-level '/'.
-func splitVerb(s string) (string, string) {
-	depth, lastSlash := 0, -1
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-		case '/':
-			if depth == 0 {
-				lastSlash = i
-			}
-		}
-	}
-	depth = 0
-	for i := lastSlash + 1; i < len(s); i++ {
-		switch s[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-		case ':':
-			if depth == 0 {
-				return s[:i], s[i:]
-			}
-		}
-	}
-	return s, ""
-}
-
-func splitTopLevel(s string) []string {
-	var parts []string
-	depth, start := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-		case '/':
-			if depth == 0 {
-				parts = append(parts, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(parts, s[start:])
 }
 
 var paramRef = regexp.MustCompile(`\{[^{}]*\}`)

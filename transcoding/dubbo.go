@@ -11,6 +11,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/httprule"
 	"github.com/rpcbridge/rpcbridge/idl"
 )
 
@@ -199,13 +200,13 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 	if httpMethod == "" {
 		return candidate{}, fmt.Errorf("no httpMethod")
 	}
-	tmpl, err := parseTemplate(r.Path)
+	tmpl, err := httprule.Parse(r.Path)
 	if err != nil {
 		return candidate{}, err
 	}
 	vars := map[string]bool{}
-	for _, v := range tmpl.variables {
-		vars[v.fieldPath] = true
+	for _, v := range tmpl.Variables {
+		vars[v.FieldPath] = true
 	}
 	explicit := map[string]ArgRule{}
 	names := map[string]int{}
@@ -253,9 +254,9 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 	if wholeBody > 1 || wholeBody == 1 && bodyFields > 0 {
 		return candidate{}, fmt.Errorf("the body cannot be a whole argument and also hold other arguments")
 	}
-	for _, v := range tmpl.variables {
-		if !bound[v.fieldPath] {
-			return candidate{}, fmt.Errorf("path variable {%s} binds no argument of %s", v.fieldPath, signature(m))
+	for _, v := range tmpl.Variables {
+		if !bound[v.FieldPath] {
+			return candidate{}, fmt.Errorf("path variable {%s} binds no argument of %s", v.FieldPath, signature(m))
 		}
 	}
 	route := t.route(m, httpMethod, params)
@@ -264,7 +265,7 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 	if r.Timeout != nil {
 		route.Timeout, route.Dubbo.Timeout = *r.Timeout, *r.Timeout
 	}
-	return candidate{origin: r.Origin, route: route, tmpl: tmpl}, nil
+	return candidate{origin: r.Origin, route: route, tmpl: *tmpl}, nil
 }
 
 // defaultSource is where an argument without an explicit source comes from.

@@ -12,6 +12,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/httprule"
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
 )
 
@@ -139,7 +140,7 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 	if b.httpMethod == "" {
 		return candidate{}, fmt.Errorf("no HTTP method")
 	}
-	tmpl, err := parseTemplate(b.pattern)
+	tmpl, err := httprule.Parse(b.pattern)
 	if err != nil {
 		return candidate{}, err
 	}
@@ -151,13 +152,13 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 	if err != nil {
 		return candidate{}, err
 	}
-	for _, v := range tmpl.variables {
-		fd, err := fieldByPath(in, v.fieldPath)
+	for _, v := range tmpl.Variables {
+		fd, err := fieldByPath(in, v.FieldPath)
 		if err != nil {
-			return candidate{}, fmt.Errorf("path variable {%s}: %w", v.fieldPath, err)
+			return candidate{}, fmt.Errorf("path variable {%s}: %w", v.FieldPath, err)
 		}
 		if !scalarField(fd) {
-			return candidate{}, fmt.Errorf("path variable {%s}: field %s is %s, not a single scalar value", v.fieldPath, fd.FullName(), fieldKind(fd))
+			return candidate{}, fmt.Errorf("path variable {%s}: field %s is %s, not a single scalar value", v.FieldPath, fd.FullName(), fieldKind(fd))
 		}
 	}
 	if b.body != "" && b.body != "*" {
@@ -179,13 +180,13 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 	if b.timeout != nil {
 		route.Timeout = *b.timeout
 	}
-	return candidate{origin: b.origin, route: route, tmpl: tmpl}, nil
+	return candidate{origin: b.origin, route: route, tmpl: *tmpl}, nil
 }
 
 // setMatchPath matches a template without variables or wildcards as an exact path.
-func setMatchPath(m *ir.Match, pattern string, tmpl pathTemplate) {
-	if tmpl.literal() {
-		m.Path = tmpl.normalized()
+func setMatchPath(m *ir.Match, pattern string, tmpl *httprule.Template) {
+	if tmpl.Literal() {
+		m.Path = tmpl.Normalized()
 		return
 	}
 	m.PathTemplate = pattern

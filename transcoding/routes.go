@@ -9,6 +9,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/httprule"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
 
@@ -17,7 +18,7 @@ type candidate struct {
 	origin string
 	route  ir.Route
 	// tmpl is the parsed Match.PathTemplate, when set.
-	tmpl pathTemplate
+	tmpl httprule.Template
 }
 
 // ruleRoutes turns the user's HTTP rules into candidate routes, marking every service a rule
@@ -119,7 +120,7 @@ func matchClass(m ir.Match) int {
 }
 
 // compareCandidates orders exact paths first, then templates from the most specific (see
-// compareTemplates), then longer prefixes before shorter ones; on the same path, template or
+// httprule.Compare), then longer prefixes before shorter ones; on the same path, template or
 // prefix, method-restricted routes come before catch-all ones, then routes sort by cluster.
 func compareCandidates(a, b candidate) int {
 	am, bm := a.route.Match, b.route.Match
@@ -128,7 +129,7 @@ func compareCandidates(a, b candidate) int {
 	}
 	var byPath int
 	if matchClass(am) == 1 {
-		byPath = compareTemplates(a.tmpl, b.tmpl)
+		byPath = httprule.Compare(&a.tmpl, &b.tmpl)
 	} else {
 		byPath = cmp.Or(-cmp.Compare(len(am.PathPrefix), len(bm.PathPrefix)),
 			cmp.Compare(am.Path+am.PathPrefix, bm.Path+bm.PathPrefix))
@@ -150,7 +151,7 @@ func sameMatchPath(a, b candidate) bool {
 		return false
 	}
 	if matchClass(am) == 1 {
-		return a.tmpl.normalized() == b.tmpl.normalized()
+		return a.tmpl.Normalized() == b.tmpl.Normalized()
 	}
 	return am.Path == bm.Path && am.PathPrefix == bm.PathPrefix
 }

@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strings"
+
+	"github.com/rpcbridge/rpcbridge/httprule"
 )
 
-// template extracts the variables of a google.api.http-style path template, with the same
-// grammar and the same regex shape the control plane builds for the route match
-// (controlplane's templateRegex): "*" and "{var}" match one segment ([^/]+), "**" the rest of
-// the path (.*), "{var=a/*}" what its segments match, ":verb" a literal suffix. Each variable
-// is a capture group here.
+// template extracts the variables of a google.api.http path template with the regex the
+// control plane builds for the route match (httprule's Regex), one capture group per variable.
 type template struct {
 	re   *regexp.Regexp
 	vars []string
@@ -20,73 +18,19 @@ type template struct {
 // compileTemplate compiles a match pattern; patterns without variables give a template that
 // extracts nothing.
 func compileTemplate(pattern string) (*template, error) {
-	if !strings.HasPrefix(pattern, "/") {
-		return nil, fmt.Errorf("path template %q must start with '/'", pattern)
+	tmpl, err := httprule.Parse(pattern)
+	if err != nil {
+		return nil, err
 	}
-	t := &template{}
-	var b strings.Builder
-	b.WriteString("^")
-	rest := pattern[1:]
-	for rest != "" {
-		var part string
-		if strings.HasPrefix(rest, "{") {
-			end := strings.IndexByte(rest, '}')
-			if end < 0 {
-				return nil, fmt.Errorf("path template %q: unclosed '{'", pattern)
-			}
-			part, rest = rest[1:end], rest[end+1:]
-			name, segs, hasSegs := strings.Cut(part, "=")
-			if !hasSegs {
-				segs = "*"
-			}
-			t.vars = append(t.vars, name)
-			b.WriteString("/(")
-			for i, s := range strings.Split(segs, "/") {
-				if i > 0 {
-					b.WriteString("/")
-				}
-				b.WriteString(segmentRegex(s))
-			}
-			b.WriteString(")")
-		} else {
-			end := strings.IndexByte(rest, '/')
-			if end < 0 {
-				end = len(rest)
-			}
-			part, rest = rest[:end], rest[end:]
-			seg, verb, hasVerb := strings.Cut(part, ":")
-			if seg == "**" {
-				b.WriteString("/.*")
-			} else {
-				b.WriteString("/" + segmentRegex(seg))
-			}
-			if hasVerb {
-				b.WriteString(regexp.QuoteMeta(":" + verb))
-			}
-		}
-		if strings.HasPrefix(rest, ":") { // verb after a variable
-			b.WriteString(regexp.QuoteMeta(rest))
-			rest = ""
-		}
-		rest = strings.TrimPrefix(rest, "/")
-	}
-	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
+	re, err := regexp.Compile(tmpl.CaptureRegex())
 	if err != nil {
 		return nil, fmt.Errorf("path template %q: %w", pattern, err)
 	}
-	t.re = re
-	return t, nil
-}
-
-func segmentRegex(s string) string {
-	switch s {
-	case "*":
-		return "[^/]+"
-	case "**":
-		return ".*"
+	t := &template{re: re}
+	for _, v := range tmpl.Variables {
+		t.vars = append(t.vars, v.FieldPath)
 	}
-	return regexp.QuoteMeta(s)
+	return t, nil
 }
 
 // bind returns the variables of an escaped request path, unescaped; ok is false when the path

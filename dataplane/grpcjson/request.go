@@ -185,9 +185,9 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 			return nil, badRequest("query parameter %q: %v", p.name, err)
 		}
 	}
-	for _, v := range b.template.variables {
-		if err := setFromText(msg, b.varPaths[v.fieldPath], []string{vars[v.fieldPath]}, fold); err != nil {
-			return nil, badRequest("path variable {%s}: %v", v.fieldPath, err)
+	for _, v := range b.template.Variables {
+		if err := setFromText(msg, b.varPaths[v.FieldPath], []string{vars[v.FieldPath]}, fold); err != nil {
+			return nil, badRequest("path variable {%s}: %v", v.FieldPath, err)
 		}
 	}
 	if b.Body != "" {

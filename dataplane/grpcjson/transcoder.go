@@ -24,6 +24,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/rpcbridge/rpcbridge/httprule"
 )
 
 // httpBodyName is google.api.HttpBody, whose messages pass raw bodies through.
@@ -55,7 +57,7 @@ type Binding struct {
 	// ResponseBody is "" or the response field rendered as the body.
 	ResponseBody string
 
-	template  *pathTemplate
+	template  *httprule.Template
 	bodyPath  []protoreflect.FieldDescriptor
 	respField protoreflect.FieldDescriptor
 	varPaths  map[string][]protoreflect.FieldDescriptor
@@ -141,8 +143,8 @@ func (t *Transcoder) addService(sd protoreflect.ServiceDescriptor) error {
 				return fmt.Errorf("method %s binding %d: %w", md.FullName(), j, err)
 			}
 			t.bindings[b.HTTPMethod] = append(t.bindings[b.HTTPMethod], b)
-			if b.template.verb != "" {
-				t.verbs[b.template.verb] = true
+			if b.template.Verb != "" {
+				t.verbs[b.template.Verb] = true
 			}
 		}
 	}
@@ -194,19 +196,19 @@ func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.Ht
 	default:
 		return nil, fmt.Errorf("no HTTP method and path")
 	}
-	tmpl, err := parseTemplate(b.Pattern)
+	tmpl, err := httprule.Parse(b.Pattern)
 	if err != nil {
 		return nil, err
 	}
 	b.template = tmpl
 	in, out := md.Input(), md.Output()
 	b.varPaths = map[string][]protoreflect.FieldDescriptor{}
-	for _, v := range tmpl.variables {
-		fds, err := resolvePath(in, v.fieldPath)
+	for _, v := range tmpl.Variables {
+		fds, err := resolvePath(in, v.FieldPath)
 		if err != nil {
-			return nil, fmt.Errorf("path variable {%s}: %w", v.fieldPath, err)
+			return nil, fmt.Errorf("path variable {%s}: %w", v.FieldPath, err)
 		}
-		b.varPaths[v.fieldPath] = fds
+		b.varPaths[v.FieldPath] = fds
 	}
 	if b.Body != "" && b.Body != "*" {
 		if b.bodyPath, err = resolvePath(in, b.Body); err != nil {
@@ -225,14 +227,14 @@ func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.Ht
 // returns it with its path variables (field path → unescaped value). Among matching templates
 // the most specific wins, segment by segment: a literal before "*" before "**".
 func (t *Transcoder) Match(method, path string) (*Binding, map[string]string, bool) {
-	parts, verb, ok := splitPath(path, t.verbs, t.cfg.GetMatchUnregisteredCustomVerb())
+	parts, verb, ok := httprule.SplitPath(path, t.verbs, t.cfg.GetMatchUnregisteredCustomVerb())
 	if !ok {
 		return nil, nil, false
 	}
 	var best *Binding
-	var bestRank []segmentKind
+	var bestRank []httprule.SegmentKind
 	for _, b := range t.bindings[method] {
-		rank, ok := b.template.match(parts, verb)
+		rank, ok := b.template.Match(parts, verb)
 		if ok && (best == nil || slices.Compare(rank, bestRank) < 0) {
 			best, bestRank = b, rank
 		}
@@ -240,10 +242,23 @@ func (t *Transcoder) Match(method, path string) (*Binding, map[string]string, bo
 	if best == nil {
 		return nil, nil, false
 	}
-	return best, best.template.bind(parts, t.cfg.GetUrlUnescapeSpec()), true
+	return best, best.template.Bind(parts, unescapeMode(t.cfg.GetUrlUnescapeSpec())), true
 }
 
 // MatchIncomingRequestRoute reports whether the route matched by the incoming HTTP request
 // keeps serving the call; when false, Envoy matches the routes again with the gRPC request
 // (POST /<package>.<Service>/<Method>) and takes that route's cluster.
 func (t *Transcoder) MatchIncomingRequestRoute() bool { return t.cfg.GetMatchIncomingRequestRoute() }
+
+// unescapeMode maps Envoy's url_unescape_spec to httprule's; anything unknown keeps reserved
+// characters encoded, like the default.
+func unescapeMode(spec grpcjsonv3.GrpcJsonTranscoder_UrlUnescapeSpec) httprule.Unescape {
+	switch spec {
+	case grpcjsonv3.GrpcJsonTranscoder_ALL_CHARACTERS:
+		return httprule.UnescapeAll
+	case grpcjsonv3.GrpcJsonTranscoder_ALL_CHARACTERS_EXCEPT_SLASH:
+		return httprule.UnescapeAllExceptSlash
+	default:
+		return httprule.UnescapeAllExceptReserved
+	}
+}
