@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+
+	"github.com/rpcbridge/rpcbridge/httprule/annotation"
 )
 
 // withRouteBinding returns the descriptor set a gRPC route's transcoder needs. Envoy's
@@ -33,25 +35,11 @@ func withRouteBinding(set []byte, r ir.Route) ([]byte, error) {
 	if method.Options == nil {
 		method.Options = &descriptorpb.MethodOptions{}
 	}
-	rule, _ := proto.GetExtension(method.Options, annotations.E_Http).(*annotations.HttpRule)
+	rule := annotation.FromOptions(method.Options)
 	if hasBinding(rule, verb, path, r.GRPC.Body) {
 		return set, nil
 	}
-	binding := &annotations.HttpRule{Body: r.GRPC.Body, ResponseBody: r.GRPC.ResponseBody}
-	switch verb {
-	case "GET":
-		binding.Pattern = &annotations.HttpRule_Get{Get: path}
-	case "PUT":
-		binding.Pattern = &annotations.HttpRule_Put{Put: path}
-	case "POST":
-		binding.Pattern = &annotations.HttpRule_Post{Post: path}
-	case "DELETE":
-		binding.Pattern = &annotations.HttpRule_Delete{Delete: path}
-	case "PATCH":
-		binding.Pattern = &annotations.HttpRule_Patch{Patch: path}
-	default:
-		binding.Pattern = &annotations.HttpRule_Custom{Custom: &annotations.CustomHttpPattern{Kind: verb, Path: path}}
-	}
+	binding := annotation.New(verb, path, r.GRPC.Body, r.GRPC.ResponseBody)
 	if rule == nil {
 		rule = binding
 	} else {
@@ -98,32 +86,11 @@ func findMethod(fds *descriptorpb.FileDescriptorSet, service, method string) *de
 
 // hasBinding reports whether rule or one of its additional bindings is verb path with body.
 func hasBinding(rule *annotations.HttpRule, verb, path, body string) bool {
-	if rule == nil {
-		return false
-	}
-	for _, b := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
-		v, p := ruleVerbPath(b)
+	for _, b := range annotation.Bindings(rule) {
+		v, p, _ := annotation.VerbPath(b)
 		if strings.EqualFold(v, verb) && p == path && b.GetBody() == body {
 			return true
 		}
 	}
 	return false
-}
-
-func ruleVerbPath(b *annotations.HttpRule) (string, string) {
-	switch p := b.GetPattern().(type) {
-	case *annotations.HttpRule_Get:
-		return "GET", p.Get
-	case *annotations.HttpRule_Put:
-		return "PUT", p.Put
-	case *annotations.HttpRule_Post:
-		return "POST", p.Post
-	case *annotations.HttpRule_Delete:
-		return "DELETE", p.Delete
-	case *annotations.HttpRule_Patch:
-		return "PATCH", p.Patch
-	case *annotations.HttpRule_Custom:
-		return p.Custom.GetKind(), p.Custom.GetPath()
-	}
-	return "", ""
 }

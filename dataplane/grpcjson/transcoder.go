@@ -21,11 +21,12 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/rpcbridge/rpcbridge/httprule"
+
+	"github.com/rpcbridge/rpcbridge/httprule/annotation"
 )
 
 // httpBodyName is google.api.HttpBody, whose messages pass raw bodies through.
@@ -129,11 +130,9 @@ func (t *Transcoder) addService(sd protoreflect.ServiceDescriptor) error {
 	for i := 0; i < methods.Len(); i++ {
 		md := methods.Get(i)
 		full := "/" + string(sd.FullName()) + "/" + string(md.Name())
-		rule := httpRule(md)
-		var rules []*annotations.HttpRule
-		if rule != nil {
-			rules = append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...)
-		}
+		opts, _ := md.Options().(*descriptorpb.MethodOptions)
+		rule := annotation.FromOptions(opts)
+		rules := annotation.Bindings(rule)
 		if t.cfg.GetAutoMapping() && rule == nil {
 			rules = []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Post{Post: full}, Body: "*"}}
 		}
@@ -151,51 +150,14 @@ func (t *Transcoder) addService(sd protoreflect.ServiceDescriptor) error {
 	return nil
 }
 
-// httpRule reads a method's google.api.http option, whether the descriptor carries it as a
-// known extension or as unknown fields.
-func httpRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
-	opts, ok := md.Options().(*descriptorpb.MethodOptions)
-	if !ok || opts == nil {
-		return nil
-	}
-	raw, err := proto.Marshal(opts)
-	if err != nil {
-		return nil
-	}
-	types := new(protoregistry.Types)
-	if err := types.RegisterExtension(annotations.E_Http); err != nil {
-		return nil
-	}
-	decoded := &descriptorpb.MethodOptions{}
-	if err := (proto.UnmarshalOptions{Resolver: types}).Unmarshal(raw, decoded); err != nil {
-		return nil
-	}
-	if !proto.HasExtension(decoded, annotations.E_Http) {
-		return nil
-	}
-	rule, _ := proto.GetExtension(decoded, annotations.E_Http).(*annotations.HttpRule)
-	return rule
-}
-
 // newBinding compiles one rule and resolves its fields against the method's messages.
 func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.HttpRule) (*Binding, error) {
 	b := &Binding{Method: md, FullMethod: full, Body: r.GetBody(), ResponseBody: r.GetResponseBody()}
-	switch p := r.GetPattern().(type) {
-	case *annotations.HttpRule_Get:
-		b.HTTPMethod, b.Pattern = "GET", p.Get
-	case *annotations.HttpRule_Put:
-		b.HTTPMethod, b.Pattern = "PUT", p.Put
-	case *annotations.HttpRule_Post:
-		b.HTTPMethod, b.Pattern = "POST", p.Post
-	case *annotations.HttpRule_Delete:
-		b.HTTPMethod, b.Pattern = "DELETE", p.Delete
-	case *annotations.HttpRule_Patch:
-		b.HTTPMethod, b.Pattern = "PATCH", p.Patch
-	case *annotations.HttpRule_Custom:
-		b.HTTPMethod, b.Pattern = strings.ToUpper(p.Custom.GetKind()), p.Custom.GetPath()
-	default:
+	verb, pattern, _ := annotation.VerbPath(r)
+	if verb == "" {
 		return nil, fmt.Errorf("no HTTP method and path")
 	}
+	b.HTTPMethod, b.Pattern = strings.ToUpper(verb), pattern
 	tmpl, err := httprule.Parse(b.Pattern)
 	if err != nil {
 		return nil, err

@@ -5,9 +5,9 @@ import (
 	"strings"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/rpcbridge/rpcbridge/httprule/annotation"
 )
 
 // ServiceInfo is one protobuf service.
@@ -90,7 +90,7 @@ func httpRules(opts *descriptorpb.MethodOptions) []HTTPRule {
 	if opts == nil {
 		return nil
 	}
-	rule := httpOption(opts)
+	rule := annotation.FromOptions(opts)
 	if rule == nil {
 		return nil
 	}
@@ -101,44 +101,9 @@ func httpRules(opts *descriptorpb.MethodOptions) []HTTPRule {
 	return rules
 }
 
-// httpOption decodes the google.api.http extension. Options are re-read from their wire form with
-// a resolver that knows the extension, so unknown-field and dynamic encodings both work.
-func httpOption(opts *descriptorpb.MethodOptions) *annotations.HttpRule {
-	raw, err := proto.Marshal(opts)
-	if err != nil {
-		return nil
-	}
-	types := new(protoregistry.Types)
-	if err := types.RegisterExtension(annotations.E_Http); err != nil {
-		return nil
-	}
-	decoded := &descriptorpb.MethodOptions{}
-	if err := (proto.UnmarshalOptions{Resolver: types}).Unmarshal(raw, decoded); err != nil {
-		return nil
-	}
-	if !proto.HasExtension(decoded, annotations.E_Http) {
-		return nil
-	}
-	rule, _ := proto.GetExtension(decoded, annotations.E_Http).(*annotations.HttpRule)
-	return rule
-}
-
 // toHTTPRule flattens one HttpRule.
 func toHTTPRule(r *annotations.HttpRule, additional bool) HTTPRule {
 	out := HTTPRule{Body: r.GetBody(), ResponseBody: r.GetResponseBody(), Additional: additional}
-	switch p := r.GetPattern().(type) {
-	case *annotations.HttpRule_Get:
-		out.Method, out.Pattern = "GET", p.Get
-	case *annotations.HttpRule_Put:
-		out.Method, out.Pattern = "PUT", p.Put
-	case *annotations.HttpRule_Post:
-		out.Method, out.Pattern = "POST", p.Post
-	case *annotations.HttpRule_Delete:
-		out.Method, out.Pattern = "DELETE", p.Delete
-	case *annotations.HttpRule_Patch:
-		out.Method, out.Pattern = "PATCH", p.Patch
-	case *annotations.HttpRule_Custom:
-		out.Method, out.Pattern, out.Custom = p.Custom.GetKind(), p.Custom.GetPath(), true
-	}
+	out.Method, out.Pattern, out.Custom = annotation.VerbPath(r)
 	return out
 }
