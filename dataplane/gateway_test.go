@@ -315,8 +315,8 @@ func TestStreamingResponse(t *testing.T) {
 		[]*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("stream", endpointOf(t, streamer.Listener.Addr()))})
 	gw := startGateway(t, cp.addr, nil)
 	eventually(t, "routes", func() error {
-		if !gw.Ready() {
-			return fmt.Errorf("not ready")
+		if !gw.Ready() || gw.Addr() == nil {
+			return fmt.Errorf("not ready or not listening yet")
 		}
 		return nil
 	})

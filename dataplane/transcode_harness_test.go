@@ -3,6 +3,7 @@ package dataplane_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -183,7 +184,12 @@ func (s *grpcStack) call(method, target, body string) (int, http.Header, string,
 	if body != "" {
 		r = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, "http://"+s.gw.Addr().String()+target, r)
+	addr := s.gw.Addr()
+	if addr == nil {
+		// Run binds the listener in its own goroutine; under load the first call can come first.
+		return 0, nil, "", errors.New("the gateway is not listening yet")
+	}
+	req, err := http.NewRequest(method, "http://"+addr.String()+target, r)
 	if err != nil {
 		return 0, nil, "", err
 	}
