@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -9,60 +10,95 @@ import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/dubborpc"
+	"github.com/rpcbridge/rpcbridge/internal/bench/load"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 )
 
-// BenchmarkRESTToDubbo compares, in the same run and interleaved, a REST call through the
-// gateway (GET /slow?ms=0 → slow(int) on the dubbo-go provider) with the same method called
-// directly through dubborpc's generic invocation. It reports the ratio of mean latencies and
-// the added latency at p50 and p99 (gateway minus direct, per percentile).
-//
-//	go test ./dataplane -run '^$' -bench BenchmarkRESTToDubbo -benchtime 2000x
-func BenchmarkRESTToDubbo(b *testing.B) {
-	s := startDubboStack(b)
-	client := dubborpc.New(dubborpc.Options{})
-	defer client.Close()
-	ep := client.Endpoint(s.providers[0].Addr())
-	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	url := "http://" + s.gw.Addr().String() + "/slow?ms=0"
-	ctx := context.Background()
+// dubboBench is the two paths the REST→Dubbo benchmarks compare, over the same two dubbo-go
+// providers: the gateway's REST route GET /slow?ms=0 (→ slow(int)), and the same method called
+// directly through dubborpc's generic invocation ($invoke), alternating between the providers as
+// the gateway's balancer does. Each returns what went wrong instead of failing the benchmark.
+type dubboBench struct {
+	direct  func(ctx context.Context, seq int) error
+	gateway func(ctx context.Context, seq int) error
+}
 
-	direct := func() {
-		if _, err := ep.GenericInvoke(ctx, dubboprovider.Interface, dubboprovider.Version, "", "slow",
-			[]string{"int"}, []any{int32(0)}, nil); err != nil {
+func newDubboBench(tb testing.TB) dubboBench {
+	tb.Helper()
+	s := startDubboStack(tb)
+	client := dubborpc.New(dubborpc.Options{})
+	tb.Cleanup(func() { _ = client.Close() })
+	var endpoints []*dubborpc.Endpoint
+	for _, p := range s.providers {
+		endpoints = append(endpoints, client.Endpoint(p.Addr()))
+	}
+	transport := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	tb.Cleanup(transport.CloseIdleConnections)
+	httpClient := &http.Client{Transport: transport, Timeout: giveUp}
+	url := "http://" + s.gw.Addr().String() + "/slow?ms=0"
+	return dubboBench{
+		direct: func(ctx context.Context, seq int) error {
+			_, err := endpoints[seq%len(endpoints)].GenericInvoke(ctx, dubboprovider.Interface, dubboprovider.Version, "", "slow",
+				[]string{"int"}, []any{int32(0)}, nil)
+			return err
+		},
+		gateway: func(ctx context.Context, _ int) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("gateway: %s: %s", resp.Status, body)
+			}
+			return nil
+		},
+	}
+}
+
+// BenchmarkRESTToDubbo compares, in the same run and interleaved, a REST call through the
+// gateway with the same method called directly through dubborpc's generic invocation, one
+// request at a time (serial: no queueing). It reports the ratio of mean latencies and the added
+// latency at p50 and p99 (gateway minus direct, per percentile).
+//
+//	go test ./dataplane -run '^$' -bench 'BenchmarkRESTToDubbo$' -benchtime 2000x
+func BenchmarkRESTToDubbo(b *testing.B) {
+	bench := newDubboBench(b)
+	ctx := context.Background()
+	for i := range 50 { // warm both paths (connections, caches)
+		if err := bench.direct(ctx, i); err != nil {
 			b.Fatal(err)
 		}
-	}
-	gateway := func() {
-		resp, err := httpClient.Get(url)
-		if err != nil {
+		if err := bench.gateway(ctx, i); err != nil {
 			b.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("gateway status %d", resp.StatusCode)
-		}
-	}
-	for range 50 { // warm both paths (connections, JIT-free but caches)
-		direct()
-		gateway()
 	}
 	directTimes := make([]time.Duration, 0, b.N)
 	gatewayTimes := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
 		start := time.Now()
-		direct()
+		if err := bench.direct(ctx, i); err != nil {
+			b.Fatal(err)
+		}
 		mid := time.Now()
-		gateway()
+		if err := bench.gateway(ctx, i); err != nil {
+			b.Fatal(err)
+		}
 		directTimes = append(directTimes, mid.Sub(start))
 		gatewayTimes = append(gatewayTimes, time.Since(mid))
 	}
 	b.StopTimer()
 	slices.Sort(directTimes)
 	slices.Sort(gatewayTimes)
-	pct := func(d []time.Duration, p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
 	mean := func(d []time.Duration) float64 {
 		var sum time.Duration
 		for _, x := range d {
@@ -70,9 +106,60 @@ func BenchmarkRESTToDubbo(b *testing.B) {
 		}
 		return float64(sum) / float64(len(d))
 	}
+	p := load.Quantile
 	b.ReportMetric(mean(gatewayTimes)/mean(directTimes), "gateway/direct")
-	b.ReportMetric(float64(pct(directTimes, 0.5).Microseconds()), "direct-p50-µs")
-	b.ReportMetric(float64(pct(gatewayTimes, 0.5).Microseconds()), "gateway-p50-µs")
-	b.ReportMetric(float64((pct(gatewayTimes, 0.5) - pct(directTimes, 0.5)).Microseconds()), "added-p50-µs")
-	b.ReportMetric(float64((pct(gatewayTimes, 0.99) - pct(directTimes, 0.99)).Microseconds()), "added-p99-µs")
+	b.ReportMetric(float64(p(directTimes, 0.5).Microseconds()), "direct-p50-µs")
+	b.ReportMetric(float64(p(gatewayTimes, 0.5).Microseconds()), "gateway-p50-µs")
+	b.ReportMetric(float64((p(gatewayTimes, 0.5) - p(directTimes, 0.5)).Microseconds()), "added-p50-µs")
+	b.ReportMetric(float64((p(gatewayTimes, 0.99) - p(directTimes, 0.99)).Microseconds()), "added-p99-µs")
+}
+
+// Fixed-rate REST→Dubbo load: requests per second over both targets together, requests per
+// target (about 50 s), windows for the spread.
+const (
+	dubboFixedRate      = 400
+	dubboFixedPerTarget = 10000
+	dubboFixedWindows   = 5
+)
+
+// BenchmarkRESTToDubboFixedRate sends an open-loop load of 400 requests per second,
+// interleaved tick by tick between the direct generic Dubbo call (the baseline) and the
+// gateway's REST route, 10,000 requests each. Latency counts from each request's scheduled send
+// time. It reports both p50/p99, the gateway's added p50/p99 (per percentile) and the smallest
+// and largest added p99 over 5 consecutive windows of the run.
+//
+//	go test ./dataplane -run '^$' -bench BenchmarkRESTToDubboFixedRate -benchtime 1x
+func BenchmarkRESTToDubboFixedRate(b *testing.B) {
+	bench := newDubboBench(b)
+	ctx := context.Background()
+	for i := range 50 {
+		if err := bench.direct(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+		if err := bench.gateway(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	targets := []load.Target{{Name: "direct_dubbo", Send: bench.direct}, {Name: "gateway", Send: bench.gateway}}
+	for range b.N {
+		rec, err := load.Generate(ctx, load.Options{Rate: dubboFixedRate, PerTarget: dubboFixedPerTarget}, targets)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, first := rec.Errors(); first != nil {
+			b.Errorf("failed requests, first: %v", first)
+		}
+		sum := load.Summarize(rec, dubboFixedWindows)
+		b.Logf("\n%s", sum)
+		direct, gw := sum.Targets[0], sum.Targets[1]
+		lo, hi := gw.MinMaxWindowAddedP99()
+		b.ReportMetric(load.Millis(direct.P50), "direct_p50_ms")
+		b.ReportMetric(load.Millis(direct.P99), "direct_p99_ms")
+		b.ReportMetric(load.Millis(gw.P50), "gateway_p50_ms")
+		b.ReportMetric(load.Millis(gw.P99), "gateway_p99_ms")
+		b.ReportMetric(load.Millis(gw.AddedP50), "added_p50_ms")
+		b.ReportMetric(load.Millis(gw.AddedP99), "added_p99_ms")
+		b.ReportMetric(load.Millis(lo), "added_p99_window_min_ms")
+		b.ReportMetric(load.Millis(hi), "added_p99_window_max_ms")
+	}
 }

@@ -12,15 +12,19 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/rpcbridge/rpcbridge/internal/bench/grpcgateway/echopb"
+	"github.com/rpcbridge/rpcbridge/internal/bench/load"
 )
 
-// Load shape; the whole benchmark run stays around a minute.
+// Load shape; each benchmark stays within about a minute.
 const (
 	workers     = 16
-	closedRound = 3 * time.Second
-	rounds      = 2
-	fixedRate   = 500 // requests per second
-	fixedFor    = 3 * time.Second
+	closedRound = time.Second
+	rounds      = 6
+	// fixedRate requests per second over the three fixed-rate targets together (a third each),
+	// fixedPerTarget requests each, the spread over fixedWindows consecutive windows.
+	fixedRate      = 600
+	fixedPerTarget = 10000
+	fixedWindows   = 5
 )
 
 // targets starts the gRPC server and both gateways in front of it and checks that both answer
@@ -42,30 +46,18 @@ func TestBothGatewaysTranscodeTheLoad(t *testing.T) {
 	targets(t)
 }
 
-// latencies is a sorted sample of request durations.
-type latencies []time.Duration
-
-func (l latencies) quantile(q float64) time.Duration {
-	if len(l) == 0 {
-		return 0
-	}
-	return l[min(len(l)-1, int(q*float64(len(l))))]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
 // closedLoop runs workers that each send requests back to back (GET and POST alternating) to base
-// for d, and returns the requests per second and their latencies.
-func closedLoop(tb testing.TB, client *http.Client, base string, d time.Duration) (float64, latencies) {
+// for d, and returns their latencies and the time taken.
+func closedLoop(tb testing.TB, client *http.Client, base string, d time.Duration) ([]time.Duration, time.Duration) {
 	tb.Helper()
 	var mu sync.Mutex
-	var all latencies
+	var all []time.Duration
 	var wg sync.WaitGroup
 	start := time.Now()
 	end := start.Add(d)
 	for w := range workers {
 		wg.Go(func() {
-			var mine latencies
+			var mine []time.Duration
 			for i := w; time.Now().Before(end); i++ {
 				t0 := time.Now()
 				if _, err := call(client, base, i%2 == 0); err != nil {
@@ -80,73 +72,53 @@ func closedLoop(tb testing.TB, client *http.Client, base string, d time.Duration
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(all)
-	return float64(len(all)) / elapsed.Seconds(), all
+	return all, time.Since(start)
 }
 
 // BenchmarkClosedLoop sends the same closed-loop load (16 concurrent clients, GET and POST
-// alternating) through grpc-gateway and through rpcbridge's embedded gateway, in alternating
-// rounds, and reports each one's throughput and latency quantiles, their ratio and difference.
-// Run it once: go test ./internal/bench/grpcgateway -run '^$' -bench . -benchtime 1x
+// alternating) through grpc-gateway and through rpcbridge's embedded gateway in six 1 s rounds
+// each, alternating which goes first (ABBA…), and reports each one's throughput and latency
+// quantiles, their ratio and difference.
+// Run it once: go test ./internal/bench/grpcgateway -run '^$' -bench ClosedLoop -benchtime 1x
 func BenchmarkClosedLoop(b *testing.B) {
 	client, grpcGateway, rpcbridge, _ := targets(b)
 	for range b.N {
-		var gg, rb latencies
-		var ggSecs, rbSecs float64
-		for range rounds {
-			rps, l := closedLoop(b, client, grpcGateway, closedRound)
-			gg, ggSecs = append(gg, l...), ggSecs+float64(len(l))/rps
-			rps, l = closedLoop(b, client, rpcbridge, closedRound)
-			rb, rbSecs = append(rb, l...), rbSecs+float64(len(l))/rps
+		var gg, rb []time.Duration
+		var ggTime, rbTime time.Duration
+		for r := range rounds {
+			order := []string{grpcGateway, rpcbridge}
+			if r%2 == 1 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, base := range order {
+				l, took := closedLoop(b, client, base, closedRound)
+				if base == grpcGateway {
+					gg, ggTime = append(gg, l...), ggTime+took
+				} else {
+					rb, rbTime = append(rb, l...), rbTime+took
+				}
+			}
 		}
 		slices.Sort(gg)
 		slices.Sort(rb)
-		ggRPS, rbRPS := float64(len(gg))/ggSecs, float64(len(rb))/rbSecs
+		ggRPS, rbRPS := float64(len(gg))/ggTime.Seconds(), float64(len(rb))/rbTime.Seconds()
 		b.ReportMetric(ggRPS, "grpcgateway_req/s")
 		b.ReportMetric(rbRPS, "rpcbridge_req/s")
 		b.ReportMetric(rbRPS/ggRPS, "throughput_ratio")
-		b.ReportMetric(ms(gg.quantile(0.5)), "grpcgateway_p50_ms")
-		b.ReportMetric(ms(gg.quantile(0.99)), "grpcgateway_p99_ms")
-		b.ReportMetric(ms(rb.quantile(0.5)), "rpcbridge_p50_ms")
-		b.ReportMetric(ms(rb.quantile(0.99)), "rpcbridge_p99_ms")
-		b.ReportMetric(ms(rb.quantile(0.99)-gg.quantile(0.99)), "p99_diff_ms")
+		b.ReportMetric(load.Millis(load.Quantile(gg, 0.5)), "grpcgateway_p50_ms")
+		b.ReportMetric(load.Millis(load.Quantile(gg, 0.99)), "grpcgateway_p99_ms")
+		b.ReportMetric(load.Millis(load.Quantile(rb, 0.5)), "rpcbridge_p50_ms")
+		b.ReportMetric(load.Millis(load.Quantile(rb, 0.99)), "rpcbridge_p99_ms")
 	}
 }
 
-// fixedRateLoad sends rate requests per second (GET and POST alternating) for d through send,
-// each on its own goroutine, and returns their latencies.
-func fixedRateLoad(tb testing.TB, rate int, d time.Duration, send func(get bool) error) latencies {
-	tb.Helper()
-	var mu sync.Mutex
-	var all latencies
-	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	end := time.Now().Add(d)
-	for i := 0; time.Now().Before(end); i++ {
-		<-tick.C
-		wg.Go(func() {
-			t0 := time.Now()
-			if err := send(i%2 == 0); err != nil {
-				tb.Errorf("fixed-rate request: %v", err)
-				return
-			}
-			took := time.Since(t0)
-			mu.Lock()
-			all = append(all, took)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	slices.Sort(all)
-	return all
-}
-
-// BenchmarkFixedRate sends 500 requests per second for 3 s directly over gRPC (the baseline),
-// through grpc-gateway and through rpcbridge's embedded gateway, and reports each gateway's
-// p50/p99 latency and what it adds to the direct call.
-// Run it once: go test ./internal/bench/grpcgateway -run '^$' -bench . -benchtime 1x
+// BenchmarkFixedRate sends an open-loop load of 1500 requests per second (GET and POST
+// alternating per target), interleaved tick by tick over three targets: a direct gRPC call (the
+// baseline), grpc-gateway and rpcbridge's embedded gateway, 20,000 requests each (about 40 s).
+// Latency counts from each request's scheduled send time. It reports each target's p50/p99,
+// what each gateway adds to the direct call at the same percentile, and the smallest and
+// largest added p99 over 5 consecutive windows of the run (its stability).
+// Run it once: go test ./internal/bench/grpcgateway -run '^$' -bench FixedRate -benchtime 1x
 func BenchmarkFixedRate(b *testing.B) {
 	client, grpcGateway, rpcbridge, upstream := targets(b)
 	conn, err := grpc.NewClient(upstream, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -155,32 +127,49 @@ func BenchmarkFixedRate(b *testing.B) {
 	}
 	defer conn.Close()
 	echo := echopb.NewEchoServiceClient(conn)
-	direct := func(get bool) error {
+	direct := func(ctx context.Context, seq int) error {
 		req := &echopb.EchoRequest{Id: 1234567890123, Text: "hello world", Meta: &echopb.Meta{Trace: "t-1", At: 42}}
 		var err error
-		if get {
-			_, err = echo.Get(context.Background(), req)
+		if seq%2 == 0 {
+			_, err = echo.Get(ctx, req)
 		} else {
-			_, err = echo.Post(context.Background(), req)
+			_, err = echo.Post(ctx, req)
 		}
 		return err
 	}
-	through := func(base string) func(bool) error {
-		return func(get bool) error { _, err := call(client, base, get); return err }
+	through := func(base string) func(context.Context, int) error {
+		return func(_ context.Context, seq int) error { _, err := call(client, base, seq%2 == 0); return err }
+	}
+	loadTargets := []load.Target{
+		{Name: "direct_grpc", Send: direct},
+		{Name: "grpcgateway", Send: through(grpcGateway)},
+		{Name: "rpcbridge", Send: through(rpcbridge)},
 	}
 	for range b.N {
-		base := fixedRateLoad(b, fixedRate, fixedFor, direct)
-		gg := fixedRateLoad(b, fixedRate, fixedFor, through(grpcGateway))
-		rb := fixedRateLoad(b, fixedRate, fixedFor, through(rpcbridge))
-		for _, q := range []struct {
-			name string
-			q    float64
-		}{{"p50", 0.5}, {"p99", 0.99}} {
-			b.ReportMetric(ms(base.quantile(q.q)), "direct_grpc_"+q.name+"_ms")
-			b.ReportMetric(ms(gg.quantile(q.q)), "grpcgateway_"+q.name+"_ms")
-			b.ReportMetric(ms(rb.quantile(q.q)), "rpcbridge_"+q.name+"_ms")
-			b.ReportMetric(ms(gg.quantile(q.q)-base.quantile(q.q)), "grpcgateway_added_"+q.name+"_ms")
-			b.ReportMetric(ms(rb.quantile(q.q)-base.quantile(q.q)), "rpcbridge_added_"+q.name+"_ms")
+		rec, err := load.Generate(context.Background(), load.Options{Rate: fixedRate, PerTarget: fixedPerTarget}, loadTargets)
+		if err != nil {
+			b.Fatal(err)
 		}
+		if _, first := rec.Errors(); first != nil {
+			b.Errorf("failed requests, first: %v", first)
+		}
+		reportFixedRate(b, load.Summarize(rec, fixedWindows))
+	}
+}
+
+// reportFixedRate reports a fixed-rate summary as benchmark metrics and logs its table.
+func reportFixedRate(b *testing.B, sum load.Summary) {
+	b.Logf("\n%s", sum)
+	for i, t := range sum.Targets {
+		b.ReportMetric(load.Millis(t.P50), t.Name+"_p50_ms")
+		b.ReportMetric(load.Millis(t.P99), t.Name+"_p99_ms")
+		if i == 0 {
+			continue
+		}
+		lo, hi := t.MinMaxWindowAddedP99()
+		b.ReportMetric(load.Millis(t.AddedP50), t.Name+"_added_p50_ms")
+		b.ReportMetric(load.Millis(t.AddedP99), t.Name+"_added_p99_ms")
+		b.ReportMetric(load.Millis(lo), t.Name+"_added_p99_window_min_ms")
+		b.ReportMetric(load.Millis(hi), t.Name+"_added_p99_window_max_ms")
 	}
 }
