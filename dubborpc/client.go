@@ -21,11 +21,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	hessian "github.com/apache/dubbo-go-hessian2"
 )
 
 // Defaults of Options.
@@ -122,26 +121,28 @@ type Response struct {
 	Attachments map[string]string
 }
 
-// GenericRequest builds the $invoke request that calls method through Dubbo's generic service.
+// GenericRequest builds the $invoke request that calls method through Dubbo's generic service
+// (the generic=true attachment), with the exact erased Java parameter types (which select the
+// overload) and args, one per type. Args may be plain values and maps (a map's "class" key
+// names the POJO class; the provider realizes it), or RawArgs holding typed hessian2 objects,
+// which providers take as they are: dubbo-go providers realize maps only into their Go types,
+// so a typed object is what carries a BigDecimal or an enum inside a DTO to them. RawArgs and
+// POJOs registered with hessian2 must not be mixed in one call: each numbers its class
+// definitions from zero.
 func GenericRequest(iface, version, group, method string, paramTypes []string, args []any, attachments map[string]string) Request {
 	att := make(map[string]string, len(attachments)+1)
-	for k, v := range attachments {
-		att[k] = v
-	}
+	maps.Copy(att, attachments)
 	att["generic"] = "true"
-	types := make([]string, len(paramTypes))
-	copy(types, paramTypes)
-	objects := make([]hessian.Object, len(args))
-	for i, a := range args {
-		objects[i] = a
-	}
 	return Request{
 		Interface: iface, Version: version, Group: group, Method: "$invoke",
 		ParamTypes:  []string{"java.lang.String", "java.lang.String[]", "java.lang.Object[]"},
-		Args:        []any{method, types, objects},
+		Args:        []any{method, append([]string{}, paramTypes...), genericArgs(append([]any{}, args...))},
 		Attachments: att,
 	}
 }
+
+// genericArgs is the Object[] argument of $invoke (see encodeArg).
+type genericArgs []any
 
 // Client calls Dubbo providers. It is safe for concurrent use; create one and share it.
 type Client struct {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	hessian "github.com/apache/dubbo-go-hessian2"
@@ -44,11 +45,7 @@ func encodeRequest(id int64, req Request, timeout time.Duration) ([]byte, error)
 		}
 	}
 	for i, a := range req.Args {
-		if raw, ok := a.(RawArg); ok {
-			enc.Append(raw)
-			continue
-		}
-		if err := enc.Encode(a); err != nil {
+		if err := encodeArg(enc, a); err != nil {
 			return nil, fmt.Errorf("encode argument %d (%s): %w", i, req.ParamTypes[i], err)
 		}
 	}
@@ -72,6 +69,32 @@ func encodeRequest(id int64, req Request, timeout time.Duration) ([]byte, error)
 	frame := enc.Buffer()
 	setBodyLength(frame)
 	return frame, nil
+}
+
+// encodeArg writes one argument: a RawArg as its bytes, a genericArgs list as the Object[] of
+// $invoke (framed here so that its elements may be RawArgs), anything else through hessian2.
+func encodeArg(enc *hessian.Encoder, a any) error {
+	switch a := a.(type) {
+	case RawArg:
+		enc.Append(a)
+		return nil
+	case genericArgs:
+		// What hessian2 writes for an Object[]: a fixed-length list typed "[object".
+		enc.Append([]byte{'V'})
+		if err := enc.Encode("[object"); err != nil {
+			return err
+		}
+		if err := enc.Encode(int32(len(a))); err != nil {
+			return err
+		}
+		for i, item := range a {
+			if err := encodeArg(enc, item); err != nil {
+				return fmt.Errorf("generic argument %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	return enc.Encode(a)
 }
 
 // heartbeatRequest is the packet of a heartbeat (event) request.
@@ -134,6 +157,7 @@ func decodeResponse(st Status, body []byte) (Response, error) {
 		if re.Class == "" {
 			re.Class = leadingClassName(body[1:])
 		}
+		unwrapGenericException(re)
 		re.Attachments = resp.Attachments
 		return Response{}, re
 	}
@@ -189,6 +213,43 @@ func remoteError(v any) *RemoteError {
 		return &RemoteError{Class: "java.lang.Throwable", Message: e.Error()}
 	}
 	return &RemoteError{Class: fmt.Sprintf("%T", v), Message: fmt.Sprint(v)}
+}
+
+// isGenericException reports whether class is what a Java provider's GenericFilter wraps an
+// exception in when a generic ($invoke) call throws (Dubbo ≥ 2.7, and 2.6's com.alibaba
+// package).
+func isGenericException(class string) bool {
+	switch class {
+	case "org.apache.dubbo.rpc.service.GenericException", "com.alibaba.dubbo.rpc.service.GenericException":
+		return true
+	}
+	return false
+}
+
+// unwrapGenericException replaces a GenericException by the exception it wraps. Its
+// detailMessage is Dubbo's StringUtils.toString(cause): the cause's "class: message", a line
+// break, then the cause's stack trace, which starts with the same "class: message" again
+// (hessian2 decodes it as a Throwable and drops its exceptionClass and exceptionMessage
+// fields, so the detail is what is left to read). It is left as it is when the detail does
+// not have that shape.
+func unwrapGenericException(re *RemoteError) {
+	if !isGenericException(re.Class) {
+		return
+	}
+	detail := re.Message
+	for i := 0; i < len(detail); i++ {
+		if detail[i] != '\n' {
+			continue
+		}
+		head := detail[:i]
+		if strings.HasPrefix(detail[i+1:], head) {
+			class, message, _ := strings.Cut(head, ": ")
+			if class != "" && !strings.ContainsAny(class, " \n\t") {
+				re.Class, re.Message = class, message
+			}
+			return
+		}
+	}
 }
 
 // detailMessage reads the DetailMessage field every hessian2 Throwable type has; Error() may add

@@ -1,6 +1,7 @@
 package dubborpc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -46,6 +47,32 @@ func TestRequestEncoding(t *testing.T) {
 	}
 }
 
+// TestGenericArgumentsFraming: $invoke's Object[] is framed as hessian2 frames an Object[], and
+// a RawArg inside it is written as it is.
+func TestGenericArgumentsFraming(t *testing.T) {
+	plain := GenericRequest("a.B", "1", "", "m", []string{"java.lang.String", "int"}, []any{"x", int32(1)}, nil)
+	raw := GenericRequest("a.B", "1", "", "m", []string{"java.lang.String", "int"}, []any{RawArg{0x01, 'x'}, RawArg{0x91}}, nil)
+	byLibrary := plain
+	byLibrary.Args = []any{"m", []string{"java.lang.String", "int"}, []hessian.Object{"x", int32(1)}}
+	want, err := encodeRequest(1, byLibrary, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The packets are equal up to the attachments (a map, whose order varies).
+	objects := []byte("V\a[object\x92\x01x\x91")
+	end := bytes.Index(want, objects)
+	if end < 0 {
+		t.Fatalf("hessian2 frames Object[] otherwise than expected: %q", want)
+	}
+	want = want[:end+len(objects)]
+	for name, req := range map[string]Request{"plain": plain, "raw": raw} {
+		got, err := encodeRequest(1, req, 0)
+		if err != nil || !bytes.HasPrefix(got, want) {
+			t.Errorf("%s $invoke request:\n got %q %v\nwant %q...", name, got, err, want)
+		}
+	}
+}
+
 func TestNullAndValueDecoding(t *testing.T) {
 	body := func(values ...any) []byte {
 		enc := hessian.NewEncoder()
@@ -81,6 +108,41 @@ func TestStatusAndExceptionDecoding(t *testing.T) {
 	re := remoteError(map[string]any{"_class": "com.foo.Oops", "detailMessage": "bad"})
 	if re.Class != "com.foo.Oops" || re.Message != "bad" {
 		t.Errorf("remote error from a map = %+v", re)
+	}
+}
+
+// TestGenericExceptionIsUnwrapped: a Java provider answers a generic call that threw with the
+// exception wrapped in GenericException, as its GenericFilter builds it; the RemoteError names
+// the wrapped class and message. (No JVM runs here: the body is written as Java's Hessian2
+// writes such an object, with the Throwable fields that make hessian2 decode it as one.)
+func TestGenericExceptionIsUnwrapped(t *testing.T) {
+	const cause = "com.foo.BizException: two\nlines"
+	for _, c := range []struct{ class, detail, wantClass, wantMessage string }{
+		{"org.apache.dubbo.rpc.service.GenericException", cause + "\n" + cause + "\n\tat com.foo.Svc.m(Svc.java:7)\n",
+			"com.foo.BizException", "two\nlines"},
+		{"com.alibaba.dubbo.rpc.service.GenericException", "com.foo.NoMessage\ncom.foo.NoMessage\n\tat x\n",
+			"com.foo.NoMessage", ""},
+		{"org.apache.dubbo.rpc.service.GenericException", "made by hand", // GenericException(class, message)
+			"org.apache.dubbo.rpc.service.GenericException", "made by hand"},
+	} {
+		enc := hessian.NewEncoder()
+		_ = enc.Encode(int32(responseWithException))
+		fields := []string{"detailMessage", "cause", "stackTrace", "suppressedExceptions", "exceptionClass", "exceptionMessage"}
+		enc.Append([]byte{'C'})
+		_ = enc.Encode(c.class)
+		_ = enc.Encode(int32(len(fields)))
+		for _, f := range fields {
+			_ = enc.Encode(f)
+		}
+		enc.Append([]byte{0x60}) // the instance of class definition 0
+		for _, v := range []any{c.detail, nil, nil, nil, c.wantClass, c.wantMessage} {
+			_ = enc.Encode(v)
+		}
+		_, err := decodeResponse(StatusOK, enc.Buffer())
+		var re *RemoteError
+		if !errors.As(err, &re) || re.Class != c.wantClass || re.Message != c.wantMessage {
+			t.Errorf("%s %q: %#v, want class %q message %q", c.class, c.detail, err, c.wantClass, c.wantMessage)
+		}
 	}
 }
 

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
 
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
@@ -85,6 +88,33 @@ func TestAgainstDubboGo(t *testing.T) {
 			if !strings.Contains(got, want) {
 				t.Errorf("echoUser result %s lacks %s", got, want)
 			}
+		}
+	})
+	t.Run("generic overloads", func(t *testing.T) {
+		for _, c := range []struct {
+			types []string
+			args  []any
+			want  string
+		}{
+			{[]string{"java.lang.String"}, []any{"bob"}, "Hello, bob"},
+			{[]string{"java.lang.String", "int"}, []any{"bob", int32(2)}, "Hello, bob Hello, bob"},
+		} {
+			resp, err := ep.GenericInvoke(ctx, greeter, "1.0.0", "", "sayHello", c.types, c.args, nil)
+			if err != nil || resp.Value != c.want {
+				t.Errorf("$invoke sayHello%v = %#v, %v; want %q", c.types, resp.Value, err, c.want)
+			}
+		}
+	})
+	t.Run("generic raw arguments", func(t *testing.T) {
+		// RawArgs go inside $invoke's Object[] as they are: here a string and an int written by
+		// hessian2 beforehand.
+		enc := hessian.NewEncoder()
+		_ = enc.Encode("raw")
+		name := RawArg(slices.Clone(enc.Buffer()))
+		resp, err := ep.GenericInvoke(ctx, greeter, "1.0.0", "", "sayHello",
+			[]string{"java.lang.String", "int"}, []any{name, RawArg{0x93}}, nil) // 0x93: the int 3
+		if err != nil || resp.Value != "Hello, raw Hello, raw Hello, raw" {
+			t.Errorf("$invoke with raw arguments = %#v, %v", resp.Value, err)
 		}
 	})
 	t.Run("generic string", func(t *testing.T) {

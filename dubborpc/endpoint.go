@@ -91,8 +91,8 @@ func (e *Endpoint) Invoke(ctx context.Context, req Request) (Response, error) {
 }
 
 // GenericInvoke calls method through Dubbo's generic service ($invoke with the generic=true
-// attachment): args are plain values, POJOs go as maps (with an optional "class" key naming the
-// Java class), and POJO results come back as maps.
+// attachment; see GenericRequest for the arguments). The provider generalizes the result: POJO
+// results come back as maps of their properties with a "class" key.
 func (e *Endpoint) GenericInvoke(ctx context.Context, iface, version, group, method string,
 	paramTypes []string, args []any, attachments map[string]string) (Response, error) {
 	return e.Invoke(ctx, GenericRequest(iface, version, group, method, paramTypes, args, attachments))

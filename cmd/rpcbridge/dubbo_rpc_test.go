@@ -151,7 +151,8 @@ func TestRESTToDubboThroughServe(t *testing.T) {
 	}{
 		{"overload String by GET", "GET", greeterBase + "sayHello~java.lang.String?name=Bob", "", 200, `"Hello, Bob"`, false},
 		{"rule: path variable and query", "GET", "/hello/Bob?times=2", "", 200, `"Hello, Bob Hello, Bob"`, false},
-		{"echoUser every type family", "POST", greeterBase + "echoUser", `{"user":` + user + `}`, 200, user, false},
+		{"echoUser: DTO, long, BigDecimal, enum, Date, List, Map, nested DTO", "POST", greeterBase + "echoUser", `{"user":` + user + `}`, 200, user, false},
+		{"echoSample every other type family", "POST", greeterBase + "echoSample", `{"sample":` + dubboprovider.SampleJSON + `}`, 200, dubboprovider.SampleJSON, false},
 		{"java exception", "POST", greeterBase + "fail", `{"message":"boom"}`, 500,
 			`{"error":{"code":500,"status":"java_exception","exception":"org.rpcbridge.test.GreeterException","message":"boom"}}`, false},
 		{"rule timeout", "GET", "/slow?millis=5000", "", 504, `"status":"upstream_timeout"`, true},

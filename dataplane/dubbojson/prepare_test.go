@@ -12,23 +12,30 @@ import (
 	"github.com/rpcbridge/rpcbridge/dubborpc"
 )
 
-// decodeArgs decodes the raw arguments of a prepared call.
-func decodeArgs(t *testing.T, req dubborpc.Request) []any {
+// decodeArgs checks that a prepared call is a generic invocation ($invoke: method name,
+// parameter types, Object[] of raw arguments) and decodes its arguments.
+func decodeArgs(t *testing.T, req dubborpc.Request) (method string, types []string, args []any) {
 	t.Helper()
+	if req.Method != "$invoke" || len(req.Args) != 3 || req.Attachments["generic"] != "true" {
+		t.Fatalf("not a generic invocation: %s %d arguments, attachments %v", req.Method, len(req.Args), req.Attachments)
+	}
+	method, _ = req.Args[0].(string)
+	types, _ = req.Args[1].([]string)
+	objects := reflect.ValueOf(req.Args[2]) // dubborpc's Object[] list
 	var all []byte
-	for _, a := range req.Args {
-		all = append(all, a.(dubborpc.RawArg)...)
+	for i := range objects.Len() {
+		all = append(all, objects.Index(i).Interface().(dubborpc.RawArg)...)
 	}
 	dec := hessian.NewDecoder(all)
-	out := make([]any, len(req.Args))
-	for i := range out {
+	args = make([]any, objects.Len())
+	for i := range args {
 		v, err := dec.Decode()
 		if err != nil {
 			t.Fatalf("argument %d: %v", i, err)
 		}
-		out[i] = v
+		args[i] = v
 	}
-	return out
+	return method, types, args
 }
 
 func TestPrepare(t *testing.T) {
@@ -54,14 +61,14 @@ func TestPrepare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	method, types, args := decodeArgs(t, call)
 	wantTypes := []string{"long", "java.util.List", "java.lang.String", "java.lang.Integer", "com.foo.Level"}
-	if call.Method != "m" || call.Interface != "com.foo.Svc" || call.Group != "g" || !reflect.DeepEqual(call.ParamTypes, wantTypes) {
-		t.Errorf("call %s %s %s %v", call.Interface, call.Group, call.Method, call.ParamTypes)
+	if method != "m" || call.Interface != "com.foo.Svc" || call.Group != "g" || call.Version != "1.0" || !reflect.DeepEqual(types, wantTypes) {
+		t.Errorf("call %s %s %s %s %v", call.Interface, call.Group, call.Version, method, types)
 	}
-	if !reflect.DeepEqual(call.Attachments, map[string]string{"X-Trace": "t-1"}) {
+	if !reflect.DeepEqual(call.Attachments, map[string]string{"X-Trace": "t-1", "generic": "true"}) {
 		t.Errorf("attachments %v", call.Attachments)
 	}
-	args := decodeArgs(t, call)
 	if args[0] != int64(7) || !reflect.DeepEqual(args[1], []any{"a", "b"}) || args[2] != "acme" || args[3] != int32(3) {
 		t.Errorf("args %#v", args)
 	}

@@ -25,6 +25,22 @@ var greeterClasses = []ir.JavaClass{
 		{Name: "created", Type: "java.util.Date"}, {Name: "tags", Type: "java.util.List<java.lang.String>"},
 		{Name: "scores", Type: "java.util.Map<java.lang.String, java.lang.Integer>"},
 		{Name: "address", Type: "org.rpcbridge.test.Address"}}},
+	{Name: "org.rpcbridge.test.Sample", Fields: []ir.JavaField{
+		{Name: "flag", Type: "boolean"}, {Name: "small", Type: "byte"}, {Name: "medium", Type: "short"},
+		{Name: "count", Type: "int"}, {Name: "big", Type: "long"}, {Name: "ratio", Type: "float"},
+		{Name: "precise", Type: "double"}, {Name: "letter", Type: "char"},
+		{Name: "boxedInt", Type: "java.lang.Integer"}, {Name: "boxedLong", Type: "java.lang.Long"},
+		{Name: "boxedFlag", Type: "java.lang.Boolean"}, {Name: "boxedDouble", Type: "java.lang.Double"},
+		{Name: "huge", Type: "java.math.BigInteger"}, {Name: "money", Type: "java.math.BigDecimal"},
+		{Name: "when", Type: "java.util.Date"}, {Name: "day", Type: "java.time.LocalDate"},
+		{Name: "clock", Type: "java.time.LocalTime"}, {Name: "local", Type: "java.time.LocalDateTime"},
+		{Name: "instant", Type: "java.time.Instant"}, {Name: "offset", Type: "java.time.OffsetDateTime"},
+		{Name: "raw", Type: "byte[]"}, {Name: "counts", Type: "int[]"}, {Name: "names", Type: "java.lang.String[]"},
+		{Name: "places", Type: "org.rpcbridge.test.Address[]"},
+		{Name: "addresses", Type: "java.util.List<org.rpcbridge.test.Address>"},
+		{Name: "labels", Type: "java.util.Set<java.lang.String>"},
+		{Name: "matrix", Type: "java.util.Map<java.lang.String, java.util.List<java.lang.Integer>>"},
+		{Name: "levels", Type: "java.util.List<org.rpcbridge.test.Level>"}}},
 }
 
 // TestAgainstDubboGoProvider sends converted arguments to the real dubbo-go provider and
@@ -63,6 +79,45 @@ func TestAgainstDubboGoProvider(t *testing.T) {
 	_ = json.Unmarshal(got, &have)
 	if string(mustJSON(want)) != string(mustJSON(have)) {
 		t.Errorf("echoUser round trip:\n got %s\nwant %s", mustJSON(have), mustJSON(want))
+	}
+}
+
+// TestEveryTypeFamilyAgainstDubboGoProvider round-trips a Sample, a DTO with a field of every
+// Java type family the conversion supports, through the real dubbo-go provider's echoSample.
+func TestEveryTypeFamilyAgainstDubboGoProvider(t *testing.T) {
+	zk := zookeeper.Start(t)
+	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), Registry: "interface"})
+	client := dubborpc.New(dubborpc.Options{})
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	echo, err := NewRoute(Metadata{Route: ir.DubboRoute{
+		Interface: dubboprovider.Interface, Version: dubboprovider.Version, Method: "echoSample",
+		Params:  []ir.DubboParam{{Name: "sample", Type: "org.rpcbridge.test.Sample", From: ir.FromWholeBody}},
+		Returns: "org.rpcbridge.test.Sample",
+	}, JavaClasses: greeterClasses}, "/samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := echo.Prepare(httptest.NewRequest("POST", "/samples", strings.NewReader(dubboprovider.SampleJSON)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Invoke(ctx, p.Addr(), req)
+	if err != nil {
+		t.Fatalf("%v; provider log:\n%s", err, p.LogTail())
+	}
+	got, _ := json.Marshal(echo.Render(resp))
+	var want, have map[string]any
+	_ = json.Unmarshal([]byte(dubboprovider.SampleJSON), &want)
+	_ = json.Unmarshal(got, &have)
+	for k, w := range want {
+		if string(mustJSON(w)) != string(mustJSON(have[k])) {
+			t.Errorf("echoSample %s: got %s, want %s", k, mustJSON(have[k]), mustJSON(w))
+		}
+	}
+	if len(have) != len(want) {
+		t.Errorf("echoSample returned %d fields, want %d: %s", len(have), len(want), got)
 	}
 }
 

@@ -26,7 +26,8 @@ import (
 //     offset); LocalDate/LocalTime/LocalDateTime are ISO 8601 without zone;
 //   - enums are their constant name; DTOs are objects of their fields (hessian2's class
 //     markers dropped); arrays, lists and sets are arrays; maps are objects with string keys;
-//     byte[] is base64.
+//     byte[] is base64;
+//   - results of generic calls come generalized (see generalized.go) and render the same.
 type renderer struct {
 	classes map[string]ir.JavaClass
 }
@@ -40,6 +41,16 @@ func (r *renderer) render(t *javaType, v any) any {
 	}
 	if m, ok := stringKeyed(v); ok {
 		if s, ok := bigFromMap(t, m); ok {
+			return s
+		}
+		if t.family() == familyJavaTime {
+			if s, ok := javaTimeFromMap(t, m); ok {
+				return s
+			}
+		}
+	}
+	if t.family() == familyArray && t.arg(0).name == "byte" {
+		if s, ok := bytesFromList(v); ok {
 			return s
 		}
 	}
@@ -169,15 +180,15 @@ func bigFromMap(t *javaType, m map[string]any) (string, bool) {
 		s, ok := m["value"].(string)
 		return s, ok
 	case t.family() == familyBigInteger || class == "java.math.BigInteger":
-		signum, ok := m["signum"].(int32)
+		signum, ok := wholeNumber(m["signum"])
 		if !ok {
 			return "", false
 		}
 		n := new(big.Int)
-		mag := reflect.ValueOf(m["mag"])
+		mag := reflect.ValueOf(m["mag"]) // big-endian 32-bit words: ints from Java, longs from dubbo-go
 		if mag.Kind() == reflect.Slice {
 			for i := range mag.Len() {
-				word, ok := mag.Index(i).Interface().(int32)
+				word, ok := wholeNumber(mag.Index(i).Interface())
 				if !ok {
 					return "", false
 				}

@@ -1,8 +1,8 @@
 // Package dubbojson runs the embedded gateway's REST-to-Dubbo routes: it takes the arguments
 // of a Java method from an HTTP request (query, header, path variable, body field or whole
-// JSON body), converts them to hessian2 values of their exact Java types, builds the Dubbo
-// call (the method itself, named with the exact erased parameter types; see Route.Prepare),
-// and renders the result or the Java exception as JSON.
+// JSON body), converts them to hessian2 values of their exact Java types, builds the generic
+// Dubbo call ($invoke with the exact erased parameter types; see Route.Prepare), and renders
+// the result or the Java exception as JSON.
 //
 // DTOs, enums, BigDecimal, BigInteger and java.time values go as typed hessian2 objects with
 // the IDL's class and field names (see writer): dubbo-go-hessian2 cannot encode a class known
@@ -98,15 +98,14 @@ type RequestError struct {
 
 func (e *RequestError) Error() string { return e.Message }
 
-// Prepare builds the Dubbo call of one HTTP request: the Java method itself, named with the
-// exact erased parameter types (which select the overload), its arguments typed hessian2
-// values.
+// Prepare builds the Dubbo call of one HTTP request: a generic invocation ($invoke) of the
+// Java method named with its exact erased parameter types (which select the overload), its
+// arguments typed hessian2 values.
 //
-// The call is a direct invocation, not Dubbo's generic $invoke: the arguments already carry
-// their Java classes, so nothing needs the generic service's map-to-POJO realization, and
-// dubbo-go providers realize generic arguments against their Go signatures (through
-// mapstructure), which fails for methods that take their arguments as []any (the test
-// provider's overloaded sayHello) and counts arguments against the Go method.
+// The provider's generic service passes typed objects through as they are (Java's PojoUtils
+// keeps an instance of the parameter's class; dubbo-go decodes it into the registered Go type
+// before realizing it), so DTOs, enums and BigDecimal arrive as the IDL's classes rather than
+// as maps, which dubbo-go providers could not realize.
 func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 	src, err := r.sources(req)
 	if err != nil {
@@ -129,10 +128,8 @@ func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 		args[i] = dubborpc.RawArg(w.bytes()[start:end:end])
 		start = end
 	}
-	return dubborpc.Request{
-		Interface: r.dubbo.Interface, Version: r.dubbo.Version, Group: r.dubbo.Group, Method: r.dubbo.Method,
-		ParamTypes: r.paramTypes, Args: args, Attachments: r.attachments(req),
-	}, nil
+	d := r.dubbo
+	return dubborpc.GenericRequest(d.Interface, d.Version, d.Group, d.Method, r.paramTypes, args, r.attachments(req)), nil
 }
 
 // argumentError is the 400 naming the argument and its Java type.

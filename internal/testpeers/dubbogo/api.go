@@ -83,6 +83,7 @@ func (e GreeterException) GetStackTrace() []java_exception.StackTraceElement { r
 func registerTypes() {
 	hessian.RegisterPOJO(&Address{})
 	hessian.RegisterPOJO(&User{})
+	hessian.RegisterPOJO(&Sample{})
 	hessian.RegisterJavaEnum(LevelGold)
 	hessian.RegisterJavaEnum(LevelSilver)
 	hessian.RegisterPOJO(&GreeterException{})

@@ -21,43 +21,28 @@ func (*Greeter) Reference() string { return Interface }
 // MethodMapper gives the Go methods their Java names.
 func (*Greeter) MethodMapper() map[string]string {
 	return map[string]string{
-		"SayHello": "sayHello",
-		"EchoUser": "echoUser",
-		"Fail":     "fail",
-		"Slow":     "slow",
+		"SayHello":   "sayHello",
+		"EchoUser":   "echoUser",
+		"EchoSample": "echoSample",
+		"Fail":       "fail",
+		"Slow":       "slow",
 	}
 }
 
 // SayHello serves both Java overloads, sayHello(String) and sayHello(String, int): dubbo-go
-// dispatches by name only, and a method taking []any receives the arguments as they came.
-func (*Greeter) SayHello(_ context.Context, args []any) (string, error) {
-	switch len(args) {
-	case 1:
-		name, ok := args[0].(string)
-		if !ok {
-			return "", fmt.Errorf("sayHello(String): argument is %T", args[0])
-		}
+// dispatches by name only, so the Go method is variadic. Direct calls and generic $invoke
+// calls (whose realization checks the argument count against the Go signature) both reach it.
+func (*Greeter) SayHello(_ context.Context, name string, times ...int32) (string, error) {
+	switch len(times) {
+	case 0:
 		return "Hello, " + name, nil
-	case 2:
-		name, ok := args[0].(string)
-		if !ok {
-			return "", fmt.Errorf("sayHello(String, int): first argument is %T", args[0])
+	case 1:
+		if times[0] < 0 || times[0] > 100 {
+			return "", fmt.Errorf("sayHello(String, int): times %d out of 0..100", times[0])
 		}
-		var times int64
-		switch n := args[1].(type) {
-		case int32:
-			times = int64(n)
-		case int64:
-			times = n
-		default:
-			return "", fmt.Errorf("sayHello(String, int): second argument is %T", args[1])
-		}
-		if times < 0 || times > 100 {
-			return "", fmt.Errorf("sayHello(String, int): times %d out of 0..100", times)
-		}
-		return strings.TrimSpace(strings.Repeat("Hello, "+name+" ", int(times))), nil
+		return strings.TrimSpace(strings.Repeat("Hello, "+name+" ", int(times[0]))), nil
 	}
-	return "", fmt.Errorf("sayHello takes 1 or 2 arguments, got %d", len(args))
+	return "", fmt.Errorf("sayHello takes 1 or 2 arguments, got %d", 1+len(times))
 }
 
 // EchoUser returns its argument.

@@ -30,6 +30,18 @@ const (
 	Version   = "1.0.0"
 )
 
+// SampleJSON is an org.rpcbridge.test.Sample (the argument and result of the provider's
+// echoSample) with a value of every Java type family, written as rpcbridge's gateway renders
+// it, so that a round trip through the gateway must give it back unchanged.
+const SampleJSON = `{"flag":true,"small":-7,"medium":1234,"count":-42,"big":"9007199254740993",` +
+	`"ratio":1.5,"precise":3.141592653589793,"letter":"λ",` +
+	`"boxedInt":7,"boxedLong":"-9007199254740993","boxedFlag":false,"boxedDouble":null,` +
+	`"huge":"123456789012345678901234567890","money":"-0.000000000000000001",` +
+	`"when":"2024-05-06T07:08:09.123Z","day":"2024-02-29","clock":"23:59:58.123456789",` +
+	`"local":"2024-02-29T23:59:58.5","instant":"2024-05-06T07:08:09.123456789Z","offset":"2024-05-06T07:08:09+05:30",` +
+	`"raw":"AAEC/w==","counts":[1,-2,3],"names":["a","b"],"places":[{"street":"s","city":"c","zip":"z"}],` +
+	`"addresses":[{"street":"s2","city":"c2","zip":"z2"}],"labels":["x"],"matrix":{"m":[1,2]},"levels":["GOLD","SILVER"]}`
+
 // registerGiveUp bounds the wait for the provider to appear in ZooKeeper (a cold start of
 // dubbo-go on a loaded machine takes seconds).
 const registerGiveUp = 60 * time.Second
@@ -213,6 +225,9 @@ func (p *Provider) registered(conn *zk.Conn) bool {
 	}
 	return true
 }
+
+// LogTail returns the last few kilobytes of the provider's output, for a failing test's log.
+func (p *Provider) LogTail() string { return p.logTail() }
 
 func (p *Provider) logTail() string {
 	data, _ := os.ReadFile(p.log)

@@ -10,6 +10,8 @@ public interface GreeterService {
 
     User echoUser(User user);
 
+    Sample echoSample(Sample sample);
+
     String fail(String message) throws GreeterException;
 
     String slow(int millis);
