@@ -116,7 +116,9 @@ func eventPacket(h header) []byte {
 
 // decodeResponse decodes the body of a response with status st.
 func decodeResponse(st Status, body []byte) (Response, error) {
-	dec := hessian.NewDecoder(body)
+	// hessian.NewDecoder buffers through a fresh 4 KiB bufio.Reader; most bodies are far
+	// smaller, and the buffer is garbage after one response.
+	dec := hessian.NewDecoderSize(body, min(len(body), 4096))
 	if st != StatusOK {
 		msg, _ := dec.Decode()
 		s, _ := msg.(string)
