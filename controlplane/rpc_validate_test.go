@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,30 +125,18 @@ func TestSotWEndpointsSendOnlyWhatChanged(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	responses := receive(stream.Recv)
 	names := []string{"http:a", "http:b", "http:c"}
-	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: testNode("sotw-eds"), TypeUrl: resource.EndpointType, ResourceNames: names}); err != nil {
-		t.Fatal(err)
-	}
-	first := next(t, responses)
+	c := srv.openSotW(t, &discoveryv3.DiscoveryRequest{Node: testNode("sotw-eds"), TypeUrl: resource.EndpointType, ResourceNames: names})
+	first := c.next()
 	if len(first.GetResources()) != 3 {
 		t.Fatalf("first EDS response has %d resources, want 3", len(first.GetResources()))
 	}
-	if err := stream.Send(&discoveryv3.DiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNames: names,
-		VersionInfo: first.GetVersionInfo(), ResponseNonce: first.GetNonce()}); err != nil {
-		t.Fatal(err)
-	}
+	c.request(resource.EndpointType, first, names...)
 	g.Clusters[2].Endpoints[0].Port = 9999
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	changed := next(t, responses)
+	changed := c.next()
 	var got []string
 	for _, a := range changed.GetResources() {
 		cla := &endpointv3.ClusterLoadAssignment{}

@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -25,39 +24,21 @@ func TestDeltaSendsOnlyWhatChanged(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	responses := receive(stream.Recv)
-	send := func(req *discoveryv3.DeltaDiscoveryRequest) {
-		t.Helper()
-		if err := stream.Send(req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ack := func(resp *discoveryv3.DeltaDiscoveryResponse) {
-		t.Helper()
-		send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.GetTypeUrl(), ResponseNonce: resp.GetNonce()})
-	}
-
-	send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta"), TypeUrl: resource.ClusterType})
-	cds := next(t, responses)
+	c := srv.openDelta(t, &discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta"), TypeUrl: resource.ClusterType})
+	cds := c.next()
 	if got := deltaNames(cds); cds.GetTypeUrl() != resource.ClusterType || !slices.Equal(got, []string{"http:a", "http:b", "http:c"}) {
 		t.Fatalf("first CDS response: type %s, resources %v", cds.GetTypeUrl(), got)
 	}
-	ack(cds)
-	send(&discoveryv3.DeltaDiscoveryRequest{
+	c.ack(cds)
+	c.send(&discoveryv3.DeltaDiscoveryRequest{
 		TypeUrl:                resource.EndpointType,
 		ResourceNamesSubscribe: []string{"http:a", "http:b", "http:c"},
 	})
-	eds := next(t, responses)
+	eds := c.next()
 	if got := deltaNames(eds); eds.GetTypeUrl() != resource.EndpointType || len(got) != 3 {
 		t.Fatalf("first EDS response: type %s, resources %v", eds.GetTypeUrl(), got)
 	}
-	ack(eds)
+	c.ack(eds)
 
 	// The same content again must push nothing; the next response is the real change below.
 	if err := srv.Update(g); err != nil {
@@ -67,7 +48,7 @@ func TestDeltaSendsOnlyWhatChanged(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	eds = next(t, responses)
+	eds = c.next()
 	if got := deltaNames(eds); eds.GetTypeUrl() != resource.EndpointType || !slices.Equal(got, []string{"http:b"}) || len(eds.GetRemovedResources()) != 0 {
 		t.Fatalf("after changing one endpoint of http:b: type %s, resources %v, removed %v",
 			eds.GetTypeUrl(), got, eds.GetRemovedResources())
@@ -79,7 +60,7 @@ func TestDeltaSendsOnlyWhatChanged(t *testing.T) {
 	if port := cla.GetEndpoints()[0].GetLbEndpoints()[2].GetEndpoint().GetAddress().GetSocketAddress().GetPortValue(); port != 9090 {
 		t.Fatalf("http:b's changed endpoint has port %d, want 9090", port)
 	}
-	ack(eds)
+	c.ack(eds)
 
 	g.Clusters = g.Clusters[:2]
 	if err := srv.Update(g); err != nil {
@@ -87,26 +68,16 @@ func TestDeltaSendsOnlyWhatChanged(t *testing.T) {
 	}
 	removed := map[string][]string{}
 	for len(removed) < 2 {
-		resp := next(t, responses)
+		resp := c.next()
 		if len(resp.GetResources()) != 0 {
 			t.Fatalf("removing http:c sent %s resources %v", resp.GetTypeUrl(), deltaNames(resp))
 		}
 		removed[resp.GetTypeUrl()] = resp.GetRemovedResources()
-		ack(resp)
+		c.ack(resp)
 	}
 	for _, typeURL := range []string{resource.ClusterType, resource.EndpointType} {
 		if !slices.Equal(removed[typeURL], []string{"http:c"}) {
 			t.Errorf("%s removed_resources = %v, want [http:c]", typeURL, removed[typeURL])
 		}
 	}
-}
-
-// deltaNames lists the names of the resources in a delta response, sorted.
-func deltaNames(resp *discoveryv3.DeltaDiscoveryResponse) []string {
-	var names []string
-	for _, r := range resp.GetResources() {
-		names = append(names, r.GetName())
-	}
-	slices.Sort(names)
-	return names
 }

@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -14,45 +13,31 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
-// sotwEDS is a raw state-of-the-world ADS client subscribed to load assignments only.
+// sotwEDS is a state-of-the-world client subscribed to load assignments only, remembering the
+// last response to ACK it.
 type sotwEDS struct {
-	t         *testing.T
-	stream    discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
-	responses <-chan *discoveryv3.DiscoveryResponse
-	last      *discoveryv3.DiscoveryResponse
+	c    *sotwClient
+	last *discoveryv3.DiscoveryResponse
 }
 
+// openSotWEDS connects a sotwEDS as node id, subscribed to names.
 func openSotWEDS(t *testing.T, srv *testServer, id string, names ...string) *sotwEDS {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &sotwEDS{t: t, stream: stream, responses: receive(stream.Recv)}
-	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: testNode(id), TypeUrl: resource.EndpointType, ResourceNames: names}); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return &sotwEDS{c: srv.openSotW(t, &discoveryv3.DiscoveryRequest{Node: testNode(id), TypeUrl: resource.EndpointType, ResourceNames: names})}
 }
 
 // next waits for the next response, ACKs it with names and returns its resources by name.
-func (c *sotwEDS) next(names ...string) map[string]uint32 {
-	c.t.Helper()
-	c.last = next(c.t, c.responses)
-	c.request(names...)
-	return claPorts(c.t, c.last.GetResources())
+func (e *sotwEDS) next(names ...string) map[string]uint32 {
+	e.c.t.Helper()
+	e.last = e.c.next()
+	e.request(names...)
+	return claPorts(e.c.t, e.last.GetResources())
 }
 
 // request sends a request for names that ACKs the last response.
-func (c *sotwEDS) request(names ...string) {
-	c.t.Helper()
-	err := c.stream.Send(&discoveryv3.DiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNames: names,
-		VersionInfo: c.last.GetVersionInfo(), ResponseNonce: c.last.GetNonce()})
-	if err != nil {
-		c.t.Fatal(err)
-	}
+func (e *sotwEDS) request(names ...string) {
+	e.c.t.Helper()
+	e.c.request(resource.EndpointType, e.last, names...)
 }
 
 // claPorts maps each load assignment's name to the port of its first endpoint.
@@ -123,34 +108,19 @@ func TestDeltaEndpointsUnsubscribeAndLateJoin(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	open := func(id string, names ...string) (discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient, <-chan *discoveryv3.DeltaDiscoveryResponse) {
-		ctx, cancel := context.WithCancel(context.Background())
-		t.Cleanup(cancel)
-		stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode(id), TypeUrl: resource.EndpointType, ResourceNamesSubscribe: names}); err != nil {
-			t.Fatal(err)
-		}
-		return stream, receive(stream.Recv)
+	open := func(id string, names ...string) *deltaClient {
+		return srv.openDelta(t, &discoveryv3.DeltaDiscoveryRequest{Node: testNode(id), TypeUrl: resource.EndpointType, ResourceNamesSubscribe: names})
 	}
 	ports := func(resp *discoveryv3.DeltaDiscoveryResponse) map[string]uint32 {
-		var anys []*anypb.Any
-		for _, r := range resp.GetResources() {
-			anys = append(anys, r.GetResource())
-		}
-		return claPorts(t, anys)
+		return claPorts(t, deltaResources(resp))
 	}
-	stream, responses := open("delta", "http:a", "http:b")
-	resp := next(t, responses)
+	c := open("delta", "http:a", "http:b")
+	resp := c.next()
 	if got := ports(resp); len(got) != 2 {
 		t.Fatalf("first delta response holds %v, want http:a and http:b", got)
 	}
-	if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
-		ResourceNamesUnsubscribe: []string{"http:b"}}); err != nil {
-		t.Fatal(err)
-	}
+	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
+		ResourceNamesUnsubscribe: []string{"http:b"}})
 	g.Clusters[1].Endpoints[0].Port = 9002
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
@@ -159,14 +129,13 @@ func TestDeltaEndpointsUnsubscribeAndLateJoin(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	resp = next(t, responses)
+	resp = c.next()
 	if got := ports(resp); len(got) != 1 || got["http:a"] != 9001 || len(resp.GetRemovedResources()) != 0 {
 		t.Fatalf("after unsubscribing http:b and changing b then a: resources %v, removed %v; want only http:a on 9001",
 			got, resp.GetRemovedResources())
 	}
 
-	_, lateResponses := open("late", "http:b")
-	if got := ports(next(t, lateResponses)); len(got) != 1 || got["http:b"] != 9002 {
+	if got := ports(open("late", "http:b").next()); len(got) != 1 || got["http:b"] != 9002 {
 		t.Fatalf("a client subscribing later got %v, want http:b on 9002", got)
 	}
 }
@@ -181,21 +150,8 @@ func TestSotWWildcardClustersAreCompleteAndNotRepeated(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	responses := receive(stream.Recv)
-	send := func(req *discoveryv3.DiscoveryRequest) {
-		t.Helper()
-		if err := stream.Send(req); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var lastEDS *discoveryv3.DiscoveryResponse
-	send(&discoveryv3.DiscoveryRequest{Node: testNode("cds"), TypeUrl: resource.ClusterType})
+	c := srv.openSotW(t, &discoveryv3.DiscoveryRequest{Node: testNode("cds"), TypeUrl: resource.ClusterType})
 	for i, step := range []struct {
 		clusters []string
 		eds      []string
@@ -204,17 +160,16 @@ func TestSotWWildcardClustersAreCompleteAndNotRepeated(t *testing.T) {
 		{[]string{"http:a", "http:b", "http:c"}, []string{"http:a", "http:c"}},
 		{[]string{"http:a", "http:c"}, nil},
 	} {
-		resp := next(t, responses)
+		resp := c.next()
 		if got := clusterNamesOf(t, resp); resp.GetTypeUrl() != resource.ClusterType || !slices.Equal(got, step.clusters) {
 			t.Fatalf("response %d: %s with clusters %v, want clusters %v", i, resp.GetTypeUrl(), got, step.clusters)
 		}
-		send(&discoveryv3.DiscoveryRequest{TypeUrl: resource.ClusterType, VersionInfo: resp.GetVersionInfo(), ResponseNonce: resp.GetNonce()})
+		c.request(resource.ClusterType, resp)
 		if step.eds == nil {
 			break
 		}
-		send(&discoveryv3.DiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNames: step.eds,
-			VersionInfo: lastEDS.GetVersionInfo(), ResponseNonce: lastEDS.GetNonce()})
-		lastEDS = next(t, responses)
+		c.request(resource.EndpointType, lastEDS, step.eds...)
+		lastEDS = c.next()
 		if lastEDS.GetTypeUrl() != resource.EndpointType {
 			t.Fatalf("after the ACK of clusters version %s the server answered with %s %v",
 				resp.GetVersionInfo(), lastEDS.GetTypeUrl(), clusterNamesOf(t, lastEDS))
@@ -254,34 +209,21 @@ func TestDeltaWildcardUnsubscribeResends(t *testing.T) {
 	if err := srv.Update(ir.Gateway{Clusters: []ir.Cluster{httpCluster("http:a", 1, 8080), httpCluster("http:b", 1, 8080)}}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	responses := receive(stream.Recv)
-	send := func(req *discoveryv3.DeltaDiscoveryRequest) {
-		t.Helper()
-		if err := stream.Send(req); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// A request without names is a (legacy) wildcard subscription.
-	send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("wildcard"), TypeUrl: resource.EndpointType})
-	resp := next(t, responses)
+	c := srv.openDelta(t, &discoveryv3.DeltaDiscoveryRequest{Node: testNode("wildcard"), TypeUrl: resource.EndpointType})
+	resp := c.next()
 	if got := deltaNames(resp); !slices.Equal(got, []string{"http:a", "http:b"}) {
 		t.Fatalf("wildcard response holds %v, want http:a and http:b", got)
 	}
-	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
+	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
 		ResourceNamesSubscribe: []string{"http:a"}})
-	resp = next(t, responses)
+	resp = c.next()
 	if got := deltaNames(resp); !slices.Equal(got, []string{"http:a"}) {
 		t.Fatalf("subscribing to http:a explicitly brought %v, want [http:a]", got)
 	}
-	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
+	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: resp.GetNonce(),
 		ResourceNamesUnsubscribe: []string{"http:a"}})
-	resp = next(t, responses)
+	resp = c.next()
 	if got := deltaNames(resp); !slices.Equal(got, []string{"http:a"}) || len(resp.GetRemovedResources()) != 0 {
 		t.Fatalf("unsubscribing http:a while wildcard brought %v (removed %v), want http:a again",
 			got, resp.GetRemovedResources())

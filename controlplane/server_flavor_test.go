@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -36,18 +35,9 @@ func dubboGateway(versions ...string) ir.Gateway {
 // returns the first response.
 func sotwFetch(t *testing.T, srv *testServer, nodeCluster, typeURL string, names ...string) *discoveryv3.DiscoveryResponse {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stream.Send(&discoveryv3.DiscoveryRequest{
+	return srv.openSotW(t, &discoveryv3.DiscoveryRequest{
 		Node: &corev3.Node{Id: "n-" + nodeCluster, Cluster: nodeCluster}, TypeUrl: typeURL, ResourceNames: names,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return next(t, receive(stream.Recv))
+	}).next()
 }
 
 // TestFlavorPerNodeCluster: from one Update, the embedded node cluster gets the Higress flavor
@@ -130,36 +120,23 @@ func TestDeltaDRDS(t *testing.T) {
 	if err := srv.Update(dubboGateway("1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	responses := receive(stream.Recv)
-	send := func(req *discoveryv3.DeltaDiscoveryRequest) {
-		t.Helper()
-		if err := stream.Send(req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-drds"), TypeUrl: DubboRouteType,
+	c := srv.openDelta(t, &discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-drds"), TypeUrl: DubboRouteType,
 		ResourceNamesSubscribe: []string{DubboListenerName}})
-	first := next(t, responses)
+	first := c.next()
 	if got := deltaNames(first); !slices.Equal(got, []string{DubboListenerName}) {
 		t.Fatalf("first DRDS response: %v", got)
 	}
-	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: DubboRouteType, ResponseNonce: first.GetNonce()})
+	c.ack(first)
 
 	if err := srv.Update(dubboGateway("1.0.0", "2.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	changed := next(t, responses)
+	changed := c.next()
 	mrc := &dubbov3.MultipleRouteConfiguration{}
 	if len(changed.GetResources()) != 1 || changed.GetResources()[0].GetResource().UnmarshalTo(mrc) != nil || len(mrc.GetRouteConfig()) != 3 {
 		t.Fatalf("after adding a version: %v with %d route configurations", deltaNames(changed), len(mrc.GetRouteConfig()))
 	}
-	send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: DubboRouteType, ResponseNonce: changed.GetNonce()})
+	c.ack(changed)
 
 	g := dubboGateway("1.0.0")
 	g.Clusters[0].Protocol = ir.UpstreamHTTP1
@@ -167,7 +144,7 @@ func TestDeltaDRDS(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	removed := next(t, responses)
+	removed := c.next()
 	if len(removed.GetResources()) != 0 || !slices.Equal(removed.GetRemovedResources(), []string{DubboListenerName}) {
 		t.Fatalf("after removing Dubbo: resources %v, removed %v", deltaNames(removed), removed.GetRemovedResources())
 	}

@@ -9,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
@@ -55,17 +51,6 @@ func startServer(t *testing.T) *testServer {
 	return &testServer{Server: srv, addr: lis.Addr().String(), registry: reg}
 }
 
-// dial opens a plain gRPC connection to the server.
-func (s *testServer) dial(t *testing.T) discoveryv3.AggregatedDiscoveryServiceClient {
-	t.Helper()
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
-}
-
 // counter returns the value of a counter (summed over label sets matching labels).
 func (s *testServer) counter(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
@@ -91,9 +76,6 @@ func (s *testServer) counter(t *testing.T, name string, labels map[string]string
 	return sum
 }
 
-// testNode identifies the raw test clients.
-func testNode(id string) *corev3.Node { return &corev3.Node{Id: id, Cluster: "test"} }
-
 // httpCluster is an IR cluster with n endpoints 10.0.0.1..n on port.
 func httpCluster(name string, n int, port uint32) ir.Cluster {
 	c := ir.Cluster{Name: name, Protocol: ir.UpstreamHTTP1}
@@ -103,36 +85,4 @@ func httpCluster(name string, n int, port uint32) ir.Cluster {
 		})
 	}
 	return c
-}
-
-// receive reads messages from a stream in the background, so tests can wait with a give-up
-// bound.
-func receive[T any](recv func() (T, error)) <-chan T {
-	ch := make(chan T, 64)
-	go func() {
-		defer close(ch)
-		for {
-			m, err := recv()
-			if err != nil {
-				return
-			}
-			ch <- m
-		}
-	}()
-	return ch
-}
-
-// next waits for the next message, giving up after giveUp.
-func next[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case m, ok := <-ch:
-		if !ok {
-			t.Fatal("stream ended")
-		}
-		return m
-	case <-time.After(giveUp):
-		t.Fatal("gave up waiting for an xDS response")
-	}
-	panic("unreachable")
 }

@@ -1,15 +1,12 @@
 package controlplane
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
-	"google.golang.org/grpc/codes"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
@@ -27,49 +24,23 @@ func TestSotWNACKIsNotRepeated(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The client NACKs every response as soon as it arrives and reports what it got.
-	got := make(chan *discoveryv3.DiscoveryResponse, 1<<14)
-	go func() {
-		defer close(got)
-		for {
-			resp, err := stream.Recv()
-			if err != nil {
-				return
-			}
-			got <- resp
-			if err := stream.Send(&discoveryv3.DiscoveryRequest{
-				TypeUrl:       resource.ClusterType,
-				ResponseNonce: resp.GetNonce(),
-				ErrorDetail:   &status.Status{Code: int32(codes.InvalidArgument), Message: "rejected by the test"},
-			}); err != nil {
-				return
-			}
-		}
-	}()
-	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: testNode("nacker"), TypeUrl: resource.ClusterType}); err != nil {
-		t.Fatal(err)
-	}
-	first := next(t, got)
+	// The client NACKs every response as soon as it has read it.
+	c := srv.openSotW(t, &discoveryv3.DiscoveryRequest{Node: testNode("nacker"), TypeUrl: resource.ClusterType})
+	first := c.next()
+	c.nack(first)
 	if first.GetVersionInfo() != srv.Versions()[resource.ClusterType] {
 		t.Fatalf("first response version %q, want %q", first.GetVersionInfo(), srv.Versions()[resource.ClusterType])
 	}
 
 	window := time.After(nackWindow)
 	repeats := 0
-count:
 	for {
-		select {
-		case <-got:
-			repeats++
-		case <-window:
-			break count
+		resp, ok := c.nextBefore(window)
+		if !ok {
+			break
 		}
+		c.nack(resp)
+		repeats++
 	}
 	if repeats > 2 {
 		t.Fatalf("the server re-sent rejected config %d times in %s", repeats, nackWindow)
@@ -81,7 +52,8 @@ count:
 	}
 	want := srv.Versions()[resource.ClusterType]
 	for {
-		resp := next(t, got)
+		resp := c.next()
+		c.nack(resp)
 		if resp.GetVersionInfo() != want {
 			continue
 		}
@@ -125,16 +97,7 @@ func TestUpdateErrorKeepsLastGoodConfig(t *testing.T) {
 		t.Errorf("versions changed after a failed update: %v, want %v", got, goodVersions)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: testNode("late"), TypeUrl: resource.ClusterType}); err != nil {
-		t.Fatal(err)
-	}
-	resp := next(t, receive(stream.Recv))
+	resp := srv.openSotW(t, &discoveryv3.DiscoveryRequest{Node: testNode("late"), TypeUrl: resource.ClusterType}).next()
 	if resp.GetVersionInfo() != goodVersions[resource.ClusterType] || len(resp.GetResources()) != 1 {
 		t.Fatalf("client got version %q with %d clusters, want the good version %q with 1",
 			resp.GetVersionInfo(), len(resp.GetResources()), goodVersions[resource.ClusterType])
@@ -156,29 +119,13 @@ func TestDeltaNACKIsCountedAndNotResent(t *testing.T) {
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := srv.dial(t).DeltaAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	responses := receive(stream.Recv)
-	if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-nacker"), TypeUrl: resource.ClusterType}); err != nil {
-		t.Fatal(err)
-	}
-	first := next(t, responses)
-	if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{
-		TypeUrl:       resource.ClusterType,
-		ResponseNonce: first.GetNonce(),
-		ErrorDetail:   &status.Status{Code: int32(codes.InvalidArgument), Message: "rejected by the test"},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c := srv.openDelta(t, &discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-nacker"), TypeUrl: resource.ClusterType})
+	c.nack(c.next())
 	g.Clusters = append(g.Clusters, httpCluster("http:b", 1, 8080))
 	if err := srv.Update(g); err != nil {
 		t.Fatal(err)
 	}
-	resp := next(t, responses)
+	resp := c.next()
 	if names := deltaNames(resp); len(names) != 1 || names[0] != "http:b" {
 		t.Fatalf("after a NACK and new content the client got %v, want only [http:b]", names)
 	}

@@ -1,19 +1,19 @@
 package controlplane
 
 import (
-	"bytes"
 	"flag"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .out.yaml files from the current output and prune stale ones")
@@ -22,54 +22,16 @@ var update = flag.Bool("update", false, "rewrite the golden .out.yaml files from
 // resources (or "error: ..." for a failing translation) with <case>.out.yaml.
 func TestTranslateGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "translate")
-	inputs, err := filepath.Glob(filepath.Join(dir, "*.in.yaml"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs in %s: %v", dir, err)
-	}
-	wanted := map[string]bool{}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
-		outPath := filepath.Join(dir, name+".out.yaml")
-		wanted[outPath] = true
-		t.Run(name, func(t *testing.T) {
-			got := translateCase(t, in)
-			if *update {
-				if err := os.WriteFile(outPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(outPath)
-			if err != nil {
-				t.Fatalf("reading golden file (run `go test ./controlplane -update`): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the translation:\n%s", outPath, lineDiff(string(want), string(got)))
-			}
-		})
-	}
-	if *update {
-		outputs, _ := filepath.Glob(filepath.Join(dir, "*.out.yaml"))
-		for _, out := range outputs {
-			if !wanted[out] {
-				if err := os.Remove(out); err != nil {
-					t.Error(err)
-				}
-			}
-		}
-	}
+	golden.Run(t, dir, *update, func(t *testing.T, in []byte) []byte { return translateCase(t, dir, in) })
 }
 
-// translateCase reads one IR input and renders its translation, or its error.
-func translateCase(t *testing.T, path string) []byte {
+// translateCase renders the translation of one IR input (whose descriptor files are in dir), or
+// its error.
+func translateCase(t *testing.T, dir string, raw []byte) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g ir.Gateway
 	if err := yaml.Unmarshal(raw, &g); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
+		t.Fatalf("decoding the input: %v", err)
 	}
 	// Besides the gateway, an input may name the flavor ("flavor: higress") and binary
 	// descriptor sets beside it ("descriptorFiles: {service: file}").
@@ -78,11 +40,11 @@ func translateCase(t *testing.T, path string) []byte {
 		DescriptorFiles map[string]string `yaml:"descriptorFiles"`
 	}
 	if err := yaml.Unmarshal(raw, &opts); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
+		t.Fatalf("decoding the input's options: %v", err)
 	}
 	services := slices.Sorted(maps.Keys(opts.DescriptorFiles))
 	for _, svc := range services {
-		set, err := os.ReadFile(filepath.Join(filepath.Dir(path), opts.DescriptorFiles[svc]))
+		set, err := os.ReadFile(filepath.Join(dir, opts.DescriptorFiles[svc]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,25 +66,6 @@ func translateCase(t *testing.T, path string) []byte {
 		out = append(append(out, "---\n"...), diags...)
 	}
 	return out
-}
-
-// lineDiff is a small readable diff: the lines that differ, with their line numbers.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  - " + wl + "\n  + " + gl + "\n")
-		}
-	}
-	return b.String()
 }
 
 // TestRenderIsDeterministic translates and renders the same input twice, in both formats, and
@@ -149,8 +92,11 @@ func TestRenderIsDeterministic(t *testing.T) {
 			}
 			outputs = append(outputs, out)
 		}
-		if len(outputs[0]) == 0 || !bytes.Equal(outputs[0], outputs[1]) {
-			t.Errorf("%s rendering differs between runs:\n%s", format, lineDiff(string(outputs[0]), string(outputs[1])))
+		if len(outputs[0]) == 0 {
+			t.Errorf("%s rendering is empty", format)
+		}
+		if diff := cmp.Diff(strings.Split(string(outputs[0]), "\n"), strings.Split(string(outputs[1]), "\n")); diff != "" {
+			t.Errorf("%s rendering differs between runs (-first +second):\n%s", format, diff)
 		}
 	}
 }
