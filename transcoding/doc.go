@@ -48,8 +48,9 @@
 // find~long, find~java.lang.String, save~com.foo.User,java.lang.String-array, and find~ for
 // the overload without parameters. An info diagnostic lists each overloaded method.
 //
-// The Dubbo call timeout is the provider's "timeout" URL parameter (milliseconds) unless a rule
-// sets one.
+// The Dubbo call timeout is the provider's "<method>.timeout" URL parameter, else its "timeout"
+// parameter (milliseconds, as Dubbo's URL.getMethodParameter reads them), unless a rule sets
+// one.
 //
 // # Rules
 //

@@ -67,7 +67,52 @@ type dubboTarget struct {
 	svc            bridge.Service
 	js             javaService
 	defaultTimeout time.Duration
+	// callTimeout is the provider's "timeout" parameter; methodTimeouts its "<method>.timeout"
+	// parameters, which override it for one method (Dubbo's URL.getMethodParameter).
 	callTimeout    time.Duration
+	methodTimeouts map[string]time.Duration
+}
+
+// timeoutOf is the Dubbo call timeout of method (0: the route's timeout applies).
+func (t dubboTarget) timeoutOf(method string) time.Duration {
+	if d, ok := t.methodTimeouts[method]; ok {
+		return d
+	}
+	return t.callTimeout
+}
+
+// providerTimeouts reads the provider's "timeout" and "<method>.timeout" parameters
+// (milliseconds); a value that is not a number is reported and ignored.
+func providerTimeouts(svc bridge.Service, methods []idl.JavaMethod) (time.Duration, map[string]time.Duration, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	parse := func(key string) (time.Duration, bool) {
+		raw, ok := svc.Metadata[key]
+		if !ok || raw == "" {
+			return 0, false
+		}
+		ms, err := strconv.ParseUint(raw, 10, 31)
+		if err != nil {
+			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("provider %s %q is not a number of milliseconds; it is ignored", key, raw)))
+			return 0, false
+		}
+		return time.Duration(ms) * time.Millisecond, true
+	}
+	call, _ := parse("timeout")
+	var perMethod map[string]time.Duration
+	seen := map[string]bool{}
+	for _, m := range methods {
+		if seen[m.Name] {
+			continue // an overload: the parameter names the method, not the overload
+		}
+		seen[m.Name] = true
+		if d, ok := parse(m.Name + ".timeout"); ok {
+			if perMethod == nil {
+				perMethod = map[string]time.Duration{}
+			}
+			perMethod[m.Name] = d
+		}
+	}
+	return call, perMethod, ds
 }
 
 // route builds a route calling m with the given parameter sources.
@@ -78,7 +123,7 @@ func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.Dubb
 		Timeout: t.defaultTimeout,
 		Dubbo: &ir.DubboRoute{
 			Interface: cmp.Or(t.svc.Interface, t.svc.Name), Version: t.svc.Version, Group: t.svc.Group,
-			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.callTimeout,
+			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.timeoutOf(m.Name),
 		},
 	}
 }
@@ -93,16 +138,9 @@ func (t dubboTarget) simple(typ idl.TypeName) bool {
 // method (see the package documentation), except for methods that rules route instead.
 func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTimeout time.Duration) ([]candidate, []diag.Diagnostic) {
 	t := dubboTarget{svc: svc, js: js, defaultTimeout: defaultTimeout}
-	var ds []diag.Diagnostic
-	if raw := svc.Metadata["timeout"]; raw != "" {
-		ms, err := strconv.ParseUint(raw, 10, 31)
-		if err != nil {
-			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("provider timeout %q is not a number of milliseconds; it is ignored", raw)))
-		} else {
-			t.callTimeout = time.Duration(ms) * time.Millisecond
-		}
-	}
 	methods := js.iface.Methods
+	var ds []diag.Diagnostic
+	t.callTimeout, t.methodTimeouts, ds = providerTimeouts(svc, methods)
 	overloads := map[string]int{}
 	for _, m := range methods {
 		overloads[m.Name]++
