@@ -25,6 +25,7 @@ const (
 	fixedRate      = 600
 	fixedPerTarget = 10000
 	fixedWindows   = 5
+	fixedWarmUp    = 600 // requests per target first sent at the same rate and left out
 )
 
 // targets starts the gRPC server and both gateways in front of it and checks that both answer
@@ -112,12 +113,14 @@ func BenchmarkClosedLoop(b *testing.B) {
 	}
 }
 
-// BenchmarkFixedRate sends an open-loop load of 1500 requests per second (GET and POST
+// BenchmarkFixedRate sends an open-loop load of 600 requests per second (GET and POST
 // alternating per target), interleaved tick by tick over three targets: a direct gRPC call (the
-// baseline), grpc-gateway and rpcbridge's embedded gateway, 20,000 requests each (about 40 s).
+// baseline), grpc-gateway and rpcbridge's embedded gateway, 10,000 requests each (about 50 s,
+// after a 3 s warm-up that is left out).
 // Latency counts from each request's scheduled send time. It reports each target's p50/p99,
 // what each gateway adds to the direct call at the same percentile, and the smallest and
-// largest added p99 over 5 consecutive windows of the run (its stability).
+// largest added p99 over 5 consecutive windows of the run (its stability), and how far the
+// generator's sends fell behind schedule (large when the machine held the process up).
 // Run it once: go test ./internal/bench/grpcgateway -run '^$' -bench FixedRate -benchtime 1x
 func BenchmarkFixedRate(b *testing.B) {
 	client, grpcGateway, rpcbridge, upstream := targets(b)
@@ -145,6 +148,10 @@ func BenchmarkFixedRate(b *testing.B) {
 		{Name: "grpcgateway", Send: through(grpcGateway)},
 		{Name: "rpcbridge", Send: through(rpcbridge)},
 	}
+	if _, err := load.Generate(context.Background(), load.Options{Rate: fixedRate, PerTarget: fixedWarmUp}, loadTargets); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
 	for range b.N {
 		rec, err := load.Generate(context.Background(), load.Options{Rate: fixedRate, PerTarget: fixedPerTarget}, loadTargets)
 		if err != nil {
@@ -160,16 +167,7 @@ func BenchmarkFixedRate(b *testing.B) {
 // reportFixedRate reports a fixed-rate summary as benchmark metrics and logs its table.
 func reportFixedRate(b *testing.B, sum load.Summary) {
 	b.Logf("\n%s", sum)
-	for i, t := range sum.Targets {
-		b.ReportMetric(load.Millis(t.P50), t.Name+"_p50_ms")
-		b.ReportMetric(load.Millis(t.P99), t.Name+"_p99_ms")
-		if i == 0 {
-			continue
-		}
-		lo, hi := t.MinMaxWindowAddedP99()
-		b.ReportMetric(load.Millis(t.AddedP50), t.Name+"_added_p50_ms")
-		b.ReportMetric(load.Millis(t.AddedP99), t.Name+"_added_p99_ms")
-		b.ReportMetric(load.Millis(lo), t.Name+"_added_p99_window_min_ms")
-		b.ReportMetric(load.Millis(hi), t.Name+"_added_p99_window_max_ms")
+	for _, m := range sum.Metrics() {
+		b.ReportMetric(m.Value, m.Unit)
 	}
 }

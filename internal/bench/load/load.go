@@ -46,6 +46,9 @@ type Sample struct {
 	Scheduled time.Duration
 	// Latency runs from the scheduled send time to the end of Send.
 	Latency time.Duration
+	// Lag is how late Send began after the scheduled time: a large lag means the generator
+	// itself (or the whole machine) was held up, which counts in every target's latency.
+	Lag time.Duration
 	// Err is what Send returned.
 	Err error
 }
@@ -121,8 +124,9 @@ func Generate(ctx context.Context, opts Options, targets []Target) (*Recording, 
 		}
 		target := i % len(targets)
 		wg.Go(func() {
+			lag := time.Since(at)
 			sendErr := targets[target].Send(ctx, i/len(targets))
-			rec.Samples[i] = Sample{Target: target, Scheduled: offset, Latency: time.Since(at), Err: sendErr}
+			rec.Samples[i] = Sample{Target: target, Scheduled: offset, Latency: time.Since(at), Lag: lag, Err: sendErr}
 		})
 		sent++
 	}

@@ -85,6 +85,11 @@ func TestGenerateIsOpenLoop(t *testing.T) {
 	if got := rec.Samples[0].Latency; got < blocked {
 		t.Errorf("first request's latency %v is shorter than the %v it was blocked", got, blocked)
 	}
+	for i, s := range rec.Samples {
+		if s.Lag < 0 || s.Lag > s.Latency {
+			t.Errorf("sample %d: lag %v outside [0, latency %v]", i, s.Lag, s.Latency)
+		}
+	}
 }
 
 func TestGenerateRecordsFailures(t *testing.T) {
@@ -180,7 +185,7 @@ func TestSummarizeAddsPerPercentileAndPerWindow(t *testing.T) {
 				lat = 20 * ms
 			}
 		}
-		rec.Samples = append(rec.Samples, Sample{Target: target, Scheduled: time.Duration(i) * ms, Latency: lat})
+		rec.Samples = append(rec.Samples, Sample{Target: target, Scheduled: time.Duration(i) * ms, Latency: lat, Lag: time.Duration(i)})
 	}
 	sum := Summarize(rec, 2)
 	base, other := sum.Targets[0], sum.Targets[1]
@@ -195,5 +200,21 @@ func TestSummarizeAddsPerPercentileAndPerWindow(t *testing.T) {
 	}
 	if lo, hi := other.MinMaxWindowAddedP99(); lo != ms || hi != 15*ms {
 		t.Errorf("window min/max %v/%v, want 1ms/15ms", lo, hi)
+	}
+	if med := other.MedianWindowAddedP99(); med != 15*ms {
+		t.Errorf("window median %v, want the upper middle value 15ms", med)
+	}
+	metrics := map[string]float64{}
+	for _, m := range sum.Metrics() {
+		metrics[m.Unit] = m.Value
+	}
+	if metrics["other_added_p99_ms"] != 1 || metrics["other_added_p99_window_max_ms"] != 15 || metrics["base_p50_ms"] != 1 {
+		t.Errorf("metrics %v: want other_added_p99_ms 1, other_added_p99_window_max_ms 15, base_p50_ms 1", metrics)
+	}
+	if _, ok := metrics["base_added_p99_ms"]; ok {
+		t.Errorf("metrics %v report an added latency for the baseline itself", metrics)
+	}
+	if sum.P99Lag != 395 || sum.MaxLag != 399 {
+		t.Errorf("lag p99 %v max %v, want 395ns and 399ns", sum.P99Lag, sum.MaxLag)
 	}
 }
