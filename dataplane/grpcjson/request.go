@@ -178,6 +178,15 @@ func (t *Transcoder) readBody(r *http.Request) ([]byte, error) {
 // variables, then the body on top (a body value wins over a binding, as in Envoy).
 func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []boundParam, body []byte, contentType string) ([]byte, error) {
 	in := b.Method.Input()
+	if b.Body != "" && len(params) == 0 && len(b.template.Variables) == 0 {
+		// Only the body fills the message: encode the decoded body as it is, without an
+		// empty message to merge it into (one message and a copy less per request).
+		fromBody, err := t.bodyMessage(b, body, contentType)
+		if err != nil {
+			return nil, err
+		}
+		return encodeRequest(in, fromBody)
+	}
 	msg := dynamicpb.NewMessage(in)
 	fold := t.cfg.GetCaseInsensitiveEnumParsing()
 	for _, p := range params {
@@ -197,6 +206,11 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 		}
 		proto.Merge(msg, fromBody)
 	}
+	return encodeRequest(in, msg)
+}
+
+// encodeRequest serializes a request message of type in.
+func encodeRequest(in protoreflect.MessageDescriptor, msg *dynamicpb.Message) ([]byte, error) {
 	out, err := proto.MarshalOptions{}.Marshal(msg)
 	if err != nil {
 		return nil, &RequestError{Status: http.StatusInternalServerError, Message: fmt.Sprintf("encoding %s: %v", in.FullName(), err)}

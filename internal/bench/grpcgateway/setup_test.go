@@ -71,8 +71,8 @@ func serveHTTP(tb testing.TB, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-// startGRPCGateway puts grpc-gateway's ServeMux with the generated handlers in front of upstream.
-func startGRPCGateway(tb testing.TB, upstream *net.TCPAddr) string {
+// grpcGatewayMux is grpc-gateway's ServeMux with the generated handlers, in front of upstream.
+func grpcGatewayMux(tb testing.TB, upstream *net.TCPAddr) *runtime.ServeMux {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
@@ -81,7 +81,13 @@ func startGRPCGateway(tb testing.TB, upstream *net.TCPAddr) string {
 	if err := echopb.RegisterEchoServiceHandlerFromEndpoint(ctx, mux, upstream.String(), opts); err != nil {
 		tb.Fatal(err)
 	}
-	return serveHTTP(tb, mux)
+	return mux
+}
+
+// startGRPCGateway serves grpcGatewayMux on a free loopback port and returns its base URL.
+func startGRPCGateway(tb testing.TB, upstream *net.TCPAddr) string {
+	tb.Helper()
+	return serveHTTP(tb, grpcGatewayMux(tb, upstream))
 }
 
 // echoGateway is the routing state rpcbridge would compile for echo.proto: the two bindings
@@ -116,8 +122,15 @@ func echoGateway(tb testing.TB, upstream *net.TCPAddr) ir.Gateway {
 }
 
 // startEmbedded runs rpcbridge's xDS server with the echo routes and the embedded gateway
-// (node cluster rpcbridge-embedded) fed by it, in front of upstream.
+// (node cluster rpcbridge-embedded) fed by it, in front of upstream, and returns its base URL.
 func startEmbedded(tb testing.TB, upstream *net.TCPAddr) string {
+	tb.Helper()
+	return "http://" + embeddedGateway(tb, upstream).Addr().String()
+}
+
+// embeddedGateway runs rpcbridge's xDS server and the embedded gateway as startEmbedded does and
+// returns the gateway once it listens.
+func embeddedGateway(tb testing.TB, upstream *net.TCPAddr) *dataplane.Gateway {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	xds := controlplane.NewServer(controlplane.ServerOptions{})
@@ -151,7 +164,7 @@ func startEmbedded(tb testing.TB, upstream *net.TCPAddr) string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return "http://" + gw.Addr().String()
+	return gw
 }
 
 // The requests of the load: a GET with a path variable and query parameters, a POST with the
