@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,8 @@ type usageError struct{ error }
 
 // run executes the command line args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The logger, progress lines and diagnostics all write to stderr, from several goroutines.
+	stderr = &lockedWriter{w: stderr}
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -59,6 +62,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
 	}
+}
+
+// lockedWriter serializes the writes of everything that shares one writer, so that their lines
+// do not interleave and a writer that is not safe for concurrent use (a test's buffer) is safe.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p as one call to the underlying writer.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // globalFlags are the flags every command takes.

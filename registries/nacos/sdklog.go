@@ -4,46 +4,74 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	sdklogger "github.com/nacos-group/nacos-sdk-go/v2/common/logger"
 )
 
-// sdkLoggerOnce guards the one call to the SDK's logger.SetLogger.
-//
 // The Nacos SDK keeps its logger in a process-global variable (and would otherwise create a
-// zap logger writing files into LogDir when the first client is made). That global is the
-// SDK's, not ours: whichever Source runs first routes the SDK's lines into its logger, once per
-// process, before it creates its first client. Later sources (other Nacos registries) share
-// it; their own lines still carry their registry name.
-var sdkLoggerOnce sync.Once
+// zap logger writing files into LogDir when the first client is made), and its goroutines
+// outlive the clients that started them: a closed client's stream goroutine still logs. That
+// global is the SDK's, not ours, so the process installs one sdkLogger in it, once, and the
+// sdkLogger sends each line to the logger of the most recently started Source that is still
+// running; when none is, lines are dropped (never written to the writer of a command that has
+// returned). Several Nacos registries share the route; their own lines carry their names.
+var (
+	sdkLoggerOnce sync.Once
+	sdkLoggers    sdkRoute
+)
 
-// installSDKLogger routes the SDK's log lines into logger, the first time it is called in the
-// process.
-func installSDKLogger(logger *slog.Logger) {
-	sdkLoggerOnce.Do(func() {
-		sdklogger.SetLogger(sdkLogger{logger: logger.With("component", "nacos-sdk")})
-	})
+// sdkRoute is the stack of running Sources' loggers.
+type sdkRoute struct {
+	mu   sync.Mutex
+	live []*slog.Logger
+}
+
+// log sends one line to the current logger, if any. The line is written under the route's
+// lock, so that once a release has returned no line reaches the released logger.
+func (r *sdkRoute) log(level slog.Level, line func() string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.live) == 0 {
+		return
+	}
+	if logger := r.live[len(r.live)-1]; logger.Enabled(context.Background(), level) {
+		logger.Log(context.Background(), level, line())
+	}
+}
+
+// installSDKLogger routes the SDK's log lines into logger until the returned release is called
+// (when the Source stops).
+func installSDKLogger(logger *slog.Logger) (release func()) {
+	sdkLoggerOnce.Do(func() { sdklogger.SetLogger(sdkLogger{route: &sdkLoggers}) })
+	l := logger.With("component", "nacos-sdk")
+	sdkLoggers.mu.Lock()
+	sdkLoggers.live = append(sdkLoggers.live, l)
+	sdkLoggers.mu.Unlock()
+	return func() {
+		sdkLoggers.mu.Lock()
+		defer sdkLoggers.mu.Unlock()
+		if i := slices.Index(sdkLoggers.live, l); i >= 0 {
+			sdkLoggers.live = slices.Delete(sdkLoggers.live, i, i+1)
+		}
+	}
 }
 
 // sdkLogger implements the SDK's logger.Logger on slog. The SDK logs routine events (every
 // subscription, every pushed change) at info and every failed reconnect attempt at error, so
 // its levels are lowered one step: info becomes debug, warn info and error warn. rpcbridge
 // reports registry outages itself.
-type sdkLogger struct{ logger *slog.Logger }
+type sdkLogger struct{ route *sdkRoute }
 
 // logf formats and logs a line, unless the level is off (the SDK logs a lot at debug).
 func (l sdkLogger) logf(level slog.Level, format string, args ...any) {
-	if l.logger.Enabled(context.Background(), level) {
-		l.logger.Log(context.Background(), level, fmt.Sprintf(format, args...))
-	}
+	l.route.log(level, func() string { return fmt.Sprintf(format, args...) })
 }
 
 // logArgs is logf for the SDK's Print-style calls.
 func (l sdkLogger) logArgs(level slog.Level, args ...any) {
-	if l.logger.Enabled(context.Background(), level) {
-		l.logger.Log(context.Background(), level, fmt.Sprint(args...))
-	}
+	l.route.log(level, func() string { return fmt.Sprint(args...) })
 }
 
 // Debug implements the SDK's Logger.

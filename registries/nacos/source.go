@@ -22,8 +22,8 @@
 // When the server cannot be reached, the last known services are published with Stale set;
 // once it is back, everything is listed again and the SDK re-subscribes on its own.
 //
-// The SDK's logger is process-global: the first source that runs routes it into its slog
-// logger (see installSDKLogger).
+// The SDK's logger is process-global: its lines go to the logger of the most recently started
+// source that still runs, and are dropped when none does (see installSDKLogger).
 package nacos
 
 import (
@@ -93,7 +93,7 @@ type namespaceClient struct {
 
 // Run watches Nacos until ctx ends. See registries.Source.
 func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) error {
-	installSDKLogger(s.base)
+	defer installSDKLogger(s.base)() // released after the clients below are closed
 	ncs, err := s.connect()
 	defer func() {
 		for _, nc := range ncs {
