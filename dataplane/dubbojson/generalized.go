@@ -22,45 +22,35 @@ import (
 
 // javaTimeFromMap renders a java.time value of type t that arrived as a map.
 func javaTimeFromMap(t *javaType, m map[string]any) (string, bool) {
+	var value any
+	ok := false
 	switch t.name {
 	case "java.time.LocalDate":
-		d, ok := localDateFromMap(m)
-		if !ok {
-			return "", false
-		}
-		return renderJavaTime(&d)
+		var d java8_time.LocalDate
+		d, ok = localDateFromMap(m)
+		value = &d
 	case "java.time.LocalTime":
-		c, ok := localTimeFromMap(m)
-		if !ok {
-			return "", false
-		}
-		return renderJavaTime(&c)
+		var c java8_time.LocalTime
+		c, ok = localTimeFromMap(m)
+		value = &c
 	case "java.time.LocalDateTime":
-		dt, ok := localDateTimeFromMap(m)
-		if !ok {
-			return "", false
-		}
-		return renderJavaTime(&dt)
+		var dt java8_time.LocalDateTime
+		dt, ok = localDateTimeFromMap(m)
+		value = &dt
 	case "java.time.Instant":
 		secs, ok1 := intOf(m, "epochSecond", "seconds")
 		nanos, ok2 := intOf(m, "nano", "nanos")
-		if !ok1 || !ok2 {
-			return "", false
-		}
-		return renderJavaTime(&java8_time.Instant{Seconds: secs, Nanos: int32(nanos)})
+		value, ok = &java8_time.Instant{Seconds: secs, Nanos: int32(nanos)}, ok1 && ok2
 	case "java.time.OffsetDateTime":
-		dt, ok := localDateTimeFromMap(m)
-		offset, isMap := stringKeyed(m["offset"])
-		if !ok || !isMap {
-			return "", false
-		}
-		secs, ok := intOf(offset, "totalSeconds", "seconds")
-		if !ok {
-			return "", false
-		}
-		return renderJavaTime(&java8_time.OffsetDateTime{DateTime: dt, Offset: java8_time.ZoneOffSet{Seconds: int32(secs)}})
+		dt, ok1 := localDateTimeFromMap(m)
+		offset, _ := stringKeyed(m["offset"])
+		secs, ok2 := intOf(offset, "totalSeconds", "seconds")
+		value, ok = &java8_time.OffsetDateTime{DateTime: dt, Offset: java8_time.ZoneOffSet{Seconds: int32(secs)}}, ok1 && ok2
 	}
-	return "", false
+	if !ok {
+		return "", false
+	}
+	return renderJavaTime(value)
 }
 
 func localDateFromMap(m map[string]any) (java8_time.LocalDate, bool) {
