@@ -39,8 +39,10 @@ func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
 		Short: "Watch the registries, serve xDS, and run the embedded gateway and the admin API",
 		Long: `serve runs until SIGINT or SIGTERM. It serves xDS (ADS, state-of-the-world and delta) on
 xds.listen, the embedded gateway on gateway.listen and the admin API (/healthz, /readyz, /metrics,
-/api/v1/catalog, /api/v1/routes, /api/v1/diagnostics) on admin.listen. The configuration file is
-reloaded when it changes or on SIGHUP; an invalid file is reported and the previous one kept.`,
+/api/v1/catalog, /api/v1/routes, /api/v1/diagnostics, /api/v1/idl for IDL uploads, /openapi.json)
+on admin.listen. The configuration file is reloaded when it changes or on SIGHUP; an invalid file
+is reported and the previous one kept. An IDL upload that does not compile is rejected with
+file:line:col and the previous version keeps serving.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()
