@@ -178,6 +178,15 @@ func asStringMap(v any) (map[string]any, bool) {
 	return nil, false
 }
 
+// IsServiceParam reports whether a MetadataInfo service parameter becomes service metadata:
+// keys without a dot describe the service as a whole; of the method-level keys
+// ("<method>.<key>"), only "<method>.timeout" is kept, which the Dubbo REST routes read as that
+// method's call timeout.
+func IsServiceParam(key string) bool {
+	method, name, dotted := strings.Cut(key, ".")
+	return !dotted || (method != "" && name == "timeout")
+}
+
 // DropGoMethodAliases removes the Go spellings dubbo-go v3.3.2 lists beside the Java names of
 // methods renamed by a MethodMapper ("methods=echoUser,EchoUser,..."): a name that starts with an
 // upper-case letter goes when the same name with a lower-case first letter is listed too. Java

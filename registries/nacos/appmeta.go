@@ -90,7 +90,7 @@ func (t *translator) resolved(e entry, instances []model.Instance) ([]registries
 					Protocol: protocol, Interface: si.Name, Version: si.Version, Group: si.Group,
 					Metadata: map[string]string{}}
 				for p, v := range si.Params {
-					if !perEndpointParams[p] && !strings.Contains(p, ".") {
+					if !perEndpointParams[p] && dubbometa.IsServiceParam(p) {
 						svc.Metadata[p] = v
 					}
 				}

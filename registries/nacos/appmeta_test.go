@@ -22,7 +22,7 @@ func TestApplicationLevelResolution(t *testing.T) {
 	e := entry{Group: "DEFAULT_GROUP", Name: "shop", Instances: []model.Instance{inst("10.0.0.1", "r1"), inst("10.0.0.2", "r2")}}
 	meta := dubbometa.Cache{
 		{App: "shop", Revision: "r1"}: {Fetched: true, Services: []dubbometa.ServiceInfo{
-			{Name: "com.shop.Cart", Version: "1.0.0", Group: "g", Protocol: "dubbo", Params: map[string]string{"methods": "list,add,Add", "timeout": "3000"}},
+			{Name: "com.shop.Cart", Version: "1.0.0", Group: "g", Protocol: "dubbo", Params: map[string]string{"methods": "list,add,Add", "timeout": "3000", "add.timeout": "250", "add.retries": "0"}},
 			{Name: "com.shop.Cart", Version: "1.0.0", Group: "g", Protocol: "tri"},
 		}},
 		{App: "shop", Revision: "r2"}: {Err: errors.New("connection refused"), Failures: 2},
@@ -33,12 +33,12 @@ func TestApplicationLevelResolution(t *testing.T) {
 	services, diags := buildServices("registry/nacos1", []entry{e}, meta)
 	var got []string
 	for _, s := range services {
-		got = append(got, s.Name+" "+string(s.Protocol)+" "+strings.Join(s.Methods, ",")+" "+s.Metadata["timeout"])
+		got = append(got, s.Name+" "+string(s.Protocol)+" "+strings.Join(s.Methods, ",")+" "+s.Metadata["timeout"]+" "+s.Metadata["add.timeout"]+s.Metadata["add.retries"])
 	}
 	want := []string{
-		"providers:com.shop.Cart:1.0.0:g dubbo add,list 3000",
-		"providers:com.shop.Cart:1.0.0:g:triple triple  ",
-		"shop dubbo  ",
+		"providers:com.shop.Cart:1.0.0:g dubbo add,list 3000 250",
+		"providers:com.shop.Cart:1.0.0:g:triple triple   ",
+		"shop dubbo   ",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("services:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))

@@ -79,7 +79,7 @@ func resolvedAppLevel(stage string, instances map[string][]appInstance, meta dub
 						Protocol: protocol, Interface: si.Name, Version: si.Version, Group: si.Group,
 						Metadata: map[string]string{"registration": "application", "application": app}}
 					for p, v := range si.Params {
-						if !perEndpointParams[p] && !strings.Contains(p, ".") {
+						if !perEndpointParams[p] && dubbometa.IsServiceParam(p) {
 							svc.Metadata[p] = v
 						}
 					}
