@@ -3,10 +3,8 @@ package discovery
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"reflect"
 	"time"
 
@@ -18,12 +16,16 @@ import (
 
 // Defaults of MetadataCenterOptions.
 const (
-	DefaultMetadataRoot   = "dubbo"
-	DefaultMetadataResync = time.Minute
+	DefaultMetadataRoot     = "dubbo"
+	DefaultMetadataResync   = 5 * time.Minute
+	DefaultMetadataDebounce = 200 * time.Millisecond
 )
 
 // metadataSessionTimeout is the ZooKeeper session timeout the MetadataCenter asks for.
 const metadataSessionTimeout = 10 * time.Second
+
+// metadataRetryDelay is how long to wait before reading again after a pass failed.
+const metadataRetryDelay = time.Second
 
 // MetadataCenterOptions configures a MetadataCenter.
 type MetadataCenterOptions struct {
@@ -33,13 +35,20 @@ type MetadataCenterOptions struct {
 	Root string
 	// Logger receives progress and problems; nil discards.
 	Logger *slog.Logger
-	// Resync is how often the metadata center is listed again (default 1 min).
+	// Resync is how often the whole metadata tree is read again although no watch fired, a safety
+	// net behind the watches (default 5 min; zero or less means the default).
 	Resync time.Duration
+	// Debounce is how long a burst of watch events may settle before the tree is read again, so
+	// that many providers starting together cause one read, not one each (default 200 ms; zero or
+	// less means the default).
+	Debounce time.Duration
 }
 
 // MetadataCenter reads the service definitions Java Dubbo providers write to a ZooKeeper
-// metadata center. It re-lists the whole /<root>/metadata tree every Resync and whenever a
-// ZooKeeper session is (re)established; it does not set watches.
+// metadata center. While connected it keeps ZooKeeper watches on the /<root>/metadata tree
+// (children watches down to the provider nodes, data watches on the definitions) and reads again,
+// after Debounce, whatever a fired watch says changed. It reads the whole tree whenever a
+// ZooKeeper session is (re)established and every Resync.
 type MetadataCenter struct {
 	opts   MetadataCenterOptions
 	logger *slog.Logger
@@ -56,6 +65,9 @@ func NewMetadataCenter(opts MetadataCenterOptions) (*MetadataCenter, error) {
 	if opts.Resync <= 0 {
 		opts.Resync = DefaultMetadataResync
 	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultMetadataDebounce
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -63,67 +75,115 @@ func NewMetadataCenter(opts MetadataCenterOptions) (*MetadataCenter, error) {
 	return &MetadataCenter{opts: opts, logger: logger.With("stage", "idl/metadata-center")}, nil
 }
 
-// Run lists the metadata center until ctx ends and publishes one Schema per Dubbo service
+// Run follows the metadata center until ctx ends and publishes one Schema per Dubbo service
 // (interface, version, group) on out, sorted by Name. It publishes an empty list first so that
 // consumers need not wait for ZooKeeper. While ZooKeeper cannot be reached the last published
 // schemas stay. A schema's Version starts at 1 and increases when its content changes.
 func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) error {
-	conn, events, err := zk.Connect(m.opts.Servers, metadataSessionTimeout,
-		zk.WithLogger(zkLogger{m.logger}), zk.WithLogInfo(false))
+	watches := newWatchState()
+	conn, _, err := zk.Connect(m.opts.Servers, metadataSessionTimeout,
+		zk.WithLogger(zkLogger{m.logger}), zk.WithLogInfo(false), zk.WithEventCallback(watches.callback))
 	if err != nil {
 		return fmt.Errorf("metadata center: connect: %w", err)
 	}
-	defer conn.Close()
-	ticker := time.NewTicker(m.opts.Resync)
-	defer ticker.Stop()
+	defer conn.Close() // closes every watch channel; the callback only sets flags
+	tree := newDefinitionTree(conn, watches, m.opts.Root)
+	resync := time.NewTicker(m.opts.Resync)
+	defer resync.Stop()
 
 	out.Publish([]idl.Schema{})
-	var published []idl.Schema
-	previous := map[definitionID]idl.Schema{}
-	reported := map[string][32]byte{} // malformed definitions already logged, by path
+	p := publisher{out: out, logger: m.logger, previous: map[definitionID]idl.Schema{}, reported: map[string][32]byte{}}
+	var retry <-chan time.Time
 	unreachable := false
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case ev := <-events:
-			if ev.Type != zk.EventSession || ev.State != zk.StateHasSession {
-				continue
-			}
-		case <-ticker.C:
+		case <-watches.wake:
+		case <-resync.C:
+			watches.requestFull()
+		case <-retry:
+			retry = nil
+			watches.requestFull()
 		}
-		nodes, err := m.list(conn)
+		if !sleep(ctx, m.opts.Debounce) {
+			return ctx.Err()
+		}
+		full, dirty, connected := watches.take()
+		if !connected {
+			if !unreachable {
+				m.logger.Warn("metadata center unreachable; keeping the last schemas")
+			}
+			unreachable = true // the next session brings a full read
+			continue
+		}
+		if !full && !dirty {
+			continue
+		}
+		nodes, err := tree.read(full)
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if !unreachable {
 				m.logger.Warn("metadata center unreachable; keeping the last schemas", "error", err)
 			}
 			unreachable = true
+			retry = time.After(metadataRetryDelay)
 			continue
 		}
 		if unreachable {
 			m.logger.Info("metadata center reachable again")
 		}
 		unreachable = false
-		schemas, current, problems := buildDefinitionSchemas(ctx, nodes, previous)
-		previous = current
-		seen := map[string]bool{}
-		for _, p := range problems {
-			seen[p.Path] = true
-			sum := sha256.Sum256([]byte(p.Err.Error()))
-			if reported[p.Path] != sum {
-				reported[p.Path] = sum
-				m.logger.Warn("skipping a service definition that does not parse", "path", p.Path, "error", p.Err)
-			}
+		m.logger.Debug("metadata center read", "full", full, "zkReads", tree.reads, "definitions", len(nodes))
+		p.publish(ctx, nodes)
+	}
+}
+
+// publisher turns each read of the tree into the published schema list.
+type publisher struct {
+	out       *bus.Topic[[]idl.Schema]
+	logger    *slog.Logger
+	published []idl.Schema
+	previous  map[definitionID]idl.Schema // last good schema of each service
+	reported  map[string][32]byte         // malformed definitions already logged, by path
+}
+
+// publish builds the schemas of nodes, logs each malformed definition once per distinct error,
+// and publishes the schemas when they changed.
+func (p *publisher) publish(ctx context.Context, nodes []definitionNode) {
+	schemas, current, problems := buildDefinitionSchemas(ctx, nodes, p.previous)
+	p.previous = current
+	seen := map[string]bool{}
+	for _, pr := range problems {
+		seen[pr.Path] = true
+		sum := sha256.Sum256([]byte(pr.Err.Error()))
+		if p.reported[pr.Path] != sum {
+			p.reported[pr.Path] = sum
+			p.logger.Warn("skipping a service definition that does not parse", "path", pr.Path, "error", pr.Err)
 		}
-		for p := range reported {
-			if !seen[p] {
-				delete(reported, p)
-			}
+	}
+	for path := range p.reported {
+		if !seen[path] {
+			delete(p.reported, path)
 		}
-		published = numberVersions(published, schemas)
-		if out.Publish(published) {
-			m.logger.Info("metadata center schemas changed", "schemas", len(published))
-		}
+	}
+	p.published = numberVersions(p.published, schemas)
+	if p.out.Publish(p.published) {
+		p.logger.Info("metadata center schemas changed", "schemas", len(p.published))
+	}
+}
+
+// sleep waits for d or until ctx ends; it reports whether ctx is still alive.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -148,79 +208,6 @@ func numberVersions(last, next []idl.Schema) []idl.Schema {
 		out[i] = s
 	}
 	return out
-}
-
-// list reads every provider definition under /<root>/metadata. A missing metadata node is an
-// empty list; a node that disappears during the walk is left out.
-func (m *MetadataCenter) list(conn *zk.Conn) ([]definitionNode, error) {
-	if conn.State() != zk.StateHasSession {
-		return nil, fmt.Errorf("no ZooKeeper session (state %v)", conn.State())
-	}
-	base := "/" + m.opts.Root + "/metadata"
-	ifaces, _, err := conn.Children(base)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", base, err)
-	}
-	var nodes []definitionNode
-	for _, iface := range ifaces {
-		if err := walkDefinitions(conn, path.Join(base, iface), iface, nil, &nodes); err != nil {
-			return nil, err
-		}
-	}
-	return nodes, nil
-}
-
-// walkDefinitions descends from an interface node through at most two version/group segments to
-// "provider" nodes and reads their application children; "consumer" nodes are skipped.
-func walkDefinitions(conn *zk.Conn, dir, iface string, between []string, nodes *[]definitionNode) error {
-	children, _, err := conn.Children(dir)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("list %s: %w", dir, err)
-	}
-	for _, c := range children {
-		switch {
-		case c == "provider":
-			if err := readProviders(conn, path.Join(dir, c), iface, between, nodes); err != nil {
-				return err
-			}
-		case c == "consumer" || len(between) >= 2:
-		default:
-			next := append(append([]string{}, between...), c)
-			if err := walkDefinitions(conn, path.Join(dir, c), iface, next, nodes); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// readProviders reads the definition of every application under a provider node.
-func readProviders(conn *zk.Conn, dir, iface string, between []string, nodes *[]definitionNode) error {
-	apps, _, err := conn.Children(dir)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("list %s: %w", dir, err)
-	}
-	for _, app := range apps {
-		p := path.Join(dir, app)
-		data, _, err := conn.Get(p)
-		if errors.Is(err, zk.ErrNoNode) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", p, err)
-		}
-		*nodes = append(*nodes, definitionNode{Path: p, Interface: iface, Between: between, App: app, Data: data})
-	}
-	return nil
 }
 
 // zkLogger routes go-zookeeper's log lines to slog at debug level.
