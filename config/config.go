@@ -59,8 +59,11 @@ type MetadataCenterConfig struct {
 	Servers []string `yaml:"servers"`
 	// Root is the Dubbo root node (default dubbo).
 	Root string `yaml:"root"`
-	// Resync is how often the definitions are listed again (default 1m).
+	// Resync is how often all definitions are read again although no watch fired, a safety net
+	// behind the ZooKeeper watches (default 5m).
 	Resync yamltime.Duration `yaml:"resync"`
+	// Debounce is how long a burst of changes may settle before they are read (default 200ms).
+	Debounce yamltime.Duration `yaml:"debounce"`
 }
 
 // RPCRouteConfig maps HTTP requests onto one gRPC or Dubbo method, replacing the method's

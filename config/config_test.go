@@ -136,3 +136,20 @@ func TestParseRPCRoutes(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestParseMetadataCenterDurations(t *testing.T) {
+	const doc = "discovery:\n  metadataCenters:\n    - servers: [\"127.0.0.1:2181\"]\n      debounce: 50ms\n      resync: 10m\n"
+	cfg, err := Parse("f.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mc := cfg.Discovery.MetadataCenters[0]; mc.Debounce.Std() != 50*time.Millisecond || mc.Resync.Std() != 10*time.Minute {
+		t.Fatalf("metadata center = %+v, want debounce 50ms and resync 10m", mc)
+	}
+	_, err = Parse("f.yaml", []byte(strings.Replace(doc, "debounce: 50ms", "debounce: -1s", 1)))
+	const want = `f.yaml:4: discovery.metadataCenters[0].debounce: duration "-1s" is negative`
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 1 || cerr.Problems[0].String() != want {
+		t.Fatalf("Parse error = %v, want %s", err, want)
+	}
+}

@@ -64,7 +64,8 @@ func discoverySources(ctx context.Context, g *errgroup.Group, cfg *config.Config
 	}
 	for _, mc := range cfg.Discovery.MetadataCenters {
 		m, err := discovery.NewMetadataCenter(discovery.MetadataCenterOptions{
-			Servers: mc.Servers, Root: mc.Root, Resync: mc.Resync.Std(), Logger: log.With("component", "metadata-center"),
+			Servers: mc.Servers, Root: mc.Root, Resync: mc.Resync.Std(), Debounce: mc.Debounce.Std(),
+			Logger: log.With("component", "metadata-center"),
 		})
 		if err != nil {
 			return nil, err
