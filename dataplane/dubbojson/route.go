@@ -96,6 +96,7 @@ type RequestError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *RequestError) Error() string { return e.Message }
 
 // Prepare builds the Dubbo call of one HTTP request: a generic invocation ($invoke) of the

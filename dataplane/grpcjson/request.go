@@ -32,6 +32,7 @@ type RequestError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *RequestError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }
 
 func badRequest(format string, args ...any) *RequestError {

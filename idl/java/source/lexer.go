@@ -19,6 +19,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error implements error: "file:line:col: message".
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
 }
