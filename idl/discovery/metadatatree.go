@@ -7,6 +7,8 @@ import (
 	"path"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
 
 // definitionTree reads the /<root>/metadata tree. It keeps exactly one watch armed on every node
@@ -72,21 +74,21 @@ func (t *definitionTree) listRoot(p *treePass) ([]string, bool, error) {
 		if err != nil || exists {
 			return names, exists, err
 		}
-		key := watchKey{watchExist, t.base}
-		if !t.watches.arm(key) {
+		key := zkwatch.Key{Kind: zkwatch.Exist, Path: t.base}
+		if !t.watches.armed.Arm(key) {
 			return nil, false, nil
 		}
 		t.reads++
 		exists, _, _, err = t.conn.ExistsW(t.base)
 		switch {
 		case err != nil:
-			t.watches.disarm(key)
+			t.watches.armed.Disarm(key)
 			return nil, false, fmt.Errorf("watch %s: %w", t.base, err)
 		case !exists:
 			return nil, false, nil
 		}
 		// The root appeared meanwhile; ExistsW set a data watch instead, which does no harm.
-		t.watches.disarm(key)
+		t.watches.armed.Disarm(key)
 	}
 	return nil, false, fmt.Errorf("list %s: node keeps appearing and vanishing", t.base)
 }
@@ -138,18 +140,18 @@ func (t *definitionTree) readProviders(p *treePass, dir, iface string, between [
 // is not full), otherwise from ZooKeeper, arming the watch when it is not armed. It reports
 // exists=false for a missing node.
 func (t *definitionTree) list(p *treePass, dir string) ([]string, bool, error) {
-	key := watchKey{watchChildren, dir}
-	if cached, ok := t.children[dir]; ok && !p.full && t.watches.isArmed(key) {
+	key := zkwatch.Key{Kind: zkwatch.Children, Path: dir}
+	if cached, ok := t.children[dir]; ok && !p.full && t.watches.armed.IsArmed(key) {
 		p.children[dir] = cached
 		return cached, true, nil
 	}
 	t.reads++
 	var names []string
 	var err error
-	if t.watches.arm(key) {
+	if t.watches.armed.Arm(key) {
 		names, _, _, err = t.conn.ChildrenW(dir)
 		if err != nil {
-			t.watches.disarm(key) // go-zookeeper sets no watch on a failed request
+			t.watches.armed.Disarm(key) // go-zookeeper sets no watch on a failed request
 		}
 	} else {
 		names, _, err = t.conn.Children(dir)
@@ -166,18 +168,18 @@ func (t *definitionTree) list(p *treePass, dir string) ([]string, bool, error) {
 
 // get returns a definition node's data, cached or read like list.
 func (t *definitionTree) get(p *treePass, node string) ([]byte, bool, error) {
-	key := watchKey{watchData, node}
-	if cached, ok := t.data[node]; ok && !p.full && t.watches.isArmed(key) {
+	key := zkwatch.Key{Kind: zkwatch.Data, Path: node}
+	if cached, ok := t.data[node]; ok && !p.full && t.watches.armed.IsArmed(key) {
 		p.data[node] = cached
 		return cached, true, nil
 	}
 	t.reads++
 	var data []byte
 	var err error
-	if t.watches.arm(key) {
+	if t.watches.armed.Arm(key) {
 		data, _, _, err = t.conn.GetW(node)
 		if err != nil {
-			t.watches.disarm(key)
+			t.watches.armed.Disarm(key)
 		}
 	} else {
 		data, _, err = t.conn.Get(node)

@@ -5,21 +5,9 @@ import (
 	"sync"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
-
-// watchKind is the kind of a one-shot ZooKeeper watch.
-type watchKind byte
-
-const (
-	watchChildren watchKind = 'c'
-	watchData     watchKind = 'd'
-	watchExist    watchKind = 'e'
-)
-
-type watchKey struct {
-	kind watchKind
-	path string
-}
 
 // changes is what happened since the run loop last looked.
 type changes struct {
@@ -28,37 +16,33 @@ type changes struct {
 }
 
 // events collects ZooKeeper callbacks (which must not block) for the run loop. It also knows
-// which watches are armed, so that a path is never watched twice: go-zookeeper keeps one
-// channel per watch call until it fires.
+// which watches are armed, so that a path is never watched twice.
 type events struct {
+	armed zkwatch.Armed
+
 	mu        sync.Mutex
 	pending   changes
-	armed     map[watchKey]bool
 	connected bool
 	wake      chan struct{}
 }
 
 func newEvents() *events {
-	return &events{
-		pending: changes{paths: map[string]bool{}},
-		armed:   map[watchKey]bool{},
-		wake:    make(chan struct{}, 1),
-	}
+	return &events{pending: changes{paths: map[string]bool{}}, wake: make(chan struct{}, 1)}
 }
 
 // callback is the zk.EventCallback: it runs on go-zookeeper's receive goroutine.
 func (e *events) callback(ev zk.Event) {
+	nodeChanged := e.armed.Observe(ev)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	switch ev.Type {
-	case zk.EventSession:
+	switch {
+	case ev.Type == zk.EventSession:
 		switch ev.State {
 		case zk.StateHasSession:
 			e.connected = true
 			e.pending.full = true // refresh everything on every new connection
 		case zk.StateExpired:
 			e.connected = false
-			e.armed = map[watchKey]bool{}
 		case zk.StateDisconnected, zk.StateConnecting:
 			if !e.connected {
 				return // repeated reconnect attempts: nothing new to tell
@@ -67,20 +51,7 @@ func (e *events) callback(ev zk.Event) {
 		default:
 			return
 		}
-	case zk.EventNodeChildrenChanged:
-		delete(e.armed, watchKey{watchChildren, ev.Path})
-		e.pending.paths[ev.Path] = true
-	case zk.EventNodeDataChanged:
-		delete(e.armed, watchKey{watchData, ev.Path})
-		delete(e.armed, watchKey{watchExist, ev.Path})
-		e.pending.paths[ev.Path] = true
-	case zk.EventNodeCreated:
-		delete(e.armed, watchKey{watchExist, ev.Path})
-		e.pending.paths[ev.Path] = true
-	case zk.EventNodeDeleted, zk.EventNotWatching:
-		for _, k := range []watchKind{watchChildren, watchData, watchExist} {
-			delete(e.armed, watchKey{k, ev.Path})
-		}
+	case nodeChanged:
 		e.pending.paths[ev.Path] = true
 	default:
 		return
@@ -109,25 +80,6 @@ func (e *events) requestFull() {
 	case e.wake <- struct{}{}:
 	default:
 	}
-}
-
-// arm marks a watch as set before the request that sets it, so that a watch firing right
-// after it was set is never missed; it reports false when the watch is already armed.
-func (e *events) arm(k watchKey) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.armed[k] {
-		return false
-	}
-	e.armed[k] = true
-	return true
-}
-
-// disarm forgets a watch whose request failed.
-func (e *events) disarm(k watchKey) {
-	e.mu.Lock()
-	delete(e.armed, k)
-	e.mu.Unlock()
 }
 
 // isConnectionError reports errors that mean the session, not the node, is the problem.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
 
 // maxNodeData is the largest node data read from an instance, mapping or metadata node.
@@ -23,13 +25,13 @@ type tree struct {
 // missing and returns errNoNode.
 func (t tree) children(path string) ([]string, error) {
 	for range 2 {
-		key := watchKey{watchChildren, path}
+		key := zkwatch.Key{Kind: zkwatch.Children, Path: path}
 		var names []string
 		var err error
-		if t.events.arm(key) {
+		if t.events.armed.Arm(key) {
 			names, _, _, err = t.conn.ChildrenW(path)
 			if err != nil {
-				t.events.disarm(key)
+				t.events.armed.Disarm(key)
 			}
 		} else {
 			names, _, err = t.conn.Children(path)
@@ -51,13 +53,13 @@ func (t tree) children(path string) ([]string, error) {
 // returns errNoNode.
 func (t tree) data(path string) ([]byte, error) {
 	for range 2 {
-		key := watchKey{watchData, path}
+		key := zkwatch.Key{Kind: zkwatch.Data, Path: path}
 		var b []byte
 		var err error
-		if t.events.arm(key) {
+		if t.events.armed.Arm(key) {
 			b, _, _, err = t.conn.GetW(path)
 			if err != nil {
-				t.events.disarm(key)
+				t.events.armed.Disarm(key)
 			}
 		} else {
 			b, _, err = t.conn.Get(path)
@@ -78,19 +80,19 @@ func (t tree) data(path string) ([]byte, error) {
 // watchExistence arms an exist watch on a missing node. It returns errNoNode when the node is
 // still missing, and exists=true when it appeared meanwhile (ZooKeeper then set a data watch).
 func (t tree) watchExistence(path string) (exists bool, err error) {
-	key := watchKey{watchExist, path}
-	if !t.events.arm(key) {
+	key := zkwatch.Key{Kind: zkwatch.Exist, Path: path}
+	if !t.events.armed.Arm(key) {
 		return false, errNoNode
 	}
 	exists, _, _, err = t.conn.ExistsW(path)
 	switch {
 	case err != nil:
-		t.events.disarm(key)
+		t.events.armed.Disarm(key)
 		return false, fmt.Errorf("watch %s: %w", path, err)
 	case exists:
 		// ExistsW set a data watch instead of an exist watch.
-		t.events.disarm(key)
-		t.events.arm(watchKey{watchData, path})
+		t.events.armed.Disarm(key)
+		t.events.armed.Arm(zkwatch.Key{Kind: zkwatch.Data, Path: path})
 		return true, nil
 	}
 	return false, errNoNode
