@@ -83,6 +83,13 @@ func serveControlPlane(t *testing.T, ln net.Listener) *controlPlane {
 func (cp *controlPlane) push(ls []*listenerv3.Listener, rcs []*routev3.RouteConfiguration, cs []*clusterv3.Cluster, clas []*endpointv3.ClusterLoadAssignment) {
 	cp.t.Helper()
 	cp.version++
+	setSnapshot(cp.t, cp.cache, cp.version, ls, rcs, cs, clas)
+}
+
+// setSnapshot sets the test node's snapshot in c to the given resources, as version.
+func setSnapshot(tb testing.TB, c cache.SnapshotCache, version int, ls []*listenerv3.Listener, rcs []*routev3.RouteConfiguration,
+	cs []*clusterv3.Cluster, clas []*endpointv3.ClusterLoadAssignment) {
+	tb.Helper()
 	res := map[resource.Type][]types.Resource{}
 	for _, l := range ls {
 		res[resource.ListenerType] = append(res[resource.ListenerType], l)
@@ -96,12 +103,12 @@ func (cp *controlPlane) push(ls []*listenerv3.Listener, rcs []*routev3.RouteConf
 	for _, cla := range clas {
 		res[resource.EndpointType] = append(res[resource.EndpointType], cla)
 	}
-	snap, err := cache.NewSnapshot(strconv.Itoa(cp.version), res)
+	snap, err := cache.NewSnapshot(strconv.Itoa(version), res)
 	if err != nil {
-		cp.t.Fatalf("snapshot: %v", err)
+		tb.Fatalf("snapshot: %v", err)
 	}
-	if err := cp.cache.SetSnapshot(context.Background(), nodeID, snap); err != nil {
-		cp.t.Fatalf("set snapshot: %v", err)
+	if err := c.SetSnapshot(context.Background(), nodeID, snap); err != nil {
+		tb.Fatalf("set snapshot: %v", err)
 	}
 }
 

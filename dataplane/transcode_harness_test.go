@@ -24,9 +24,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -93,26 +91,7 @@ func (s *grpcStack) push(descriptorBin []byte, endpoints ...xdsfixture.Endpoint)
 	s.tb.Helper()
 	s.version++
 	ls, rcs, cs, clas := transcodingResources(s.tb, descriptorBin, endpoints)
-	res := map[resource.Type][]types.Resource{}
-	for _, l := range ls {
-		res[resource.ListenerType] = append(res[resource.ListenerType], l)
-	}
-	for _, rc := range rcs {
-		res[resource.RouteType] = append(res[resource.RouteType], rc)
-	}
-	for _, c := range cs {
-		res[resource.ClusterType] = append(res[resource.ClusterType], c)
-	}
-	for _, cla := range clas {
-		res[resource.EndpointType] = append(res[resource.EndpointType], cla)
-	}
-	snap, err := cache.NewSnapshot(strconv.Itoa(s.version), res)
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	if err := s.cache.SetSnapshot(context.Background(), nodeID, snap); err != nil {
-		s.tb.Fatal(err)
-	}
+	setSnapshot(s.tb, s.cache, s.version, ls, rcs, cs, clas)
 }
 
 // transcodingResources are the resources in the shape the control plane emits for gRPC REST
