@@ -18,9 +18,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/peerproc"
 )
 
 // Version is the Consul release scripts/consul-agent.sh builds.
@@ -43,8 +44,7 @@ type Agent struct {
 	bin   string
 	dir   string
 	ports ports
-	cmd   *exec.Cmd
-	done  chan struct{} // closed when cmd exits
+	proc  *peerproc.Process // nil while stopped
 }
 
 type ports struct{ http, server, serfLAN, serfWAN int }
@@ -65,7 +65,7 @@ func Start(t testing.TB) *Agent {
 	t.Cleanup(a.Stop)
 	// Another process may take a free port before the agent binds it: try fresh ports then.
 	for attempt := 1; ; attempt++ {
-		a.ports = ports{http: freePort(t), server: freePort(t), serfLAN: freePort(t), serfWAN: freePort(t)}
+		a.ports = ports{http: peerproc.FreePort(t), server: peerproc.FreePort(t), serfLAN: peerproc.FreePort(t), serfWAN: peerproc.FreePort(t)}
 		err := a.start()
 		if err == nil {
 			return a
@@ -104,12 +104,11 @@ func (a *Agent) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Ito
 // Stop kills the agent (as a crash would) and waits for it to exit. Stopping a stopped agent
 // does nothing.
 func (a *Agent) Stop() {
-	if a.cmd == nil {
+	if a.proc == nil {
 		return
 	}
-	_ = a.cmd.Process.Signal(syscall.SIGKILL)
-	<-a.done
-	a.cmd = nil
+	a.proc.Kill()
+	a.proc = nil
 }
 
 // Restart stops the agent if it runs and starts it again on the same ports. In dev mode the new
@@ -126,11 +125,6 @@ func (a *Agent) logPath() string { return filepath.Join(a.dir, "agent.log") }
 
 // start runs the agent and waits for it to have a leader.
 func (a *Agent) start() error {
-	logFile, err := os.OpenFile(a.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("consul log: %w", err)
-	}
-	defer logFile.Close()
 	p := a.ports
 	cmd := exec.Command(a.bin, "agent", "-dev", "-log-level=info",
 		"-node="+Node, "-datacenter="+Datacenter,
@@ -138,30 +132,15 @@ func (a *Agent) start() error {
 		"-http-port="+strconv.Itoa(p.http), "-server-port="+strconv.Itoa(p.server),
 		"-serf-lan-port="+strconv.Itoa(p.serfLAN), "-serf-wan-port="+strconv.Itoa(p.serfWAN),
 		"-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1", "-https-port=-1")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start consul: %w", err)
+	proc, err := peerproc.Start(cmd, a.logPath(), "consul (leader)", startTimeout, func() bool {
+		leader, _ := a.leader()
+		return leader != ""
+	})
+	if err != nil {
+		return err
 	}
-	a.cmd, a.done = cmd, make(chan struct{})
-	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(a.done)
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-a.done:
-			a.cmd = nil
-			return fmt.Errorf("consul exited during start-up; log:\n%s", a.logTail())
-		default:
-		}
-		if leader, _ := a.leader(); leader != "" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			a.Stop()
-			return fmt.Errorf("consul had no leader within %v; log:\n%s", startTimeout, a.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	a.proc = proc
+	return nil
 }
 
 // leader asks /v1/status/leader; an empty answer means there is no leader yet.
@@ -182,21 +161,4 @@ func (a *Agent) leader() (string, error) {
 		return "", fmt.Errorf("leader: status %d: %v", resp.StatusCode, err)
 	}
 	return strings.Trim(strings.TrimSpace(string(body)), `"`), nil
-}
-
-func (a *Agent) logTail() string {
-	b, _ := os.ReadFile(a.logPath())
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -17,11 +17,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/peerproc"
 )
 
 // Interface and Version are what the provider serves.
@@ -64,8 +65,7 @@ type Provider struct {
 	bin  string
 	opts Options
 	log  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *peerproc.Process // nil while stopped
 }
 
 // Start builds the provider if needed, runs it, and waits until it is registered. It stops the
@@ -80,7 +80,7 @@ func Start(t testing.TB, opts Options) *Provider {
 		opts.Registry = "all"
 	}
 	if opts.Port == 0 {
-		opts.Port = freePort(t)
+		opts.Port = peerproc.FreePort(t)
 	}
 	bin, err := Binary()
 	if err != nil {
@@ -114,7 +114,7 @@ func Binary() (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("%s: %w\n%s", script, err, tail(stderr.String()))
+		return "", fmt.Errorf("%s: %w\n%s", script, err, stderr.String())
 	}
 	return strings.TrimSpace(string(out)), nil
 }
@@ -131,28 +131,21 @@ func (p *Provider) App() string { return p.opts.App }
 // Stop shuts the provider down gracefully (SIGTERM: it unregisters from ZooKeeper and closes its
 // session) and waits for it to exit; it kills it if that takes too long.
 func (p *Provider) Stop() {
-	if p.cmd == nil {
+	if p.proc == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-	p.cmd = nil
+	p.proc.Terminate(20 * time.Second)
+	p.proc = nil
 }
 
 // Kill kills the provider as a crash would: its connections drop, but its ephemeral ZooKeeper
 // nodes stay until its session expires. Killing a stopped provider does nothing.
 func (p *Provider) Kill() {
-	if p.cmd == nil {
+	if p.proc == nil {
 		return
 	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-	p.cmd = nil
+	p.proc.Kill()
+	p.proc = nil
 }
 
 // Restart stops the provider if it runs, starts it again with the same options (same port) and
@@ -160,49 +153,23 @@ func (p *Provider) Kill() {
 func (p *Provider) Restart() {
 	p.t.Helper()
 	p.Stop()
-	logFile, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		p.t.Fatalf("provider log: %v", err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(p.bin, "-zookeeper", p.opts.ZooKeeper, "-app", p.opts.App,
-		"-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1")
-	cmd.Dir = filepath.Dir(p.log) // dubbo-go looks for config files in the working directory
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		p.t.Fatalf("start provider: %v", err)
-	}
-	p.cmd, p.done = cmd, make(chan struct{})
-	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(p.done)
-	p.waitRegistered()
-}
-
-// waitRegistered polls ZooKeeper until the provider's node is there.
-func (p *Provider) waitRegistered() {
-	p.t.Helper()
 	conn, _, err := zk.Connect([]string{p.opts.ZooKeeper}, 10*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
 	if err != nil {
 		p.t.Fatalf("connect to zookeeper: %v", err)
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(registerGiveUp)
-	for {
-		select {
-		case <-p.done:
-			p.cmd = nil
-			p.t.Fatalf("provider exited during start-up; log:\n%s", p.logTail())
-		default:
-		}
-		if p.registered(conn) {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("provider not registered in zookeeper within %v; log:\n%s", registerGiveUp, p.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
+	cmd := exec.Command(p.bin, "-zookeeper", p.opts.ZooKeeper, "-app", p.opts.App,
+		"-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1")
+	cmd.Dir = filepath.Dir(p.log) // dubbo-go looks for config files in the working directory
+	proc, err := peerproc.Start(cmd, p.log, "dubbo-go provider (registered in zookeeper)", registerGiveUp,
+		func() bool { return p.registered(conn) })
+	if err != nil {
+		p.t.Fatal(err)
 	}
+	p.proc = proc
 }
 
+// registered reports whether the provider's nodes are in ZooKeeper.
 func (p *Provider) registered(conn *zk.Conn) bool {
 	port := ":" + strconv.Itoa(p.opts.Port)
 	if p.opts.Registry != "application" {
@@ -227,26 +194,4 @@ func (p *Provider) registered(conn *zk.Conn) bool {
 }
 
 // LogTail returns the last few kilobytes of the provider's output, for a failing test's log.
-func (p *Provider) LogTail() string { return p.logTail() }
-
-func (p *Provider) logTail() string {
-	data, _ := os.ReadFile(p.log)
-	return tail(string(data))
-}
-
-func tail(s string) string {
-	if len(s) > 4000 {
-		s = "..." + s[len(s)-4000:]
-	}
-	return s
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func (p *Provider) LogTail() string { return peerproc.LogTail(p.log) }

@@ -13,9 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/peerproc"
 )
 
 // Jar is the ZooKeeper server jar that Debian's zookeeper package installs. Its manifest's
@@ -35,8 +36,7 @@ type Server struct {
 	t    testing.TB
 	dir  string
 	port int
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd exits
+	proc *peerproc.Process // nil while stopped
 }
 
 // Start runs a ZooKeeper server for the test and stops it when the test ends. It skips the test
@@ -49,7 +49,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("zookeeper not installed; run scripts/test-deps.sh")
 	}
-	s := &Server{t: t, dir: t.TempDir(), port: freePort(t)}
+	s := &Server{t: t, dir: t.TempDir(), port: peerproc.FreePort(t)}
 	cfg := fmt.Sprintf("tickTime=%d\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
 		"admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n",
 		TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
@@ -67,12 +67,11 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 // Stop kills the server (as a crash would) and waits for it to exit. Stopping a stopped server
 // does nothing.
 func (s *Server) Stop() {
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
-	s.cmd = nil
+	s.proc.Kill()
+	s.proc = nil
 }
 
 // Restart stops the server if it runs and starts it again on the same port and data directory,
@@ -88,36 +87,13 @@ func (s *Server) logPath() string { return filepath.Join(s.dir, "server.log") }
 
 func (s *Server) start() {
 	s.t.Helper()
-	logFile, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		s.t.Fatalf("zookeeper log: %v", err)
-	}
-	defer logFile.Close()
 	cmd := exec.Command("java", "-Xmx256m", "-cp", Jar+":"+slf4jBinding,
 		"org.apache.zookeeper.server.ZooKeeperServerMain", s.cfgPath())
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start zookeeper: %v", err)
+	proc, err := peerproc.Start(cmd, s.logPath(), "zookeeper (ruok)", startTimeout, s.serving)
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	s.cmd, s.done = cmd, make(chan struct{})
-	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(s.done)
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-s.done:
-			s.cmd = nil
-			s.t.Fatalf("zookeeper exited during start-up; log:\n%s", s.logTail())
-		default:
-		}
-		if s.serving() {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("zookeeper did not answer ruok within %v; log:\n%s", startTimeout, s.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.proc = proc
 }
 
 // serving reports whether the server answers ruok with imok and serves requests: ruok answers
@@ -128,14 +104,6 @@ func (s *Server) serving() bool {
 	}
 	reply, err := FourLetterWord(s.Addr(), "srvr")
 	return err == nil && strings.Contains(reply, "Mode: ")
-}
-
-func (s *Server) logTail() string {
-	b, _ := os.ReadFile(s.logPath())
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
 }
 
 // FourLetterWord sends a four-letter command ("ruok", "mntr", ...) to addr and returns the reply.
@@ -154,13 +122,4 @@ func FourLetterWord(addr, cmd string) (string, error) {
 		return buf.String(), err
 	}
 	return buf.String(), nil
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -1,0 +1,100 @@
+// Package peerproc runs the processes behind the test peers (ZooKeeper, the Consul agent, the
+// dubbo-go provider): a command whose output goes to a log file, waited for until it is ready,
+// and stopped as a crash would stop it (or gracefully).
+package peerproc
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tailBytes is how much of a log LogTail returns.
+const tailBytes = 4000
+
+// pollInterval is how often Start asks whether the process is ready.
+const pollInterval = 100 * time.Millisecond
+
+// Process is one run of a command.
+type Process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	log  string
+}
+
+// Start starts cmd with its standard output and error appended to logPath, then asks ready
+// every 100 ms until it reports true. It fails, with the log's tail, when the process exits
+// first or giveUp passes (then it kills the process). what names the peer in errors.
+func Start(cmd *exec.Cmd, logPath, what string, giveUp time.Duration, ready func() bool) (*Process, error) {
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s log: %w", what, err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", what, err)
+	}
+	p := &Process{cmd: cmd, done: make(chan struct{}), log: logPath}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	deadline := time.Now().Add(giveUp)
+	for {
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("%s exited during start-up; log:\n%s", what, LogTail(logPath))
+		default:
+		}
+		if ready() {
+			return p, nil
+		}
+		if time.Now().After(deadline) {
+			p.Kill()
+			return nil, fmt.Errorf("%s not ready within %v; log:\n%s", what, giveUp, LogTail(logPath))
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// Exited is closed when the process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.done }
+
+// Kill kills the process as a crash would and waits for it to exit.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// Terminate asks the process to stop (SIGTERM) and waits for it to exit; it kills it when that
+// takes longer than grace.
+func (p *Process) Terminate(grace time.Duration) {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		p.Kill()
+	}
+}
+
+// LogTail returns the last few kilobytes of the log file at path.
+func LogTail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > tailBytes {
+		return "..." + string(b[len(b)-tailBytes:])
+	}
+	return string(b)
+}
+
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
