@@ -8,6 +8,7 @@ import (
 
 	consulpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/consul"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 )
 
 // registerFixtures registers one service per protocol source.
@@ -30,15 +31,15 @@ func TestFollowsTheCatalog(t *testing.T) {
 	registerFixtures(t, c)
 	rec := runSource(t, agent.Addr())
 
-	snap := rec.waitFor(t, "the first sync", func(s registries.Snapshot) bool {
+	snap := rec.WaitFor(t, "the first sync", func(s registries.Snapshot) bool {
 		return s.Synced && names(s) == "greeter,orders,search,web"
 	})
 	if snap.Stale || snap.Source != "c1" {
 		t.Fatalf("first snapshot: stale=%v source=%q", snap.Stale, snap.Source)
 	}
-	greeter, _ := service(snap, "greeter")
+	greeter, _ := registrytest.Service(snap, "greeter")
 	if greeter.Protocol != registries.ProtocolGRPC || greeter.Interface != "helloworld.Greeter" ||
-		endpointSet(greeter) != "10.0.0.1:9090" {
+		registrytest.EndpointSet(greeter) != "10.0.0.1:9090" {
 		t.Errorf("greeter = %+v", greeter)
 	}
 	ep := greeter.Endpoints[0]
@@ -47,18 +48,18 @@ func TestFollowsTheCatalog(t *testing.T) {
 		ep.Labels["meta.grpc-service"] != "helloworld.Greeter" {
 		t.Errorf("greeter endpoint = %+v", ep)
 	}
-	orders, _ := service(snap, "orders")
+	orders, _ := registrytest.Service(snap, "orders")
 	if orders.Protocol != registries.ProtocolDubbo || orders.Interface != "com.foo.OrderService" ||
 		orders.Version != "1.0.0" || orders.Group != "g1" || orders.Endpoints[0].Labels["tags"] != "primary,dubbo" {
 		t.Errorf("orders = %+v", orders)
 	}
-	search, _ := service(snap, "search")
-	if search.Protocol != registries.ProtocolGRPC || endpointSet(search) != "10.0.0.3:9443" {
+	search, _ := registrytest.Service(snap, "search")
+	if search.Protocol != registries.ProtocolGRPC || registrytest.EndpointSet(search) != "10.0.0.3:9443" {
 		t.Errorf("search (grpc tagged address) = %+v", search)
 	}
-	web, _ := service(snap, "web")
+	web, _ := registrytest.Service(snap, "web")
 	wantWeb := registries.Locality{Zone: consulpeer.Datacenter}
-	if web.Protocol != registries.ProtocolHTTP || endpointSet(web) != "10.0.0.4:80" ||
+	if web.Protocol != registries.ProtocolHTTP || registrytest.EndpointSet(web) != "10.0.0.4:80" ||
 		web.Endpoints[0].Weight != 1 || web.Endpoints[0].Locality != wantWeb {
 		t.Errorf("web (default protocol) = %+v", web)
 	}
@@ -67,16 +68,16 @@ func TestFollowsTheCatalog(t *testing.T) {
 	if err := c.Agent().UpdateTTL("greeter-1-ttl", "down", api.HealthCritical); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "greeter unhealthy", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "greeter")
-		return endpointSet(svc) == "10.0.0.1:9090!"
+	rec.WaitFor(t, "greeter unhealthy", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "greeter")
+		return registrytest.EndpointSet(svc) == "10.0.0.1:9090!"
 	})
 	if err := c.Agent().UpdateTTL("greeter-1-ttl", "up", api.HealthPassing); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "greeter healthy again", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "greeter")
-		return endpointSet(svc) == "10.0.0.1:9090"
+	rec.WaitFor(t, "greeter healthy again", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "greeter")
+		return registrytest.EndpointSet(svc) == "10.0.0.1:9090"
 	})
 
 	// A second instance, a new service, and a deregistered one.
@@ -85,16 +86,16 @@ func TestFollowsTheCatalog(t *testing.T) {
 	register(t, c, &api.AgentServiceRegistration{ID: "late-1", Name: "late", Address: "10.0.0.5", Port: 81,
 		Tags: []string{"triple"}})
 	deregister(t, c, "web-1")
-	snap = rec.waitFor(t, "the changes", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "greeter")
-		return names(s) == "greeter,late,orders,search" && endpointSet(svc) == "10.0.0.1:9090,10.0.0.9:9090"
+	snap = rec.WaitFor(t, "the changes", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "greeter")
+		return names(s) == "greeter,late,orders,search" && registrytest.EndpointSet(svc) == "10.0.0.1:9090,10.0.0.9:9090"
 	})
-	late, _ := service(snap, "late")
+	late, _ := registrytest.Service(snap, "late")
 	if late.Protocol != registries.ProtocolTriple || late.Interface != "late" {
 		t.Errorf("late = %+v", late)
 	}
 	// Metadata shared by both greeter instances is the service's; the zone of one is not.
-	greeter, _ = service(snap, "greeter")
+	greeter, _ = registrytest.Service(snap, "greeter")
 	want := map[string]string{"protocol": "grpc", "grpc-service": "helloworld.Greeter"}
 	if !maps.Equal(greeter.Metadata, want) {
 		t.Errorf("greeter metadata = %v, want %v", greeter.Metadata, want)
@@ -111,11 +112,11 @@ func TestPrecedenceIsConfigurable(t *testing.T) {
 	byDefault := runSource(t, agent.Addr())
 	tagsFirst := runSourceWith(t, Config{Address: agent.Addr(), Precedence: []string{FromTags, FromMeta}})
 	for _, tc := range []struct {
-		rec  *recorder
+		rec  *registrytest.Recorder
 		want registries.Protocol
 	}{{byDefault, registries.ProtocolHTTP}, {tagsFirst, registries.ProtocolGRPC}} {
-		snap := tc.rec.waitFor(t, "mixed", func(s registries.Snapshot) bool { return names(s) == "mixed" })
-		if svc, _ := service(snap, "mixed"); svc.Protocol != tc.want {
+		snap := tc.rec.WaitFor(t, "mixed", func(s registries.Snapshot) bool { return names(s) == "mixed" })
+		if svc, _ := registrytest.Service(snap, "mixed"); svc.Protocol != tc.want {
 			t.Errorf("mixed = %s, want %s", svc.Protocol, tc.want)
 		}
 	}

@@ -56,7 +56,7 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 	rec := startSource(t, d, Config{})
 
 	const name = "providers:" + dubboprovider.Interface + ":" + dubboprovider.Version + ":"
-	snap, _ := rec.waitFor(t, "the service the MetadataService describes", 0, func(s registries.Snapshot) bool {
+	snap, _ := rec.WaitFrom(t, "the service the MetadataService describes", 0, func(s registries.Snapshot) bool {
 		return slices.Equal(endpointsOf(s, name), []string{p.Addr()})
 	})
 	var svc registries.Service

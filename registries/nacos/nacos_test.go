@@ -47,7 +47,7 @@ func TestDubboAndPlainServices(t *testing.T) {
 	d.Register("", "G3", "not-watched", nacosdouble.NewInstance("10.0.0.5", 1, nil))
 
 	rec := startSource(t, d, Config{Namespaces: []string{"", "dev"}, Groups: []string{"DEFAULT_GROUP", "G2"}})
-	snap, _ := rec.waitFor(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
+	snap, _ := rec.WaitFrom(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
 	want := []string{
 		"greeter-grpc grpc helloworld.Greeter:: methods= [10.0.0.4:9090 w=250 healthy=true zone=DEFAULT ns=public g=G2]",
 		"providers:com.foo.Billing:: triple com.foo.Billing:: methods=charge [10.1.0.2:50051 w=100 healthy=true zone=DEFAULT ns=dev g=G2]",
@@ -81,7 +81,7 @@ func TestPaging(t *testing.T) {
 		d.Register("", "", fmt.Sprintf("svc-%02d", i), nacosdouble.NewInstance("10.0.0.1", uint64(8000+i), nil))
 	}
 	rec := startSource(t, d, Config{PageSize: 10})
-	snap, _ := rec.waitFor(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
+	snap, _ := rec.WaitFrom(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
 	if len(snap.Services) != 25 || snap.Services[0].Name != "svc-00" || snap.Services[24].Name != "svc-24" {
 		t.Fatalf("got %d services (%v), want svc-00..svc-24 from three pages", len(snap.Services), summarize(snap))
 	}
@@ -97,19 +97,19 @@ func TestPushesFollowed(t *testing.T) {
 	d.Register("", "", "web", a)
 	d.Register("", "", "other", a)
 	rec := startSource(t, d, Config{ResyncInterval: yamltime.Duration(200 * time.Millisecond)})
-	_, n := rec.waitFor(t, "web with one endpoint", 0, func(s registries.Snapshot) bool {
+	_, n := rec.WaitFrom(t, "web with one endpoint", 0, func(s registries.Snapshot) bool {
 		return slices.Equal(endpointsOf(s, "web"), []string{"10.0.0.1:8080"})
 	})
 	d.Register("", "", "web", b)
-	_, n = rec.waitFor(t, "web with two endpoints", n, func(s registries.Snapshot) bool {
+	_, n = rec.WaitFrom(t, "web with two endpoints", n, func(s registries.Snapshot) bool {
 		return slices.Equal(endpointsOf(s, "web"), []string{"10.0.0.1:8080", "10.0.0.2:8080"})
 	})
 	d.Deregister("", "", "web", a)
-	_, n = rec.waitFor(t, "web with the second endpoint only", n, func(s registries.Snapshot) bool {
+	_, n = rec.WaitFrom(t, "web with the second endpoint only", n, func(s registries.Snapshot) bool {
 		return slices.Equal(endpointsOf(s, "web"), []string{"10.0.0.2:8080"})
 	})
 	d.Deregister("", "", "web", b)
-	snap, n := rec.waitFor(t, "web gone with its last instance", n, func(s registries.Snapshot) bool {
+	snap, n := rec.WaitFrom(t, "web gone with its last instance", n, func(s registries.Snapshot) bool {
 		return endpointsOf(s, "web") == nil
 	})
 	if !slices.Equal(endpointsOf(snap, "other"), []string{"10.0.0.1:8080"}) {
@@ -119,7 +119,7 @@ func TestPushesFollowed(t *testing.T) {
 		t.Fatalf("subscribers of other = %d, want 1", got)
 	}
 	d.DeleteService("", "", "other")
-	rec.waitFor(t, "other gone once no longer listed", n, func(s registries.Snapshot) bool {
+	rec.WaitFrom(t, "other gone once no longer listed", n, func(s registries.Snapshot) bool {
 		return endpointsOf(s, "other") == nil
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -153,7 +153,7 @@ func TestMalformedInstances(t *testing.T) {
 	d.Register("", "", "providers:::", nacosdouble.NewInstance("10.0.2.1", 20880, nil))
 
 	rec := startSource(t, d, Config{})
-	snap, _ := rec.waitFor(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
+	snap, _ := rec.WaitFrom(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
 	want := []string{
 		"api grpc :: methods= [10.0.0.1:9090 w=100 healthy=true zone=DEFAULT ns=public g=DEFAULT_GROUP]",
 		"shop-app dubbo :: methods= [10.0.1.1:20880 w=100 healthy=true zone=DEFAULT ns=public g=DEFAULT_GROUP]",
@@ -196,10 +196,10 @@ func TestServerOutage(t *testing.T) {
 	d.Register("", "", "web", nacosdouble.NewInstance("10.0.0.1", 8080, nil))
 	d.Register("", "", "api", nacosdouble.NewInstance("10.0.0.2", 9090, map[string]string{"protocol": "grpc"}))
 	rec := startSource(t, d, Config{})
-	first, n := rec.waitFor(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
+	first, n := rec.WaitFrom(t, "the first snapshot", 0, func(s registries.Snapshot) bool { return s.Synced })
 
 	d.Stop()
-	stale, n := rec.waitFor(t, "a stale snapshot", n, func(s registries.Snapshot) bool { return s.Stale })
+	stale, n := rec.WaitFrom(t, "a stale snapshot", n, func(s registries.Snapshot) bool { return s.Stale })
 	if got, want := summarize(stale), summarize(first); !slices.Equal(got, want) {
 		t.Fatalf("stale services:\n  %s\nwant the last known:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
@@ -207,7 +207,7 @@ func TestServerOutage(t *testing.T) {
 	d.SetInstances("", "", "web", nacosdouble.NewInstance("10.0.0.3", 8080, nil))
 	d.Register("", "", "new", nacosdouble.NewInstance("10.0.0.4", 8080, nil))
 	d.Restart()
-	rec.waitFor(t, "a fresh snapshot with the changes made while down", n, func(s registries.Snapshot) bool {
+	rec.WaitFrom(t, "a fresh snapshot with the changes made while down", n, func(s registries.Snapshot) bool {
 		return !s.Stale && s.Synced &&
 			slices.Equal(endpointsOf(s, "web"), []string{"10.0.0.3:8080"}) &&
 			slices.Equal(endpointsOf(s, "new"), []string{"10.0.0.4:8080"}) &&

@@ -13,6 +13,7 @@ import (
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
+	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 )
 
 // These tests run the real dubbo-go v3.3.2 provider (internal/testpeers/dubbogo) against the
@@ -27,11 +28,11 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: server.Addr(), App: "greeter-app", Registry: "application"})
 	rec := runSource(t, server.Addr())
 
-	snap := rec.waitFor(t, "the service the MetadataService describes", func(s registries.Snapshot) bool {
-		svc, ok := service(s, greeterService)
+	snap := rec.WaitFor(t, "the service the MetadataService describes", func(s registries.Snapshot) bool {
+		svc, ok := registrytest.Service(s, greeterService)
 		return ok && endpointSet(svc) == p.Addr()
 	})
-	svc, _ := service(snap, greeterService)
+	svc, _ := registrytest.Service(snap, greeterService)
 	if svc.Protocol != registries.ProtocolDubbo || svc.Interface != dubboprovider.Interface || svc.Version != "1.0.0" || svc.Group != "" {
 		t.Errorf("identity: %s %s %q %q", svc.Protocol, svc.Interface, svc.Version, svc.Group)
 	}
@@ -42,8 +43,8 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 	if ep.Labels["application"] != "greeter-app" || ep.Labels["revision"] == "" || svc.Metadata["registration"] != "application" {
 		t.Errorf("labels %v metadata %v", ep.Labels, svc.Metadata)
 	}
-	if _, placeholder := service(snap, "providers:"+dubboprovider.Interface+"::"); placeholder {
-		t.Errorf("the placeholder service is still published:\n%s", dump(snap))
+	if _, placeholder := registrytest.Service(snap, "providers:"+dubboprovider.Interface+"::"); placeholder {
+		t.Errorf("the placeholder service is still published:\n%s", registrytest.Dump(snap))
 	}
 	for _, s := range snap.Services {
 		if s.Interface == dubbometa.MetadataServiceInterface {
@@ -52,8 +53,8 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 	}
 
 	p.Stop()
-	rec.waitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
-		svc, ok := service(s, greeterService)
+	rec.WaitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
+		svc, ok := registrytest.Service(s, greeterService)
 		return !ok || len(svc.Endpoints) == 0
 	})
 }
@@ -66,11 +67,11 @@ func TestDubboGoInterfaceLevel(t *testing.T) {
 	// dubbo-go v3.3.2 registers the host's first non-loopback IP in interface-level URLs,
 	// whatever DUBBO_IP_TO_REGISTRY says: only the port is known in advance.
 	port := ":" + strconv.Itoa(p.Port())
-	snap := rec.waitFor(t, "the interface-level service", func(s registries.Snapshot) bool {
-		svc, ok := service(s, greeterService)
+	snap := rec.WaitFor(t, "the interface-level service", func(s registries.Snapshot) bool {
+		svc, ok := registrytest.Service(s, greeterService)
 		return ok && len(svc.Endpoints) == 1 && strings.HasSuffix(endpointSet(svc), port)
 	})
-	svc, _ := service(snap, greeterService)
+	svc, _ := registrytest.Service(snap, greeterService)
 	if svc.Protocol != registries.ProtocolDubbo || svc.Version != "1.0.0" || svc.Group != "" {
 		t.Errorf("identity: %s %q %q", svc.Protocol, svc.Version, svc.Group)
 	}
@@ -86,8 +87,8 @@ func TestDubboGoInterfaceLevel(t *testing.T) {
 	}
 
 	p.Stop()
-	rec.waitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
-		svc, ok := service(s, greeterService)
+	rec.WaitFor(t, "the stopped provider's endpoint gone", func(s registries.Snapshot) bool {
+		svc, ok := registrytest.Service(s, greeterService)
 		return !ok || len(svc.Endpoints) == 0
 	})
 }
@@ -106,16 +107,16 @@ func TestMetadataServiceFailureKeepsPlaceholder(t *testing.T) {
 	w.put("/dubbo/mapping/com.shop.Cart", "shop", 0)
 
 	rec := runSource(t, server.Addr())
-	snap := rec.waitFor(t, "the placeholder and the failure diagnostic", func(s registries.Snapshot) bool {
-		_, ok := service(s, "providers:com.shop.Cart::")
+	snap := rec.WaitFor(t, "the placeholder and the failure diagnostic", func(s registries.Snapshot) bool {
+		_, ok := registrytest.Service(s, "providers:com.shop.Cart::")
 		return ok && hasDiag(s, "/services/shop", "MetadataService call for revision r1 failed")
 	})
-	svc, _ := service(snap, "providers:com.shop.Cart::")
+	svc, _ := registrytest.Service(snap, "providers:com.shop.Cart::")
 	if endpointSet(svc) != "127.0.0.1:"+strconv.Itoa(closedPort) {
 		t.Errorf("placeholder endpoints = %s", endpointSet(svc))
 	}
 	// The call is retried: the failure count grows.
-	rec.waitFor(t, "a retry", func(s registries.Snapshot) bool {
+	rec.WaitFor(t, "a retry", func(s registries.Snapshot) bool {
 		return hasDiag(s, "/services/shop", "failed 2 time(s)")
 	})
 }

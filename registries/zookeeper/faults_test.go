@@ -6,6 +6,7 @@ import (
 
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 )
 
 const v1Name = "providers:com.foo.Greeter:1.0.0:"
@@ -21,27 +22,27 @@ func TestStaleWhileZooKeeperIsDownThenConverges(t *testing.T) {
 		"dubbo%3A%2F%2F10.9.9.9%3A20880%2Fpersistent.Iface%3Finterface%3Dpersistent.Iface", "", 0)
 
 	rec := runSource(t, server.Addr())
-	rec.waitFor(t, "the first sync", func(s registries.Snapshot) bool {
-		_, ok := service(s, v1Name)
-		_, persistent := service(s, "providers:persistent.Iface::")
+	rec.WaitFor(t, "the first sync", func(s registries.Snapshot) bool {
+		_, ok := registrytest.Service(s, v1Name)
+		_, persistent := registrytest.Service(s, "providers:persistent.Iface::")
 		return s.Synced && ok && persistent
 	})
 
 	server.Stop()
-	stale := rec.waitFor(t, "a stale snapshot", func(s registries.Snapshot) bool { return s.Stale })
-	if _, ok := service(stale, v1Name); !ok || !stale.Synced {
-		t.Fatalf("stale snapshot lost the last known services:\n%s", dump(stale))
+	stale := rec.WaitFor(t, "a stale snapshot", func(s registries.Snapshot) bool { return s.Stale })
+	if _, ok := registrytest.Service(stale, v1Name); !ok || !stale.Synced {
+		t.Fatalf("stale snapshot lost the last known services:\n%s", registrytest.Dump(stale))
 	}
 
 	server.Restart()
-	rec.waitFor(t, "a fresh snapshot after the restart", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "providers:persistent.Iface::")
+	rec.WaitFor(t, "a fresh snapshot after the restart", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "providers:persistent.Iface::")
 		return !s.Stale && endpointSet(svc) == "10.9.9.9:20880"
 	})
 	// Watches work again: a change after the restart is followed.
 	w.provider(greeter, greeterURL("10.0.0.2:20880", "version=1.0.0"))
-	rec.waitFor(t, "a provider added after the restart", func(s registries.Snapshot) bool {
-		svc, _ := service(s, v1Name)
+	rec.WaitFor(t, "a provider added after the restart", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, v1Name)
 		return !s.Stale && endpointSet(svc) == "10.0.0.1:20880,10.0.0.2:20880"
 	})
 }
@@ -53,8 +54,8 @@ func TestSessionExpiryResyncs(t *testing.T) {
 	w.provider(greeter, greeterURL("10.0.0.1:20880", "version=1.0.0"))
 
 	rec := runSource(t, proxy.Addr())
-	rec.waitFor(t, "the first sync", func(s registries.Snapshot) bool {
-		_, ok := service(s, v1Name)
+	rec.WaitFor(t, "the first sync", func(s registries.Snapshot) bool {
+		_, ok := registrytest.Service(s, v1Name)
 		return s.Synced && ok
 	})
 	old, ok := proxy.LastSession()
@@ -67,14 +68,14 @@ func TestSessionExpiryResyncs(t *testing.T) {
 	// A change made while the source is between sessions must be picked up by the full resync.
 	w.provider(greeter, greeterURL("10.0.0.2:20880", "version=1.0.0"))
 	waitNewSession(t, proxy, old.ID)
-	rec.waitFor(t, "the resynced state", func(s registries.Snapshot) bool {
-		svc, _ := service(s, v1Name)
+	rec.WaitFor(t, "the resynced state", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, v1Name)
 		return !s.Stale && endpointSet(svc) == "10.0.0.1:20880,10.0.0.2:20880"
 	})
 	// And the watches of the new session work.
 	w.provider(greeter, greeterURL("10.0.0.3:20880", "version=1.0.0"))
-	rec.waitFor(t, "a change on the new session", func(s registries.Snapshot) bool {
-		svc, _ := service(s, v1Name)
+	rec.WaitFor(t, "a change on the new session", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, v1Name)
 		return endpointSet(svc) == "10.0.0.1:20880,10.0.0.2:20880,10.0.0.3:20880"
 	})
 }

@@ -1,7 +1,6 @@
 package zookeeper
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,13 +8,13 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
@@ -103,81 +102,15 @@ func (w *writer) remove(path string) {
 	}
 }
 
-// recorder keeps what a source publishes.
-type recorder struct {
-	mu         sync.Mutex
-	snaps      []registries.Snapshot
-	emptyStale bool // a stale snapshot without services was published
-}
-
-func (r *recorder) publish(s registries.Snapshot) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(s.Services) == 0 && s.Stale {
-		r.emptyStale = true
-	}
-	r.snaps = append(r.snaps, s)
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.snaps)
-}
-
-// waitFor waits until the latest snapshot satisfies cond and returns it.
-func (r *recorder) waitFor(t testing.TB, what string, cond func(registries.Snapshot) bool) registries.Snapshot {
-	t.Helper()
-	deadline := time.Now().Add(giveUp)
-	for {
-		r.mu.Lock()
-		var last registries.Snapshot
-		n := len(r.snaps)
-		if n > 0 {
-			last = r.snaps[n-1]
-		}
-		r.mu.Unlock()
-		if n > 0 && cond(last) {
-			return last
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s; last of %d snapshots:\n%s", what, n, dump(last))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // runSource runs a source against servers until the test ends.
-func runSource(t testing.TB, servers ...string) *recorder {
+func runSource(t testing.TB, servers ...string) *registrytest.Recorder {
 	t.Helper()
 	src, err := New("zk1", Config{Servers: servers, Debounce: yamltime.Duration(50 * time.Millisecond),
 		SessionTimeout: yamltime.Duration(4 * time.Second)}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, rec.publish) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run returned %v, want context.Canceled", err)
-		}
-		if rec.emptyStale {
-			t.Error("the source published a stale snapshot without services")
-		}
-	})
-	return rec
-}
-
-func service(s registries.Snapshot, name string) (registries.Service, bool) {
-	for _, svc := range s.Services {
-		if svc.Name == name {
-			return svc, true
-		}
-	}
-	return registries.Service{}, false
+	return registrytest.Run(t, src)
 }
 
 func endpointSet(svc registries.Service) string {
@@ -186,18 +119,6 @@ func endpointSet(svc registries.Service) string {
 		parts = append(parts, fmt.Sprintf("%s:%d", e.Address, e.Port))
 	}
 	return strings.Join(parts, ",")
-}
-
-func dump(s registries.Snapshot) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "synced=%v stale=%v\n", s.Synced, s.Stale)
-	for _, svc := range s.Services {
-		fmt.Fprintf(&b, "  %s %s methods=%v endpoints=%s\n", svc.Name, svc.Protocol, svc.Methods, endpointSet(svc))
-	}
-	for _, d := range s.Diagnostics {
-		fmt.Fprintf(&b, "  %.200s\n", d.String())
-	}
-	return b.String()
 }
 
 // deadline is a give-up bound for polling loops.

@@ -9,6 +9,7 @@ import (
 
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 )
 
 const greeter = "com.foo.Greeter"
@@ -41,15 +42,15 @@ func TestInterfaceLevelProviders(t *testing.T) {
 	w.put("/dubbo/metadata/"+greeter+"/provider/demo", `{"methods":[{"name":"m"}]}`, 0)
 
 	rec := runSource(t, server.Addr())
-	snap := rec.waitFor(t, "both greeter services", func(s registries.Snapshot) bool {
-		_, v1 := service(s, "providers:com.foo.Greeter:1.0.0:g")
-		_, v2 := service(s, "providers:com.foo.Greeter:2.0.0:")
+	snap := rec.WaitFor(t, "both greeter services", func(s registries.Snapshot) bool {
+		_, v1 := registrytest.Service(s, "providers:com.foo.Greeter:1.0.0:g")
+		_, v2 := registrytest.Service(s, "providers:com.foo.Greeter:2.0.0:")
 		return s.Synced && v1 && v2
 	})
 	if len(snap.Services) != 2 {
-		t.Fatalf("want exactly the two greeter services (config and metadata skipped), got:\n%s", dump(snap))
+		t.Fatalf("want exactly the two greeter services (config and metadata skipped), got:\n%s", registrytest.Dump(snap))
 	}
-	v1, _ := service(snap, "providers:com.foo.Greeter:1.0.0:g")
+	v1, _ := registrytest.Service(snap, "providers:com.foo.Greeter:1.0.0:g")
 	if v1.Protocol != registries.ProtocolDubbo || v1.Interface != greeter || v1.Version != "1.0.0" || v1.Group != "g" {
 		t.Errorf("v1 identity: %+v", v1)
 	}
@@ -81,7 +82,7 @@ func TestInterfaceLevelProviders(t *testing.T) {
 			t.Errorf("v1 metadata has per-endpoint %s: %v", k, v1.Metadata)
 		}
 	}
-	v2, _ := service(snap, "providers:com.foo.Greeter:2.0.0:")
+	v2, _ := registrytest.Service(snap, "providers:com.foo.Greeter:2.0.0:")
 	if v2.Protocol != registries.ProtocolTriple || endpointSet(v2) != "10.0.0.3:50051" {
 		t.Errorf("v2 = %s %s", v2.Protocol, endpointSet(v2))
 	}
@@ -92,23 +93,23 @@ func TestInterfaceLevelProviders(t *testing.T) {
 		{"10.0.0.6", "invalid URL escape"},
 	} {
 		if !hasDiag(snap, want[0], want[1]) {
-			t.Errorf("no diagnostic about %q containing %q:\n%s", want[0], want[1], dump(snap))
+			t.Errorf("no diagnostic about %q containing %q:\n%s", want[0], want[1], registrytest.Dump(snap))
 		}
 	}
 
 	added := w.provider(greeter, greeterURL("10.0.0.7:20880", "version=1.0.0&group=g&methods=sayHello"))
-	rec.waitFor(t, "the added provider", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "providers:com.foo.Greeter:1.0.0:g")
+	rec.WaitFor(t, "the added provider", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "providers:com.foo.Greeter:1.0.0:g")
 		return endpointSet(svc) == "10.0.0.1:20880,10.0.0.2:20880,10.0.0.7:20880"
 	})
 	w.remove(added)
-	rec.waitFor(t, "the removed provider gone", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "providers:com.foo.Greeter:1.0.0:g")
+	rec.WaitFor(t, "the removed provider gone", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "providers:com.foo.Greeter:1.0.0:g")
 		return endpointSet(svc) == "10.0.0.1:20880,10.0.0.2:20880"
 	})
 	w.provider("com.foo.Other", "dubbo://10.0.1.1:20880/com.foo.Other?interface=com.foo.Other")
-	rec.waitFor(t, "a new interface", func(s registries.Snapshot) bool {
-		svc, ok := service(s, "providers:com.foo.Other::")
+	rec.WaitFor(t, "a new interface", func(s registries.Snapshot) bool {
+		svc, ok := registrytest.Service(s, "providers:com.foo.Other::")
 		return ok && endpointSet(svc) == "10.0.1.1:20880"
 	})
 }
@@ -126,11 +127,11 @@ func TestApplicationLevelInstances(t *testing.T) {
 		`{"canonicalName":"com.shop.Cart","methods":[{"name":"add","parameterTypes":["long"]},{"name":"list"},{"name":"add"}]}`, 0)
 
 	rec := runSource(t, server.Addr())
-	snap := rec.waitFor(t, "the application-level service", func(s registries.Snapshot) bool {
-		_, ok := service(s, "providers:com.shop.Cart::")
+	snap := rec.WaitFor(t, "the application-level service", func(s registries.Snapshot) bool {
+		_, ok := registrytest.Service(s, "providers:com.shop.Cart::")
 		return ok
 	})
-	svc, _ := service(snap, "providers:com.shop.Cart::")
+	svc, _ := registrytest.Service(snap, "providers:com.shop.Cart::")
 	if svc.Protocol != registries.ProtocolDubbo || svc.Interface != "com.shop.Cart" || endpointSet(svc) != "10.0.2.1:20880" {
 		t.Errorf("service = %s %s %s", svc.Protocol, svc.Interface, endpointSet(svc))
 	}
@@ -141,17 +142,17 @@ func TestApplicationLevelInstances(t *testing.T) {
 		t.Errorf("labels %v metadata %v", svc.Endpoints[0].Labels, svc.Metadata)
 	}
 	if !hasDiag(snap, "/services/shop/10.0.2.2:20880", "not JSON") || !hasDiag(snap, "providers:com.shop.Cart::", "MetadataService") {
-		t.Errorf("missing diagnostics:\n%s", dump(snap))
+		t.Errorf("missing diagnostics:\n%s", registrytest.Dump(snap))
 	}
 
 	w.put("/services/shop/10.0.2.3:20880", `{"name":"shop","address":"10.0.2.3","port":20880,"payload":{"metadata":{}}}`, zk.FlagEphemeral)
-	rec.waitFor(t, "a new instance", func(s registries.Snapshot) bool {
-		svc, _ := service(s, "providers:com.shop.Cart::")
+	rec.WaitFor(t, "a new instance", func(s registries.Snapshot) bool {
+		svc, _ := registrytest.Service(s, "providers:com.shop.Cart::")
 		return endpointSet(svc) == "10.0.2.1:20880,10.0.2.3:20880"
 	})
 	w.put("/dubbo/mapping/com.shop.Cart", "nobody", 0)
-	rec.waitFor(t, "the mapping change", func(s registries.Snapshot) bool {
-		_, ok := service(s, "providers:com.shop.Cart::")
+	rec.WaitFor(t, "the mapping change", func(s registries.Snapshot) bool {
+		_, ok := registrytest.Service(s, "providers:com.shop.Cart::")
 		return !ok
 	})
 }
