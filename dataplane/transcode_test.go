@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/rpcbridge/rpcbridge/dataplane"
-	"github.com/rpcbridge/rpcbridge/dataplane/internal/bookstore"
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/dynamicgrpc"
 )
 
 // TestTranscodingThroughGateway runs REST requests through the gateway, configured over xDS
@@ -147,7 +147,7 @@ func BenchmarkTranscodeUnary(b *testing.B) {
 		start = time.Now()
 		var reply []byte
 		if err := conn.Invoke(context.Background(), "/bookstore.v1.Bookstore/GetShelf", request, &reply,
-			grpc.ForceCodecV2(bookstore.RawCodec{})); err != nil {
+			grpc.ForceCodecV2(dynamicgrpc.RawCodec{})); err != nil {
 			b.Fatal(err)
 		}
 		direct += time.Since(start)

@@ -12,18 +12,15 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
 	consulpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/consul"
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/dynamicgrpc"
 )
 
 // shelfProto uses every form of google.api.http binding: a path variable, a variable with a
@@ -84,63 +81,27 @@ service Shelves {
 
 const shelfService = "shelf.v1.Shelves"
 
-// shelfServer is a real grpc-go server for shelfProto, answering over dynamic messages: every
-// answer is built from the request, so that a test sees what the transcoder sent.
-type shelfServer struct {
-	methods protoreflect.MethodDescriptors
-}
-
-// startShelfServer compiles shelfProto and serves it on a free loopback port until the test ends.
+// startShelfServer compiles shelfProto and serves it with a real grpc-go server on a free
+// loopback port until the test ends. The server answers over dynamic messages: every answer is
+// built from the request, so that a test sees what the transcoder sent.
 func startShelfServer(t *testing.T) (host string, port string) {
 	t.Helper()
 	fds, err := protoidl.Compile(context.Background(), map[string][]byte{"shelf/v1/shelf.proto": []byte(shelfProto)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := protodesc.NewFiles(fds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := files.FindDescriptorByName(shelfService)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &shelfServer{methods: d.(protoreflect.ServiceDescriptor).Methods()}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer(grpc.UnknownServiceHandler(s.handle), grpc.ForceServerCodecV2(shelfRawCodec{}))
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(srv.Stop)
-	host, port, _ = net.SplitHostPort(ln.Addr().String())
+	host, port, _ = net.SplitHostPort(dynamicgrpc.Serve(t, fds, shelfService, handleShelfCall))
 	return host, port
 }
 
-func (s *shelfServer) handle(_ any, stream grpc.ServerStream) error {
-	full, _ := grpc.MethodFromServerStream(stream)
-	service, name, _ := strings.Cut(strings.TrimPrefix(full, "/"), "/")
-	md := s.methods.ByName(protoreflect.Name(name))
-	if service != shelfService || md == nil {
-		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
-	}
-	var raw []byte
-	if err := stream.RecvMsg(&raw); err != nil {
-		return err
-	}
-	req := dynamicpb.NewMessage(md.Input())
-	if err := proto.Unmarshal(raw, req); err != nil {
-		return status.Errorf(codes.InvalidArgument, "decode request: %v", err)
-	}
-	field := func(name string) protoreflect.Value {
-		return req.Get(md.Input().Fields().ByName(protoreflect.Name(name)))
-	}
-	reply := func(v map[string]any) error { return sendShelfJSON(stream, md.Output(), v) }
+// handleShelfCall answers one call of shelf.v1.Shelves.
+func handleShelfCall(c *dynamicgrpc.Call) error {
+	name, field, reply := string(c.Method.Name()), c.Field, c.SendJSON
 	switch name {
 	case "GetShelf":
 		return reply(map[string]any{"name": field("name").String(), "theme": "theme of " + field("name").String()})
 	case "CreateShelf":
-		return stream.SendMsg(raw)
+		return c.SendRaw(c.Raw)
 	case "ListBooks", "StreamBooks":
 		var books []map[string]any
 		tags := field("tags").List()
@@ -165,11 +126,7 @@ func (s *shelfServer) handle(_ any, stream grpc.ServerStream) error {
 		if name == "CreateBook" {
 			book.Set(book.Descriptor().Fields().ByName("name"), protoreflect.ValueOfString(fmt.Sprintf("shelves/%d/books/new", field("shelf").Int())))
 		}
-		out, err := proto.Marshal(book)
-		if err != nil {
-			return err
-		}
-		return stream.SendMsg(out)
+		return c.SendMessage(book)
 	case "DeleteBook":
 		if field("shelf").Int() != 7 || field("book").Int() != 9 {
 			return status.Errorf(codes.NotFound, "no book %d on shelf %d", field("book").Int(), field("shelf").Int())
@@ -181,45 +138,6 @@ func (s *shelfServer) handle(_ any, stream grpc.ServerStream) error {
 		return status.Error(codes.Code(field("code").Int()), field("message").String())
 	}
 	return status.Errorf(codes.Unimplemented, "method %s has no behaviour", name)
-}
-
-// sendShelfJSON sends the message of type md that the JSON form of v describes.
-func sendShelfJSON(stream grpc.ServerStream, md protoreflect.MessageDescriptor, v map[string]any) error {
-	text, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	msg := dynamicpb.NewMessage(md)
-	if err := protojson.Unmarshal(text, msg); err != nil {
-		return status.Errorf(codes.Internal, "build %s from %s: %v", md.FullName(), text, err)
-	}
-	out, err := proto.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	return stream.SendMsg(out)
-}
-
-// shelfRawCodec moves serialized messages unchanged under the "proto" content subtype.
-type shelfRawCodec struct{}
-
-func (shelfRawCodec) Name() string { return "proto" }
-
-func (shelfRawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	b, ok := v.([]byte)
-	if !ok {
-		return nil, fmt.Errorf("shelf codec: cannot send %T", v)
-	}
-	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
-}
-
-func (shelfRawCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	p, ok := v.(*[]byte)
-	if !ok {
-		return fmt.Errorf("shelf codec: cannot receive into %T", v)
-	}
-	*p = data.Materialize()
-	return nil
 }
 
 // registerInConsul registers a gRPC service the way Consul users do: protocol and the gRPC

@@ -13,24 +13,20 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"net"
-	"strings"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/dynamicgrpc"
 )
 
 // Service is the fully qualified name of the test service.
@@ -62,45 +58,13 @@ func MustDescriptors(tb testing.TB) *descriptorpb.FileDescriptorSet {
 // address.
 func Start(tb testing.TB, fds *descriptorpb.FileDescriptorSet) string {
 	tb.Helper()
-	files, err := protodesc.NewFiles(fds)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := files.FindDescriptorByName(Service)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &server{methods: d.(protoreflect.ServiceDescriptor).Methods()}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := grpc.NewServer(grpc.UnknownServiceHandler(s.handle), grpc.ForceServerCodecV2(RawCodec{}))
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(srv.Stop)
-	return ln.Addr().String()
+	return dynamicgrpc.Serve(tb, fds, Service, handle)
 }
 
-// server answers every method of the service over dynamic messages.
-type server struct {
-	methods protoreflect.MethodDescriptors
-}
-
-func (s *server) handle(_ any, stream grpc.ServerStream) error {
-	full, _ := grpc.MethodFromServerStream(stream)
-	service, name, _ := strings.Cut(strings.TrimPrefix(full, "/"), "/")
-	md := s.methods.ByName(protoreflect.Name(name))
-	if service != Service || md == nil {
-		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
-	}
-	var raw []byte
-	if err := stream.RecvMsg(&raw); err != nil {
-		return err
-	}
-	req := dynamicpb.NewMessage(md.Input())
-	if err := proto.Unmarshal(raw, req); err != nil {
-		return status.Errorf(codes.InvalidArgument, "decode request: %v", err)
-	}
+// handle answers one call, as the method's comment in bookstore.proto says.
+func handle(c *dynamicgrpc.Call) error {
+	stream, md, raw, req := c.Stream, c.Method, c.Raw, c.Request
+	name := string(md.Name())
 	header := metadata.Pairs("x-request-bin", string(raw))
 	if in, ok := metadata.FromIncomingContext(stream.Context()); ok && len(in.Get("x-trace")) > 0 {
 		header.Set("x-trace-echo", in.Get("x-trace")...)
@@ -109,10 +73,8 @@ func (s *server) handle(_ any, stream grpc.ServerStream) error {
 		return err
 	}
 	stream.SetTrailer(metadata.Pairs("x-served-by", "bookstore"))
-	get := func(field string) protoreflect.Value {
-		return req.Get(md.Input().Fields().ByName(protoreflect.Name(field)))
-	}
-	send := func(v map[string]any) error { return sendJSON(stream, md.Output(), v) }
+	get := c.Field
+	send := c.SendJSON
 	switch name {
 	case "GetShelf":
 		n := get("name").String()
@@ -187,47 +149,4 @@ func books(req *dynamicpb.Message, in protoreflect.MessageDescriptor) []map[stri
 		})
 	}
 	return out
-}
-
-// sendJSON sends the message of type md that the JSON form of v describes.
-func sendJSON(stream grpc.ServerStream, md protoreflect.MessageDescriptor, v map[string]any) error {
-	text, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	msg := dynamicpb.NewMessage(md)
-	if err := protojson.Unmarshal(text, msg); err != nil {
-		return status.Errorf(codes.Internal, "build %s from %s: %v", md.FullName(), text, err)
-	}
-	out, err := proto.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	return stream.SendMsg(out)
-}
-
-// RawCodec is a gRPC codec that moves serialized messages ([]byte to send, *[]byte to receive)
-// unchanged, under the standard "proto" content subtype.
-type RawCodec struct{}
-
-// Name is the codec's content subtype.
-func (RawCodec) Name() string { return "proto" }
-
-// Marshal sends a []byte as it is.
-func (RawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	b, ok := v.([]byte)
-	if !ok {
-		return nil, fmt.Errorf("bookstore codec: cannot send %T", v)
-	}
-	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
-}
-
-// Unmarshal stores the received bytes into a *[]byte.
-func (RawCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	p, ok := v.(*[]byte)
-	if !ok {
-		return fmt.Errorf("bookstore codec: cannot receive into %T", v)
-	}
-	*p = data.Materialize()
-	return nil
 }
