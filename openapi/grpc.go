@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/httprule"
 )
 
 // maxQueryDepth bounds how deep query parameters reach into nested messages.
@@ -28,12 +29,12 @@ func (d *document) grpcOperation(r ir.Route, method string, p openAPIPath, names
 	}
 	bound := map[string]bool{}
 	params := d.pathParams(p, names, func(field string) (obj, string) {
-		fd, err := fieldByPath(in, field)
+		fds, err := httprule.FieldPath(in, field)
 		if err != nil {
 			return obj{"type": "string"}, ""
 		}
 		bound[field] = true
-		return d.protos.fieldSchema(fd), "Request field " + field + "."
+		return d.protos.fieldSchema(fds[len(fds)-1]), "Request field " + field + "."
 	})
 	if g.Body != "*" {
 		params = append(params, d.queryParams(in, "", g.Body, bound, 0, map[protoreflect.FullName]bool{})...)

@@ -197,22 +197,3 @@ func (ps *protoSchemas) messageSchema(md protoreflect.MessageDescriptor) obj {
 	s["description"] = desc
 	return s
 }
-
-// fieldByPath resolves "a.b.c" through singular message fields.
-func fieldByPath(md protoreflect.MessageDescriptor, path string) (protoreflect.FieldDescriptor, error) {
-	parts := strings.Split(path, ".")
-	for i, p := range parts {
-		fd := md.Fields().ByName(protoreflect.Name(p))
-		if fd == nil {
-			return nil, fmt.Errorf("message %s has no field %q", md.FullName(), p)
-		}
-		if i == len(parts)-1 {
-			return fd, nil
-		}
-		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
-			return nil, fmt.Errorf("field %s cannot hold %q", fd.FullName(), path)
-		}
-		md = fd.Message()
-	}
-	return nil, fmt.Errorf("empty field path")
-}

@@ -153,12 +153,12 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 		return candidate{}, err
 	}
 	for _, v := range tmpl.Variables {
-		fd, err := fieldByPath(in, v.FieldPath)
+		fds, err := httprule.FieldPath(in, v.FieldPath)
 		if err != nil {
 			return candidate{}, fmt.Errorf("path variable {%s}: %w", v.FieldPath, err)
 		}
-		if !scalarField(fd) {
-			return candidate{}, fmt.Errorf("path variable {%s}: field %s is %s, not a single scalar value", v.FieldPath, fd.FullName(), fieldKind(fd))
+		if fd := fds[len(fds)-1]; !scalarField(fd) {
+			return candidate{}, fmt.Errorf("path variable {%s}: field %s is %s, not a single scalar value", v.FieldPath, fd.FullName(), httprule.FieldKind(fd))
 		}
 	}
 	if b.body != "" && b.body != "*" {
@@ -204,40 +204,9 @@ func findMessage(files *protoregistry.Files, name string) (protoreflect.MessageD
 	return md, nil
 }
 
-// fieldByPath resolves "a.b.c" through singular message fields.
-func fieldByPath(md protoreflect.MessageDescriptor, path string) (protoreflect.FieldDescriptor, error) {
-	parts := strings.Split(path, ".")
-	for i, p := range parts {
-		fd := md.Fields().ByName(protoreflect.Name(p))
-		if fd == nil {
-			return nil, fmt.Errorf("message %s has no field %q", md.FullName(), p)
-		}
-		if i == len(parts)-1 {
-			return fd, nil
-		}
-		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
-			return nil, fmt.Errorf("field %s is %s, so %q cannot reach into it", fd.FullName(), fieldKind(fd), path)
-		}
-		md = fd.Message()
-	}
-	return nil, fmt.Errorf("empty field path")
-}
-
 func scalarField(fd protoreflect.FieldDescriptor) bool {
 	if fd.IsList() || fd.IsMap() {
 		return false
 	}
 	return fd.Message() == nil || scalarMessages[fd.Message().FullName()]
-}
-
-func fieldKind(fd protoreflect.FieldDescriptor) string {
-	switch {
-	case fd.IsMap():
-		return "a map"
-	case fd.IsList():
-		return "repeated"
-	case fd.Message() != nil:
-		return "a message (" + string(fd.Message().FullName()) + ")"
-	}
-	return fd.Kind().String()
 }
