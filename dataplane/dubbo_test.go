@@ -20,18 +20,6 @@ import (
 // greeterCluster is the Dubbo cluster of the test provider.
 const greeterCluster = "dubbo:org.rpcbridge.test.GreeterService:1.0.0:"
 
-// greeterClasses are the Java classes of the test provider's API (internal/testpeers/dubbogo).
-var greeterClasses = []ir.JavaClass{
-	{Name: "org.rpcbridge.test.Address", Fields: []ir.JavaField{
-		{Name: "street", Type: "java.lang.String"}, {Name: "city", Type: "java.lang.String"}, {Name: "zip", Type: "java.lang.String"}}},
-	{Name: "org.rpcbridge.test.Level", Enum: true, Constants: []string{"GOLD", "SILVER"}},
-	{Name: "org.rpcbridge.test.User", Fields: []ir.JavaField{
-		{Name: "id", Type: "long"}, {Name: "name", Type: "java.lang.String"},
-		{Name: "balance", Type: "java.math.BigDecimal"}, {Name: "level", Type: "org.rpcbridge.test.Level"},
-		{Name: "created", Type: "java.util.Date"}, {Name: "tags", Type: "java.util.List<java.lang.String>"},
-		{Name: "scores", Type: "java.util.Map<java.lang.String, java.lang.Integer>"},
-		{Name: "address", Type: "org.rpcbridge.test.Address"}}},
-}
 
 // greeterRoute is a REST route to one method of the test provider.
 func greeterRoute(name, method, template string, cluster string, params ...ir.DubboParam) ir.Route {
@@ -87,7 +75,7 @@ func startDubboStack(tb testing.TB) *dubboStack {
 			greeterRoute("sayHelloEmpty", "GET", "/empty/{name}", greeterCluster+"empty",
 				ir.DubboParam{Name: "name", Type: "java.lang.String", From: ir.FromPath, Key: "name"}),
 		},
-		JavaClasses: greeterClasses,
+		JavaClasses: dubboprovider.JavaClasses(),
 	}
 	cp := controlplane.NewServer(controlplane.ServerOptions{})
 	if err := cp.Update(gateway); err != nil {

@@ -14,34 +14,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
 
-// greeterClasses are the Java classes of the test provider's API (internal/testpeers/dubbogo).
-var greeterClasses = []ir.JavaClass{
-	{Name: "org.rpcbridge.test.Address", Fields: []ir.JavaField{
-		{Name: "street", Type: "java.lang.String"}, {Name: "city", Type: "java.lang.String"}, {Name: "zip", Type: "java.lang.String"}}},
-	{Name: "org.rpcbridge.test.Level", Enum: true, Constants: []string{"GOLD", "SILVER"}},
-	{Name: "org.rpcbridge.test.User", Fields: []ir.JavaField{
-		{Name: "id", Type: "long"}, {Name: "name", Type: "java.lang.String"},
-		{Name: "balance", Type: "java.math.BigDecimal"}, {Name: "level", Type: "org.rpcbridge.test.Level"},
-		{Name: "created", Type: "java.util.Date"}, {Name: "tags", Type: "java.util.List<java.lang.String>"},
-		{Name: "scores", Type: "java.util.Map<java.lang.String, java.lang.Integer>"},
-		{Name: "address", Type: "org.rpcbridge.test.Address"}}},
-	{Name: "org.rpcbridge.test.Sample", Fields: []ir.JavaField{
-		{Name: "flag", Type: "boolean"}, {Name: "small", Type: "byte"}, {Name: "medium", Type: "short"},
-		{Name: "count", Type: "int"}, {Name: "big", Type: "long"}, {Name: "ratio", Type: "float"},
-		{Name: "precise", Type: "double"}, {Name: "letter", Type: "char"},
-		{Name: "boxedInt", Type: "java.lang.Integer"}, {Name: "boxedLong", Type: "java.lang.Long"},
-		{Name: "boxedFlag", Type: "java.lang.Boolean"}, {Name: "boxedDouble", Type: "java.lang.Double"},
-		{Name: "huge", Type: "java.math.BigInteger"}, {Name: "money", Type: "java.math.BigDecimal"},
-		{Name: "when", Type: "java.util.Date"}, {Name: "day", Type: "java.time.LocalDate"},
-		{Name: "clock", Type: "java.time.LocalTime"}, {Name: "local", Type: "java.time.LocalDateTime"},
-		{Name: "instant", Type: "java.time.Instant"}, {Name: "offset", Type: "java.time.OffsetDateTime"},
-		{Name: "raw", Type: "byte[]"}, {Name: "counts", Type: "int[]"}, {Name: "names", Type: "java.lang.String[]"},
-		{Name: "places", Type: "org.rpcbridge.test.Address[]"},
-		{Name: "addresses", Type: "java.util.List<org.rpcbridge.test.Address>"},
-		{Name: "labels", Type: "java.util.Set<java.lang.String>"},
-		{Name: "matrix", Type: "java.util.Map<java.lang.String, java.util.List<java.lang.Integer>>"},
-		{Name: "levels", Type: "java.util.List<org.rpcbridge.test.Level>"}}},
-}
 
 // userJSON is an org.rpcbridge.test.User as the gateway renders it.
 const userJSON = `{"id":"9007199254740993","name":"Ada","balance":"12345678901234567890.123456789","level":"SILVER",` +
@@ -68,7 +40,7 @@ func TestAgainstDubboGoProvider(t *testing.T) {
 				Interface: dubboprovider.Interface, Version: dubboprovider.Version, Method: c.method,
 				Params:  []ir.DubboParam{{Name: "arg", Type: c.class, From: ir.FromWholeBody}},
 				Returns: c.class,
-			}, JavaClasses: greeterClasses}, "/echo")
+			}, JavaClasses: dubboprovider.JavaClasses()}, "/echo")
 			if err != nil {
 				t.Fatal(err)
 			}
