@@ -20,7 +20,6 @@ import (
 // greeterCluster is the Dubbo cluster of the test provider.
 const greeterCluster = "dubbo:org.rpcbridge.test.GreeterService:1.0.0:"
 
-
 // greeterRoute is a REST route to one method of the test provider.
 func greeterRoute(name, method, template string, cluster string, params ...ir.DubboParam) ir.Route {
 	returns := "java.lang.String"

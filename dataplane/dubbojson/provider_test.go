@@ -14,7 +14,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
 
-
 // userJSON is an org.rpcbridge.test.User as the gateway renders it.
 const userJSON = `{"id":"9007199254740993","name":"Ada","balance":"12345678901234567890.123456789","level":"SILVER",` +
 	`"created":"2024-05-06T07:08:09.123Z","tags":["a","b"],"scores":{"math":90},` +
