@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
+	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
 
 // Defaults of MetadataCenterOptions.
@@ -80,9 +81,9 @@ func NewMetadataCenter(opts MetadataCenterOptions) (*MetadataCenter, error) {
 // consumers need not wait for ZooKeeper. While ZooKeeper cannot be reached the last published
 // schemas stay. A schema's Version starts at 1 and increases when its content changes.
 func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) error {
-	watches := newWatchState()
+	watches := zkwatch.NewEvents()
 	conn, _, err := zk.Connect(m.opts.Servers, metadataSessionTimeout,
-		zk.WithLogger(zkLogger{m.logger}), zk.WithLogInfo(false), zk.WithEventCallback(watches.callback))
+		zk.WithLogger(zkLogger{m.logger}), zk.WithLogInfo(false), zk.WithEventCallback(watches.Callback))
 	if err != nil {
 		return fmt.Errorf("metadata center: connect: %w", err)
 	}
@@ -99,17 +100,18 @@ func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-watches.wake:
+		case <-watches.Wake():
 		case <-resync.C:
-			watches.requestFull()
+			watches.RequestFull()
 		case <-retry:
 			retry = nil
-			watches.requestFull()
+			watches.RequestFull()
 		}
 		if !sleep(ctx, m.opts.Debounce) {
 			return ctx.Err()
 		}
-		full, dirty, connected := watches.take()
+		ch, connected := watches.Take()
+		full, dirty := ch.Full, len(ch.Paths) > 0
 		if !connected {
 			if !unreachable {
 				m.logger.Warn("metadata center unreachable; keeping the last schemas")

@@ -17,12 +17,12 @@ import (
 // caches what it read, so that a pass after a watch fired reads from ZooKeeper only the nodes
 // whose watch fired (or that are new) and takes the rest from the cache.
 //
-// Watch channels are never read: every event also reaches watchState through the connection's
+// Watch channels are never read: every event also reaches zkwatch.Events through the connection's
 // callback. go-zookeeper sends at most one event into each channel's one-slot buffer and closes
 // it when the watch fires or the connection closes, so an unread channel blocks nothing.
 type definitionTree struct {
 	conn    *zk.Conn
-	watches *watchState
+	watches *zkwatch.Events
 	base    string // "/<root>/metadata"
 
 	children map[string][]string // last listing of each directory node
@@ -32,7 +32,7 @@ type definitionTree struct {
 	reads int
 }
 
-func newDefinitionTree(conn *zk.Conn, watches *watchState, root string) *definitionTree {
+func newDefinitionTree(conn *zk.Conn, watches *zkwatch.Events, root string) *definitionTree {
 	return &definitionTree{conn: conn, watches: watches, base: "/" + root + "/metadata",
 		children: map[string][]string{}, data: map[string][]byte{}}
 }
@@ -75,20 +75,20 @@ func (t *definitionTree) listRoot(p *treePass) ([]string, bool, error) {
 			return names, exists, err
 		}
 		key := zkwatch.Key{Kind: zkwatch.Exist, Path: t.base}
-		if !t.watches.armed.Arm(key) {
+		if !t.watches.Armed.Arm(key) {
 			return nil, false, nil
 		}
 		t.reads++
 		exists, _, _, err = t.conn.ExistsW(t.base)
 		switch {
 		case err != nil:
-			t.watches.armed.Disarm(key)
+			t.watches.Armed.Disarm(key)
 			return nil, false, fmt.Errorf("watch %s: %w", t.base, err)
 		case !exists:
 			return nil, false, nil
 		}
 		// The root appeared meanwhile; ExistsW set a data watch instead, which does no harm.
-		t.watches.armed.Disarm(key)
+		t.watches.Armed.Disarm(key)
 	}
 	return nil, false, fmt.Errorf("list %s: node keeps appearing and vanishing", t.base)
 }
@@ -141,17 +141,17 @@ func (t *definitionTree) readProviders(p *treePass, dir, iface string, between [
 // exists=false for a missing node.
 func (t *definitionTree) list(p *treePass, dir string) ([]string, bool, error) {
 	key := zkwatch.Key{Kind: zkwatch.Children, Path: dir}
-	if cached, ok := t.children[dir]; ok && !p.full && t.watches.armed.IsArmed(key) {
+	if cached, ok := t.children[dir]; ok && !p.full && t.watches.Armed.IsArmed(key) {
 		p.children[dir] = cached
 		return cached, true, nil
 	}
 	t.reads++
 	var names []string
 	var err error
-	if t.watches.armed.Arm(key) {
+	if t.watches.Armed.Arm(key) {
 		names, _, _, err = t.conn.ChildrenW(dir)
 		if err != nil {
-			t.watches.armed.Disarm(key) // go-zookeeper sets no watch on a failed request
+			t.watches.Armed.Disarm(key) // go-zookeeper sets no watch on a failed request
 		}
 	} else {
 		names, _, err = t.conn.Children(dir)
@@ -169,17 +169,17 @@ func (t *definitionTree) list(p *treePass, dir string) ([]string, bool, error) {
 // get returns a definition node's data, cached or read like list.
 func (t *definitionTree) get(p *treePass, node string) ([]byte, bool, error) {
 	key := zkwatch.Key{Kind: zkwatch.Data, Path: node}
-	if cached, ok := t.data[node]; ok && !p.full && t.watches.armed.IsArmed(key) {
+	if cached, ok := t.data[node]; ok && !p.full && t.watches.Armed.IsArmed(key) {
 		p.data[node] = cached
 		return cached, true, nil
 	}
 	t.reads++
 	var data []byte
 	var err error
-	if t.watches.armed.Arm(key) {
+	if t.watches.Armed.Arm(key) {
 		data, _, _, err = t.conn.GetW(node)
 		if err != nil {
-			t.watches.armed.Disarm(key)
+			t.watches.Armed.Disarm(key)
 		}
 	} else {
 		data, _, err = t.conn.Get(node)

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
 
 // workers bounds the concurrent ZooKeeper reads of one pass.
@@ -24,13 +25,13 @@ const servicesPath = "/services"
 // pass brings st up to date with what changed: everything on a full pass, otherwise only the
 // nodes whose watches fired. It returns an error only when the session failed, leaving the
 // rest for the next full pass.
-func (s *Source) pass(ctx context.Context, t tree, st *state, ch changes) error {
+func (s *Source) pass(ctx context.Context, t tree, st *state, ch zkwatch.Changes) error {
 	rootPath := "/" + s.cfg.Root
 	mappingPath := rootPath + "/mapping"
 	var ifaces, mappings, apps, instances []string
 	var metas []string
-	listRoot, listMappings, listApps := ch.full, ch.full, ch.full
-	for p := range ch.paths {
+	listRoot, listMappings, listApps := ch.Full, ch.Full, ch.Full
+	for p := range ch.Paths {
 		rel, inRoot := strings.CutPrefix(p, rootPath+"/")
 		switch {
 		case p == rootPath:
@@ -54,7 +55,7 @@ func (s *Source) pass(ctx context.Context, t tree, st *state, ch changes) error 
 			}
 		}
 	}
-	if ch.full {
+	if ch.Full {
 		clear(st.meta)
 	}
 	for _, m := range metas {
@@ -67,7 +68,7 @@ func (s *Source) pass(ctx context.Context, t tree, st *state, ch changes) error 
 		if err != nil {
 			return err
 		}
-		ifaces = append(ifaces, syncKeys(st, st.ifaces, names, ch.full)...)
+		ifaces = append(ifaces, syncKeys(st, st.ifaces, names, ch.Full)...)
 	}
 	if err := s.readInterfaces(ctx, t, st, unique(ifaces)); err != nil {
 		return err
@@ -77,7 +78,7 @@ func (s *Source) pass(ctx context.Context, t tree, st *state, ch changes) error 
 		if err != nil {
 			return err
 		}
-		mappings = append(mappings, syncKeys(st, st.mappings, names, ch.full)...)
+		mappings = append(mappings, syncKeys(st, st.mappings, names, ch.Full)...)
 	}
 	if err := s.readMappings(ctx, t, st, unique(mappings)); err != nil {
 		return err
@@ -87,9 +88,9 @@ func (s *Source) pass(ctx context.Context, t tree, st *state, ch changes) error 
 		if err != nil {
 			return err
 		}
-		apps = append(apps, syncKeys(st, st.apps, names, ch.full)...)
+		apps = append(apps, syncKeys(st, st.apps, names, ch.Full)...)
 	}
-	more, err := s.readApps(ctx, t, st, unique(apps), ch.full)
+	more, err := s.readApps(ctx, t, st, unique(apps), ch.Full)
 	if err != nil {
 		return err
 	}

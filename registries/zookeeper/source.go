@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
@@ -58,9 +59,9 @@ func (s *Source) Name() string { return s.name }
 
 // Run watches ZooKeeper until ctx ends. See registries.Source.
 func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) error {
-	ev := newEvents()
+	ev := zkwatch.NewEvents()
 	conn, _, err := zk.Connect(s.cfg.Servers, time.Duration(s.cfg.SessionTimeout),
-		zk.WithLogger(zkLogger{s.logger}), zk.WithLogInfo(false), zk.WithEventCallback(ev.callback))
+		zk.WithLogger(zkLogger{s.logger}), zk.WithLogInfo(false), zk.WithEventCallback(ev.Callback))
 	if err != nil {
 		return fmt.Errorf("registry %s: connect: %w", s.name, err)
 	}
@@ -85,18 +86,18 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-ev.wake:
+		case <-ev.Wake():
 		case <-meta.Wake(): // a MetadataService answered, or a retry is due
 		case <-resync.C:
-			ev.requestFull()
+			ev.RequestFull()
 		case <-retry:
 			retry = nil
-			ev.requestFull()
+			ev.RequestFull()
 		}
 		if !sleep(ctx, time.Duration(s.cfg.Debounce)) {
 			return ctx.Err()
 		}
-		ch, connected := ev.take()
+		ch, connected := ev.Take()
 		answered := meta.Apply(st.appMeta)
 		if answered {
 			st.changed = true
@@ -105,7 +106,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			markStale() // a new session brings a full pass
 			continue
 		}
-		if !ch.full && len(ch.paths) == 0 {
+		if !ch.Full && len(ch.Paths) == 0 {
 			startMetadataFetches(ctx, meta, st)
 			if !answered && !st.changed {
 				continue
@@ -126,7 +127,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			retry = time.After(retryDelay)
 			continue
 		}
-		s.logger.Debug("zookeeper pass done", "full", ch.full, "paths", len(ch.paths),
+		s.logger.Debug("zookeeper pass done", "full", ch.Full, "paths", len(ch.Paths),
 			"changed", st.changed, "took", time.Since(start))
 		startMetadataFetches(ctx, meta, st)
 		if !st.changed && published && !last.Stale {

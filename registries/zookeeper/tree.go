@@ -18,7 +18,7 @@ var errNoNode = errors.New("node does not exist")
 // tree reads ZooKeeper nodes and keeps exactly one watch armed on each node it reads.
 type tree struct {
 	conn   *zk.Conn
-	events *events
+	events *zkwatch.Events
 }
 
 // children lists path's children with a children watch, or arms an exist watch when the node is
@@ -28,10 +28,10 @@ func (t tree) children(path string) ([]string, error) {
 		key := zkwatch.Key{Kind: zkwatch.Children, Path: path}
 		var names []string
 		var err error
-		if t.events.armed.Arm(key) {
+		if t.events.Armed.Arm(key) {
 			names, _, _, err = t.conn.ChildrenW(path)
 			if err != nil {
-				t.events.armed.Disarm(key)
+				t.events.Armed.Disarm(key)
 			}
 		} else {
 			names, _, err = t.conn.Children(path)
@@ -56,10 +56,10 @@ func (t tree) data(path string) ([]byte, error) {
 		key := zkwatch.Key{Kind: zkwatch.Data, Path: path}
 		var b []byte
 		var err error
-		if t.events.armed.Arm(key) {
+		if t.events.Armed.Arm(key) {
 			b, _, _, err = t.conn.GetW(path)
 			if err != nil {
-				t.events.armed.Disarm(key)
+				t.events.Armed.Disarm(key)
 			}
 		} else {
 			b, _, err = t.conn.Get(path)
@@ -81,18 +81,18 @@ func (t tree) data(path string) ([]byte, error) {
 // still missing, and exists=true when it appeared meanwhile (ZooKeeper then set a data watch).
 func (t tree) watchExistence(path string) (exists bool, err error) {
 	key := zkwatch.Key{Kind: zkwatch.Exist, Path: path}
-	if !t.events.armed.Arm(key) {
+	if !t.events.Armed.Arm(key) {
 		return false, errNoNode
 	}
 	exists, _, _, err = t.conn.ExistsW(path)
 	switch {
 	case err != nil:
-		t.events.armed.Disarm(key)
+		t.events.Armed.Disarm(key)
 		return false, fmt.Errorf("watch %s: %w", path, err)
 	case exists:
 		// ExistsW set a data watch instead of an exist watch.
-		t.events.armed.Disarm(key)
-		t.events.armed.Arm(zkwatch.Key{Kind: zkwatch.Data, Path: path})
+		t.events.Armed.Disarm(key)
+		t.events.Armed.Arm(zkwatch.Key{Kind: zkwatch.Data, Path: path})
 		return true, nil
 	}
 	return false, errNoNode
