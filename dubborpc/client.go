@@ -128,7 +128,8 @@ type Response struct {
 // which providers take as they are: dubbo-go providers realize maps only into their Go types,
 // so a typed object is what carries a BigDecimal or an enum inside a DTO to them. RawArgs and
 // POJOs registered with hessian2 must not be mixed in one call: each numbers its class
-// definitions from zero.
+// definitions from zero. The request keeps paramTypes and args (it does not copy them), so
+// they must not change while it is in use.
 func GenericRequest(iface, version, group, method string, paramTypes []string, args []any, attachments map[string]string) Request {
 	att := make(map[string]string, len(attachments)+1)
 	maps.Copy(att, attachments)
@@ -136,9 +137,18 @@ func GenericRequest(iface, version, group, method string, paramTypes []string, a
 	return Request{
 		Interface: iface, Version: version, Group: group, Method: "$invoke",
 		ParamTypes:  []string{"java.lang.String", "java.lang.String[]", "java.lang.Object[]"},
-		Args:        []any{method, append([]string{}, paramTypes...), genericArgs(append([]any{}, args...))},
+		Args:        []any{method, nonNil(paramTypes), genericArgs(nonNil(args))},
 		Attachments: att,
 	}
+}
+
+// nonNil is s, or an empty slice for nil (hessian2 writes a nil slice as null, and $invoke's
+// arrays must be arrays).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // genericArgs is the Object[] argument of $invoke (see encodeArg).
