@@ -1,5 +1,5 @@
 # rpcbridge. `make run` starts the quickstart; `make test` installs the test peers and runs
-# everything (vet, format check, all tests against real peers, again under the race detector,
+# everything (vet, format check, go mod tidy check, all tests against real peers, again under the race detector,
 # short fuzzing, the quickstart's smoke test).
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
@@ -18,6 +18,8 @@ deps:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	@for m in . $$(git ls-files '*/go.mod' | xargs -r -n1 dirname); do \
+		(cd $$m && $(GO) mod tidy -diff >/dev/null) || { echo "go mod tidy would change $$m/go.mod:"; (cd $$m && $(GO) mod tidy -diff); exit 1; }; done
 
 ## test: the full suite; peers (ZooKeeper, ...) are required, not skipped.
 test: deps lint
