@@ -22,40 +22,26 @@ type jsonInput struct {
 }
 
 func TestDecodeStrictRejectsWhatATypoWouldHide(t *testing.T) {
+	yamlTagged := func(in []byte) error { return decodeStrict(in, &input{}) }
+	jsonTagged := func(in []byte) error { return decodeStrictJSON(in, &jsonInput{}) }
 	cases := []struct {
 		name, in, wantErr string
+		decode            func([]byte) error
 	}{
-		{"unknown top-level key", "name: a\nnmae: b\n", "field nmae not found"},
-		{"unknown nested key", "name: a\nitems:\n- port: 1\n  prot: 2\n", "field prot not found"},
-		{"duplicate key", "name: a\nname: b\n", "already defined"},
-		{"second document", "name: a\n---\nname: b\n", "more than one YAML document"},
-		{"empty input", "", "empty"},
+		{"unknown top-level key", "name: a\nnmae: b\n", "field nmae not found", yamlTagged},
+		{"unknown nested key", "name: a\nitems:\n- port: 1\n  prot: 2\n", "field prot not found", yamlTagged},
+		{"duplicate key", "name: a\nname: b\n", "already defined", yamlTagged},
+		{"second document", "name: a\n---\nname: b\n", "more than one YAML document", yamlTagged},
+		{"empty input", "", "empty", yamlTagged},
+		{"json: unknown top-level key", "name: a\nnmae: b\n", `unknown field "nmae"`, jsonTagged},
+		{"json: unknown nested key", "name: a\nitems:\n- port: 1\n  prot: 2\n", `unknown field "prot"`, jsonTagged},
+		{"json: duplicate key", "name: a\nname: b\n", "already set", jsonTagged},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var v input
-			err := decodeStrict([]byte(c.in), &v)
+			err := c.decode([]byte(c.in))
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Fatalf("decodeStrict(%q) = %v, want an error containing %q", c.in, err, c.wantErr)
-			}
-		})
-	}
-}
-
-func TestDecodeStrictJSONRejectsWhatATypoWouldHide(t *testing.T) {
-	cases := []struct {
-		name, in, wantErr string
-	}{
-		{"unknown top-level key", "name: a\nnmae: b\n", `unknown field "nmae"`},
-		{"unknown nested key", "name: a\nitems:\n- port: 1\n  prot: 2\n", `unknown field "prot"`},
-		{"duplicate key", "name: a\nname: b\n", "already set"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var v jsonInput
-			err := decodeStrictJSON([]byte(c.in), &v)
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Fatalf("decodeStrictJSON(%q) = %v, want an error containing %q", c.in, err, c.wantErr)
+				t.Fatalf("decoding %q = %v, want an error containing %q", c.in, err, c.wantErr)
 			}
 		})
 	}
