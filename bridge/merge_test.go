@@ -25,9 +25,7 @@ type mergeInput struct {
 func TestMergeGolden(t *testing.T) {
 	golden.Run(t, "testdata", *update, func(t *testing.T, in []byte) []byte {
 		var input mergeInput
-		if err := yaml.Unmarshal(in, &input); err != nil {
-			t.Fatal(err)
-		}
+		golden.DecodeStrict(t, in, &input)
 		filters := map[string]Filter{}
 		for src, f := range input.Filters {
 			filters[src] = Filter{Include: f.Include, Exclude: f.Exclude}

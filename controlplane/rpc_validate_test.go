@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
-	"gopkg.in/yaml.v3"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
@@ -25,14 +24,7 @@ func rpcGateway(t *testing.T) ir.Gateway {
 	t.Helper()
 	var g ir.Gateway
 	for _, name := range []string{"grpc-transcoding", "dubbo-higress"} {
-		raw, err := os.ReadFile(filepath.Join("testdata", "translate", name+".in.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var part ir.Gateway
-		if err := yaml.Unmarshal(raw, &part); err != nil {
-			t.Fatal(err)
-		}
+		part := readTranslateInput(t, name)
 		g.Clusters = append(g.Clusters, part.Clusters...)
 		g.Routes = append(g.Routes, part.Routes...)
 		g.JavaClasses = append(g.JavaClasses, part.JavaClasses...)

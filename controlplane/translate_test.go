@@ -25,32 +25,43 @@ func TestTranslateGolden(t *testing.T) {
 	golden.Run(t, dir, *update, func(t *testing.T, in []byte) []byte { return translateCase(t, dir, in) })
 }
 
+// translateInput is the format of testdata/translate/*.in.yaml: the gateway, and optionally
+// the flavor ("flavor: higress") and binary descriptor sets beside the file
+// ("descriptorFiles: {service: file}").
+type translateInput struct {
+	ir.Gateway      `yaml:",inline"`
+	Flavor          Flavor            `yaml:"flavor"`
+	DescriptorFiles map[string]string `yaml:"descriptorFiles"`
+}
+
+// readTranslateInput decodes testdata/translate/<name>.in.yaml strictly.
+func readTranslateInput(t *testing.T, name string) translateInput {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "translate", name+".in.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in translateInput
+	golden.DecodeStrict(t, raw, &in)
+	return in
+}
+
 // translateCase renders the translation of one IR input (whose descriptor files are in dir), or
 // its error.
 func translateCase(t *testing.T, dir string, raw []byte) []byte {
 	t.Helper()
-	var g ir.Gateway
-	if err := yaml.Unmarshal(raw, &g); err != nil {
-		t.Fatalf("decoding the input: %v", err)
-	}
-	// Besides the gateway, an input may name the flavor ("flavor: higress") and binary
-	// descriptor sets beside it ("descriptorFiles: {service: file}").
-	var opts struct {
-		Flavor          Flavor            `yaml:"flavor"`
-		DescriptorFiles map[string]string `yaml:"descriptorFiles"`
-	}
-	if err := yaml.Unmarshal(raw, &opts); err != nil {
-		t.Fatalf("decoding the input's options: %v", err)
-	}
-	services := slices.Sorted(maps.Keys(opts.DescriptorFiles))
+	var in translateInput
+	golden.DecodeStrict(t, raw, &in)
+	g := in.Gateway
+	services := slices.Sorted(maps.Keys(in.DescriptorFiles))
 	for _, svc := range services {
-		set, err := os.ReadFile(filepath.Join(dir, opts.DescriptorFiles[svc]))
+		set, err := os.ReadFile(filepath.Join(dir, in.DescriptorFiles[svc]))
 		if err != nil {
 			t.Fatal(err)
 		}
 		g.ProtoDescriptors = append(g.ProtoDescriptors, ir.ProtoDescriptors{Service: svc, FileDescriptorSet: set})
 	}
-	res, err := Translate(g, Options{Flavor: opts.Flavor})
+	res, err := Translate(g, Options{Flavor: in.Flavor})
 	if err != nil {
 		return []byte("error: " + err.Error() + "\n")
 	}
@@ -74,15 +85,8 @@ func TestRenderIsDeterministic(t *testing.T) {
 	for _, format := range []string{FormatYAML, FormatJSON} {
 		var outputs [][]byte
 		for range 2 {
-			raw, err := os.ReadFile(filepath.Join("testdata", "translate", "weighted-localities.in.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var g ir.Gateway
-			if err := yaml.Unmarshal(raw, &g); err != nil {
-				t.Fatal(err)
-			}
-			res, err := Translate(g, Options{})
+			in := readTranslateInput(t, "weighted-localities")
+			res, err := Translate(in.Gateway, Options{Flavor: in.Flavor})
 			if err != nil {
 				t.Fatal(err)
 			}

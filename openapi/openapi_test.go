@@ -12,7 +12,6 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
-	"gopkg.in/yaml.v3"
 
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -61,9 +60,7 @@ func TestGenerateGolden(t *testing.T) {
 func buildGateway(t *testing.T, in []byte) ir.Gateway {
 	t.Helper()
 	var c generateCase
-	if err := yaml.Unmarshal(in, &c); err != nil {
-		t.Fatal(err)
-	}
+	golden.DecodeStrict(t, in, &c)
 	ctx := context.Background()
 	var schemas []idl.Schema
 	for _, sc := range c.Schemas {

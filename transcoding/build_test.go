@@ -71,9 +71,7 @@ type renderedDescriptors struct {
 func TestBuildGolden(t *testing.T) {
 	golden.Run(t, "testdata", *update, func(t *testing.T, in []byte) []byte {
 		var c buildCase
-		if err := yaml.Unmarshal(in, &c); err != nil {
-			t.Fatal(err)
-		}
+		golden.DecodeStrict(t, in, &c)
 		schemas := loadSchemas(t, c.Schemas)
 		g, ds := Build(c.Catalog, schemas, c.Rules)
 		again, _ := Build(c.Catalog, schemas, c.Rules)

@@ -33,9 +33,7 @@ func TestCompileGolden(t *testing.T) {
 func runGoldenCase(t *testing.T, raw []byte) []byte {
 	t.Helper()
 	var in goldenInput
-	if err := yaml.Unmarshal(raw, &in); err != nil {
-		t.Fatalf("parse golden input: %v", err)
-	}
+	golden.DecodeStrict(t, raw, &in)
 	files := map[string][]byte{}
 	for name, src := range in.Files {
 		files[name] = []byte(src)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"gopkg.in/yaml.v3"
-	k8syaml "sigs.k8s.io/yaml"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/internal/golden"
@@ -31,9 +30,7 @@ type buildResult struct {
 func TestBuildServiceGolden(t *testing.T) {
 	golden.Run(t, "testdata", *update, func(t *testing.T, in []byte) []byte {
 		var c buildCase
-		if err := k8syaml.UnmarshalStrict(in, &c); err != nil {
-			t.Fatal(err)
-		}
+		golden.DecodeStrictJSON(t, in, &c)
 		src, err := New("c1", c.Config, nil)
 		if err != nil {
 			t.Fatal(err)
