@@ -114,10 +114,18 @@ func (f *Fetcher) Apply(cache Cache) bool {
 	return changed
 }
 
-// Start forgets the revisions of cache that wanted does not list any more and starts the
-// fetches that are due; wanted lists the instances advertising each revision (in a stable
-// order: after a failure the next one is asked). It reports whether cache lost entries.
-func (f *Fetcher) Start(ctx context.Context, cache Cache, wanted map[Revision][]Instance) bool {
+// Start forgets the revisions of cache that no instance advertises any more and starts the
+// fetches that are due. instances are every usable application-level instance, in a stable
+// order: after a failure, the next instance of the same revision is asked. It reports whether
+// cache lost entries.
+func (f *Fetcher) Start(ctx context.Context, cache Cache, instances []Instance) bool {
+	wanted := map[Revision][]Instance{}
+	for _, in := range instances {
+		if rev := in.Revision(); rev != "" {
+			k := Revision{App: in.App, Revision: rev}
+			wanted[k] = append(wanted[k], in)
+		}
+	}
 	changed := false
 	for k, e := range cache {
 		if _, ok := wanted[k]; !ok && !e.fetching {
