@@ -11,6 +11,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
 // nackGuard sits between go-control-plane's xDS server and the caches. It implements
@@ -197,16 +199,14 @@ func (g *nackGuard) waitFunc(key streamKey, typeURL string) func() time.Duration
 }
 
 // backoffAfter is the minimum time between two pushes after nacks consecutive NACKs: 0 without
-// NACKs, then initial, doubling with each NACK, at most maxBackoff.
+// NACKs, then initial, doubling with each NACK, at most maxBackoff. No jitter: it only delays a
+// response the cache has already built for one stream, so spreading the delays across clients
+// would save the control plane no work.
 func backoffAfter(nacks int, initial, maxBackoff time.Duration) time.Duration {
 	if nacks <= 0 {
 		return 0
 	}
-	backoff := initial
-	for i := 1; i < nacks && backoff < maxBackoff; i++ {
-		backoff *= 2
-	}
-	return min(backoff, maxBackoff)
+	return backoff.Config{BaseDelay: initial, Multiplier: 2, MaxDelay: maxBackoff}.Backoff(nacks - 1)
 }
 
 // relay forwards the one response that arrives on in to out once wait allows, unless the

@@ -203,8 +203,9 @@ func TestClosedClient(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	prev := time.Duration(0)
+	b := (&Options{ReconnectBackoff: 100 * time.Millisecond, MaxReconnectBackoff: 2 * time.Second}).redialBackoff()
 	for n := 1; n <= 10; n++ {
-		d := backoff(100*time.Millisecond, 2*time.Second, n)
+		d := b.Backoff(n - 1)
 		if d < 80*time.Millisecond || d > 2400*time.Millisecond {
 			t.Errorf("backoff(%d) = %v out of bounds", n, d)
 		}

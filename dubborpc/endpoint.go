@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
 // ErrUnavailable is wrapped by errors of calls that found no usable connection: the provider
@@ -186,7 +187,7 @@ func (s *slot) get(ctx context.Context, e *Endpoint) (*conn, error) {
 		default:
 			s.failures++
 			s.lastErr = err
-			s.retryAt = time.Now().Add(backoff(e.opts.ReconnectBackoff, e.opts.MaxReconnectBackoff, s.failures))
+			s.retryAt = time.Now().Add(e.opts.redialBackoff().Backoff(s.failures - 1))
 			s.mu.Unlock()
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
@@ -218,14 +219,8 @@ func (e *Endpoint) dial(ctx context.Context) (*conn, error) {
 	return newConn(nc, e.addr, e.opts, e.ids), nil
 }
 
-// backoff is the wait after the n-th consecutive failed dial: base doubled per failure up to
-// limit, with ±20% jitter so that many clients do not redial in step.
-func backoff(base, limit time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	jitter := time.Duration(float64(d) * 0.2 * (2*rand.Float64() - 1))
-	return d + jitter
+// redialBackoff spaces the dials of a slot after failed ones: ReconnectBackoff doubled per
+// failure up to MaxReconnectBackoff, with ±20% jitter so that many clients do not redial in step.
+func (o *Options) redialBackoff() backoff.Config {
+	return backoff.Config{BaseDelay: o.ReconnectBackoff, Multiplier: 2, Jitter: 0.2, MaxDelay: o.MaxReconnectBackoff}
 }

@@ -9,6 +9,7 @@ package registries
 
 import (
 	"context"
+	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 )
@@ -24,13 +25,56 @@ const (
 	ProtocolDubbo  Protocol = "dubbo"
 )
 
-// Valid reports whether p is one of the known protocols.
+// Valid reports whether p is one of the known protocols, by its canonical name.
 func (p Protocol) Valid() bool {
 	switch p {
 	case ProtocolHTTP, ProtocolGRPC, ProtocolTriple, ProtocolDubbo:
 		return true
 	}
 	return false
+}
+
+// protocolNames are the names registries use for the protocols, each with what it means. This is
+// the one alias set of every adapter: Dubbo URL schemes and MetadataInfo protocols (ZooKeeper,
+// Nacos), "dubbo.endpoints" entries, Nacos "protocol" metadata, Consul metadata and tags.
+var protocolNames = []struct {
+	name     string
+	protocol Protocol
+}{
+	{"dubbo", ProtocolDubbo},
+	{"grpc", ProtocolGRPC},
+	// Plain HTTP, whatever its version: HTTP/2 is still HTTP, only an explicit "grpc" makes a
+	// gRPC service. "rest" is Dubbo's REST protocol (rest://).
+	{"http", ProtocolHTTP},
+	{"http1", ProtocolHTTP},
+	{"http2", ProtocolHTTP},
+	{"rest", ProtocolHTTP},
+	// Dubbo 3 Triple: Dubbo writes "tri", some registrations "triple".
+	{"tri", ProtocolTriple},
+	{"triple", ProtocolTriple},
+}
+
+// ParseProtocol maps the name a registry gives a protocol to the protocol, ignoring case and
+// surrounding spaces: "dubbo"; "grpc"; "http", "http1", "http2" and "rest" (plain HTTP);
+// "tri" and "triple". Any other name, "https" included (rpcbridge opens no TLS connections to
+// upstreams, so such an endpoint cannot be called), is not a protocol rpcbridge serves.
+func ParseProtocol(name string) (Protocol, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, n := range protocolNames {
+		if n.name == name {
+			return n.protocol, true
+		}
+	}
+	return "", false
+}
+
+// ProtocolNames lists the names ParseProtocol accepts, for messages: "dubbo, grpc, http, ...".
+func ProtocolNames() string {
+	names := make([]string, len(protocolNames))
+	for i, n := range protocolNames {
+		names[i] = n.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // Service is one service as a registry describes it.

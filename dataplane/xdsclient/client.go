@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -24,6 +23,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
 // Interest maps a named (non-wildcard) type URL to the resource names to subscribe to.
@@ -61,7 +62,8 @@ type Config struct {
 	OnResponse func(typeURL string, err error)
 	// DialOptions replace the default (insecure credentials, 64 MiB messages).
 	DialOptions []grpc.DialOption
-	// MinBackoff and MaxBackoff bound the reconnection delay (default 100 ms and 10 s).
+	// MinBackoff and MaxBackoff bound the reconnection delay (default 100 ms and 10 s), which
+	// doubles per stream that ends without a response and is jittered by ±20%.
 	MinBackoff, MaxBackoff time.Duration
 }
 
@@ -107,23 +109,23 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	defer conn.Close()
 	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
-	delay := c.cfg.MinBackoff
+	// grpc-go's own xDS client reconnects with the same shape (doubling, ±20% jitter).
+	reconnect := backoff.Config{BaseDelay: c.cfg.MinBackoff, Multiplier: 2, Jitter: 0.2, MaxDelay: c.cfg.MaxBackoff}
+	failures := 0 // streams in a row that ended without a response
 	for {
 		received, err := c.runStream(ctx, ads)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if received {
-			delay = c.cfg.MinBackoff
+			failures = 0
 		}
-		wait := delay/2 + rand.N(delay/2+1)
+		wait := reconnect.Backoff(failures)
+		failures++
 		c.logger.Warn("xds stream ended, keeping the last accepted configuration", "address", c.cfg.Address, "error", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, wait) {
 			return nil
-		case <-time.After(wait):
 		}
-		delay = min(delay*2, c.cfg.MaxBackoff)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
@@ -107,7 +108,7 @@ func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) 
 			retry = nil
 			watches.RequestFull()
 		}
-		if !sleep(ctx, m.opts.Debounce) {
+		if !backoff.Sleep(ctx, m.opts.Debounce) {
 			return ctx.Err()
 		}
 		ch, connected := watches.Take()
@@ -174,18 +175,6 @@ func (p *publisher) publish(ctx context.Context, nodes []definitionNode) {
 	p.published = numberVersions(p.published, schemas)
 	if p.out.Publish(p.published) {
 		p.logger.Info("metadata center schemas changed", "schemas", len(p.published))
-	}
-}
-
-// sleep waits for d or until ctx ends; it reports whether ctx is still alive.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/idl"
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 )
 
@@ -23,11 +24,8 @@ const (
 	DefaultReflectRefresh     = 10 * time.Minute
 )
 
-// Backoff bounds between failed reflection attempts of one service.
-const (
-	reflectRetryMin = time.Second
-	reflectRetryMax = time.Minute
-)
+// reflectRetry spaces the failed reflection attempts of one service.
+var reflectRetry = backoff.Config{BaseDelay: time.Second, Multiplier: 2, Jitter: 0.2, MaxDelay: time.Minute}
 
 // ReflectorOptions configures a Reflector.
 type ReflectorOptions struct {
@@ -168,10 +166,10 @@ func (r *Reflector) record(now time.Time, res reflectResult, known map[string]*r
 	k.inFlight = false
 	if res.err != nil {
 		k.failures++
-		backoff := reflectRetryMin << min(k.failures-1, 6)
-		k.nextTry = now.Add(min(backoff, reflectRetryMax))
+		delay := reflectRetry.Backoff(k.failures - 1)
+		k.nextTry = now.Add(delay)
 		r.logger.Warn("server reflection failed; keeping the previous schema", "service", res.target.service,
-			"endpoint", res.target.addr, "failures", k.failures, "retry_in", min(backoff, reflectRetryMax), "error", res.err)
+			"endpoint", res.target.addr, "failures", k.failures, "retry_in", delay, "error", res.err)
 		return
 	}
 	k.failures, k.fetchedAt = 0, now

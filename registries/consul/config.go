@@ -25,7 +25,7 @@ const (
 const (
 	// FromMeta reads the service metadata entry named by Config.ProtocolMetaKey.
 	FromMeta = "meta"
-	// FromTags reads the first service tag that names a protocol (grpc, http, dubbo, triple, tri).
+	// FromTags reads the first service tag that names a protocol (see registries.ParseProtocol).
 	FromTags = "tags"
 	// FromTaggedAddresses looks for a "grpc", then an "http" tagged address.
 	FromTaggedAddresses = "taggedAddresses"

@@ -2,7 +2,6 @@ package consul
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/consul/api"
 
@@ -21,10 +20,11 @@ type detection struct {
 // detectProtocol asks the sources of precedence in order and returns the first answer.
 // precedence must end with FromDefault (Config.withDefaults makes sure it does).
 //
-// Values are read case-insensitively: "grpc"; "http", "http1" and "http2" (plain HTTP/2 is
-// still HTTP, not gRPC: only an explicit "grpc" makes a gRPC service); "dubbo"; "triple" and
-// "tri". Unknown tags are ignored silently (tags are free-form), an unknown metadata value is
-// passed over with a note. Tagged addresses are looked up as "grpc", then "http".
+// Values are read with registries.ParseProtocol (case-insensitive: "grpc"; "http", "http1",
+// "http2" and "rest" are plain HTTP, only an explicit "grpc" makes a gRPC service; "dubbo";
+// "triple" and "tri"). Unknown tags are ignored silently (tags are free-form), an unknown
+// metadata value is passed over with a note. Tagged addresses are looked up as "grpc", then
+// "http".
 func detectProtocol(svc *api.AgentService, metaKey string, precedence []string, def registries.Protocol) detection {
 	var note string
 	for _, from := range precedence {
@@ -34,13 +34,13 @@ func detectProtocol(svc *api.AgentService, metaKey string, precedence []string, 
 			if !ok || v == "" {
 				continue
 			}
-			if p, ok := parseProtocol(v); ok {
+			if p, ok := registries.ParseProtocol(v); ok {
 				return detection{Protocol: p, From: from, Note: note}
 			}
-			note = fmt.Sprintf("metadata %s=%q names no known protocol (grpc, http, http2, dubbo, triple); ignored", metaKey, v)
+			note = fmt.Sprintf("metadata %s=%q names no known protocol (%s); ignored", metaKey, v, registries.ProtocolNames())
 		case FromTags:
 			for _, tag := range svc.Tags {
-				if p, ok := parseProtocol(tag); ok {
+				if p, ok := registries.ParseProtocol(tag); ok {
 					return detection{Protocol: p, From: from, Note: note}
 				}
 			}
@@ -55,19 +55,4 @@ func detectProtocol(svc *api.AgentService, metaKey string, precedence []string, 
 		}
 	}
 	return detection{Protocol: def, From: FromDefault, Note: note}
-}
-
-// parseProtocol maps a metadata value or tag to a protocol.
-func parseProtocol(s string) (registries.Protocol, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "grpc":
-		return registries.ProtocolGRPC, true
-	case "http", "http1", "http2":
-		return registries.ProtocolHTTP, true
-	case "dubbo":
-		return registries.ProtocolDubbo, true
-	case "triple", "tri":
-		return registries.ProtocolTriple, true
-	}
-	return "", false
 }

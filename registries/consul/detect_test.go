@@ -32,6 +32,12 @@ func TestDetectProtocol(t *testing.T) {
 			want: registries.ProtocolHTTP, from: FromMeta},
 		{name: "meta tri", svc: api.AgentService{Meta: map[string]string{"protocol": "tri"}},
 			want: registries.ProtocolTriple, from: FromMeta},
+		// Since the adapters share registries.ParseProtocol, "rest" (Dubbo's REST protocol)
+		// names HTTP here too; "https" names nothing (no TLS upstreams) and falls through.
+		{name: "tag rest is plain HTTP", svc: api.AgentService{Tags: []string{"rest"}, TaggedAddresses: grpcAddr},
+			want: registries.ProtocolHTTP, from: FromTags},
+		{name: "meta https is no protocol", svc: api.AgentService{Meta: map[string]string{"protocol": "https"}, Tags: []string{"grpc"}},
+			want: registries.ProtocolGRPC, from: FromTags, noted: true},
 		{name: "meta dubbo beats grpc tag",
 			svc:  api.AgentService{Meta: map[string]string{"protocol": "dubbo"}, Tags: []string{"grpc"}},
 			want: registries.ProtocolDubbo, from: FromMeta},

@@ -3,17 +3,17 @@ package consul
 import (
 	"context"
 	"time"
+
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
-// Pacing of the blocking-query loops.
-const (
-	// minQueryInterval spaces the requests of one loop, so that a query that keeps returning at
-	// once (an index reset, a flapping check) cannot spin.
-	minQueryInterval = 100 * time.Millisecond
-	// retryMin and retryMax bound the backoff after a failed request.
-	retryMin = 200 * time.Millisecond
-	retryMax = 5 * time.Second
-)
+// minQueryInterval spaces the requests of one loop, so that a query that keeps returning at once
+// (an index reset, a flapping check) cannot spin.
+const minQueryInterval = 100 * time.Millisecond
+
+// retry spaces the requests of one loop after failed ones. The jitter keeps the watchers of many
+// services, which fail together when the agent goes away, from retrying in step.
+var retry = backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 2, Jitter: 0.2, MaxDelay: 5 * time.Second}
 
 // blockingQuery asks Consul once, waiting for an index after the given one, and returns the
 // answer with the index it carries.
@@ -22,7 +22,7 @@ type blockingQuery[T any] func(ctx context.Context, index uint64) (T, uint64, er
 // watchLoop runs query until ctx ends, following Consul's blocking-query rules: the index goes
 // back to 0 when it moves backwards (or after an error: the agent may have restarted with a
 // fresh index), a 0 index from the server becomes 1, requests are spaced by minQueryInterval,
-// and failures back off from retryMin to retryMax.
+// and failures back off (see retry).
 //
 // report is called with every error, with the first answer after start or after an error, and
 // with every answer whose index moved; an answer is no guarantee of a change, so the receiver
@@ -30,7 +30,7 @@ type blockingQuery[T any] func(ctx context.Context, index uint64) (T, uint64, er
 func watchLoop[T any](ctx context.Context, query blockingQuery[T], report func(T, error) bool) {
 	var index uint64
 	reported := false
-	backoff := retryMin
+	failures := 0
 	for ctx.Err() == nil {
 		start := time.Now()
 		v, got, err := query(ctx, index)
@@ -40,13 +40,13 @@ func watchLoop[T any](ctx context.Context, query blockingQuery[T], report func(T
 		if err != nil {
 			var zero T
 			index, reported = 0, false
-			if !report(zero, err) || !sleep(ctx, backoff) {
+			if !report(zero, err) || !backoff.Sleep(ctx, retry.Backoff(failures)) {
 				return
 			}
-			backoff = min(2*backoff, retryMax)
+			failures++
 			continue
 		}
-		backoff = retryMin
+		failures = 0
 		next := nextIndex(index, got)
 		if !reported || got != index {
 			if !report(v, nil) {
@@ -55,7 +55,7 @@ func watchLoop[T any](ctx context.Context, query blockingQuery[T], report func(T
 			reported = true
 		}
 		index = next
-		if !sleep(ctx, minQueryInterval-time.Since(start)) {
+		if !backoff.Sleep(ctx, minQueryInterval-time.Since(start)) {
 			return
 		}
 	}
@@ -71,19 +71,4 @@ func nextIndex(used, got uint64) uint64 {
 		return 1
 	}
 	return got
-}
-
-// sleep waits for d or until ctx ends; it reports whether ctx is still alive.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

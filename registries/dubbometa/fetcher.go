@@ -7,15 +7,18 @@ import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/dubborpc"
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
 // Timings of MetadataService calls.
 const (
 	fetchTimeout = 5 * time.Second
 	fetchWorkers = 4
-	retryMin     = time.Second
-	retryMax     = 2 * time.Minute
 )
+
+// retry spaces the calls for one (application, revision) after failed ones; the jitter keeps
+// the revisions that failed together (a network blip) from being asked again in step.
+var retry = backoff.Config{BaseDelay: time.Second, Multiplier: 2, Jitter: 0.2, MaxDelay: 2 * time.Minute}
 
 // Revision identifies one metadata revision of an application.
 type Revision struct{ App, Revision string }
@@ -100,7 +103,7 @@ func (f *Fetcher) Apply(cache Cache) bool {
 		} else {
 			e.Err = r.err
 			e.Failures++
-			delay := min(retryMin<<min(e.Failures-1, 10), retryMax)
+			delay := retry.Backoff(e.Failures - 1)
 			e.retryAt = time.Now().Add(delay)
 			time.AfterFunc(delay, f.poke)
 			f.logger.Warn("MetadataService call failed; retrying", "app", r.key.App, "revision", r.key.Revision,
@@ -111,10 +114,18 @@ func (f *Fetcher) Apply(cache Cache) bool {
 	return changed
 }
 
-// Start forgets the revisions of cache that wanted does not list any more and starts the
-// fetches that are due; wanted lists the instances advertising each revision (in a stable
-// order: after a failure the next one is asked). It reports whether cache lost entries.
-func (f *Fetcher) Start(ctx context.Context, cache Cache, wanted map[Revision][]Instance) bool {
+// Start forgets the revisions of cache that no instance advertises any more and starts the
+// fetches that are due. instances are every usable application-level instance, in a stable
+// order: after a failure, the next instance of the same revision is asked. It reports whether
+// cache lost entries.
+func (f *Fetcher) Start(ctx context.Context, cache Cache, instances []Instance) bool {
+	wanted := map[Revision][]Instance{}
+	for _, in := range instances {
+		if rev := in.Revision(); rev != "" {
+			k := Revision{App: in.App, Revision: rev}
+			wanted[k] = append(wanted[k], in)
+		}
+	}
 	changed := false
 	for k, e := range cache {
 		if _, ok := wanted[k]; !ok && !e.fetching {

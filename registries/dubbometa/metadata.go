@@ -1,8 +1,14 @@
-// Package dubbometa reads what Dubbo 3 application-level instances serve from their
-// MetadataService: it works out where an instance's MetadataService listens, calls
-// getMetadataInfo(revision) through dubborpc, parses the MetadataInfo it returns, and keeps one
-// answer per (application, revision), fetched asynchronously and retried with backoff. The
-// registry adapters (ZooKeeper, Nacos) turn the answers into services.
+// Package dubbometa resolves Dubbo 3 application-level instances into the services they serve,
+// for every registry adapter that lists such instances (ZooKeeper, Nacos): an instance's
+// metadata gives its revision and endpoints; the instance's MetadataService, called through
+// dubborpc (getMetadataInfo(revision)), lists its services; Resolve turns the answers into
+// services, and Placeholder publishes the instances whose answer is not there yet. Answers are
+// kept per (application, revision), fetched asynchronously off the adapters' watch loops and
+// retried with backoff (Fetcher, Cache).
+//
+// An adapter keeps only what is its registry's own: how it lists instances and their metadata,
+// the endpoint attributes it knows (weight, health, locality, labels), how it names diagnostics'
+// subjects and what its placeholder service is called.
 package dubbometa
 
 import (
@@ -13,8 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/rpcbridge/rpcbridge/registries"
 )
 
 // MetadataServiceInterface is the interface of the MetadataService every Dubbo 3 instance
@@ -32,9 +38,20 @@ const metadataServiceVersion = "1.0.0"
 
 // Instance is one application-level instance as a registry lists it.
 type Instance struct {
+	// App is the application the instance belongs to: the registry's service name, and the
+	// group of its MetadataService.
+	App string
+	// Address and Port are where the registry says the instance is; Metadata is its instance
+	// metadata (KeyRevision, KeyEndpoints, KeyURLParams, ...).
 	Address  string
 	Port     int
 	Metadata map[string]string
+	// Subject names the instance in diagnostics.
+	Subject string
+	// Endpoint is what the registry itself says of the instance as an endpoint (weight, health,
+	// locality, labels of its own); Resolve and Placeholder fill in address, port and the Dubbo
+	// labels.
+	Endpoint registries.Endpoint
 }
 
 // Revision is the metadata revision the instance advertises ("" when it has none).
@@ -46,23 +63,43 @@ type endpoint struct {
 	Protocol string `json:"protocol"`
 }
 
-// EndpointFor picks the instance's port for protocol ("dubbo" or "tri") from dubbo.endpoints;
-// without dubbo.endpoints the instance's own port serves dubbo.
-func (in Instance) EndpointFor(protocol string) (uint32, bool) {
+// Endpoints returns the instance's port for each protocol it serves: from dubbo.endpoints (a
+// JSON list of {port, protocol}; protocol names as registries.ParseProtocol reads them, names it
+// does not know left out, the first entry of a protocol wins), or without it the instance's own
+// port for dubbo. A dubbo.endpoints that is not such a list, or names a port outside 1..65535, is
+// an error: the instance cannot be used.
+func (in Instance) Endpoints() (map[registries.Protocol]uint32, error) {
+	ports := map[registries.Protocol]uint32{}
 	raw := in.Metadata[KeyEndpoints]
 	if raw == "" {
-		return uint32(in.Port), protocol == "dubbo" && in.Port > 0 && in.Port <= 65535
+		if in.Port > 0 && in.Port <= 65535 {
+			ports[registries.ProtocolDubbo] = uint32(in.Port)
+		}
+		return ports, nil
 	}
 	var eps []endpoint
 	if err := json.Unmarshal([]byte(raw), &eps); err != nil {
-		return 0, false
+		return nil, fmt.Errorf("%s is not a JSON list of {port, protocol}: %w", KeyEndpoints, err)
 	}
 	for _, ep := range eps {
-		if (ep.Protocol == protocol || protocol == "tri" && ep.Protocol == "triple") && ep.Port > 0 && ep.Port <= 65535 {
-			return uint32(ep.Port), true
+		if ep.Port <= 0 || ep.Port > 65535 {
+			return nil, fmt.Errorf("%s has port %d for %q", KeyEndpoints, ep.Port, ep.Protocol)
+		}
+		if p, ok := registries.ParseProtocol(ep.Protocol); ok {
+			if _, dup := ports[p]; !dup {
+				ports[p] = uint32(ep.Port)
+			}
 		}
 	}
-	return 0, false
+	return ports, nil
+}
+
+// EndpointFor is the instance's port for protocol p (see Endpoints); false when it has none or
+// its dubbo.endpoints is malformed.
+func (in Instance) EndpointFor(p registries.Protocol) (uint32, bool) {
+	ports, err := in.Endpoints()
+	port, ok := ports[p]
+	return port, ok && err == nil
 }
 
 // ServiceInfo is one entry of a MetadataInfo's services (MetadataInfo$ServiceInfo).
@@ -99,11 +136,11 @@ func Target(in Instance) (addr, version string, err error) {
 			port = int(p)
 		}
 	}
-	if protocol != "dubbo" {
+	if p, _ := registries.ParseProtocol(protocol); p != registries.ProtocolDubbo {
 		return "", "", fmt.Errorf("the MetadataService is served over %q; only the dubbo protocol is supported", protocol)
 	}
 	if port <= 0 || port > 65535 {
-		p, ok := in.EndpointFor("dubbo")
+		p, ok := in.EndpointFor(registries.ProtocolDubbo)
 		if !ok {
 			return "", "", errors.New("instance advertises no dubbo port for its MetadataService")
 		}
@@ -176,31 +213,4 @@ func asStringMap(v any) (map[string]any, bool) {
 		return out, true
 	}
 	return nil, false
-}
-
-// IsServiceParam reports whether a MetadataInfo service parameter becomes service metadata:
-// keys without a dot describe the service as a whole; of the method-level keys
-// ("<method>.<key>"), only "<method>.timeout" is kept, which the Dubbo REST routes read as that
-// method's call timeout.
-func IsServiceParam(key string) bool {
-	method, name, dotted := strings.Cut(key, ".")
-	return !dotted || (method != "" && name == "timeout")
-}
-
-// DropGoMethodAliases removes the Go spellings dubbo-go v3.3.2 lists beside the Java names of
-// methods renamed by a MethodMapper ("methods=echoUser,EchoUser,..."): a name that starts with an
-// upper-case letter goes when the same name with a lower-case first letter is listed too. Java
-// method names start lower-case, so no real Java method is dropped. methods must be sorted; the
-// result is.
-func DropGoMethodAliases(methods []string) []string {
-	out := methods[:0:0]
-	for _, m := range methods {
-		if r, size := utf8.DecodeRuneInString(m); unicode.IsUpper(r) {
-			if _, found := slices.BinarySearch(methods, string(unicode.ToLower(r))+m[size:]); found {
-				continue
-			}
-		}
-		out = append(out, m)
-	}
-	return out
 }

@@ -1,17 +1,12 @@
 package dubbometa
 
 import (
-	"slices"
+	"maps"
 	"strings"
 	"testing"
-)
 
-func TestDropGoMethodAliases(t *testing.T) {
-	got := DropGoMethodAliases([]string{"EchoUser", "Only", "echoUser", "fail", "Éa", "éa"})
-	if want := []string{"Only", "echoUser", "fail", "éa"}; !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-}
+	"github.com/rpcbridge/rpcbridge/registries"
+)
 
 func TestMetadataTarget(t *testing.T) {
 	cases := []struct {
@@ -70,5 +65,42 @@ func TestParseMetadataInfo(t *testing.T) {
 	}
 	if _, err := ParseMetadataInfo(nil, "r1"); err == nil {
 		t.Error("a null MetadataInfo was accepted")
+	}
+}
+
+func TestInstanceEndpoints(t *testing.T) {
+	cases := []struct {
+		name, endpoints string
+		port            int
+		want            map[registries.Protocol]uint32
+		err             string
+	}{
+		{"no dubbo.endpoints: the instance port serves dubbo", "", 20880, map[registries.Protocol]uint32{registries.ProtocolDubbo: 20880}, ""},
+		{"no dubbo.endpoints and no port", "", 0, map[registries.Protocol]uint32{}, ""},
+		{"aliases and case", `[{"port":20881,"protocol":"DUBBO"},{"port":50051,"protocol":"triple"},{"port":8080,"protocol":"rest"}]`, 20880,
+			map[registries.Protocol]uint32{registries.ProtocolDubbo: 20881, registries.ProtocolTriple: 50051, registries.ProtocolHTTP: 8080}, ""},
+		{"first entry wins, unknown names left out", `[{"port":50051,"protocol":"tri"},{"port":50052,"protocol":"triple"},{"port":9,"protocol":"thrift"}]`, 20880,
+			map[registries.Protocol]uint32{registries.ProtocolTriple: 50051}, ""},
+		{"not JSON", `[{"port":20880,`, 20880, nil, "not a JSON list"},
+		{"bad port", `[{"port":70000,"protocol":"dubbo"}]`, 20880, nil, "port 70000"},
+	}
+	for _, c := range cases {
+		in := Instance{Address: "10.0.0.1", Port: c.port, Metadata: map[string]string{}}
+		if c.endpoints != "" {
+			in.Metadata[KeyEndpoints] = c.endpoints
+		}
+		got, err := in.Endpoints()
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
+			}
+			if _, ok := in.EndpointFor(registries.ProtocolDubbo); ok {
+				t.Errorf("%s: EndpointFor found a port in malformed metadata", c.name)
+			}
+			continue
+		}
+		if err != nil || !maps.Equal(got, c.want) {
+			t.Errorf("%s: got %v, %v; want %v", c.name, got, err, c.want)
+		}
 	}
 }

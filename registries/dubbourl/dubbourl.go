@@ -198,18 +198,9 @@ func (u URL) Version() string { return u.Params["version"] }
 // Group is the "group" parameter ("" when none).
 func (u URL) Group() string { return u.Params["group"] }
 
-// Methods are the names in the "methods" parameter, sorted and without duplicates or blanks;
-// nil when the provider does not advertise them.
-func (u URL) Methods() []string {
-	var out []string
-	for m := range strings.SplitSeq(u.Params["methods"], ",") {
-		if m = strings.TrimSpace(m); m != "" {
-			out = append(out, m)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
+// Methods are the names in the "methods" parameter (see ParseMethods); nil when the provider
+// does not advertise them.
+func (u URL) Methods() []string { return ParseMethods(u.Params["methods"]) }
 
 // Weight is the "weight" parameter; absent, unparsable and <=0 values give DefaultWeight.
 func (u URL) Weight() uint32 {

@@ -17,7 +17,7 @@ import (
 func TestApplicationLevelResolution(t *testing.T) {
 	inst := func(ip, rev string) model.Instance {
 		return model.Instance{Ip: ip, Port: 20880, Weight: 1, Healthy: true, Enable: true,
-			Metadata: map[string]string{metaRevision: rev, metaEndpoints: `[{"port":20881,"protocol":"dubbo"},{"port":50051,"protocol":"tri"}]`}}
+			Metadata: map[string]string{dubbometa.KeyRevision: rev, dubbometa.KeyEndpoints: `[{"port":20881,"protocol":"dubbo"},{"port":50051,"protocol":"tri"}]`}}
 	}
 	e := entry{Group: "DEFAULT_GROUP", Name: "shop", Instances: []model.Instance{inst("10.0.0.1", "r1"), inst("10.0.0.2", "r2")}}
 	meta := dubbometa.Cache{
@@ -27,8 +27,8 @@ func TestApplicationLevelResolution(t *testing.T) {
 		}},
 		{App: "shop", Revision: "r2"}: {Err: errors.New("connection refused"), Failures: 2},
 	}
-	if got := wantedRevisions([]entry{e}); len(got) != 2 || len(got[dubbometa.Revision{App: "shop", Revision: "r1"}]) != 1 {
-		t.Errorf("wanted revisions = %v", got)
+	if got := applicationInstances([]entry{e}); len(got) != 2 || got[0].App != "shop" || got[0].Revision() != "r1" || got[1].Revision() != "r2" {
+		t.Errorf("application instances = %+v", got)
 	}
 	services, diags := buildServices("registry/nacos1", []entry{e}, meta)
 	var got []string

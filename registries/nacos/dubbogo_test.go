@@ -17,6 +17,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/nacosdouble"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
 
 // providerInstanceMetadata reads the metadata the real dubbo-go provider wrote for its
@@ -71,7 +72,7 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 	if want := []string{"echoSample", "echoUser", "fail", "sayHello", "slow"}; !slices.Equal(svc.Methods, want) {
 		t.Errorf("methods = %v, want %v", svc.Methods, want)
 	}
-	if ep := svc.Endpoints[0]; ep.Labels["application"] != p.App() || ep.Labels[metaRevision] != metadata[metaRevision] ||
+	if ep := svc.Endpoints[0]; ep.Labels["application"] != p.App() || ep.Labels[dubbometa.KeyRevision] != metadata[dubbometa.KeyRevision] ||
 		svc.Metadata["registration"] != "application" {
 		t.Errorf("labels %v metadata %v", ep.Labels, svc.Metadata)
 	}

@@ -19,8 +19,8 @@ const (
 )
 
 // plain builds the services of a service that is not a Dubbo registration. Instance metadata
-// "protocol" says what it speaks (grpc, triple/tri, http/https/rest or dubbo; absent means
-// http, as for the Spring Cloud services that fill most Nacos registries), and for gRPC and
+// "protocol" says what it speaks (a name registries.ParseProtocol knows; absent means http, as
+// for the Spring Cloud services that fill most Nacos registries), and for gRPC and
 // Triple "grpc-service" may name the fully qualified service. Instances that disagree are
 // split into one service per protocol and service name ("<name>:<protocol>[:<grpc-service>]").
 func (t *translator) plain(e entry) []registries.Service {
@@ -38,9 +38,9 @@ func (t *translator) plain(e entry) []registries.Service {
 		if name == "" {
 			name = "http"
 		}
-		p, ok := protocolOf(name)
+		p, ok := registries.ParseProtocol(name)
 		if !ok {
-			t.report(diag.Warning, subject(e, in), "instance skipped: protocol %q is not served", name)
+			t.report(diag.Warning, subject(e, in), "instance skipped: protocol %q is not served (known: %s)", name, registries.ProtocolNames())
 			continue
 		}
 		k := split{protocol: p}

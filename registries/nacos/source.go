@@ -9,7 +9,8 @@
 //
 // What the instances become: Dubbo interface-level registrations
 // ("providers:<interface>:<version>:<group>", metadata = the provider URL's parameters) are
-// Dubbo (or Triple) services; "consumers:" services are skipped; Dubbo 3 application-level
+// Dubbo services (Triple, gRPC or HTTP ones when their "protocol" says so, read with
+// registries.ParseProtocol); "consumers:" services are skipped; Dubbo 3 application-level
 // instances (metadata "dubbo.metadata.revision", "dubbo.endpoints",
 // "dubbo.metadata-service.url-params") become the services their MetadataService lists
 // (getMetadataInfo(revision), called through registries/dubbometa off the watch loop, cached
@@ -124,7 +125,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			return
 		}
 		entries := st.entries()
-		fetcher.Start(ctx, meta, wantedRevisions(entries))
+		fetcher.Start(ctx, meta, applicationInstances(entries))
 		services, diags := buildServices(s.stage, entries, meta)
 		snap := registries.Snapshot{Source: s.name, Services: services, Synced: true, Stale: stale, Diagnostics: diags}
 		if snap.Services == nil {

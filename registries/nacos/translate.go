@@ -58,14 +58,13 @@ func buildServices(stage string, entries []entry, meta dubbometa.Cache) ([]regis
 	t := &translator{stage: stage, meta: meta}
 	var services []registries.Service
 	for _, e := range entries {
-		switch {
-		case isSkippedCategory(e.Name):
-			// Dubbo registers consumers (and may keep rule categories) as services: nothing to call.
-		case strings.HasPrefix(e.Name, "providers:"):
+		switch kindOf(e) {
+		case skipped:
+		case interfaceLevel:
 			services = append(services, t.dubboInterface(e)...)
-		case isApplicationLevel(e.Instances):
+		case applicationLevel:
 			services = append(services, t.applicationLevel(e)...)
-		default:
+		case plainService:
 			services = append(services, t.plain(e)...)
 		}
 	}
@@ -74,11 +73,32 @@ func buildServices(stage string, entries []entry, meta dubbometa.Cache) ([]regis
 	return services, t.diags
 }
 
-// isSkippedCategory reports whether name is a Dubbo registration with nothing to call:
-// consumers (and the rule categories Dubbo may keep as services).
-func isSkippedCategory(name string) bool {
-	return strings.HasPrefix(name, "consumers:") || strings.HasPrefix(name, "configurators:") ||
-		strings.HasPrefix(name, "routers:")
+// kind is what a Nacos service is, which decides how its instances are read.
+type kind int
+
+const (
+	// skipped: a Dubbo registration with nothing to call, consumers (and the rule categories
+	// Dubbo may keep as services).
+	skipped kind = iota
+	// interfaceLevel: Dubbo providers, "providers:<interface>:<version>:<group>".
+	interfaceLevel
+	// applicationLevel: a Dubbo 3 application whose instances carry a metadata revision.
+	applicationLevel
+	// plainService: anything else; its instances' "protocol" metadata says what they speak.
+	plainService
+)
+
+func kindOf(e entry) kind {
+	switch {
+	case strings.HasPrefix(e.Name, "consumers:") || strings.HasPrefix(e.Name, "configurators:") ||
+		strings.HasPrefix(e.Name, "routers:"):
+		return skipped
+	case strings.HasPrefix(e.Name, "providers:"):
+		return interfaceLevel
+	case isApplicationLevel(e.Instances):
+		return applicationLevel
+	}
+	return plainService
 }
 
 // subject names an instance in diagnostics.
@@ -141,21 +161,6 @@ func nacosWeight(w float64) uint32 {
 		return math.MaxUint32
 	}
 	return max(1, uint32(math.Round(w*100)))
-}
-
-// protocolOf maps the protocol names found in Nacos metadata.
-func protocolOf(name string) (registries.Protocol, bool) {
-	switch strings.ToLower(strings.TrimSpace(name)) {
-	case "dubbo":
-		return registries.ProtocolDubbo, true
-	case "tri", "triple":
-		return registries.ProtocolTriple, true
-	case "grpc":
-		return registries.ProtocolGRPC, true
-	case "http", "https", "rest":
-		return registries.ProtocolHTTP, true
-	}
-	return "", false
 }
 
 // addEndpoint appends ep to svc unless an endpoint with its address is there already.

@@ -94,11 +94,14 @@ func (c Config) Validate() []Problem {
 	return problems
 }
 
-// Source publishes the configured services once and then waits.
+// Source publishes the configured services once and then waits. It implements
+// registries.Source.
 type Source struct {
 	name     string
 	services []registries.Service
 }
+
+var _ registries.Source = (*Source)(nil)
 
 // New returns the static registry called name; cfg must have passed Validate.
 func New(name string, cfg Config) *Source {

@@ -4,19 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
+	"github.com/rpcbridge/rpcbridge/registries/dubbourl"
 )
 
-// instance is a Dubbo 3 application-level instance node (/services/<app>/<ip:port>), written by
-// Dubbo through Curator's service discovery format.
-type instance struct {
+// curatorInstance is a Dubbo 3 application-level instance node (/services/<app>/<ip:port>),
+// written by Dubbo through Curator's service discovery format.
+type curatorInstance struct {
 	Name     string            `json:"name"`
 	Address  string            `json:"address"`
 	Port     int               `json:"port"`
@@ -26,34 +25,30 @@ type instance struct {
 	} `json:"payload"`
 }
 
-// parseInstance decodes an instance node. Curator puts the metadata under payload; some writers
-// put it at the top level: both are read.
-func parseInstance(data []byte) (instance, error) {
-	var in instance
+// parseInstance decodes the instance node at path of application app. Curator puts the
+// metadata under payload; some writers put it at the top level: both are read. An instance
+// without an address or with malformed dubbo.endpoints is an error.
+func parseInstance(app, path string, data []byte) (dubbometa.Instance, error) {
 	if len(data) > maxNodeData {
-		return in, fmt.Errorf("instance data of %d bytes is over the %d-byte limit", len(data), maxNodeData)
+		return dubbometa.Instance{}, fmt.Errorf("instance data of %d bytes is over the %d-byte limit", len(data), maxNodeData)
 	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		return in, fmt.Errorf("instance data is not JSON: %w", err)
+	var ci curatorInstance
+	if err := json.Unmarshal(data, &ci); err != nil {
+		return dubbometa.Instance{}, fmt.Errorf("instance data is not JSON: %w", err)
 	}
-	if in.Metadata == nil {
-		in.Metadata = in.Payload.Metadata
+	if ci.Metadata == nil {
+		ci.Metadata = ci.Payload.Metadata
 	}
-	if in.Address == "" {
-		return in, errors.New("instance has no address")
+	if ci.Address == "" {
+		return dubbometa.Instance{}, errors.New("instance has no address")
+	}
+	in := dubbometa.Instance{App: app, Address: ci.Address, Port: ci.Port, Metadata: ci.Metadata, Subject: path,
+		// ZooKeeper says nothing of weight or health: a registered instance takes traffic.
+		Endpoint: registries.Endpoint{Weight: dubbourl.DefaultWeight, Healthy: true}}
+	if _, err := in.Endpoints(); err != nil {
+		return dubbometa.Instance{}, err
 	}
 	return in, nil
-}
-
-// forMetadata is the instance as dubbometa reads it.
-func (in instance) forMetadata() dubbometa.Instance {
-	return dubbometa.Instance{Address: in.Address, Port: in.Port, Metadata: in.Metadata}
-}
-
-// endpointFor picks the instance's port for protocol ("dubbo" or "tri"); see
-// dubbometa.Instance.EndpointFor.
-func (in instance) endpointFor(protocol string) (uint32, bool) {
-	return in.forMetadata().EndpointFor(protocol)
 }
 
 // parseMapping reads a mapping node: comma-separated application names.
@@ -68,64 +63,28 @@ func parseMapping(data []byte) []string {
 	return slices.Compact(apps)
 }
 
-// appInstance is one instance of an application, by its node path.
-type appInstance struct {
-	path string
-	inst instance
-}
-
 // buildAppLevel publishes interface iface served by the instances of the applications it maps
-// to whose MetadataService has not answered yet (see metadataservice.go): their version and
+// to whose MetadataService has not answered yet (pending, by application): their version and
 // group are unknown, so the service is published with empty ones and says so in its metadata
 // and a diagnostic. It is a pure function.
-func buildAppLevel(stage, iface string, apps []string, instances map[string][]appInstance, methods []string) (registries.Service, []diag.Diagnostic, bool) {
-	protocol := "tri"
+func buildAppLevel(stage, iface string, apps []string, pending map[string][]dubbometa.Instance, methods []string) (registries.Service, []diag.Diagnostic, bool) {
+	var instances []dubbometa.Instance
 	for _, app := range apps {
-		for _, ai := range instances[app] {
-			if _, ok := ai.inst.endpointFor("dubbo"); ok {
-				protocol = "dubbo"
-			}
-		}
+		instances = append(instances, pending[app]...)
 	}
-	svc := registries.Service{
-		Name:      fmt.Sprintf("providers:%s::", iface),
-		Protocol:  registries.ProtocolDubbo,
+	svc, diags := dubbometa.Placeholder(stage, registries.Service{
+		Name:      dubbourl.ServiceName(iface, "", ""),
 		Interface: iface,
 		Methods:   methods,
 		Metadata: map[string]string{
-			"registration": "application",
-			"applications": strings.Join(apps, ","),
-			"note":         "version and group unknown until the instances' MetadataService answers",
+			dubbometa.Registration: dubbometa.RegistrationApplication,
+			"applications":         strings.Join(apps, ","),
+			"note":                 "version and group unknown until the instances' MetadataService answers",
 		},
-	}
-	if protocol == "tri" {
-		svc.Protocol = registries.ProtocolTriple
-	}
-	var diags []diag.Diagnostic
-	seen := map[string]bool{}
-	for _, app := range apps {
-		for _, ai := range instances[app] {
-			port, ok := ai.inst.endpointFor(protocol)
-			if !ok {
-				diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: ai.path,
-					Message: fmt.Sprintf("instance has no %s endpoint; not an endpoint of %s", protocol, iface)})
-				continue
-			}
-			hostPort := net.JoinHostPort(ai.inst.Address, strconv.Itoa(int(port)))
-			if seen[hostPort] {
-				continue
-			}
-			seen[hostPort] = true
-			svc.Endpoints = append(svc.Endpoints, registries.Endpoint{
-				Address: ai.inst.Address, Port: port, Weight: 100, Healthy: true,
-				Labels: map[string]string{"application": app},
-			})
-		}
-	}
+	}, instances)
 	if len(svc.Endpoints) == 0 {
 		return svc, diags, false
 	}
-	slices.SortFunc(svc.Endpoints, compareEndpoints)
 	diags = append(diags, diag.Diagnostic{Severity: diag.Info, Stage: stage, Subject: svc.Name,
 		Message: "application-level service published with empty version and group until the instances' MetadataService answers"})
 	return svc, diags, true

@@ -83,7 +83,7 @@ func (s *Source) readInstances(ctx context.Context, t tree, st *state, instances
 			nodes = map[string]instanceEntry{}
 			st.apps[app] = nodes
 		}
-		inst, err := parseInstance(data)
+		inst, err := parseInstance(app, servicesPath+"/"+key, data)
 		nodes[node] = instanceEntry{inst: inst, err: err}
 		st.changed = true
 	})

@@ -40,7 +40,7 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 		t.Errorf("methods = %v, want %v", svc.Methods, greeterMethods)
 	}
 	ep := svc.Endpoints[0]
-	if ep.Labels["application"] != "greeter-app" || ep.Labels["revision"] == "" || svc.Metadata["registration"] != "application" {
+	if ep.Labels["application"] != "greeter-app" || ep.Labels[dubbometa.KeyRevision] == "" || svc.Metadata["registration"] != "application" {
 		t.Errorf("labels %v metadata %v", ep.Labels, svc.Metadata)
 	}
 	if _, placeholder := registrytest.Service(snap, "providers:"+dubboprovider.Interface+"::"); placeholder {
@@ -119,25 +119,4 @@ func TestMetadataServiceFailureKeepsPlaceholder(t *testing.T) {
 	rec.WaitFor(t, "a retry", func(s registries.Snapshot) bool {
 		return hasDiag(s, "/services/shop", "failed 2 time(s)")
 	})
-}
-
-func TestResolvedAppLevel(t *testing.T) {
-	services := []dubbometa.ServiceInfo{{Name: "com.shop.Cart", Group: "g", Version: "1.0.0", Protocol: "dubbo", Port: 20880,
-		Path: "com.shop.Cart", Params: map[string]string{"methods": "list,add", "timeout": "3000", "add.timeout": "250", "add.retries": "0"}}}
-	insts := map[string][]appInstance{"shop": {{path: "/services/shop/10.0.0.1:20880", inst: instance{Address: "10.0.0.1", Port: 20880,
-		Metadata: map[string]string{"dubbo.metadata.revision": "r1", "dubbo.endpoints": `[{"port":20881,"protocol":"dubbo"}]`}}},
-		{path: "/services/shop/10.0.0.2:20880", inst: instance{Address: "10.0.0.2", Port: 20880,
-			Metadata: map[string]string{"dubbo.metadata.revision": "r2"}}}}}
-	meta := dubbometa.Cache{{App: "shop", Revision: "r1"}: {Services: services, Fetched: true}}
-	resolved, pending, _ := resolvedAppLevel("registry/zk1", insts, meta, func(string) bool { return false })
-	if len(resolved) != 1 || resolved[0].Name != "providers:com.shop.Cart:1.0.0:g" || endpointSet(resolved[0]) != "10.0.0.1:20881" ||
-		!slices.Equal(resolved[0].Methods, []string{"add", "list"}) {
-		t.Errorf("resolved = %+v", resolved)
-	}
-	if md := resolved[0].Metadata; md["timeout"] != "3000" || md["add.timeout"] != "250" || md["add.retries"] != "" {
-		t.Errorf("metadata = %v, want timeout and add.timeout, not add.retries", md)
-	}
-	if len(pending["shop"]) != 1 || pending["shop"][0].inst.Address != "10.0.0.2" {
-		t.Errorf("pending = %+v", pending)
-	}
 }

@@ -3,28 +3,15 @@ package zookeeper
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
-	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 	"github.com/rpcbridge/rpcbridge/registries/dubbourl"
 )
-
-// perEndpointParams vary from one provider to the next and never become service metadata.
-var perEndpointParams = map[string]bool{
-	"timestamp": true, "pid": true, "weight": true, "enabled": true, "disabled": true,
-	"bind.ip": true, "bind.port": true, "anyhost": true, "interface": true, "version": true,
-	"group": true, "methods": true, "ipv6": true,
-}
-
-// labelParams are the provider parameters copied into endpoint labels.
-var labelParams = []string{"version", "group", "application", "dubbo", "release", "side", "serialization"}
 
 // provider is one parsed provider node.
 type provider struct {
@@ -68,9 +55,9 @@ func buildInterface(stage, providersPath, iface string, children []string) ([]re
 		if u.Protocol == "consumer" || u.Params["side"] == "consumer" {
 			continue
 		}
-		protocol, ok := protocolOf(u.Protocol)
+		protocol, ok := registries.ParseProtocol(u.Protocol)
 		if !ok {
-			warn(path, "provider skipped: protocol %q is not served", u.Protocol)
+			warn(path, "provider skipped: protocol %q is not served (known: %s)", u.Protocol, registries.ProtocolNames())
 			continue
 		}
 		k := key{u.Version(), u.Group(), protocol}
@@ -82,10 +69,7 @@ func buildInterface(stage, providersPath, iface string, children []string) ([]re
 	}
 	var services []registries.Service
 	for k, providers := range groups {
-		name := fmt.Sprintf("providers:%s:%s:%s", iface, k.version, k.group)
-		if byIdentity[[2]string{k.version, k.group}] > 1 && k.protocol != registries.ProtocolDubbo {
-			name += ":" + string(k.protocol)
-		}
+		name := dubbourl.ProtocolName(dubbourl.ServiceName(iface, k.version, k.group), k.protocol, byIdentity[[2]string{k.version, k.group}])
 		svc, ds := buildService(stage, name, iface, k.version, k.group, k.protocol, providers)
 		services = append(services, svc)
 		diags = append(diags, ds...)
@@ -94,26 +78,11 @@ func buildInterface(stage, providersPath, iface string, children []string) ([]re
 	return services, diags
 }
 
-func protocolOf(scheme string) (registries.Protocol, bool) {
-	switch strings.ToLower(scheme) {
-	case "dubbo":
-		return registries.ProtocolDubbo, true
-	case "tri", "triple":
-		return registries.ProtocolTriple, true
-	case "grpc":
-		return registries.ProtocolGRPC, true
-	case "rest", "http":
-		return registries.ProtocolHTTP, true
-	}
-	return "", false
-}
-
 func buildService(stage, name, iface, version, group string, protocol registries.Protocol, providers []provider) (registries.Service, []diag.Diagnostic) {
 	var diags []diag.Diagnostic
 	svc := registries.Service{Name: name, Protocol: protocol, Interface: iface, Version: version, Group: group}
 	seen := map[string]string{}
-	var methods []string
-	var common map[string]string
+	var kept []dubbourl.URL
 	for _, p := range providers {
 		hostPort := net.JoinHostPort(p.url.Host, strconv.Itoa(int(p.url.Port)))
 		if first, dup := seen[hostPort]; dup {
@@ -123,46 +92,21 @@ func buildService(stage, name, iface, version, group string, protocol registries
 		}
 		seen[hostPort] = p.path
 		svc.Endpoints = append(svc.Endpoints, endpointOf(p.url))
-		methods = append(methods, p.url.Methods()...)
-		common = intersect(common, p.url.Params)
+		kept = append(kept, p.url)
 	}
-	slices.Sort(methods)
-	svc.Methods = dubbometa.DropGoMethodAliases(slices.Compact(methods))
-	maps.DeleteFunc(common, func(k, _ string) bool { return perEndpointParams[k] })
-	if len(common) > 0 {
-		svc.Metadata = common
-	}
+	svc.Methods, svc.Metadata = dubbourl.Shared(kept)
 	slices.SortFunc(svc.Endpoints, compareEndpoints)
 	return svc, diags
 }
 
 func endpointOf(u dubbourl.URL) registries.Endpoint {
-	labels := map[string]string{}
-	for _, k := range labelParams {
-		if v := u.Params[k]; v != "" {
-			labels[k] = v
-		}
-	}
-	if len(labels) == 0 {
-		labels = nil
-	}
 	return registries.Endpoint{
 		Address: u.Host,
 		Port:    uint32(u.Port),
 		Weight:  u.Weight(),
 		Healthy: u.Params["enabled"] != "false" && u.Params["disabled"] != "true",
-		Labels:  labels,
+		Labels:  dubbourl.EndpointLabels(u.Params),
 	}
-}
-
-// intersect returns the entries of acc (all of params when acc is nil) that params has too,
-// with the same value.
-func intersect(acc, params map[string]string) map[string]string {
-	if acc == nil {
-		return maps.Clone(params)
-	}
-	maps.DeleteFunc(acc, func(k, v string) bool { w, ok := params[k]; return !ok || w != v })
-	return acc
 }
 
 func compareEndpoints(a, b registries.Endpoint) int {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/rpcbridge/rpcbridge/internal/backoff"
 	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
@@ -94,7 +95,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			retry = nil
 			ev.RequestFull()
 		}
-		if !sleep(ctx, time.Duration(s.cfg.Debounce)) {
+		if !backoff.Sleep(ctx, time.Duration(s.cfg.Debounce)) {
 			return ctx.Err()
 		}
 		ch, connected := ev.Take()
@@ -137,21 +138,6 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		last = st.snapshot(s.name, s.stage, s.cfg.Root)
 		published = true
 		publish(last)
-	}
-}
-
-// sleep waits for d or until ctx ends; it reports whether ctx is still alive.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

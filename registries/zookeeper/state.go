@@ -19,7 +19,7 @@ type ifaceEntry struct {
 
 // instanceEntry caches one application-level instance node.
 type instanceEntry struct {
-	inst instance
+	inst dubbometa.Instance
 	err  error
 }
 
@@ -94,25 +94,17 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 		}
 		snap.Diagnostics = append(snap.Diagnostics, e.diags...)
 	}
-	instances := map[string][]appInstance{}
-	for app, nodes := range st.apps {
-		for _, name := range slices.Sorted(maps.Keys(nodes)) {
-			n := nodes[name]
-			path := "/services/" + app + "/" + name
-			if n.err != nil {
-				snap.Diagnostics = append(snap.Diagnostics, diag.Diagnostic{Severity: diag.Warning,
-					Stage: stage, Subject: path, Message: "instance skipped: " + n.err.Error()})
-				continue
-			}
-			instances[app] = append(instances[app], appInstance{path: path, inst: n.inst})
-		}
-	}
+	instances, instanceDiags := st.appInstances(stage)
+	snap.Diagnostics = append(snap.Diagnostics, instanceDiags...)
 	// Instances whose revision the MetadataService described publish their real services; the
 	// others keep a placeholder per mapped interface until it does.
-	resolved, pending, resolveDiags := resolvedAppLevel(stage, instances, st.appMeta, st.hasInterfaceLevel)
+	resolved, pending, resolveDiags := dubbometa.Resolve(stage, instances, st.appMeta, st.hasInterfaceLevel)
 	snap.Services = append(snap.Services, resolved...)
 	snap.Diagnostics = append(snap.Diagnostics, resolveDiags...)
-	snap.Diagnostics = append(snap.Diagnostics, metadataDiagnostics(stage, st.appMeta)...)
+	pendingByApp := map[string][]dubbometa.Instance{}
+	for _, in := range pending {
+		pendingByApp[in.App] = append(pendingByApp[in.App], in)
+	}
 	for _, iface := range slices.Sorted(maps.Keys(st.mappings)) {
 		if st.hasInterfaceLevel(iface) {
 			continue
@@ -125,7 +117,7 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 				break
 			}
 		}
-		svc, diags, ok := buildAppLevel(stage, iface, apps, pending, methods)
+		svc, diags, ok := buildAppLevel(stage, iface, apps, pendingByApp, methods)
 		snap.Diagnostics = append(snap.Diagnostics, diags...)
 		if ok && !slices.ContainsFunc(resolved, func(r registries.Service) bool { return r.Name == svc.Name }) {
 			snap.Services = append(snap.Services, svc)

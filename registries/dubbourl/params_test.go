@@ -1,0 +1,95 @@
+package dubbourl
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/rpcbridge/rpcbridge/registries"
+)
+
+func TestDropGoMethodAliases(t *testing.T) {
+	got := DropGoMethodAliases([]string{"EchoUser", "Only", "echoUser", "fail", "Éa", "éa"})
+	if want := []string{"Only", "echoUser", "fail", "éa"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestParseMethods(t *testing.T) {
+	got := ParseMethods(" sayHello,EchoUser,,echoUser,sayHello ,SayBye")
+	if want := []string{"SayBye", "echoUser", "sayHello"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got := ParseMethods(""); got != nil {
+		t.Errorf("empty list: %v, want nil", got)
+	}
+}
+
+func TestServiceMetadata(t *testing.T) {
+	params := map[string]string{
+		"application": "demo", "timeout": "3000", "serialization": "hessian2", "deprecated": "false",
+		"add.timeout": "250", "add.retries": "0", ".timeout": "1",
+		// per endpoint, or said by the service's identity and protocol
+		"timestamp": "1", "pid": "2", "weight": "50", "enabled": "true", "disabled": "false",
+		"bind.ip": "10.0.0.1", "bind.port": "20880", "anyhost": "true", "ipv6": "::1",
+		"interface": "com.foo.Greeter", "path": "com.foo.Greeter", "version": "1.0.0", "group": "g",
+		"protocol": "dubbo", "methods": "a,b", "category": "providers",
+	}
+	want := map[string]string{"application": "demo", "timeout": "3000", "serialization": "hessian2",
+		"deprecated": "false", "add.timeout": "250"}
+	if got := ServiceMetadata(params); !maps.Equal(got, want) {
+		t.Errorf("ServiceMetadata = %v, want %v", got, want)
+	}
+	if got := ServiceMetadata(map[string]string{"pid": "1"}); got != nil {
+		t.Errorf("only per-endpoint params: %v, want nil", got)
+	}
+}
+
+func TestEndpointLabels(t *testing.T) {
+	got := EndpointLabels(map[string]string{"version": "1.0.0", "group": "", "application": "demo", "dubbo": "2.0.2",
+		"release": "3.3.2", "side": "provider", "serialization": "hessian2", "timeout": "3000", "pid": "1"})
+	want := map[string]string{"version": "1.0.0", "application": "demo", "dubbo": "2.0.2", "release": "3.3.2",
+		"side": "provider", "serialization": "hessian2"}
+	if !maps.Equal(got, want) {
+		t.Errorf("EndpointLabels = %v, want %v", got, want)
+	}
+	if got := EndpointLabels(map[string]string{"timeout": "1"}); got != nil {
+		t.Errorf("no label params: %v, want nil", got)
+	}
+}
+
+func TestShared(t *testing.T) {
+	a, _ := Parse("dubbo://10.0.0.1:20880/com.foo.Greeter?application=demo&timeout=3000&pid=1&methods=sayHello,SayHello")
+	b, _ := Parse("dubbo://10.0.0.2:20880/com.foo.Greeter?application=demo&timeout=1000&pid=2&methods=sayBye")
+	methods, metadata := Shared([]URL{a, b})
+	if want := []string{"sayBye", "sayHello"}; !slices.Equal(methods, want) {
+		t.Errorf("methods = %v, want %v", methods, want)
+	}
+	if want := map[string]string{"application": "demo"}; !maps.Equal(metadata, want) {
+		t.Errorf("metadata = %v, want %v (timeout differs, pid is per endpoint)", metadata, want)
+	}
+	if m, md := Shared(nil); m != nil || md != nil {
+		t.Errorf("no providers: %v %v", m, md)
+	}
+}
+
+func TestServiceNames(t *testing.T) {
+	base := ServiceName("com.foo.Greeter", "1.0.0", "")
+	if base != "providers:com.foo.Greeter:1.0.0:" {
+		t.Errorf("ServiceName = %q", base)
+	}
+	for _, c := range []struct {
+		p         registries.Protocol
+		protocols int
+		want      string
+	}{
+		{registries.ProtocolTriple, 1, base},
+		{registries.ProtocolDubbo, 2, base},
+		{registries.ProtocolTriple, 2, base + ":triple"},
+		{registries.ProtocolHTTP, 3, base + ":http"},
+	} {
+		if got := ProtocolName(base, c.p, c.protocols); got != c.want {
+			t.Errorf("ProtocolName(%s, %d) = %q, want %q", c.p, c.protocols, got, c.want)
+		}
+	}
+}
