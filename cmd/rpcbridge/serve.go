@@ -167,7 +167,7 @@ func gatewayAddr(cfg *config.Config) string {
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
-	c := compile(snaps, allSchemas(s.schemas), cfg, s.file)
+	c := compile(snaps, allSchemas(s.schemas), cfg)
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }
