@@ -1,16 +1,18 @@
 // Package config reads rpcbridge.yaml: the registries to watch, the route rules, and where the
-// xDS server, the embedded gateway and the admin API listen. Decoding is strict: an unknown key, a
-// wrong type or an invalid value is an error that names the file, the line and the key.
+// xDS server, the embedded gateway and the admin API listen. Parts that belong to another package
+// are that package's own types, embedded as they are and validating themselves: the route rules
+// are transcoding's HTTPRule and RPCRule, each registry block is its adapter's Config.
+//
+// Decoding is strict: an unknown key, a wrong type, a bad duration or an invalid value is a
+// problem that names the file, the line and the key, and one run reports every problem of the
+// file. An empty file is invalid.
 package config
 
 import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
-	"github.com/rpcbridge/rpcbridge/registries/consul"
-	"github.com/rpcbridge/rpcbridge/registries/nacos"
-	"github.com/rpcbridge/rpcbridge/registries/static"
-	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 // Config is the whole configuration file.
@@ -29,10 +31,12 @@ type Config struct {
 	SyncTimeout yamltime.Duration `yaml:"syncTimeout"`
 	// Registries are the registries to watch.
 	Registries []RegistryConfig `yaml:"registries"`
-	// Routes are the user's HTTP route rules.
-	Routes []RouteConfig `yaml:"routes"`
-	// RPCRoutes are the user's rules that map HTTP requests onto RPC methods.
-	RPCRoutes []RPCRouteConfig `yaml:"rpcRoutes"`
+	// Routes are the user's HTTP route rules, in transcoding's own type: each validates itself
+	// and its Origin is set to "<file> routes[i]".
+	Routes []transcoding.HTTPRule `yaml:"routes"`
+	// RPCRoutes are the user's rules that map HTTP requests onto RPC methods, in transcoding's
+	// own type; Origin is "<file> rpcRoutes[i]".
+	RPCRoutes []transcoding.RPCRule `yaml:"rpcRoutes"`
 	// Discovery learns schemas from the services and registries themselves.
 	Discovery DiscoveryConfig `yaml:"discovery"`
 }
@@ -64,48 +68,6 @@ type MetadataCenterConfig struct {
 	Resync yamltime.Duration `yaml:"resync"`
 	// Debounce is how long a burst of changes may settle before they are read (default 200ms).
 	Debounce yamltime.Duration `yaml:"debounce"`
-}
-
-// RPCRouteConfig maps HTTP requests onto one gRPC or Dubbo method, replacing the method's
-// default routes.
-type RPCRouteConfig struct {
-	// Service is a service ID ("dubbo:com.foo.Users:1.0.0:", "grpc:pkg.Greeter"), a service
-	// name, or a Dubbo interface.
-	Service string `yaml:"service"`
-	// Method is the method name.
-	Method string `yaml:"method"`
-	// ParamTypes picks one overload of a Dubbo method by its parameter types ("long",
-	// "java.lang.String[]").
-	ParamTypes []string `yaml:"paramTypes"`
-	// HTTP is the request that calls the method.
-	HTTP RPCHTTPConfig `yaml:"http"`
-	// Params say where each argument of a Dubbo method comes from.
-	Params []RPCParamConfig `yaml:"params"`
-	// Body and ResponseBody are google.api.http's body and response_body, for gRPC methods.
-	Body         string `yaml:"body"`
-	ResponseBody string `yaml:"responseBody"`
-	// Attachments are request headers forwarded as Dubbo attachments; "*" forwards all.
-	Attachments []string `yaml:"attachments"`
-	// Timeout bounds the call.
-	Timeout *yamltime.Duration `yaml:"timeout"`
-}
-
-// RPCHTTPConfig is the HTTP side of an RPC route.
-type RPCHTTPConfig struct {
-	// Method is the HTTP verb.
-	Method string `yaml:"method"`
-	// Path is a google.api.http path template ("/users/{id}").
-	Path string `yaml:"path"`
-}
-
-// RPCParamConfig says where one Dubbo argument comes from.
-type RPCParamConfig struct {
-	// Arg is the parameter's name, or arg0, arg1, ... by position.
-	Arg string `yaml:"arg"`
-	// From is path, query, header, body or wholeBody.
-	From string `yaml:"from"`
-	// Key is the path variable, query parameter, header or body field (default: Arg).
-	Key string `yaml:"key"`
 }
 
 // XDSConfig configures the xDS server.
@@ -142,42 +104,6 @@ type EnvoyConfig struct {
 	DubboPort uint32 `yaml:"dubboPort"`
 }
 
-// RegistryConfig is one registry to watch. Exactly the block named by Type is set.
-type RegistryConfig struct {
-	// Name identifies the registry in labels, diagnostics and logs.
-	Name string `yaml:"name"`
-	// Type is the registry kind: static, zookeeper, nacos or consul.
-	Type string `yaml:"type"`
-	// Include keeps only services whose registry name matches one of these globs (all if empty).
-	Include []string `yaml:"include"`
-	// Exclude drops services whose registry name matches one of these globs.
-	Exclude []string `yaml:"exclude"`
-	// Static is the static registry's service list.
-	Static *static.Config `yaml:"static"`
-	// ZooKeeper configures a ZooKeeper registry holding Dubbo providers.
-	ZooKeeper *zookeeper.Config `yaml:"zookeeper"`
-	// Nacos configures a Nacos registry (namespaces, groups, credentials).
-	Nacos *nacos.Config `yaml:"nacos"`
-	// Consul configures a Consul agent or server to read the catalog from.
-	Consul *consul.Config `yaml:"consul"`
-}
-
-// RouteConfig is a user rule that exposes a service over HTTP.
-type RouteConfig struct {
-	// Service is the service ID ("http:hello") or its name ("hello").
-	Service string `yaml:"service"`
-	// PathPrefix matches paths starting with it; exclusive with Path.
-	PathPrefix string `yaml:"pathPrefix"`
-	// Path matches one path exactly; exclusive with PathPrefix.
-	Path string `yaml:"path"`
-	// Methods restricts HTTP methods; empty means all.
-	Methods []string `yaml:"methods"`
-	// RewritePrefix replaces PathPrefix before the request goes upstream.
-	RewritePrefix *string `yaml:"rewritePrefix"`
-	// Timeout bounds the upstream exchange; 0s disables it.
-	Timeout *yamltime.Duration `yaml:"timeout"`
-}
-
 // The defaults of the embedded configuration.
 const (
 	DefaultXDSListen     = "127.0.0.1:18000"
@@ -190,6 +116,11 @@ const (
 	DefaultSyncTimeout   = yamltime.Duration(30 * time.Second)
 	DefaultRouteTimeout  = yamltime.Duration(15 * time.Second)
 )
+
+// Rules are the route rules of the configuration with the defaults that apply to them.
+func (c *Config) Rules() transcoding.Rules {
+	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout}
+}
 
 // applyDefaults fills in what the file left out.
 func (c *Config) applyDefaults() {

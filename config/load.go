@@ -2,11 +2,13 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,142 +66,128 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes and validates a configuration read from the file called name.
+// Parse decodes and validates a configuration read from the file called name. It reports every
+// problem of the file in one *Error, sorted by line: values that do not decode (a wrong type, a
+// bad duration, an unknown key) and values that decode but are invalid. Only a YAML syntax error
+// stops it early. A file without content (empty, blank, comments only) is an error, so that a
+// truncated file is never taken for "no registries, no routes".
 func Parse(name string, data []byte) (*Config, error) {
+	empty := &Error{Problems: []Problem{{File: name, Message: "the configuration is empty"}}}
+	if blank(data) {
+		return nil, empty // before parsing: a tab on an otherwise blank line is a YAML syntax error
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: yamlProblems(name, err, nil)}
+		return nil, &Error{Problems: []Problem{problemOf(name, err.Error())}}
 	}
-	keys := keyLines(&root)
+	if isEmpty(&root) {
+		return nil, empty
+	}
+	keys := indexKeys(&root)
 
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{Problems: yamlProblems(name, err, keys)}
+	problems := decodeProblems(name, keys, dec.Decode(&cfg))
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		problems = append(problems, Problem{File: name, Line: next.Line,
+			Message: "a second YAML document; the configuration is one document"})
+	case !errors.Is(err, io.EOF):
+		problems = append(problems, problemOf(name, err.Error()))
 	}
+
 	cfg.applyDefaults()
-	if problems := cfg.validate(); len(problems) > 0 {
-		for i := range problems {
-			problems[i].File = name
-			problems[i].Line = locate(&root, problems[i].Key)
+	for _, p := range cfg.validate() {
+		if !blamed(problems, p.Key) {
+			p.File, p.Line = name, locate(&root, p.Key)
+			problems = append(problems, p)
 		}
+	}
+	if len(problems) > 0 {
+		slices.SortStableFunc(problems, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 		return nil, &Error{Problems: problems}
+	}
+	for i := range cfg.Routes {
+		cfg.Routes[i].Origin = fmt.Sprintf("%s routes[%d]", name, i)
+	}
+	for i := range cfg.RPCRoutes {
+		cfg.RPCRoutes[i].Origin = fmt.Sprintf("%s rpcRoutes[%d]", name, i)
 	}
 	return &cfg, nil
 }
 
+// blank reports whether every line of data is white space or a comment.
+func blank(data []byte) bool {
+	for line := range strings.Lines(string(data)) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			return false
+		}
+	}
+	return true
+}
+
+// isEmpty reports whether a parsed document has no content: no document at all, or a null
+// ("---", "~").
+func isEmpty(root *yaml.Node) bool {
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return true
+	}
+	n := root.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
 var (
-	lineRE         = regexp.MustCompile(`^line (\d+): (.*)$`)
+	lineRE         = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 	unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
 )
 
-// yamlProblems turns yaml.v3's errors ("yaml: line 3: ...", or a TypeError listing
-// "line 3: field x not found in type T") into problems with file, line and key.
-func yamlProblems(name string, err error, keys map[int][]string) []Problem {
-	var messages []string
-	var typeErr *yaml.TypeError
-	if errors.As(err, &typeErr) {
-		messages = typeErr.Errors
-	} else {
-		messages = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+// problemOf turns one yaml.v3 message ("yaml: line 3: ..." or "line 3: ...") into a problem
+// with its line.
+func problemOf(name, msg string) Problem {
+	p := Problem{File: name, Message: strings.TrimPrefix(msg, "yaml: ")}
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Message = m[2]
 	}
-	problems := make([]Problem, 0, len(messages))
-	for _, msg := range messages {
-		p := Problem{File: name, Message: msg}
-		if m := lineRE.FindStringSubmatch(msg); m != nil {
-			p.Line, _ = strconv.Atoi(m[1])
-			p.Message = m[2]
-			p.Key = pickKey(keys[p.Line], "")
-		}
+	return p
+}
+
+// decodeProblems turns the error of decoding the whole file into problems, each with its key.
+// yaml.v3 collects type mismatches (yamltime's bad durations included) in one *yaml.TypeError
+// and goes on decoding, so this lists every value that did not decode.
+func decodeProblems(name string, keys keyIndex, err error) []Problem {
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	var typeErr *yaml.TypeError
+	if !errors.As(err, &typeErr) {
+		return []Problem{problemOf(name, err.Error())}
+	}
+	problems := make([]Problem, 0, len(typeErr.Errors))
+	seen := map[string]int{} // how often each message came, to blame repeats on the next key
+	for _, msg := range typeErr.Errors {
+		p := problemOf(name, msg)
 		if m := unknownFieldRE.FindStringSubmatch(p.Message); m != nil {
 			p.Message = fmt.Sprintf("unknown key %q", m[1])
-			p.Key = pickKey(keys[p.Line], m[1])
+			p.Key = keys.unknown(p.Line, m[1], seen[msg])
+		} else {
+			p.Key = keys.undecodable(p.Line, p.Message, seen[msg])
 		}
+		seen[msg]++
 		problems = append(problems, p)
 	}
 	return problems
 }
 
-// pickKey chooses, among the key paths on one line, the one whose last segment is name, or the
-// first when name is empty or not found (a flow mapping puts several keys on one line).
-func pickKey(paths []string, name string) string {
-	for _, p := range paths {
-		if name != "" && (p == name || strings.HasSuffix(p, "."+name)) {
-			return p
+// blamed reports whether one of problems is at key or at a key that holds it: a value that did
+// not decode is left zero, and validating that zero would only repeat the problem.
+func blamed(problems []Problem, key string) bool {
+	for _, p := range problems {
+		if p.Key != "" && (key == p.Key || strings.HasPrefix(key, p.Key+".") || strings.HasPrefix(key, p.Key+"[")) {
+			return true
 		}
 	}
-	if len(paths) == 0 {
-		return ""
-	}
-	return paths[0]
-}
-
-// keyLines maps each line to the dotted paths of the mapping keys on it, in order.
-func keyLines(root *yaml.Node) map[int][]string {
-	lines := map[int][]string{}
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				p := joinKey(path, k.Value)
-				lines[k.Line] = append(lines[k.Line], p)
-				walk(v, p)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
-			}
-		}
-	}
-	walk(root, "")
-	return lines
-}
-
-func joinKey(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-var segmentRE = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
-
-// locate returns the line of the node at a dotted key path, or of its nearest existing parent,
-// or 0.
-func locate(root *yaml.Node, key string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, m := range segmentRE.FindAllStringSubmatch(key, -1) {
-		next := (*yaml.Node)(nil)
-		switch {
-		case m[1] != "" && n.Kind == yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == m[1] {
-					line = n.Content[i].Line
-					next = n.Content[i+1]
-					break
-				}
-			}
-		case m[2] != "" && n.Kind == yaml.SequenceNode:
-			if i, _ := strconv.Atoi(m[2]); i < len(n.Content) {
-				next = n.Content[i]
-				line = next.Line
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-	}
-	return line
+	return false
 }

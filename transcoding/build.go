@@ -28,8 +28,8 @@ const SourceLabel = "rpcbridge.io/source"
 // conflicting pair is dropped whole rather than letting one silently win.
 func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, []diag.Diagnostic) {
 	var g ir.Gateway
-	var ds []diag.Diagnostic
-	connect := cmp.Or(rules.ConnectTimeout, DefaultConnectTimeout)
+	rules, ds := rules.valid()
+	connect := rules.ConnectTimeout.Or(DefaultConnectTimeout)
 
 	exposed := map[string]bool{}
 	grpcNames := map[string]string{}
@@ -45,7 +45,7 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 				continue
 			}
 			grpcNames[svc.Name] = svc.ID
-			g.GRPCServices = append(g.GRPCServices, ir.GRPCService{Name: svc.Name, Cluster: svc.ID, Timeout: rules.DefaultTimeout})
+			g.GRPCServices = append(g.GRPCServices, ir.GRPCService{Name: svc.Name, Cluster: svc.ID, Timeout: rules.DefaultTimeout.Std()})
 		case registries.ProtocolDubbo:
 			g.Clusters = append(g.Clusters, cluster(svc, ir.UpstreamDubbo, connect))
 		}
@@ -61,7 +61,7 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 			prefix := "/" + svc.Name + "/"
 			rewrite := "/"
 			candidates = append(candidates, candidate{origin: "default route of " + svc.ID, route: ir.Route{
-				Match: ir.Match{PathPrefix: prefix}, Cluster: svc.ID, PrefixRewrite: rewrite, Timeout: rules.DefaultTimeout,
+				Match: ir.Match{PathPrefix: prefix}, Cluster: svc.ID, PrefixRewrite: rewrite, Timeout: rules.DefaultTimeout.Std(),
 			}})
 		}
 	}

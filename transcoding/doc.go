@@ -60,6 +60,12 @@
 // whole body (see ArgRule); unlisted arguments default to the path variable of their name, else
 // the query (GET, HEAD, DELETE) or the body. Every path variable must bind an argument.
 //
+// The rule types are the format users write (the configuration file embeds them). Each has a
+// Validate method for what shows without a catalog (a missing service or method, an HTTP method
+// that is not upper-case, a path template that does not parse, an unknown argument source);
+// config.Parse rejects a file with such a rule, and Build skips one it is given, with an error
+// diagnostic per problem.
+//
 // # Order and conflicts
 //
 // Routes are ordered exact paths first, then templates (segment by segment literal before "*"

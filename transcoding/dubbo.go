@@ -234,11 +234,8 @@ func pickOverload(iface idl.JavaInterface, r RPCRule) (int, error) {
 
 // ruleCandidate binds a rule's HTTP request to method m.
 func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, error) {
-	httpMethod := strings.ToUpper(r.HTTPMethod)
-	if httpMethod == "" {
-		return candidate{}, fmt.Errorf("no httpMethod")
-	}
-	tmpl, err := httprule.Parse(r.Path)
+	httpMethod := r.HTTP.Method
+	tmpl, err := httprule.Parse(r.HTTP.Path)
 	if err != nil {
 		return candidate{}, err
 	}
@@ -275,7 +272,7 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 		switch param.From {
 		case ir.FromPath:
 			if !vars[param.Key] {
-				return candidate{}, fmt.Errorf("argument %q comes from path variable {%s}, which %s does not have", name, param.Key, r.Path)
+				return candidate{}, fmt.Errorf("argument %q comes from path variable {%s}, which %s does not have", name, param.Key, r.HTTP.Path)
 			}
 			bound[param.Key] = true
 		case ir.FromWholeBody:
@@ -298,10 +295,10 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 		}
 	}
 	route := t.route(m, httpMethod, params)
-	setMatchPath(&route.Match, r.Path, tmpl)
+	setMatchPath(&route.Match, r.HTTP.Path, tmpl)
 	route.Dubbo.Attachments = r.Attachments
 	if r.Timeout != nil {
-		route.Timeout, route.Dubbo.Timeout = *r.Timeout, *r.Timeout
+		route.Timeout, route.Dubbo.Timeout = r.Timeout.Std(), r.Timeout.Std()
 	}
 	return candidate{origin: r.Origin, route: route, tmpl: *tmpl}, nil
 }

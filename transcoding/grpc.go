@@ -14,6 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/httprule"
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
 // binding is one HTTP binding of an RPC method, from an annotation or a rule.
@@ -25,7 +26,7 @@ type binding struct {
 	pattern      string
 	body         string
 	responseBody string
-	timeout      *time.Duration
+	timeout      *yamltime.Duration
 }
 
 // scalarMessages are the message types that stand for one scalar in JSON and may therefore be
@@ -74,8 +75,8 @@ func grpcRoutes(svc bridge.Service, ps protoService, rules []RPCRule, defaultTim
 		}
 		var ruled []binding
 		for _, r := range byMethod[m.Name] {
-			ruled = append(ruled, binding{subject: r.Origin, origin: r.Origin, httpMethod: strings.ToUpper(r.HTTPMethod),
-				pattern: r.Path, body: r.Body, responseBody: r.ResponseBody, timeout: r.Timeout})
+			ruled = append(ruled, binding{subject: r.Origin, origin: r.Origin, httpMethod: r.HTTP.Method,
+				pattern: r.HTTP.Path, body: r.Body, responseBody: r.ResponseBody, timeout: r.Timeout})
 		}
 		cs, bds := grpcCandidates(svc, ps.info.Name, m, files, ruled, defaultTimeout)
 		ds = append(ds, bds...)
@@ -178,7 +179,7 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 	}
 	setMatchPath(&route.Match, b.pattern, tmpl)
 	if b.timeout != nil {
-		route.Timeout = *b.timeout
+		route.Timeout = b.timeout.Std()
 	}
 	return candidate{origin: b.origin, route: route, tmpl: *tmpl}, nil
 }

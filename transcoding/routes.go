@@ -41,14 +41,14 @@ func ruleRoutes(cat bridge.Catalog, rules Rules, exposed map[string]bool) ([]can
 		route := ir.Route{
 			Match:   ir.Match{PathPrefix: r.PathPrefix, Path: r.Path, Methods: slices.Sorted(slices.Values(r.Methods))},
 			Cluster: svc.ID,
-			Timeout: rules.DefaultTimeout,
+			Timeout: rules.DefaultTimeout.Std(),
 		}
 		route.Match.Methods = slices.Compact(route.Match.Methods)
 		if r.RewritePrefix != nil {
 			route.PrefixRewrite = *r.RewritePrefix
 		}
 		if r.Timeout != nil {
-			route.Timeout = *r.Timeout
+			route.Timeout = r.Timeout.Std()
 		}
 		out = append(out, candidate{origin: r.Origin, route: route})
 	}

@@ -48,7 +48,7 @@ func rpcRoutes(cat bridge.Catalog, schemas []idl.Schema, rules Rules) rpcResult 
 				continue
 			}
 			res.protos[ps.info.Name] = ps
-			cs, ds = grpcRoutes(svc, ps, byService[svc.ID], rules.DefaultTimeout)
+			cs, ds = grpcRoutes(svc, ps, byService[svc.ID], rules.DefaultTimeout.Std())
 		case registries.ProtocolDubbo:
 			iface := cmp.Or(svc.Interface, svc.Name)
 			js, ok, lds := idx.javaFor(svc.ID, iface)
@@ -59,7 +59,7 @@ func rpcRoutes(cat bridge.Catalog, schemas []idl.Schema, rules Rules) rpcResult 
 				continue
 			}
 			res.javas[svc.ID] = js
-			cs, ds = dubboRoutes(svc, js, byService[svc.ID], rules.DefaultTimeout)
+			cs, ds = dubboRoutes(svc, js, byService[svc.ID], rules.DefaultTimeout.Std())
 		}
 		res.candidates = append(res.candidates, cs...)
 		res.diags = append(res.diags, ds...)
@@ -83,9 +83,6 @@ func rulesByService(cat bridge.Catalog, rules []RPCRule, ds *[]diag.Diagnostic) 
 		svc, err := findRPCService(cat, r.Service)
 		if err == nil && svc.Protocol == registries.ProtocolHTTP {
 			err = fmt.Errorf("service %s speaks http; RPC rules route gRPC, Triple and Dubbo methods (use an HTTP rule)", svc.ID)
-		}
-		if err == nil && r.Method == "" {
-			err = fmt.Errorf("the rule names no method")
 		}
 		if err != nil {
 			*ds = append(*ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))

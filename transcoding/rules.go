@@ -1,27 +1,39 @@
 package transcoding
 
 import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/httprule"
+	"github.com/rpcbridge/rpcbridge/internal/field"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
-// Rules are the user's routing rules and defaults.
+// Rules are the user's routing rules and defaults. The rule types are what users write: the
+// configuration file embeds them as they are (config.Config's routes and rpcRoutes), and each
+// rule validates itself.
 type Rules struct {
 	// HTTP are rules that expose services under HTTP paths.
 	HTTP []HTTPRule `yaml:"http,omitempty"`
 	// RPC are rules that expose single gRPC or Dubbo methods under chosen HTTP paths.
 	RPC []RPCRule `yaml:"rpc,omitempty"`
 	// DefaultTimeout bounds every route without a timeout of its own; 0 means none.
-	DefaultTimeout time.Duration `yaml:"defaultTimeout,omitempty"`
+	DefaultTimeout yamltime.Duration `yaml:"defaultTimeout,omitempty"`
 	// ConnectTimeout bounds connecting to one endpoint; 0 means 5s.
-	ConnectTimeout time.Duration `yaml:"connectTimeout,omitempty"`
+	ConnectTimeout yamltime.Duration `yaml:"connectTimeout,omitempty"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.
 type HTTPRule struct {
-	// Origin names where the rule was written ("rpcbridge.yaml routes[2]"), for diagnostics.
-	Origin string `yaml:"origin,omitempty"`
+	// Origin names where the rule was written ("rpcbridge.yaml routes[2]"), for diagnostics. It
+	// is set by whoever read the rule (config.Parse), never written in YAML.
+	Origin string `yaml:"-"`
 	// Service is a service ID ("http:hello") or a service name ("hello").
 	Service string `yaml:"service,omitempty"`
 	// PathPrefix and Path select requests; exactly one is set.
@@ -31,8 +43,8 @@ type HTTPRule struct {
 	Methods []string `yaml:"methods,omitempty"`
 	// RewritePrefix, when not nil, replaces PathPrefix before the request goes upstream.
 	RewritePrefix *string `yaml:"rewritePrefix,omitempty"`
-	// Timeout, when not nil, overrides DefaultTimeout.
-	Timeout *time.Duration `yaml:"timeout,omitempty"`
+	// Timeout, when not nil, overrides DefaultTimeout; 0s disables the timeout.
+	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
 }
 
 // DefaultConnectTimeout is used when Rules.ConnectTimeout is 0.
@@ -42,8 +54,9 @@ const DefaultConnectTimeout = 5 * time.Second
 // routes of that method (the google.api.http bindings of a gRPC method, the /dubbo/... routes of
 // a Dubbo method).
 type RPCRule struct {
-	// Origin names where the rule was written ("rpcbridge.yaml rpc[0]"), for diagnostics.
-	Origin string `yaml:"origin,omitempty"`
+	// Origin names where the rule was written ("rpcbridge.yaml rpcRoutes[0]"), for diagnostics.
+	// It is set by whoever read the rule (config.Parse), never written in YAML.
+	Origin string `yaml:"-"`
 	// Service is a service ID ("dubbo:com.foo.Users:1.0.0:", "grpc:pkg.Greeter"), a service name,
 	// or a Dubbo interface that exactly one catalog service has.
 	Service string `yaml:"service"`
@@ -53,10 +66,8 @@ type RPCRule struct {
 	// parameter types in order ("long", "java.lang.String[]"); nil means the method must not be
 	// overloaded. An empty, non-nil list picks the overload without parameters.
 	ParamTypes []string `yaml:"paramTypes,omitempty"`
-	// HTTPMethod is the HTTP verb (GET, POST, ...).
-	HTTPMethod string `yaml:"httpMethod"`
-	// Path is a google.api.http path template ("/users/{id}", "/v1/{name=shelves/*}:publish").
-	Path string `yaml:"path"`
+	// HTTP is the request that calls the method.
+	HTTP HTTPBinding `yaml:"http"`
 	// Params say where Dubbo arguments come from. An argument without an entry is taken from the
 	// path variable of its name when there is one, else from the query parameter of its name for
 	// GET, HEAD and DELETE, else from the body field of its name.
@@ -69,7 +80,15 @@ type RPCRule struct {
 	// Attachments are request headers forwarded as Dubbo attachments; "*" forwards all.
 	Attachments []string `yaml:"attachments,omitempty"`
 	// Timeout, when not nil, overrides the route timeout and the Dubbo call timeout.
-	Timeout *time.Duration `yaml:"timeout,omitempty"`
+	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
+}
+
+// HTTPBinding is the HTTP side of an RPC rule.
+type HTTPBinding struct {
+	// Method is the HTTP verb (GET, POST, ...).
+	Method string `yaml:"method"`
+	// Path is a google.api.http path template ("/users/{id}", "/v1/{name=shelves/*}:publish").
+	Path string `yaml:"path"`
 }
 
 // ArgRule binds one Dubbo method argument to a place in the HTTP request.
@@ -81,4 +100,105 @@ type ArgRule struct {
 	// Key is the path variable, query parameter, header or body field; empty means the
 	// argument's name. It is ignored for wholeBody.
 	Key string `yaml:"key,omitempty"`
+}
+
+// httpMethodRE is what a rule accepts as an HTTP method. Methods are case-sensitive (RFC 9110
+// section 9.1) and the standard ones upper-case, so "get" is a mistake, not GET.
+var httpMethodRE = regexp.MustCompile(`^[A-Z]+$`)
+
+// paramSources are the values of ArgRule.From.
+var paramSources = []ir.ParamSource{ir.FromPath, ir.FromQuery, ir.FromHeader, ir.FromBody, ir.FromWholeBody}
+
+// Validate reports every problem of the rule that shows without a catalog or schemas, each a
+// field.Error at its key ("methods[1]"), joined; nil means none.
+func (r HTTPRule) Validate() error {
+	var errs []error
+	add := func(path, format string, args ...any) { errs = append(errs, field.Errorf(path, format, args...)) }
+	if strings.TrimSpace(r.Service) == "" {
+		add("service", "route names no service")
+	}
+	switch {
+	case r.PathPrefix == "" && r.Path == "":
+		add("", "route needs pathPrefix or path")
+	case r.PathPrefix != "" && r.Path != "":
+		add("path", "pathPrefix and path are exclusive")
+	case r.PathPrefix != "" && !strings.HasPrefix(r.PathPrefix, "/"):
+		add("pathPrefix", "%q must start with /", r.PathPrefix)
+	case r.Path != "" && !strings.HasPrefix(r.Path, "/"):
+		add("path", "%q must start with /", r.Path)
+	}
+	if r.RewritePrefix != nil && r.PathPrefix == "" {
+		add("rewritePrefix", "rewritePrefix needs pathPrefix")
+	}
+	for j, m := range r.Methods {
+		if !httpMethodRE.MatchString(m) {
+			add(fmt.Sprintf("methods[%d]", j), "%q is not an upper-case HTTP method", m)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem of the rule that shows without a catalog or schemas, each a
+// field.Error at its key ("http.path", "params[0].from"), joined; nil means none. Whether the
+// service, the method and its arguments exist is for Build to tell.
+func (r RPCRule) Validate() error {
+	var errs []error
+	add := func(path, format string, args ...any) { errs = append(errs, field.Errorf(path, format, args...)) }
+	if strings.TrimSpace(r.Service) == "" {
+		add("service", "rpc route names no service")
+	}
+	if strings.TrimSpace(r.Method) == "" {
+		add("method", "rpc route names no method")
+	}
+	if !httpMethodRE.MatchString(r.HTTP.Method) {
+		add("http.method", "%q is not an upper-case HTTP method", r.HTTP.Method)
+	}
+	if _, err := httprule.Parse(r.HTTP.Path); err != nil {
+		add("http.path", "%v", err)
+	}
+	for j, p := range r.Params {
+		errs = append(errs, field.Under(fmt.Sprintf("params[%d]", j), p.Validate()))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports the rule's problems, each a field.Error at its key, joined; nil means none.
+func (a ArgRule) Validate() error {
+	var errs []error
+	if !slices.Contains(paramSources, a.From) {
+		names := make([]string, len(paramSources))
+		for i, s := range paramSources {
+			names[i] = string(s)
+		}
+		errs = append(errs, field.Errorf("from", "%q is not one of %s", a.From, strings.Join(names, ", ")))
+	}
+	if a.Arg == "" {
+		errs = append(errs, field.Errorf("arg", "the argument is not named"))
+	}
+	return errors.Join(errs...)
+}
+
+// valid returns the rules that pass Validate and an error diagnostic for every problem of the
+// others, which are skipped. Rules read by config.Parse have passed already.
+func (r Rules) valid() (Rules, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	skip := func(origin string, err error) bool {
+		for _, p := range field.List(err) {
+			ds = append(ds, diagnostic(diag.Error, origin, p.Error()+"; the rule is skipped"))
+		}
+		return err != nil
+	}
+	out := r
+	out.HTTP, out.RPC = nil, nil
+	for _, h := range r.HTTP {
+		if !skip(h.Origin, h.Validate()) {
+			out.HTTP = append(out.HTTP, h)
+		}
+	}
+	for _, p := range r.RPC {
+		if !skip(p.Origin, p.Validate()) {
+			out.RPC = append(out.RPC, p)
+		}
+	}
+	return out, ds
 }

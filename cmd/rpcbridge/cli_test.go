@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -51,6 +52,24 @@ func TestBadConfigExitsTwoWithFileAndLine(t *testing.T) {
 		want := file + `:9: registries[0].static.services[0].endpoints[0].wieght: unknown key "wieght"`
 		if !strings.Contains(stderr, want) {
 			t.Errorf("%s: stderr does not name file, line and key.\nwant: %s\ngot:\n%s", cmd, want, stderr)
+		}
+	}
+}
+
+// TestEmptyConfigExitsTwo runs every command that reads the configuration on an empty file and
+// on a comment-only one: both are a configuration error, never "no registries, no routes".
+func TestEmptyConfigExitsTwo(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty.yaml": "", "comments.yaml": "# rpcbridge\n\n# nothing yet\n"} {
+		file := writeFile(t, dir, name, content)
+		for _, cmd := range []string{"render", "serve", "catalog"} {
+			// The deadline only ends a serve that took the file for a valid one.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			code, _, stderr := runCLI(t, ctx, cmd, "--config", file)
+			cancel()
+			if want := file + ": the configuration is empty"; code != exitConfig || !strings.Contains(stderr, want) {
+				t.Errorf("%s %s: exit %d, stderr:\n%s\nwant exit %d and %q", cmd, name, code, stderr, exitConfig, want)
+			}
 		}
 	}
 }

@@ -48,18 +48,23 @@ func storedSchemas(cfg *config.Config, log *slog.Logger) ([]idl.Schema, error) {
 	return st.All(), nil
 }
 
-// discoverySources starts the configured schema discovery and returns the topics it publishes
-// to; each publishes an empty list at once, so the pipeline never waits on a slow service.
-func discoverySources(ctx context.Context, g *errgroup.Group, cfg *config.Config, log *slog.Logger,
-	catalogs *bus.Topic[bridge.Catalog]) ([]*bus.Topic[[]idl.Schema], error) {
-	var topics []*bus.Topic[[]idl.Schema]
+// schemaSources starts the runners of schemas — the IDL store, then the configured discovery —
+// each with a topic of its own, and returns the topics. Every runner publishes at once (the store
+// its current schemas, discovery an empty list), so the pipeline never waits on a slow service.
+func schemaSources(ctx context.Context, g *errgroup.Group, cfg *config.Config, log *slog.Logger,
+	st *store.Store, catalogs *bus.Topic[bridge.Catalog]) ([]*bus.Topic[[]idl.Schema], error) {
+	// Every runner publishes only changes, so a topic needs no equality of its own.
+	stored := bus.NewTopic[[]idl.Schema](nil)
+	g.Go(func() error { return st.Watch(ctx, publishTo(stored)) })
+	topics := []*bus.Topic[[]idl.Schema]{stored}
 	if rc := cfg.Discovery.Reflection; len(rc.Include) > 0 {
-		out := bus.NewTopic(discovery.EqualSchemas)
-		out.Publish([]idl.Schema{})
 		r := discovery.NewReflector(discovery.ReflectorOptions{
 			Include: rc.Include, Refresh: rc.Refresh.Std(), Logger: log.With("component", "reflection"),
 		})
-		g.Go(func() error { return r.Run(ctx, catalogs, out) })
+		out := bus.NewTopic[[]idl.Schema](nil)
+		latest := make(chan bridge.Catalog)
+		g.Go(func() error { return forward(ctx, catalogs, latest) })
+		g.Go(func() error { return r.Run(ctx, latest, publishTo(out)) })
 		topics = append(topics, out)
 	}
 	for _, mc := range cfg.Discovery.MetadataCenters {
@@ -70,12 +75,26 @@ func discoverySources(ctx context.Context, g *errgroup.Group, cfg *config.Config
 		if err != nil {
 			return nil, err
 		}
-		out := bus.NewTopic(discovery.EqualSchemas)
-		out.Publish([]idl.Schema{})
-		g.Go(func() error { return m.Run(ctx, out) })
+		out := bus.NewTopic[[]idl.Schema](nil)
+		g.Go(func() error { return m.Run(ctx, publishTo(out)) })
 		topics = append(topics, out)
 	}
 	return topics, nil
+}
+
+// publishTo is a runner's publish function that stores every value on t.
+func publishTo[T any](t *bus.Topic[T]) func(T) { return func(v T) { t.Publish(v) } }
+
+// forward sends the latest value of t to out whenever t changes, until ctx ends; a value that
+// changes again before out takes it is sent only in its newest form.
+func forward[T any](ctx context.Context, t *bus.Topic[T], out chan<- T) error {
+	return bus.RunStage(ctx, func() {
+		v, _ := t.Latest()
+		select {
+		case out <- v:
+		case <-ctx.Done():
+		}
+	}, t)
 }
 
 // allSchemas concatenates the uploaded schemas and the discovered ones.

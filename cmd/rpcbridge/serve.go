@@ -129,12 +129,11 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	discovered, err := discoverySources(gctx, g, cfg, log, s.catalogs)
-	if err != nil {
+	if s.schemas, err = schemaSources(gctx, g, cfg, log, s.store, s.catalogs); err != nil {
 		cancel()
+		_ = g.Wait() // the runners started so far end with ctx
 		return err
 	}
-	s.schemas = append([]*bus.Topic[[]idl.Schema]{s.store.Topic()}, discovered...)
 	inputs := []bus.Watchable{s.snaps.out, s.cfg}
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
@@ -168,7 +167,7 @@ func gatewayAddr(cfg *config.Config) string {
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
-	c := compile(snaps, allSchemas(s.schemas), cfg, s.file)
+	c := compile(snaps, allSchemas(s.schemas), cfg)
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }

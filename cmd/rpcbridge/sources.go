@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
@@ -15,27 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/registries"
-	"github.com/rpcbridge/rpcbridge/registries/consul"
-	"github.com/rpcbridge/rpcbridge/registries/nacos"
-	"github.com/rpcbridge/rpcbridge/registries/static"
-	"github.com/rpcbridge/rpcbridge/registries/zookeeper"
 )
-
-// newSource builds the registry adapter a registry configuration names.
-func newSource(rc config.RegistryConfig, log *slog.Logger) (registries.Source, error) {
-	switch rc.Type {
-	case "static":
-		return static.New(rc.Name, *rc.Static), nil
-	case "zookeeper":
-		return zookeeper.New(rc.Name, *rc.ZooKeeper, log)
-	case "nacos":
-		return nacos.New(rc.Name, *rc.Nacos, log)
-	case "consul":
-		return consul.New(rc.Name, *rc.Consul, log)
-	default:
-		return nil, fmt.Errorf("registry %s: unknown type %q", rc.Name, rc.Type)
-	}
-}
 
 // filters returns the include/exclude filter of every registry.
 func filters(cfg *config.Config) map[string]bridge.Filter {
@@ -137,7 +116,7 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 			continue
 		}
 		rc := want[name]
-		src, err := newSource(rc, s.log)
+		src, err := rc.NewSource(s.log)
 		if err != nil {
 			return err
 		}

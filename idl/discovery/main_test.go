@@ -6,7 +6,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the package's tests when a goroutine outlives them.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
+// TestMain fails the package when a test leaves a goroutine running: a Reflector or
+// MetadataCenter must stop its fetches, ZooKeeper sessions and watches when its context ends.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

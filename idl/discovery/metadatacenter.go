@@ -12,7 +12,6 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/internal/backoff"
-	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
 
@@ -77,11 +76,13 @@ func NewMetadataCenter(opts MetadataCenterOptions) (*MetadataCenter, error) {
 	return &MetadataCenter{opts: opts, logger: logger.With("stage", "idl/metadata-center")}, nil
 }
 
-// Run follows the metadata center until ctx ends and publishes one Schema per Dubbo service
-// (interface, version, group) on out, sorted by Name. It publishes an empty list first so that
-// consumers need not wait for ZooKeeper. While ZooKeeper cannot be reached the last published
-// schemas stay. A schema's Version starts at 1 and increases when its content changes.
-func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) error {
+// Run follows the metadata center until ctx ends, calling publish with one Schema per Dubbo
+// service (interface, version, group), sorted by Name, whenever that list changes, never
+// concurrently. The first call, with an empty list, comes at once, so that consumers need not wait
+// for ZooKeeper. While ZooKeeper cannot be reached the last published schemas stay. A schema's
+// Version starts at 1 and increases when its content changes. Run returns ctx's error, or an error
+// when it cannot start at all.
+func (m *MetadataCenter) Run(ctx context.Context, publish func([]idl.Schema)) error {
 	watches := zkwatch.NewEvents()
 	conn, _, err := zk.Connect(m.opts.Servers, metadataSessionTimeout,
 		zk.WithLogger(zkLogger{m.logger}), zk.WithLogInfo(false), zk.WithEventCallback(watches.Callback))
@@ -93,8 +94,9 @@ func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) 
 	resync := time.NewTicker(m.opts.Resync)
 	defer resync.Stop()
 
-	out.Publish([]idl.Schema{})
-	p := publisher{out: out, logger: m.logger, previous: map[definitionID]idl.Schema{}, reported: map[string][32]byte{}}
+	p := publisher{send: publish, logger: m.logger, published: []idl.Schema{},
+		previous: map[definitionID]idl.Schema{}, reported: map[string][32]byte{}}
+	publish(p.published)
 	var retry <-chan time.Time
 	unreachable := false
 	for {
@@ -146,9 +148,9 @@ func (m *MetadataCenter) Run(ctx context.Context, out *bus.Topic[[]idl.Schema]) 
 
 // publisher turns each read of the tree into the published schema list.
 type publisher struct {
-	out       *bus.Topic[[]idl.Schema]
+	send      func([]idl.Schema) // Run's publish
 	logger    *slog.Logger
-	published []idl.Schema
+	published []idl.Schema                // what send was last called with
 	previous  map[definitionID]idl.Schema // last good schema of each service
 	reported  map[string][32]byte         // malformed definitions already logged, by path
 }
@@ -172,10 +174,13 @@ func (p *publisher) publish(ctx context.Context, nodes []definitionNode) {
 			delete(p.reported, path)
 		}
 	}
-	p.published = numberVersions(p.published, schemas)
-	if p.out.Publish(p.published) {
-		p.logger.Info("metadata center schemas changed", "schemas", len(p.published))
+	next := numberVersions(p.published, schemas)
+	if EqualSchemas(p.published, next) {
+		return
 	}
+	p.published = next
+	p.send(next)
+	p.logger.Info("metadata center schemas changed", "schemas", len(next))
 }
 
 // numberVersions gives every schema of next the Version of the same-named schema in last when

@@ -17,7 +17,6 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/idl/java"
-	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
 
@@ -112,10 +111,10 @@ func TestMetadataCenterReadsProviderDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := bus.NewTopic(EqualSchemas)
+	out := newPublished(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- mc.Run(ctx, out) }()
+	go func() { done <- mc.Run(ctx, out.publish) }()
 	defer func() { cancel(); <-done }()
 
 	const plainName = "metadata-com.example.user.userservice"

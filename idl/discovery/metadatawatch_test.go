@@ -12,25 +12,24 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/idl"
-	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
 
 // noResync is a resync interval that never comes during a test: only watches can explain an update.
 const noResync = time.Hour
 
-// watchedCenter runs a MetadataCenter on servers until the test ends and returns its topic.
-func watchedCenter(t *testing.T, servers []string, debounce time.Duration, logs *logRecorder) *bus.Topic[[]idl.Schema] {
+// watchedCenter runs a MetadataCenter on servers until the test ends and returns what it publishes.
+func watchedCenter(t *testing.T, servers []string, debounce time.Duration, logs *logRecorder) *published {
 	t.Helper()
 	mc, err := NewMetadataCenter(MetadataCenterOptions{Servers: servers, Logger: slog.New(logs),
 		Resync: noResync, Debounce: debounce})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := bus.NewTopic(EqualSchemas)
+	out := newPublished(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- mc.Run(ctx, out) }()
+	go func() { done <- mc.Run(ctx, out.publish) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return out
 }

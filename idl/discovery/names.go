@@ -91,8 +91,8 @@ func finish(items []named) []idl.Schema {
 	return out
 }
 
-// EqualSchemas reports whether two schema lists hold the same schemas in the same order; it is
-// the equality to give the output topic (bus.NewTopic(discovery.EqualSchemas)).
+// EqualSchemas reports whether two schema lists hold the same schemas in the same order. The
+// discovery runners publish only lists that differ by it from their previous one.
 func EqualSchemas(a, b []idl.Schema) bool {
 	if len(a) != len(b) {
 		return false

@@ -15,7 +15,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl"
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/internal/backoff"
-	"github.com/rpcbridge/rpcbridge/internal/bus"
 )
 
 // Defaults of ReflectorOptions.
@@ -79,32 +78,38 @@ type reflectResult struct {
 	err    error
 }
 
-// Run follows catalogs until ctx ends, publishing one Schema per reflected service on out
-// (sorted by Name, named "reflect-<service>"). Fetches run in the background; a failed fetch
-// keeps the service's previous schema and is retried with backoff. Run publishes an empty list
-// first so that consumers need not wait for the first fetch.
-func (r *Reflector) Run(ctx context.Context, catalogs *bus.Topic[bridge.Catalog], out *bus.Topic[[]idl.Schema]) error {
+// Run follows the catalogs it receives until ctx ends, calling publish with one Schema per
+// reflected service (sorted by Name, named "reflect-<service>") whenever that list changes, never
+// concurrently; the first call, with an empty list, comes at once, so consumers need not wait for
+// the first fetch. Fetches run in the background; a failed fetch keeps the service's previous
+// schema and is retried with backoff. Each catalog received replaces the previous one; a closed
+// catalogs channel keeps the last. Run returns ctx's error.
+func (r *Reflector) Run(ctx context.Context, catalogs <-chan bridge.Catalog, publish func([]idl.Schema)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	known := map[string]*reflected{}
 	results := make(chan reflectResult)
-	var seq uint64
 	var targets map[string]reflectTarget
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	out.Publish(r.schemas(nil, known))
+	published := r.schemas(nil, known)
+	publish(published)
 	for {
-		if cat, s := catalogs.Latest(); s != seq || targets == nil {
-			seq = s
-			targets = reflectTargets(cat, r.opts.Include)
-		}
 		wake := r.reconcile(ctx, time.Now(), targets, known, results)
-		out.Publish(r.schemas(targets, known))
+		if next := r.schemas(targets, known); !EqualSchemas(published, next) {
+			published = next
+			publish(published)
+		}
 		timer.Reset(time.Until(wake))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-catalogs.Changed(seq):
+		case cat, ok := <-catalogs:
+			if !ok {
+				catalogs = nil // no more catalogs: keep following the last one
+				continue
+			}
+			targets = reflectTargets(cat, r.opts.Include)
 		case <-timer.C:
 		case res := <-results:
 			r.record(time.Now(), res, known)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/idl"
-	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
 
@@ -77,17 +76,21 @@ func hasService(t *testing.T, s idl.Schema, service string) bool {
 func TestReflectorFetchesIncludedServices(t *testing.T) {
 	addr, stop := startGRPC(t)
 	logs := newLogRecorder()
-	catalogs := bus.NewTopic[bridge.Catalog](nil)
-	out := bus.NewTopic(EqualSchemas)
-	catalogs.Publish(bridge.Catalog{Services: []bridge.Service{
-		grpcService(t, "grpc.health.v1.Health", addr),
-		grpcService(t, testService, addr),
-	}})
+	catalogs := make(chan bridge.Catalog)
+	out := newPublished(t)
 	r := NewReflector(ReflectorOptions{Include: []string{"grpc.testing.*"}, Logger: slog.New(logs)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, catalogs, out) }()
+	go func() { done <- r.Run(ctx, catalogs, out.publish) }()
 	defer func() { cancel(); <-done }()
+	catalogs <- bridge.Catalog{Services: []bridge.Service{
+		grpcService(t, "grpc.health.v1.Health", addr),
+		grpcService(t, testService, addr),
+	}}
+	// Run received the catalog, so it has made its first call: an empty list, before any fetch.
+	if first, ok := out.First(); !ok || first == nil || len(first) != 0 {
+		t.Errorf("Run's first call published %v (called: %v); want an empty list", names(first), ok)
+	}
 
 	var got []idl.Schema
 	waitFor(t, "the reflected schema", func() bool { got, _ = out.Latest(); return len(got) > 0 })
@@ -104,7 +107,7 @@ func TestReflectorFetchesIncludedServices(t *testing.T) {
 	// The endpoint set changes to a dead endpoint first: the fetch fails, the schema stays.
 	stop()
 	dead := deadAddr(t)
-	catalogs.Publish(bridge.Catalog{Services: []bridge.Service{grpcService(t, testService, dead)}})
+	catalogs <- bridge.Catalog{Services: []bridge.Service{grpcService(t, testService, dead)}}
 	waitFor(t, "a failed reflection", func() bool {
 		return logs.count("server reflection failed; keeping the previous schema", map[string]string{"endpoint": dead}) > 0
 	})
@@ -114,11 +117,11 @@ func TestReflectorFetchesIncludedServices(t *testing.T) {
 
 	// A new endpoint is fetched from; dropping the service from the catalog drops its schema.
 	addr2, _ := startGRPC(t)
-	catalogs.Publish(bridge.Catalog{Services: []bridge.Service{grpcService(t, testService, addr2)}})
+	catalogs <- bridge.Catalog{Services: []bridge.Service{grpcService(t, testService, addr2)}}
 	waitFor(t, "a fetch from the new endpoint", func() bool {
 		return logs.count("fetched service descriptors through server reflection", map[string]string{"endpoint": addr2}) > 0
 	})
-	catalogs.Publish(bridge.Catalog{})
+	catalogs <- bridge.Catalog{}
 	waitFor(t, "the schema to be dropped", func() bool { s, _ := out.Latest(); return len(s) == 0 })
 }
 

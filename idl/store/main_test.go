@@ -6,7 +6,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the package's tests when a goroutine outlives them.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
+// TestMain fails the package when a test leaves a goroutine running (a Watch must end with its
+// context).
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -19,7 +19,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
-	"github.com/rpcbridge/rpcbridge/internal/bus"
 )
 
 // Kind names the IDL form of an upload.
@@ -127,23 +126,24 @@ type Store struct {
 	dir        string
 	validators map[Kind]Validator
 	log        *slog.Logger
-	topic      *bus.Topic[[]idl.Schema]
 
 	mu      sync.Mutex
 	current map[string]stored
 	last    map[string]int64 // highest version ever written per name, deleted ones included
+	// changed is closed, and replaced, when a version is stored or deleted; Watch waits on it.
+	changed chan struct{}
 }
 
-// Open loads the store in dir, creating dir if needed, and publishes the current schemas on the
-// store's topic. Leftovers of interrupted writes are removed.
+// Open loads the store in dir, creating dir if needed. Leftovers of interrupted writes are
+// removed.
 func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{
 		dir:        dir,
 		validators: map[Kind]Validator{KindProto: validateProto, KindDescriptorSet: validateDescriptorSet},
 		log:        opts.Logger,
-		topic:      bus.NewTopic(sameVersions),
 		current:    map[string]stored{},
 		last:       map[string]int64{},
+		changed:    make(chan struct{}),
 	}
 	maps.Copy(s.validators, opts.Validators)
 	if s.log == nil {
@@ -152,7 +152,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	s.publishLocked()
 	return s, nil
 }
 
@@ -201,7 +200,7 @@ func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[strin
 	s.current[name] = stored{entry: entry, schema: schema}
 	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files))
 	s.pruneOld(name, version, previous)
-	s.publishLocked()
+	s.announceLocked()
 	return schema, nil
 }
 
@@ -264,13 +263,27 @@ func (s *Store) Delete(name string) error {
 	delete(s.current, name)
 	s.log.Info("schema deleted", "name", name, "version", st.entry.Version)
 	s.pruneOld(name)
-	s.publishLocked()
+	s.announceLocked()
 	return nil
 }
 
-// Topic carries the current schemas (as All returns them) and changes whenever a version is
-// stored or deleted; pipeline stages subscribe to it.
-func (s *Store) Topic() *bus.Topic[[]idl.Schema] { return s.topic }
+// Watch calls publish with the current schemas (as All returns them) at once, and again after
+// versions are stored or deleted, until ctx ends; then it returns ctx's error. Changes that come
+// together may reach publish as one call with the newest schemas; calls never overlap. Any number
+// of watchers may run.
+func (s *Store) Watch(ctx context.Context, publish func([]idl.Schema)) error {
+	for {
+		s.mu.Lock()
+		all, changed := s.allLocked(), s.changed
+		s.mu.Unlock()
+		publish(all)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}
 
 func (s *Store) allLocked() []idl.Schema {
 	out := make([]idl.Schema, 0, len(s.current))
@@ -281,11 +294,10 @@ func (s *Store) allLocked() []idl.Schema {
 	return out
 }
 
-func (s *Store) publishLocked() { s.topic.Publish(s.allLocked()) }
-
-// sameVersions treats two schema lists as equal when they hold the same names and versions.
-func sameVersions(a, b []idl.Schema) bool {
-	return slices.EqualFunc(a, b, func(x, y idl.Schema) bool { return x.Name == y.Name && x.Version == y.Version })
+// announceLocked wakes every Watch.
+func (s *Store) announceLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // validateProto compiles .proto sources.

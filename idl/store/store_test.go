@@ -104,7 +104,7 @@ func TestInvalidReplacementKeepsServing(t *testing.T) {
 	if _, err := s.Put(ctx, "greeter", KindProto, greeter("message")); err != nil {
 		t.Fatal(err)
 	}
-	_, seq := s.Topic().Latest()
+	announced := s.changedChannel()
 	broken := greeter("message")
 	broken["greet/v1/greeter.proto"] = []byte(strings.Replace(string(broken["greet/v1/greeter.proto"]), "string name", "strng name", 1))
 	_, err := s.Put(ctx, "greeter", KindProto, broken)
@@ -116,8 +116,10 @@ func TestInvalidReplacementKeepsServing(t *testing.T) {
 	if err != nil || got.Version != 1 || replyField(t, got) != "message" {
 		t.Fatalf("Get after invalid put = v%d, %v", got.Version, err)
 	}
-	if _, now := s.Topic().Latest(); now != seq {
-		t.Error("an invalid put was published")
+	select {
+	case <-announced:
+		t.Error("an invalid put was announced to watchers")
+	default:
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "greeter"))
 	var names []string
@@ -259,35 +261,59 @@ func TestConcurrentPuts(t *testing.T) {
 	}
 }
 
-func TestTopicAnnouncesChanges(t *testing.T) {
+// changedChannel is the channel the next change closes.
+func (s *Store) changedChannel() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func TestWatchAnnouncesChanges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s := open(t, t.TempDir(), Options{})
-	initial, seq := s.Topic().Latest()
-	if seq == 0 || len(initial) != 0 {
-		t.Fatalf("Open published %v at seq %d", initial, seq)
+	// Two watchers, each with its own view; both must see every step, in order.
+	var views [2]chan []idl.Schema
+	done := make(chan error, len(views))
+	for i := range views {
+		views[i] = make(chan []idl.Schema)
+		go func() { done <- s.Watch(ctx, func(v []idl.Schema) { views[i] <- v }) }()
 	}
-	done := make(chan []idl.Schema, 1)
-	go func() {
-		v, _, err := s.Topic().Wait(ctx, seq)
-		if err != nil {
-			t.Error(err)
+	next := func(i int, what string) []idl.Schema {
+		select {
+		case v := <-views[i]:
+			return v
+		case <-ctx.Done():
+			t.Fatalf("watcher %d: no call for %s", i, what)
+			return nil
 		}
-		done <- v
-	}()
+	}
+	for i := range views {
+		if v := next(i, "the current schemas"); len(v) != 0 {
+			t.Fatalf("watcher %d: first call %+v; want the empty store", i, v)
+		}
+	}
 	if _, err := s.Put(ctx, "greeter", KindProto, greeter("message")); err != nil {
 		t.Fatal(err)
 	}
-	got := <-done
-	if len(got) != 1 || got[0].Name != "greeter" || got[0].Version != 1 {
-		t.Fatalf("subscriber saw %+v", got)
+	for i := range views {
+		if v := next(i, "the put"); len(v) != 1 || v[0].Name != "greeter" || v[0].Version != 1 {
+			t.Fatalf("watcher %d: after the put saw %+v", i, v)
+		}
 	}
-	_, seq = s.Topic().Latest()
 	if err := s.Delete("greeter"); err != nil {
 		t.Fatal(err)
 	}
-	if v, _, err := s.Topic().Wait(ctx, seq); err != nil || len(v) != 0 {
-		t.Fatalf("after delete subscriber saw %+v, %v", v, err)
+	for i := range views {
+		if v := next(i, "the delete"); len(v) != 0 {
+			t.Fatalf("watcher %d: after the delete saw %+v", i, v)
+		}
+	}
+	cancel()
+	for range views {
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Watch returned %v; want context.Canceled", err)
+		}
 	}
 }
 

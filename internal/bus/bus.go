@@ -7,22 +7,30 @@ package bus
 
 import (
 	"context"
+	"reflect"
 	"sync"
 )
 
 // Topic holds the latest value of type T.
+//
+// Waiters share one channel per topic: Publish closes it and puts a fresh one in its place, so a
+// topic holds no state per waiter and a wait that is abandoned (its context ended, or another
+// input of a stage changed first) leaves nothing behind.
 type Topic[T any] struct {
-	mu      sync.Mutex
-	value   T
-	seq     uint64
-	waiters []chan struct{}
-	equal   func(a, b T) bool
+	mu    sync.Mutex
+	value T
+	seq   uint64
+	// next is closed by the Publish that stores sequence number seq+1.
+	next chan struct{}
+	// last is the channel closed by the Publish that stored seq; nil while seq is 0.
+	last  chan struct{}
+	equal func(a, b T) bool
 }
 
 // NewTopic returns an empty topic. equal decides whether a published value is new; a value equal
 // to the current one is dropped without waking anyone. A nil equal treats every value as new.
 func NewTopic[T any](equal func(a, b T) bool) *Topic[T] {
-	return &Topic[T]{equal: equal}
+	return &Topic[T]{equal: equal, next: make(chan struct{})}
 }
 
 // Publish stores v and wakes subscribers, unless v equals the current value. It reports whether v
@@ -35,10 +43,8 @@ func (t *Topic[T]) Publish(v T) bool {
 	}
 	t.value = v
 	t.seq++
-	for _, w := range t.waiters {
-		close(w)
-	}
-	t.waiters = nil
+	close(t.next)
+	t.last, t.next = t.next, make(chan struct{})
 	return true
 }
 
@@ -49,17 +55,15 @@ func (t *Topic[T]) Latest() (T, uint64) {
 	return t.value, t.seq
 }
 
-// Changed returns a channel that is closed once the topic's sequence number exceeds seq.
+// Changed returns a channel that is closed once the topic's sequence number exceeds seq. The
+// channel is shared with every other caller; nothing needs to be released when it is not used.
 func (t *Topic[T]) Changed(seq uint64) <-chan struct{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ch := make(chan struct{})
 	if t.seq > seq {
-		close(ch)
-		return ch
+		return t.last // already closed
 	}
-	t.waiters = append(t.waiters, ch)
-	return ch
+	return t.next
 }
 
 // Wait blocks until the topic's sequence number exceeds seq, then returns the latest value and
@@ -112,26 +116,15 @@ func RunStage(ctx context.Context, step func(), inputs ...Watchable) error {
 }
 
 // waitAny blocks until one input's sequence number exceeds the one in seen, then updates seen.
+// It selects on the inputs' shared channels directly, so a wait starts no goroutine and leaves
+// nothing behind on the inputs that did not change.
 func waitAny(ctx context.Context, inputs []Watchable, seen []uint64) error {
-	merged := make(chan struct{}, 1)
-	stop := make(chan struct{})
-	defer close(stop)
+	cases := make([]reflect.SelectCase, 0, len(inputs)+1)
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())})
 	for i, in := range inputs {
-		ch := in.Changed(seen[i])
-		go func() {
-			select {
-			case <-ch:
-				select {
-				case merged <- struct{}{}:
-				default:
-				}
-			case <-stop:
-			}
-		}()
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(in.Changed(seen[i]))})
 	}
-	select {
-	case <-merged:
-	case <-ctx.Done():
+	if chosen, _, _ := reflect.Select(cases); chosen == 0 {
 		return ctx.Err()
 	}
 	for i, in := range inputs {

@@ -1,6 +1,8 @@
 package yamltime
 
 import (
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +19,9 @@ func TestDecode(t *testing.T) {
 	}
 	for _, bad := range []string{"d: soon", "d: -1s", "d: [1]"} {
 		err := yaml.Unmarshal([]byte("x: 1\n"+bad), &v)
-		if err == nil || !strings.HasPrefix(err.Error(), "line 2:") {
-			t.Errorf("%q: error %v, want one starting with the line", bad, err)
+		var terr *yaml.TypeError
+		if !errors.As(err, &terr) || len(terr.Errors) != 1 || !strings.HasPrefix(terr.Errors[0], "line 2: ") {
+			t.Errorf("%q: error %v, want one type error starting with the line", bad, err)
 		}
 	}
 	if out, _ := yaml.Marshal(v); !strings.Contains(string(out), "1m30s") {
@@ -26,5 +29,32 @@ func TestDecode(t *testing.T) {
 	}
 	if Duration(0).Or(time.Second) != time.Second || Duration(2).Or(time.Second) != 2 {
 		t.Error("Or does not fall back only on zero")
+	}
+}
+
+// TestBadDurationDoesNotStopDecoding decodes a document with two bad durations and a bad integer:
+// every one must be reported, and the good values around them decoded.
+func TestBadDurationDoesNotStopDecoding(t *testing.T) {
+	var v struct {
+		A Duration  `yaml:"a"`
+		B *Duration `yaml:"b"`
+		N int       `yaml:"n"`
+		C Duration  `yaml:"c"`
+	}
+	err := yaml.Unmarshal([]byte("a: soon\nb: -2s\nn: many\nc: 3s\n"), &v)
+	var terr *yaml.TypeError
+	if !errors.As(err, &terr) {
+		t.Fatalf("error %v, want a *yaml.TypeError", err)
+	}
+	want := []string{
+		`line 1: invalid duration "soon": want a value such as 250ms, 5s or 1m`,
+		`line 2: duration "-2s" is negative`,
+		"line 3: cannot unmarshal !!str `many` into int",
+	}
+	if !reflect.DeepEqual(terr.Errors, want) {
+		t.Errorf("errors:\n%q\nwant:\n%q", terr.Errors, want)
+	}
+	if v.C.Std() != 3*time.Second {
+		t.Errorf("c = %v: the value after the bad ones was not decoded", v.C.Std())
 	}
 }

@@ -60,6 +60,12 @@ type Config struct {
 	DefaultProtocol registries.Protocol `yaml:"defaultProtocol" json:"defaultProtocol"`
 }
 
+// Validate reports the first problem of c, as New would; nil means New accepts it.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults fills unset fields and checks the result.
 func (c Config) withDefaults() (Config, error) {
 	c.Address = strings.TrimSpace(c.Address)

@@ -48,6 +48,13 @@ type Config struct {
 	PageSize int `yaml:"pageSize" json:"pageSize"`
 }
 
+// Validate reports the first problem of c, as New would; nil means New accepts it. (The registry
+// name only shapes the default directories, which are not checked.)
+func (c Config) Validate() error {
+	_, err := c.withDefaults("")
+	return err
+}
+
 // withDefaults fills unset fields and checks the result; name is the registry's name.
 func (c Config) withDefaults(name string) (Config, error) {
 	if len(c.Servers) == 0 {

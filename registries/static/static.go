@@ -5,11 +5,13 @@ package static
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/rpcbridge/rpcbridge/internal/field"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
 
@@ -48,18 +50,12 @@ type EndpointConfig struct {
 	Labels  map[string]string `yaml:"labels"`
 }
 
-// Problem is one invalid value in a static registry's configuration, located by a path relative
-// to the Config ("services[0].endpoints[1].port").
-type Problem struct {
-	Path    string
-	Message string
-}
-
-// Validate reports every invalid value in c.
-func (c Config) Validate() []Problem {
-	var problems []Problem
+// Validate reports every invalid value in c, each a field.Error located by a path relative to
+// the Config ("services[0].endpoints[1].port"), joined; nil means none.
+func (c Config) Validate() error {
+	var problems []error
 	add := func(path, format string, args ...any) {
-		problems = append(problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+		problems = append(problems, field.Errorf(path, format, args...))
 	}
 	seen := map[string]int{}
 	for i, s := range c.Services {
@@ -91,7 +87,7 @@ func (c Config) Validate() []Problem {
 			}
 		}
 	}
-	return problems
+	return errors.Join(problems...)
 }
 
 // Source publishes the configured services once and then waits. It implements

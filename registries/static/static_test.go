@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpcbridge/rpcbridge/internal/field"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
 
@@ -35,13 +36,13 @@ func TestServicesAppliesDefaults(t *testing.T) {
 }
 
 func TestValidateNamesEveryProblem(t *testing.T) {
-	problems := Config{Services: []ServiceConfig{
+	err := Config{Services: []ServiceConfig{
 		{Name: "", Protocol: "soap", Endpoints: []EndpointConfig{{Address: "", Port: 0, Weight: ptr(uint32(0))}}},
 		{Name: "d", Protocol: registries.ProtocolDubbo},
 		{Name: "d", Protocol: registries.ProtocolDubbo, Interface: "com.foo.D"},
 	}}.Validate()
 	var paths []string
-	for _, p := range problems {
+	for _, p := range field.List(err) {
 		paths = append(paths, p.Path)
 	}
 	want := []string{

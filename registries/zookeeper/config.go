@@ -31,6 +31,12 @@ type Config struct {
 	ResyncInterval yamltime.Duration `yaml:"resyncInterval" json:"resyncInterval"`
 }
 
+// Validate reports the first problem of c, as New would; nil means New accepts it.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults fills unset fields and checks the result.
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Servers) == 0 {
