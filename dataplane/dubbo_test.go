@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
@@ -88,7 +89,7 @@ func startDubboStack(tb testing.TB) *dubboStack {
 	served := make(chan error, 1)
 	go func() { served <- cp.Serve(ctx, ln) }()
 	s.gw = dataplane.New(dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "dubbo-test",
-		NodeCluster: controlplane.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0"})
+		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0"})
 	done := make(chan error, 1)
 	go func() { done <- s.gw.Run(ctx) }()
 	tb.Cleanup(func() {

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/xdsfixture"
 )
@@ -32,7 +33,7 @@ import (
 const (
 	nodeID   = "gateway-test"
 	giveUp   = 15 * time.Second
-	httpName = "rpcbridge-http"
+	httpName = gatewayv1.HTTPListener
 )
 
 // controlPlane is go-control-plane's real xDS server on a loopback gRPC listener.
