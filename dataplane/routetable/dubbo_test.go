@@ -21,7 +21,7 @@ func v1Route() *gatewayv1.DubboRoute {
 	return &gatewayv1.DubboRoute{
 		Interface: "com.foo.Users", Version: "1.0.0", Method: "get", Returns: "java.lang.String",
 		PathTemplate: "/users/{id}",
-		Params: []*gatewayv1.DubboParam{{Name: "id", Type: "long", Source: gatewayv1.ParamSource_PARAM_SOURCE_PATH, Key: "id"}},
+		Params:       []*gatewayv1.DubboParam{{Name: "id", Type: "long", Source: gatewayv1.ParamSource_PARAM_SOURCE_PATH, Key: "id"}},
 	}
 }
 
