@@ -2,8 +2,6 @@ package dataplane_test
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -67,23 +65,8 @@ func TestWithholdsRouteOfNewerContract(t *testing.T) {
 		xdsfixture.Assignment("dubbo", dubboAsHTTP), xdsfixture.Assignment("web", web)})
 
 	logs := &syncBuffer{}
-	gw := dataplane.New(dataplane.Options{XDSAddress: cp.addr, NodeID: nodeID, NodeCluster: "test",
+	gw := runGateway(t, dataplane.Options{XDSAddress: cp.addr, NodeID: nodeID, NodeCluster: "test",
 		ListenAddress: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gw.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("gateway Run: %v", err)
-		}
-	})
-	eventually(t, "gateway ready", func() error {
-		if gw.Addr() == nil || !gw.Ready() {
-			return fmt.Errorf("not ready")
-		}
-		return nil
-	})
 	waitFor(t, gw, "the plain route", "GET", "/index.html", fromServer("web"))
 
 	r, err := do(t, gw, "GET", "/users/7", nil)

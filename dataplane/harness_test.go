@@ -123,9 +123,15 @@ func (cp *controlPlane) nacked() []*discoverygrpc.DeltaDiscoveryRequest {
 // startGateway runs a gateway against cp until the test ends and waits until it listens.
 func startGateway(t *testing.T, xdsAddr string, reg prometheus.Registerer) *dataplane.Gateway {
 	t.Helper()
-	gw := dataplane.New(dataplane.Options{
+	return runGateway(t, dataplane.Options{
 		XDSAddress: xdsAddr, NodeID: nodeID, NodeCluster: "test", ListenAddress: "127.0.0.1:0", Registerer: reg,
 	})
+}
+
+// runGateway runs a gateway with opts until the test ends and waits until it listens.
+func runGateway(t *testing.T, opts dataplane.Options) *dataplane.Gateway {
+	t.Helper()
+	gw := dataplane.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- gw.Run(ctx) }()
