@@ -61,8 +61,8 @@
 //     (gatewayv1.DubboRouteKey): an Any of xds.type.v3.TypedStruct{type_url:
 //     "type.googleapis.com/rpcbridge.gateway.v1.DubboRoute", value: the message in proto3 JSON
 //     with proto field names}. The message (api/gateway/v1/gateway.proto) holds the Dubbo call
-//     (interface, version, group, method, params with their Java types and sources,
-//     returns, attachments, timeout as a Duration), the transcoder's match pattern as
+//     (interface, version, group, method, params with their Java types and sources, returns,
+//     attachments, timeout as a Duration), the transcoder's match pattern as
 //     path_template, and the JavaClasses that its parameter and return types reach through
 //     generic arguments and fields, sorted by name. Envoy ignores the key and can still render
 //     it (TypedStruct is a type Envoy knows); rpcbridge's gateways decode it with
@@ -82,8 +82,8 @@
 // endpoints grouped by locality (region, zone), sorted; each locality's load_balancing_weight is
 // the sum of its endpoint weights. lb_endpoints carry the socket address, health_status HEALTHY or
 // UNHEALTHY, load_balancing_weight (at least 1) and, when the endpoint has labels,
-// metadata.filter_metadata["rpcbridge"] (gatewayv1.EndpointLabelsKey) as a Struct of strings. An address:port that appears
-// twice in one cluster is kept once (the first in IR order).
+// metadata.filter_metadata["rpcbridge"] (gatewayv1.EndpointLabelsKey) as a Struct of strings.
+// An address:port that appears twice in one cluster is kept once (the first in IR order).
 //
 // Dubbo routes (DRDS, type DubboRouteType, one resource "rpcbridge-dubbo"): a
 // MultipleRouteConfiguration with, in order, one RouteConfiguration per Dubbo cluster

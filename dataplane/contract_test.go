@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -93,5 +94,10 @@ func TestWithholdsRouteOfNewerContract(t *testing.T) {
 	}
 	if n := len(cp.nacked()); n != 0 {
 		t.Errorf("the gateway NACKed %d updates; a route it does not read must not reject the configuration", n)
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if !slices.Contains(cp.features, gatewayv1.ClientFeature) {
+		t.Errorf("node client_features %v, want %q: the gateway announces the contract version it reads", cp.features, gatewayv1.ClientFeature)
 	}
 }

@@ -119,8 +119,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 	}
 	client := xdsclient.New(xdsclient.Config{
-		Address:       g.opts.XDSAddress,
-		Node:          &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway"},
+		Address: g.opts.XDSAddress,
+		Node: &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway",
+			ClientFeatures: []string{gatewayv1.ClientFeature}},
 		WildcardTypes: []string{resource.ListenerType, resource.ClusterType},
 		NamedTypes:    []string{resource.RouteType, resource.EndpointType},
 		Watcher:       xdsclient.WatcherFunc(g.accept),

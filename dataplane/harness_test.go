@@ -45,6 +45,8 @@ type controlPlane struct {
 	version int
 	mu      sync.Mutex
 	nacks   []*discoverygrpc.DeltaDiscoveryRequest
+	// features are the client_features of the first request that named a node.
+	features []string
 }
 
 // startControlPlane starts an xDS server on a free loopback port.
@@ -68,6 +70,9 @@ func serveControlPlane(t *testing.T, ln net.Listener) *controlPlane {
 			defer cp.mu.Unlock()
 			if req.GetErrorDetail() != nil {
 				cp.nacks = append(cp.nacks, req)
+			}
+			if req.GetNode() != nil && cp.features == nil {
+				cp.features = append([]string{}, req.GetNode().GetClientFeatures()...)
 			}
 			return nil
 		},

@@ -21,7 +21,7 @@ var paramSources = map[gatewayv1.ParamSource]ir.ParamSource{
 }
 
 // dubboRoute returns the Dubbo call a route runs: nil when it carries no
-// gatewayv1.DubboRouteKey metadata, an *gatewayv1.UnsupportedError when the metadata is of a
+// gatewayv1.DubboRouteKey metadata, a *gatewayv1.UnsupportedError when the metadata is of a
 // contract this gateway does not read (the caller withholds the route), another error when it
 // is malformed (the configuration is rejected).
 //

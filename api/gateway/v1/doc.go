@@ -10,7 +10,8 @@
 //     flavor, whose HTTP-to-Dubbo routes only an rpcbridge gateway can run without Higress;
 //   - the metadata keys rpcbridge writes: DubboRouteKey (the DubboRoute message of gateway.proto
 //     on every REST-to-Dubbo route, with the Java classes its types use) and EndpointLabelsKey;
-//   - MarshalDubboRoute and UnmarshalDubboRoute, the only encoder and decoder of that message.
+//   - MarshalDubboRoute and UnmarshalDubboRoute, the only encoder and decoder of that message;
+//   - ClientFeature, which a gateway announces in its xDS node to say which version it reads.
 //
 // The control plane's IR (controlplane/ir) stays internal to it and may change freely; the
 // message is translated from it. A gateway refuses a message of a version it does not read
@@ -32,6 +33,12 @@ const (
 	// DubboListener is the Dubbo ingress listener and the name of its DRDS resource.
 	DubboListener = "rpcbridge-dubbo"
 )
+
+// ClientFeature is what an rpcbridge gateway of this contract version lists in its xDS
+// Node.client_features (the field where Envoy announces what it supports): "I read
+// rpcbridge.gateway.v1". A control plane that introduces v2 can keep sending v1 to the nodes
+// that do not announce v2.
+const ClientFeature = contractPackage + "v1"
 
 // EmbeddedNodeCluster is the xDS node cluster of rpcbridge's own gateway. The control plane
 // always serves it the Higress flavor, whose REST-to-Dubbo routes carry DubboRouteKey metadata;
