@@ -106,6 +106,18 @@ func startDubboStack(tb testing.TB) *dubboStack {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Ready means listener and routes; the clusters' endpoints come over EDS after them, so
+	// wait for a call to go through before the cases start.
+	for {
+		status, body := s.call(tb, "GET", "/hello/warmup", "")
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for the providers' endpoints: %d %s", status, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return s
 }
 
