@@ -11,6 +11,7 @@ package config
 import (
 	"time"
 
+	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
@@ -97,7 +98,8 @@ type AdminConfig struct {
 type EnvoyConfig struct {
 	// Flavor is the Envoy build that connects: "envoy" (stock; Dubbo REST routes are served only
 	// by the embedded gateway) or "higress" (with the HTTP-to-Dubbo transcoder). Default envoy.
-	Flavor string `yaml:"flavor"`
+	// The control plane owns the type and validates it.
+	Flavor controlplane.Flavor `yaml:"flavor"`
 	// HTTPPort is the port of Envoy's north-south listener rpcbridge-http.
 	HTTPPort uint32 `yaml:"httpPort"`
 	// DubboPort is the port of Envoy's Dubbo ingress listener rpcbridge-dubbo.
@@ -108,10 +110,13 @@ type EnvoyConfig struct {
 const (
 	DefaultXDSListen     = "127.0.0.1:18000"
 	DefaultGatewayListen = "127.0.0.1:8080"
-	DefaultAdminListen   = "127.0.0.1:9901"
-	DefaultEnvoyHTTPPort = 10080
-	DefaultEnvoyDubbo    = 20880
-	DefaultEnvoyFlavor   = "envoy"
+	// DefaultAdminListen is not Envoy's conventional admin port 9901 (controlplane's
+	// DefaultAdminPort, which `rpcbridge bootstrap` gives Envoy), so that rpcbridge and the Envoy
+	// it configures run side by side on one host with their defaults.
+	DefaultAdminListen   = "127.0.0.1:19901"
+	DefaultEnvoyHTTPPort = controlplane.DefaultHTTPPort
+	DefaultEnvoyDubbo    = controlplane.DefaultDubboPort
+	DefaultEnvoyFlavor   = controlplane.FlavorEnvoy
 	DefaultDataDir       = "./data"
 	DefaultSyncTimeout   = yamltime.Duration(30 * time.Second)
 	DefaultRouteTimeout  = yamltime.Duration(15 * time.Second)

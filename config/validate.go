@@ -36,8 +36,8 @@ func (c *Config) validate() []Problem {
 	if c.Envoy.DubboPort > 65535 {
 		add("envoy.dubboPort", "port %d is not in 1..65535", c.Envoy.DubboPort)
 	}
-	if c.Envoy.Flavor != "envoy" && c.Envoy.Flavor != "higress" {
-		add("envoy.flavor", "flavor %q is not one of envoy, higress", c.Envoy.Flavor)
+	if err := c.Envoy.Flavor.Validate(); err != nil {
+		add("envoy.flavor", "%v", err)
 	}
 	names := map[string]int{}
 	for i, r := range c.Registries {

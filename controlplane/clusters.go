@@ -17,11 +17,13 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
-// httpProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options.
-const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+// httpProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options:
+// Envoy keys them by the options' type name.
+var httpProtocolOptionsKey = string((&httpv3.HttpProtocolOptions{}).ProtoReflect().Descriptor().FullName())
 
 // cluster translates one IR cluster into an EDS cluster fed over ADS.
 // Dubbo clusters of FlavorHigress get the Dubbo TCP upstream that the HTTP-to-Dubbo transcoder
@@ -164,7 +166,7 @@ func lbEndpoint(e ir.Endpoint) (*endpointv3.LbEndpoint, error) {
 		if err != nil {
 			return nil, fmt.Errorf("labels: %w", err)
 		}
-		lb.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{EndpointMetadataKey: labels}}
+		lb.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{gatewayv1.EndpointLabelsKey: labels}}
 	}
 	return lb, nil
 }

@@ -4,10 +4,15 @@
 // clients such as Envoy, the embedded gateway in dataplane/ and proxyless grpc-go share; Bootstrap
 // writes an Envoy bootstrap that points at it; Render prints resources deterministically.
 //
-// # Resource shapes (the contract with dataplane/)
+// # Resource shapes (the contract with dataplane/ and any Envoy)
+//
+// The names and metadata keys below, and the DubboRoute message rpcbridge adds to Envoy's API,
+// are owned by package api/gateway/v1 (gatewayv1), which the control plane and the gateways
+// both import; the IR stays internal to this package.
 //
 // Translate takes a Flavor: FlavorEnvoy (stock Envoy) or FlavorHigress (the Higress build). The
-// server always gives FlavorHigress to the embedded gateway (node cluster "rpcbridge-embedded").
+// server always gives FlavorHigress to rpcbridge's gateways (node cluster
+// gatewayv1.EmbeddedNodeCluster, "rpcbridge-embedded").
 //
 // Listeners:
 //   - "rpcbridge-http" on Options.HTTPAddress:HTTPPort (default 0.0.0.0:10080), always present,
@@ -52,11 +57,17 @@
 //     erased Java type}], passthrough_setting}]}]}} and route.upgrade_configs [{CONNECT,
 //     connect_config{allow_post}}]. On FlavorEnvoy they are left out and reported in
 //     Resources.Diagnostics (one info diagnostic per route: the embedded gateway serves it).
-//   - Every Dubbo route also carries metadata.filter_metadata["rpcbridge.io/dubbo"]: a Struct of
-//     the JSON of DubboRouteMetadata{route: the exact ir.DubboRoute (timeout in nanoseconds, as
-//     encoding/json writes time.Duration), javaClasses: the ir.JavaClasses that its parameter and
-//     return types reach through generic arguments and fields, sorted by name}. Envoy ignores it;
-//     the embedded gateway decodes it to encode typed hessian2 arguments.
+//   - Every Dubbo route also carries metadata.typed_filter_metadata["rpcbridge.io/dubbo"]
+//     (gatewayv1.DubboRouteKey): an Any of xds.type.v3.TypedStruct{type_url:
+//     "type.googleapis.com/rpcbridge.gateway.v1.DubboRoute", value: the message in proto3 JSON
+//     with proto field names}. The message (api/gateway/v1/gateway.proto) holds the Dubbo call
+//     (interface, version, group, method, params with their Java types and sources, returns,
+//     attachments, timeout as a Duration), the transcoder's match pattern as
+//     path_template, and the JavaClasses that its parameter and return types reach through
+//     generic arguments and fields, sorted by name. Envoy ignores the key and can still render
+//     it (TypedStruct is a type Envoy knows); rpcbridge's gateways decode it with
+//     gatewayv1.UnmarshalDubboRoute, refuse another version of it, and encode typed hessian2
+//     arguments from it.
 //   - "rpcbridge-grpc/<name>": one virtual host "<name>" with domains ["<name>"] and one route
 //     with prefix "" to the service's cluster (timeout when set).
 //
@@ -71,8 +82,8 @@
 // endpoints grouped by locality (region, zone), sorted; each locality's load_balancing_weight is
 // the sum of its endpoint weights. lb_endpoints carry the socket address, health_status HEALTHY or
 // UNHEALTHY, load_balancing_weight (at least 1) and, when the endpoint has labels,
-// metadata.filter_metadata["rpcbridge"] as a Struct of strings. An address:port that appears
-// twice in one cluster is kept once (the first in IR order).
+// metadata.filter_metadata["rpcbridge"] (gatewayv1.EndpointLabelsKey) as a Struct of strings.
+// An address:port that appears twice in one cluster is kept once (the first in IR order).
 //
 // Dubbo routes (DRDS, type DubboRouteType, one resource "rpcbridge-dubbo"): a
 // MultipleRouteConfiguration with, in order, one RouteConfiguration per Dubbo cluster

@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,8 +10,10 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
@@ -25,17 +26,6 @@ const (
 	dubboTCPUpstreamTypeURL   = "type.googleapis.com/envoy.extensions.upstreams.http.dubbo_tcp.v3.DubboTcpConnectionPoolProto"
 )
 
-// DubboRouteMetadataKey is the route filter_metadata key holding a Dubbo route's exact IR (see
-// DubboRouteMetadata), for the embedded gateway.
-const DubboRouteMetadataKey = "rpcbridge.io/dubbo"
-
-// DubboRouteMetadata is the JSON shape of the Struct under DubboRouteMetadataKey: the route's
-// ir.DubboRoute and the ir.JavaClasses its parameter and return types reach, sorted by name.
-type DubboRouteMetadata struct {
-	Route       ir.DubboRoute  `json:"route"`
-	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`
-}
-
 // extractKeySpecs maps argument sources to the transcoder's extract_key_spec values.
 var extractKeySpecs = map[ir.ParamSource]string{
 	ir.FromQuery:     "ALL_QUERY_PARAMETER",
@@ -43,6 +33,15 @@ var extractKeySpecs = map[ir.ParamSource]string{
 	ir.FromPath:      "ALL_PATH",
 	ir.FromBody:      "ALL_BODY",
 	ir.FromWholeBody: "ALL_BODY",
+}
+
+// contractSources maps argument sources to the gateway contract's.
+var contractSources = map[ir.ParamSource]gatewayv1.ParamSource{
+	ir.FromQuery:     gatewayv1.ParamSource_PARAM_SOURCE_QUERY,
+	ir.FromHeader:    gatewayv1.ParamSource_PARAM_SOURCE_HEADER,
+	ir.FromPath:      gatewayv1.ParamSource_PARAM_SOURCE_PATH,
+	ir.FromBody:      gatewayv1.ParamSource_PARAM_SOURCE_BODY,
+	ir.FromWholeBody: gatewayv1.ParamSource_PARAM_SOURCE_WHOLE_BODY,
 }
 
 // dubboHTTPMethods are the methods match_http_method_spec can name; a route without methods
@@ -86,7 +85,8 @@ func dubboTCPUpstream() (*corev3.TypedExtensionConfig, error) {
 }
 
 // decorateDubboRoute adds to a translated route what the Higress transcoder needs (per-route
-// config, CONNECT upgrade) and, for the embedded gateway, the route's IR as metadata.
+// config, CONNECT upgrade) and, for rpcbridge's gateways, the route as the contract's
+// DubboRoute in typed_filter_metadata.
 func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass) error {
 	d := r.Dubbo
 	if d.Interface == "" || d.Method == "" {
@@ -105,11 +105,11 @@ func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.Ja
 		UpgradeType:   "CONNECT",
 		ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{AllowPost: true},
 	}}
-	meta, err := dubboRouteMetadata(*d, classes)
+	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes))
 	if err != nil {
 		return err
 	}
-	out.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{DubboRouteMetadataKey: meta}}
+	out.Metadata = &corev3.Metadata{TypedFilterMetadata: map[string]*anypb.Any{gatewayv1.DubboRouteKey: meta}}
 	return nil
 }
 
@@ -210,26 +210,32 @@ func javaErasure(t string) string {
 	return b.String()
 }
 
-// dubboRouteMetadata is the Struct form of DubboRouteMetadata for route d.
-func dubboRouteMetadata(d ir.DubboRoute, classes map[string]ir.JavaClass) (*structpb.Struct, error) {
+// contractDubboRoute is route r as the gateway contract's DubboRoute: the Dubbo call, the
+// transcoder's match pattern (which feeds path arguments) and the classes that the parameter
+// and return types reach.
+func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass) *gatewayv1.DubboRoute {
+	d := r.Dubbo
+	out := &gatewayv1.DubboRoute{
+		Interface: d.Interface, Version: d.Version, Group: d.Group, Method: d.Method,
+		Returns: d.Returns, Attachments: d.Attachments, PathTemplate: dubboMatchPattern(r.Match),
+	}
+	if d.Timeout != 0 {
+		out.Timeout = durationpb.New(d.Timeout)
+	}
 	types := make([]string, 0, len(d.Params)+1)
 	for _, p := range d.Params {
+		out.Params = append(out.Params, &gatewayv1.DubboParam{Name: p.Name, Type: p.Type, Source: contractSources[p.From], Key: p.Key})
 		types = append(types, p.Type)
 	}
 	types = append(types, d.Returns)
-	raw, err := json.Marshal(DubboRouteMetadata{Route: d, JavaClasses: reachedClasses(types, classes)})
-	if err != nil {
-		return nil, fmt.Errorf("dubbo metadata: %w", err)
+	for _, c := range reachedClasses(types, classes) {
+		jc := &gatewayv1.JavaClass{Name: c.Name, IsEnum: c.Enum, Constants: c.Constants, TypeParams: c.TypeParams}
+		for _, f := range c.Fields {
+			jc.Fields = append(jc.Fields, &gatewayv1.JavaField{Name: f.Name, Type: f.Type})
+		}
+		out.JavaClasses = append(out.JavaClasses, jc)
 	}
-	var fields map[string]any
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, fmt.Errorf("dubbo metadata: %w", err)
-	}
-	s, err := structpb.NewStruct(fields)
-	if err != nil {
-		return nil, fmt.Errorf("dubbo metadata: %w", err)
-	}
-	return s, nil
+	return out
 }
 
 // reachedClasses returns the classes that the Java types reach, through generic arguments and

@@ -13,13 +13,13 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
-// The Dubbo ingress: names and the DRDS type.
+// The Dubbo ingress: the DRDS type and the filters (the listener's name is
+// gatewayv1.DubboListener).
 const (
-	// DubboListenerName is the Dubbo listener and the name of its DRDS resource.
-	DubboListenerName = "rpcbridge-dubbo"
 	// DubboRouteType is the DRDS type URL, served over ADS beside the standard types.
 	DubboRouteType        = "type.googleapis.com/envoy.extensions.filters.network.dubbo_proxy.v3.MultipleRouteConfiguration"
 	dubboProxyFilterName  = "envoy.filters.network.dubbo_proxy"
@@ -59,12 +59,12 @@ func dubboListener(opts Options) (*listenerv3.Listener, error) {
 		return nil, err
 	}
 	proxy, err := typedConfig(&dubbov3.DubboProxy{
-		StatPrefix:        DubboListenerName,
+		StatPrefix:        gatewayv1.DubboListener,
 		ProtocolType:      dubbov3.ProtocolType_Dubbo,
 		SerializationType: dubbov3.SerializationType_Hessian2,
 		RouteSpecifier: &dubbov3.DubboProxy_Drds{Drds: &dubbov3.Drds{
 			ConfigSource:    adsConfigSource(),
-			RouteConfigName: DubboListenerName,
+			RouteConfigName: gatewayv1.DubboListener,
 		}},
 		DubboFilters: []*dubbov3.DubboFilter{{Name: dubboRouterFilterName, Config: router}},
 	})
@@ -72,7 +72,7 @@ func dubboListener(opts Options) (*listenerv3.Listener, error) {
 		return nil, err
 	}
 	return &listenerv3.Listener{
-		Name:    DubboListenerName,
+		Name:    gatewayv1.DubboListener,
 		Address: socketAddress(opts.DubboAddress, opts.DubboPort),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
@@ -94,7 +94,7 @@ func dubboListener(opts Options) (*listenerv3.Listener, error) {
 //
 // Every route matches any method name: the ingress forwards calls, it does not filter them.
 func dubboRoutes(services []dubboService) *dubbov3.MultipleRouteConfiguration {
-	out := &dubbov3.MultipleRouteConfiguration{Name: DubboListenerName}
+	out := &dubbov3.MultipleRouteConfiguration{Name: gatewayv1.DubboListener}
 	type groupKey struct{ iface, group string }
 	byGroup := map[groupKey][]dubboService{}
 	var groups []groupKey

@@ -15,10 +15,6 @@ const (
 	FlavorHigress Flavor = "higress"
 )
 
-// EmbeddedNodeCluster is the node cluster of the embedded gateway; its clients always get
-// FlavorHigress resources.
-const EmbeddedNodeCluster = "rpcbridge-embedded"
-
 // ParseFlavor returns the flavor named s; "" means FlavorEnvoy.
 func ParseFlavor(s string) (Flavor, error) {
 	switch Flavor(s) {
@@ -29,4 +25,11 @@ func ParseFlavor(s string) (Flavor, error) {
 	default:
 		return "", fmt.Errorf("unknown flavor %q (want %q or %q)", s, FlavorEnvoy, FlavorHigress)
 	}
+}
+
+// Validate reports an unknown flavor; "" is valid (FlavorEnvoy). The configuration file holds a
+// Flavor and calls this, so the flavors are known here only.
+func (f Flavor) Validate() error {
+	_, err := ParseFlavor(string(f))
+	return err
 }

@@ -6,6 +6,7 @@ import (
 
 	transcoderv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -14,9 +15,6 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
-
-// grpcTranscoderFilterName is the HTTP filter that turns REST into gRPC.
-const grpcTranscoderFilterName = "envoy.filters.http.grpc_json_transcoder"
 
 // disabledTranscoderFile is the one file of the HCM-level transcoder config. That config lists
 // no services, which makes the filter a no-op, and it is disabled anyway; the descriptor set is
@@ -43,7 +41,7 @@ func grpcTranscoderHTTPFilter() (*hcmv3.HttpFilter, error) {
 		return nil, err
 	}
 	return &hcmv3.HttpFilter{
-		Name:       grpcTranscoderFilterName,
+		Name:       wellknown.GRPCJSONTranscoder,
 		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: cfg},
 		Disabled:   true,
 	}, nil

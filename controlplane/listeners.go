@@ -9,21 +9,17 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
-)
-
-// Filter names used in listeners.
-const (
-	hcmFilterName    = "envoy.filters.network.http_connection_manager"
-	routerFilterName = "envoy.filters.http.router"
 )
 
 // httpListener is the north-south REST listener; it exists even without routes.
 // extraFilters run before the router.
 func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter) (*listenerv3.Listener, error) {
-	hcm, err := connectionManager(HTTPListenerName, HTTPListenerName)
+	hcm, err := connectionManager(gatewayv1.HTTPListener, gatewayv1.HTTPListener)
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +29,11 @@ func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter) (*listenerv3.L
 		return nil, err
 	}
 	return &listenerv3.Listener{
-		Name:    HTTPListenerName,
+		Name:    gatewayv1.HTTPListener,
 		Address: socketAddress(opts.HTTPAddress, opts.HTTPPort),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
-				Name:       hcmFilterName,
+				Name:       wellknown.HTTPConnectionManager,
 				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: hcmAny},
 			}},
 		}},
@@ -59,7 +55,7 @@ func connectionManager(statPrefix, routeConfigName string) (*hcmv3.HttpConnectio
 			RouteConfigName: routeConfigName,
 		}},
 		HttpFilters: []*hcmv3.HttpFilter{{
-			Name:       routerFilterName,
+			Name:       wellknown.Router,
 			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: router},
 		}},
 	}, nil
@@ -77,7 +73,7 @@ func proxylessGRPC(svc ir.GRPCService) (*listenerv3.Listener, *routev3.RouteConf
 	if svc.Timeout < 0 {
 		return nil, nil, fmt.Errorf("negative timeout %s", svc.Timeout)
 	}
-	routeName := GRPCRoutePrefix + svc.Name
+	routeName := gatewayv1.GRPCRouteConfigPrefix + svc.Name
 	hcm, err := connectionManager(svc.Name, routeName)
 	if err != nil {
 		return nil, nil, err

@@ -10,9 +10,11 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/httprule"
@@ -42,7 +44,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
 		classes[c.Name] = c
 	}
 	vh := &routev3.VirtualHost{
-		Name:    HTTPVirtualHostName,
+		Name:    gatewayv1.HTTPVirtualHost,
 		Domains: []string{"*"},
 	}
 	seen := make(map[string]bool, len(g.Routes))
@@ -72,7 +74,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
-			er.TypedPerFilterConfig = map[string]*anypb.Any{grpcTranscoderFilterName: cfg}
+			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
 			usesGRPC = true
 		case r.Dubbo != nil && flavor != FlavorHigress:
 			out.diagnostics = append(out.diagnostics, diag.Diagnostic{
@@ -106,7 +108,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
 		out.filters = append(out.filters, f)
 	}
 	out.config = &routev3.RouteConfiguration{
-		Name:         HTTPListenerName,
+		Name:         gatewayv1.HTTPListener,
 		VirtualHosts: []*routev3.VirtualHost{vh},
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	transcoderv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -64,7 +65,7 @@ func TestRPCGatewayValidatesInBothFlavors(t *testing.T) {
 					if !clusters[r.GetRoute().GetCluster()] {
 						t.Errorf("%s: route %q targets missing cluster %q", flavor, r.GetName(), r.GetRoute().GetCluster())
 					}
-					cfg := r.GetTypedPerFilterConfig()[grpcTranscoderFilterName]
+					cfg := r.GetTypedPerFilterConfig()[wellknown.GRPCJSONTranscoder]
 					if cfg == nil {
 						continue
 					}

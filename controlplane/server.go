@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
@@ -44,7 +45,7 @@ type ServerOptions struct {
 	// Translate.Flavor, and when that is empty too, FlavorEnvoy.
 	Flavor Flavor
 	// EmbeddedNodeClusters are the node clusters that always get FlavorHigress; nil means
-	// [EmbeddedNodeCluster].
+	// [gatewayv1.EmbeddedNodeCluster].
 	EmbeddedNodeClusters []string
 	// NACKBackoffInitial and NACKBackoffMax space the pushes to a client that keeps rejecting
 	// config; zero means DefaultNACKBackoffInitial and DefaultNACKBackoffMax.
@@ -103,7 +104,7 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	embedded := opts.EmbeddedNodeClusters
 	if embedded == nil {
-		embedded = []string{EmbeddedNodeCluster}
+		embedded = []string{gatewayv1.EmbeddedNodeCluster}
 	}
 	m := newMetrics(opts.Registerer, log)
 	s := &Server{

@@ -10,6 +10,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
@@ -51,8 +52,8 @@ func TestFlavorPerNodeCluster(t *testing.T) {
 	for _, tc := range []struct {
 		nodeCluster string
 		wantDubbo   bool
-	}{{EmbeddedNodeCluster, true}, {"edge-envoys", false}} {
-		resp := sotwFetch(t, srv, tc.nodeCluster, resource.RouteType, HTTPListenerName)
+	}{{gatewayv1.EmbeddedNodeCluster, true}, {"edge-envoys", false}} {
+		resp := sotwFetch(t, srv, tc.nodeCluster, resource.RouteType, gatewayv1.HTTPListener)
 		if len(resp.GetResources()) != 1 {
 			t.Fatalf("%s: got %d route configurations", tc.nodeCluster, len(resp.GetResources()))
 		}
@@ -73,8 +74,8 @@ func TestFlavorPerNodeCluster(t *testing.T) {
 			if found.GetTypedPerFilterConfig()[dubboTranscoderFilterName] == nil {
 				t.Errorf("%s: Dubbo route without transcoder config", tc.nodeCluster)
 			}
-			if found.GetMetadata().GetFilterMetadata()[DubboRouteMetadataKey].GetFields()["route"] == nil {
-				t.Errorf("%s: Dubbo route without %s metadata", tc.nodeCluster, DubboRouteMetadataKey)
+			if r, err := gatewayv1.UnmarshalDubboRoute(found.GetMetadata().GetTypedFilterMetadata()[gatewayv1.DubboRouteKey]); err != nil || r.GetMethod() != "get" {
+				t.Errorf("%s: Dubbo route's %s metadata: %v, %v", tc.nodeCluster, gatewayv1.DubboRouteKey, r, err)
 			}
 		}
 	}
@@ -87,7 +88,7 @@ func TestDRDSOverSotW(t *testing.T) {
 	if err := srv.Update(dubboGateway("1.0.0", "2.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	resp := sotwFetch(t, srv, "edge-envoys", DubboRouteType, DubboListenerName)
+	resp := sotwFetch(t, srv, "edge-envoys", DubboRouteType, gatewayv1.DubboListener)
 	if resp.GetTypeUrl() != DubboRouteType || len(resp.GetResources()) != 1 {
 		t.Fatalf("DRDS response: type %s, %d resources", resp.GetTypeUrl(), len(resp.GetResources()))
 	}
@@ -121,9 +122,9 @@ func TestDeltaDRDS(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := srv.openDelta(t, &discoveryv3.DeltaDiscoveryRequest{Node: testNode("delta-drds"), TypeUrl: DubboRouteType,
-		ResourceNamesSubscribe: []string{DubboListenerName}})
+		ResourceNamesSubscribe: []string{gatewayv1.DubboListener}})
 	first := c.next()
-	if got := deltaNames(first); !slices.Equal(got, []string{DubboListenerName}) {
+	if got := deltaNames(first); !slices.Equal(got, []string{gatewayv1.DubboListener}) {
 		t.Fatalf("first DRDS response: %v", got)
 	}
 	c.ack(first)
@@ -145,7 +146,7 @@ func TestDeltaDRDS(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed := c.next()
-	if len(removed.GetResources()) != 0 || !slices.Equal(removed.GetRemovedResources(), []string{DubboListenerName}) {
+	if len(removed.GetResources()) != 0 || !slices.Equal(removed.GetRemovedResources(), []string{gatewayv1.DubboListener}) {
 		t.Fatalf("after removing Dubbo: resources %v, removed %v", deltaNames(removed), removed.GetRemovedResources())
 	}
 }

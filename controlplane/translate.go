@@ -18,18 +18,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/diag"
 )
 
-// The stable names of the resources Translate emits.
-const (
-	// HTTPListenerName is the listener (and its route configuration) for north-south REST.
-	HTTPListenerName = "rpcbridge-http"
-	// HTTPVirtualHostName is the one virtual host of the HTTP route configuration.
-	HTTPVirtualHostName = "rpcbridge"
-	// GRPCRoutePrefix prefixes the route configuration name of each proxyless gRPC service.
-	GRPCRoutePrefix = "rpcbridge-grpc/"
-	// EndpointMetadataKey is the filter_metadata key under which endpoint labels are stored.
-	EndpointMetadataKey = "rpcbridge"
-)
-
 // Defaults used when Options or the IR leave a value unset.
 const (
 	DefaultHTTPAddress    = "0.0.0.0"

@@ -9,6 +9,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/xdsfixture"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 )
@@ -99,7 +100,7 @@ func tableWithCluster(t *testing.T, endpoints []routetable.Endpoint, name ...str
 	table, err := routetable.Build(routetable.Resources{
 		Clusters:  map[string]*clusterv3.Cluster{clusterName: xdsfixture.Cluster(clusterName, clusterName, false)},
 		Endpoints: map[string]*endpointv3.ClusterLoadAssignment{clusterName: xdsfixture.Assignment(clusterName, eps...)},
-	}, DefaultListenerName)
+	}, gatewayv1.HTTPListener)
 	if err != nil {
 		t.Fatal(err)
 	}

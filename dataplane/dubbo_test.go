@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
@@ -88,7 +89,7 @@ func startDubboStack(tb testing.TB) *dubboStack {
 	served := make(chan error, 1)
 	go func() { served <- cp.Serve(ctx, ln) }()
 	s.gw = dataplane.New(dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "dubbo-test",
-		NodeCluster: controlplane.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0"})
+		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0"})
 	done := make(chan error, 1)
 	go func() { done <- s.gw.Run(ctx) }()
 	tb.Cleanup(func() {
@@ -102,6 +103,18 @@ func startDubboStack(tb testing.TB) *dubboStack {
 	for !s.gw.Ready() || s.gw.Addr() == nil {
 		if time.Now().After(deadline) {
 			tb.Fatal("gave up waiting for the gateway to receive its routes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Ready means listener and routes; the clusters' endpoints come over EDS after them, so
+	// wait for a call to go through before the cases start.
+	for {
+		status, body := s.call(tb, "GET", "/hello/warmup", "")
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for the providers' endpoints: %d %s", status, body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -9,6 +9,10 @@ import (
 const (
 	// StatusRouteNotFound: no route matches the request (404).
 	StatusRouteNotFound = "route_not_found"
+	// StatusRouteUnavailable: the matching route is withheld because this gateway does not
+	// read its contract version, for example a REST-to-Dubbo route from a newer control plane
+	// (503). The gateway logs the reason once when the route arrives.
+	StatusRouteUnavailable = "route_unavailable"
 	// StatusNoHealthyUpstream: the route's cluster is unknown, unusable or has no healthy
 	// endpoint (503).
 	StatusNoHealthyUpstream = "no_healthy_upstream"

@@ -1,6 +1,13 @@
 // Package dataplane is rpcbridge's embedded gateway: an xDS client of the control plane (delta
 // ADS over gRPC) that proxies HTTP requests according to the listeners, routes, clusters and
-// endpoints it receives. It knows only Envoy resources, never registries or the catalog.
+// endpoints it receives. It knows only Envoy resources and what rpcbridge's gateway contract
+// (api/gateway/v1) adds to them, never registries or the catalog.
+//
+// A control plane of another version may send what this gateway does not read, such as a
+// REST-to-Dubbo route whose gatewayv1.DubboRoute is of a newer contract version. Such a route
+// is withheld, not misread: it is logged once, requests that match it are answered 503
+// (StatusRouteUnavailable) instead of falling through to a later route, and the rest of the
+// configuration is served. A malformed configuration is rejected (NACKed) as before.
 //
 // Every accepted xDS response rebuilds an immutable routing table (package routetable) that
 // is swapped in atomically, so route and endpoint changes apply without a restart; requests
@@ -25,12 +32,10 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/prometheus/client_golang/prometheus"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
 )
-
-// DefaultListenerName is the Envoy listener the gateway serves unless told otherwise.
-const DefaultListenerName = "rpcbridge-http"
 
 // Options configures a Gateway.
 type Options struct {
@@ -42,7 +47,8 @@ type Options struct {
 	// ListenAddress is where the HTTP server listens (default ":8080"; "127.0.0.1:0" picks a
 	// free port, see Addr).
 	ListenAddress string
-	// ListenerName is the Envoy listener whose routes are served (default "rpcbridge-http").
+	// ListenerName is the Envoy listener whose routes are served (default
+	// gatewayv1.HTTPListener).
 	ListenerName string
 	// Logger receives the gateway's logs; nil discards them.
 	Logger *slog.Logger
@@ -75,7 +81,7 @@ func New(opts Options) *Gateway {
 		opts.ListenAddress = ":8080"
 	}
 	if opts.ListenerName == "" {
-		opts.ListenerName = DefaultListenerName
+		opts.ListenerName = gatewayv1.HTTPListener
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
@@ -113,8 +119,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 	}
 	client := xdsclient.New(xdsclient.Config{
-		Address:       g.opts.XDSAddress,
-		Node:          &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway"},
+		Address: g.opts.XDSAddress,
+		Node: &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway",
+			ClientFeatures: []string{gatewayv1.ClientFeature}},
 		WildcardTypes: []string{resource.ListenerType, resource.ClusterType},
 		NamedTypes:    []string{resource.RouteType, resource.EndpointType},
 		Watcher:       xdsclient.WatcherFunc(g.accept),
@@ -173,6 +180,23 @@ func (g *Gateway) Addr() net.Addr {
 // Handler returns the proxying handler (the one Run serves), for in-process use.
 func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveHTTP) }
 
+// logWithheld logs each route the new table withholds, once: when it is withheld for a reason
+// the previous table did not have (every xDS update rebuilds the table).
+func (g *Gateway) logWithheld(previous, table *routetable.Table) {
+	seen := map[routetable.WithheldRoute]bool{}
+	if previous != nil {
+		for _, w := range previous.Withheld() {
+			seen[w] = true
+		}
+	}
+	for _, w := range table.Withheld() {
+		if !seen[w] {
+			g.logger.Warn("route withheld: this gateway does not read its contract; requests matching it get 503",
+				"listener", g.opts.ListenerName, "virtual_host", w.VirtualHost, "route", w.Route, "reason", w.Reason)
+		}
+	}
+}
+
 // accept is the xDS client's Watcher: it builds a routing table from the candidate state and
 // installs it, or rejects the state when the table cannot be built.
 func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Interest, error) {
@@ -206,6 +230,7 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 			up.grpc.close()
 		}
 	}
+	g.logWithheld(previous, table)
 	if !wasReady && table.Ready() {
 		g.logger.Info("gateway ready: listener and routes received", "listener", g.opts.ListenerName)
 	}

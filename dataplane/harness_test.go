@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/xdsfixture"
 )
@@ -32,7 +33,7 @@ import (
 const (
 	nodeID   = "gateway-test"
 	giveUp   = 15 * time.Second
-	httpName = "rpcbridge-http"
+	httpName = gatewayv1.HTTPListener
 )
 
 // controlPlane is go-control-plane's real xDS server on a loopback gRPC listener.
@@ -44,6 +45,8 @@ type controlPlane struct {
 	version int
 	mu      sync.Mutex
 	nacks   []*discoverygrpc.DeltaDiscoveryRequest
+	// features are the client_features of the first request that named a node.
+	features []string
 }
 
 // startControlPlane starts an xDS server on a free loopback port.
@@ -67,6 +70,9 @@ func serveControlPlane(t *testing.T, ln net.Listener) *controlPlane {
 			defer cp.mu.Unlock()
 			if req.GetErrorDetail() != nil {
 				cp.nacks = append(cp.nacks, req)
+			}
+			if req.GetNode() != nil && cp.features == nil {
+				cp.features = append([]string{}, req.GetNode().GetClientFeatures()...)
 			}
 			return nil
 		},
@@ -122,9 +128,15 @@ func (cp *controlPlane) nacked() []*discoverygrpc.DeltaDiscoveryRequest {
 // startGateway runs a gateway against cp until the test ends and waits until it listens.
 func startGateway(t *testing.T, xdsAddr string, reg prometheus.Registerer) *dataplane.Gateway {
 	t.Helper()
-	gw := dataplane.New(dataplane.Options{
+	return runGateway(t, dataplane.Options{
 		XDSAddress: xdsAddr, NodeID: nodeID, NodeCluster: "test", ListenAddress: "127.0.0.1:0", Registerer: reg,
 	})
+}
+
+// runGateway runs a gateway with opts until the test ends and waits until it listens.
+func runGateway(t *testing.T, opts dataplane.Options) *dataplane.Gateway {
+	t.Helper()
+	gw := dataplane.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- gw.Run(ctx) }()

@@ -38,6 +38,11 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
 		return
 	}
+	if route.Withheld != "" {
+		writeError(rec, http.StatusServiceUnavailable, StatusRouteUnavailable,
+			fmt.Sprintf("route %q is not served by this gateway: %s", route.Name, route.Withheld))
+		return
+	}
 	if route.DirectStatus != 0 {
 		rec.WriteHeader(route.DirectStatus)
 		_, _ = rec.Write([]byte(route.DirectBody))

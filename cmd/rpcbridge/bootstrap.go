@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 )
 
@@ -46,11 +47,11 @@ func newBootstrapCommand(stdout io.Writer) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&xdsAddress, "xds-address", "127.0.0.1:18000", "address of rpcbridge's xDS server as Envoy reaches it")
+	cmd.Flags().StringVar(&xdsAddress, "xds-address", config.DefaultXDSListen, "address of rpcbridge's xDS server as Envoy reaches it")
 	cmd.Flags().StringVar(&opts.NodeID, "node-id", "", "Envoy node id (required)")
 	cmd.Flags().StringVar(&opts.NodeCluster, "node-cluster", "rpcbridge-gateway", "Envoy node cluster; proxies of one cluster share a configuration")
 	cmd.Flags().BoolVar(&opts.Delta, "delta", false, "use incremental (delta) xDS instead of state-of-the-world")
-	cmd.Flags().Uint32Var(&opts.AdminPort, "admin-port", 9901, "port of Envoy's admin interface on 127.0.0.1")
+	cmd.Flags().Uint32Var(&opts.AdminPort, "admin-port", controlplane.DefaultAdminPort, "port of Envoy's admin interface on 127.0.0.1")
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
 	return cmd
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rpcbridge/rpcbridge/config"
 )
 
 // idlClient talks to a running rpcbridge's admin API.
@@ -34,7 +36,7 @@ serving. Kinds: proto (.proto sources with imports), descriptor-set (binary File
 java-source (.java interfaces and DTOs), java-jar (an API jar), java-yaml (hand-written
 signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).`,
 	}
-	cmd.PersistentFlags().StringVar(&c.admin, "admin", "http://127.0.0.1:9901", "admin API base URL of the running rpcbridge")
+	cmd.PersistentFlags().StringVar(&c.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the running rpcbridge")
 
 	var kind string
 	push := &cobra.Command{

@@ -111,7 +111,7 @@ func warnDiagnostics(w io.Writer, c compiled) {
 // translateOptions derives the Envoy translation options from the configuration.
 func translateOptions(cfg *config.Config) controlplane.Options {
 	return controlplane.Options{
-		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: controlplane.Flavor(cfg.Envoy.Flavor),
+		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: cfg.Envoy.Flavor,
 	}
 }
 
@@ -125,9 +125,10 @@ func applyFlavor(cfg *config.Config, flavor string) error {
 	if flavor == "" {
 		return nil
 	}
-	if _, err := controlplane.ParseFlavor(flavor); err != nil {
+	f, err := controlplane.ParseFlavor(flavor)
+	if err != nil {
 		return usageError{fmt.Errorf("--flavor: %w", err)}
 	}
-	cfg.Envoy.Flavor = flavor
+	cfg.Envoy.Flavor = f
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rpcbridge/rpcbridge/admin"
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
@@ -28,9 +29,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 )
-
-// embeddedNode is the xDS node of the embedded gateway.
-const embeddedNode = "rpcbridge-embedded"
 
 func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
 	var file, flavor string
@@ -100,7 +98,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		return fmt.Errorf("open IDL store: %w", err)
 	}
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{
-		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: controlplane.Flavor(cfg.Envoy.Flavor),
+		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: cfg.Envoy.Flavor,
 	})
 
 	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
@@ -114,7 +112,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	}
 	if cfg.Gateway.On() {
 		s.gateway = dataplane.New(dataplane.Options{
-			XDSAddress: xdsLis.Addr().String(), NodeID: embeddedNode, NodeCluster: embeddedNode,
+			XDSAddress: xdsLis.Addr().String(), NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 		})
 	}

@@ -28,8 +28,8 @@ import (
 // MaxBodySize bounds the JSON request body.
 const MaxBodySize = 8 << 20
 
-// Metadata is the JSON of the route metadata the control plane sends under
-// filter_metadata["rpcbridge.io/dubbo"] (controlplane.DubboRouteMetadata).
+// Metadata is one Dubbo route as this package runs it, decoded by the route table from the
+// contract's gatewayv1.DubboRoute (typed_filter_metadata["rpcbridge.io/dubbo"]).
 type Metadata struct {
 	Route       ir.DubboRoute  `json:"route"`
 	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`

@@ -13,8 +13,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// HTTPProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options.
-const HTTPProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+// httpProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options:
+// Envoy keys them by the options' type name.
+var httpProtocolOptionsKey = string((&upstreamhttpv3.HttpProtocolOptions{}).ProtoReflect().Descriptor().FullName())
 
 // defaultConnectTimeout is Envoy's connect_timeout when a cluster sets none.
 const defaultConnectTimeout = 5 * time.Second
@@ -89,13 +90,13 @@ func wantsHTTP2(c *clusterv3.Cluster) (bool, error) {
 	if c.GetHttp2ProtocolOptions() != nil { //nolint:staticcheck // deprecated field still honoured
 		return true, nil
 	}
-	typed, ok := c.GetTypedExtensionProtocolOptions()[HTTPProtocolOptionsKey]
+	typed, ok := c.GetTypedExtensionProtocolOptions()[httpProtocolOptionsKey]
 	if !ok {
 		return false, nil
 	}
 	opts := &upstreamhttpv3.HttpProtocolOptions{}
 	if err := typed.UnmarshalTo(opts); err != nil {
-		return false, fmt.Errorf("%s: %w", HTTPProtocolOptionsKey, err)
+		return false, fmt.Errorf("%s: %w", httpProtocolOptionsKey, err)
 	}
 	return opts.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil, nil
 }

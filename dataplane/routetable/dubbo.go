@@ -1,70 +1,84 @@
 package routetable
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 
-	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/proto"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 )
 
-// Keys of a REST-to-Dubbo route: the Higress transcoder's per-route config (read for its path
-// template) and the route metadata holding the exact Dubbo route (controlplane's
-// DubboRouteMetadataKey, the source of truth for Java types).
-const (
-	DubboTranscoderFilter = "envoy.filters.http.http_dubbo_transcoder"
-	DubboMetadataKey      = "rpcbridge.io/dubbo"
-)
+// paramSources maps the contract's argument sources to the ones dubbojson runs.
+var paramSources = map[gatewayv1.ParamSource]ir.ParamSource{
+	gatewayv1.ParamSource_PARAM_SOURCE_QUERY:      ir.FromQuery,
+	gatewayv1.ParamSource_PARAM_SOURCE_HEADER:     ir.FromHeader,
+	gatewayv1.ParamSource_PARAM_SOURCE_PATH:       ir.FromPath,
+	gatewayv1.ParamSource_PARAM_SOURCE_BODY:       ir.FromBody,
+	gatewayv1.ParamSource_PARAM_SOURCE_WHOLE_BODY: ir.FromWholeBody,
+}
 
-// dubboRoute returns the Dubbo call a route runs, nil when it carries no Dubbo metadata.
+// dubboRoute returns the Dubbo call a route runs: nil when it carries no
+// gatewayv1.DubboRouteKey metadata, a *gatewayv1.UnsupportedError when the metadata is of a
+// contract this gateway does not read (the caller withholds the route), another error when it
+// is malformed (the configuration is rejected).
+//
+// The typed form wins over filter_metadata under the same key, as Envoy documents for
+// Metadata; filter_metadata alone is what control planes before contract v1 wrote (the IR's
+// JSON), which is refused rather than guessed at.
 func dubboRoute(r *routev3.Route) (*dubbojson.Route, error) {
-	meta, ok := r.GetMetadata().GetFilterMetadata()[DubboMetadataKey]
+	meta := r.GetMetadata()
+	typed, ok := meta.GetTypedFilterMetadata()[gatewayv1.DubboRouteKey]
 	if !ok {
+		if _, legacy := meta.GetFilterMetadata()[gatewayv1.DubboRouteKey]; legacy {
+			return nil, &gatewayv1.UnsupportedError{Reason: fmt.Sprintf("%s is in filter_metadata, the untyped form of "+
+				"control planes older than %s: upgrade the control plane", gatewayv1.DubboRouteKey, gatewayv1.DubboRouteTypeURL)}
+		}
 		return nil, nil
 	}
-	raw, err := meta.MarshalJSON()
+	msg, err := gatewayv1.UnmarshalDubboRoute(typed)
 	if err != nil {
-		return nil, fmt.Errorf("%s metadata: %w", DubboMetadataKey, err)
+		return nil, err
 	}
-	var m dubbojson.Metadata
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s metadata: %w", DubboMetadataKey, err)
-	}
-	route, err := dubbojson.NewRoute(m, dubboMatchPattern(r))
+	route, err := dubbojson.NewRoute(dubboMetadata(msg), msg.GetPathTemplate())
 	if err != nil {
-		return nil, fmt.Errorf("%s metadata: %w", DubboMetadataKey, err)
+		return nil, fmt.Errorf("%s metadata: %w", gatewayv1.DubboRouteKey, err)
 	}
 	return route, nil
 }
 
-// dubboMatchPattern is the match_pattern of the route's first Higress method mapping ("" when
-// the route has no readable transcoder config); every mapping of a route has the same one.
-func dubboMatchPattern(r *routev3.Route) string {
-	typed, ok := r.GetTypedPerFilterConfig()[DubboTranscoderFilter]
-	if !ok {
-		return ""
+// dubboMetadata is a checked contract message in the form dubbojson runs.
+func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
+	d := ir.DubboRoute{
+		Interface: m.GetInterface(), Version: m.GetVersion(), Group: m.GetGroup(), Method: m.GetMethod(),
+		Returns: m.GetReturns(), Attachments: m.GetAttachments(),
 	}
-	if typed.GetTypeUrl() == filterConfigTypeURL {
-		fc := &routev3.FilterConfig{}
-		if proto.Unmarshal(typed.GetValue(), fc) != nil {
-			return ""
+	if m.GetTimeout() != nil {
+		d.Timeout = m.GetTimeout().AsDuration()
+	}
+	for _, p := range m.GetParams() {
+		d.Params = append(d.Params, ir.DubboParam{Name: p.GetName(), Type: p.GetType(), From: paramSources[p.GetSource()], Key: p.GetKey()})
+	}
+	out := dubbojson.Metadata{Route: d}
+	for _, c := range m.GetJavaClasses() {
+		jc := ir.JavaClass{Name: c.GetName(), Enum: c.GetIsEnum(), Constants: c.GetConstants(), TypeParams: c.GetTypeParams()}
+		for _, f := range c.GetFields() {
+			jc.Fields = append(jc.Fields, ir.JavaField{Name: f.GetName(), Type: f.GetType()})
 		}
-		typed = fc.GetConfig()
+		out.JavaClasses = append(out.JavaClasses, jc)
 	}
-	ts := &xdstypev3.TypedStruct{}
-	if typed == nil || proto.Unmarshal(typed.GetValue(), ts) != nil {
-		return ""
+	return out
+}
+
+// withheld decides what a route decoding error means: an unsupported contract withholds the
+// one route (its reason is returned, the route stays in the table and answers 503 so that no
+// later route matches its requests in its place); anything else rejects the configuration.
+func withheld(err error) (string, error) {
+	var unsupported *gatewayv1.UnsupportedError
+	if errors.As(err, &unsupported) {
+		return unsupported.Reason, nil
 	}
-	for _, svc := range ts.GetValue().GetFields()["services_mapping"].GetListValue().GetValues() {
-		for _, mm := range svc.GetStructValue().GetFields()["method_mapping"].GetListValue().GetValues() {
-			pm := mm.GetStructValue().GetFields()["path_matcher"].GetStructValue()
-			if p := pm.GetFields()["match_pattern"].GetStringValue(); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
+	return "", err
 }

@@ -6,11 +6,9 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 )
-
-// HCMFilterName is the well-known name of Envoy's HTTP connection manager network filter.
-const HCMFilterName = "envoy.filters.network.http_connection_manager"
 
 // httpListener is the part of an Envoy listener the gateway uses: where its routes come from.
 type httpListener struct {
@@ -52,13 +50,13 @@ func decodeHCM(filter *listenerv3.Filter) (*hcmv3.HttpConnectionManager, error) 
 	hcmTypeURL := "type.googleapis.com/" + string((&hcmv3.HttpConnectionManager{}).ProtoReflect().Descriptor().FullName())
 	typed := filter.GetTypedConfig()
 	if typed == nil {
-		if filter.GetName() == HCMFilterName {
+		if filter.GetName() == wellknown.HTTPConnectionManager {
 			return nil, fmt.Errorf("http connection manager without typed_config")
 		}
 		return nil, nil
 	}
 	if typed.GetTypeUrl() != hcmTypeURL {
-		if filter.GetName() == HCMFilterName {
+		if filter.GetName() == wellknown.HTTPConnectionManager {
 			return nil, fmt.Errorf("typed_config is %s, want %s", typed.GetTypeUrl(), hcmTypeURL)
 		}
 		return nil, nil

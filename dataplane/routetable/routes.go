@@ -38,9 +38,12 @@ type Route struct {
 	// route's per-filter envoy.filters.http.grpc_json_transcoder config, or its virtual host's).
 	Transcoder *grpcjson.Transcoder
 	// Dubbo, when set, runs the route's requests as Dubbo generic calls (the route carries
-	// the control plane's rpcbridge.io/dubbo metadata); the cluster's endpoints are Dubbo
-	// providers.
+	// the contract's gatewayv1.DubboRoute); the cluster's endpoints are Dubbo providers.
 	Dubbo *dubbojson.Route
+	// Withheld, when non-empty, says why the gateway does not run this route: its
+	// gatewayv1.DubboRoute is of a contract this gateway does not read. Requests it matches are
+	// answered 503 rather than left to a later route.
+	Withheld string
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -153,7 +156,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 				route.Transcoder, err = tcs.forRoute(r.GetTypedPerFilterConfig(), vh.GetTypedPerFilterConfig())
 			}
 			if err == nil && route.Cluster != "" {
-				route.Dubbo, err = dubboRoute(r)
+				if route.Dubbo, err = dubboRoute(r); err != nil {
+					route.Withheld, err = withheld(err)
+				}
 			}
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)

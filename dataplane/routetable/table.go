@@ -37,6 +37,15 @@ type Table struct {
 	routeNames   []string
 	edsNames     []string
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
+	withheld     []WithheldRoute
+}
+
+// WithheldRoute is a route of the served listener that the gateway does not run (see
+// Route.Withheld).
+type WithheldRoute struct {
+	VirtualHost string
+	Route       string
+	Reason      string
 }
 
 // Build decodes resources into the routing table of the listener named listenerName.
@@ -102,6 +111,7 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 		if found {
 			t.hasRoutes = true
 			t.hosts = newHostIndex(hosts)
+			t.withheld = withheldRoutes(hosts)
 		}
 	}
 
@@ -159,6 +169,23 @@ func (t *Table) Match(r *http.Request) *Route {
 		}
 	}
 	return nil
+}
+
+// Withheld returns the routes of the served listener that the gateway does not run, in route
+// configuration order.
+func (t *Table) Withheld() []WithheldRoute { return t.withheld }
+
+// withheldRoutes lists the withheld routes of virtual hosts.
+func withheldRoutes(hosts []*virtualHost) []WithheldRoute {
+	var out []WithheldRoute
+	for _, vh := range hosts {
+		for _, r := range vh.routes {
+			if r.Withheld != "" {
+				out = append(out, WithheldRoute{VirtualHost: vh.name, Route: r.Name, Reason: r.Withheld})
+			}
+		}
+	}
+	return out
 }
 
 // Cluster returns the named cluster, or nil when it has not been received.

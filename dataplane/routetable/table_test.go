@@ -15,11 +15,12 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/xdsfixture"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 )
 
-const listenerName = "rpcbridge-http"
+const listenerName = gatewayv1.HTTPListener
 
 // resources assembles a Resources value from lists.
 func resources(ls []*listenerv3.Listener, rcs []*routev3.RouteConfiguration, cs []*clusterv3.Cluster, clas []*endpointv3.ClusterLoadAssignment) routetable.Resources {
@@ -82,7 +83,7 @@ func TestBuildRejectsUnusableResources(t *testing.T) {
 }
 
 func TestBuildReadinessAndInterest(t *testing.T) {
-	dubbo := &listenerv3.Listener{Name: "rpcbridge-dubbo", FilterChains: []*listenerv3.FilterChain{{
+	dubbo := &listenerv3.Listener{Name: gatewayv1.DubboListener, FilterChains: []*listenerv3.FilterChain{{
 		Filters: []*listenerv3.Filter{{Name: "envoy.filters.network.dubbo_proxy"}},
 	}}}
 	cases := []struct {

@@ -6,15 +6,12 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	grpcjsonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 )
-
-// GRPCJSONTranscoderFilter is the name of Envoy's gRPC-JSON transcoder HTTP filter, the key of
-// its per-route configuration in typed_per_filter_config.
-const GRPCJSONTranscoderFilter = "envoy.filters.http.grpc_json_transcoder"
 
 var (
 	transcoderTypeURL   = "type.googleapis.com/" + string((&grpcjsonv3.GrpcJsonTranscoder{}).ProtoReflect().Descriptor().FullName())
@@ -41,9 +38,9 @@ func newTranscoders(previous *Table) *transcoders {
 // host's; nil when neither configures one, it is disabled, or it lists no services (which
 // Envoy treats as disabled).
 func (t *transcoders) forRoute(route, vhost map[string]*anypb.Any) (*grpcjson.Transcoder, error) {
-	typed, ok := route[GRPCJSONTranscoderFilter]
+	typed, ok := route[wellknown.GRPCJSONTranscoder]
 	if !ok {
-		typed, ok = vhost[GRPCJSONTranscoderFilter]
+		typed, ok = vhost[wellknown.GRPCJSONTranscoder]
 	}
 	if !ok {
 		return nil, nil
@@ -51,7 +48,7 @@ func (t *transcoders) forRoute(route, vhost map[string]*anypb.Any) (*grpcjson.Tr
 	if typed.GetTypeUrl() == filterConfigTypeURL {
 		fc := &routev3.FilterConfig{}
 		if err := proto.Unmarshal(typed.GetValue(), fc); err != nil {
-			return nil, fmt.Errorf("%s: decode FilterConfig: %w", GRPCJSONTranscoderFilter, err)
+			return nil, fmt.Errorf("%s: decode FilterConfig: %w", wellknown.GRPCJSONTranscoder, err)
 		}
 		if fc.GetDisabled() || fc.GetConfig() == nil {
 			return nil, nil
@@ -59,7 +56,7 @@ func (t *transcoders) forRoute(route, vhost map[string]*anypb.Any) (*grpcjson.Tr
 		typed = fc.GetConfig()
 	}
 	if typed.GetTypeUrl() != transcoderTypeURL {
-		return nil, fmt.Errorf("%s: config is %s, want %s", GRPCJSONTranscoderFilter, typed.GetTypeUrl(), transcoderTypeURL)
+		return nil, fmt.Errorf("%s: config is %s, want %s", wellknown.GRPCJSONTranscoder, typed.GetTypeUrl(), transcoderTypeURL)
 	}
 	key := sha256.Sum256(typed.GetValue())
 	if tr, ok := t.built[key]; ok {
@@ -69,17 +66,17 @@ func (t *transcoders) forRoute(route, vhost map[string]*anypb.Any) (*grpcjson.Tr
 	if !ok {
 		cfg := &grpcjsonv3.GrpcJsonTranscoder{}
 		if err := proto.Unmarshal(typed.GetValue(), cfg); err != nil {
-			return nil, fmt.Errorf("%s: decode: %w", GRPCJSONTranscoderFilter, err)
+			return nil, fmt.Errorf("%s: decode: %w", wellknown.GRPCJSONTranscoder, err)
 		}
 		if len(cfg.GetServices()) == 0 {
 			return nil, nil
 		}
 		if err := cfg.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", GRPCJSONTranscoderFilter, err)
+			return nil, fmt.Errorf("%s: %w", wellknown.GRPCJSONTranscoder, err)
 		}
 		var err error
 		if tr, err = grpcjson.New(cfg); err != nil {
-			return nil, fmt.Errorf("%s: %w", GRPCJSONTranscoderFilter, err)
+			return nil, fmt.Errorf("%s: %w", wellknown.GRPCJSONTranscoder, err)
 		}
 	}
 	t.built[key] = tr

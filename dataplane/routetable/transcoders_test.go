@@ -7,6 +7,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	grpcjsonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -39,13 +40,13 @@ func buildWith(t *testing.T, previous *routetable.Table, vhost *anypb.Any, perRo
 	for i, typed := range perRoute {
 		r := xdsfixture.PathRoute("/r"+string(rune('0'+i)), "c")
 		if typed != nil {
-			r.TypedPerFilterConfig = map[string]*anypb.Any{routetable.GRPCJSONTranscoderFilter: typed}
+			r.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: typed}
 		}
 		routes = append(routes, r)
 	}
 	vh := xdsfixture.VirtualHost("vh", []string{"*"}, routes...)
 	if vhost != nil {
-		vh.TypedPerFilterConfig = map[string]*anypb.Any{routetable.GRPCJSONTranscoderFilter: vhost}
+		vh.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: vhost}
 	}
 	res := resources(nil, []*routev3.RouteConfiguration{xdsfixture.RouteConfig(listenerName, vh)}, nil, nil)
 	res.Listeners[listenerName] = xdsfixture.Listener(listenerName, listenerName)
@@ -109,7 +110,7 @@ func TestTranscoderConfigs(t *testing.T) {
 		"unknown service":    transcoderAny(t, bin, "bookstore.v1.Nope"),
 		"wrong type":         wrappedWrongType(t),
 	} {
-		if _, err := buildWith(t, first, nil, bad); err == nil || !strings.Contains(err.Error(), routetable.GRPCJSONTranscoderFilter) {
+		if _, err := buildWith(t, first, nil, bad); err == nil || !strings.Contains(err.Error(), wellknown.GRPCJSONTranscoder) {
 			t.Errorf("%s: Build error %v, want a rejection naming the filter", name, err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -135,6 +136,32 @@ func PrefixRewrite(prefix string) RouteOption {
 // Timeout sets the route's timeout (0 disables it).
 func Timeout(d time.Duration) RouteOption {
 	return func(r *routev3.Route) { r.GetRoute().Timeout = durationpb.New(d) }
+}
+
+// TypedMetadata sets metadata.typed_filter_metadata[key] on the route.
+func TypedMetadata(key string, value *anypb.Any) RouteOption {
+	return func(r *routev3.Route) {
+		if r.Metadata == nil {
+			r.Metadata = &corev3.Metadata{}
+		}
+		if r.Metadata.TypedFilterMetadata == nil {
+			r.Metadata.TypedFilterMetadata = map[string]*anypb.Any{}
+		}
+		r.Metadata.TypedFilterMetadata[key] = value
+	}
+}
+
+// FilterMetadata sets metadata.filter_metadata[key] on the route.
+func FilterMetadata(key string, value *structpb.Struct) RouteOption {
+	return func(r *routev3.Route) {
+		if r.Metadata == nil {
+			r.Metadata = &corev3.Metadata{}
+		}
+		if r.Metadata.FilterMetadata == nil {
+			r.Metadata.FilterMetadata = map[string]*structpb.Struct{}
+		}
+		r.Metadata.FilterMetadata[key] = value
+	}
 }
 
 // Cluster is an EDS cluster over ADS; http2 adds explicit HTTP/2 protocol options.

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
@@ -144,7 +145,7 @@ func embeddedGateway(tb testing.TB, upstream *net.TCPAddr) *dataplane.Gateway {
 	xdsDone := make(chan error, 1)
 	go func() { xdsDone <- xds.Serve(ctx, ln) }()
 	gw := dataplane.New(dataplane.Options{
-		XDSAddress: ln.Addr().String(), NodeID: "bench", NodeCluster: controlplane.EmbeddedNodeCluster,
+		XDSAddress: ln.Addr().String(), NodeID: "bench", NodeCluster: gatewayv1.EmbeddedNodeCluster,
 		ListenAddress: "127.0.0.1:0",
 	})
 	gwDone := make(chan error, 1)
