@@ -36,6 +36,8 @@ type memScenario struct {
 	ContentType string
 	Query       string // ?kind=... [&filename=...]
 	Concurrent  int
+	// MaxConcurrent is the admin API's MaxConcurrentUploads (0: its default).
+	MaxConcurrent int
 }
 
 // memResult is what a child process reports: its idle RSS just before the burst, the peak RSS
@@ -68,6 +70,8 @@ func BenchmarkUploadMemory(b *testing.B) {
 	dir := b.TempDir()
 	bomb := filepath.Join(dir, "bomb.zip")
 	writeZeroBomb(b, bomb, 1<<30)
+	liar := filepath.Join(dir, "liar.zip")
+	writeLyingBomb(b, liar, 1<<30)
 	entries := filepath.Join(dir, "entries.zip")
 	writeDirectoryBomb(b, entries, upload.DefaultLimits().MaxUploadBytes)
 	proto := filepath.Join(dir, "big.proto")
@@ -75,8 +79,11 @@ func BenchmarkUploadMemory(b *testing.B) {
 	for _, sc := range []memScenario{
 		{Name: "bomb-1GiB-x1", Payload: bomb, ContentType: "application/zip", Query: "?kind=proto", Concurrent: 1},
 		{Name: "bomb-1GiB-x8", Payload: bomb, ContentType: "application/zip", Query: "?kind=proto", Concurrent: 8},
+		{Name: "bomb-1GiB-x8-limit8", Payload: bomb, ContentType: "application/zip", Query: "?kind=proto", Concurrent: 8, MaxConcurrent: 8},
+		{Name: "lying-bomb-x1", Payload: liar, ContentType: "application/zip", Query: "?kind=proto", Concurrent: 1},
 		{Name: "directory-700k-entries-x1", Payload: entries, ContentType: "application/zip", Query: "?kind=proto", Concurrent: 1},
 		{Name: "proto-30MiB-x4", Payload: proto, ContentType: "text/plain", Query: "?kind=proto&filename=big.proto", Concurrent: 4},
+		{Name: "proto-30MiB-x4-limit4", Payload: proto, ContentType: "text/plain", Query: "?kind=proto&filename=big.proto", Concurrent: 4, MaxConcurrent: 4},
 	} {
 		b.Run(sc.Name, func(b *testing.B) {
 			var peak, alloc, idle float64
@@ -138,7 +145,7 @@ func runMemChild(spec string) int {
 	if err != nil {
 		return fail(err)
 	}
-	srv := httptest.NewServer(admin.Handler(admin.Options{Store: st, Limits: upload.DefaultLimits()}))
+	srv := httptest.NewServer(admin.Handler(admin.Options{Store: st, Limits: upload.DefaultLimits(), MaxConcurrentUploads: sc.MaxConcurrent}))
 	defer srv.Close()
 
 	runtime.GC()
@@ -239,6 +246,43 @@ func writeZeroBomb(b *testing.B, path string, size int64) {
 		b.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writeLyingBomb writes a zip whose one entry declares an inflated size within the ratio limit
+// (200 times its compressed size) while it inflates to size zero bytes: a reader that trusts the
+// declared size, or buffers until the ratio cap, holds about 200 MiB before it fails.
+func writeLyingBomb(b *testing.B, path string, size int64) {
+	b.Helper()
+	var deflated bytes.Buffer
+	fw, err := flate.NewWriter(&deflated, flate.BestCompression)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for written := int64(0); written < size; written += int64(len(zeros)) {
+		_, _ = fw.Write(zeros)
+	}
+	if err := fw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: "liar.proto", Method: zip.Deflate,
+		CompressedSize64: uint64(deflated.Len()), UncompressedSize64: uint64(deflated.Len()) * 200,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.Write(deflated.Bytes()); err != nil {
+		b.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
 }
