@@ -53,7 +53,7 @@ type Limits struct {
 	// MaxEntries bounds the records of an archive's central directory, directories included,
 	// which the zip reader holds in memory at once (a few hundred bytes each). They are counted
 	// as record signatures anywhere in the archive before it is parsed, an upper bound of what
-	// the reader would parse.
+	// the reader would parse. The default is twice MaxFiles.
 	MaxEntries int
 	// MaxDepth bounds how many directories deep a file may be ("a/b/c.proto" is 2 deep).
 	MaxDepth int
@@ -92,7 +92,7 @@ func (l Limits) WithDefaults() Limits {
 		l.MaxFiles = d.MaxFiles
 	}
 	if l.MaxEntries <= 0 {
-		l.MaxEntries = d.MaxEntries
+		l.MaxEntries = 2 * l.MaxFiles // as many directories as files
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
