@@ -36,7 +36,9 @@ func TestUploadLimitsFromConfig(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	proto := func(pkg string) string { return "syntax = \"proto3\";\npackage " + pkg + ";\nmessage M { string s = 1; }\n" }
+	proto := func(pkg string) string {
+		return "syntax = \"proto3\";\npackage " + pkg + ";\nmessage M { string s = 1; }\n"
+	}
 	if code := put("big", proto("big")+"//"+strings.Repeat("x", 200)); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("an upload beyond admin.uploads.maxBytes: status %d, want 413", code)
 	}

@@ -65,29 +65,29 @@ func rawZip(t testing.TB, h *zip.FileHeader, raw []byte) []byte {
 // their entries are inflated or checked, and requires that refusing them cost no buffer for
 // what they inflate to.
 func TestRefusedArchivesAllocateNothingForTheirContent(t *testing.T) {
-	zeros := make([]byte, 64<<20)
+	zeros := make([]byte, 16<<20)
 	packed := deflated(t, zeros)
-	text := bytes.Repeat([]byte("message M { string s = 1; }\n"), 8<<20/28)
+	text := bytes.Repeat([]byte("message M { string s = 1; }\n"), 4<<20/28)
 	cases := []struct {
 		name    string
 		archive []byte
 		check   func(t *testing.T, err error)
 	}{
 		{
-			// 64 MiB of zeros in about 64 KB: beyond the ratio cap as declared.
+			// 16 MiB of zeros in about 16 KB: beyond the ratio cap as declared.
 			name:    "bomb",
 			archive: makeZip(t, entry{name: "bomb.proto", body: zeros}),
 			check:   func(t *testing.T, err error) { assertLimit(t, err, "MaxRatio") },
 		},
 		{
-			// Declares exactly its ratio cap, inflates to 64 MiB.
+			// Declares exactly its ratio cap, inflates to 16 MiB.
 			name: "lying bomb",
 			archive: rawZip(t, &zip.FileHeader{Name: "liar.proto", Method: zip.Deflate,
 				CompressedSize64: uint64(len(packed)), UncompressedSize64: uint64(len(packed)) * 200}, packed),
 			check: assertFormat,
 		},
 		{
-			// 8 MiB stored as declared, with a wrong CRC-32 that only the end of the entry shows.
+			// 4 MiB stored as declared, with a wrong CRC-32 that only the end of the entry shows.
 			name: "bad checksum",
 			archive: rawZip(t, &zip.FileHeader{Name: "a.proto", Method: zip.Store, CRC32: crc32.ChecksumIEEE(text) + 1,
 				CompressedSize64: uint64(len(text)), UncompressedSize64: uint64(len(text))}, text),

@@ -79,7 +79,8 @@ func DefaultLimits() Limits {
 	}
 }
 
-// WithDefaults returns l with its zero (or negative) fields taken from DefaultLimits.
+// WithDefaults returns l with its zero (or negative) fields taken from DefaultLimits, except
+// MaxEntries, which defaults to twice MaxFiles.
 func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits()
 	if l.MaxUploadBytes <= 0 {
@@ -154,6 +155,16 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // error of reading r or of spooling it to a temporary file (in os.TempDir, so $TMPDIR).
 func Unpack(r io.Reader, kind Kind, limits Limits) (map[string][]byte, error) {
 	limits = limits.WithDefaults()
+	var name string
+	if !kind.Archive && !kind.Multipart {
+		var err error
+		if name, err = CleanPath(kind.Name); err != nil {
+			return nil, err
+		}
+		if err := checkDepth(name, limits); err != nil {
+			return nil, err
+		}
+	}
 	sp, err := spool(r, limits.MaxUploadBytes)
 	if err != nil {
 		return nil, err
@@ -164,13 +175,6 @@ func Unpack(r io.Reader, kind Kind, limits Limits) (map[string][]byte, error) {
 		return unzip(sp, sp.size, limits)
 	case kind.Multipart:
 		return unpackMultipart(io.NewSectionReader(sp, 0, sp.size), kind.Boundary, limits)
-	}
-	name, err := CleanPath(kind.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDepth(name, limits); err != nil {
-		return nil, err
 	}
 	if sp.size > limits.MaxTotalBytes {
 		return nil, &LimitError{Limit: "MaxTotalBytes", Max: limits.MaxTotalBytes, Entry: name}
