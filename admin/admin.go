@@ -32,8 +32,11 @@ type Options struct {
 	Metrics http.Handler
 	// Store is the IDL store; nil disables the IDL endpoints.
 	Store *store.Store
-	// Limits bound IDL uploads.
+	// Limits bound IDL uploads; zero fields take upload.DefaultLimits.
 	Limits upload.Limits
+	// MaxConcurrentUploads bounds the IDL uploads handled at once (default
+	// DefaultMaxConcurrentUploads); more are answered 429 with Retry-After.
+	MaxConcurrentUploads int
 	// OpenAPI renders the OpenAPI document of a gateway; nil disables /openapi.json.
 	OpenAPI func(ir.Gateway) ([]byte, error)
 }
@@ -76,7 +79,7 @@ func Handler(opts Options) http.Handler {
 		})
 	}
 	if opts.Store != nil {
-		api := idlAPI{store: opts.Store, limits: opts.Limits}
+		api := newIDLAPI(opts.Store, opts.Limits, opts.MaxConcurrentUploads)
 		mux.HandleFunc("GET /api/v1/idl", api.list)
 		mux.HandleFunc("GET /api/v1/idl/{name}", api.get)
 		mux.HandleFunc("PUT /api/v1/idl/{name}", api.put)

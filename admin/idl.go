@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 
 	"github.com/rpcbridge/rpcbridge/idl/proto"
@@ -13,11 +12,30 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 )
 
+// DefaultMaxConcurrentUploads is how many IDL uploads the admin API unpacks and validates at once
+// when Options.MaxConcurrentUploads is zero. Each may hold up to upload.Limits.MaxTotalBytes
+// unpacked plus what validating it takes (a large proto set compiles to several times its size).
+const DefaultMaxConcurrentUploads = 2
+
+// uploadRetryAfter is the Retry-After of a 429 for an upload beyond the concurrency limit, in
+// seconds, as kube-apiserver's max-in-flight filter sends it.
+const uploadRetryAfter = "1"
+
 // idlAPI serves /api/v1/idl: uploads are validated before they replace anything, so a bad upload
 // is rejected with its problems and the previous version keeps serving.
 type idlAPI struct {
 	store  *store.Store
 	limits upload.Limits
+	// uploads holds one token per upload in progress; its capacity is the concurrency limit.
+	uploads chan struct{}
+}
+
+// newIDLAPI applies the defaults of the upload limits and the concurrency limit.
+func newIDLAPI(st *store.Store, limits upload.Limits, maxConcurrent int) idlAPI {
+	if maxConcurrent <= 0 {
+		maxConcurrent = DefaultMaxConcurrentUploads
+	}
+	return idlAPI{store: st, limits: limits.WithDefaults(), uploads: make(chan struct{}, maxConcurrent)}
 }
 
 func (a idlAPI) list(w http.ResponseWriter, _ *http.Request) {
@@ -47,7 +65,24 @@ func (a idlAPI) delete(w http.ResponseWriter, r *http.Request) {
 // put stores an upload: ?kind= names its form; the body is a zip or jar (Content-Type
 // application/zip or application/java-archive), a multipart form of files, or one raw file
 // named by ?filename=.
+//
+// At most cap(a.uploads) uploads are read, unpacked and validated at once; one more is answered
+// at once with 429 and Retry-After, as kube-apiserver's max-in-flight filter answers requests
+// beyond --max-mutating-requests-inflight (k8s.io/apiserver/pkg/server/filters/maxinflight.go),
+// rather than queued while its connection and body wait. 429 rather than Envoy's 503 overflow
+// answer: the limit is the API's admission policy for this client's requests, and 429 tells
+// clients and proxies to back off and retry the same request, where a 503 reads as the
+// server failing.
 func (a idlAPI) put(w http.ResponseWriter, r *http.Request) {
+	select {
+	case a.uploads <- struct{}{}:
+		defer func() { <-a.uploads }()
+	default:
+		w.Header().Set("Retry-After", uploadRetryAfter)
+		writeError(w, http.StatusTooManyRequests, "too_many_uploads",
+			fmt.Sprintf("%d IDL uploads are already in progress; retry later", cap(a.uploads)), nil)
+		return
+	}
 	name := r.PathValue("name")
 	kind := store.Kind(r.URL.Query().Get("kind"))
 	if kind == "" {
@@ -82,47 +117,13 @@ func (a idlAPI) unpack(r *http.Request, body io.Reader) (map[string][]byte, erro
 	case "application/zip", "application/java-archive", "application/x-zip-compressed":
 		return upload.Unpack(body, upload.Zip(), a.limits)
 	case "multipart/form-data":
-		return a.unpackMultipart(multipart.NewReader(body, params["boundary"]))
+		return upload.Unpack(body, upload.Multipart(params["boundary"]), a.limits)
 	default:
 		filename := r.URL.Query().Get("filename")
 		if filename == "" {
 			return nil, &upload.FormatError{Err: errors.New("a single-file upload needs ?filename=")}
 		}
 		return upload.Unpack(body, upload.File(filename), a.limits)
-	}
-}
-
-// unpackMultipart reads every file part, with the same path rules and limits as a zip.
-func (a idlAPI) unpackMultipart(mr *multipart.Reader) (map[string][]byte, error) {
-	files := map[string][]byte{}
-	var total int64
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return files, nil
-		}
-		if err != nil {
-			return nil, &upload.FormatError{Err: err}
-		}
-		if part.FileName() == "" {
-			continue
-		}
-		path, err := upload.CleanPath(part.FileName())
-		if err != nil {
-			return nil, err
-		}
-		if len(files) >= a.limits.MaxFiles {
-			return nil, &upload.LimitError{Limit: "files", Max: int64(a.limits.MaxFiles), Entry: path}
-		}
-		data, err := io.ReadAll(io.LimitReader(part, a.limits.MaxTotalBytes-total+1))
-		if err != nil {
-			return nil, err
-		}
-		total += int64(len(data))
-		if total > a.limits.MaxTotalBytes {
-			return nil, &upload.LimitError{Limit: "total bytes", Max: a.limits.MaxTotalBytes, Entry: path}
-		}
-		files[path] = data
 	}
 }
 
@@ -135,10 +136,17 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 		badName  *store.InvalidNameError
 		badKind  *store.UnknownKindError
 		maxBytes *http.MaxBytesError
+		quota    *store.QuotaError
 	)
 	switch {
 	case errors.As(err, &limit), errors.As(err, &maxBytes):
 		writeError(w, http.StatusRequestEntityTooLarge, "upload_too_large", err.Error(), nil)
+	case errors.As(err, &quota):
+		// 403 as Kubernetes answers a create beyond a ResourceQuota and S3 stores (Ceph RGW)
+		// answer QuotaExceeded: the request is understood but refused by a policy until room
+		// is made. Not 413, which says this request is too large and is the answer to the
+		// per-upload limits, and not 507, a WebDAV 5xx that clients and proxies retry.
+		writeError(w, http.StatusForbidden, "quota_exceeded", err.Error(), nil)
 	case errors.As(err, &compile):
 		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(), compile.Problems)
 	case errors.As(err, &invalid):

@@ -92,6 +92,8 @@ func (g GatewayConfig) On() bool { return g.Enabled == nil || *g.Enabled }
 type AdminConfig struct {
 	// Listen is the HTTP listen address.
 	Listen string `yaml:"listen"`
+	// Uploads bounds IDL uploads and the store they fill.
+	Uploads UploadsConfig `yaml:"uploads"`
 }
 
 // EnvoyConfig shapes the Envoy resources.

@@ -23,7 +23,8 @@ import (
 // openStore opens the IDL store in the data directory with a validator for every IDL form.
 func openStore(cfg *config.Config, log *slog.Logger) (*store.Store, error) {
 	return store.Open(storeDir(cfg), store.Options{
-		Logger: log.With("component", "idl-store"),
+		Logger:     log.With("component", "idl-store"),
+		QuotaBytes: cfg.Admin.Uploads.StoreQuotaBytes,
 		Validators: map[store.Kind]store.Validator{
 			store.KindJavaSource:    java.ParseSources,
 			store.KindJavaJar:       java.ParseJar,

@@ -177,12 +177,18 @@ func (s *server) adminHandler() http.Handler {
 			c, _ := s.compiled.Latest()
 			return admin.State{Catalog: c.Catalog, Gateway: c.Gateway, Diagnostics: c.Diagnostics}
 		},
-		Ready:   s.ready,
-		Metrics: promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}),
-		Store:   s.store,
-		Limits:  upload.DefaultLimits(),
-		OpenAPI: openAPIFor(s.start),
+		Ready:                s.ready,
+		Metrics:              promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}),
+		Store:                s.store,
+		Limits:               uploadLimits(s.start.Admin.Uploads),
+		OpenAPI:              openAPIFor(s.start),
+		MaxConcurrentUploads: s.start.Admin.Uploads.MaxConcurrent,
 	})
+}
+
+// uploadLimits maps admin.uploads onto the unpacker's limits; zero fields keep its defaults.
+func uploadLimits(u config.UploadsConfig) upload.Limits {
+	return upload.Limits{MaxUploadBytes: u.MaxBytes, MaxTotalBytes: u.MaxUnpackedBytes, MaxFiles: u.MaxFiles}.WithDefaults()
 }
 
 // pushLoop serves every new gateway over xDS. The first push waits until every registry has

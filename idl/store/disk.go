@@ -128,6 +128,11 @@ func (s *Store) readVersion(name string, version int64) (stored, error) {
 	if err := json.Unmarshal(raw, &st.entry); err != nil {
 		return st, fmt.Errorf("read %s: %w", metaFile, err)
 	}
+	if st.entry.Bytes == 0 && len(st.entry.Files) > 0 { // written before sizes were recorded
+		if st.entry.Bytes, err = s.storedBytes(st.entry); err != nil {
+			return st, err
+		}
+	}
 	if raw, err = os.ReadFile(filepath.Join(dir, schemaFile)); err != nil {
 		return st, err
 	}

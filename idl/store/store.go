@@ -53,6 +53,9 @@ type Options struct {
 	Validators map[Kind]Validator
 	// Logger receives the store's events; nil discards them.
 	Logger *slog.Logger
+	// QuotaBytes bounds the uploaded files of all current versions together (default
+	// DefaultQuotaBytes); Put refuses an upload beyond it with *QuotaError.
+	QuotaBytes int64
 }
 
 // Entry describes the current version of one stored schema.
@@ -63,6 +66,9 @@ type Entry struct {
 	Created time.Time `json:"created" yaml:"created"`
 	// Files are the uploaded paths, sorted.
 	Files []string `json:"files" yaml:"files"`
+	// Bytes is the size of the uploaded files together, what the version counts against the
+	// store's quota.
+	Bytes int64 `json:"bytes" yaml:"bytes"`
 }
 
 // ErrNotFound is returned for a name that has no current version.
@@ -126,6 +132,7 @@ type Store struct {
 	dir        string
 	validators map[Kind]Validator
 	log        *slog.Logger
+	quota      int64
 
 	mu      sync.Mutex
 	current map[string]stored
@@ -144,6 +151,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		current:    map[string]stored{},
 		last:       map[string]int64{},
 		changed:    make(chan struct{}),
+		quota:      opts.QuotaBytes,
+	}
+	if s.quota <= 0 {
+		s.quota = DefaultQuotaBytes
 	}
 	maps.Copy(s.validators, opts.Validators)
 	if s.log == nil {
@@ -157,7 +168,7 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // Put validates files as kind and, when they are valid, stores them as the next version of
 // name and makes it current. An invalid upload returns the validator's error (for protobuf a
-// *proto.CompileError) and changes nothing.
+// *proto.CompileError) and an upload beyond the quota a *QuotaError; either changes nothing.
 func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[string][]byte) (idl.Schema, error) {
 	if !validName(name) {
 		return idl.Schema{}, &InvalidNameError{Name: name}
@@ -179,6 +190,10 @@ func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[strin
 			return idl.Schema{}, invalid(fmt.Errorf("file path %q is not clean (want %q)", path, clean))
 		}
 	}
+	size := filesBytes(files)
+	if err := s.checkQuota(name, size); err != nil { // before the costly validation; again below
+		return idl.Schema{}, err
+	}
 	schema, err := validate(ctx, files)
 	if err != nil {
 		return idl.Schema{}, invalid(err)
@@ -189,10 +204,13 @@ func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[strin
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.checkQuotaLocked(name, size); err != nil { // a concurrent Put may have used the room
+		return idl.Schema{}, err
+	}
 	previous := s.current[name].entry.Version
 	version := s.last[name] + 1
 	schema.Name, schema.Version = name, version
-	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files))}
+	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files)), Bytes: size}
 	if err := s.writeVersion(entry, schema, files); err != nil {
 		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
 	}

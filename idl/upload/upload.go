@@ -1,16 +1,20 @@
-// Package upload unpacks IDL uploads (a zip archive or a single file) into a map of relative
-// paths to contents, refusing unsafe entry names, symlinks and archives that exceed size, count,
-// depth or compression-ratio limits. The limits are enforced on the bytes actually read, never on
-// the sizes an archive claims.
+// Package upload unpacks IDL uploads (a zip archive, a multipart form or a single file) into a
+// map of relative paths to contents, refusing unsafe entry names, symlinks and uploads that exceed
+// size, count, depth or compression-ratio limits.
+//
+// Memory is bounded by the limits, never by what an upload claims or inflates to: the upload is
+// spooled (in memory up to 256 KiB, beyond that to a temporary file) while its bytes are counted
+// against MaxUploadBytes; an archive's central-directory records are counted before the zip reader
+// parses them; every entry's declared size is checked against its limits, then every entry is
+// inflated once into nothing while the bytes are counted, so a bomb stops at its limit having
+// allocated nothing for its content; only an archive that passed all of that is read again into
+// buffers of exactly the verified sizes.
 package upload
 
 import (
-	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"sort"
 	"strings"
 )
@@ -19,13 +23,21 @@ import (
 type Kind struct {
 	// Archive is true for a zip archive (a .zip or a .jar).
 	Archive bool
+	// Multipart is true for a multipart/form-data body whose file parts are the files, each
+	// stored under its part's file name.
+	Multipart bool
+	// Boundary is the multipart boundary (from the Content-Type's boundary parameter).
+	Boundary string
 	// Name is the path a single-file upload is stored under, for example "greeter.proto"; it is
-	// not used for archives.
+	// not used for archives and forms.
 	Name string
 }
 
 // Zip is the Kind of a zip archive.
 func Zip() Kind { return Kind{Archive: true} }
+
+// Multipart is the Kind of a multipart/form-data body with the given boundary.
+func Multipart(boundary string) Kind { return Kind{Multipart: true, Boundary: boundary} }
 
 // File is the Kind of a single file stored under name.
 func File(name string) Kind { return Kind{Name: name} }
@@ -38,6 +50,11 @@ type Limits struct {
 	MaxTotalBytes int64
 	// MaxFiles bounds the number of files (directories do not count).
 	MaxFiles int
+	// MaxEntries bounds the records of an archive's central directory, directories included,
+	// which the zip reader holds in memory at once (a few hundred bytes each). They are counted
+	// as record signatures anywhere in the archive before it is parsed, an upper bound of what
+	// the reader would parse. The default is twice MaxFiles.
+	MaxEntries int
 	// MaxDepth bounds how many directories deep a file may be ("a/b/c.proto" is 2 deep).
 	MaxDepth int
 	// MaxRatio bounds each entry's unpacked size to MaxRatio times its compressed size (or
@@ -49,20 +66,22 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits used for zero fields: 32 MiB uploaded, 256 MiB unpacked, 10,000
-// files, 16 directory levels, a ratio of 200 with a 1 MiB floor.
+// files, 20,000 archive entries, 16 directory levels, a ratio of 200 with a 1 MiB floor.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxUploadBytes:  32 << 20,
 		MaxTotalBytes:   256 << 20,
 		MaxFiles:        10_000,
+		MaxEntries:      20_000,
 		MaxDepth:        16,
 		MaxRatio:        200,
 		RatioFloorBytes: 1 << 20,
 	}
 }
 
-// withDefaults fills the zero fields of l from DefaultLimits.
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with its zero (or negative) fields taken from DefaultLimits, except
+// MaxEntries, which defaults to twice MaxFiles.
+func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits()
 	if l.MaxUploadBytes <= 0 {
 		l.MaxUploadBytes = d.MaxUploadBytes
@@ -72,6 +91,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxFiles <= 0 {
 		l.MaxFiles = d.MaxFiles
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 2 * l.MaxFiles // as many directories as files
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
@@ -129,108 +151,39 @@ func (e *FormatError) Error() string { return "unreadable upload: " + e.Err.Erro
 func (e *FormatError) Unwrap() error { return e.Err }
 
 // Unpack reads an upload of the given kind from r and returns its files by cleaned relative path
-// ("dir/file.proto"). It fails with *LimitError, *UnsafePathError or *FormatError.
+// ("dir/file.proto"). It fails with *LimitError, *UnsafePathError or *FormatError, or with the
+// error of reading r or of spooling it to a temporary file (in os.TempDir, so $TMPDIR).
 func Unpack(r io.Reader, kind Kind, limits Limits) (map[string][]byte, error) {
-	limits = limits.withDefaults()
-	data, err := io.ReadAll(io.LimitReader(r, limits.MaxUploadBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read upload: %w", err)
-	}
-	if int64(len(data)) > limits.MaxUploadBytes {
-		return nil, &LimitError{Limit: "MaxUploadBytes", Max: limits.MaxUploadBytes}
-	}
-	if !kind.Archive {
-		name, err := CleanPath(kind.Name)
-		if err != nil {
+	limits = limits.WithDefaults()
+	var name string
+	if !kind.Archive && !kind.Multipart {
+		var err error
+		if name, err = CleanPath(kind.Name); err != nil {
 			return nil, err
 		}
 		if err := checkDepth(name, limits); err != nil {
 			return nil, err
 		}
-		if int64(len(data)) > limits.MaxTotalBytes {
-			return nil, &LimitError{Limit: "MaxTotalBytes", Max: limits.MaxTotalBytes, Entry: name}
-		}
-		return map[string][]byte{name: data}, nil
 	}
-	return unzip(data, limits)
-}
-
-// unzip unpacks an archive held in memory.
-func unzip(data []byte, limits Limits) (map[string][]byte, error) {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if errors.Is(err, zip.ErrInsecurePath) {
-		err = nil // the reader is usable; CleanPath refuses the insecure names itself
-	}
+	sp, err := spool(r, limits.MaxUploadBytes)
 	if err != nil {
-		return nil, &FormatError{Err: err}
-	}
-	files := map[string][]byte{}
-	var total int64
-	for _, f := range zr.File {
-		mode := f.Mode()
-		if mode.IsDir() || strings.HasSuffix(f.Name, "/") {
-			if _, err := CleanPath(strings.TrimSuffix(f.Name, "/")); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if mode&fs.ModeSymlink != 0 {
-			return nil, &UnsafePathError{Name: f.Name, Reason: "symbolic links are not accepted"}
-		}
-		if !mode.IsRegular() {
-			return nil, &UnsafePathError{Name: f.Name, Reason: "only regular files are accepted"}
-		}
-		name, err := CleanPath(f.Name)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkDepth(name, limits); err != nil {
-			return nil, err
-		}
-		if _, dup := files[name]; dup {
-			return nil, &UnsafePathError{Name: f.Name, Reason: "the archive holds this path twice"}
-		}
-		if len(files) >= limits.MaxFiles {
-			return nil, &LimitError{Limit: "MaxFiles", Max: int64(limits.MaxFiles), Entry: f.Name}
-		}
-		content, err := readEntry(f, name, limits, limits.MaxTotalBytes-total)
-		if err != nil {
-			return nil, err
-		}
-		total += int64(len(content))
-		files[name] = content
-	}
-	if err := checkFileDirClashes(files); err != nil {
 		return nil, err
 	}
-	return files, nil
-}
-
-// readEntry reads one entry, counting the bytes actually decompressed against the remaining
-// total budget and the entry's ratio cap.
-func readEntry(f *zip.File, name string, limits Limits, remaining int64) ([]byte, error) {
-	ratioCap := int64(f.CompressedSize64) * limits.MaxRatio
-	if f.CompressedSize64 > uint64(limits.MaxUploadBytes) || ratioCap < limits.RatioFloorBytes {
-		ratioCap = limits.RatioFloorBytes
+	defer sp.close()
+	switch {
+	case kind.Archive:
+		return unzip(sp, sp.size, limits)
+	case kind.Multipart:
+		return unpackMultipart(io.NewSectionReader(sp, 0, sp.size), kind.Boundary, limits)
 	}
-	allowed, limit, limitValue := remaining, "MaxTotalBytes", limits.MaxTotalBytes
-	if ratioCap < allowed {
-		allowed, limit, limitValue = ratioCap, "MaxRatio", limits.MaxRatio
+	if sp.size > limits.MaxTotalBytes {
+		return nil, &LimitError{Limit: "MaxTotalBytes", Max: limits.MaxTotalBytes, Entry: name}
 	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, &FormatError{Err: fmt.Errorf("%s: %w", f.Name, err)}
+	data := make([]byte, sp.size)
+	if _, err := sp.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read spooled upload: %w", err)
 	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(rc, allowed+1))
-	if n > allowed {
-		return nil, &LimitError{Limit: limit, Max: limitValue, Entry: name}
-	}
-	if err != nil {
-		return nil, &FormatError{Err: fmt.Errorf("%s: %w", f.Name, err)}
-	}
-	return buf.Bytes(), nil
+	return map[string][]byte{name: data}, nil
 }
 
 // CleanPath checks an entry name and returns it cleaned. It refuses empty, absolute and
