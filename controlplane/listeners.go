@@ -21,10 +21,13 @@ const (
 )
 
 // httpListener is the north-south REST listener; it exists even without routes.
-// extraFilters run before the router.
-func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter) (*listenerv3.Listener, error) {
+// extraFilters run before the router; forwarding is its forwarding-header policy.
+func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter, forwarding ir.Forwarding) (*listenerv3.Listener, error) {
 	hcm, err := connectionManager(HTTPListenerName, HTTPListenerName)
 	if err != nil {
+		return nil, err
+	}
+	if err := applyForwarding(hcm, forwarding); err != nil {
 		return nil, err
 	}
 	hcm.HttpFilters = append(slices.Clone(extraFilters), hcm.HttpFilters...)

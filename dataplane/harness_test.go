@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
@@ -34,6 +35,10 @@ const (
 	giveUp   = 15 * time.Second
 	httpName = "rpcbridge-http"
 )
+
+// localAddress is the gateway's local address in tests: what it appends to X-Forwarded-For
+// for the loopback clients of the tests, as Envoy appends its own address.
+var localAddress = netip.MustParseAddr("192.0.2.10")
 
 // controlPlane is go-control-plane's real xDS server on a loopback gRPC listener.
 type controlPlane struct {
@@ -124,6 +129,7 @@ func startGateway(t *testing.T, xdsAddr string, reg prometheus.Registerer) *data
 	t.Helper()
 	gw := dataplane.New(dataplane.Options{
 		XDSAddress: xdsAddr, NodeID: nodeID, NodeCluster: "test", ListenAddress: "127.0.0.1:0", Registerer: reg,
+		LocalAddress: localAddress,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -16,6 +16,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
+	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
 )
 
 // Resources is the full set of resources received, each map keyed by resource name
@@ -37,6 +38,7 @@ type Table struct {
 	routeNames   []string
 	edsNames     []string
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
+	headers      *hcm.Policy
 }
 
 // Build decodes resources into the routing table of the listener named listenerName.
@@ -92,16 +94,22 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 	if hl, ok := listeners[listenerName]; ok {
 		t.hasListener = true
 		hosts, found := routeConfigs[hl.rdsName]
+		rc := res.RouteConfigs[hl.rdsName]
 		if hl.inline != nil {
 			inline, err := decodeRouteConfig(hl.inline, tcs)
 			if err != nil {
 				return nil, fmt.Errorf("listener %q inline route_config: %w", listenerName, err)
 			}
-			hosts, found = inline, true
+			hosts, found, rc = inline, true, hl.inline
 		}
 		if found {
+			policy, err := hcm.FromEnvoy(hl.manager, rc)
+			if err != nil {
+				return nil, fmt.Errorf("listener %q: %w", listenerName, err)
+			}
 			t.hasRoutes = true
 			t.hosts = newHostIndex(hosts)
+			t.headers = policy
 		}
 	}
 
@@ -139,6 +147,10 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 	t.transcoders = tcs.built
 	return t, nil
 }
+
+// HeaderPolicy is the request-header policy of the listener's connection manager and route
+// configuration; nil until the table is Ready.
+func (t *Table) HeaderPolicy() *hcm.Policy { return t.headers }
 
 // Ready reports whether the table's listener and its routes have been received.
 func (t *Table) Ready() bool { return t.hasListener && t.hasRoutes }
