@@ -120,6 +120,8 @@ type GatewayConfig struct {
 	Enabled *bool `yaml:"enabled"`
 	// Listen is the HTTP listen address.
 	Listen string `yaml:"listen"`
+	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
+	Forwarding ForwardingConfig `yaml:"forwarding"`
 }
 
 // On reports whether the gateway is enabled.

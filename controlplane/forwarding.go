@@ -2,8 +2,6 @@ package controlplane
 
 import (
 	"fmt"
-	"net/netip"
-	"regexp"
 
 	mutationv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -26,10 +24,6 @@ const EarlyHeaderMutationName = "envoy.http.early_header_mutation.header_mutatio
 // hop-by-hop headers itself but passes these on (envoyproxy/envoy#5544 was closed unmerged),
 // hence an early_header_mutation_extensions entry that both data planes execute.
 var ProxyCredentialHeaders = []string{"proxy-authenticate", "proxy-authorization"}
-
-// headerNameRE is the lower-case HTTP header name (RFC 9110 token) that internal_only_headers
-// accepts; pseudo-headers and Host are refused, as Envoy refuses to remove them.
-var headerNameRE = regexp.MustCompile("^[a-z0-9!#$%&'*+.^_`|~-]+$")
 
 // applyForwarding sets the forwarding policy f on the HTTP listener's connection manager: the
 // HCM settings of the same names and the early removal of ProxyCredentialHeaders.
@@ -65,10 +59,9 @@ func internalAddressConfig(cidrs []string) (*hcmv3.HttpConnectionManager_Interna
 	}
 	out := &hcmv3.HttpConnectionManager_InternalAddressConfig{}
 	for _, c := range cidrs {
-		p, err := netip.ParsePrefix(c)
-		p = p.Masked()
+		p, err := ir.ParseInternalAddress(c)
 		if err != nil {
-			return nil, fmt.Errorf("forwarding: internal address %q: %w", c, err)
+			return nil, fmt.Errorf("forwarding: %w", err)
 		}
 		out.CidrRanges = append(out.CidrRanges, &corev3.CidrRange{
 			AddressPrefix: p.Addr().String(), PrefixLen: wrapperspb.UInt32(uint32(p.Bits())),
@@ -81,8 +74,8 @@ func internalAddressConfig(cidrs []string) (*hcmv3.HttpConnectionManager_Interna
 // removed from external requests.
 func applyInternalOnlyHeaders(rc *routev3.RouteConfiguration, f ir.Forwarding) error {
 	for _, h := range f.InternalOnlyHeaders {
-		if !headerNameRE.MatchString(h) || h == "host" {
-			return fmt.Errorf("forwarding: internal-only header %q is not a lower-case header name other than host", h)
+		if err := ir.CheckInternalOnlyHeader(h); err != nil {
+			return fmt.Errorf("forwarding: %w", err)
 		}
 	}
 	if len(f.InternalOnlyHeaders) > 0 {

@@ -15,7 +15,8 @@ import (
 
 // rules converts the configuration's route rules into transcoding rules.
 func rules(cfg *config.Config, file string) transcoding.Rules {
-	r := transcoding.Rules{DefaultTimeout: time.Duration(config.DefaultRouteTimeout)}
+	forwarding := cfg.Gateway.Forwarding.IR()
+	r := transcoding.Rules{DefaultTimeout: time.Duration(config.DefaultRouteTimeout), Forwarding: &forwarding}
 	for i, rc := range cfg.Routes {
 		rule := transcoding.HTTPRule{
 			Origin:        fmt.Sprintf("%s routes[%d]", file, i),

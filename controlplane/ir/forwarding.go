@@ -1,5 +1,11 @@
 package ir
 
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+)
+
 // Forwarding is how the north-south HTTP listener treats the headers that say where a request
 // came from: which peers are trusted to have set X-Forwarded-For and X-Forwarded-Proto, which
 // requests count as internal, and how x-request-id is made. Each field is the Envoy
@@ -65,3 +71,24 @@ func (g Gateway) ForwardingOrDefault() Forwarding {
 // RequestIDHeader is the header that carries a request's id to every upstream: an HTTP header,
 // gRPC metadata, and a Dubbo attachment of the same name.
 const RequestIDHeader = "x-request-id"
+
+// headerNameRE is a lower-case HTTP header name (an RFC 9110 token).
+var headerNameRE = regexp.MustCompile("^[a-z0-9!#$%&'*+.^_`|~-]+$")
+
+// ParseInternalAddress parses one of Forwarding.InternalAddresses: a CIDR range.
+func ParseInternalAddress(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("internal address %q is not a CIDR range (10.0.0.0/8, fd00::/8)", s)
+	}
+	return p.Masked(), nil
+}
+
+// CheckInternalOnlyHeader checks one of Forwarding.InternalOnlyHeaders: a lower-case header
+// name other than host, which Envoy refuses to remove.
+func CheckInternalOnlyHeader(h string) error {
+	if !headerNameRE.MatchString(h) || h == "host" {
+		return fmt.Errorf("internal-only header %q is not a lower-case header name other than host", h)
+	}
+	return nil
+}
