@@ -13,27 +13,27 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
 
-// EarlyHeaderMutationName is the HCM early header mutation extension that removes
-// ProxyCredentialHeaders before any filter runs.
-const EarlyHeaderMutationName = "envoy.http.early_header_mutation.header_mutation"
+// earlyHeaderMutationName is the HCM early header mutation extension that removes
+// proxyCredentialHeaders before any filter runs.
+const earlyHeaderMutationName = "envoy.http.early_header_mutation.header_mutation"
 
-// ProxyCredentialHeaders are removed from every request on the HTTP listener, before routing
+// proxyCredentialHeaders are removed from every request on the HTTP listener, before routing
 // and before any filter (the gRPC-JSON and HTTP-to-Dubbo transcoders turn headers into gRPC
 // metadata and Dubbo attachments). They are meant for the proxy the client talks to (RFC 9110
 // 11.7.1, 11.7.2) and must never reach an upstream; Envoy's connection manager strips the other
 // hop-by-hop headers itself but passes these on (envoyproxy/envoy#5544 was closed unmerged),
 // hence an early_header_mutation_extensions entry that both data planes execute.
-var ProxyCredentialHeaders = []string{"proxy-authenticate", "proxy-authorization"}
+var proxyCredentialHeaders = []string{"proxy-authenticate", "proxy-authorization"}
 
 // applyForwarding sets the forwarding policy f on the HTTP listener's connection manager: the
-// HCM settings of the same names and the early removal of ProxyCredentialHeaders.
+// HCM settings of the same names and the early removal of proxyCredentialHeaders.
 func applyForwarding(hcm *hcmv3.HttpConnectionManager, f ir.Forwarding) error {
 	internal, err := internalAddressConfig(f.InternalAddresses)
 	if err != nil {
 		return err
 	}
-	mutations := make([]*mutationv3.HeaderMutation, len(ProxyCredentialHeaders))
-	for i, h := range ProxyCredentialHeaders {
+	mutations := make([]*mutationv3.HeaderMutation, len(proxyCredentialHeaders))
+	for i, h := range proxyCredentialHeaders {
 		mutations[i] = &mutationv3.HeaderMutation{Action: &mutationv3.HeaderMutation_Remove{Remove: h}}
 	}
 	early, err := typedConfig(&headermutationv3.HeaderMutation{Mutations: mutations})
@@ -47,7 +47,7 @@ func applyForwarding(hcm *hcmv3.HttpConnectionManager, f ir.Forwarding) error {
 	hcm.GenerateRequestId = wrapperspb.Bool(f.GenerateRequestID)
 	hcm.PreserveExternalRequestId = f.PreserveExternalRequestID
 	hcm.AlwaysSetRequestIdInResponse = f.AlwaysSetRequestIDInResponse
-	hcm.EarlyHeaderMutationExtensions = []*corev3.TypedExtensionConfig{{Name: EarlyHeaderMutationName, TypedConfig: early}}
+	hcm.EarlyHeaderMutationExtensions = []*corev3.TypedExtensionConfig{{Name: earlyHeaderMutationName, TypedConfig: early}}
 	return nil
 }
 
