@@ -109,7 +109,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	addr := ln.Addr()
 	g.addr.Store(&addr)
-	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName)
+	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName,
+		"local_address", g.opts.LocalAddress.String())
 
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
