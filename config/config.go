@@ -83,6 +83,8 @@ type GatewayConfig struct {
 	Enabled *bool `yaml:"enabled"`
 	// Listen is the HTTP listen address.
 	Listen string `yaml:"listen"`
+	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
+	Forwarding ForwardingConfig `yaml:"forwarding"`
 }
 
 // On reports whether the gateway is enabled.
@@ -126,7 +128,8 @@ const (
 
 // Rules are the route rules of the configuration with the defaults that apply to them.
 func (c *Config) Rules() transcoding.Rules {
-	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout}
+	forwarding := c.Gateway.Forwarding.IR()
+	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding}
 }
 
 // applyDefaults fills in what the file left out.

@@ -17,10 +17,13 @@ import (
 )
 
 // httpListener is the north-south REST listener; it exists even without routes.
-// extraFilters run before the router.
-func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter) (*listenerv3.Listener, error) {
+// extraFilters run before the router; forwarding is its forwarding-header policy.
+func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter, forwarding ir.Forwarding) (*listenerv3.Listener, error) {
 	hcm, err := connectionManager(gatewayv1.HTTPListener, gatewayv1.HTTPListener)
 	if err != nil {
+		return nil, err
+	}
+	if err := applyForwarding(hcm, forwarding); err != nil {
 		return nil, err
 	}
 	hcm.HttpFilters = append(slices.Clone(extraFilters), hcm.HttpFilters...)

@@ -67,9 +67,13 @@ func Translate(g ir.Gateway, opts Options) (*Resources, error) {
 	if err != nil {
 		return nil, err
 	}
+	forwarding := g.ForwardingOrDefault()
+	if err := applyInternalOnlyHeaders(routes.config, forwarding); err != nil {
+		return nil, err
+	}
 	r.Routes = append(r.Routes, routes.config)
 	r.Diagnostics = routes.diagnostics
-	httpListener, err := httpListener(opts, routes.filters)
+	httpListener, err := httpListener(opts, routes.filters, forwarding)
 	if err != nil {
 		return nil, err
 	}

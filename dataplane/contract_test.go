@@ -1,12 +1,10 @@
 package dataplane_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
@@ -19,24 +17,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/xdsfixture"
 )
-
-// syncBuffer is a log sink that the gateway's goroutines and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestWithholdsRouteOfNewerContract plays a control plane of a later rpcbridge version during
 // an upgrade: it sends a REST-to-Dubbo route whose contract message is

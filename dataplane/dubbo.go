@@ -88,7 +88,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		}
 		return
 	}
-	log := g.logger.With("cluster", route.Cluster, "method", route.Dubbo.Method(), "error", err)
+	log := g.requestLog(ctx).With("cluster", route.Cluster, "method", route.Dubbo.Method(), "error", err)
 	if dubbojson.WriteException(w, err) {
 		log.Debug("dubbo method threw")
 		return

@@ -22,10 +22,14 @@ const (
 	StatusUpstreamTimeout = "upstream_timeout"
 	// StatusBadGateway: any other upstream failure (502).
 	StatusBadGateway = "bad_gateway"
-	// StatusInvalidRequest: the gRPC-JSON transcoder refused the request: malformed JSON or
-	// parameter values (400), a body over the size limit (413), or what the route's
-	// request_validation_options reject (400, 404).
+	// StatusInvalidRequest: the request was refused: by the connection manager (a Connection
+	// header nominating X-Forwarded-* headers or too many headers, 400), or by the gRPC-JSON or
+	// Dubbo transcoder: malformed JSON or parameter values (400), a body over the size limit
+	// (413), or what the route's request_validation_options reject (400, 404).
 	StatusInvalidRequest = "invalid_request"
+	// StatusUpgradeFailed: an upgrade request (Upgrade: websocket, ...) that the listener does
+	// not enable, refused as Envoy refuses it (403).
+	StatusUpgradeFailed = "upgrade_failed"
 )
 
 // ErrorBody is the JSON body of every error the gateway itself answers with:

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// ShutdownTimeout bounds the graceful shutdown of the HTTP server (default 10 s).
 	ShutdownTimeout time.Duration
+	// LocalAddress is appended to X-Forwarded-For for clients connecting over loopback, as
+	// Envoy appends its LocalInfo address; unset means the host's first non-loopback IPv4
+	// address (127.0.0.1 when it has none), as Envoy finds it.
+	LocalAddress netip.Addr
 }
 
 // Gateway is the embedded HTTP gateway. Create it with New, start it with Run.
@@ -86,6 +91,9 @@ func New(opts Options) *Gateway {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
+	if !opts.LocalAddress.IsValid() {
+		opts.LocalAddress = hostAddress()
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -107,7 +115,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	addr := ln.Addr()
 	g.addr.Store(&addr)
-	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName)
+	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName,
+		"local_address", g.opts.LocalAddress.String())
 
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
@@ -238,4 +247,20 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 		resource.RouteType:    table.RouteConfigNames(),
 		resource.EndpointType: table.EDSServiceNames(),
 	}, nil
+}
+
+// hostAddress is the host's first non-loopback IPv4 address, or 127.0.0.1: what Envoy's
+// Network::Utility::getLocalAddress returns for its default IPv4 local address.
+func hostAddress() netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap().Is4() && !ip.IsLoopback() {
+					return ip.Unmap()
+				}
+			}
+		}
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 }

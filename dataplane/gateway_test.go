@@ -70,7 +70,7 @@ func TestRouting(t *testing.T) {
 			if r.code != http.StatusOK || r.echo.Server != tc.wantServer || r.echo.Path != tc.wantPath {
 				t.Fatalf("got %d from %q path %q, want 200 from %q path %q", r.code, r.echo.Server, r.echo.Path, tc.wantServer, tc.wantPath)
 			}
-			if got := r.echo.Headers.Get("X-Forwarded-For"); got != "203.0.113.9, 127.0.0.1" {
+			if got := r.echo.Headers.Get("X-Forwarded-For"); got != "203.0.113.9,"+localAddress.String() {
 				t.Errorf("X-Forwarded-For = %q", got)
 			}
 			if got := r.echo.Headers.Get("X-Forwarded-Proto"); got != "http" {

@@ -1,6 +1,7 @@
 package dataplane_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
@@ -35,6 +37,10 @@ const (
 	giveUp   = 15 * time.Second
 	httpName = gatewayv1.HTTPListener
 )
+
+// localAddress is the gateway's local address in tests: what it appends to X-Forwarded-For
+// for the loopback clients of the tests, as Envoy appends its own address.
+var localAddress = netip.MustParseAddr("192.0.2.10")
 
 // controlPlane is go-control-plane's real xDS server on a loopback gRPC listener.
 type controlPlane struct {
@@ -130,6 +136,7 @@ func startGateway(t *testing.T, xdsAddr string, reg prometheus.Registerer) *data
 	t.Helper()
 	return runGateway(t, dataplane.Options{
 		XDSAddress: xdsAddr, NodeID: nodeID, NodeCluster: "test", ListenAddress: "127.0.0.1:0", Registerer: reg,
+		LocalAddress: localAddress,
 	})
 }
 
@@ -287,4 +294,22 @@ func fromServer(name string) func(result) error {
 		}
 		return nil
 	}
+}
+
+// syncBuffer is a log sink that the gateway's goroutines and the test share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

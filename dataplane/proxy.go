@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
-	"strings"
 
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 )
 
@@ -31,6 +30,10 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := g.config.Load()
 	if cfg == nil || !cfg.table.Ready() {
 		writeError(rec, http.StatusNotFound, StatusRouteNotFound, "no route configuration has been received from the control plane yet")
+		return
+	}
+	r, ok := g.acceptHeaders(rec, r, cfg.table.HeaderPolicy())
+	if !ok {
 		return
 	}
 	route := cfg.table.Match(r)
@@ -67,7 +70,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Rewrite:      func(pr *httputil.ProxyRequest) { rewriteOutgoing(pr, route) },
 		Transport:    up,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { g.proxyError(w, r, err, route) },
-		ErrorLog:     slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
+		ErrorLog:     slog.NewLogLogger(g.requestLog(r.Context()).Handler(), slog.LevelWarn),
 	}
 	proxy.ServeHTTP(rec, r.WithContext(ctx))
 }
@@ -99,7 +102,7 @@ func withRouteTimeout(ctx context.Context, route *routetable.Route) (context.Con
 
 // proxyError answers a failed upstream exchange with the matching JSON error.
 func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error, route *routetable.Route) {
-	log := g.logger.With("cluster", route.Cluster, "method", r.Method, "path", r.URL.Path, "error", err)
+	log := g.requestLog(r.Context()).With("cluster", route.Cluster, "method", r.Method, "path", r.URL.Path, "error", err)
 	switch {
 	case errors.Is(context.Cause(r.Context()), errRouteTimeout):
 		log.Warn("upstream timeout")
@@ -120,9 +123,9 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error, 
 	}
 }
 
-// rewriteOutgoing applies the route's rewrites to the outgoing request and sets the
-// X-Forwarded-For/Proto headers. ReverseProxy has already removed hop-by-hop headers and the
-// incoming X-Forwarded-* headers from Out.
+// rewriteOutgoing applies the route's rewrites to the outgoing request. ReverseProxy has
+// removed hop-by-hop headers and the forwarding headers from Out; the connection manager
+// (package hcm) already set those as Envoy does, so they go upstream as it left them.
 func rewriteOutgoing(pr *httputil.ProxyRequest, route *routetable.Route) {
 	if route.HasPrefixRewrite {
 		escaped := route.RewritePath(pr.In.URL.EscapedPath())
@@ -138,44 +141,36 @@ func rewriteOutgoing(pr *httputil.ProxyRequest, route *routetable.Route) {
 	case route.AutoHostRewrite:
 		pr.Out.Host = autoHost
 	}
-
-	forwarded := pr.In.Header.Values("X-Forwarded-For")
-	if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
-		forwarded = append(forwarded, ip)
-	}
-	if len(forwarded) > 0 {
-		pr.Out.Header.Set("X-Forwarded-For", strings.Join(forwarded, ", "))
-	}
-	proto := pr.In.Header.Get("X-Forwarded-Proto")
-	if proto == "" {
-		proto = "http"
-		if pr.In.TLS != nil {
-			proto = "https"
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded"} {
+		if v, ok := pr.In.Header[k]; ok {
+			pr.Out.Header[k] = v
 		}
-	}
-	pr.Out.Header.Set("X-Forwarded-Proto", proto)
-	if host := pr.In.Header.Values("X-Forwarded-Host"); len(host) > 0 {
-		pr.Out.Header["X-Forwarded-Host"] = host
 	}
 }
 
 // statusRecorder remembers the status code written, for metrics. Unwrap keeps
 // http.ResponseController (flushing of streamed responses) working.
+// When requestID is set (always_set_request_id_in_response), it is sent as x-request-id with
+// the final response header, replacing any the upstream sent.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code      int
+	requestID string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.code == 0 && code >= 200 {
 		s.code = code
+		if s.requestID != "" {
+			s.Header().Set(ir.RequestIDHeader, s.requestID)
+		}
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(p []byte) (int, error) {
 	if s.code == 0 {
-		s.code = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriter.Write(p)
 }

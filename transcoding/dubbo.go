@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,8 +125,21 @@ func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.Dubb
 		Dubbo: &ir.DubboRoute{
 			Interface: cmp.Or(t.svc.Interface, t.svc.Name), Version: t.svc.Version, Group: t.svc.Group,
 			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.timeoutOf(m.Name),
+			Attachments: withRequestID(nil),
 		},
 	}
+}
+
+// withRequestID is the attachments a Dubbo route forwards: the rule's headers, plus
+// x-request-id, so that the request's id reaches Dubbo providers as it reaches HTTP and gRPC
+// upstreams.
+func withRequestID(headers []string) []string {
+	for _, h := range headers {
+		if h == "*" || strings.EqualFold(h, ir.RequestIDHeader) {
+			return headers
+		}
+	}
+	return append(slices.Clone(headers), ir.RequestIDHeader)
 }
 
 // simple reports whether a value of type t fits in one query parameter.
@@ -296,7 +310,7 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 	}
 	route := t.route(m, httpMethod, params)
 	setMatchPath(&route.Match, r.HTTP.Path, tmpl)
-	route.Dubbo.Attachments = r.Attachments
+	route.Dubbo.Attachments = withRequestID(r.Attachments)
 	if r.Timeout != nil {
 		route.Timeout, route.Dubbo.Timeout = r.Timeout.Std(), r.Timeout.Std()
 	}

@@ -27,6 +27,9 @@ type Rules struct {
 	DefaultTimeout yamltime.Duration `yaml:"defaultTimeout,omitempty"`
 	// ConnectTimeout bounds connecting to one endpoint; 0 means 5s.
 	ConnectTimeout yamltime.Duration `yaml:"connectTimeout,omitempty"`
+	// Forwarding is the HTTP listener's forwarding-header policy, copied into the gateway; nil
+	// means ir.DefaultForwarding.
+	Forwarding *ir.Forwarding `yaml:"forwarding,omitempty"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.

@@ -174,6 +174,32 @@ func TestRESTToDubboThroughServe(t *testing.T) {
 		})
 	}
 
+	t.Run("default route forwards x-request-id and never proxy credentials", func(t *testing.T) {
+		req, err := http.NewRequest("GET", gw+greeterBase+"attachments", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Proxy-Authorization", "Basic c2VjcmV0")
+		req.Header.Set("X-Request-Id", "forged")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var attachments map[string]string
+		if err := json.NewDecoder(resp.Body).Decode(&attachments); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET attachments: %d %v", resp.StatusCode, err)
+		}
+		if id := attachments["x-request-id"]; len(id) != 36 || id == "forged" {
+			t.Errorf("x-request-id attachment %q, want a generated UUID", id)
+		}
+		for k := range attachments {
+			if strings.EqualFold(k, "proxy-authorization") {
+				t.Errorf("Proxy-Authorization reached the provider: %v", attachments)
+			}
+		}
+	})
+
 	t.Run("openapi lists the Dubbo routes", func(t *testing.T) {
 		code, body, err := get("http://" + srv.admin + "/openapi.json")
 		for _, path := range []string{`"` + greeterBase + `echoUser"`, `"` + greeterBase + `sayHello~java.lang.String"`, `"/hello/{name}"`, `"/slow"`} {

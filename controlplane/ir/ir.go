@@ -20,6 +20,9 @@ type Gateway struct {
 	ProtoDescriptors []ProtoDescriptors `json:"protoDescriptors,omitempty" yaml:"protoDescriptors,omitempty"`
 	// JavaClasses are the DTOs and enums that Dubbo routes use, sorted by Name.
 	JavaClasses []JavaClass `json:"javaClasses,omitempty" yaml:"javaClasses,omitempty"`
+	// Forwarding is how the HTTP listener treats forwarding headers and request ids; nil means
+	// DefaultForwarding (see forwarding.go).
+	Forwarding *Forwarding `json:"forwarding,omitempty" yaml:"forwarding,omitempty"`
 }
 
 // UpstreamProtocol is how a cluster's endpoints are spoken to.

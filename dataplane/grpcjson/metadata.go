@@ -2,36 +2,39 @@ package grpcjson
 
 import (
 	"encoding/base64"
-	"net"
 	"net/http"
 	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
 
-// hopByHop are the HTTP/1.1 connection-level headers, never forwarded (RFC 9110 7.6.1), plus
-// the headers the gRPC request replaces.
-var hopByHop = map[string]bool{
+// replaced are the request headers the gRPC request itself replaces (its own Host, TE,
+// content type, length and user agent); grpc-go sets them. Connection-level headers
+// (Connection and what it names, Keep-Alive, Proxy-*, Upgrade, Transfer-Encoding) never get
+// here: the gateway's connection manager (package hcm) removed them before routing, as it did
+// for every other path.
+var replaced = map[string]bool{
+	"te": true, "trailer": true, "host": true,
+	"content-type": true, "content-length": true, "user-agent": true,
+}
+
+// responseDropped are the response metadata keys the transcoded HTTP response does not copy:
+// its own framing headers and connection-level ones.
+var responseDropped = map[string]bool{
 	"connection": true, "keep-alive": true, "proxy-connection": true, "transfer-encoding": true,
 	"upgrade": true, "te": true, "trailer": true, "host": true,
 	"content-type": true, "content-length": true, "user-agent": true,
 }
 
-// outgoingMetadata turns the request headers into gRPC metadata: every header except the
-// hop-by-hop ones (including those the Connection header names), reserved grpc-* headers and
-// keys gRPC cannot carry. "-bin" headers carry base64 and are decoded. X-Forwarded-For and
-// X-Forwarded-Proto are set as the plain proxy sets them.
+// outgoingMetadata turns the request headers into gRPC metadata: every header except those the
+// gRPC request replaces, reserved grpc-* headers and keys gRPC cannot carry. "-bin" headers
+// carry base64 and are decoded. The forwarding headers (X-Forwarded-For, X-Forwarded-Proto,
+// x-request-id, ...) are forwarded as the connection manager left them.
 func outgoingMetadata(r *http.Request) metadata.MD {
-	md := make(metadata.MD, len(r.Header)+2)
-	dropped := map[string]bool{}
-	for _, v := range r.Header.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
-			dropped[strings.ToLower(strings.TrimSpace(name))] = true
-		}
-	}
+	md := make(metadata.MD, len(r.Header))
 	for name, values := range r.Header {
 		key := strings.ToLower(name)
-		if hopByHop[key] || dropped[key] || strings.HasPrefix(key, "grpc-") || !validKey(key) {
+		if replaced[key] || strings.HasPrefix(key, "grpc-") || !validKey(key) {
 			continue
 		}
 		for _, v := range values {
@@ -46,23 +49,6 @@ func outgoingMetadata(r *http.Request) metadata.MD {
 			}
 			md[key] = append(md[key], v)
 		}
-	}
-	forwarded := strings.Join(md["x-forwarded-for"], ", ")
-	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		if forwarded != "" {
-			forwarded += ", "
-		}
-		forwarded += ip
-	}
-	if forwarded != "" {
-		md["x-forwarded-for"] = []string{forwarded}
-	}
-	if len(md["x-forwarded-proto"]) == 0 {
-		proto := "http"
-		if r.TLS != nil {
-			proto = "https"
-		}
-		md["x-forwarded-proto"] = []string{proto}
 	}
 	return md
 }
@@ -104,7 +90,7 @@ func decodeBinHeader(v string) ([]byte, error) {
 // base64-encoded again.
 func copyMetadata(h http.Header, md metadata.MD) {
 	for key, values := range md {
-		if hopByHop[key] || strings.HasPrefix(key, "grpc-") || strings.HasPrefix(key, ":") {
+		if responseDropped[key] || strings.HasPrefix(key, "grpc-") || strings.HasPrefix(key, ":") {
 			continue
 		}
 		for _, v := range values {

@@ -77,29 +77,31 @@ func TestPrepareHTTPBody(t *testing.T) {
 	checkHTTPBody(t, call.Requests[0], "image/png", "raw \x00 bytes")
 }
 
-// TestPrepareMetadata checks that headers become metadata, minus hop-by-hop and grpc- ones.
+// TestPrepareMetadata checks that headers become metadata, minus the ones the gRPC request
+// replaces and grpc- ones; the forwarding headers go as the connection manager left them
+// (hop-by-hop headers are the connection manager's, package hcm, and never reach Prepare).
 func TestPrepareMetadata(t *testing.T) {
 	tr := newTranscoder(t)
 	req := request("GET", "/v1/shelves/1", "")
 	req.Header.Set("X-Trace", "t-1")
 	req.Header.Set("Authorization", "Bearer x")
-	req.Header.Set("Connection", "keep-alive, X-Hop")
-	req.Header.Set("X-Hop", "1")
 	req.Header.Set("Grpc-Timeout", "1S")
 	req.Header.Set("Te", "trailers")
 	req.Header.Set("Trace-Bin", "AAEC")
+	req.Header.Set("X-Forwarded-For", "203.0.113.1,192.0.2.1")
+	req.Header.Set("X-Request-Id", "id-1")
 	call, err := tr.Prepare(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	md := call.Metadata
 	for key, want := range map[string]string{"x-trace": "t-1", "authorization": "Bearer x", "trace-bin": "\x00\x01\x02",
-		"x-forwarded-for": "192.0.2.1", "x-forwarded-proto": "http"} {
+		"x-forwarded-for": "203.0.113.1,192.0.2.1", "x-request-id": "id-1"} {
 		if got := md.Get(key); len(got) != 1 || got[0] != want {
 			t.Errorf("metadata %s = %q, want %q", key, got, want)
 		}
 	}
-	for _, key := range []string{"connection", "x-hop", "grpc-timeout", "te", "content-type", "host"} {
+	for _, key := range []string{"grpc-timeout", "te", "content-type", "host", "x-forwarded-proto"} {
 		if got := md.Get(key); len(got) > 0 {
 			t.Errorf("metadata %s = %q, want it dropped", key, got)
 		}

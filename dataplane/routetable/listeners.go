@@ -16,6 +16,8 @@ type httpListener struct {
 	rdsName string
 	// inline is the route configuration embedded in the HCM, if any.
 	inline *routev3.RouteConfiguration
+	// manager is the HCM itself, for its header policy (see package hcm).
+	manager *hcmv3.HttpConnectionManager
 }
 
 // decodeListener extracts the HTTP connection manager of a listener. It returns nil (and no
@@ -38,7 +40,11 @@ func decodeListener(l *listenerv3.Listener) (*httpListener, error) {
 			if hcm == nil {
 				continue
 			}
-			return routeSource(hcm)
+			hl, err := routeSource(hcm)
+			if hl != nil {
+				hl.manager = hcm
+			}
+			return hl, err
 		}
 	}
 	return nil, nil

@@ -16,6 +16,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
+	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
 )
 
 // Resources is the full set of resources received, each map keyed by resource name
@@ -38,6 +39,7 @@ type Table struct {
 	edsNames     []string
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
 	withheld     []WithheldRoute
+	headers      *hcm.Policy
 }
 
 // WithheldRoute is a route of the served listener that the gateway does not run (see
@@ -101,17 +103,23 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 	if hl, ok := listeners[listenerName]; ok {
 		t.hasListener = true
 		hosts, found := routeConfigs[hl.rdsName]
+		rc := res.RouteConfigs[hl.rdsName]
 		if hl.inline != nil {
 			inline, err := decodeRouteConfig(hl.inline, tcs)
 			if err != nil {
 				return nil, fmt.Errorf("listener %q inline route_config: %w", listenerName, err)
 			}
-			hosts, found = inline, true
+			hosts, found, rc = inline, true, hl.inline
 		}
 		if found {
+			policy, err := hcm.FromEnvoy(hl.manager, rc)
+			if err != nil {
+				return nil, fmt.Errorf("listener %q: %w", listenerName, err)
+			}
 			t.hasRoutes = true
 			t.hosts = newHostIndex(hosts)
 			t.withheld = withheldRoutes(hosts)
+			t.headers = policy
 		}
 	}
 
@@ -149,6 +157,10 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 	t.transcoders = tcs.built
 	return t, nil
 }
+
+// HeaderPolicy is the request-header policy of the listener's connection manager and route
+// configuration; nil until the table is Ready.
+func (t *Table) HeaderPolicy() *hcm.Policy { return t.headers }
 
 // Ready reports whether the table's listener and its routes have been received.
 func (t *Table) Ready() bool { return t.hasListener && t.hasRoutes }

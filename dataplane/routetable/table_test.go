@@ -51,6 +51,14 @@ func TestBuildRejectsUnusableResources(t *testing.T) {
 	noAddress := &endpointv3.ClusterLoadAssignment{ClusterName: "c", Endpoints: []*endpointv3.LocalityLbEndpoints{{
 		LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{}}}},
 	}}}
+	originalIPHCM := xdsfixture.Listener(listenerName, "rc").GetFilterChains()[0].GetFilters()[0].GetTypedConfig()
+	var withDetection hcmv3.HttpConnectionManager
+	if err := originalIPHCM.UnmarshalTo(&withDetection); err != nil {
+		t.Fatal(err)
+	}
+	withDetection.OriginalIpDetectionExtensions = []*corev3.TypedExtensionConfig{{Name: "envoy.http.original_ip_detection.xff",
+		TypedConfig: originalIPHCM}}
+	originalIP := xdsfixture.ListenerWithHCM(listenerName, &withDetection)
 	redirect := &routev3.Route{
 		Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
 		Action: &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{}},
@@ -71,6 +79,8 @@ func TestBuildRejectsUnusableResources(t *testing.T) {
 			xdsfixture.RouteConfig("r", xdsfixture.VirtualHost("vh", []string{"*"}, redirect)),
 		}, nil, nil), "unsupported route action"},
 		{"invalid cluster", resources(nil, nil, []*clusterv3.Cluster{{Name: ""}}, nil), "cluster"},
+		{"original IP detection the gateway cannot run", resources([]*listenerv3.Listener{originalIP},
+			[]*routev3.RouteConfiguration{xdsfixture.RouteConfig("rc")}, nil, nil), "original_ip_detection_extensions"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +133,26 @@ func TestBuildReadinessAndInterest(t *testing.T) {
 				t.Errorf("EDSServiceNames() = %v, want %v", got, tc.wantEDS)
 			}
 		})
+	}
+}
+
+// TestHeaderPolicy: the table carries the header policy of its listener's HCM and route
+// configuration (package hcm executes it), and none before the routes arrive.
+func TestHeaderPolicy(t *testing.T) {
+	l := xdsfixture.Listener(listenerName, "rc")
+	early, err := routetable.Build(resources([]*listenerv3.Listener{l}, nil, nil, nil), listenerName)
+	if err != nil || early.HeaderPolicy() != nil {
+		t.Fatalf("before the routes: policy %v, err %v; want none", early.HeaderPolicy(), err)
+	}
+	rc := xdsfixture.RouteConfig("rc")
+	rc.InternalOnlyHeaders = []string{"x-real-ip"}
+	table, err := routetable.Build(resources([]*listenerv3.Listener{l}, []*routev3.RouteConfiguration{rc}, nil, nil), listenerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := table.HeaderPolicy()
+	if p == nil || !p.UseRemoteAddress || !p.GenerateRequestID || len(p.InternalOnlyHeaders) != 1 || p.InternalOnlyHeaders[0] != "X-Real-Ip" {
+		t.Errorf("policy = %+v, want use_remote_address, generated ids and X-Real-Ip internal-only", p)
 	}
 }
 

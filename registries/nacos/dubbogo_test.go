@@ -69,7 +69,7 @@ func TestDubboGoApplicationLevel(t *testing.T) {
 	if svc.Protocol != registries.ProtocolDubbo || svc.Interface != dubboprovider.Interface || svc.Version != dubboprovider.Version || svc.Group != "" {
 		t.Errorf("identity: %s %s %q %q", svc.Protocol, svc.Interface, svc.Version, svc.Group)
 	}
-	if want := []string{"echoSample", "echoUser", "fail", "sayHello", "slow"}; !slices.Equal(svc.Methods, want) {
+	if want := []string{"attachments", "echoSample", "echoUser", "fail", "sayHello", "slow"}; !slices.Equal(svc.Methods, want) {
 		t.Errorf("methods = %v, want %v", svc.Methods, want)
 	}
 	if ep := svc.Endpoints[0]; ep.Labels["application"] != p.App() || ep.Labels[dubbometa.KeyRevision] != metadata[dubbometa.KeyRevision] ||

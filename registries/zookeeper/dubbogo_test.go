@@ -21,7 +21,7 @@ import (
 
 const greeterService = "providers:" + dubboprovider.Interface + ":1.0.0:"
 
-var greeterMethods = []string{"echoSample", "echoUser", "fail", "sayHello", "slow"}
+var greeterMethods = []string{"attachments", "echoSample", "echoUser", "fail", "sayHello", "slow"}
 
 func TestDubboGoApplicationLevel(t *testing.T) {
 	server := zkpeer.Start(t)

@@ -5,7 +5,8 @@
 //
 // Every response carries the request it answered as the "x-request-bin" header (the serialized
 // request message) so that tests can check exactly what the transcoder sent, echoes the
-// "x-trace" request metadata as "x-trace-echo", and ends with the trailer "x-served-by".
+// "x-trace" request metadata as "x-trace-echo", reports every (non-binary) request metadata
+// entry as the JSON object "x-incoming-metadata", and ends with the trailer "x-served-by".
 package bookstore
 
 import (
@@ -13,6 +14,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -66,8 +68,18 @@ func handle(c *dynamicgrpc.Call) error {
 	stream, md, raw, req := c.Stream, c.Method, c.Raw, c.Request
 	name := string(md.Name())
 	header := metadata.Pairs("x-request-bin", string(raw))
-	if in, ok := metadata.FromIncomingContext(stream.Context()); ok && len(in.Get("x-trace")) > 0 {
+	in, _ := metadata.FromIncomingContext(stream.Context())
+	if len(in.Get("x-trace")) > 0 {
 		header.Set("x-trace-echo", in.Get("x-trace")...)
+	}
+	incoming := map[string][]string{}
+	for k, v := range in {
+		if !strings.HasSuffix(k, "-bin") {
+			incoming[k] = v
+		}
+	}
+	if report, err := json.Marshal(incoming); err == nil {
+		header.Set("x-incoming-metadata", string(report))
 	}
 	if err := stream.SetHeader(header); err != nil {
 		return err

@@ -33,7 +33,8 @@ func mustAny(m proto.Message) *anypb.Any {
 // Listener is an HTTP listener whose HCM takes its routes over RDS (ADS) from routeConfig.
 func Listener(name, routeConfig string) *listenerv3.Listener {
 	return ListenerWithHCM(name, &hcmv3.HttpConnectionManager{
-		StatPrefix: name,
+		StatPrefix:       name,
+		UseRemoteAddress: wrapperspb.Bool(true),
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource: &corev3.ConfigSource{
 				ResourceApiVersion:    corev3.ApiVersion_V3,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"dubbo.apache.org/dubbo-go/v3/common/constant"
 	"github.com/apache/dubbo-go-hessian2/java_exception"
 )
 
@@ -21,11 +22,12 @@ func (*Greeter) Reference() string { return Interface }
 // MethodMapper gives the Go methods their Java names.
 func (*Greeter) MethodMapper() map[string]string {
 	return map[string]string{
-		"SayHello":   "sayHello",
-		"EchoUser":   "echoUser",
-		"EchoSample": "echoSample",
-		"Fail":       "fail",
-		"Slow":       "slow",
+		"SayHello":    "sayHello",
+		"EchoUser":    "echoUser",
+		"EchoSample":  "echoSample",
+		"Fail":        "fail",
+		"Slow":        "slow",
+		"Attachments": "attachments",
 	}
 }
 
@@ -63,4 +65,15 @@ func (*Greeter) Slow(ctx context.Context, millis int32) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
+}
+
+// Attachments returns the attachments the call carried (Map<String, String> attachments()),
+// so that tests see exactly which request headers reached the provider.
+func (*Greeter) Attachments(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	in, _ := ctx.Value(constant.AttachmentKey).(map[string]any)
+	for k, v := range in {
+		out[k] = fmt.Sprint(v)
+	}
+	return out, nil
 }

@@ -15,4 +15,7 @@ public interface GreeterService {
     String fail(String message) throws GreeterException;
 
     String slow(int millis);
+
+    /** The attachments the call carried: which request headers reached the provider. */
+    java.util.Map<String, String> attachments();
 }
