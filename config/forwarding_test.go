@@ -59,7 +59,7 @@ func TestForwardingKeys(t *testing.T) {
 func TestForwardingRefusals(t *testing.T) {
 	cases := map[string]string{
 		"gateway:\n  forwarding: {useRemoteAdress: true}\n":         `unknown key "useRemoteAdress"`,
-		"gateway:\n  forwarding: {xffNumTrustedHops: -1}\n":         "gateway.forwarding: cannot unmarshal !!int `-1` into uint32",
+		"gateway:\n  forwarding: {xffNumTrustedHops: -1}\n":         "gateway.forwarding.xffNumTrustedHops: cannot unmarshal !!int `-1` into uint32",
 		"gateway:\n  forwarding: {internalAddresses: [10.0.0.1]}\n": `gateway.forwarding.internalAddresses[0]: internal address "10.0.0.1" is not a CIDR range`,
 		"gateway:\n  forwarding: {internalOnlyHeaders: [Host]}\n":   `gateway.forwarding.internalOnlyHeaders[0]: internal-only header "Host"`,
 		"gateway:\n  forwarding: {internalOnlyHeaders: [host]}\n":   `gateway.forwarding.internalOnlyHeaders[0]`,
