@@ -2,7 +2,8 @@
 // validated before anything is written; an accepted one is written beside the version it
 // replaces and made current by atomically replacing a pointer file, so a crash or an invalid
 // upload always leaves the previous version serving. Versions increase per name, also across
-// deletes and restarts.
+// deletes and restarts. The last versions of each name stay on disk (Options.History) so that
+// they can be listed, compared and restored (versions.go).
 package store
 
 import (
@@ -54,7 +55,13 @@ type Options struct {
 	Validators map[Kind]Validator
 	// Logger receives the store's events; nil discards them.
 	Logger *slog.Logger
+	// History is how many versions of each name are kept on disk, the current one included:
+	// 0 means DefaultHistory, and fewer than 2 mean 2 (the current one and the one before).
+	History int
 }
+
+// DefaultHistory is the number of versions kept per name when Options.History is 0.
+const DefaultHistory = 10
 
 // Entry describes the current version of one stored schema.
 type Entry struct {
@@ -64,6 +71,8 @@ type Entry struct {
 	Created time.Time `json:"created" yaml:"created"`
 	// Files are the uploaded paths, sorted.
 	Files []string `json:"files" yaml:"files"`
+	// RestoredFrom is the version whose files this version restored (Rollback), 0 for an upload.
+	RestoredFrom int64 `json:"restoredFrom,omitempty" yaml:"restoredFrom,omitempty"`
 }
 
 // ErrNotFound is returned for a name that has no current version.
@@ -128,6 +137,7 @@ type Store struct {
 	validators map[Kind]Validator
 	log        *slog.Logger
 	topic      *bus.Topic[[]idl.Schema]
+	history    int
 
 	mu      sync.Mutex
 	current map[string]stored
@@ -144,7 +154,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		topic:      bus.NewTopic(sameVersions),
 		current:    map[string]stored{},
 		last:       map[string]int64{},
+		history:    opts.History,
 	}
+	if s.history == 0 {
+		s.history = DefaultHistory
+	}
+	s.history = max(s.history, 2)
 	maps.Copy(s.validators, opts.Validators)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -160,6 +175,11 @@ func Open(dir string, opts Options) (*Store, error) {
 // name and makes it current. An invalid upload returns the validator's error (for protobuf a
 // *proto.CompileError) and changes nothing.
 func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[string][]byte) (idl.Schema, error) {
+	return s.put(ctx, name, kind, files, 0)
+}
+
+// put is Put, recording the version an accepted rollback restores.
+func (s *Store) put(ctx context.Context, name string, kind Kind, files map[string][]byte, restoredFrom int64) (idl.Schema, error) {
 	if !validName(name) {
 		return idl.Schema{}, &InvalidNameError{Name: name}
 	}
@@ -190,17 +210,16 @@ func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[strin
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	previous := s.current[name].entry.Version
 	version := s.last[name] + 1
 	schema.Name, schema.Version = name, version
-	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files))}
+	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files)), RestoredFrom: restoredFrom}
 	if err := s.writeVersion(entry, schema, files); err != nil {
 		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
 	}
 	s.last[name] = version
 	s.current[name] = stored{entry: entry, schema: schema}
-	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files))
-	s.pruneOld(name, version, previous)
+	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files), "restoredFrom", restoredFrom)
+	s.pruneHistory(name)
 	s.publishLocked()
 	return schema, nil
 }
@@ -263,7 +282,7 @@ func (s *Store) Delete(name string) error {
 	}
 	delete(s.current, name)
 	s.log.Info("schema deleted", "name", name, "version", st.entry.Version)
-	s.pruneOld(name)
+	s.pruneHistory(name)
 	s.publishLocked()
 	return nil
 }
