@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 )
@@ -23,11 +23,10 @@ const statusClientClosed = 499
 
 // serveHTTP routes one request with the current table and proxies it.
 func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	cluster := ""
-	defer func() {
-		g.metrics.requests.WithLabelValues(cluster, strconv.Itoa(rec.statusCode())).Inc()
-	}()
+	cluster, routeName := "", ""
+	defer func() { g.metrics.observeRequest(routeName, cluster, rec.statusCode(), time.Since(start)) }()
 	cfg := g.config.Load()
 	if cfg == nil || !cfg.table.Ready() {
 		writeError(rec, http.StatusNotFound, StatusRouteNotFound, "no route configuration has been received from the control plane yet")
@@ -38,6 +37,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
 		return
 	}
+	routeName = route.Name
 	if route.DirectStatus != 0 {
 		rec.WriteHeader(route.DirectStatus)
 		_, _ = rec.Write([]byte(route.DirectBody))
