@@ -103,11 +103,17 @@ func (e *InvalidNameError) Error() string {
 	return fmt.Sprintf("invalid schema name %q: use 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit", e.Name)
 }
 
-// UnknownKindError reports a kind without a validator.
+// UnknownKindError reports a kind without a validator, or (Kind "") files whose kind cannot be
+// told from their names.
 type UnknownKindError struct{ Kind Kind }
 
 // Error names the kind.
-func (e *UnknownKindError) Error() string { return fmt.Sprintf("unknown IDL kind %q", e.Kind) }
+func (e *UnknownKindError) Error() string {
+	if e.Kind == "" {
+		return "cannot tell the IDL kind from the file names: name it (proto, descriptor-set, java-source, java-jar, java-yaml, dubbo-metadata)"
+	}
+	return fmt.Sprintf("unknown IDL kind %q", e.Kind)
+}
 
 // validName checks ^[a-z0-9][a-z0-9._-]{0,62}$, which also keeps names safe as directory names
 // (they cannot start with '.', so "." and ".." and the store's temporary names are excluded).
