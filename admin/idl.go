@@ -4,16 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 
+	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/idl/java/source"
 	"github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 )
 
-// idlAPI serves /api/v1/idl: uploads are validated before they replace anything, so a bad upload
+// idlAPI serves /api/v1/idl (history endpoints in idlversions.go): uploads are validated before they replace anything, so a bad upload
 // is rejected with its problems and the previous version keeps serving.
 type idlAPI struct {
 	store  *store.Store
@@ -44,16 +48,12 @@ func (a idlAPI) delete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// put stores an upload: ?kind= names its form; the body is a zip or jar (Content-Type
-// application/zip or application/java-archive), a multipart form of files, or one raw file
-// named by ?filename=.
+// put stores an upload: ?kind= names its form (default: from the file names, store.KindOf); the
+// body is a zip or jar (Content-Type application/zip or application/java-archive), a multipart
+// form of files (each part's file name is its path), or one raw file named by ?filename=.
 func (a idlAPI) put(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	kind := store.Kind(r.URL.Query().Get("kind"))
-	if kind == "" {
-		writeError(w, http.StatusBadRequest, "missing_kind", "?kind= is required (proto, descriptor-set, java-source, java-jar, java-yaml, dubbo-metadata)", nil)
-		return
-	}
 	body := http.MaxBytesReader(w, r.Body, a.limits.MaxUploadBytes)
 	files, err := a.unpack(r, body)
 	if err != nil {
@@ -65,15 +65,30 @@ func (a idlAPI) put(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	if kind == "" {
+		if kind, err = store.KindOf(slices.Collect(maps.Keys(files))); err != nil {
+			writeError(w, http.StatusBadRequest, "missing_kind", err.Error()+"; pass ?kind=", nil)
+			return
+		}
+	}
 	schema, err := a.store.Put(r.Context(), name, kind, files)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"name": schema.Name, "kind": kind, "version": schema.Version, "files": len(files),
+	writeJSON(w, http.StatusOK, storedAnswer(kind, len(files), schema, 0))
+}
+
+// storedAnswer describes a version that an upload or a rollback stored.
+func storedAnswer(kind store.Kind, files int, schema idl.Schema, restoredFrom int64) map[string]any {
+	out := map[string]any{
+		"name": schema.Name, "kind": kind, "version": schema.Version, "files": files,
 		"interfaces": len(schema.Interfaces), "protoFiles": len(schema.Descriptors.GetFile()),
-	})
+	}
+	if restoredFrom != 0 {
+		out["restoredFrom"] = restoredFrom
+	}
+	return out
 }
 
 func (a idlAPI) unpack(r *http.Request, body io.Reader) (map[string][]byte, error) {
@@ -92,7 +107,8 @@ func (a idlAPI) unpack(r *http.Request, body io.Reader) (map[string][]byte, erro
 	}
 }
 
-// unpackMultipart reads every file part, with the same path rules and limits as a zip.
+// unpackMultipart reads every file part, with the same path rules and limits as a zip; a
+// part's file name is its path ("greet/v1/greeter.proto").
 func (a idlAPI) unpackMultipart(mr *multipart.Reader) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	var total int64
@@ -104,10 +120,12 @@ func (a idlAPI) unpackMultipart(mr *multipart.Reader) (map[string][]byte, error)
 		if err != nil {
 			return nil, &upload.FormatError{Err: err}
 		}
-		if part.FileName() == "" {
+		// Part.FileName keeps only the base name; the path is what the upload is about.
+		_, disposition, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		if disposition["filename"] == "" {
 			continue
 		}
-		path, err := upload.CleanPath(part.FileName())
+		path, err := upload.CleanPath(disposition["filename"])
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +149,7 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 	var (
 		limit    *upload.LimitError
 		compile  *proto.CompileError
+		javaErr  *source.Error
 		invalid  *store.ValidationError
 		badName  *store.InvalidNameError
 		badKind  *store.UnknownKindError
@@ -141,12 +160,17 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, "upload_too_large", err.Error(), nil)
 	case errors.As(err, &compile):
 		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(), compile.Problems)
+	case errors.As(err, &javaErr):
+		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(),
+			[]proto.Problem{{File: javaErr.File, Line: javaErr.Pos.Line, Column: javaErr.Pos.Col, Message: javaErr.Msg}})
 	case errors.As(err, &invalid):
 		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(), nil)
 	case errors.As(err, &badName), errors.As(err, &badKind), upload.IsClientError(err):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, store.ErrCurrent):
+		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
 	default:
 		writeError(w, http.StatusInternalServerError, "internal", err.Error(), nil)
 	}

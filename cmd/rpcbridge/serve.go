@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rpcbridge/rpcbridge/admin"
+	"github.com/rpcbridge/rpcbridge/admin/livestats"
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
@@ -79,6 +80,7 @@ type server struct {
 	gateway  *dataplane.Gateway
 	pushed   atomic.Bool
 	metrics  *prometheus.Registry
+	stats    *livestats.Sampler
 }
 
 // serve runs everything until ctx ends.
@@ -96,6 +98,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		metrics:  reg,
 	}
 	s.cfg.Publish(cfg)
+	if s.stats, err = newStats(reg); err != nil {
+		return err
+	}
 	if s.store, err = openStore(cfg, log); err != nil {
 		return fmt.Errorf("open IDL store: %w", err)
 	}
@@ -144,6 +149,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
 	g.Go(func() error { return s.watchConfig(gctx, sup) })
+	g.Go(func() error { return s.stats.Run(gctx) })
 	if s.gateway != nil {
 		g.Go(func() error { return s.gateway.Run(gctx) })
 	}
@@ -185,6 +191,32 @@ func (s *server) adminHandler() http.Handler {
 		Store:   s.store,
 		Limits:  upload.DefaultLimits(),
 		OpenAPI: openAPIFor(s.start),
+		Stats:   s.stats,
+		Gateway: s.gatewayAddr(),
+		Logger:  s.log.With("component", "admin"),
+	})
+}
+
+// gatewayAddr returns a function giving the embedded gateway's listen address ("" while it
+// does not listen), or nil when the gateway is off, which turns off the admin API's forward.
+func (s *server) gatewayAddr() func() string {
+	if s.gateway == nil {
+		return nil
+	}
+	return func() string {
+		if a := s.gateway.Addr(); a != nil {
+			return a.String()
+		}
+		return ""
+	}
+}
+
+// newStats samples the gateway's request-duration histogram for the admin API's live figures.
+func newStats(reg *prometheus.Registry) (*livestats.Sampler, error) {
+	l := dataplane.RequestDurationLabels
+	return livestats.New(livestats.Options{
+		Gatherer: reg, Metric: dataplane.RequestDurationMetric,
+		RouteLabel: l.Route, ClusterLabel: l.Cluster, StatusClassLabel: l.StatusClass,
 	})
 }
 
