@@ -39,11 +39,17 @@ func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
 		Use:   "serve --config FILE",
 		Short: "Watch the registries, serve xDS, and run the embedded gateway and the admin API",
 		Long: `serve runs until SIGINT or SIGTERM. It serves xDS (ADS, state-of-the-world and delta) on
-xds.listen, the embedded gateway on gateway.listen and the admin API (/healthz, /readyz, /metrics,
-/api/v1/catalog, /api/v1/routes, /api/v1/diagnostics, /api/v1/idl for IDL uploads, /openapi.json)
-on admin.listen. The configuration file is reloaded when it changes or on SIGHUP; an invalid file
-is reported and the previous one kept. An IDL upload that does not compile is rejected with
-file:line:col and the previous version keeps serving.`,
+xds.listen, the embedded gateway on gateway.listen and, on admin.listen, the web console at / and
+the admin API it uses:
+  /healthz, /readyz, /metrics (Prometheus), /api/v1/stats (live figures per route and upstream)
+  /api/v1/catalog, /api/v1/routes, /api/v1/diagnostics
+  /openapi.json[?service=ID], /api/v1/openapi (the documents: all routes, one per service)
+  /api/v1/idl[/NAME] (GET, PUT an upload, DELETE), /api/v1/idl/NAME/versions[/N],
+  /api/v1/idl/NAME/diff?from=N[&to=M], POST /api/v1/idl/NAME/rollback {"version": N}
+  /gateway/... (forwarded to the embedded gateway, for Swagger UI's "try it out")
+The configuration file is reloaded when it changes or on SIGHUP; an invalid file is reported and
+the previous one kept. An IDL upload that does not compile is rejected with file:line:col and the
+previous version keeps serving.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()

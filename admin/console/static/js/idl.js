@@ -110,10 +110,10 @@ async function diff() {
     const d = out.diff;
     box.dataset.from = from;
     box.dataset.to = to;
-    box.replaceChildren(el("h4", {}, `v${from} → v${to}`),
+    box.replaceChildren(...[el("h4", {}, `v${from} → v${to}`),
       d.methods.length || d.types.length ? null : el("p", { class: "notice" }, "No differences in methods or types."),
       d.methods.length ? el("div", {}, el("h5", {}, "Methods"), el("ul", { class: "changes methods" }, d.methods.map(changeItem))) : null,
-      d.types.length ? el("div", {}, el("h5", {}, "Types"), el("ul", { class: "changes types" }, d.types.map(changeItem))) : null);
+      d.types.length ? el("div", {}, el("h5", {}, "Types"), el("ul", { class: "changes types" }, d.types.map(changeItem))) : null].filter(Boolean));
   } catch (err) {
     box.replaceChildren(errorBox(err));
   }
@@ -125,12 +125,12 @@ async function summary(name, version) {
     const v = await apiJSON(path(name, `/versions/${version}`));
     const s = v.summary;
     box.dataset.version = version;
-    box.replaceChildren(el("h4", {}, `v${version}: ${s.services.length} services, ${s.types.length} types`),
+    box.replaceChildren(...[el("h4", {}, `v${version}: ${s.services.length} services, ${s.types.length} types`),
       ...s.services.map((svc) => el("div", { class: "summary-service", dataset: { name: svc.name } },
         el("h5", {}, svc.name), el("ul", {}, svc.methods.map((m) => el("li", { dataset: { key: m.key } }, el("code", {}, m.signature)))))),
       s.types.length ? el("details", {}, el("summary", {}, "Types"),
         ...s.types.map((t) => el("div", { class: "summary-type", dataset: { name: t.name } },
-          el("h5", {}, `${t.kind} ${t.name}`), el("ul", {}, t.members.map((m) => el("li", {}, el("code", {}, m.text))))))) : null);
+          el("h5", {}, `${t.kind} ${t.name}`), el("ul", {}, t.members.map((m) => el("li", {}, el("code", {}, m.text))))))) : null].filter(Boolean));
   } catch (err) {
     box.replaceChildren(errorBox(err));
   }
