@@ -16,13 +16,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
+
+// Gatherer is what a Prometheus registry offers (prometheus.Gatherer): the current state of its
+// metrics. Taking the interface keeps this package off client_golang.
+type Gatherer interface {
+	Gather() ([]*dto.MetricFamily, error)
+}
 
 // Options configure a Sampler.
 type Options struct {
 	// Gatherer is the registry holding the histogram.
-	Gatherer prometheus.Gatherer
+	Gatherer Gatherer
 	// Metric is the histogram's name; RouteLabel, ClusterLabel and StatusClassLabel name its
 	// labels (the status class values are "2xx" ... "5xx").
 	Metric, RouteLabel, ClusterLabel, StatusClassLabel string
