@@ -17,8 +17,9 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 )
 
-// idlAPI serves /api/v1/idl (history endpoints in idlversions.go): uploads are validated before they replace anything, so a bad upload
-// is rejected with its problems and the previous version keeps serving.
+// idlAPI serves /api/v1/idl (the history endpoints are in idlversions.go): uploads are validated
+// before they replace anything, so a bad upload is rejected with its problems and the previous
+// version keeps serving.
 type idlAPI struct {
 	store  *store.Store
 	limits upload.Limits
