@@ -1,13 +1,18 @@
-// Package admin is rpcbridge's admin HTTP API: health and readiness, metrics, the read-only view
-// of what the pipeline computed (catalog, routes, diagnostics, OpenAPI), and the IDL store
-// (upload, list, download, delete). It holds no state of its own; the server hands it functions
-// that read the current values.
+// Package admin is rpcbridge's admin HTTP API: health and readiness, metrics and the live figures
+// drawn from them, the read-only view of what the pipeline computed (catalog, routes,
+// diagnostics, OpenAPI, whole or per service), the IDL store (upload, list, versions, diff,
+// rollback, delete), a same-origin forward to the embedded gateway (tryit.go), and the web
+// console (package console) at /, which uses nothing but this API. It holds no state of its
+// own; the server hands it functions that read the current values.
 package admin
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 
+	"github.com/rpcbridge/rpcbridge/admin/console"
+	"github.com/rpcbridge/rpcbridge/admin/livestats"
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
@@ -37,13 +42,28 @@ type Options struct {
 	// MaxConcurrentUploads bounds the IDL uploads handled at once (default
 	// DefaultMaxConcurrentUploads); more are answered 429 with Retry-After.
 	MaxConcurrentUploads int
-	// OpenAPI renders the OpenAPI document of a gateway; nil disables /openapi.json.
-	OpenAPI func(ir.Gateway) ([]byte, error)
+	// OpenAPI renders the OpenAPI document of a gateway, or of the part of it that concerns
+	// one service (service is then its ID, else ""); nil disables the OpenAPI endpoints.
+	OpenAPI func(g ir.Gateway, service string) ([]byte, error)
+	// Stats gives the live figures of /api/v1/stats; nil disables the endpoint.
+	Stats *livestats.Sampler
+	// Gateway returns the embedded gateway's listen address ("" while it does not listen);
+	// nil disables the forward at GatewayPath.
+	Gateway func() string
+	// Logger receives the API's events; nil discards them.
+	Logger *slog.Logger
 }
+
+// handler holds the options the endpoints read.
+type handler struct{ opts Options }
 
 // Handler returns the API.
 func Handler(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
+	console.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -67,16 +87,23 @@ func Handler(opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/diagnostics", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"diagnostics": opts.State().Diagnostics})
 	})
+	h := handler{opts: opts}
 	if opts.OpenAPI != nil {
-		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-			doc, err := opts.OpenAPI(opts.State().Gateway)
+		mux.HandleFunc("GET /openapi.json", h.openAPI)
+		mux.HandleFunc("GET /api/v1/openapi", h.openAPIDocuments)
+	}
+	if opts.Stats != nil {
+		mux.HandleFunc("GET /api/v1/stats", func(w http.ResponseWriter, _ *http.Request) {
+			s, err := opts.Stats.Summary()
 			if err != nil {
-				writeError(w, http.StatusInternalServerError, "openapi_failed", err.Error(), nil)
+				writeError(w, http.StatusInternalServerError, "internal", err.Error(), nil)
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(doc)
+			writeJSON(w, http.StatusOK, s)
 		})
+	}
+	if opts.Gateway != nil {
+		mux.Handle(GatewayPath, gatewayProxy(opts.Gateway, opts.Logger))
 	}
 	if opts.Store != nil {
 		api := newIDLAPI(opts.Store, opts.Limits, opts.MaxConcurrentUploads)
@@ -84,6 +111,10 @@ func Handler(opts Options) http.Handler {
 		mux.HandleFunc("GET /api/v1/idl/{name}", api.get)
 		mux.HandleFunc("PUT /api/v1/idl/{name}", api.put)
 		mux.HandleFunc("DELETE /api/v1/idl/{name}", api.delete)
+		mux.HandleFunc("GET /api/v1/idl/{name}/versions", api.versions)
+		mux.HandleFunc("GET /api/v1/idl/{name}/versions/{version}", api.version)
+		mux.HandleFunc("GET /api/v1/idl/{name}/diff", api.diff)
+		mux.HandleFunc("POST /api/v1/idl/{name}/rollback", api.rollback)
 	}
 	return mux
 }

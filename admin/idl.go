@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 
+	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/idl/java/source"
 	"github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
@@ -21,8 +25,9 @@ const DefaultMaxConcurrentUploads = 2
 // seconds, as kube-apiserver's max-in-flight filter sends it.
 const uploadRetryAfter = "1"
 
-// idlAPI serves /api/v1/idl: uploads are validated before they replace anything, so a bad upload
-// is rejected with its problems and the previous version keeps serving.
+// idlAPI serves /api/v1/idl (the history endpoints are in idlversions.go): uploads are validated
+// before they replace anything, so a bad upload is rejected with its problems and the previous
+// version keeps serving.
 type idlAPI struct {
 	store  *store.Store
 	limits upload.Limits
@@ -62,9 +67,9 @@ func (a idlAPI) delete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// put stores an upload: ?kind= names its form; the body is a zip or jar (Content-Type
-// application/zip or application/java-archive), a multipart form of files, or one raw file
-// named by ?filename=.
+// put stores an upload: ?kind= names its form (default: from the file names, store.KindOf); the
+// body is a zip or jar (Content-Type application/zip or application/java-archive), a multipart
+// form of files (each part's file name is its path), or one raw file named by ?filename=.
 //
 // At most cap(a.uploads) uploads are read, unpacked and validated at once; one more is answered
 // at once with 429 and Retry-After, as kube-apiserver's max-in-flight filter answers requests
@@ -85,10 +90,6 @@ func (a idlAPI) put(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	kind := store.Kind(r.URL.Query().Get("kind"))
-	if kind == "" {
-		writeError(w, http.StatusBadRequest, "missing_kind", "?kind= is required (proto, descriptor-set, java-source, java-jar, java-yaml, dubbo-metadata)", nil)
-		return
-	}
 	body := http.MaxBytesReader(w, r.Body, a.limits.MaxUploadBytes)
 	files, err := a.unpack(r, body)
 	if err != nil {
@@ -100,15 +101,30 @@ func (a idlAPI) put(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	if kind == "" {
+		if kind, err = store.KindOf(slices.Collect(maps.Keys(files))); err != nil {
+			writeError(w, http.StatusBadRequest, "missing_kind", err.Error()+"; pass ?kind=", nil)
+			return
+		}
+	}
 	schema, err := a.store.Put(r.Context(), name, kind, files)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"name": schema.Name, "kind": kind, "version": schema.Version, "files": len(files),
+	writeJSON(w, http.StatusOK, storedAnswer(kind, len(files), schema, 0))
+}
+
+// storedAnswer describes a version that an upload or a rollback stored.
+func storedAnswer(kind store.Kind, files int, schema idl.Schema, restoredFrom int64) map[string]any {
+	out := map[string]any{
+		"name": schema.Name, "kind": kind, "version": schema.Version, "files": files,
 		"interfaces": len(schema.Interfaces), "protoFiles": len(schema.Descriptors.GetFile()),
-	})
+	}
+	if restoredFrom != 0 {
+		out["restoredFrom"] = restoredFrom
+	}
+	return out
 }
 
 func (a idlAPI) unpack(r *http.Request, body io.Reader) (map[string][]byte, error) {
@@ -132,6 +148,7 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 	var (
 		limit    *upload.LimitError
 		compile  *proto.CompileError
+		javaErr  *source.Error
 		invalid  *store.ValidationError
 		badName  *store.InvalidNameError
 		badKind  *store.UnknownKindError
@@ -149,12 +166,17 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusForbidden, "quota_exceeded", err.Error(), nil)
 	case errors.As(err, &compile):
 		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(), compile.Problems)
+	case errors.As(err, &javaErr):
+		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(),
+			[]proto.Problem{{File: javaErr.File, Line: javaErr.Pos.Line, Column: javaErr.Pos.Col, Message: javaErr.Msg}})
 	case errors.As(err, &invalid):
 		writeError(w, http.StatusUnprocessableEntity, "invalid_idl", err.Error(), nil)
 	case errors.As(err, &badName), errors.As(err, &badKind), upload.IsClientError(err):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, store.ErrCurrent):
+		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
 	default:
 		writeError(w, http.StatusInternalServerError, "internal", err.Error(), nil)
 	}

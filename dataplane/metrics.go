@@ -4,13 +4,28 @@ import (
 	"errors"
 	"log/slog"
 	"path"
+	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// RequestDurationMetric is the histogram of the time the gateway took to answer a request, by
+// route name (RequestDurationLabels: "" when no route matched), cluster ("" when the request went
+// to none) and status class ("2xx" ... "5xx"). It is what the admin console's live figures read.
+const RequestDurationMetric = "rpcbridge_gateway_request_duration_seconds"
+
+// RequestDurationLabels are the labels of RequestDurationMetric, in order.
+var RequestDurationLabels = struct{ Route, Cluster, StatusClass string }{"route", "cluster", "status_class"}
+
+// durationBuckets are the upper bounds (seconds) of RequestDurationMetric's buckets: from a
+// millisecond, which an in-process hop takes, to the 30 s of a long route timeout.
+var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
 // metrics are the gateway's Prometheus collectors.
 type metrics struct {
 	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
 	updates  *prometheus.CounterVec
 	nacks    *prometheus.CounterVec
 }
@@ -23,6 +38,11 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 			Namespace: "rpcbridge", Subsystem: "gateway", Name: "requests_total",
 			Help: "HTTP requests handled by the embedded gateway, by route cluster and response status code.",
 		}, []string{"cluster", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    RequestDurationMetric,
+			Help:    "Time the embedded gateway took to answer an HTTP request, by route, cluster and status class.",
+			Buckets: durationBuckets,
+		}, []string{RequestDurationLabels.Route, RequestDurationLabels.Cluster, RequestDurationLabels.StatusClass}),
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "rpcbridge", Subsystem: "gateway", Name: "xds_updates_total",
 			Help: "xDS responses accepted (ACKed) by the embedded gateway, by resource type.",
@@ -36,25 +56,32 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 		return m
 	}
 	m.requests = register(reg, m.requests, logger)
+	m.duration = register(reg, m.duration, logger)
 	m.updates = register(reg, m.updates, logger)
 	m.nacks = register(reg, m.nacks, logger)
 	return m
 }
 
 // register registers c, returning the collector already registered under the same name.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec, logger *slog.Logger) *prometheus.CounterVec {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C, logger *slog.Logger) C {
 	err := reg.Register(c)
 	var already prometheus.AlreadyRegisteredError
 	switch {
 	case err == nil:
 		return c
 	case errors.As(err, &already):
-		if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
+		if existing, ok := already.ExistingCollector.(C); ok {
 			return existing
 		}
 	}
 	logger.Warn("cannot register gateway metric", "error", err)
 	return c
+}
+
+// observeRequest counts one answered request and records how long it took.
+func (m *metrics) observeRequest(route, cluster string, code int, took time.Duration) {
+	m.requests.WithLabelValues(cluster, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route, cluster, strconv.Itoa(code/100)+"xx").Observe(took.Seconds())
 }
 
 // observeXDS counts one xDS response.

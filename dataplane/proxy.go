@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
@@ -22,11 +22,10 @@ const statusClientClosed = 499
 
 // serveHTTP routes one request with the current table and proxies it.
 func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	cluster := ""
-	defer func() {
-		g.metrics.requests.WithLabelValues(cluster, strconv.Itoa(rec.statusCode())).Inc()
-	}()
+	cluster, routeName := "", ""
+	defer func() { g.metrics.observeRequest(routeName, cluster, rec.statusCode(), time.Since(start)) }()
 	cfg := g.config.Load()
 	if cfg == nil || !cfg.table.Ready() {
 		writeError(rec, http.StatusNotFound, StatusRouteNotFound, "no route configuration has been received from the control plane yet")
@@ -41,6 +40,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
 		return
 	}
+	routeName = route.Name
 	if route.Withheld != "" {
 		writeError(rec, http.StatusServiceUnavailable, StatusRouteUnavailable,
 			fmt.Sprintf("route %q is not served by this gateway: %s", route.Name, route.Withheld))

@@ -4,6 +4,7 @@
 #   - ZooKeeper (Debian package), run by the tests themselves on free ports;
 #   - a JDK's javac, for the Java class-file fixtures;
 #   - curl for the quickstart smoke test;
+#   - Debian's chromium, the real headless browser the console tests drive (chromedp);
 #   - the test peers built from the Go module proxy, cached by version outside the checkout
 #     (scripts/dubbo-provider.sh, scripts/consul-agent.sh): minutes cold, instant when cached.
 set -euo pipefail
@@ -12,6 +13,7 @@ need=()
 [[ -f /usr/share/java/slf4j-simple.jar ]] || need+=(libslf4j-java)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   sudo=""
@@ -31,4 +33,4 @@ for peer in dubbo-provider consul-agent; do
     echo "$peer: $path ($((SECONDS - start)) s)"
   fi
 done
-echo "test dependencies present: $(go version | cut -d' ' -f3), zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'), $(javac -version 2>&1)"
+echo "test dependencies present: $(go version | cut -d' ' -f3), zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'), $(javac -version 2>&1), $(chromium --version 2>/dev/null || echo 'chromium ?')"

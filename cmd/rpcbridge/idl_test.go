@@ -103,8 +103,11 @@ func TestIDLUploadRefusesUnsafeZips(t *testing.T) {
 	if code := put("?kind=proto", "application/zip", bomb); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("decompression bomb (%d bytes compressed): status %d, want 413", len(bomb), code)
 	}
-	if code := put("", "application/zip", zipOf("a.proto", []byte(greeterProto))); code != http.StatusBadRequest {
-		t.Errorf("upload without kind: status %d, want 400", code)
+	if code := put("", "application/zip", zipOf("notes.txt", []byte(greeterProto))); code != http.StatusBadRequest {
+		t.Errorf("upload whose kind the file names do not tell: status %d, want 400", code)
+	}
+	if code := put("", "application/zip", zipOf("a.proto", []byte(greeterProto))); code != http.StatusOK {
+		t.Errorf("upload without kind of .proto files: status %d, want 200 (kind inferred)", code)
 	}
 	if code := put("?kind=proto&filename=a.proto", "text/plain", []byte(greeterProto)); code != http.StatusOK {
 		t.Errorf("single-file upload: status %d, want 200", code)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).
 			return c.push(stdout, args[0], args[1:], kind)
 		},
 	}
-	push.Flags().StringVar(&kind, "kind", "", "IDL kind (default: from the file extensions)")
+	push.Flags().StringVar(&kind, "kind", "", "IDL kind (default: the admin API infers it from the file names)")
 	ls := &cobra.Command{
 		Use:   "ls",
 		Short: "List the stored IDL with kinds and versions",
@@ -64,29 +65,24 @@ signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).
 	return cmd
 }
 
-// kindByExtension infers the IDL kind from file names.
-var kindByExtension = map[string]string{
-	".proto": "proto", ".pb": "descriptor-set", ".protoset": "descriptor-set", ".desc": "descriptor-set",
-	".java": "java-source", ".jar": "java-jar", ".yaml": "java-yaml", ".yml": "java-yaml", ".json": "dubbo-metadata",
-}
-
 func (c *idlClient) push(stdout io.Writer, name string, paths []string, kind string) error {
 	files, err := collectFiles(paths)
 	if err != nil {
 		return err
 	}
-	if kind == "" {
-		if kind, err = inferKind(files); err != nil {
-			return usageError{err}
-		}
+	// Without --kind the admin API infers it from the (unpacked) file names.
+	params := url.Values{}
+	if kind != "" {
+		params.Set("kind", kind)
 	}
-	body, ctype, query := &bytes.Buffer{}, "", "?kind="+kind
+	body, ctype := &bytes.Buffer{}, ""
 	if len(files) == 1 && (strings.HasSuffix(files[0].name, ".zip") || strings.HasSuffix(files[0].name, ".jar")) {
 		body.Write(files[0].data)
 		ctype = "application/zip"
 	} else if len(files) == 1 {
 		body.Write(files[0].data)
-		ctype, query = "application/octet-stream", query+"&filename="+filepath.Base(files[0].name)
+		ctype = "application/octet-stream"
+		params.Set("filename", filepath.Base(files[0].name))
 	} else {
 		zw := zip.NewWriter(body)
 		for _, f := range files {
@@ -103,19 +99,20 @@ func (c *idlClient) push(stdout io.Writer, name string, paths []string, kind str
 		}
 		ctype = "application/zip"
 	}
-	req, err := http.NewRequest(http.MethodPut, c.admin+"/api/v1/idl/"+name+query, body)
+	req, err := http.NewRequest(http.MethodPut, c.admin+"/api/v1/idl/"+name+"?"+params.Encode(), body)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", ctype)
 	var out struct {
-		Version int64 `json:"version"`
-		Files   int   `json:"files"`
+		Kind    string `json:"kind"`
+		Version int64  `json:"version"`
+		Files   int    `json:"files"`
 	}
 	if err := c.do(req, &out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: version %d stored (%s, %d files)\n", name, out.Version, kind, out.Files)
+	fmt.Fprintf(stdout, "%s: version %d stored (%s, %d files)\n", name, out.Version, out.Kind, out.Files)
 	return nil
 }
 
@@ -246,20 +243,4 @@ func collectFiles(paths []string) ([]localFile, error) {
 		return nil, usageError{fmt.Errorf("no files in %s", strings.Join(paths, ", "))}
 	}
 	return files, nil
-}
-
-func inferKind(files []localFile) (string, error) {
-	found := map[string]bool{}
-	for _, f := range files {
-		if k, ok := kindByExtension[strings.ToLower(filepath.Ext(f.name))]; ok {
-			found[k] = true
-		}
-	}
-	if len(found) != 1 {
-		return "", fmt.Errorf("cannot tell the IDL kind from the file names; pass --kind")
-	}
-	for k := range found {
-		return k, nil
-	}
-	return "", nil
 }

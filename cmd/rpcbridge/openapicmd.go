@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -11,36 +12,53 @@ import (
 	"github.com/rpcbridge/rpcbridge/openapi"
 )
 
-// openAPIInfo is the document information of the gateway described by cfg.
-func openAPIInfo(cfg *config.Config) openapi.Info {
-	return openapi.Info{
+// openAPIInfo is the document information of the gateway described by cfg, or of the part of
+// it that concerns one service.
+func openAPIInfo(cfg *config.Config, service string) openapi.Info {
+	info := openapi.Info{
 		Title:       "rpcbridge gateway",
 		Version:     "generated",
 		Description: "REST routes rpcbridge serves for the RPC and HTTP services it discovered.",
 		ServerURL:   "http://" + cfg.Gateway.Listen,
 	}
+	if service != "" {
+		info.Title += ": " + service
+		info.Description = "REST routes rpcbridge serves for " + service + "."
+	}
+	return info
 }
 
-// openAPIFor renders the OpenAPI document of g for the running configuration.
-func openAPIFor(cfg *config.Config) func(ir.Gateway) ([]byte, error) {
-	return func(g ir.Gateway) ([]byte, error) { return openapi.Generate(g, openAPIInfo(cfg)) }
+// openAPIFor renders the OpenAPI document of g (or of one service's part of it) for the running
+// configuration.
+func openAPIFor(cfg *config.Config) func(ir.Gateway, string) ([]byte, error) {
+	return func(g ir.Gateway, service string) ([]byte, error) {
+		return openapi.Generate(g, openAPIInfo(cfg, service))
+	}
 }
 
 func newOpenAPICommand(logger func() (*slog.Logger, error), stdout io.Writer) *cobra.Command {
-	var file string
+	var file, service string
 	cmd := &cobra.Command{
-		Use:   "openapi --config FILE",
+		Use:   "openapi --config FILE [--service ID]",
 		Short: "Print the OpenAPI 3.1 document of the REST routes rpcbridge would serve",
 		Long: `openapi waits for the registries' first listing, builds the routes from the stored IDL and
-the rules, and prints their OpenAPI 3.1 document (JSON). A running rpcbridge serves the same at
-GET /openapi.json on its admin address.`,
+the rules, and prints their OpenAPI 3.1 document (JSON); with --service, only the routes that
+call that service (its ID, as rpcbridge catalog prints it). A running rpcbridge serves the same at
+GET /openapi.json[?service=ID] on its admin address.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, c, err := oneShot(cmd, logger, file, nil)
 			if err != nil {
 				return err
 			}
-			doc, err := openapi.Generate(c.Gateway, openAPIInfo(cfg))
+			g := c.Gateway
+			if service != "" {
+				var ok bool
+				if g, ok = openapi.ForService(g, service); !ok {
+					return fmt.Errorf("no route calls service %q (services with routes: %s)", service, joinOr(openapi.Services(c.Gateway), "none"))
+				}
+			}
+			doc, err := openapi.Generate(g, openAPIInfo(cfg, service))
 			if err != nil {
 				return err
 			}
@@ -49,5 +67,6 @@ GET /openapi.json on its admin address.`,
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
+	cmd.Flags().StringVar(&service, "service", "", "print only the document of this service ID")
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rpcbridge/rpcbridge/admin"
+	"github.com/rpcbridge/rpcbridge/admin/livestats"
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/config"
@@ -36,11 +37,17 @@ func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
 		Use:   "serve --config FILE",
 		Short: "Watch the registries, serve xDS, and run the embedded gateway and the admin API",
 		Long: `serve runs until SIGINT or SIGTERM. It serves xDS (ADS, state-of-the-world and delta) on
-xds.listen, the embedded gateway on gateway.listen and the admin API (/healthz, /readyz, /metrics,
-/api/v1/catalog, /api/v1/routes, /api/v1/diagnostics, /api/v1/idl for IDL uploads, /openapi.json)
-on admin.listen. The configuration file is reloaded when it changes or on SIGHUP; an invalid file
-is reported and the previous one kept. An IDL upload that does not compile is rejected with
-file:line:col and the previous version keeps serving.`,
+xds.listen, the embedded gateway on gateway.listen and, on admin.listen, the web console at / and
+the admin API it uses:
+  /healthz, /readyz, /metrics (Prometheus), /api/v1/stats (live figures per route and upstream)
+  /api/v1/catalog, /api/v1/routes, /api/v1/diagnostics
+  /openapi.json[?service=ID], /api/v1/openapi (the documents: all routes, one per service)
+  /api/v1/idl[/NAME] (GET, PUT an upload, DELETE), /api/v1/idl/NAME/versions[/N],
+  /api/v1/idl/NAME/diff?from=N[&to=M], POST /api/v1/idl/NAME/rollback {"version": N}
+  /gateway/... (forwarded to the embedded gateway, for Swagger UI's "try it out")
+The configuration file is reloaded when it changes or on SIGHUP; an invalid file is reported and
+the previous one kept. An IDL upload that does not compile is rejected with file:line:col and the
+previous version keeps serving.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()
@@ -77,6 +84,7 @@ type server struct {
 	gateway  *dataplane.Gateway
 	pushed   atomic.Bool
 	metrics  *prometheus.Registry
+	stats    *livestats.Sampler
 }
 
 // serve runs everything until ctx ends.
@@ -94,6 +102,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		metrics:  reg,
 	}
 	s.cfg.Publish(cfg)
+	if s.stats, err = newStats(reg); err != nil {
+		return err
+	}
 	if s.store, err = openStore(cfg, log); err != nil {
 		return fmt.Errorf("open IDL store: %w", err)
 	}
@@ -141,6 +152,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
 	g.Go(func() error { return s.watchConfig(gctx, sup) })
+	g.Go(func() error { return s.stats.Run(gctx) })
 	if s.gateway != nil {
 		g.Go(func() error { return s.gateway.Run(gctx) })
 	}
@@ -183,6 +195,32 @@ func (s *server) adminHandler() http.Handler {
 		Limits:               uploadLimits(s.start.Admin.Uploads),
 		OpenAPI:              openAPIFor(s.start),
 		MaxConcurrentUploads: s.start.Admin.Uploads.MaxConcurrent,
+		Stats:                s.stats,
+		Gateway:              s.gatewayAddr(),
+		Logger:               s.log.With("component", "admin"),
+	})
+}
+
+// gatewayAddr returns a function giving the embedded gateway's listen address ("" while it
+// does not listen), or nil when the gateway is off, which turns off the admin API's forward.
+func (s *server) gatewayAddr() func() string {
+	if s.gateway == nil {
+		return nil
+	}
+	return func() string {
+		if a := s.gateway.Addr(); a != nil {
+			return a.String()
+		}
+		return ""
+	}
+}
+
+// newStats samples the gateway's request-duration histogram for the admin API's live figures.
+func newStats(reg *prometheus.Registry) (*livestats.Sampler, error) {
+	l := dataplane.RequestDurationLabels
+	return livestats.New(livestats.Options{
+		Gatherer: reg, Metric: dataplane.RequestDurationMetric,
+		RouteLabel: l.Route, ClusterLabel: l.Cluster, StatusClassLabel: l.StatusClass,
 	})
 }
 

@@ -196,16 +196,27 @@ func TestServeGatewayFollowsConfigEdits(t *testing.T) {
 func TestServeAdminAPI(t *testing.T) {
 	_, port := backend(t, "A")
 	srv := startServe(t, httpServiceConfig(port, "routes:\n  - {service: nosuch, path: /x}\n"))
+	_, help, _ := runCLI(t, context.Background(), "serve", "--help")
 	for path, want := range map[string]string{
 		"/healthz":            `"ok"`,
+		"/readyz":             `"ready": true`,
 		"/api/v1/catalog":     `"http:hello"`,
 		"/api/v1/routes":      `"/hello/"`,
 		"/api/v1/diagnostics": `no service \"nosuch\"`,
 		"/metrics":            "rpcbridge_",
+		"/api/v1/stats":       `"windowSeconds"`,
+		"/api/v1/openapi":     `"gatewayPath": "/gateway/"`,
+		"/openapi.json":       `"openapi": "3.1.0"`,
+		"/api/v1/idl":         `"schemas"`,
+		"/gateway/hello/x":    "A /x",
+		"/":                   "<title>rpcbridge console</title>",
 	} {
 		code, body, err := get("http://" + srv.admin + path)
 		if err != nil || code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d %v; want 200 containing %s; body:\n%.400s", path, code, err, want, body)
+		}
+		if named := strings.TrimSuffix(path, "hello/x"); !strings.Contains(help, named) {
+			t.Errorf("serve --help does not name %s", named)
 		}
 	}
 	srv.cancel()

@@ -81,6 +81,7 @@ rpcbridge is serving. Try:
   curl -s -X POST http://127.0.0.1:18080/dubbo/org.rpcbridge.test.GreeterService:1.0.0/fail -d '{"message": "boom"}'   # a Java exception: 500
   curl -s http://127.0.0.1:19901/api/v1/catalog   # what rpcbridge discovered
   curl -s http://127.0.0.1:19901/openapi.json     # every REST route as OpenAPI 3.1
+  open http://127.0.0.1:19901/                    # the web console: catalog, routes, IDL, Swagger UI try-it, live figures
   bin/rpcbridge render --config examples/quickstart/rpcbridge.yaml   # the Envoy resources
 Edit examples/quickstart/rpcbridge.yaml while it runs: the gateway follows without a restart.
 MSG

@@ -266,20 +266,40 @@ func (s *Store) writePointer(name string, p pointer) error {
 	return syncDir(nameDir)
 }
 
-// pruneOld removes the version directories of name other than keep. Failures are logged only:
-// a stale directory wastes space but never changes what is served.
-func (s *Store) pruneOld(name string, keep ...int64) {
+// versionsOnDisk lists the version numbers of name's complete version directories, newest first.
+func (s *Store) versionsOnDisk(name string) ([]int64, error) {
 	entries, err := os.ReadDir(s.nameDir(name))
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, e := range entries {
+		if v, ok := parseVersionDir(e.Name()); ok && e.IsDir() {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	slices.Reverse(out)
+	return out, nil
+}
+
+// pruneHistory removes name's version directories beyond the newest s.history ones that were
+// ever made current (after a Delete, all of them). Failures are logged only: a stale directory
+// wastes space but never changes what is served.
+func (s *Store) pruneHistory(name string) {
+	versions, err := s.versionsOnDisk(name)
 	if err != nil {
 		s.log.Warn("cannot list old schema versions", "name", name, "err", err)
 		return
 	}
-	for _, e := range entries {
-		v, ok := parseVersionDir(e.Name())
-		if !ok || !e.IsDir() || slices.Contains(keep, v) {
+	st, serving := s.current[name]
+	kept := 0
+	for _, v := range versions {
+		if serving && v <= st.entry.Version && kept < s.history {
+			kept++
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(s.nameDir(name), e.Name())); err != nil {
+		if err := os.RemoveAll(s.versionDir(name, v)); err != nil {
 			s.log.Warn("cannot remove an old schema version", "name", name, "version", v, "err", err)
 		}
 	}

@@ -2,7 +2,8 @@
 // validated before anything is written; an accepted one is written beside the version it
 // replaces and made current by atomically replacing a pointer file, so a crash or an invalid
 // upload always leaves the previous version serving. Versions increase per name, also across
-// deletes and restarts.
+// deletes and restarts. The last versions of each name stay on disk (Options.History) so that
+// they can be listed, compared and restored (versions.go).
 package store
 
 import (
@@ -56,7 +57,13 @@ type Options struct {
 	// QuotaBytes bounds the uploaded files of all current versions together (default
 	// DefaultQuotaBytes); Put refuses an upload beyond it with *QuotaError.
 	QuotaBytes int64
+	// History is how many versions of each name are kept on disk, the current one included:
+	// 0 means DefaultHistory, and fewer than 2 mean 2 (the current one and the one before).
+	History int
 }
+
+// DefaultHistory is the number of versions kept per name when Options.History is 0.
+const DefaultHistory = 10
 
 // Entry describes the current version of one stored schema.
 type Entry struct {
@@ -69,6 +76,8 @@ type Entry struct {
 	// Bytes is the size of the uploaded files together, what the version counts against the
 	// store's quota.
 	Bytes int64 `json:"bytes" yaml:"bytes"`
+	// RestoredFrom is the version whose files this version restored (Rollback), 0 for an upload.
+	RestoredFrom int64 `json:"restoredFrom,omitempty" yaml:"restoredFrom,omitempty"`
 }
 
 // ErrNotFound is returned for a name that has no current version.
@@ -99,11 +108,17 @@ func (e *InvalidNameError) Error() string {
 	return fmt.Sprintf("invalid schema name %q: use 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit", e.Name)
 }
 
-// UnknownKindError reports a kind without a validator.
+// UnknownKindError reports a kind without a validator, or (Kind "") files whose kind cannot be
+// told from their names.
 type UnknownKindError struct{ Kind Kind }
 
 // Error names the kind.
-func (e *UnknownKindError) Error() string { return fmt.Sprintf("unknown IDL kind %q", e.Kind) }
+func (e *UnknownKindError) Error() string {
+	if e.Kind == "" {
+		return "cannot tell the IDL kind from the file names: name it (proto, descriptor-set, java-source, java-jar, java-yaml, dubbo-metadata)"
+	}
+	return fmt.Sprintf("unknown IDL kind %q", e.Kind)
+}
 
 // validName checks ^[a-z0-9][a-z0-9._-]{0,62}$, which also keeps names safe as directory names
 // (they cannot start with '.', so "." and ".." and the store's temporary names are excluded).
@@ -133,6 +148,7 @@ type Store struct {
 	validators map[Kind]Validator
 	log        *slog.Logger
 	quota      int64
+	history    int
 
 	mu      sync.Mutex
 	current map[string]stored
@@ -152,10 +168,15 @@ func Open(dir string, opts Options) (*Store, error) {
 		last:       map[string]int64{},
 		changed:    make(chan struct{}),
 		quota:      opts.QuotaBytes,
+		history:    opts.History,
 	}
 	if s.quota <= 0 {
 		s.quota = DefaultQuotaBytes
 	}
+	if s.history == 0 {
+		s.history = DefaultHistory
+	}
+	s.history = max(s.history, 2)
 	maps.Copy(s.validators, opts.Validators)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -170,6 +191,11 @@ func Open(dir string, opts Options) (*Store, error) {
 // name and makes it current. An invalid upload returns the validator's error (for protobuf a
 // *proto.CompileError) and an upload beyond the quota a *QuotaError; either changes nothing.
 func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[string][]byte) (idl.Schema, error) {
+	return s.put(ctx, name, kind, files, 0)
+}
+
+// put is Put, recording the version an accepted rollback restores.
+func (s *Store) put(ctx context.Context, name string, kind Kind, files map[string][]byte, restoredFrom int64) (idl.Schema, error) {
 	if !validName(name) {
 		return idl.Schema{}, &InvalidNameError{Name: name}
 	}
@@ -207,17 +233,16 @@ func (s *Store) Put(ctx context.Context, name string, kind Kind, files map[strin
 	if err := s.checkQuotaLocked(name, size); err != nil { // a concurrent Put may have used the room
 		return idl.Schema{}, err
 	}
-	previous := s.current[name].entry.Version
 	version := s.last[name] + 1
 	schema.Name, schema.Version = name, version
-	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files)), Bytes: size}
+	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files)), Bytes: size, RestoredFrom: restoredFrom}
 	if err := s.writeVersion(entry, schema, files); err != nil {
 		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
 	}
 	s.last[name] = version
 	s.current[name] = stored{entry: entry, schema: schema}
-	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files))
-	s.pruneOld(name, version, previous)
+	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files), "restoredFrom", restoredFrom)
+	s.pruneHistory(name)
 	s.announceLocked()
 	return schema, nil
 }
@@ -280,7 +305,7 @@ func (s *Store) Delete(name string) error {
 	}
 	delete(s.current, name)
 	s.log.Info("schema deleted", "name", name, "version", st.entry.Version)
-	s.pruneOld(name)
+	s.pruneHistory(name)
 	s.announceLocked()
 	return nil
 }

@@ -1,7 +1,7 @@
 // Package dubboprovider runs the real dubbo-go v3.3.2 test provider (internal/testpeers/dubbogo,
 // built by scripts/dubbo-provider.sh) for tests: org.rpcbridge.test.GreeterService version 1.0.0
 // over the dubbo protocol, registered into a ZooKeeper at interface level, application level or
-// both.
+// both, or nowhere (for a static registry, as in the quickstart).
 package dubboprovider
 
 import (
@@ -89,7 +89,7 @@ type Options struct {
 	App string
 	// Port is the dubbo port (0: a free one).
 	Port int
-	// Registry is "interface", "application" or "all" (default "all").
+	// Registry is "interface", "application", "all" (default) or "none" (ZooKeeper unused).
 	Registry string
 }
 
@@ -187,20 +187,36 @@ func (p *Provider) Kill() {
 func (p *Provider) Restart() {
 	p.t.Helper()
 	p.Stop()
-	conn, _, err := zk.Connect([]string{p.opts.ZooKeeper}, 10*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
-	if err != nil {
-		p.t.Fatalf("connect to zookeeper: %v", err)
+	what, ready := "dubbo-go provider (listening)", p.listening
+	if p.opts.Registry != "none" {
+		conn, _, err := zk.Connect([]string{p.opts.ZooKeeper}, 10*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
+		if err != nil {
+			p.t.Fatalf("connect to zookeeper: %v", err)
+		}
+		defer conn.Close()
+		what, ready = "dubbo-go provider (registered in zookeeper)", func() bool { return p.registered(conn) }
 	}
-	defer conn.Close()
-	cmd := exec.Command(p.bin, "-zookeeper", p.opts.ZooKeeper, "-app", p.opts.App,
-		"-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1")
+	args := []string{"-app", p.opts.App, "-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1"}
+	if p.opts.ZooKeeper != "" {
+		args = append(args, "-zookeeper", p.opts.ZooKeeper)
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Dir = filepath.Dir(p.log) // dubbo-go looks for config files in the working directory
-	proc, err := peerproc.Start(cmd, p.log, "dubbo-go provider (registered in zookeeper)", registerGiveUp,
-		func() bool { return p.registered(conn) })
+	proc, err := peerproc.Start(cmd, p.log, what, registerGiveUp, ready)
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	p.proc = proc
+}
+
+// listening reports whether the provider accepts connections on its port.
+func (p *Provider) listening() bool {
+	c, err := net.DialTimeout("tcp", p.Addr(), time.Second)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
 }
 
 // registered reports whether the provider's nodes are in ZooKeeper.
