@@ -254,6 +254,7 @@ func checkRoutesPage(t *testing.T, b *browser.Browser, srv *running) {
 			Dubbo *struct {
 				Method, Returns string
 				Params          []struct{ Name, Type, From, Key string }
+				Attachments     []string
 			}
 			GRPC *struct {
 				Service, Method, Body, ResponseBody string
@@ -292,6 +293,9 @@ func checkRoutesPage(t *testing.T, b *browser.Browser, srv *running) {
 			for _, p := range r.Dubbo.Params {
 				types = append(types, p.Type)
 				bindings = append(bindings, strings.TrimSpace(p.Name+" ← "+p.From+" "+p.Key))
+			}
+			for _, a := range r.Dubbo.Attachments {
+				bindings = append(bindings, "attachment ← header "+a)
 			}
 			calls = r.Dubbo.Method + "(" + strings.Join(types, ", ") + ") → " + r.Dubbo.Returns
 		case r.GRPC != nil:
