@@ -24,6 +24,7 @@ func (*Greeter) MethodMapper() map[string]string {
 		"SayHello":   "sayHello",
 		"EchoUser":   "echoUser",
 		"EchoSample": "echoSample",
+		"Window":     "window",
 		"Fail":       "fail",
 		"Slow":       "slow",
 	}
