@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -174,20 +173,6 @@ func TestRESTToDubboThroughServe(t *testing.T) {
 			}
 		})
 	}
-
-	t.Run("GET with java.time and java.sql query parameters", func(t *testing.T) {
-		query := url.Values{"zoned": {"2024-10-27T02:30:00+01:00[Europe/Paris]"}, "duration": {"PT-1.5S"}, "sqlDate": {"2024-02-29T00:00:00Z"}}
-		code, body, err := send("GET", gw+greeterBase+"window?"+query.Encode(), "")
-		var got map[string]any
-		if err != nil || code != http.StatusOK || json.Unmarshal([]byte(body), &got) != nil {
-			t.Fatalf("GET window: %d %s %v", code, body, err)
-		}
-		for field, want := range query {
-			if got[field] != want[0] {
-				t.Errorf("field %s came back as %v, want %s", field, got[field], want[0])
-			}
-		}
-	})
 
 	t.Run("openapi lists the Dubbo routes", func(t *testing.T) {
 		code, body, err := get("http://" + srv.admin + "/openapi.json")

@@ -62,11 +62,6 @@ func (*Greeter) EchoSample(_ context.Context, s *Sample) (*Sample, error) {
 	return s, nil
 }
 
-// Window returns a Sample holding only its arguments.
-func (*Greeter) Window(_ context.Context, zoned *java8_time.ZonedDateTime, duration *java8_time.Duration, sqlDate *java_sql_time.Date) (*Sample, error) {
-	return &Sample{Zoned: zoned, Duration: duration, SqlDate: sqlDate}, nil
-}
-
 // Timestamp is java.sql.Timestamp, which dubbo-go-hessian2 does not define: like its
 // java_sql_time.Date and Time, it travels as Java's SqlDateSerializer writes it (an object of
 // class java.sql.Timestamp whose one field, "value", is a date) and is registered with

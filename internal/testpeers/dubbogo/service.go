@@ -24,7 +24,6 @@ func (*Greeter) MethodMapper() map[string]string {
 		"SayHello":   "sayHello",
 		"EchoUser":   "echoUser",
 		"EchoSample": "echoSample",
-		"Window":     "window",
 		"Fail":       "fail",
 		"Slow":       "slow",
 	}

@@ -1,8 +1,5 @@
 package org.rpcbridge.test;
 
-import java.time.Duration;
-import java.time.ZonedDateTime;
-
 /**
  * The Java API of the quickstart's dubbo-go provider (internal/testpeers/dubbogo), version 1.0.0.
  */
@@ -14,9 +11,6 @@ public interface GreeterService {
     User echoUser(User user);
 
     Sample echoSample(Sample sample);
-
-    /** A Sample holding only the three arguments, so that a GET with them round-trips. */
-    Sample window(ZonedDateTime zoned, Duration duration, java.sql.Date sqlDate);
 
     String fail(String message) throws GreeterException;
 
