@@ -63,7 +63,7 @@ func mapTemporal(f javatype.Family, m map[string]any) (javatype.Temporal, bool) 
 		v.Time, ok = localDateTime(dt.Date, dt.Time, secs), ok1 && ok2
 		if f == javatype.ZonedDateTime {
 			zone, _ := stringKeyed(m["zone"])
-			v.Zone, _ = cmpString(m["zoneId"], zone["id"])
+			v.Zone, _ = firstString(m["zoneId"], zone["id"])
 			ok = ok && v.Zone != ""
 		}
 		return v, ok
@@ -120,8 +120,8 @@ func offsetOf(m map[string]any, keys ...string) (int32, bool) {
 	return 0, false
 }
 
-// cmpString is the first of vs that is a non-empty string.
-func cmpString(vs ...any) (string, bool) {
+// firstString is the first of vs that is a non-empty string.
+func firstString(vs ...any) (string, bool) {
 	for _, v := range vs {
 		if s, ok := v.(string); ok && s != "" {
 			return s, true
