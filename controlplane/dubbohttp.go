@@ -15,6 +15,7 @@ import (
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // Names of the Higress HTTP-to-Dubbo extensions, which have no Go types upstream and so are
@@ -125,7 +126,7 @@ func dubboTranscoderPerRoute(r ir.Route) (*anypb.Any, error) {
 		if !ok {
 			return nil, fmt.Errorf("dubbo param %d (%s): unknown source %q", i, p.Name, p.From)
 		}
-		m := map[string]any{"extract_key_spec": spec, "mapping_type": javaErasure(p.Type)}
+		m := map[string]any{"extract_key_spec": spec, "mapping_type": javatype.Name(p.Type).Erasure()}
 		if p.From != ir.FromWholeBody {
 			if p.Key == "" {
 				return nil, fmt.Errorf("dubbo param %d (%s): empty key", i, p.Name)
@@ -193,23 +194,6 @@ func dubboMatchPattern(m ir.Match) string {
 	}
 }
 
-// javaErasure strips generic arguments: "java.util.List<com.foo.User>" → "java.util.List".
-func javaErasure(t string) string {
-	var b strings.Builder
-	depth := 0
-	for _, c := range t {
-		switch {
-		case c == '<':
-			depth++
-		case c == '>':
-			depth--
-		case depth == 0 && c != ' ':
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
-
 // contractDubboRoute is route r as the gateway contract's DubboRoute: the Dubbo call, the
 // transcoder's match pattern (which feeds path arguments) and the classes that the parameter
 // and return types reach.
@@ -247,7 +231,7 @@ func reachedClasses(types []string, classes map[string]ir.JavaClass) []ir.JavaCl
 	for len(queue) > 0 {
 		t := queue[0]
 		queue = queue[1:]
-		for _, name := range javaTypeNames(t) {
+		for _, name := range javatype.Name(t).ClassNames() {
 			c, ok := classes[name]
 			if !ok || seen[name] {
 				continue
@@ -261,11 +245,4 @@ func reachedClasses(types []string, classes map[string]ir.JavaClass) []ir.JavaCl
 	}
 	slices.SortFunc(out, func(a, b ir.JavaClass) int { return strings.Compare(a.Name, b.Name) })
 	return out
-}
-
-// javaTypeNames splits a Java type expression into the class names it mentions.
-func javaTypeNames(t string) []string {
-	return strings.FieldsFunc(t, func(c rune) bool {
-		return strings.ContainsRune("<>,[]? &", c)
-	})
 }

@@ -4,7 +4,11 @@
 // form (source, jar, metadata center, declarative YAML) produces the same Java model.
 package idl
 
-import "google.golang.org/protobuf/types/descriptorpb"
+import (
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/rpcbridge/rpcbridge/javatype"
+)
 
 // Schema is the method knowledge from one IDL upload or discovery.
 type Schema struct {
@@ -22,7 +26,8 @@ type Schema struct {
 
 // TypeName is a Java type in source syntax with fully qualified names and generic arguments, for
 // example "int", "java.lang.String[]" or "java.util.Map<java.lang.String,com.foo.User>".
-type TypeName string
+// javatype owns its grammar and what its values are.
+type TypeName = javatype.Name
 
 // JavaInterface is a Dubbo service interface.
 type JavaInterface struct {

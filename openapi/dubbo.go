@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
-	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // dubboOperation describes a Dubbo route: each argument is a path, query or header parameter, a
@@ -20,7 +20,7 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 	}
 	var types []string
 	for _, prm := range db.Params {
-		types = append(types, idl.TypeName(prm.Type).Erasure())
+		types = append(types, javatype.Name(prm.Type).Erasure())
 	}
 	op := obj{
 		"operationId": d.operationID(sanitize(service+"."+db.Method+"~"+strings.Join(types, ",")) + "_" + strings.ToLower(method)),
@@ -35,15 +35,15 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 	}
 	params := d.pathParams(p, names, func(field string) (obj, string) {
 		if prm, ok := byKey[field]; ok {
-			return d.javas.schema(idl.TypeName(prm.Type)), "Argument " + prm.Name + " (" + prm.Type + ")."
+			return d.javas.schema(prm.Type), "Argument " + prm.Name + " (" + prm.Type + ")."
 		}
 		return obj{"type": "string"}, ""
 	})
 	bodyProps, required := obj{}, []any{}
 	for _, prm := range db.Params {
-		schema := d.javas.schema(idl.TypeName(prm.Type))
+		schema := d.javas.schema(prm.Type)
 		desc := "Argument " + prm.Name + " (" + prm.Type + ")."
-		primitive := idl.TypeName(prm.Type).IsPrimitive()
+		primitive := javatype.Name(prm.Type).IsPrimitive()
 		switch prm.From {
 		case ir.FromQuery, ir.FromHeader:
 			params = append(params, obj{"name": prm.Key, "in": string(prm.From), "required": primitive, "schema": schema, "description": desc})
@@ -68,8 +68,8 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 			"content": obj{"application/json": obj{"schema": body}}}
 	}
 	ok := obj{"description": "The method returned nothing (JSON null)."}
-	if db.Returns != "void" && db.Returns != "" {
-		ok = jsonContent(d.javas.schema(idl.TypeName(db.Returns)), "The result ("+db.Returns+").")
+	if db.Returns != "" && javatype.Name(db.Returns).Family() != javatype.Void {
+		ok = jsonContent(d.javas.schema(db.Returns), "The result ("+db.Returns+").")
 	}
 	op["responses"] = obj{"200": ok, "default": obj{"description": "The call failed or the provider threw an exception."}}
 	return op

@@ -9,14 +9,12 @@
 // optional properties of which at most one may be set; well-known types as protojson renders them
 // (Timestamp as an RFC 3339 string, Duration as "1.5s", FieldMask as "a,b.c", wrappers as their
 // value, Struct as any object, Value as any JSON, ListValue as an array, Any as an object with
-// "@type", Empty as {}). Java types: boolean as boolean; byte, short, int and their wrappers as
-// integers; long and Long as strings (int64), since JSON numbers lose precision beyond 2^53;
-// float and double as numbers; char as a one-character string; String as string; BigDecimal and
-// BigInteger as strings; java.util.Date, java.sql.Timestamp and java.time date-times as
-// date-time strings (LocalDate as date, LocalTime as time, Duration as an ISO 8601 duration);
-// enums by constant name; arrays, Lists, Sets and other collections as arrays (byte[] as a
-// base64 string); Map<String,V> as an object whose values are V; Object and type variables as
-// any JSON value.
+// "@type", Empty as {}). Java types follow the embedded gateway's JSON mapping, which javatype
+// owns (the README's table): fixed schemas for its scalar families, byte[] and the JDK classes
+// without a mapping (always null); enums by constant name; arrays, Lists, Sets and other
+// collections as arrays; Map<K,V> as an object whose values are V; an async method's
+// CompletableFuture<T> as T; DTOs as component schemas; Object and type variables as any JSON
+// value.
 package openapi
 
 import (

@@ -35,9 +35,12 @@
 // The body is a JSON object with one member per argument, named as in the IDL ({"id": 7,
 // "name": "x"}); when the IDL carries no names (the metadata-center form), the arguments are
 // "arg0", "arg1", ... in order, as Java names them without -parameters. When every argument is
-// simple (a primitive or its wrapper, String, BigDecimal, BigInteger, an enum, java.util.Date,
-// java.sql.Date/Timestamp or a java.time type), the method is also served by GET on the same
-// path with one query parameter per argument (GET /dubbo/com.foo.Users/find?id=7).
+// simple (an enum or a scalar javatype family: a primitive or its wrapper, String, BigDecimal,
+// BigInteger, java.util.Date and the java.sql dates, a java.time value), the method is also
+// served by GET on the same path with one query parameter per argument
+// (GET /dubbo/com.foo.Users/find?id=7). A method whose argument or result needs a JDK class
+// without a JSON mapping (javatype.Unsupported, such as java.util.UUID) is not served at all,
+// with a warning; a DTO field of such a type gets a warning and is always null.
 //
 // An overloaded method has no route under its bare name; each overload is served at
 //

@@ -16,17 +16,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl"
 )
 
-// simpleTypes are the Java types that one query parameter can carry (enums are simple too).
-var simpleTypes = map[string]bool{
-	"boolean": true, "byte": true, "char": true, "short": true, "int": true, "long": true, "float": true, "double": true,
-	"java.lang.Boolean": true, "java.lang.Byte": true, "java.lang.Character": true, "java.lang.Short": true,
-	"java.lang.Integer": true, "java.lang.Long": true, "java.lang.Float": true, "java.lang.Double": true,
-	"java.lang.String": true, "java.math.BigDecimal": true, "java.math.BigInteger": true,
-	"java.util.Date": true, "java.sql.Date": true, "java.sql.Timestamp": true, "java.time.Instant": true,
-	"java.time.LocalDate": true, "java.time.LocalDateTime": true, "java.time.LocalTime": true,
-	"java.time.OffsetDateTime": true, "java.time.ZonedDateTime": true, "java.time.Duration": true,
-}
-
 // dubboBasePath is "/dubbo/" followed by Dubbo's service key "[group/]interface[:version]", with
 // the group and version path-escaped.
 func dubboBasePath(svc bridge.Service) string {
@@ -142,10 +131,33 @@ func withRequestID(headers []string) []string {
 	return append(slices.Clone(headers), ir.RequestIDHeader)
 }
 
-// simple reports whether a value of type t fits in one query parameter.
+// simple reports whether a value of type t fits in one query parameter: a scalar family (see
+// javatype.Family.Scalar) or an enum.
 func (t dubboTarget) simple(typ idl.TypeName) bool {
-	e := typ.Erasure()
-	return simpleTypes[e] || t.js.classes[e].Kind == idl.ClassEnum
+	return typ.Family().Scalar() || t.js.classes[typ.Erasure()].Kind == idl.ClassEnum
+}
+
+// unmapped says why m cannot be served when a parameter or its result needs a Java class that
+// has no JSON mapping (javatype.Unsupported), or returns "".
+func unmapped(m idl.JavaMethod) string {
+	for j, p := range m.Params {
+		if c := p.Type.Unsupported(); c != "" {
+			return fmt.Sprintf("its argument %s %s, which has no JSON mapping", paramName(p, j), needs(p.Type, c))
+		}
+	}
+	if c := m.Returns.Unsupported(); c != "" {
+		return fmt.Sprintf("its result %s, which has no JSON mapping", needs(m.Returns, c))
+	}
+	return ""
+}
+
+// needs says that type t needs class c: "is a java.util.UUID", "(java.util.List<java.util.UUID>)
+// needs java.util.UUID".
+func needs(t idl.TypeName, c string) string {
+	if string(t) == c {
+		return "is a " + c
+	}
+	return "(" + string(t) + ") needs " + c
 }
 
 // dubboRoutes builds the candidate routes of one Dubbo service: the default routes of every
@@ -160,9 +172,19 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 		overloads[m.Name]++
 	}
 
+	refused := make([]string, len(methods))
+	for i, m := range methods {
+		if refused[i] = unmapped(m); refused[i] != "" {
+			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("method %s is not served: %s", signature(m), refused[i])))
+		}
+	}
+
 	ruled := make([][]candidate, len(methods))
 	for _, r := range rules {
 		i, err := pickOverload(js.iface, r)
+		if err == nil && refused[i] != "" {
+			err = fmt.Errorf("method %s cannot be served: %s", signature(methods[i]), refused[i])
+		}
 		if err == nil {
 			var c candidate
 			if c, err = t.ruleCandidate(methods[i], r); err == nil {
@@ -180,6 +202,9 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 	for i, m := range methods {
 		if len(ruled[i]) > 0 {
 			out = append(out, ruled[i]...)
+			continue
+		}
+		if refused[i] != "" {
 			continue
 		}
 		path := base + "/" + m.Name

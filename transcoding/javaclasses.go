@@ -1,12 +1,12 @@
 package transcoding
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // reachableClasses returns the DTOs and enums of js that the methods' parameter and return
@@ -64,11 +64,17 @@ func inheritedFields(classes map[string]idl.JavaClass, c idl.JavaClass, depth in
 	var fields []ir.JavaField
 	if super, ok := classes[c.Super.Erasure()]; ok && c.Super != "" && depth < maxSuperDepth {
 		args := c.Super.Args()
-		for _, f := range inheritedFields(classes, super, depth+1) {
-			for i, tp := range super.TypeParams {
-				if i < len(args) {
-					f.Type = substitute(f.Type, tp, string(args[i]))
+		bindings := map[string]*javatype.Type{}
+		for i, tp := range super.TypeParams {
+			if i < len(args) {
+				if a, err := javatype.Parse(string(args[i])); err == nil {
+					bindings[tp] = a
 				}
+			}
+		}
+		for _, f := range inheritedFields(classes, super, depth+1) {
+			if t, err := javatype.Parse(f.Type); err == nil && len(bindings) > 0 {
+				f.Type = t.Substitute(bindings).String()
 			}
 			fields = append(fields, f)
 		}
@@ -77,17 +83,4 @@ func inheritedFields(classes map[string]idl.JavaClass, c idl.JavaClass, depth in
 		fields = append(fields, ir.JavaField{Name: f.Name, Type: string(f.Type)})
 	}
 	return fields
-}
-
-// identifier matches the names inside a TypeName; qualified names are matched whole.
-var identifier = regexp.MustCompile(`[\p{L}_$][\p{L}\p{N}_$.]*`)
-
-// substitute replaces the type variable tv in t by arg.
-func substitute(t, tv, arg string) string {
-	return identifier.ReplaceAllStringFunc(t, func(id string) string {
-		if id == tv {
-			return arg
-		}
-		return id
-	})
 }

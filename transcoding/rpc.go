@@ -148,6 +148,12 @@ func rpcOutputs(routes []ir.Route, res rpcResult) ([]ir.ProtoDescriptors, []ir.J
 				continue
 			}
 			classes[c.Name], from[c.Name] = c, origin{cluster, js.schema}
+			for _, f := range c.Fields {
+				if u := idl.TypeName(f.Type).Unsupported(); u != "" {
+					ds = append(ds, diagnostic(diag.Warning, cluster, fmt.Sprintf(
+						"field %s of class %s %s, which has no JSON mapping: the gateway accepts and answers only null for it", f.Name, c.Name, needs(idl.TypeName(f.Type), u))))
+				}
+			}
 		}
 	}
 	var out []ir.JavaClass

@@ -9,6 +9,7 @@ import (
 	hessian "github.com/apache/dubbo-go-hessian2"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // testClasses are DTOs and enums for the conversion tests.
@@ -22,7 +23,7 @@ var testClasses = map[string]ir.JavaClass{
 // provider would) and renders the decoded value back to JSON.
 func roundTrip(t *testing.T, typ, in string) (string, error) {
 	t.Helper()
-	jt, err := parseJavaType(typ)
+	jt, err := javatype.Parse(typ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +74,22 @@ func TestConversions(t *testing.T) {
 		{"java.time.LocalTime", `"23:59:58.5"`, ``},
 		{"java.time.LocalDateTime", `"2024-02-29T23:59:58"`, ``},
 		{"java.time.OffsetDateTime", `"2024-02-29T23:59:58+05:30"`, ``},
+		{"java.time.ZonedDateTime", `"2024-10-27T02:30:00.5+01:00[Europe/Paris]"`, ``},
+		{"java.time.ZonedDateTime", `"2024-05-06T07:08:09-03:00"`, ``},
+		{"java.time.OffsetTime", `"23:59:58.5+05:30"`, ``},
+		{"java.time.Duration", `"P2DT-0.5S"`, `"PT47H59M59.5S"`},
+		{"java.time.Period", `"P1Y2M3W"`, `"P1Y2M21D"`},
+		{"java.time.Year", `2024`, ``},
+		{"java.time.Year", `"-44"`, `-44`},
+		{"java.time.YearMonth", `"2024-02"`, ``},
+		{"java.time.MonthDay", `"--02-29"`, ``},
+		{"java.sql.Date", `"2024-02-29T00:00:00Z"`, ``},
+		{"java.sql.Time", `86399000`, `"1970-01-01T23:59:59Z"`},
+		{"java.sql.Timestamp", `"2024-05-06T07:08:09.123456+02:00"`, `"2024-05-06T05:08:09.123Z"`},
+		{"java.util.Date", `1714979289123`, `"2024-05-06T07:08:09.123Z"`},
+		{"java.util.concurrent.CompletableFuture<java.lang.Long>", `7`, `"7"`},
+		{"java.util.List<java.util.UUID>", `[null]`, ``},
+		{"com.foo.Box<java.util.Locale>", `{"count":1}`, `{"count":1,"item":null,"level":null}`},
 		{"int[]", `[1,2,3]`, ``},
 		{"long[]", `[1]`, `["1"]`},
 		{"java.lang.String[]", `["a","b"]`, ``},
@@ -117,6 +134,16 @@ func TestConversionErrors(t *testing.T) {
 		{"java.math.BigDecimal", `"1e"`, `is not a java.math.BigDecimal`},
 		{"java.math.BigInteger", `"1.5"`, `is not a java.math.BigInteger`},
 		{"java.util.Date", `"yesterday"`, `not an RFC 3339 timestamp`},
+		{"java.time.ZonedDateTime", `"2024-05-06T07:08:09[Europe/Paris]"`, `not a zoned date-time`},
+		{"java.time.Duration", `"1.5s"`, `"1.5s" is not an ISO 8601 duration`},
+		{"java.time.Duration", `90`, `want a string for java.time.Duration`},
+		{"java.time.Period", `"P1H"`, `not an ISO 8601 period`},
+		{"java.time.MonthDay", `"--02-30"`, `not a day of the year`},
+		{"java.sql.Date", `true`, `want a string for java.sql.Date`},
+		{"long", `"+5"`, `is not a long`},
+		{"java.util.UUID", `"4f1c"`, `java.util.UUID has no JSON mapping: only null is accepted`},
+		{"com.foo.Box<java.util.UUID>", `{"item":"x"}`, `.item: java.util.UUID has no JSON mapping`},
+		{"void", `1`, `want null for void`},
 		{"java.time.LocalDate", `"2024-02-30"`, `not a date`},
 		{"java.util.List<java.lang.Integer>", `[1,"x"]`, `[1]: "x" is not a java.lang.Integer`},
 		{"java.util.Map<java.lang.Integer, java.lang.String>", `{"k":"v"}`, `.k(key): "k" is not a java.lang.Integer`},
@@ -129,26 +156,6 @@ func TestConversionErrors(t *testing.T) {
 		_, err := roundTrip(t, c.typ, c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %s: error %v, want one containing %q", c.typ, c.in, err, c.want)
-		}
-	}
-}
-
-func TestJavaTypes(t *testing.T) {
-	cases := map[string]string{
-		"java.util.Map<String, java.util.List<com.foo.User>>": "java.util.Map",
-		"int[][]":                  "int[][]",
-		"List<? extends Number>[]": "java.util.List[]",
-		"com.foo.Outer$Inner":      "com.foo.Outer$Inner",
-	}
-	for in, erasure := range cases {
-		jt, err := parseJavaType(in)
-		if err != nil || jt.erasure() != erasure {
-			t.Errorf("%s: erasure %v (%v), want %s", in, jt, err, erasure)
-		}
-	}
-	for _, bad := range []string{"java.util.List<String", "<>", "Map<String,>"} {
-		if _, err := parseJavaType(bad); err == nil {
-			t.Errorf("%s: parsed", bad)
 		}
 	}
 }

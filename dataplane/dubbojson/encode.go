@@ -4,15 +4,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // valueError is a JSON value that cannot become its Java type; path locates it inside the
@@ -28,44 +27,47 @@ func failf(path, format string, args ...any) error {
 	return &valueError{path: path, reason: fmt.Sprintf(format, args...)}
 }
 
-// decimalSyntax is what java.math.BigDecimal(String) accepts.
-var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+// The syntaxes javatype states for decimal and integer strings.
+var (
+	decimalSyntax = regexp.MustCompile(javatype.DecimalPattern)
+	integerSyntax = regexp.MustCompile(javatype.IntegerPattern)
+)
 
 // encoder turns JSON values (decoded with UseNumber; strings for query, header and path
-// arguments) into hessian2 values of Java types.
+// arguments) into hessian2 values of Java types, by the types' javatype families.
 type encoder struct {
 	w       *writer
 	classes map[string]ir.JavaClass
 }
 
 // encode writes v as a value of type t.
-func (e *encoder) encode(t *javaType, v any, path string) error {
+func (e *encoder) encode(t *javatype.Type, v any, path string) error {
 	if v == nil {
-		if t.primitive() {
+		if t.IsPrimitive() {
 			return failf(path, "null is not a %s", t)
 		}
 		return e.w.scalar(nil)
 	}
-	switch t.family() {
-	case familyBool:
+	switch f := t.Family(); f {
+	case javatype.Boolean:
 		return e.encodeBool(v, path)
-	case familyInt:
+	case javatype.Integer:
 		return e.encodeInt(t, v, path)
-	case familyFloat:
+	case javatype.Float:
 		return e.encodeFloat(t, v, path)
-	case familyChar:
+	case javatype.Char:
 		s, ok := v.(string)
 		if !ok || len([]rune(s)) != 1 {
 			return failf(path, "want a one-character string for %s", t)
 		}
 		return e.w.scalar(s)
-	case familyString:
+	case javatype.String:
 		s, ok := v.(string)
 		if !ok {
 			return failf(path, "want a JSON string for %s", t)
 		}
 		return e.w.scalar(s)
-	case familyBigDecimal:
+	case javatype.BigDecimal:
 		s, err := numberText(v, path)
 		if err != nil {
 			return err
@@ -75,40 +77,43 @@ func (e *encoder) encode(t *javaType, v any, path string) error {
 		}
 		e.w.object("java.math.BigDecimal", []string{"value"})
 		return e.w.scalar(s)
-	case familyBigInteger:
+	case javatype.BigInteger:
 		return e.encodeBigInteger(v, path)
-	case familyDate:
-		ts, err := parseTime(v, path)
-		if err != nil {
-			return err
-		}
-		return e.w.scalar(ts)
-	case familyJavaTime:
-		return e.encodeJavaTime(t, v, path)
-	case familyArray:
+	case javatype.Bytes:
+		return e.encodeBytes(v, path)
+	case javatype.Array:
 		return e.encodeArray(t, v, path)
-	case familyCollection:
+	case javatype.Collection:
 		items, ok := v.([]any)
 		if !ok {
 			return failf(path, "want a JSON array for %s", t)
 		}
 		e.w.untypedList(len(items))
 		for i, item := range items {
-			if err := e.encode(t.arg(0), item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := e.encode(t.Arg(0), item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
 		return nil
-	case familyMap:
+	case javatype.Map:
 		return e.encodeMap(t, v, path)
-	case familyObject:
-		return e.encodeUntyped(v, path)
-	}
-	if c, ok := e.classes[t.name]; ok {
-		if c.Enum {
-			return e.encodeEnum(c, v, path)
+	case javatype.Future:
+		return e.encode(t.Arg(0), v, path)
+	case javatype.Void:
+		return failf(path, "want null for %s", t)
+	case javatype.Unsupported:
+		return failf(path, "%s has no JSON mapping: only null is accepted", t.Name)
+	case javatype.Class:
+		if c, ok := e.classes[t.Name]; ok {
+			if c.Enum {
+				return e.encodeEnum(c, v, path)
+			}
+			return e.encodeObject(t, c, v, path)
 		}
-		return e.encodeObject(t, c, v, path)
+	default:
+		if f.Temporal() {
+			return e.encodeTemporal(t, v, path)
+		}
 	}
 	return e.encodeUntyped(v, path)
 }
@@ -127,15 +132,15 @@ func (e *encoder) encodeBool(v any, path string) error {
 	return failf(path, "want true or false")
 }
 
-func (e *encoder) encodeInt(t *javaType, v any, path string) error {
+func (e *encoder) encodeInt(t *javatype.Type, v any, path string) error {
 	s, err := numberText(v, path)
 	if err != nil {
 		return err
 	}
-	bits := intBits[t.name]
+	bits := t.Bits()
 	n, err := strconv.ParseInt(s, 10, bits)
-	if err != nil {
-		return failf(path, "%q is not a %s (%d-bit integer)", s, t.name, bits)
+	if err != nil || !integerSyntax.MatchString(s) {
+		return failf(path, "%q is not a %s (%d-bit integer)", s, t.Name, bits)
 	}
 	if bits == 64 {
 		return e.w.scalar(n)
@@ -143,18 +148,14 @@ func (e *encoder) encodeInt(t *javaType, v any, path string) error {
 	return e.w.scalar(int32(n))
 }
 
-func (e *encoder) encodeFloat(t *javaType, v any, path string) error {
+func (e *encoder) encodeFloat(t *javatype.Type, v any, path string) error {
 	s, err := numberText(v, path)
 	if err != nil {
 		return err
 	}
-	bits := 64
-	if t.name == "float" || t.name == "java.lang.Float" {
-		bits = 32
-	}
-	f, err := strconv.ParseFloat(s, bits)
+	f, err := strconv.ParseFloat(s, t.Bits())
 	if err != nil {
-		return failf(path, "%q is not a %s", s, t.name)
+		return failf(path, "%q is not a %s", s, t.Name)
 	}
 	return e.w.scalar(f)
 }
@@ -178,7 +179,7 @@ func (e *encoder) encodeBigInteger(v any, path string) error {
 		return err
 	}
 	n, ok := new(big.Int).SetString(s, 10)
-	if !ok {
+	if !ok || !integerSyntax.MatchString(s) {
 		return failf(path, "%q is not a java.math.BigInteger", s)
 	}
 	mag := new(big.Int).Abs(n).Bytes()
@@ -197,42 +198,25 @@ func (e *encoder) encodeBigInteger(v any, path string) error {
 	return nil
 }
 
-// parseTime reads an RFC 3339 timestamp (or epoch milliseconds as a JSON number).
-func parseTime(v any, path string) (time.Time, error) {
-	switch s := v.(type) {
-	case string:
-		ts, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return time.Time{}, failf(path, "%q is not an RFC 3339 timestamp", s)
-		}
-		return ts, nil
-	case json.Number:
-		ms, err := s.Int64()
-		if err != nil {
-			return time.Time{}, failf(path, "%s is not epoch milliseconds", s)
-		}
-		return time.UnixMilli(ms), nil
+// encodeBytes writes byte[] from base64.
+func (e *encoder) encodeBytes(v any, path string) error {
+	s, ok := v.(string)
+	if !ok {
+		return failf(path, "want a base64 string for byte[]")
 	}
-	return time.Time{}, failf(path, "want an RFC 3339 timestamp")
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return failf(path, "not base64: %v", err)
+	}
+	return e.w.scalar(b)
 }
 
-func (e *encoder) encodeArray(t *javaType, v any, path string) error {
-	elem := t.arg(0)
-	if elem.name == "byte" {
-		s, ok := v.(string)
-		if !ok {
-			return failf(path, "want a base64 string for byte[]")
-		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return failf(path, "not base64: %v", err)
-		}
-		return e.w.scalar(b)
-	}
+func (e *encoder) encodeArray(t *javatype.Type, v any, path string) error {
 	items, ok := v.([]any)
 	if !ok {
 		return failf(path, "want a JSON array for %s", t)
 	}
+	elem := t.Elem()
 	e.w.typedList(arrayTypeName(elem), len(items))
 	for i, item := range items {
 		if err := e.encode(elem, item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
@@ -243,19 +227,17 @@ func (e *encoder) encodeArray(t *javaType, v any, path string) error {
 }
 
 // arrayTypeName is hessian2's type name of an array of elem.
-func arrayTypeName(elem *javaType) string {
-	switch elem.name {
-	case "int", "long", "short", "boolean", "double", "float", "char":
-		return "[" + elem.name
-	case "java.lang.String":
-		return "[string"
-	case "java.lang.Object", arrayName:
+func arrayTypeName(elem *javatype.Type) string {
+	switch {
+	case elem.IsArray() || elem.Name == "java.lang.Object":
 		return "[object"
+	case elem.Name == "java.lang.String":
+		return "[string"
 	}
-	return "[" + elem.name
+	return "[" + elem.Name
 }
 
-func (e *encoder) encodeMap(t *javaType, v any, path string) error {
+func (e *encoder) encodeMap(t *javatype.Type, v any, path string) error {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return failf(path, "want a JSON object for %s", t)
@@ -263,10 +245,10 @@ func (e *encoder) encodeMap(t *javaType, v any, path string) error {
 	e.w.mapStart()
 	for _, k := range sortedKeys(obj) {
 		// JSON keys are strings: keys of other types are parsed from them.
-		if err := e.encode(t.arg(0), k, path+"."+k+"(key)"); err != nil {
+		if err := e.encode(t.Arg(0), k, path+"."+k+"(key)"); err != nil {
 			return err
 		}
-		if err := e.encode(t.arg(1), obj[k], path+"."+k); err != nil {
+		if err := e.encode(t.Arg(1), obj[k], path+"."+k); err != nil {
 			return err
 		}
 	}
@@ -285,23 +267,14 @@ func (e *encoder) encodeEnum(c ir.JavaClass, v any, path string) error {
 
 // encodeObject writes a DTO as a typed object with the class's fields in order; absent fields
 // are null (zero for primitives); unknown fields are refused.
-func (e *encoder) encodeObject(t *javaType, c ir.JavaClass, v any, path string) error {
+func (e *encoder) encodeObject(t *javatype.Type, c ir.JavaClass, v any, path string) error {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return failf(path, "want a JSON object for %s", c.Name)
 	}
-	bindings := map[string]*javaType{}
-	for i, p := range c.TypeParams {
-		bindings[p] = t.arg(i)
-	}
-	names := make([]string, len(c.Fields))
-	types := make([]*javaType, len(c.Fields))
-	for i, f := range c.Fields {
-		ft, err := parseJavaType(f.Type)
-		if err != nil {
-			return failf(path, "field %s: %v", f.Name, err)
-		}
-		names[i], types[i] = f.Name, ft.substitute(bindings)
+	names, types, err := fieldTypes(t, c)
+	if err != nil {
+		return failf(path, "%v", err)
 	}
 	for k := range obj {
 		if !slices.Contains(names, k) {
@@ -311,7 +284,7 @@ func (e *encoder) encodeObject(t *javaType, c ir.JavaClass, v any, path string) 
 	e.w.object(c.Name, names)
 	for i, name := range names {
 		fv, present := obj[name]
-		if !present && types[i].primitive() {
+		if !present && types[i].IsPrimitive() {
 			fv = zeroOf(types[i])
 		}
 		if err := e.encode(types[i], fv, path+"."+name); err != nil {
@@ -321,82 +294,32 @@ func (e *encoder) encodeObject(t *javaType, c ir.JavaClass, v any, path string) 
 	return nil
 }
 
+// fieldTypes are the names and types of the fields of class c as type t uses it: type
+// parameters replaced by t's arguments.
+func fieldTypes(t *javatype.Type, c ir.JavaClass) ([]string, []*javatype.Type, error) {
+	bindings := map[string]*javatype.Type{}
+	for i, p := range c.TypeParams {
+		bindings[p] = t.Arg(i)
+	}
+	names := make([]string, len(c.Fields))
+	types := make([]*javatype.Type, len(c.Fields))
+	for i, f := range c.Fields {
+		ft, err := javatype.Parse(f.Type)
+		if err != nil {
+			return nil, nil, fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		names[i], types[i] = f.Name, ft.Substitute(bindings)
+	}
+	return names, types, nil
+}
+
 // zeroOf is the JSON form of a primitive's zero value.
-func zeroOf(t *javaType) any {
-	switch t.name {
+func zeroOf(t *javatype.Type) any {
+	switch t.Name {
 	case "boolean":
 		return false
 	case "char":
 		return "\x00"
 	}
 	return json.Number("0")
-}
-
-// encodeUntyped writes a value whose Java type says nothing (Object, unknown classes):
-// integers that fit as long, other numbers as double, objects as maps.
-func (e *encoder) encodeUntyped(v any, path string) error {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return e.w.scalar(n)
-		}
-		f, err := x.Float64()
-		if err != nil || math.IsInf(f, 0) {
-			return failf(path, "%s is out of range", x)
-		}
-		return e.w.scalar(f)
-	case string, bool:
-		return e.w.scalar(x)
-	case []any:
-		e.w.untypedList(len(x))
-		for i, item := range x {
-			if err := e.encodeUntyped(item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	case map[string]any:
-		e.w.mapStart()
-		for _, k := range sortedKeys(x) {
-			_ = e.w.scalar(k)
-			if err := e.encodeUntyped(x[k], path+"."+k); err != nil {
-				return err
-			}
-		}
-		e.w.mapEnd()
-		return nil
-	}
-	return e.w.scalar(nil)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// jsonKind names the JSON kind of a decoded value.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	}
-	return "an object"
-}
-
-// jsonText is v as JSON, for messages.
-func jsonText(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

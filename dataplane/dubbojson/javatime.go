@@ -1,69 +1,98 @@
 package dubbojson
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/apache/dubbo-go-hessian2/java8_time"
+	"github.com/apache/dubbo-go-hessian2/java_sql_time"
+
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // java.time values travel as Dubbo's hessian-lite "handles" (classes
-// com.alibaba.com.caucho.hessian.io.java8.*Handle), which dubbo-go-hessian2 also decodes.
+// com.alibaba.com.caucho.hessian.io.java8.*Handle, whose readResolve builds the java.time value
+// on the provider), which dubbo-go-hessian2's java8_time package also decodes. java.sql.Date,
+// Time and Timestamp travel as hessian-lite's SqlDateSerializer writes them: an object of their
+// class with one field, "value", a date (dubbo-go-hessian2's java_sql_time decodes the first
+// two; see the test provider for Timestamp). A java.util.Date is a hessian2 date.
 const handlePackage = "com.alibaba.com.caucho.hessian.io.java8."
 
-// Layouts of the java.time types without a zone (ISO 8601, as Java prints them).
-const (
-	localDateLayout     = "2006-01-02"
-	localTimeLayout     = "15:04:05.999999999"
-	localDateTimeLayout = "2006-01-02T15:04:05.999999999"
-)
-
-// encodeJavaTime writes Instant and OffsetDateTime (from RFC 3339), LocalDate, LocalTime and
-// LocalDateTime (from ISO 8601 without zone).
-func (e *encoder) encodeJavaTime(t *javaType, v any, path string) error {
-	s, ok := v.(string)
-	if !ok {
-		return failf(path, "want a string for %s", t.name)
+// encodeTemporal writes a date or time value from its JSON text (javatype.ParseTemporal).
+func (e *encoder) encodeTemporal(t *javatype.Type, v any, path string) error {
+	f := t.Family()
+	var text string
+	switch x := v.(type) {
+	case string:
+		text = x
+	case json.Number:
+		if f != javatype.Date && f != javatype.Year {
+			return failf(path, "want a string for %s", t.Name)
+		}
+		text = x.String()
+	default:
+		return failf(path, "want a string for %s", t.Name)
 	}
-	switch t.name {
-	case "java.time.Instant":
-		ts, err := parseTime(s, path)
-		if err != nil {
-			return err
+	tv, err := javatype.ParseTemporal(f, text)
+	if err != nil {
+		return failf(path, "%v", err)
+	}
+	e.writeTemporal(t.Name, tv)
+	return nil
+}
+
+// writeTemporal writes v as the hessian2 value a Java provider reads as class.
+func (e *encoder) writeTemporal(class string, v javatype.Temporal) {
+	w := e.w
+	switch v.Family {
+	case javatype.Date:
+		if class != "java.util.Date" {
+			w.object(class, []string{"value"})
 		}
-		e.w.object(handlePackage+"InstantHandle", []string{"seconds", "nanos"})
-		_ = e.w.scalar(ts.Unix())
-		return e.w.scalar(int32(ts.Nanosecond()))
-	case "java.time.LocalDate":
-		ts, err := time.Parse(localDateLayout, s)
-		if err != nil {
-			return failf(path, "%q is not a date (YYYY-MM-DD)", s)
-		}
-		e.writeLocalDate(ts)
-		return nil
-	case "java.time.LocalTime":
-		ts, err := time.Parse(localTimeLayout, s)
-		if err != nil {
-			return failf(path, "%q is not a time (hh:mm:ss[.fraction])", s)
-		}
-		e.writeLocalTime(ts)
-		return nil
-	case "java.time.LocalDateTime":
-		ts, err := time.Parse(localDateTimeLayout, s)
-		if err != nil {
-			return failf(path, "%q is not a local date-time (YYYY-MM-DDThh:mm:ss)", s)
-		}
-		e.writeLocalDateTime(ts)
-		return nil
-	default: // java.time.OffsetDateTime
-		ts, err := parseTime(s, path)
-		if err != nil {
-			return err
-		}
-		_, offset := ts.Zone()
-		e.w.object(handlePackage+"OffsetDateTimeHandle", []string{"dateTime", "offset"})
-		e.writeLocalDateTime(ts)
-		e.w.object(handlePackage+"ZoneOffsetHandle", []string{"seconds"})
-		return e.w.scalar(int32(offset))
+		_ = w.scalar(v.Time)
+	case javatype.Instant:
+		w.object(handlePackage+"InstantHandle", []string{"seconds", "nanos"})
+		_ = w.scalar(v.Time.Unix())
+		_ = w.scalar(int32(v.Time.Nanosecond()))
+	case javatype.LocalDate:
+		e.writeLocalDate(v.Time)
+	case javatype.LocalTime:
+		e.writeLocalTime(v.Time)
+	case javatype.LocalDateTime:
+		e.writeLocalDateTime(v.Time)
+	case javatype.OffsetDateTime:
+		w.object(handlePackage+"OffsetDateTimeHandle", []string{"dateTime", "offset"})
+		e.writeLocalDateTime(v.Time)
+		e.writeZoneOffset(v.Time)
+	case javatype.ZonedDateTime:
+		w.object(handlePackage+"ZonedDateTimeHandle", []string{"dateTime", "offset", "zoneId"})
+		e.writeLocalDateTime(v.Time)
+		e.writeZoneOffset(v.Time)
+		_ = w.scalar(v.Zone)
+	case javatype.OffsetTime:
+		w.object(handlePackage+"OffsetTimeHandle", []string{"localTime", "zoneOffset"})
+		e.writeLocalTime(v.Time)
+		e.writeZoneOffset(v.Time)
+	case javatype.Duration:
+		w.object(handlePackage+"DurationHandle", []string{"seconds", "nanos"})
+		_ = w.scalar(v.Seconds)
+		_ = w.scalar(v.Nanos)
+	case javatype.Period:
+		w.object(handlePackage+"PeriodHandle", []string{"years", "months", "days"})
+		_ = w.scalar(v.Years)
+		_ = w.scalar(v.Months)
+		_ = w.scalar(v.Days)
+	case javatype.Year:
+		w.object(handlePackage+"YearHandle", []string{"year"})
+		_ = w.scalar(v.Years)
+	case javatype.YearMonth:
+		w.object(handlePackage+"YearMonthHandle", []string{"year", "month"})
+		_ = w.scalar(v.Years)
+		_ = w.scalar(v.Months)
+	case javatype.MonthDay:
+		w.object(handlePackage+"MonthDayHandle", []string{"month", "day"})
+		_ = w.scalar(v.Months)
+		_ = w.scalar(v.Days)
 	}
 }
 
@@ -88,28 +117,53 @@ func (e *encoder) writeLocalDateTime(ts time.Time) {
 	e.writeLocalTime(ts)
 }
 
-// renderJavaTime renders the java.time values dubbo-go-hessian2 decodes; ok is false for
-// anything else.
-func renderJavaTime(v any) (string, bool) {
-	date := func(d java8_time.LocalDate) time.Time {
-		return time.Date(int(d.Year), time.Month(d.Month), int(d.Day), 0, 0, 0, 0, time.UTC)
-	}
-	clock := func(d time.Time, t java8_time.LocalTime) time.Time {
-		return time.Date(d.Year(), d.Month(), d.Day(), int(t.Hour), int(t.Minute), int(t.Second), int(t.Nano), time.UTC)
-	}
+func (e *encoder) writeZoneOffset(ts time.Time) {
+	_, offset := ts.Zone()
+	e.w.object(handlePackage+"ZoneOffsetHandle", []string{"seconds"})
+	_ = e.w.scalar(int32(offset))
+}
+
+// decodedTemporal converts the values dubbo-go-hessian2 decodes java.time and java.sql values
+// into (whatever type the result declares); ok is false for anything else.
+func decodedTemporal(v any) (javatype.Temporal, bool) {
 	switch x := v.(type) {
 	case *java8_time.Instant:
-		return time.Unix(x.Seconds, int64(x.Nanos)).UTC().Format(time.RFC3339Nano), true
+		return javatype.Temporal{Family: javatype.Instant, Time: time.Unix(x.Seconds, int64(x.Nanos)).UTC()}, true
 	case *java8_time.LocalDate:
-		return date(*x).Format(localDateLayout), true
+		return javatype.Temporal{Family: javatype.LocalDate, Time: localDateTime(*x, java8_time.LocalTime{}, 0)}, true
 	case *java8_time.LocalTime:
-		return clock(time.Time{}, *x).Format(localTimeLayout), true
+		return javatype.Temporal{Family: javatype.LocalTime, Time: localDateTime(java8_time.LocalDate{Month: 1, Day: 1}, *x, 0)}, true
 	case *java8_time.LocalDateTime:
-		return clock(date(x.Date), x.Time).Format(localDateTimeLayout), true
+		return javatype.Temporal{Family: javatype.LocalDateTime, Time: localDateTime(x.Date, x.Time, 0)}, true
 	case *java8_time.OffsetDateTime:
-		zone := time.FixedZone("", int(x.Offset.Seconds))
-		local := clock(date(x.DateTime.Date), x.DateTime.Time)
-		return time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), local.Nanosecond(), zone).Format(time.RFC3339Nano), true
+		return javatype.Temporal{Family: javatype.OffsetDateTime, Time: localDateTime(x.DateTime.Date, x.DateTime.Time, x.Offset.Seconds)}, true
+	case *java8_time.ZonedDateTime:
+		return javatype.Temporal{Family: javatype.ZonedDateTime, Time: localDateTime(x.DateTime.Date, x.DateTime.Time, x.Offset.Seconds), Zone: x.ZoneId}, true
+	case *java8_time.OffsetTime:
+		return javatype.Temporal{Family: javatype.OffsetTime, Time: localDateTime(java8_time.LocalDate{Month: 1, Day: 1}, x.LocalTime, x.ZoneOffset.Seconds)}, true
+	case *java8_time.Duration:
+		return javatype.Temporal{Family: javatype.Duration, Seconds: x.Seconds, Nanos: x.Nanos}, true
+	case *java8_time.Period:
+		return javatype.Temporal{Family: javatype.Period, Years: x.Years, Months: x.Months, Days: x.Days}, true
+	case *java8_time.Year:
+		return javatype.Temporal{Family: javatype.Year, Years: x.Year}, true
+	case *java8_time.YearMonth:
+		return javatype.Temporal{Family: javatype.YearMonth, Years: x.Year, Months: x.Month}, true
+	case *java8_time.MonthDay:
+		return javatype.Temporal{Family: javatype.MonthDay, Months: x.Month, Days: x.Day}, true
+	case *java_sql_time.Date:
+		return javatype.Temporal{Family: javatype.Date, Time: x.Time}, true
+	case *java_sql_time.Time:
+		return javatype.Temporal{Family: javatype.Date, Time: x.Time}, true
 	}
-	return "", false
+	return javatype.Temporal{}, false
+}
+
+// localDateTime is a date and time of day at a fixed offset (seconds east of UTC).
+func localDateTime(d java8_time.LocalDate, t java8_time.LocalTime, offset int32) time.Time {
+	zone := time.UTC
+	if offset != 0 {
+		zone = time.FixedZone("", int(offset))
+	}
+	return time.Date(int(d.Year), time.Month(d.Month), int(d.Day), int(t.Hour), int(t.Minute), int(t.Second), int(t.Nano), zone)
 }

@@ -5,8 +5,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	hessian "github.com/apache/dubbo-go-hessian2"
+	"github.com/apache/dubbo-go-hessian2/java8_time"
+	"github.com/apache/dubbo-go-hessian2/java_sql_time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
@@ -89,5 +92,40 @@ func TestPrepare(t *testing.T) {
 		if !ok || re.Status != 400 || !strings.Contains(re.Message, c.want) {
 			t.Errorf("%s %s: %v, want 400 containing %q", c.target, c.body, err, c.want)
 		}
+	}
+}
+
+// TestPrepareTemporalQuery: the java.time and java.sql values a GET route takes from the query
+// string go as the typed objects a provider decodes (hessian-lite's handles, SqlDateSerializer's
+// form), not as the bare strings they arrive as.
+func TestPrepareTemporalQuery(t *testing.T) {
+	route, err := NewRoute(Metadata{Route: ir.DubboRoute{
+		Interface: "com.foo.Svc", Method: "between",
+		Params: []ir.DubboParam{
+			{Name: "from", Type: "java.time.ZonedDateTime", From: ir.FromQuery, Key: "from"},
+			{Name: "length", Type: "java.time.Duration", From: ir.FromQuery, Key: "length"},
+			{Name: "day", Type: "java.sql.Date", From: ir.FromQuery, Key: "day"},
+		},
+	}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call, err := route.Prepare(httptest.NewRequest("GET", "/x?from=2024-10-27T02:30:00%2B01:00[Europe/Paris]&length=PT1H30M&day=2024-02-29T00:00:00Z", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, types, args := decodeArgs(t, call)
+	if want := []string{"java.time.ZonedDateTime", "java.time.Duration", "java.sql.Date"}; !reflect.DeepEqual(types, want) {
+		t.Errorf("parameter types %v, want %v", types, want)
+	}
+	zoned, ok := args[0].(*java8_time.ZonedDateTime)
+	if !ok || zoned.ZoneId != "Europe/Paris" || zoned.Offset.Seconds != 3600 || zoned.DateTime.Time.Hour != 2 {
+		t.Errorf("ZonedDateTime argument %#v", args[0])
+	}
+	if d, ok := args[1].(*java8_time.Duration); !ok || d.Seconds != 5400 || d.Nanos != 0 {
+		t.Errorf("Duration argument %#v", args[1])
+	}
+	if d, ok := args[2].(*java_sql_time.Date); !ok || !d.Time.Equal(time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("java.sql.Date argument %#v", args[2])
 	}
 }

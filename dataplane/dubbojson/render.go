@@ -13,43 +13,55 @@ import (
 	gxbig "github.com/dubbogo/gost/math/big"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // renderer turns a decoded Dubbo result into a JSON-marshalable value, guided by the Java
-// type. The rules:
+// type's javatype family. The rules:
 //   - long/Long, BigInteger and BigDecimal values are always JSON strings (exact, and the
 //     same whatever the value, like proto3 JSON's int64); so is any hessian2 long in an
 //     untyped (Object) position;
 //   - other numbers are JSON numbers (NaN and infinities as the strings "NaN", "Infinity",
 //     "-Infinity");
-//   - java.util.Date and Instant/OffsetDateTime are RFC 3339 strings in UTC (or the value's
-//     offset); LocalDate/LocalTime/LocalDateTime are ISO 8601 without zone;
+//   - dates and times are the text javatype.Temporal prints (a Year a number), whatever form
+//     they arrive in (see generalized.go);
 //   - enums are their constant name; DTOs are objects of their fields (hessian2's class
 //     markers dropped); arrays, lists and sets are arrays; maps are objects with string keys;
-//     byte[] is base64;
+//     byte[] is base64; a CompletableFuture<T> is its T;
+//   - a JDK class without a JSON mapping, and void, are null;
 //   - results of generic calls come generalized (see generalized.go) and render the same.
 type renderer struct {
 	classes map[string]ir.JavaClass
 }
 
-func (r *renderer) render(t *javaType, v any) any {
+// object is the type of values whose Java type says nothing.
+var object = &javatype.Type{Name: "java.lang.Object"}
+
+func (r *renderer) render(t *javatype.Type, v any) any {
 	if v == nil {
 		return nil
 	}
-	if s, ok := renderJavaTime(v); ok {
-		return s
+	f := t.Family()
+	switch f {
+	case javatype.Future:
+		return r.render(t.Arg(0), v)
+	case javatype.Unsupported, javatype.Void:
+		return nil
+	}
+	if tv, ok := decodedTemporal(v); ok {
+		return tv.JSON()
 	}
 	if m, ok := stringKeyed(v); ok {
-		if s, ok := bigFromMap(t, m); ok {
+		if s, ok := bigFromMap(f, m); ok {
 			return s
 		}
-		if t.family() == familyJavaTime {
-			if s, ok := javaTimeFromMap(t, m); ok {
-				return s
+		if f.Temporal() {
+			if tv, ok := mapTemporal(f, m); ok {
+				return tv.JSON()
 			}
 		}
 	}
-	if t.family() == familyArray && t.arg(0).name == "byte" {
+	if f == javatype.Bytes {
 		if s, ok := bytesFromList(v); ok {
 			return s
 		}
@@ -63,7 +75,7 @@ func (r *renderer) render(t *javaType, v any) any {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case int32:
-		if t.family() == familyInt && intBits[t.name] == 64 {
+		if f == javatype.Integer && t.Bits() == 64 {
 			return strconv.FormatInt(int64(x), 10)
 		}
 		return x
@@ -79,7 +91,7 @@ func (r *renderer) render(t *javaType, v any) any {
 	if s, ok := bigNumberText(v); ok {
 		return s
 	}
-	if c, ok := r.classes[t.name]; ok && c.Enum {
+	if c, ok := r.classes[t.Name]; ok && c.Enum && f == javatype.Class {
 		if m, ok := stringKeyed(v); ok {
 			return m["name"]
 		}
@@ -88,9 +100,12 @@ func (r *renderer) render(t *javaType, v any) any {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
-		elem := t.arg(0)
-		if t.family() == familyObject || t.family() == familyOther {
-			elem = &javaType{name: "java.lang.Object"}
+		elem := object
+		switch f {
+		case javatype.Array:
+			elem = t.Elem()
+		case javatype.Collection:
+			elem = t.Arg(0)
 		}
 		out := make([]any, rv.Len())
 		for i := range out {
@@ -109,33 +124,29 @@ func (r *renderer) render(t *javaType, v any) any {
 }
 
 // renderMap renders a Java map, or a DTO decoded as a map (class under hessian.ClassKey).
-func (r *renderer) renderMap(t *javaType, rv reflect.Value) any {
+func (r *renderer) renderMap(t *javatype.Type, rv reflect.Value) any {
 	out := make(map[string]any, rv.Len())
-	c, isClass := r.classes[t.name]
-	fieldTypes := map[string]*javaType{}
-	if isClass {
-		bindings := map[string]*javaType{}
-		for i, p := range c.TypeParams {
-			bindings[p] = t.arg(i)
-		}
-		for _, f := range c.Fields {
-			if ft, err := parseJavaType(f.Type); err == nil {
-				fieldTypes[f.Name] = ft.substitute(bindings)
+	fields := map[string]*javatype.Type{}
+	if c, ok := r.classes[t.Name]; ok && t.Family() == javatype.Class {
+		if names, types, err := fieldTypes(t, c); err == nil {
+			for i, name := range names {
+				fields[name] = types[i]
 			}
 		}
 	}
-	valueType := &javaType{name: "java.lang.Object"}
-	if t.family() == familyMap {
-		valueType = t.arg(1)
+	valueType := object
+	isMap := t.Family() == javatype.Map
+	if isMap {
+		valueType = t.Arg(1)
 	}
 	iter := rv.MapRange()
 	for iter.Next() {
 		key := fmt.Sprint(iter.Key().Interface())
-		if key == hessian.ClassKey || (key == "class" && t.family() != familyMap) {
+		if key == hessian.ClassKey || (key == "class" && !isMap) {
 			continue
 		}
 		vt := valueType
-		if ft, ok := fieldTypes[key]; ok {
+		if ft, ok := fields[key]; ok {
 			vt = ft
 		}
 		out[key] = r.render(vt, iter.Value().Interface())
@@ -173,13 +184,13 @@ func bigNumberText(v any) (string, bool) {
 
 // bigFromMap reads BigDecimal and BigInteger objects that were decoded as maps (their
 // serializer not used): {"value": "1.5"} and {"signum": 1, "mag": [...]}.
-func bigFromMap(t *javaType, m map[string]any) (string, bool) {
+func bigFromMap(f javatype.Family, m map[string]any) (string, bool) {
 	class, _ := m[hessian.ClassKey].(string)
 	switch {
-	case t.family() == familyBigDecimal || class == "java.math.BigDecimal":
+	case f == javatype.BigDecimal || class == "java.math.BigDecimal":
 		s, ok := m["value"].(string)
 		return s, ok
-	case t.family() == familyBigInteger || class == "java.math.BigInteger":
+	case f == javatype.BigInteger || class == "java.math.BigInteger":
 		signum, ok := wholeNumber(m["signum"])
 		if !ok {
 			return "", false

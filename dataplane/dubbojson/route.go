@@ -23,6 +23,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // MaxBodySize bounds the JSON request body.
@@ -38,9 +39,9 @@ type Metadata struct {
 // Route is one REST-to-Dubbo route ready to run. It is immutable and safe for concurrent use.
 type Route struct {
 	dubbo      ir.DubboRoute
-	params     []*javaType
+	params     []*javatype.Type
 	paramTypes []string
-	returns    *javaType
+	returns    *javatype.Type
 	classes    map[string]ir.JavaClass
 	template   *template
 }
@@ -57,18 +58,18 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 		r.classes[c.Name] = c
 	}
 	for i, p := range d.Params {
-		t, err := parseJavaType(p.Type)
+		t, err := javatype.Parse(p.Type)
 		if err != nil {
 			return nil, fmt.Errorf("dubbo route %s.%s param %d: %w", d.Interface, d.Method, i, err)
 		}
 		r.params = append(r.params, t)
-		r.paramTypes = append(r.paramTypes, t.erasure())
+		r.paramTypes = append(r.paramTypes, t.Erasure())
 	}
 	returns := d.Returns
 	if returns == "" {
 		returns = "java.lang.Object"
 	}
-	t, err := parseJavaType(returns)
+	t, err := javatype.Parse(returns)
 	if err != nil {
 		return nil, fmt.Errorf("dubbo route %s.%s returns: %w", d.Interface, d.Method, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // sources are the places of one request arguments come from.
@@ -43,8 +44,8 @@ func (r *Route) sources(req *http.Request) (*sources, error) {
 
 // value returns the JSON value of argument p: decoded JSON for body sources, strings (a list
 // of them for arrays and collections) for query parameters, headers and path variables.
-func (s *sources) value(p ir.DubboParam, t *javaType) (any, error) {
-	multi := t.family() == familyArray || t.family() == familyCollection
+func (s *sources) value(p ir.DubboParam, t *javatype.Type) (any, error) {
+	multi := t.Family() == javatype.Array || t.Family() == javatype.Collection
 	strings := func(values []string) (any, error) {
 		if len(values) == 0 {
 			return nil, errMissing

@@ -19,7 +19,7 @@
 //	    kind: enum
 //	    constants: [ADMIN, USER]
 //
-// Types use Java source syntax with fully qualified names (see idl.ParseTypeName). Decoding is
+// Types use Java source syntax with fully qualified names (see javatype.ParseName). Decoding is
 // strict: an unknown key, a malformed type or a missing name is an error naming file:line.
 package declarative
 
@@ -37,6 +37,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/idl/java/reach"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 type document struct {
@@ -98,7 +99,7 @@ func (t *typeName) UnmarshalYAML(node *yaml.Node) error {
 	if err := node.Decode(&s); err != nil {
 		return err
 	}
-	v, err := idl.ParseTypeName(s)
+	v, err := javatype.ParseName(s)
 	if err != nil {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", node.Line, err)}}
 	}

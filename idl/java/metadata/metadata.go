@@ -27,6 +27,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/idl/java/reach"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // serviceDefinition is Dubbo's FullServiceDefinition as JSON; unknown keys (codeSource,
@@ -124,7 +125,7 @@ func convertType(td typeDefinition) (idl.JavaClass, bool, error) {
 	}
 	n := string(name)
 	if name.IsPrimitive() || strings.ContainsAny(n, "<[") || !strings.Contains(n, ".") ||
-		strings.HasPrefix(n, "java.") || strings.HasPrefix(n, "javax.") {
+		javatype.IsJDK(n) {
 		return idl.JavaClass{}, false, nil
 	}
 	if enums := append(td.Enums, td.Enums2...); len(enums) > 0 {
@@ -197,7 +198,7 @@ func normalize(s string) (idl.TypeName, []string, error) {
 		b.WriteString(word)
 		i = j
 	}
-	t, err := idl.ParseTypeName(b.String())
+	t, err := javatype.ParseName(b.String())
 	return t, vars, err
 }
 

@@ -1,31 +1,42 @@
 package source
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/rpcbridge/rpcbridge/javatype"
+)
 
 // jdkClasses lists the JDK classes an API may name through java.lang's implicit import or an
-// on-demand import ("import java.util.*;"). Source files carry no class path, so a simple name
-// reached only through an on-demand import of a package outside the upload resolves only when
-// it is listed here.
-var jdkClasses = map[string]map[string]bool{
-	"java.lang": words(`Object String Integer Long Short Byte Character Boolean Float Double Number
-		Void Enum Record Iterable Comparable CharSequence Class Exception RuntimeException Throwable
-		Error StringBuilder StringBuffer Thread Runnable Override Deprecated FunctionalInterface
+// on-demand import ("import java.util.*;"), by package. Source files carry no class path, so a
+// simple name reached only through an on-demand import of a package outside the upload
+// resolves only when it is listed here: every class javatype maps to JSON, and the others
+// below, which an API may mention without rpcbridge serving them.
+var jdkClasses = withValueClasses(map[string]map[string]bool{
+	"java.lang": words(`Enum Record Comparable Class Exception RuntimeException Throwable Error
+		StringBuilder StringBuffer Thread Runnable Override Deprecated FunctionalInterface
 		SuppressWarnings SafeVarargs AutoCloseable Cloneable Math IllegalArgumentException
 		IllegalStateException UnsupportedOperationException NullPointerException`),
-	"java.util": words(`List ArrayList LinkedList Map HashMap LinkedHashMap TreeMap SortedMap
-		NavigableMap Set HashSet LinkedHashSet TreeSet SortedSet NavigableSet Collection Queue Deque
-		ArrayDeque PriorityQueue Iterator Optional OptionalInt OptionalLong OptionalDouble Date
-		Calendar UUID Locale Currency Properties Vector Stack Hashtable EnumMap EnumSet BitSet
-		Objects Arrays Collections TimeZone`),
-	"java.util.concurrent": words(`CompletableFuture Future ConcurrentHashMap ConcurrentMap
-		TimeUnit CompletionStage`),
-	"java.math": words(`BigDecimal BigInteger`),
-	"java.time": words(`LocalDate LocalDateTime LocalTime Instant Duration Period ZonedDateTime
-		OffsetDateTime OffsetTime ZoneId ZoneOffset Year YearMonth MonthDay DayOfWeek Month`),
-	"java.io":  words(`Serializable InputStream OutputStream File IOException`),
-	"java.sql": words(`Timestamp Date Time`),
-	"java.net": words(`URI URL`),
-	"java.nio": words(`ByteBuffer`),
+	"java.util": words(`Iterator Optional OptionalInt OptionalLong OptionalDouble Calendar UUID Locale
+		Currency Properties Stack PriorityQueue EnumMap EnumSet BitSet Objects Arrays Collections
+		TimeZone`),
+	"java.util.concurrent": words(`TimeUnit`),
+	"java.time":            words(`ZoneId ZoneOffset DayOfWeek Month`),
+	"java.io":              words(`InputStream OutputStream File IOException`),
+	"java.net":             words(`URI URL`),
+	"java.nio":             words(`ByteBuffer`),
+})
+
+// withValueClasses adds javatype's JDK classes to byPackage.
+func withValueClasses(byPackage map[string]map[string]bool) map[string]map[string]bool {
+	for _, name := range javatype.JDKClasses() {
+		i := strings.LastIndexByte(name, '.')
+		pkg := name[:i]
+		if byPackage[pkg] == nil {
+			byPackage[pkg] = map[string]bool{}
+		}
+		byPackage[pkg][name[i+1:]] = true
+	}
+	return byPackage
 }
 
 func words(s string) map[string]bool {

@@ -84,6 +84,8 @@ func registerTypes() {
 	hessian.RegisterPOJO(&Address{})
 	hessian.RegisterPOJO(&User{})
 	hessian.RegisterPOJO(&Sample{})
+	hessian.RegisterPOJO(&Timestamp{})
+	hessian.SetJavaSqlTimeSerialize(&Timestamp{})
 	hessian.RegisterJavaEnum(LevelGold)
 	hessian.RegisterJavaEnum(LevelSilver)
 	hessian.RegisterPOJO(&GreeterException{})

@@ -56,6 +56,12 @@ func JavaClasses() []ir.JavaClass {
 			{Name: "when", Type: "java.util.Date"}, {Name: "day", Type: "java.time.LocalDate"},
 			{Name: "clock", Type: "java.time.LocalTime"}, {Name: "local", Type: "java.time.LocalDateTime"},
 			{Name: "instant", Type: "java.time.Instant"}, {Name: "offset", Type: "java.time.OffsetDateTime"},
+			{Name: "zoned", Type: "java.time.ZonedDateTime"}, {Name: "zonedFixed", Type: "java.time.ZonedDateTime"},
+			{Name: "offsetClock", Type: "java.time.OffsetTime"}, {Name: "duration", Type: "java.time.Duration"},
+			{Name: "period", Type: "java.time.Period"}, {Name: "year", Type: "java.time.Year"},
+			{Name: "yearMonth", Type: "java.time.YearMonth"}, {Name: "monthDay", Type: "java.time.MonthDay"},
+			{Name: "sqlDate", Type: "java.sql.Date"}, {Name: "sqlTime", Type: "java.sql.Time"},
+			{Name: "sqlTimestamp", Type: "java.sql.Timestamp"},
 			{Name: "raw", Type: "byte[]"}, {Name: "counts", Type: "int[]"}, {Name: "names", Type: "java.lang.String[]"},
 			{Name: "places", Type: "org.rpcbridge.test.Address[]"},
 			{Name: "addresses", Type: "java.util.List<org.rpcbridge.test.Address>"},
@@ -74,6 +80,10 @@ const SampleJSON = `{"flag":true,"small":-7,"medium":1234,"count":-42,"big":"900
 	`"huge":"123456789012345678901234567890","money":"-0.000000000000000001",` +
 	`"when":"2024-05-06T07:08:09.123Z","day":"2024-02-29","clock":"23:59:58.123456789",` +
 	`"local":"2024-02-29T23:59:58.5","instant":"2024-05-06T07:08:09.123456789Z","offset":"2024-05-06T07:08:09+05:30",` +
+	`"zoned":"2024-10-27T02:30:00.5+01:00[Europe/Paris]","zonedFixed":"2024-05-06T07:08:09-03:00",` +
+	`"offsetClock":"23:59:58.000000001+05:30","duration":"PT49H30M0.25S","period":"P1Y-2M3D",` +
+	`"year":2024,"yearMonth":"2024-02","monthDay":"--02-29",` +
+	`"sqlDate":"2024-02-29T00:00:00Z","sqlTime":"1970-01-01T23:59:58Z","sqlTimestamp":"2024-05-06T07:08:09.123Z",` +
 	`"raw":"AAEC/w==","counts":[1,-2,3],"names":["a","b"],"places":[{"street":"s","city":"c","zip":"z"}],` +
 	`"addresses":[{"street":"s2","city":"c2","zip":"z2"}],"labels":["x"],"matrix":{"m":[1,2]},"levels":["GOLD","SILVER"]}`
 
