@@ -69,14 +69,33 @@ func (p *Process) Kill() {
 }
 
 // Terminate asks the process to stop (SIGTERM) and waits for it to exit; it kills it when that
-// takes longer than grace.
+// takes longer than grace. A paused process is resumed so that it can act on the signal.
 func (p *Process) Terminate(grace time.Duration) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
 		p.Kill()
 	}
+}
+
+// Pause freezes the process (SIGSTOP) as a stalled machine, a debugger or a stop-the-world pause
+// would: its sockets stay open and the kernel still accepts connections on its listening ports
+// and acknowledges what is sent to it, but nothing is read or answered until Resume.
+func (p *Process) Pause() error {
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("pause: %w", err)
+	}
+	return nil
+}
+
+// Resume lets a paused process run again (SIGCONT).
+func (p *Process) Resume() error {
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	return nil
 }
 
 // LogTail returns the last few kilobytes of the log file at path.
