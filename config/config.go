@@ -35,6 +35,8 @@ type Config struct {
 	RPCRoutes []RPCRouteConfig `yaml:"rpcRoutes"`
 	// Discovery learns schemas from the services and registries themselves.
 	Discovery DiscoveryConfig `yaml:"discovery"`
+	// Upstreams override the upstream policy defaults (upstreams.go).
+	Upstreams UpstreamsConfig `yaml:"upstreams"`
 }
 
 // DiscoveryConfig turns on schema discovery beside uploaded IDL.

@@ -116,6 +116,7 @@ func (c *Config) validate() []Problem {
 			add(fmt.Sprintf("discovery.metadataCenters[%d].servers", i), "a metadata center needs its ZooKeeper servers")
 		}
 	}
+	ps = append(ps, validateUpstreams(c.Upstreams)...)
 	return ps
 }
 

@@ -16,6 +16,8 @@ type Rules struct {
 	DefaultTimeout time.Duration `yaml:"defaultTimeout,omitempty"`
 	// ConnectTimeout bounds connecting to one endpoint; 0 means 5s.
 	ConnectTimeout time.Duration `yaml:"connectTimeout,omitempty"`
+	// Upstreams override the upstream policy defaults (upstreampolicy.go).
+	Upstreams UpstreamRules `yaml:"upstreams,omitempty"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.

@@ -15,7 +15,7 @@ import (
 
 // rules converts the configuration's route rules into transcoding rules.
 func rules(cfg *config.Config, file string) transcoding.Rules {
-	r := transcoding.Rules{DefaultTimeout: time.Duration(config.DefaultRouteTimeout)}
+	r := transcoding.Rules{DefaultTimeout: time.Duration(config.DefaultRouteTimeout), Upstreams: cfg.Upstreams}
 	for i, rc := range cfg.Routes {
 		rule := transcoding.HTTPRule{
 			Origin:        fmt.Sprintf("%s routes[%d]", file, i),
