@@ -41,6 +41,8 @@ type Route struct {
 	// the control plane's rpcbridge.io/dubbo metadata); the cluster's endpoints are Dubbo
 	// providers.
 	Dubbo *dubbojson.Route
+	// Retry is the route's retry_policy, else its virtual host's; nil means no retries.
+	Retry *RetryPolicy
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -158,6 +160,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}
+			if route.Cluster != "" && route.Retry == nil {
+				route.Retry = decodeRetryPolicy(vh.GetRetryPolicy())
+			}
 			out.routes = append(out.routes, route)
 		}
 		hosts = append(hosts, out)
@@ -251,5 +256,6 @@ func decodeAction(a *routev3.RouteAction, out *Route) error {
 	if a.GetTimeout() != nil {
 		out.Timeout = a.GetTimeout().AsDuration()
 	}
+	out.Retry = decodeRetryPolicy(a.GetRetryPolicy())
 	return nil
 }
