@@ -25,7 +25,9 @@ import (
 // The stall scenario of issue 11 item 3: fixed-rate REST traffic to a service with two real
 // providers in the static registry, one of which is frozen (SIGSTOP) for a while and then thawed.
 // The figure is the share of requests that fail. Rate and stall length can be changed with
-// RPCBRIDGE_STALL_RATE (requests per second) and RPCBRIDGE_STALL_SECONDS.
+// RPCBRIDGE_STALL_RATE (requests per second) and RPCBRIDGE_STALL_SECONDS; RPCBRIDGE_STALL_UPSTREAMS
+// is appended to the configuration as its upstreams: block, to compare policies (for example
+// `{rpc: {loadBalancer: {fullScan: false}}}` for Envoy's two random choices).
 const (
 	stallDefaultRate    = 100
 	stallDefaultSeconds = 75
@@ -121,6 +123,14 @@ func runStall(b *testing.B, method, url, body string, freeze, thaw func() error)
 	return out
 }
 
+// stallUpstreams is the upstreams: line of the configuration, from RPCBRIDGE_STALL_UPSTREAMS.
+func stallUpstreams() string {
+	if u := os.Getenv("RPCBRIDGE_STALL_UPSTREAMS"); u != "" {
+		return "upstreams: " + u + "\n"
+	}
+	return ""
+}
+
 // reportStall logs and reports one run's outcome.
 func reportStall(b *testing.B, o stallOutcome) {
 	b.Helper()
@@ -177,7 +187,7 @@ rpcRoutes:
     paramTypes: [java.lang.String]
     http: {method: GET, path: "/hello/{name}"}
     params: [{arg: name, from: path}]
-`, dubboprovider.Interface, dubboprovider.Version, strings.Join(endpoints, "\n"), greeterID))
+%s`, dubboprovider.Interface, dubboprovider.Version, strings.Join(endpoints, "\n"), greeterID, stallUpstreams()))
 	if code, out, stderr := runCLI(b, context.Background(), "idl", "push", "greeter-api", greeterAPI, "--admin", "http://"+srv.admin); code != exitOK {
 		b.Fatalf("idl push: exit %d %s %s", code, out, stderr)
 	}
@@ -239,7 +249,7 @@ func BenchmarkGRPCServerStall(b *testing.B) {
           protocol: grpc
           endpoints:
 %s
-`, strings.Join(endpoints, "\n")))
+%s`, strings.Join(endpoints, "\n"), stallUpstreams()))
 	if code, out, stderr := runCLI(b, context.Background(), "idl", "push", "grpc-testing", descriptors, "--admin", "http://"+srv.admin); code != exitOK {
 		b.Fatalf("idl push: exit %d %s %s", code, out, stderr)
 	}
