@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -59,7 +60,7 @@ var (
 
 // newPool builds the pool of cluster c, keeping the hosts of prev (the cluster's pool in the
 // previous table) whose addresses remain, with their counts and ejection state.
-func newPool(c *routetable.Cluster, prev *pool, metrics *metrics) *pool {
+func newPool(c *routetable.Cluster, prev *pool, metrics *metrics, logger *slog.Logger) *pool {
 	p := &pool{cluster: c.Name, lb: c.LoadBalancing, limits: c.CircuitBreakers, equal: true, metrics: metrics}
 	old := map[string]*host{}
 	if prev != nil {
@@ -86,7 +87,7 @@ func newPool(c *routetable.Cluster, prev *pool, metrics *metrics) *pool {
 	case prev != nil && prev.detector != nil:
 		p.detector = prev.detector.update(*c.OutlierDetection, hosts)
 	default:
-		p.detector = newDetector(c.Name, *c.OutlierDetection, hosts, metrics)
+		p.detector = newDetector(c.Name, *c.OutlierDetection, hosts, metrics, logger)
 	}
 	return p
 }

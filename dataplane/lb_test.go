@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -24,7 +25,7 @@ func testPool(endpoints []routetable.Endpoint, lb routetable.LoadBalancing, limi
 		limits.MaxRequests = 1024
 	}
 	c := &routetable.Cluster{Name: "c", Endpoints: endpoints, LoadBalancing: lb, CircuitBreakers: limits, OutlierDetection: od}
-	return newPool(c, nil, newMetrics(nil, nil))
+	return newPool(c, nil, newMetrics(nil, nil), slog.New(slog.DiscardHandler))
 }
 
 // picks returns the addresses of n picks, each released at once.
@@ -157,10 +158,10 @@ func TestPanicThreshold(t *testing.T) {
 // TestPoolsKeepHostsAcrossTables: a table swap keeps the pool when nothing changed, and keeps
 // the hosts (their requests in flight and ejection) of addresses that remain when it did.
 func TestPoolsKeepHostsAcrossTables(t *testing.T) {
-	m := newMetrics(nil, nil)
+	m, discard := newMetrics(nil, nil), slog.New(slog.DiscardHandler)
 	e1, e2 := routetable.Endpoint{Address: "127.0.0.1:1", Weight: 1}, routetable.Endpoint{Address: "127.0.0.1:2", Weight: 3}
-	first, _ := newUpstreams(tableWithCluster(t, []routetable.Endpoint{e1, e2}), nil, m)
-	same, unused := newUpstreams(tableWithCluster(t, []routetable.Endpoint{e1, e2}), first, m)
+	first, _ := newUpstreams(tableWithCluster(t, []routetable.Endpoint{e1, e2}), nil, m, discard)
+	same, unused := newUpstreams(tableWithCluster(t, []routetable.Endpoint{e1, e2}), first, m, discard)
 	if same["c"].pool != first["c"].pool || same["c"].transport != first["c"].transport {
 		t.Errorf("pool or transport replaced although nothing changed")
 	}
@@ -168,7 +169,7 @@ func TestPoolsKeepHostsAcrossTables(t *testing.T) {
 		t.Errorf("unused transports = %d, want 0", len(unused))
 	}
 	first["c"].pool.slots[0].host.active.Add(1)
-	changed, _ := newUpstreams(tableWithCluster(t, []routetable.Endpoint{e1}), first, m)
+	changed, _ := newUpstreams(tableWithCluster(t, []routetable.Endpoint{e1}), first, m, discard)
 	if changed["c"].pool == first["c"].pool {
 		t.Errorf("pool kept although the endpoints changed")
 	}
@@ -178,7 +179,7 @@ func TestPoolsKeepHostsAcrossTables(t *testing.T) {
 	if changed["c"].transport != first["c"].transport {
 		t.Errorf("transport replaced although protocol and connect timeout are unchanged")
 	}
-	gone, unused := newUpstreams(tableWithCluster(t, nil, "other"), first, m)
+	gone, unused := newUpstreams(tableWithCluster(t, nil, "other"), first, m, discard)
 	if _, ok := gone["c"]; ok || len(unused) != 1 {
 		t.Errorf("removed cluster: upstream kept = %v, unused transports = %d (want 1)", ok, len(unused))
 	}

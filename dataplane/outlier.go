@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,7 @@ type hostOutlier struct {
 type detector struct {
 	cluster string
 	metrics *metrics
+	logger  *slog.Logger
 	now     func() time.Time // time.Now; tests set a clock of their own
 
 	mu       sync.Mutex
@@ -69,8 +71,8 @@ type detector struct {
 	nextTick atomic.Int64 // unix nanoseconds of the next tick, read without the lock
 }
 
-func newDetector(cluster string, cfg routetable.OutlierDetection, hosts []*host, m *metrics) *detector {
-	d := &detector{cluster: cluster, metrics: m, now: time.Now, cfg: cfg, hosts: hosts}
+func newDetector(cluster string, cfg routetable.OutlierDetection, hosts []*host, m *metrics, logger *slog.Logger) *detector {
+	d := &detector{cluster: cluster, metrics: m, logger: logger, now: time.Now, cfg: cfg, hosts: hosts}
 	d.lastTick = d.now()
 	for _, h := range hosts {
 		h.ejected.Store(false)
@@ -175,6 +177,7 @@ func (d *detector) checkReturn(h *host, now time.Time) {
 	h.od.consecutive5xx, h.od.consecutiveGateway, h.od.consecutiveLocal = 0, 0, 0
 	h.od.lastReturn = now
 	d.metrics.ejectionsActive.WithLabelValues(d.cluster).Set(float64(d.ejected))
+	d.logger.Info("endpoint back from outlier ejection", "cluster", d.cluster, "endpoint", h.addr)
 }
 
 // putHTTPStatus records an attempt that ended with an HTTP status (Envoy's putHttpResponseCode).
@@ -287,4 +290,6 @@ func (d *detector) eject(h *host, kind string) {
 	}
 	d.metrics.ejectionsActive.WithLabelValues(d.cluster).Set(float64(d.ejected))
 	d.metrics.ejections.WithLabelValues(d.cluster, kind).Inc()
+	d.logger.Warn("endpoint ejected by outlier detection", "cluster", d.cluster, "endpoint", h.addr, "detection", kind,
+		"for", min(d.cfg.BaseEjectionTime*time.Duration(h.od.backoff), d.cfg.MaxEjectionTime))
 }

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func testDetector(t *testing.T, n int, edit func(*routetable.OutlierDetection)) 
 	}
 	m := newMetrics(prometheus.NewRegistry(), nil)
 	clk := &clock{t: time.Unix(1000, 0)}
-	d := newDetector("c", cfg, hosts, m)
+	d := newDetector("c", cfg, hosts, m, slog.New(slog.DiscardHandler))
 	d.now = clk.now
 	d.lastTick = clk.t
 	d.nextTick.Store(clk.t.Add(cfg.Interval).UnixNano())

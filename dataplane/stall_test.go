@@ -81,7 +81,7 @@ func (s *dubboStack) sendWhile(tb testing.TB, workers int, path string, until fu
 	}
 	wg.Wait()
 	if !until() {
-		tb.Fatalf("gave up: the condition did not hold within %v (%d ok, failures %v)", 3*giveUp, o.ok, o.failures)
+		tb.Fatalf("gave up: the condition did not hold within %v (%d ok, %d failed, the first: %v)", 3*giveUp, o.ok, len(o.failures), o.failures[:min(3, len(o.failures))])
 	}
 	return o
 }

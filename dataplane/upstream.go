@@ -1,8 +1,10 @@
 package dataplane
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
@@ -22,7 +24,7 @@ type upstream struct {
 
 // newUpstreams builds the upstreams of a table, reusing what it can from the previous ones.
 // It returns the transports that are no longer used, for the caller to close.
-func newUpstreams(table *routetable.Table, prev map[string]*upstream, m *metrics) (map[string]*upstream, []*http.Transport) {
+func newUpstreams(table *routetable.Table, prev map[string]*upstream, m *metrics, logger *slog.Logger) (map[string]*upstream, []*http.Transport) {
 	next := make(map[string]*upstream, len(table.Clusters()))
 	for _, c := range table.Clusters() {
 		up := &upstream{cluster: c}
@@ -38,13 +40,16 @@ func newUpstreams(table *routetable.Table, prev map[string]*upstream, m *metrics
 			up.grpc = newGRPCPool(c.ConnectTimeout)
 		}
 		up.grpc.retain(c.Endpoints)
+		if len(c.Unexecuted) > 0 && (old == nil || !slices.Equal(old.cluster.Unexecuted, c.Unexecuted)) {
+			logger.Warn("cluster sets policies the embedded gateway does not execute", "cluster", c.Name, "policies", c.Unexecuted)
+		}
 		switch {
 		case old != nil && old.pool.sameAs(c):
 			up.pool = old.pool
 		case old != nil:
-			up.pool = newPool(c, old.pool, m)
+			up.pool = newPool(c, old.pool, m, logger)
 		default:
-			up.pool = newPool(c, nil, m)
+			up.pool = newPool(c, nil, m, logger)
 		}
 		next[c.Name] = up
 	}
