@@ -56,18 +56,5 @@ func TestFrozenProviderIsDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	thawed = true
-	deadline := time.Now().Add(giveUp)
-	for {
-		resp, err := ep.Invoke(ctx, sayHello("after"))
-		if err == nil {
-			if resp.Value != "Hello, after" {
-				t.Fatalf("value = %#v", resp.Value)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no call succeeded within %v of the thaw: %v", giveUp, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitForAnswer(t, ctx, ep, "the thaw")
 }
