@@ -67,7 +67,7 @@
 // consecutive gateway failures, circuit breakers with a cap of calls in flight per endpoint),
 // HTTP clusters DefaultHTTPPolicy; every route gets its cluster's retry policy, which retries only
 // requests that never reached an endpoint. Rules.Upstreams (the upstreams: config block) change
-// them per family and per service; a result that does not validate keeps the defaults and is an
+// them per family and per service (upstreamrules.go); a result that does not validate keeps the defaults and is an
 // error diagnostic. docs/operations.md lists each default and why.
 //
 // # Order and conflicts

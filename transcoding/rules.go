@@ -16,7 +16,7 @@ type Rules struct {
 	DefaultTimeout time.Duration `yaml:"defaultTimeout,omitempty"`
 	// ConnectTimeout bounds connecting to one endpoint; 0 means 5s.
 	ConnectTimeout time.Duration `yaml:"connectTimeout,omitempty"`
-	// Upstreams override the upstream policy defaults (upstreampolicy.go).
+	// Upstreams override the upstream policy defaults (upstreamrules.go).
 	Upstreams UpstreamRules `yaml:"upstreams,omitempty"`
 }
 
