@@ -42,8 +42,10 @@ type pool struct {
 	equal    bool      // every weight is the same
 	metrics  *metrics
 
-	active  atomic.Int64 // the cluster's requests in flight (max_requests)
-	retries atomic.Int64 // its retries in flight (max_retries)
+	// active and retries count the cluster's requests and retries in flight (max_requests,
+	// max_retries); a rebuilt pool shares them with the one it replaces, whose requests may still
+	// be running.
+	active, retries *atomic.Int64
 
 	mu    sync.Mutex // round-robin scores
 	slots []slot
@@ -61,9 +63,11 @@ var (
 // newPool builds the pool of cluster c, keeping the hosts of prev (the cluster's pool in the
 // previous table) whose addresses remain, with their counts and ejection state.
 func newPool(c *routetable.Cluster, prev *pool, metrics *metrics, logger *slog.Logger) *pool {
-	p := &pool{cluster: c.Name, lb: c.LoadBalancing, limits: c.CircuitBreakers, equal: true, metrics: metrics}
+	p := &pool{cluster: c.Name, lb: c.LoadBalancing, limits: c.CircuitBreakers, equal: true, metrics: metrics,
+		active: new(atomic.Int64), retries: new(atomic.Int64)}
 	old := map[string]*host{}
 	if prev != nil {
+		p.active, p.retries = prev.active, prev.retries
 		for _, s := range prev.slots {
 			old[s.host.addr] = s.host
 		}
