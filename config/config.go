@@ -40,6 +40,8 @@ type Config struct {
 	RPCRoutes []transcoding.RPCRule `yaml:"rpcRoutes"`
 	// Discovery learns schemas from the services and registries themselves.
 	Discovery DiscoveryConfig `yaml:"discovery"`
+	// Upstreams override the upstream policy defaults (upstreams.go).
+	Upstreams UpstreamsConfig `yaml:"upstreams"`
 }
 
 // DiscoveryConfig turns on schema discovery beside uploaded IDL.
@@ -129,7 +131,7 @@ const (
 // Rules are the route rules of the configuration with the defaults that apply to them.
 func (c *Config) Rules() transcoding.Rules {
 	forwarding := c.Gateway.Forwarding.IR()
-	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding}
+	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding, Upstreams: c.Upstreams}
 }
 
 // applyDefaults fills in what the file left out.

@@ -79,5 +79,6 @@ func (c *Config) validate() []Problem {
 			add(fmt.Sprintf("discovery.metadataCenters[%d].servers", i), "a metadata center needs its ZooKeeper servers")
 		}
 	}
+	ps = append(ps, validateUpstreams(c.Upstreams)...)
 	return ps
 }

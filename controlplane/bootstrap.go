@@ -55,7 +55,7 @@ func Bootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 	if net.ParseIP(opts.XDSAddress) != nil {
 		discovery = clusterv3.Cluster_STATIC
 	}
-	http2, err := http2ProtocolOptions()
+	http2, err := http2ProtocolOptions(0)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}

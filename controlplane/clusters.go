@@ -47,11 +47,13 @@ func cluster(c ir.Cluster, flavor Flavor) (*clusterv3.Cluster, error) {
 			ServiceName: c.Name,
 		},
 		ConnectTimeout: durationpb.New(timeout),
-		LbPolicy:       clusterv3.Cluster_ROUND_ROBIN,
+	}
+	if err := upstreamPolicy(out, c); err != nil {
+		return nil, err
 	}
 	switch c.Protocol {
 	case ir.UpstreamHTTP2:
-		opts, err := http2ProtocolOptions()
+		opts, err := http2ProtocolOptions(perEndpointHTTP2Streams(c))
 		if err != nil {
 			return nil, err
 		}
@@ -72,13 +74,18 @@ func cluster(c ir.Cluster, flavor Flavor) (*clusterv3.Cluster, error) {
 	return out, nil
 }
 
-// http2ProtocolOptions are the typed_extension_protocol_options that make a cluster speak HTTP/2.
-func http2ProtocolOptions() (map[string]*anypb.Any, error) {
+// http2ProtocolOptions are the typed_extension_protocol_options that make a cluster speak HTTP/2,
+// with at most maxStreams concurrent streams per connection when it is not 0.
+func http2ProtocolOptions(maxStreams uint32) (map[string]*anypb.Any, error) {
+	h2 := &corev3.Http2ProtocolOptions{}
+	if maxStreams > 0 {
+		h2.MaxConcurrentStreams = wrapperspb.UInt32(maxStreams)
+	}
 	a, err := typedConfig(&httpv3.HttpProtocolOptions{
 		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
 			ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
 				ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+					Http2ProtocolOptions: h2,
 				},
 			},
 		},

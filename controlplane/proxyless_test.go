@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/xds"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 // healthBackend is a real grpc-go server serving the health service. It reports SERVING only
@@ -41,7 +42,9 @@ func startHealthBackend(t *testing.T, identity string) healthBackend {
 
 // TestProxylessGRPCFollowsEndpoints makes grpc-go's own xDS client resolve a service from the
 // control plane: a call through xds:///grpc.health.v1.Health reaches the first backend; after
-// Update moves the endpoint, calls reach the second backend.
+// Update moves the endpoint, calls reach the second backend. The cluster carries rpcbridge's
+// default RPC policies (least request, outlier detection, circuit breakers), which grpc-go's
+// xDS client must accept (it NACKs what it cannot use).
 func TestProxylessGRPCFollowsEndpoints(t *testing.T) {
 	srv := startServer(t)
 	first := startHealthBackend(t, "backend-first")
@@ -49,6 +52,7 @@ func TestProxylessGRPCFollowsEndpoints(t *testing.T) {
 
 	const service = "grpc.health.v1.Health"
 	const cluster = "grpc:" + service
+	policy := transcoding.DefaultRPCPolicy()
 	gateway := func(b healthBackend) ir.Gateway {
 		return ir.Gateway{
 			Clusters: []ir.Cluster{{
@@ -57,6 +61,7 @@ func TestProxylessGRPCFollowsEndpoints(t *testing.T) {
 				Endpoints: []ir.Endpoint{
 					{Address: b.host, Port: b.port, Weight: 1, Healthy: true},
 				},
+				LoadBalancer: policy.LoadBalancer, OutlierDetection: policy.OutlierDetection, CircuitBreakers: policy.CircuitBreakers,
 			}},
 			GRPCServices: []ir.GRPCService{{Name: service, Cluster: cluster, Timeout: 5 * time.Second}},
 		}

@@ -159,6 +159,10 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 	if methods != nil {
 		match.Headers = []*routev3.HeaderMatcher{methods}
 	}
+	retry, err := retryPolicy(r.Retry)
+	if err != nil {
+		return nil, err
+	}
 	return &routev3.Route{
 		Name:  r.Name,
 		Match: match,
@@ -166,7 +170,8 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: r.Cluster},
 			PrefixRewrite:    r.PrefixRewrite,
 			// Always explicit: Envoy's default is 15s, the IR's zero means "no timeout".
-			Timeout: durationpb.New(r.Timeout),
+			Timeout:     durationpb.New(r.Timeout),
+			RetryPolicy: retry,
 		}},
 	}, nil
 }

@@ -81,7 +81,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRouteTimeout)
 	}
 	defer cancel()
-	resp, err := g.invokeDubbo(ctx, up, call)
+	resp, err := g.invokeDubbo(ctx, up, route.Retry, call)
 	if err == nil {
 		if err := route.Dubbo.WriteResult(w, resp); err != nil {
 			writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("rendering the result of %s: %v", route.Dubbo.Method(), err))
@@ -103,6 +103,8 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		w.WriteHeader(statusClientClosed)
 	case errors.Is(err, errNoEndpoint):
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
+	case errors.Is(err, errOverflow):
+		writeOverflow(w, route.Cluster)
 	case errors.Is(err, dubborpc.ErrUnavailable):
 		log.Warn("dubbo providers unreachable")
 		writeError(w, http.StatusServiceUnavailable, StatusUpstreamConnectFailure, fmt.Sprintf("cannot connect to cluster %q: %v", route.Cluster, err))
@@ -114,50 +116,4 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		log.Warn("dubbo call failed")
 		writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("cluster %q: %v", route.Cluster, err))
 	}
-}
-
-// invokeDubbo sends call to an endpoint chosen by the cluster's balancer, skipping endpoints
-// whose connections wait out a reconnect backoff. It tries a second endpoint only when the
-// first could not take the call at all (dubborpc.ErrUnavailable: nothing was sent), never
-// after a request went out: Dubbo calls are not known to be idempotent.
-func (g *Gateway) invokeDubbo(ctx context.Context, up *upstream, call dubborpc.Request) (dubborpc.Response, error) {
-	tried := ""
-	var err error
-	for range 2 {
-		ep, ok := g.pickDubbo(up, tried)
-		if !ok {
-			if err == nil {
-				err = errNoEndpoint
-			}
-			return dubborpc.Response{}, err
-		}
-		var resp dubborpc.Response
-		resp, err = ep.Invoke(ctx, call)
-		if err == nil || !errors.Is(err, dubborpc.ErrUnavailable) || ctx.Err() != nil {
-			return resp, err
-		}
-		tried = ep.Addr()
-	}
-	return dubborpc.Response{}, err
-}
-
-// pickDubbo asks the balancer for an endpoint other than exclude, preferring one that is not
-// in reconnect backoff; when every endpoint is, the balancer's pick is returned anyway (its
-// call then fails fast as unavailable).
-func (g *Gateway) pickDubbo(up *upstream, exclude string) (*dubborpc.Endpoint, bool) {
-	var first *dubborpc.Endpoint
-	for range len(up.cluster.Endpoints) {
-		picked, ok := up.balancer.pick(exclude)
-		if !ok {
-			break
-		}
-		ep := g.dubbo.endpoint(picked.Address)
-		if !ep.InBackoff() {
-			return ep, true
-		}
-		if first == nil {
-			first = ep
-		}
-	}
-	return first, first != nil
 }

@@ -10,12 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 // greeterCluster is the Dubbo cluster of the test provider.
@@ -35,14 +38,16 @@ func greeterRoute(name, method, template string, cluster string, params ...ir.Du
 }
 
 // dubboStack is ZooKeeper, two real dubbo-go providers, rpcbridge's xDS server holding a
-// gateway IR with their Dubbo REST routes, and the embedded gateway (node cluster
-// rpcbridge-embedded) following it.
+// gateway IR with their Dubbo REST routes (and transcoding's default RPC policies), and the
+// embedded gateway (node cluster rpcbridge-embedded) following it, its metrics in reg.
 type dubboStack struct {
 	providers []*dubboprovider.Provider
 	gw        *dataplane.Gateway
+	reg       *prometheus.Registry
 }
 
-func startDubboStack(tb testing.TB) *dubboStack {
+// startDubboStack starts the stack; edit, when given, changes the gateway IR before it is served.
+func startDubboStack(tb testing.TB, edit ...func(*ir.Gateway)) *dubboStack {
 	tb.Helper()
 	zk := zookeeper.Start(tb)
 	s := &dubboStack{}
@@ -77,6 +82,10 @@ func startDubboStack(tb testing.TB) *dubboStack {
 		},
 		JavaClasses: dubboprovider.JavaClasses(),
 	}
+	withPolicy(&gateway, transcoding.DefaultRPCPolicy())
+	for _, e := range edit {
+		e(&gateway)
+	}
 	cp := controlplane.NewServer(controlplane.ServerOptions{})
 	if err := cp.Update(gateway); err != nil {
 		tb.Fatal(err)
@@ -88,8 +97,9 @@ func startDubboStack(tb testing.TB) *dubboStack {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- cp.Serve(ctx, ln) }()
+	s.reg = prometheus.NewRegistry()
 	s.gw = dataplane.New(dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "dubbo-test",
-		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0"})
+		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0", Registerer: s.reg})
 	done := make(chan error, 1)
 	go func() { done <- s.gw.Run(ctx) }()
 	tb.Cleanup(func() {
@@ -119,6 +129,17 @@ func startDubboStack(tb testing.TB) *dubboStack {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return s
+}
+
+// withPolicy gives every cluster of g the policy and every route its retry policy, as
+// transcoding does.
+func withPolicy(g *ir.Gateway, p transcoding.UpstreamPolicy) {
+	for i := range g.Clusters {
+		g.Clusters[i].LoadBalancer, g.Clusters[i].OutlierDetection, g.Clusters[i].CircuitBreakers = p.LoadBalancer, p.OutlierDetection, p.CircuitBreakers
+	}
+	for i := range g.Routes {
+		g.Routes[i].Retry = p.Retry
+	}
 }
 
 // call sends one request to the gateway and returns the status and body.

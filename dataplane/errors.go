@@ -16,6 +16,10 @@ const (
 	// StatusNoHealthyUpstream: the route's cluster is unknown, unusable or has no healthy
 	// endpoint (503).
 	StatusNoHealthyUpstream = "no_healthy_upstream"
+	// StatusUpstreamOverflow: a circuit breaker refused the request: the cluster's requests in
+	// flight are at max_requests or every endpoint is at its cap of requests in flight (503, with
+	// Envoy's x-envoy-overloaded: true).
+	StatusUpstreamOverflow = "upstream_overflow"
 	// StatusUpstreamConnectFailure: no endpoint accepted a connection (503).
 	StatusUpstreamConnectFailure = "upstream_connect_failure"
 	// StatusUpstreamTimeout: the route timeout expired (504).
@@ -43,6 +47,14 @@ type ErrorDetail struct {
 	Code    int    `json:"code"`
 	Status  string `json:"status"`
 	Message string `json:"message"`
+}
+
+// writeOverflow answers a request a circuit breaker refused, as Envoy does (503 with
+// x-envoy-overloaded).
+func writeOverflow(w http.ResponseWriter, cluster string) {
+	w.Header().Set("X-Envoy-Overloaded", "true")
+	writeError(w, http.StatusServiceUnavailable, StatusUpstreamOverflow,
+		"cluster \""+cluster+"\" refused the request: too many requests in flight (circuit breaker)")
 }
 
 // writeError answers with a JSON error body.

@@ -227,7 +227,7 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	if old != nil {
 		prev = old.upstreams
 	}
-	upstreams, unused := newUpstreams(table, prev)
+	upstreams, unused := newUpstreams(table, prev, g.metrics, g.logger)
 	wasReady := g.Ready()
 	g.config.Store(&config{table: table, upstreams: upstreams})
 	for _, t := range unused {

@@ -143,11 +143,11 @@ func TestFollowsChanges(t *testing.T) {
 }
 
 // TestDeadEndpoint expects a quick 503 JSON for a closed port, and no failure at all when a
-// live endpoint sits next to the dead one (the connect failure is retried).
+// live endpoint sits next to the dead one (the route's retry policy retries the connect failure).
 func TestDeadEndpoint(t *testing.T) {
 	cp := startControlPlane(t)
 	dead, live := deadEndpoint(t), startUpstream(t, "live")
-	ls, rcs := basicConfig(xdsfixture.PrefixRoute("/", "svc"))
+	ls, rcs := basicConfig(xdsfixture.PrefixRoute("/", "svc", xdsfixture.Retry(xdsfixture.NeverSentRetry())))
 	cluster := []*clusterv3.Cluster{xdsfixture.Cluster("svc", "svc", false)}
 	cp.push(ls, rcs, cluster, []*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("svc", dead)})
 	gw := startGateway(t, cp.addr, nil)

@@ -28,6 +28,15 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	updates  *prometheus.CounterVec
 	nacks    *prometheus.CounterVec
+
+	// The upstream policies' (Envoy's outlier_detection.*, upstream_rq_retry and
+	// upstream_rq_pending_overflow stats).
+	ejectionsActive   *prometheus.GaugeVec
+	ejections         *prometheus.CounterVec
+	ejectionsOverflow *prometheus.CounterVec
+	retries           *prometheus.CounterVec
+	retryOverflow     *prometheus.CounterVec
+	overflow          *prometheus.CounterVec
 }
 
 // newMetrics creates the collectors and registers them with reg (when not nil). A collector
@@ -51,6 +60,30 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 			Namespace: "rpcbridge", Subsystem: "gateway", Name: "xds_nacks_total",
 			Help: "xDS responses rejected (NACKed) by the embedded gateway, by resource type.",
 		}, []string{"type"}),
+		ejectionsActive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "rpcbridge", Subsystem: "gateway", Name: "outlier_ejections_active",
+			Help: "Endpoints currently ejected by outlier detection, by cluster.",
+		}, []string{"cluster"}),
+		ejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "rpcbridge", Subsystem: "gateway", Name: "outlier_ejections_total",
+			Help: "Endpoints ejected by outlier detection, by cluster and detection (consecutive_5xx, consecutive_gateway_failure, consecutive_local_origin_failure).",
+		}, []string{"cluster", "type"}),
+		ejectionsOverflow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "rpcbridge", Subsystem: "gateway", Name: "outlier_ejections_overflow_total",
+			Help: "Ejections outlier detection left out because max_ejection_percent was reached, by cluster.",
+		}, []string{"cluster"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "rpcbridge", Subsystem: "gateway", Name: "upstream_retries_total",
+			Help: "Requests tried again on another endpoint after they did not reach the first, by cluster and retry condition.",
+		}, []string{"cluster", "condition"}),
+		retryOverflow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "rpcbridge", Subsystem: "gateway", Name: "upstream_retry_overflow_total",
+			Help: "Retries left out because the cluster's max_retries were in flight, by cluster.",
+		}, []string{"cluster"}),
+		overflow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "rpcbridge", Subsystem: "gateway", Name: "upstream_overflow_total",
+			Help: "Requests refused by a circuit breaker (max_requests, max_requests_per_endpoint), by cluster and limit.",
+		}, []string{"cluster", "limit"}),
 	}
 	if reg == nil {
 		return m
@@ -59,6 +92,12 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 	m.duration = register(reg, m.duration, logger)
 	m.updates = register(reg, m.updates, logger)
 	m.nacks = register(reg, m.nacks, logger)
+	m.ejectionsActive = register(reg, m.ejectionsActive, logger)
+	m.ejections = register(reg, m.ejections, logger)
+	m.ejectionsOverflow = register(reg, m.ejectionsOverflow, logger)
+	m.retries = register(reg, m.retries, logger)
+	m.retryOverflow = register(reg, m.retryOverflow, logger)
+	m.overflow = register(reg, m.overflow, logger)
 	return m
 }
 

@@ -68,7 +68,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	proxy := &httputil.ReverseProxy{
 		Rewrite:      func(pr *httputil.ProxyRequest) { rewriteOutgoing(pr, route) },
-		Transport:    up,
+		Transport:    up.forRoute(route),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { g.proxyError(w, r, err, route) },
 		ErrorLog:     slog.NewLogLogger(g.requestLog(r.Context()).Handler(), slog.LevelWarn),
 	}
@@ -113,6 +113,8 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error, 
 		w.WriteHeader(statusClientClosed)
 	case errors.Is(err, errNoEndpoint):
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
+	case errors.Is(err, errOverflow):
+		writeOverflow(w, route.Cluster)
 	case isConnectFailure(err):
 		log.Warn("upstream connect failure")
 		writeError(w, http.StatusServiceUnavailable, StatusUpstreamConnectFailure,

@@ -44,7 +44,7 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	}
 	ctx, cancel := withRouteTimeout(r.Context(), target)
 	defer cancel()
-	if err := tr.Execute(ctx, w, call, up); err != nil {
+	if err := tr.Execute(ctx, w, call, up.forGRPC(target)); err != nil {
 		g.requestLog(ctx).Debug("transcoded call failed", "cluster", target.Cluster, "method", call.Binding.FullMethod, "error", err)
 	}
 	return true

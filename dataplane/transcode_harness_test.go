@@ -142,8 +142,10 @@ func transcodingResources(tb testing.TB, descriptorBin []byte, endpoints []xdsfi
 			{Name: "envoy.filters.http.router", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(tb, &routerv3.Router{})}},
 		},
 	}
+	vh := xdsfixture.VirtualHost("rpcbridge", []string{"*"}, routes...)
+	vh.RetryPolicy = xdsfixture.NeverSentRetry() // a dead endpoint sits beside the live one
 	return []*listenerv3.Listener{xdsfixture.ListenerWithHCM(httpName, hcm)},
-		[]*routev3.RouteConfiguration{xdsfixture.RouteConfig(httpName, xdsfixture.VirtualHost("rpcbridge", []string{"*"}, routes...))},
+		[]*routev3.RouteConfiguration{xdsfixture.RouteConfig(httpName, vh)},
 		[]*clusterv3.Cluster{xdsfixture.Cluster("bookstore", "bookstore", true), xdsfixture.Cluster("elsewhere", "elsewhere", true)},
 		[]*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("bookstore", endpoints...), xdsfixture.Assignment("elsewhere")}
 }

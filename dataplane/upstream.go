@@ -1,30 +1,30 @@
 package dataplane
 
 import (
-	"errors"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
+	"slices"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 )
 
 // upstream is everything needed to send requests to one cluster: its decoded form, a
-// transport (connection pool), gRPC connections for transcoded calls and a load balancer.
-// Transports, gRPC pools and balancers are reused across table swaps while the cluster's
-// protocol and endpoints stay the same.
+// transport (connection pool), gRPC connections for transcoded calls, and the pool of hosts that
+// picks each attempt's endpoint under the cluster's policies. Transports, gRPC pools and host
+// pools are reused across table swaps while what they depend on stays the same; hosts are kept
+// while their address stays, with their requests in flight and their ejection.
 type upstream struct {
 	cluster   *routetable.Cluster
 	transport *http.Transport
 	grpc      *grpcPool
-	balancer  *smoothWRR
+	pool      *pool
 }
 
 // newUpstreams builds the upstreams of a table, reusing what it can from the previous ones.
 // It returns the transports that are no longer used, for the caller to close.
-func newUpstreams(table *routetable.Table, prev map[string]*upstream) (map[string]*upstream, []*http.Transport) {
+func newUpstreams(table *routetable.Table, prev map[string]*upstream, m *metrics, logger *slog.Logger) (map[string]*upstream, []*http.Transport) {
 	next := make(map[string]*upstream, len(table.Clusters()))
 	for _, c := range table.Clusters() {
 		up := &upstream{cluster: c}
@@ -40,10 +40,16 @@ func newUpstreams(table *routetable.Table, prev map[string]*upstream) (map[strin
 			up.grpc = newGRPCPool(c.ConnectTimeout)
 		}
 		up.grpc.retain(c.Endpoints)
-		if old != nil && old.balancer.sameEndpoints(c.Endpoints) {
-			up.balancer = old.balancer
-		} else {
-			up.balancer = newSmoothWRR(c.Endpoints)
+		if len(c.Unexecuted) > 0 && (old == nil || !slices.Equal(old.cluster.Unexecuted, c.Unexecuted)) {
+			logger.Warn("cluster sets policies the embedded gateway does not execute", "cluster", c.Name, "policies", c.Unexecuted)
+		}
+		switch {
+		case old != nil && old.pool.sameAs(c):
+			up.pool = old.pool
+		case old != nil:
+			up.pool = newPool(c, old.pool, m, logger)
+		default:
+			up.pool = newPool(c, nil, m, logger)
 		}
 		next[c.Name] = up
 	}
@@ -75,73 +81,4 @@ func newTransport(c *routetable.Cluster) *http.Transport {
 		t.Protocols.SetHTTP1(true)
 	}
 	return t
-}
-
-// RoundTrip sends the request to an endpoint chosen by the balancer. When connecting fails,
-// nothing of the request has been sent, so it is tried once more on another endpoint.
-func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
-	first, ok := u.balancer.pick("")
-	if !ok {
-		return nil, errNoEndpoint
-	}
-	body := &retryableBody{ReadCloser: req.Body}
-	if req.Body != nil {
-		req.Body = body
-	}
-	resp, err := u.send(req, first)
-	if err == nil || !isConnectFailure(err) || body.read.Load() || req.Context().Err() != nil {
-		return resp, err
-	}
-	second, ok := u.balancer.pick(first.Address)
-	if !ok {
-		return nil, err
-	}
-	return u.send(req, second)
-}
-
-// send performs one attempt against one endpoint.
-func (u *upstream) send(req *http.Request, ep routetable.Endpoint) (*http.Response, error) {
-	attempt := req.WithContext(req.Context())
-	target := *req.URL
-	target.Scheme, target.Host = "http", ep.Address
-	attempt.URL = &target
-	if attempt.Host == autoHost {
-		attempt.Host = ep.Address
-	}
-	return u.transport.RoundTrip(attempt)
-}
-
-// autoHost is the outgoing Host placeholder for routes with auto_host_rewrite: the endpoint's
-// address replaces it.
-const autoHost = "rpcbridge.auto-host-rewrite.invalid"
-
-// errNoEndpoint means a cluster had no endpoint to pick.
-var errNoEndpoint = errors.New("no healthy endpoint")
-
-// retryableBody lets a request body survive a failed connection attempt: the transport
-// closes the body of a failed request, so Close is ignored until the body has been read
-// (the server closes request bodies itself), and reads are tracked so that a body already
-// sent is never resent.
-type retryableBody struct {
-	io.ReadCloser
-	read atomic.Bool
-}
-
-func (b *retryableBody) Read(p []byte) (int, error) {
-	b.read.Store(true)
-	return b.ReadCloser.Read(p)
-}
-
-func (b *retryableBody) Close() error {
-	if b.read.Load() {
-		return b.ReadCloser.Close()
-	}
-	return nil
-}
-
-// isConnectFailure reports whether err happened while connecting to the endpoint (refused,
-// unreachable, connect timeout), before any byte of the request was written.
-func isConnectFailure(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -33,10 +33,13 @@ const (
 	DefaultDialTimeout            = 3 * time.Second
 	DefaultWriteTimeout           = 10 * time.Second
 	DefaultTimeout                = 3 * time.Second
-	DefaultHeartbeatInterval      = 15 * time.Second
-	DefaultReconnectBackoff       = 100 * time.Millisecond
-	DefaultMaxReconnectBackoff    = 10 * time.Second
-	DefaultMaxBodySize            = 8 << 20 // Dubbo's own default payload limit
+	// DefaultHeartbeatInterval is how long a connection may be quiet before a heartbeat goes
+	// out; the heartbeat timeout defaults to three of them (Dubbo's rule) — 3 s, against
+	// Dubbo's 60 s / 180 s, so that a frozen provider is found in seconds (heartbeat.go).
+	DefaultHeartbeatInterval   = time.Second
+	DefaultReconnectBackoff    = 100 * time.Millisecond
+	DefaultMaxReconnectBackoff = 10 * time.Second
+	DefaultMaxBodySize         = 8 << 20 // Dubbo's own default payload limit
 )
 
 // Options configures a Client. Zero fields take the defaults.
@@ -53,7 +56,8 @@ type Options struct {
 	// HeartbeatInterval is how long a connection may be quiet before a heartbeat is sent.
 	HeartbeatInterval time.Duration
 	// HeartbeatTimeout is how long a connection may receive nothing before it is closed as
-	// dead (default 3 × HeartbeatInterval).
+	// dead (default 3 × HeartbeatInterval). A new connection's handshake heartbeat must be
+	// answered within DialTimeout.
 	HeartbeatTimeout time.Duration
 	// ReconnectBackoff is the wait after the first failed dial; it doubles per failure up to
 	// MaxReconnectBackoff.

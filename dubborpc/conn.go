@@ -36,12 +36,14 @@ type conn struct {
 	err     error // why the connection closed
 
 	done     chan struct{}
-	lastRead atomic.Int64 // unix nanoseconds of the last packet read
+	lastRead atomic.Int64  // unix nanoseconds of the last bytes read
+	ready    chan struct{} // closed when the first packet has been read (see handshake)
+	readyOne sync.Once
 }
 
 func newConn(nc net.Conn, addr string, opts *Options, ids *atomic.Int64) *conn {
 	c := &conn{nc: nc, addr: addr, opts: opts, ids: ids, logger: opts.Logger.With("endpoint", addr),
-		pending: map[int64]chan reply{}, done: make(chan struct{})}
+		pending: map[int64]chan reply{}, done: make(chan struct{}), ready: make(chan struct{})}
 	c.lastRead.Store(time.Now().UnixNano())
 	go c.readLoop()
 	go c.heartbeatLoop()
@@ -79,17 +81,21 @@ func (c *conn) closeErr() error {
 }
 
 // write sends one whole packet. A failed or timed-out write may leave half a packet on the
-// wire, so it closes the connection.
+// wire, so it closes the connection. An error that also wraps ErrNotSent means no byte of the
+// packet was written.
 func (c *conn) write(frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed() {
-		return c.closeErr()
+		return fmt.Errorf("%w: %w", ErrNotSent, c.closeErr())
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
-	if _, err := c.nc.Write(frame); err != nil {
+	if n, err := c.nc.Write(frame); err != nil {
 		err = fmt.Errorf("%w: write to %s: %v", ErrConnectionLost, c.addr, err)
 		c.close(err)
+		if n == 0 {
+			return fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
 		return err
 	}
 	return nil
@@ -103,7 +109,7 @@ func (c *conn) roundTrip(ctx context.Context, id int64, frame []byte) (reply, er
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		return reply{}, err
+		return reply{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
 	c.pending[id] = ch
 	c.mu.Unlock()
@@ -142,7 +148,7 @@ func (c *conn) inFlight() int {
 // readLoop reads packets until the connection fails, answers the provider's heartbeats and
 // hands responses to their calls.
 func (c *conn) readLoop() {
-	r := bufio.NewReaderSize(c.nc, 32<<10)
+	r := bufio.NewReaderSize(readTracker{c}, 32<<10)
 	hdr := make([]byte, HeaderLength)
 	for {
 		if _, err := io.ReadFull(r, hdr); err != nil {
@@ -159,7 +165,7 @@ func (c *conn) readLoop() {
 			c.close(fmt.Errorf("%w: read from %s: %v", ErrConnectionLost, c.addr, err))
 			return
 		}
-		c.lastRead.Store(time.Now().UnixNano())
+		c.readyOne.Do(func() { close(c.ready) })
 		switch {
 		case h.request && h.event:
 			if h.twoWay {
@@ -179,29 +185,6 @@ func (c *conn) readLoop() {
 				continue
 			}
 			ch <- reply{header: h, body: body}
-		}
-	}
-}
-
-// heartbeatLoop sends a heartbeat when the connection has been quiet for HeartbeatInterval and
-// closes it when nothing at all has come for HeartbeatTimeout.
-func (c *conn) heartbeatLoop() {
-	t := time.NewTicker(c.opts.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case now := <-t.C:
-			idle := now.Sub(time.Unix(0, c.lastRead.Load()))
-			switch {
-			case idle >= c.opts.HeartbeatTimeout:
-				c.logger.Warn("dubbo connection silent; closing", "idle", idle)
-				c.close(fmt.Errorf("%w: %s silent for %v (heartbeats unanswered)", ErrConnectionLost, c.addr, idle.Round(time.Millisecond)))
-				return
-			case idle >= c.opts.HeartbeatInterval:
-				_ = c.write(heartbeatRequest(c.ids.Add(1)))
-			}
 		}
 	}
 }

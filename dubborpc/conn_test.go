@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,15 +167,18 @@ func silentPeer(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func TestSilentConnectionIsClosed(t *testing.T) {
+// TestSilentPeerIsNotUsed: a peer that accepts connections but never answers fails the
+// connection's handshake heartbeat, so no call is written to it: the call fails as unavailable
+// and not sent (retryable elsewhere), within the dial timeout.
+func TestSilentPeerIsNotUsed(t *testing.T) {
 	addr := silentPeer(t)
-	c := New(Options{HeartbeatInterval: 50 * time.Millisecond, HeartbeatTimeout: 200 * time.Millisecond})
+	c := New(Options{DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, err := c.Invoke(ctx, addr, sayHello("anyone"))
-	if !errors.Is(err, ErrConnectionLost) {
-		t.Fatalf("err = %v, want ErrConnectionLost from heartbeat detection", err)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrNotSent) || !strings.Contains(err.Error(), "did not answer a heartbeat") {
+		t.Fatalf("err = %v, want ErrUnavailable and ErrNotSent from the unanswered handshake", err)
 	}
 }
 

@@ -218,6 +218,13 @@ func TestReconnectAfterProviderRestart(t *testing.T) {
 		t.Fatalf("call to a killed provider: %v, want ErrConnectionLost or ErrUnavailable", err)
 	}
 	p.Restart()
+	waitForAnswer(t, ctx, ep, "the restart")
+}
+
+// waitForAnswer calls sayHello on ep until it is answered, failing on errors other than lost or
+// unavailable connections and after giveUp; after names the event waited out.
+func waitForAnswer(t *testing.T, ctx context.Context, ep *Endpoint, after string) {
+	t.Helper()
 	deadline := time.Now().Add(giveUp)
 	for {
 		resp, err := ep.Invoke(ctx, sayHello("after"))
@@ -231,7 +238,7 @@ func TestReconnectAfterProviderRestart(t *testing.T) {
 			t.Fatalf("unexpected error while reconnecting: %v", err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no successful call within %v of the restart: %v", giveUp, err)
+			t.Fatalf("no successful call within %v of %s: %v", giveUp, after, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

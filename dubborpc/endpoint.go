@@ -12,9 +12,14 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
+// ErrNotSent is wrapped by errors of calls that never left the client: no byte of the request
+// was written, so the provider cannot have run it and the call may go to another provider.
+var ErrNotSent = errors.New("request not sent")
+
 // ErrUnavailable is wrapped by errors of calls that found no usable connection: the provider
-// cannot be reached and the endpoint waits before dialing again.
-var ErrUnavailable = errors.New("dubbo endpoint unavailable")
+// cannot be reached (or accepted a connection but did not answer its handshake heartbeat) and
+// the endpoint waits before dialing again. Such errors also wrap ErrNotSent.
+var ErrUnavailable = fmt.Errorf("dubbo endpoint unavailable (%w)", ErrNotSent)
 
 // ErrClosed is returned by calls on a closed Client or Endpoint.
 var ErrClosed = errors.New("dubbo client closed")
@@ -204,7 +209,8 @@ func (s *slot) close() {
 	}
 }
 
-// dial opens a connection to the endpoint within Options.DialTimeout.
+// dial opens a connection to the endpoint and waits for the provider to answer its handshake
+// heartbeat (heartbeat.go), both within Options.DialTimeout.
 func (e *Endpoint) dial(ctx context.Context) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.DialTimeout)
 	defer cancel()
@@ -216,7 +222,12 @@ func (e *Endpoint) dial(ctx context.Context) (*conn, error) {
 	if tcp, ok := nc.(*net.TCPConn); ok {
 		_ = tcp.SetNoDelay(true)
 	}
-	return newConn(nc, e.addr, e.opts, e.ids), nil
+	c := newConn(nc, e.addr, e.opts, e.ids)
+	if err := c.handshake(ctx); err != nil {
+		c.close(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+		return nil, fmt.Errorf("dial %s: %w", e.addr, err)
+	}
+	return c, nil
 }
 
 // redialBackoff spaces the dials of a slot after failed ones: ReconnectBackoff doubled per

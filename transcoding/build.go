@@ -68,6 +68,7 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 	routes, cds := resolveConflicts(candidates)
 	g.Routes = routes
 	ds = append(ds, cds...)
+	ds = append(ds, applyUpstreamPolicies(&g, cat, rules.Upstreams)...)
 	var ods []diag.Diagnostic
 	g.ProtoDescriptors, g.JavaClasses, ods = rpcOutputs(routes, rpc)
 	ds = append(ds, ods...)

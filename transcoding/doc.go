@@ -69,6 +69,16 @@
 // config.Parse rejects a file with such a rule, and Build skips one it is given, with an error
 // diagnostic per problem.
 //
+// # Upstream policies
+//
+// Every cluster gets the policy of its protocol family (upstreampolicy.go): gRPC, Triple and
+// Dubbo clusters DefaultRPCPolicy (least request over a full scan, outlier detection on
+// consecutive gateway failures, circuit breakers with a cap of calls in flight per endpoint),
+// HTTP clusters DefaultHTTPPolicy; every route gets its cluster's retry policy, which retries only
+// requests that never reached an endpoint. Rules.Upstreams (the upstreams: config block) change
+// them per family and per service (upstreamrules.go); a result that does not validate keeps the defaults and is an
+// error diagnostic. docs/operations.md lists each default and why.
+//
 // # Order and conflicts
 //
 // Routes are ordered exact paths first, then templates (segment by segment literal before "*"

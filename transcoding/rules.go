@@ -30,6 +30,8 @@ type Rules struct {
 	// Forwarding is the HTTP listener's forwarding-header policy, copied into the gateway; nil
 	// means ir.DefaultForwarding.
 	Forwarding *ir.Forwarding `yaml:"forwarding,omitempty"`
+	// Upstreams override the upstream policy defaults (upstreamrules.go).
+	Upstreams UpstreamRules `yaml:"upstreams,omitempty"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.

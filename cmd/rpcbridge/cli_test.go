@@ -16,14 +16,14 @@ import (
 )
 
 // runCLI runs the command line and returns its exit code, stdout and stderr.
-func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+func runCLI(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {

@@ -18,7 +18,7 @@ import (
 const giveUp = 20 * time.Second
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -37,7 +37,7 @@ type running struct {
 
 // startServe writes the configuration (with %[1]s, %[2]s, %[3]s standing for the xds, gateway
 // and admin addresses) and runs `rpcbridge serve` until the test ends.
-func startServe(t *testing.T, cfgTemplate string) *running {
+func startServe(t testing.TB, cfgTemplate string) *running {
 	t.Helper()
 	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1)}
 	r.file = writeFile(t, t.TempDir(), "rpcbridge.yaml", r.render(cfgTemplate))
@@ -78,7 +78,7 @@ func (r *running) render(cfgTemplate string) string {
 }
 
 // rewrite replaces the configuration file the way an editor does: write a temp file, rename it.
-func (r *running) rewrite(t *testing.T, cfgTemplate string) {
+func (r *running) rewrite(t testing.TB, cfgTemplate string) {
 	t.Helper()
 	tmp := r.file + ".tmp"
 	if err := os.WriteFile(tmp, []byte(r.render(cfgTemplate)), 0o644); err != nil {
@@ -89,7 +89,7 @@ func (r *running) rewrite(t *testing.T, cfgTemplate string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, check func() error) {
+func waitFor(t testing.TB, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(giveUp)
 	var err error

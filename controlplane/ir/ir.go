@@ -48,6 +48,12 @@ type Cluster struct {
 	ConnectTimeout time.Duration `json:"connectTimeout" yaml:"connectTimeout"`
 	// Endpoints are the instances, sorted by address and port.
 	Endpoints []Endpoint `json:"endpoints" yaml:"endpoints"`
+	// LoadBalancer chooses among the endpoints (see policy.go); zero is round robin.
+	LoadBalancer LoadBalancer `json:"loadBalancer,omitzero" yaml:"loadBalancer,omitempty"`
+	// OutlierDetection, when set, ejects failing endpoints for a while.
+	OutlierDetection *OutlierDetection `json:"outlierDetection,omitempty" yaml:"outlierDetection,omitempty"`
+	// CircuitBreakers, when set, bound what is in flight; nil leaves Envoy's defaults.
+	CircuitBreakers *CircuitBreakers `json:"circuitBreakers,omitempty" yaml:"circuitBreakers,omitempty"`
 }
 
 // Endpoint is one upstream instance.
@@ -76,6 +82,8 @@ type Route struct {
 	PrefixRewrite string `json:"prefixRewrite,omitempty" yaml:"prefixRewrite,omitempty"`
 	// Timeout bounds the whole upstream exchange; 0 means none.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// Retry, when set, tries failed attempts again on other endpoints (see policy.go).
+	Retry *RetryPolicy `json:"retry,omitempty" yaml:"retry,omitempty"`
 	// GRPC, when set, transcodes the request into a call of a gRPC method (see rpc.go).
 	GRPC *GRPCRoute `json:"grpc,omitempty" yaml:"grpc,omitempty"`
 	// Dubbo, when set, turns the request into a Dubbo call (see rpc.go).

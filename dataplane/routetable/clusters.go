@@ -9,13 +9,8 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/proto"
 )
-
-// httpProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options:
-// Envoy keys them by the options' type name.
-var httpProtocolOptionsKey = string((&upstreamhttpv3.HttpProtocolOptions{}).ProtoReflect().Descriptor().FullName())
 
 // defaultConnectTimeout is Envoy's connect_timeout when a cluster sets none.
 const defaultConnectTimeout = 5 * time.Second
@@ -35,6 +30,14 @@ type Cluster struct {
 	Endpoints []Endpoint
 	// Unusable, when non-empty, says why the gateway cannot send traffic to this cluster.
 	Unusable string
+	// LoadBalancing, OutlierDetection (nil: none) and CircuitBreakers are the cluster's
+	// upstream policies (policy.go).
+	LoadBalancing    LoadBalancing
+	OutlierDetection *OutlierDetection
+	CircuitBreakers  CircuitBreakers
+	// Unexecuted names the policies the cluster sets that the gateway does not execute, for
+	// the log.
+	Unexecuted []string
 }
 
 // Endpoint is one upstream address with its load-balancing weight.
@@ -53,11 +56,19 @@ func decodeCluster(c *clusterv3.Cluster) (*Cluster, []Endpoint, error) {
 	if c.GetConnectTimeout() != nil {
 		out.ConnectTimeout = c.GetConnectTimeout().AsDuration()
 	}
-	http2, err := wantsHTTP2(c)
+	http2, err := http2Options(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	out.HTTP2 = http2
+	out.HTTP2 = http2 != nil
+	if out.LoadBalancing, err = decodeLoadBalancing(c); err != nil {
+		return nil, nil, err
+	}
+	out.OutlierDetection = decodeOutlierDetection(c)
+	out.CircuitBreakers = decodeCircuitBreakers(c, http2)
+	for _, kind := range unexecutedOutlierDetection(c) {
+		out.Unexecuted = append(out.Unexecuted, "outlier detection by "+kind)
+	}
 	if ts := c.GetTransportSocket(); ts != nil && ts.GetName() != "envoy.transport_sockets.raw_buffer" {
 		out.Unusable = fmt.Sprintf("transport socket %q is not supported by the embedded gateway", ts.GetName())
 	}
@@ -83,22 +94,6 @@ func decodeCluster(c *clusterv3.Cluster) (*Cluster, []Endpoint, error) {
 		out.Unusable = fmt.Sprintf("custom cluster type %q is not supported", t.ClusterType.GetName())
 	}
 	return out, inline, nil
-}
-
-// wantsHTTP2 reports whether a cluster asks for HTTP/2 to its upstreams.
-func wantsHTTP2(c *clusterv3.Cluster) (bool, error) {
-	if c.GetHttp2ProtocolOptions() != nil { //nolint:staticcheck // deprecated field still honoured
-		return true, nil
-	}
-	typed, ok := c.GetTypedExtensionProtocolOptions()[httpProtocolOptionsKey]
-	if !ok {
-		return false, nil
-	}
-	opts := &upstreamhttpv3.HttpProtocolOptions{}
-	if err := typed.UnmarshalTo(opts); err != nil {
-		return false, fmt.Errorf("%s: %w", httpProtocolOptionsKey, err)
-	}
-	return opts.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil, nil
 }
 
 // decodeAssignment turns a ClusterLoadAssignment into the endpoints that get traffic: those of

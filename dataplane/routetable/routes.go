@@ -44,6 +44,8 @@ type Route struct {
 	// gatewayv1.DubboRoute is of a contract this gateway does not read. Requests it matches are
 	// answered 503 rather than left to a later route.
 	Withheld string
+	// Retry is the route's retry_policy, else its virtual host's; nil means no retries.
+	Retry *RetryPolicy
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -163,6 +165,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}
+			if route.Cluster != "" && route.Retry == nil {
+				route.Retry = decodeRetryPolicy(vh.GetRetryPolicy())
+			}
 			out.routes = append(out.routes, route)
 		}
 		hosts = append(hosts, out)
@@ -256,5 +261,6 @@ func decodeAction(a *routev3.RouteAction, out *Route) error {
 	if a.GetTimeout() != nil {
 		out.Timeout = a.GetTimeout().AsDuration()
 	}
+	out.Retry = decodeRetryPolicy(a.GetRetryPolicy())
 	return nil
 }

@@ -165,6 +165,21 @@ func FilterMetadata(key string, value *structpb.Struct) RouteOption {
 	}
 }
 
+// NeverSentRetry is the retry policy rpcbridge gives its routes: try another endpoint (never one
+// tried) when a request did not reach its endpoint, up to twice.
+func NeverSentRetry() *routev3.RetryPolicy {
+	return &routev3.RetryPolicy{
+		RetryOn:            "connect-failure,refused-stream,reset-before-request",
+		NumRetries:         wrapperspb.UInt32(2),
+		RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{Name: "envoy.retry_host_predicates.previous_hosts"}},
+	}
+}
+
+// Retry sets the route's retry policy.
+func Retry(p *routev3.RetryPolicy) RouteOption {
+	return func(r *routev3.Route) { r.GetRoute().RetryPolicy = p }
+}
+
 // Cluster is an EDS cluster over ADS; http2 adds explicit HTTP/2 protocol options.
 func Cluster(name, edsServiceName string, http2 bool) *clusterv3.Cluster {
 	c := &clusterv3.Cluster{

@@ -192,6 +192,25 @@ func (p *Provider) Kill() {
 	p.proc = nil
 }
 
+// Freeze stops the provider process in place (SIGSTOP), as a stalled host would: its
+// connections stay open, the kernel still accepts new ones and acknowledges requests, but no
+// request is answered until Thaw. Its ZooKeeper session expires if the freeze outlasts it. Freeze
+// and Thaw may be called from any goroutine.
+func (p *Provider) Freeze() error {
+	if p.proc == nil {
+		return errors.New("freeze: the provider is not running")
+	}
+	return p.proc.Pause()
+}
+
+// Thaw lets a frozen provider run again (SIGCONT).
+func (p *Provider) Thaw() error {
+	if p.proc == nil {
+		return errors.New("thaw: the provider is not running")
+	}
+	return p.proc.Resume()
+}
+
 // Restart stops the provider if it runs, starts it again with the same options (same port) and
 // waits until it is registered.
 func (p *Provider) Restart() {

@@ -4,10 +4,12 @@
 package peerproc
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -69,14 +71,52 @@ func (p *Process) Kill() {
 }
 
 // Terminate asks the process to stop (SIGTERM) and waits for it to exit; it kills it when that
-// takes longer than grace.
+// takes longer than grace. A paused process is resumed so that it can act on the signal.
 func (p *Process) Terminate(grace time.Duration) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
 		p.Kill()
 	}
+}
+
+// Pause freezes the process (SIGSTOP) as a stalled machine, a debugger or a stop-the-world pause
+// would: its sockets stay open and the kernel still accepts connections on its listening ports
+// and acknowledges what is sent to it, but nothing is read or answered until Resume. It returns
+// once the kernel reports the process stopped (signals are delivered asynchronously).
+func (p *Process) Pause() error {
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("pause: %w", err)
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid)
+	deadline := time.Now().Add(pauseGiveUp)
+	for {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return fmt.Errorf("pause: %w", err)
+		}
+		// "pid (comm) state ...": the state follows the last ')'.
+		if rest := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(rest) > 0 && (rest[0] == "T" || rest[0] == "t") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pause: process %d not stopped within %v", p.cmd.Process.Pid, pauseGiveUp)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// pauseGiveUp bounds the wait for a paused process to be reported stopped.
+const pauseGiveUp = 10 * time.Second
+
+// Resume lets a paused process run again (SIGCONT).
+func (p *Process) Resume() error {
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	return nil
 }
 
 // LogTail returns the last few kilobytes of the log file at path.

@@ -1,6 +1,8 @@
 package peerproc
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -53,5 +55,51 @@ func TestTerminate(t *testing.T) {
 	case <-p.Exited():
 	default:
 		t.Error("Terminate returned before the process exited")
+	}
+}
+
+// TestPauseResume: a paused process is stopped (state T in /proc), a resumed one runs again, and a
+// paused one can still be terminated.
+func TestPauseResume(t *testing.T) {
+	p, err := Start(exec.Command("sleep", "60"), filepath.Join(t.TempDir(), "peer.log"), "peer", 20*time.Second, func() bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state ...
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		return fields[0]
+	}
+	waitState := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for state() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("process state %s, want %s", state(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if err := p.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	waitState("T")
+	if err := p.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	waitState("S")
+	if err := p.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	waitState("T")
+	p.Terminate(10 * time.Second)
+	select {
+	case <-p.Exited():
+	default:
+		t.Error("Terminate returned before the paused process exited")
 	}
 }

@@ -1,0 +1,252 @@
+package routetable
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	leastrequestv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/least_request/v3"
+	roundrobinv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/round_robin/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// httpProtocolOptionsKey is the typed_extension_protocol_options key for upstream HTTP options:
+// Envoy keys them by the options' type name.
+var httpProtocolOptionsKey = string((&upstreamhttpv3.HttpProtocolOptions{}).ProtoReflect().Descriptor().FullName())
+
+// The upstream policies of a cluster and the retry policy of a route, decoded from the Envoy
+// fields with Envoy's defaults for what is unset, so that the gateway executes what Envoy would.
+
+// LoadBalancing is a cluster's lb_policy / load_balancing_policy and its healthy panic threshold.
+type LoadBalancing struct {
+	// LeastRequest selects LEAST_REQUEST; otherwise weighted round robin.
+	LeastRequest bool
+	// ChoiceCount is LEAST_REQUEST's N_CHOICES sample size (default 2); FullScan compares
+	// every endpoint instead (selection_method FULL_SCAN).
+	ChoiceCount int
+	FullScan    bool
+	// PanicThreshold is common_lb_config.healthy_panic_threshold in percent (default 50): below
+	// that share of non-ejected endpoints, every endpoint gets traffic again.
+	PanicThreshold float64
+}
+
+// OutlierDetection is a cluster's outlier_detection, every field resolved (Envoy's defaults:
+// source/common/upstream/outlier_detection_impl.cc DetectorConfig).
+type OutlierDetection struct {
+	Consecutive5xx, EnforcingConsecutive5xx                               int
+	ConsecutiveGatewayFailure, EnforcingConsecutiveGatewayFailure         int
+	SplitExternalLocalOriginErrors                                        bool
+	ConsecutiveLocalOriginFailure, EnforcingConsecutiveLocalOriginFailure int
+	Interval, BaseEjectionTime, MaxEjectionTime                           time.Duration
+	MaxEjectionPercent                                                    int
+	AlwaysEjectOneHost                                                    bool
+}
+
+// CircuitBreakers are a cluster's circuit_breakers for the DEFAULT priority (Envoy's defaults:
+// 1024 requests, 3 retries) and its per-endpoint request cap.
+type CircuitBreakers struct {
+	MaxRequests int
+	MaxRetries  int
+	// MaxRequestsPerEndpoint is per_host_thresholds max_connections times the requests one
+	// connection carries (max_concurrent_streams on HTTP/2, else one); 0 means no cap.
+	MaxRequestsPerEndpoint int
+}
+
+// RetryPolicy is a route's (or its virtual host's) retry_policy.
+type RetryPolicy struct {
+	// RetryOn are the retry_on conditions.
+	RetryOn []string
+	// NumRetries is num_retries (default 1).
+	NumRetries int
+	// OtherHosts is the previous_hosts retry host predicate: a retry avoids endpoints tried.
+	OtherHosts bool
+	// BackOffBase and BackOffMax are retry_back_off (defaults 25 ms and 10 × base).
+	BackOffBase, BackOffMax time.Duration
+}
+
+// RetriesOn reports whether condition is one of the policy's retry_on conditions.
+func (p *RetryPolicy) RetriesOn(condition string) bool {
+	return p != nil && slices.Contains(p.RetryOn, condition)
+}
+
+// Envoy's defaults for the fields above.
+const (
+	defaultPanicThreshold     = 50
+	defaultChoiceCount        = 2
+	defaultMaxRequests        = 1024
+	defaultMaxRetries         = 3
+	defaultRetryBackOffBase   = 25 * time.Millisecond
+	defaultMaxEjectionTime    = 300 * time.Second
+	defaultConsecutiveFailure = 5
+)
+
+// decodeLoadBalancing reads load_balancing_policy (its first policy the gateway knows, as Envoy
+// takes the first it supports) and else lb_policy; other algorithms are served as round robin.
+func decodeLoadBalancing(c *clusterv3.Cluster) (LoadBalancing, error) {
+	lb := LoadBalancing{ChoiceCount: defaultChoiceCount, PanicThreshold: defaultPanicThreshold}
+	if p := c.GetCommonLbConfig().GetHealthyPanicThreshold(); p != nil {
+		lb.PanicThreshold = p.GetValue()
+	}
+	for _, p := range c.GetLoadBalancingPolicy().GetPolicies() {
+		typed := p.GetTypedExtensionConfig().GetTypedConfig()
+		switch {
+		case typed.MessageIs(&leastrequestv3.LeastRequest{}):
+			cfg := &leastrequestv3.LeastRequest{}
+			if err := typed.UnmarshalTo(cfg); err != nil {
+				return lb, fmt.Errorf("load_balancing_policy: %w", err)
+			}
+			lb.LeastRequest = true
+			lb.FullScan = cfg.GetSelectionMethod() == leastrequestv3.LeastRequest_FULL_SCAN
+			lb.ChoiceCount = int(uint32Or(cfg.GetChoiceCount(), defaultChoiceCount))
+			return lb, nil
+		case typed.MessageIs(&roundrobinv3.RoundRobin{}):
+			return lb, nil
+		}
+	}
+	if c.GetLbPolicy() == clusterv3.Cluster_LEAST_REQUEST {
+		lb.LeastRequest = true
+		lb.ChoiceCount = int(uint32Or(c.GetLeastRequestLbConfig().GetChoiceCount(), defaultChoiceCount))
+	}
+	return lb, nil
+}
+
+// decodeOutlierDetection resolves outlier_detection; nil when the cluster has none.
+func decodeOutlierDetection(c *clusterv3.Cluster) *OutlierDetection {
+	od := c.GetOutlierDetection()
+	if od == nil {
+		return nil
+	}
+	base := durationOr(od.GetBaseEjectionTime(), 30*time.Second)
+	return &OutlierDetection{
+		Consecutive5xx:                         int(uint32Or(od.GetConsecutive_5Xx(), defaultConsecutiveFailure)),
+		EnforcingConsecutive5xx:                int(uint32Or(od.GetEnforcingConsecutive_5Xx(), 100)),
+		ConsecutiveGatewayFailure:              int(uint32Or(od.GetConsecutiveGatewayFailure(), defaultConsecutiveFailure)),
+		EnforcingConsecutiveGatewayFailure:     int(uint32Or(od.GetEnforcingConsecutiveGatewayFailure(), 0)),
+		SplitExternalLocalOriginErrors:         od.GetSplitExternalLocalOriginErrors(),
+		ConsecutiveLocalOriginFailure:          int(uint32Or(od.GetConsecutiveLocalOriginFailure(), defaultConsecutiveFailure)),
+		EnforcingConsecutiveLocalOriginFailure: int(uint32Or(od.GetEnforcingConsecutiveLocalOriginFailure(), 100)),
+		Interval:                               durationOr(od.GetInterval(), 10*time.Second),
+		BaseEjectionTime:                       base,
+		// "If not specified, the default value (300000ms or 300s) or base_ejection_time value is
+		// applied, whatever is larger."
+		MaxEjectionTime:    durationOr(od.GetMaxEjectionTime(), max(defaultMaxEjectionTime, base)),
+		MaxEjectionPercent: int(min(uint32Or(od.GetMaxEjectionPercent(), 10), 100)),
+		AlwaysEjectOneHost: od.GetAlwaysEjectOneHost().GetValue(),
+	}
+}
+
+// unexecutedOutlierDetection names the ejection kinds a cluster enables that the gateway does not
+// execute: success rate (on by default in Envoy once outlier_detection is set) and failure
+// percentage.
+func unexecutedOutlierDetection(c *clusterv3.Cluster) []string {
+	od := c.GetOutlierDetection()
+	if od == nil {
+		return nil
+	}
+	var out []string
+	if uint32Or(od.GetEnforcingSuccessRate(), 100) > 0 {
+		out = append(out, "success rate")
+	}
+	if od.GetSplitExternalLocalOriginErrors() && uint32Or(od.GetEnforcingLocalOriginSuccessRate(), 100) > 0 {
+		out = append(out, "local-origin success rate")
+	}
+	if od.GetEnforcingFailurePercentage().GetValue() > 0 || od.GetEnforcingFailurePercentageLocalOrigin().GetValue() > 0 {
+		out = append(out, "failure percentage")
+	}
+	return out
+}
+
+// decodeCircuitBreakers resolves the DEFAULT-priority thresholds (the first of that priority, as
+// Envoy takes) and the per-endpoint cap; http2 is the cluster's HTTP/2 options, nil for other
+// protocols.
+func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOptions) CircuitBreakers {
+	out := CircuitBreakers{MaxRequests: defaultMaxRequests, MaxRetries: defaultMaxRetries}
+	if t := defaultPriority(c.GetCircuitBreakers().GetThresholds()); t != nil {
+		out.MaxRequests = int(uint32Or(t.GetMaxRequests(), defaultMaxRequests))
+		out.MaxRetries = int(uint32Or(t.GetMaxRetries(), defaultMaxRetries))
+	}
+	t := defaultPriority(c.GetCircuitBreakers().GetPerHostThresholds())
+	if t == nil || t.GetMaxConnections() == nil {
+		return out
+	}
+	perConnection := uint64(1)
+	if http2 != nil {
+		perConnection = uint64(uint32Or(http2.GetMaxConcurrentStreams(), math.MaxInt32))
+	}
+	if capped := uint64(t.GetMaxConnections().GetValue()) * perConnection; capped < math.MaxInt32 {
+		out.MaxRequestsPerEndpoint = int(capped)
+	}
+	return out
+}
+
+func defaultPriority(ts []*clusterv3.CircuitBreakers_Thresholds) *clusterv3.CircuitBreakers_Thresholds {
+	for _, t := range ts {
+		if t.GetPriority() == corev3.RoutingPriority_DEFAULT {
+			return t
+		}
+	}
+	return nil
+}
+
+// http2Options returns the cluster's HTTP/2 protocol options, nil when it does not speak HTTP/2.
+func http2Options(c *clusterv3.Cluster) (*corev3.Http2ProtocolOptions, error) {
+	if o := c.GetHttp2ProtocolOptions(); o != nil { //nolint:staticcheck // deprecated field still honoured
+		return o, nil
+	}
+	typed, ok := c.GetTypedExtensionProtocolOptions()[httpProtocolOptionsKey]
+	if !ok {
+		return nil, nil
+	}
+	opts := &upstreamhttpv3.HttpProtocolOptions{}
+	if err := typed.UnmarshalTo(opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", httpProtocolOptionsKey, err)
+	}
+	return opts.GetExplicitHttpConfig().GetHttp2ProtocolOptions(), nil
+}
+
+// decodeRetryPolicy resolves a retry_policy; nil for none.
+func decodeRetryPolicy(p *routev3.RetryPolicy) *RetryPolicy {
+	if p == nil {
+		return nil
+	}
+	out := &RetryPolicy{NumRetries: int(uint32Or(p.GetNumRetries(), 1)), BackOffBase: defaultRetryBackOffBase}
+	for _, on := range strings.Split(p.GetRetryOn(), ",") {
+		if on = strings.TrimSpace(on); on != "" {
+			out.RetryOn = append(out.RetryOn, on)
+		}
+	}
+	for _, pred := range p.GetRetryHostPredicate() {
+		if pred.GetName() == "envoy.retry_host_predicates.previous_hosts" {
+			out.OtherHosts = true
+		}
+	}
+	if b := p.GetRetryBackOff(); b != nil {
+		out.BackOffBase = durationOr(b.GetBaseInterval(), defaultRetryBackOffBase)
+	}
+	out.BackOffMax = 10 * out.BackOffBase
+	if m := p.GetRetryBackOff().GetMaxInterval(); m != nil {
+		out.BackOffMax = max(m.AsDuration(), out.BackOffBase)
+	}
+	return out
+}
+
+func uint32Or(v *wrapperspb.UInt32Value, def uint32) uint32 {
+	if v == nil {
+		return def
+	}
+	return v.GetValue()
+}
+
+func durationOr(d *durationpb.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return d.AsDuration()
+}

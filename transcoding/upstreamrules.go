@@ -1,0 +1,263 @@
+package transcoding
+
+// The upstreams: rules: what of the upstream policy defaults the user changes, how a rule
+// applies over a policy, and how the result is validated.
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+)
+
+// UpstreamRules override the policy defaults: for all RPC clusters, for all HTTP clusters, and
+// per service (over its protocol's defaults and block, in list order). Fields left out keep
+// their value.
+type UpstreamRules struct {
+	RPC      PolicyRule          `yaml:"rpc,omitempty"`
+	HTTP     PolicyRule          `yaml:"http,omitempty"`
+	Services []ServicePolicyRule `yaml:"services,omitempty"`
+}
+
+// ServicePolicyRule is the policy rule of the services it names.
+type ServicePolicyRule struct {
+	// Service is a service ID ("dubbo:com.foo.Users:1.0.0:") or a service name.
+	Service    string `yaml:"service"`
+	PolicyRule `yaml:",inline"`
+}
+
+// PolicyRule changes some fields of an UpstreamPolicy.
+type PolicyRule struct {
+	LoadBalancer     *LoadBalancerRule     `yaml:"loadBalancer,omitempty"`
+	OutlierDetection *OutlierDetectionRule `yaml:"outlierDetection,omitempty"`
+	CircuitBreakers  *CircuitBreakersRule  `yaml:"circuitBreakers,omitempty"`
+	Retry            *RetryRule            `yaml:"retry,omitempty"`
+}
+
+// LoadBalancerRule changes the load balancer (fields of ir.LoadBalancer).
+type LoadBalancerRule struct {
+	Policy      *ir.LBPolicy `yaml:"policy,omitempty"`
+	ChoiceCount *uint32      `yaml:"choiceCount,omitempty"`
+	FullScan    *bool        `yaml:"fullScan,omitempty"`
+}
+
+// OutlierDetectionRule changes outlier detection (fields of ir.OutlierDetection); Enabled false
+// turns it off, true turns it on with the RPC defaults for what is left out.
+type OutlierDetectionRule struct {
+	Enabled                                *bool              `yaml:"enabled,omitempty"`
+	Consecutive5xx                         *uint32            `yaml:"consecutive5xx,omitempty"`
+	EnforcingConsecutive5xx                *uint32            `yaml:"enforcingConsecutive5xx,omitempty"`
+	ConsecutiveGatewayFailure              *uint32            `yaml:"consecutiveGatewayFailure,omitempty"`
+	EnforcingConsecutiveGatewayFailure     *uint32            `yaml:"enforcingConsecutiveGatewayFailure,omitempty"`
+	SplitExternalLocalOriginErrors         *bool              `yaml:"splitExternalLocalOriginErrors,omitempty"`
+	ConsecutiveLocalOriginFailure          *uint32            `yaml:"consecutiveLocalOriginFailure,omitempty"`
+	EnforcingConsecutiveLocalOriginFailure *uint32            `yaml:"enforcingConsecutiveLocalOriginFailure,omitempty"`
+	Interval                               *yamltime.Duration `yaml:"interval,omitempty"`
+	BaseEjectionTime                       *yamltime.Duration `yaml:"baseEjectionTime,omitempty"`
+	MaxEjectionTime                        *yamltime.Duration `yaml:"maxEjectionTime,omitempty"`
+	MaxEjectionPercent                     *uint32            `yaml:"maxEjectionPercent,omitempty"`
+	AlwaysEjectOneHost                     *bool              `yaml:"alwaysEjectOneHost,omitempty"`
+}
+
+// CircuitBreakersRule changes the circuit breakers (fields of ir.CircuitBreakers); Enabled
+// false leaves Envoy's defaults and no per-endpoint cap.
+type CircuitBreakersRule struct {
+	Enabled                *bool   `yaml:"enabled,omitempty"`
+	MaxRequests            *uint32 `yaml:"maxRequests,omitempty"`
+	MaxRetries             *uint32 `yaml:"maxRetries,omitempty"`
+	MaxRequestsPerEndpoint *uint32 `yaml:"maxRequestsPerEndpoint,omitempty"`
+}
+
+// RetryRule changes the retry policy of the service's routes (fields of ir.RetryPolicy);
+// Enabled false turns retries off.
+type RetryRule struct {
+	Enabled                  *bool    `yaml:"enabled,omitempty"`
+	RetryOn                  []string `yaml:"retryOn,omitempty"`
+	NumRetries               *uint32  `yaml:"numRetries,omitempty"`
+	HostSelectionMaxAttempts *uint32  `yaml:"hostSelectionMaxAttempts,omitempty"`
+}
+
+// set overwrites *dst with *src when src is set.
+func set[T any](dst, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// setDuration is set for durations written in a rule.
+func setDuration(dst *time.Duration, src *yamltime.Duration) {
+	if src != nil {
+		*dst = src.Std()
+	}
+}
+
+// toggle returns what a rule block leaves of a policy: nothing when it says enabled: false, else
+// a copy of p, or of def when p is nil (a block that enables or sets fields of a policy the
+// defaults lack starts from def). The copy keeps the rule's edits off p.
+func toggle[T any](p *T, enabled *bool, def *T) *T {
+	if enabled != nil && !*enabled {
+		return nil
+	}
+	if p == nil {
+		p = def
+	}
+	c := *p
+	return &c
+}
+
+// apply returns p with the rule's fields set. A block that enables a policy p lacks starts from
+// the RPC defaults.
+func (r PolicyRule) apply(p UpstreamPolicy) UpstreamPolicy {
+	rpc := DefaultRPCPolicy()
+	if lb := r.LoadBalancer; lb != nil {
+		set(&p.LoadBalancer.Policy, lb.Policy)
+		set(&p.LoadBalancer.ChoiceCount, lb.ChoiceCount)
+		set(&p.LoadBalancer.FullScan, lb.FullScan)
+		switch {
+		case p.LoadBalancer.Policy != ir.LBLeastRequest:
+			p.LoadBalancer.ChoiceCount, p.LoadBalancer.FullScan = 0, false
+		case p.LoadBalancer.ChoiceCount == 0:
+			p.LoadBalancer.ChoiceCount = DefaultLeastRequestChoices
+		}
+	}
+	if o := r.OutlierDetection; o != nil {
+		p.OutlierDetection = toggle(p.OutlierDetection, o.Enabled, rpc.OutlierDetection)
+		if od := p.OutlierDetection; od != nil {
+			set(&od.Consecutive5xx, o.Consecutive5xx)
+			set(&od.EnforcingConsecutive5xx, o.EnforcingConsecutive5xx)
+			set(&od.ConsecutiveGatewayFailure, o.ConsecutiveGatewayFailure)
+			set(&od.EnforcingConsecutiveGatewayFailure, o.EnforcingConsecutiveGatewayFailure)
+			set(&od.SplitExternalLocalOriginErrors, o.SplitExternalLocalOriginErrors)
+			set(&od.ConsecutiveLocalOriginFailure, o.ConsecutiveLocalOriginFailure)
+			set(&od.EnforcingConsecutiveLocalOriginFailure, o.EnforcingConsecutiveLocalOriginFailure)
+			setDuration(&od.Interval, o.Interval)
+			setDuration(&od.BaseEjectionTime, o.BaseEjectionTime)
+			setDuration(&od.MaxEjectionTime, o.MaxEjectionTime)
+			set(&od.MaxEjectionPercent, o.MaxEjectionPercent)
+			set(&od.AlwaysEjectOneHost, o.AlwaysEjectOneHost)
+		}
+	}
+	if c := r.CircuitBreakers; c != nil {
+		p.CircuitBreakers = toggle(p.CircuitBreakers, c.Enabled, rpc.CircuitBreakers)
+		if cb := p.CircuitBreakers; cb != nil {
+			set(&cb.MaxRequests, c.MaxRequests)
+			set(&cb.MaxRetries, c.MaxRetries)
+			set(&cb.MaxRequestsPerEndpoint, c.MaxRequestsPerEndpoint)
+		}
+	}
+	if rr := r.Retry; rr != nil {
+		p.Retry = toggle(p.Retry, rr.Enabled, rpc.Retry)
+		if rp := p.Retry; rp != nil {
+			if rr.RetryOn != nil {
+				rp.RetryOn = slices.Clone(rr.RetryOn)
+			}
+			set(&rp.NumRetries, rr.NumRetries)
+			set(&rp.HostSelectionMaxAttempts, rr.HostSelectionMaxAttempts)
+		}
+	}
+	return p
+}
+
+// validate reports the first invalid value of p, as an *ir.PolicyError whose Field is the path
+// below a PolicyRule ("outlierDetection.maxEjectionPercent").
+func (p UpstreamPolicy) validate() error {
+	prefix := func(block string, err error) error {
+		var pe *ir.PolicyError
+		if errors.As(err, &pe) {
+			return &ir.PolicyError{Field: block + "." + pe.Field, Message: pe.Message}
+		}
+		return err
+	}
+	if err := p.LoadBalancer.Validate(); err != nil {
+		return prefix("loadBalancer", err)
+	}
+	if p.OutlierDetection != nil {
+		if err := p.OutlierDetection.Validate(); err != nil {
+			return prefix("outlierDetection", err)
+		}
+	}
+	if p.CircuitBreakers != nil {
+		if err := p.CircuitBreakers.Validate(); err != nil {
+			return prefix("circuitBreakers", err)
+		}
+	}
+	if p.Retry != nil {
+		if err := p.Retry.Validate(); err != nil {
+			return prefix("retry", err)
+		}
+	}
+	return nil
+}
+
+// RuleProblem is one invalid value in UpstreamRules; Path is relative to them
+// ("rpc.outlierDetection.interval", "services[2].retry.retryOn").
+type RuleProblem struct {
+	Path    string
+	Message string
+}
+
+// Validate reports every block of r that gives an invalid policy over what it applies to (a
+// service's block over both protocol families' blocks, as its protocol is not known here).
+func (r UpstreamRules) Validate() []RuleProblem {
+	var out []RuleProblem
+	check := func(at string, p UpstreamPolicy) {
+		if err := p.validate(); err != nil {
+			var pe *ir.PolicyError
+			if errors.As(err, &pe) {
+				out = append(out, RuleProblem{Path: at + "." + pe.Field, Message: pe.Message})
+				return
+			}
+			out = append(out, RuleProblem{Path: at, Message: err.Error()})
+		}
+	}
+	// A service block is checked over its family's block, or over the defaults when that block
+	// is itself invalid (reported once, there).
+	base := func(at string, family PolicyRule, def UpstreamPolicy) UpstreamPolicy {
+		p := family.apply(def)
+		if err := p.validate(); err != nil {
+			check(at, p)
+			return def
+		}
+		return p
+	}
+	rpc, http := base("rpc", r.RPC, DefaultRPCPolicy()), base("http", r.HTTP, DefaultHTTPPolicy())
+	for i, rule := range r.Services {
+		at := fmt.Sprintf("services[%d]", i)
+		if strings.TrimSpace(rule.Service) == "" {
+			out = append(out, RuleProblem{Path: at + ".service", Message: "names no service"})
+			continue
+		}
+		before := len(out)
+		check(at, rule.apply(rpc))
+		if len(out) == before {
+			check(at, rule.apply(http))
+		}
+	}
+	return out
+}
+
+// policyFor resolves the policy of one catalog service: its protocol's defaults, the rules'
+// block of that protocol family, then the rules for its name and for its ID. An invalid result
+// keeps the defaults (a policy fails closed: the protection stays) and is reported.
+func (r UpstreamRules) policyFor(id, name string, rpc bool) (UpstreamPolicy, []diag.Diagnostic) {
+	def, family := DefaultHTTPPolicy(), r.HTTP
+	if rpc {
+		def, family = DefaultRPCPolicy(), r.RPC
+	}
+	p := family.apply(def)
+	for _, rule := range r.Services {
+		if rule.Service == id || (name != "" && rule.Service == name) {
+			p = rule.apply(p)
+		}
+	}
+	if err := p.validate(); err != nil {
+		return def, []diag.Diagnostic{diagnostic(diag.Error, id, fmt.Sprintf(
+			"upstream policy: %v; the defaults apply instead", err))}
+	}
+	return p, nil
+}
