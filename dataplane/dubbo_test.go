@@ -49,11 +49,22 @@ type dubboStack struct {
 // startDubboStack starts the stack; edit, when given, changes the gateway IR before it is served.
 func startDubboStack(tb testing.TB, edit ...func(*ir.Gateway)) *dubboStack {
 	tb.Helper()
+	return startDubboStackThen(tb, nil, edit...)
+}
+
+// startDubboStackThen is startDubboStack calling providersUp, when not nil, once the providers
+// run and before the gateway makes its first call (the warm-up below): a test that needs a
+// provider the gateway has never connected to freezes it there.
+func startDubboStackThen(tb testing.TB, providersUp func(*dubboStack), edit ...func(*ir.Gateway)) *dubboStack {
+	tb.Helper()
 	zk := zookeeper.Start(tb)
 	s := &dubboStack{}
 	for i := range 2 {
 		s.providers = append(s.providers, dubboprovider.Start(tb, dubboprovider.Options{
 			ZooKeeper: zk.Addr(), App: fmt.Sprintf("greeter-%d", i), Registry: "interface"}))
+	}
+	if providersUp != nil {
+		providersUp(s)
 	}
 	var endpoints []ir.Endpoint
 	for _, p := range s.providers {

@@ -180,11 +180,13 @@ func TestEjectedProviderReturns(t *testing.T) {
 // handshake heartbeat, so no call is written to it: every call the balancer gives it is retried
 // on the other provider (a never-sent connect failure), and none fails.
 func TestReconnectToFrozenProviderIsRetried(t *testing.T) {
-	s := startDubboStack(t)
-	if err := s.providers[1].Freeze(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.providers[1].Thaw() }()
+	// Frozen before the stack's warm-up call, which could otherwise connect to it first.
+	s := startDubboStackThen(t, func(s *dubboStack) {
+		if err := s.providers[1].Freeze(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.providers[1].Thaw() })
+	})
 	for i := range 30 {
 		if status, body := s.call(t, "GET", "/hello/fresh", ""); status != http.StatusOK {
 			t.Fatalf("call %d: %d %s, want 200 (a call never sent to the frozen provider is retried)", i, status, body)
