@@ -40,10 +40,14 @@ type Service struct {
 	// Metadata is the service-level metadata; on conflicting values the source that sorts first
 	// wins and a diagnostic is reported.
 	Metadata map[string]string `json:"metadata,omitempty" yaml:"metadata,omitempty"`
-	// Sources are the names of the registries that list the service, sorted.
+	// Sources are the names of the registries that list the service, sorted; for a Retained
+	// service, the ones that listed it last.
 	Sources []string `json:"sources" yaml:"sources"`
-	// Endpoints are sorted by address, port and source.
+	// Endpoints are sorted by address, port and source; empty, never nil, when there are none.
 	Endpoints []Endpoint `json:"endpoints" yaml:"endpoints"`
+	// Retained is set while no registry lists the service any more but it keeps its place
+	// (and its routes, which answer 503) for its registries' retention; Endpoints is empty then.
+	Retained *Retained `json:"retained,omitempty" yaml:"retained,omitempty"`
 }
 
 // Endpoint is a registry endpoint labelled with the registry it came from.
