@@ -19,8 +19,8 @@ var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the cu
 // steps, each merged at its time with the memory of the step before (the output is then the
 // catalog of every step).
 type mergeInput struct {
-	Snapshots []registries.Snapshot `yaml:"snapshots"`
-	Filters   map[string]filterInput `yaml:"filters"`
+	Snapshots []registries.Snapshot        `yaml:"snapshots"`
+	Filters   map[string]filterInput       `yaml:"filters"`
 	Retention map[string]yamltime.Duration `yaml:"retention"`
 	Steps     []struct {
 		Now       time.Time             `yaml:"now"`
