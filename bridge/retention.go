@@ -20,9 +20,12 @@ import (
 // Registries such as ZooKeeper, Nacos and Consul have no service object apart from its
 // providers: "no provider is registered" is all a registry says both while the only provider
 // restarts and after the service was retired. Envoy keeps a cluster whose EDS resource has no
-// endpoints and answers its routes with 503 "no healthy upstream" (response flag UH); a
-// Kubernetes Service with no ready pod keeps its routes the same way in Istio. Retention gives a
-// registry service that semantics for a bounded time, after which its routes go.
+// endpoints and answers its routes with 503 "no healthy upstream", response flag UH
+// (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage,
+// "UH: No healthy upstream hosts in upstream cluster in addition to 503 response code"); a
+// Kubernetes Service or ServiceEntry with no ready endpoint keeps its routes the same way in
+// Istio. Retention gives a registry service that semantics for a bounded time, after which its
+// routes go (404, NR).
 //
 // The zero Memory remembers nothing. Merge never modifies the Memory it is given.
 type Memory struct {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/config"
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/browser"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
 // catalogEntry is a service of GET /api/v1/catalog, with what retention adds.
@@ -118,6 +120,8 @@ func TestDubboServiceWithoutProvidersKeepsItsRoutes(t *testing.T) {
 		t.Errorf("GET /api/v1/diagnostics = %d %v, want the retention explained:\n%.2000s", code, err, body)
 	}
 
+	checkRetainedInConsole(t, srv, e.Retained.Until)
+
 	provider.Restart()
 	waitFor(t, "calls to the provider after its restart", succeeds)
 	if e, err := greeterEntry(srv.admin); err != nil || e == nil || e.Retained != nil || len(e.Endpoints) != 1 {
@@ -154,4 +158,42 @@ func TestDubboServiceWithoutProvidersKeepsItsRoutes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// checkRetainedInConsole opens the console's catalog page and checks that it marks the retained
+// service and says until when its routes stay.
+func checkRetainedInConsole(t *testing.T, srv *running, until time.Time) {
+	t.Helper()
+	b := browser.Start(t)
+	open(t, b, srv, "catalog", `document.querySelector("#catalog-list[data-loaded]")`)
+	card := fmt.Sprintf(`document.querySelector('#catalog-list .service[data-id=%q]')`, greeterID)
+	type shown struct{ Retained, Badge, Until, Notice string }
+	got := page[shown](t, b, card, `(() => { const c = `+card+`; const n = c.querySelector("[data-retained-until]");
+		return {Retained: c.dataset.retained, Badge: (c.querySelector('[data-field="retained"]') || {}).textContent || "",
+			Until: n ? n.dataset.retainedUntil : "", Notice: n ? n.textContent : ""}; })()`)
+	shownUntil, err := time.Parse(time.RFC3339Nano, got.Until)
+	if got.Retained != "true" || got.Badge != "retained" || err != nil || !shownUntil.Equal(until) ||
+		!strings.Contains(got.Notice, "its routes answer 503 no_healthy_upstream until") {
+		t.Errorf("the console shows the retained service as %+v; want it marked retained until %s", got, until)
+	}
+	if p := b.Problems(); len(p) > 0 {
+		t.Errorf("errors in the browser console: %v", p)
+	}
+}
+
+// TestSameSourceIgnoresRetention: a reload that changes only serviceRetention keeps the running
+// source (no reconnect to the registry); any other change restarts it.
+func TestSameSourceIgnoresRetention(t *testing.T) {
+	ten, one := yamltime.Duration(10*time.Minute), yamltime.Duration(time.Second)
+	base := config.RegistryConfig{Name: "zk", Type: "zookeeper", ServiceRetention: &ten}
+	retention := base
+	retention.ServiceRetention = &one
+	if !sameSource(base, retention) {
+		t.Error("a changed serviceRetention restarts the source")
+	}
+	other := base
+	other.Type = "consul"
+	if sameSource(base, other) {
+		t.Error("a changed registry type keeps the source")
+	}
 }
