@@ -1,6 +1,8 @@
 // Package bridge merges the snapshots of every registry source into one Catalog: one Service per
 // callable RPC target, with endpoints from every registry that lists it, filtered by the
-// configured allow-lists, and with diagnostics for conflicting claims.
+// configured allow-lists, and with diagnostics for conflicting claims. It also remembers, from one
+// merge to the next (Memory), the services a registry stopped listing, so that a service whose
+// last provider left keeps its routes, without endpoints, for the registry's retention.
 package bridge
 
 import (

@@ -24,7 +24,8 @@ type Options struct {
 	Retention map[string]time.Duration
 	// Memory is what the previous Merge returned; the zero Memory remembers nothing.
 	Memory Memory
-	// Now is the time of this merge: it dates the services that left and ends retentions.
+	// Now is the time of this merge: it dates the services that left and ends retentions. A
+	// zero Now retains nothing.
 	Now time.Time
 }
 

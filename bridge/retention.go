@@ -79,7 +79,7 @@ func remember(snaps []registries.Snapshot, opts Options) Memory {
 		keep := opts.Retention[snap.Source]
 		for _, r := range opts.Memory.Sources[snap.Source] {
 			k := keyOf(r.Service)
-			if listed[k] || keep <= 0 {
+			if listed[k] || keep <= 0 || opts.Now.IsZero() {
 				continue
 			}
 			gone := cmp.Or(r.Gone, opts.Now)
