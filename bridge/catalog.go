@@ -1,6 +1,8 @@
 // Package bridge merges the snapshots of every registry source into one Catalog: one Service per
 // callable RPC target, with endpoints from every registry that lists it, filtered by the
-// configured allow-lists, and with diagnostics for conflicting claims.
+// configured allow-lists, and with diagnostics for conflicting claims. It also remembers, from one
+// merge to the next (Memory), the services a registry stopped listing, so that a service whose
+// last provider left keeps its routes, without endpoints, for the registry's retention.
 package bridge
 
 import (
@@ -40,10 +42,14 @@ type Service struct {
 	// Metadata is the service-level metadata; on conflicting values the source that sorts first
 	// wins and a diagnostic is reported.
 	Metadata map[string]string `json:"metadata,omitempty" yaml:"metadata,omitempty"`
-	// Sources are the names of the registries that list the service, sorted.
+	// Sources are the names of the registries that list the service, sorted; for a Retained
+	// service, the ones that listed it last.
 	Sources []string `json:"sources" yaml:"sources"`
-	// Endpoints are sorted by address, port and source.
+	// Endpoints are sorted by address, port and source; empty, never nil, when there are none.
 	Endpoints []Endpoint `json:"endpoints" yaml:"endpoints"`
+	// Retained is set while no registry lists the service any more but it keeps its place
+	// (and its routes, which answer 503) for its registries' retention; Endpoints is empty then.
+	Retained *Retained `json:"retained,omitempty" yaml:"retained,omitempty"`
 }
 
 // Endpoint is a registry endpoint labelled with the registry it came from.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
@@ -13,15 +14,32 @@ import (
 
 const stage = "bridge"
 
-// Merge turns the snapshots of every source into one catalog. It is a pure function: the same
-// snapshots (in any order) give the same catalog. filters maps a source name to its filter; a
-// source without one keeps every service.
+// Options are what Merge needs besides the snapshots.
+type Options struct {
+	// Filters maps a source name to its filter; a source without one keeps every service.
+	Filters map[string]Filter
+	// Retention maps a source name to how long a service it stops listing keeps its place in
+	// the catalog, without endpoints (see Memory); a source without one, or with 0, drops such a
+	// service at once.
+	Retention map[string]time.Duration
+	// Memory is what the previous Merge returned; the zero Memory remembers nothing.
+	Memory Memory
+	// Now is the time of this merge: it dates the services that left and ends retentions. A
+	// zero Now retains nothing.
+	Now time.Time
+}
+
+// Merge turns the snapshots of every source into one catalog, and returns what it remembers for
+// the next call. It is a pure function: the same snapshots (in any order) and options give the
+// same catalog and memory.
 //
 // A service listed by several registries becomes one Service with the endpoints of each, labelled
 // by source; the same address:port listed twice is kept once (first source by name). Conflicting
 // claims (one name with different protocols, or different metadata values) are kept apart or
-// resolved deterministically and reported as diagnostics, never silently.
-func Merge(snaps []registries.Snapshot, filters map[string]Filter) Catalog {
+// resolved deterministically and reported as diagnostics, never silently. A service that a
+// source stopped listing, and that no other source lists, stays for the source's retention with
+// no endpoints and marked Retained, as it was last listed, with a diagnostic.
+func Merge(snaps []registries.Snapshot, opts Options) (Catalog, Memory) {
 	snaps = slices.Clone(snaps)
 	slices.SortFunc(snaps, func(a, b registries.Snapshot) int { return cmp.Compare(a.Source, b.Source) })
 
@@ -36,7 +54,7 @@ func Merge(snaps []registries.Snapshot, filters map[string]Filter) Catalog {
 			cat.Stale = append(cat.Stale, snap.Source)
 		}
 		cat.Diagnostics = append(cat.Diagnostics, snap.Diagnostics...)
-		filter := filters[snap.Source]
+		filter := opts.Filters[snap.Source]
 		for _, rs := range snap.Services {
 			if !filter.Allows(rs.Name) {
 				continue
@@ -51,6 +69,10 @@ func Merge(snaps []registries.Snapshot, filters map[string]Filter) Catalog {
 		}
 	}
 	cat.Diagnostics = append(cat.Diagnostics, protocolConflicts(protocolsByName)...)
+	mem := remember(snaps, opts)
+	retained, ds := retainedServices(mem, byID, opts)
+	cat.Diagnostics = append(cat.Diagnostics, ds...)
+	maps.Copy(byID, retained)
 
 	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		svc := byID[id]
@@ -58,10 +80,13 @@ func Merge(snaps []registries.Snapshot, filters map[string]Filter) Catalog {
 		svc.Methods = slices.Compact(svc.Methods)
 		slices.SortFunc(svc.Endpoints, compareEndpoints)
 		svc.Endpoints = slices.CompactFunc(svc.Endpoints, sameAddress)
+		if svc.Endpoints == nil {
+			svc.Endpoints = []Endpoint{} // "endpoints": [] in JSON, never null
+		}
 		cat.Services = append(cat.Services, *svc)
 	}
 	diag.Sort(cat.Diagnostics)
-	return cat
+	return cat, mem
 }
 
 // addService folds one registry service into the catalog entry of its identity.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/internal/field"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/consul"
 	"github.com/rpcbridge/rpcbridge/registries/nacos"
@@ -25,6 +27,10 @@ type RegistryConfig struct {
 	Include []string `yaml:"include"`
 	// Exclude drops services whose registry name matches one of these globs.
 	Exclude []string `yaml:"exclude"`
+	// ServiceRetention is how long a service that this registry, reachable, stops listing (its
+	// last provider left) keeps its routes, without endpoints, answering 503; absent:
+	// DefaultServiceRetention, or 0 for a static registry. "0s" removes such services at once.
+	ServiceRetention *yamltime.Duration `yaml:"serviceRetention"`
 	// Static is the static registry's service list.
 	Static *static.Config `yaml:"static"`
 	// ZooKeeper configures a ZooKeeper registry holding Dubbo providers.
@@ -33,6 +39,26 @@ type RegistryConfig struct {
 	Nacos *nacos.Config `yaml:"nacos"`
 	// Consul configures a Consul agent or server to read the catalog from.
 	Consul *consul.Config `yaml:"consul"`
+}
+
+// DefaultServiceRetention is how long, unless configured, a service that a ZooKeeper, Nacos or
+// Consul registry stops listing keeps its routes: long enough for the only provider of a service
+// to restart or be redeployed (a JVM provider takes tens of seconds to a few minutes, and a
+// provider that crashed leaves ZooKeeper only when its session expires), short enough that a
+// retired service stops answering 503 soon. A static registry's file says what exists, so its
+// services go at once.
+const DefaultServiceRetention = 10 * time.Minute
+
+// Retention returns the configured ServiceRetention, or the default for the registry's type.
+func (r RegistryConfig) Retention() time.Duration {
+	switch {
+	case r.ServiceRetention != nil:
+		return r.ServiceRetention.Std()
+	case r.Type == "static":
+		return 0
+	default:
+		return DefaultServiceRetention
+	}
 }
 
 // registryBlock is what a RegistryConfig holds for one registry type.

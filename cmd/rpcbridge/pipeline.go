@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -17,11 +19,30 @@ type compiled struct {
 	Diagnostics []diag.Diagnostic
 }
 
-// compile runs the pure stages: merge the snapshots, then build the gateway.
+// compile runs the pure stages once, remembering nothing from an earlier run: what the one-shot
+// commands use (a service that left a registry before they ran is simply absent).
 func compile(snaps []registries.Snapshot, schemas []idl.Schema, cfg *config.Config) compiled {
-	cat := bridge.Merge(snaps, filters(cfg))
+	c, _ := compileAt(snaps, schemas, cfg, bridge.Memory{}, time.Now())
+	return c
+}
+
+// compileAt runs the pure stages at now: merge the snapshots with what the previous merge
+// remembered (so that a service whose last provider left keeps its routes for its registry's
+// retention), then build the gateway. It returns what this merge remembers, for the next.
+func compileAt(snaps []registries.Snapshot, schemas []idl.Schema, cfg *config.Config,
+	mem bridge.Memory, now time.Time) (compiled, bridge.Memory) {
+	cat, mem := bridge.Merge(snaps, bridge.Options{Filters: filters(cfg), Retention: retention(cfg), Memory: mem, Now: now})
 	g, ds := transcoding.Build(cat, schemas, cfg.Rules())
 	all := append(append([]diag.Diagnostic{}, cat.Diagnostics...), ds...)
 	diag.Sort(all)
-	return compiled{Catalog: cat, Gateway: g, Diagnostics: all}
+	return compiled{Catalog: cat, Gateway: g, Diagnostics: all}, mem
+}
+
+// retention returns how long each registry keeps a service it stopped listing.
+func retention(cfg *config.Config) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, rc := range cfg.Registries {
+		out[rc.Name] = rc.Retention()
+	}
+	return out
 }

@@ -76,6 +76,8 @@ type server struct {
 	start    *config.Config
 	cfg      *bus.Topic[*config.Config]
 	snaps    *snapshotSet
+	clock    *bus.Topic[time.Time]
+	memory   bridge.Memory // what the last merge remembered; only compileStep uses it
 	compiled *bus.Topic[compiled]
 	catalogs *bus.Topic[bridge.Catalog]
 	schemas  []*bus.Topic[[]idl.Schema]
@@ -97,6 +99,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		start:    cfg,
 		cfg:      bus.NewTopic(func(a, b *config.Config) bool { return reflect.DeepEqual(a, b) }),
 		snaps:    newSnapshotSet(),
+		clock:    newClock(),
 		compiled: bus.NewTopic(func(a, b compiled) bool { return reflect.DeepEqual(a, b) }),
 		catalogs: bus.NewTopic(func(a, b bridge.Catalog) bool { return reflect.DeepEqual(a, b) }),
 		metrics:  reg,
@@ -143,13 +146,14 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		_ = g.Wait() // the runners started so far end with ctx
 		return err
 	}
-	inputs := []bus.Watchable{s.snaps.out, s.cfg}
+	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock}
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
 	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
 	g.Go(func() error { return serveHTTP(gctx, adminLis, s.adminHandler()) })
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
+	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
 	g.Go(func() error { return s.watchConfig(gctx, sup) })
 	g.Go(func() error { return s.stats.Run(gctx) })
@@ -173,11 +177,13 @@ func gatewayAddr(cfg *config.Config) string {
 	return cfg.Gateway.Listen
 }
 
-// compileStep recomputes catalog and gateway from the latest snapshots and configuration.
+// compileStep recomputes catalog and gateway from the latest snapshots and configuration, and
+// what the merge remembers for the next step.
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
-	c := compile(snaps, allSchemas(s.schemas), cfg)
+	var c compiled
+	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, s.memory, time.Now())
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }

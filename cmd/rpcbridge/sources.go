@@ -101,7 +101,7 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 		want[rc.Name] = rc
 	}
 	for name, r := range s.running {
-		if rc, ok := want[name]; !ok || !reflect.DeepEqual(rc, r.cfg) {
+		if rc, ok := want[name]; !ok || !sameSource(rc, r.cfg) {
 			r.cancel()
 			<-r.done
 			delete(s.running, name)
@@ -135,6 +135,13 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 		}()
 	}
 	return nil
+}
+
+// sameSource reports whether two configurations of a registry run the same source: they differ
+// at most in what the merge applies (serviceRetention), which needs no reconnect.
+func sameSource(a, b config.RegistryConfig) bool {
+	a.ServiceRetention, b.ServiceRetention = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // wait blocks until every source has returned (after ctx ended).

@@ -144,6 +144,10 @@ func (r *Reflector) reconcile(ctx context.Context, now time.Time, targets map[st
 			due = now // new service or a changed endpoint set
 			k.failures = 0
 		}
+		if t.addr == "" {
+			k.target = t // nothing to dial: keep the last schema until an endpoint comes back
+			continue
+		}
 		if due.After(now) {
 			if due.Before(wake) {
 				wake = due

@@ -121,6 +121,17 @@ func TestReflectorFetchesIncludedServices(t *testing.T) {
 	waitFor(t, "a fetch from the new endpoint", func() bool {
 		return logs.count("fetched service descriptors through server reflection", map[string]string{"endpoint": addr2}) > 0
 	})
+
+	// The service loses every endpoint but stays in the catalog (its last provider left and it is
+	// retained, or all are unhealthy): the schema stays, so that its routes answer 503, not 404.
+	// The catalog is sent twice: the second send returns only once Run has handled the first.
+	noEndpoints := bridge.Catalog{Services: []bridge.Service{grpcService(t, testService)}}
+	catalogs <- noEndpoints
+	catalogs <- noEndpoints
+	if kept, _ := out.Latest(); len(kept) != 1 || !hasService(t, kept[0], testService) {
+		t.Fatalf("with no endpoint left, schemas = %v; want the service's schema kept", names(kept))
+	}
+
 	catalogs <- bridge.Catalog{}
 	waitFor(t, "the schema to be dropped", func() bool { s, _ := out.Latest(); return len(s) == 0 })
 }

@@ -38,14 +38,23 @@ function endpointRow(ep) {
     el("td", { dataset: { field: "stale" } }, ep.stale ? el("span", { class: "badge warn", title: "its registry cannot be reached: last known state" }, "stale") : ""));
 }
 
+/** retainedNotice explains a service that no registry lists any more but whose routes stay. */
+function retainedNotice(svc) {
+  const r = svc.retained;
+  return el("p", { class: "notice warn", dataset: { retainedUntil: r.until } },
+    `No registry lists a provider since ${new Date(r.since).toLocaleString()}: its routes answer 503 ` +
+    `no_healthy_upstream until ${new Date(r.until).toLocaleString()}, then they are removed (registries[].serviceRetention).`);
+}
+
 function serviceCard(svc) {
   const eps = svc.endpoints || [];
   const healthy = eps.filter((ep) => ep.healthy).length;
-  return el("section", { class: "service card", dataset: { id: svc.id } },
+  return el("section", { class: "service card", dataset: { id: svc.id, retained: svc.retained ? "true" : "false" } },
     el("div", { class: "card-head" },
       el("span", { class: `badge proto-${svc.protocol}`, dataset: { field: "protocol" } }, svc.protocol),
       el("code", { class: "service-id", dataset: { field: "id" } }, svc.id),
       el("span", { class: "muted", dataset: { field: "sources" } }, (svc.sources || []).join(", ")),
+      svc.retained ? el("span", { class: "badge warn", dataset: { field: "retained" }, title: "no provider left: routes kept, answering 503" }, "retained") : null,
       el("span", { class: "spacer" }),
       el("span", { dataset: { field: "endpoints", total: eps.length, healthy } }, `${eps.length} endpoint${eps.length === 1 ? "" : "s"}, ${healthy} healthy`)),
     svc.version || svc.group ? el("p", { class: "muted small" }, `version ${svc.version || "–"} · group ${svc.group || "–"}`) : null,
@@ -53,7 +62,7 @@ function serviceCard(svc) {
       ? el("table", { class: "grid endpoints" },
         el("thead", {}, el("tr", {}, ["Address", "Registry", "Weight", "Health", "Locality", "Labels", ""].map((h) => el("th", {}, h)))),
         el("tbody", {}, eps.map(endpointRow)))
-      : el("p", { class: "notice" }, "No endpoints."));
+      : svc.retained ? retainedNotice(svc) : el("p", { class: "notice" }, "No endpoints."));
 }
 
 function render() {
