@@ -42,14 +42,14 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 }
 
 // register registers c, returning the collector already registered under the same name.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec, logger *slog.Logger) *prometheus.CounterVec {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C, logger *slog.Logger) C {
 	err := reg.Register(c)
 	var already prometheus.AlreadyRegisteredError
 	switch {
 	case err == nil:
 		return c
 	case errors.As(err, &already):
-		if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
+		if existing, ok := already.ExistingCollector.(C); ok {
 			return existing
 		}
 	}
@@ -57,12 +57,19 @@ func register(reg prometheus.Registerer, c *prometheus.CounterVec, logger *slog.
 	return c
 }
 
+// shortType is the label of a resource type: "Listener" for
+// "type.googleapis.com/envoy.config.listener.v3.Listener".
+func shortType(typeURL string) string {
+	short := path.Ext(typeURL)
+	if len(short) > 1 {
+		return short[1:]
+	}
+	return short
+}
+
 // observeXDS counts one xDS response.
 func (m *metrics) observeXDS(typeURL string, err error) {
-	short := path.Ext(typeURL) // ".Listener" from "type.googleapis.com/envoy.config.listener.v3.Listener"
-	if len(short) > 1 {
-		short = short[1:]
-	}
+	short := shortType(typeURL)
 	if err != nil {
 		m.nacks.WithLabelValues(short).Inc()
 		return

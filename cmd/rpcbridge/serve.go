@@ -112,7 +112,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	}
 	if cfg.Gateway.On() {
 		s.gateway = dataplane.New(dataplane.Options{
-			XDSAddress: xdsLis.Addr().String(), NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
+			XDSServers: []string{xdsLis.Addr().String()}, NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 		})
 	}
