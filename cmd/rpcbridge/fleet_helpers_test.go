@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -103,16 +102,17 @@ func (r *replica) kill() {
 	r.proc = nil
 }
 
-// syncBuffer is a bytes.Buffer that is safe to write and read at the same time.
+// syncBuffer is a buffer that a command writes (through lockedWriter's lock) while the test
+// reads it.
 type syncBuffer struct {
-	mu  sync.Mutex
+	lockedWriter
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func newSyncBuffer() *syncBuffer {
+	b := &syncBuffer{}
+	b.w = &b.buf
+	return b
 }
 
 func (b *syncBuffer) String() string {
@@ -133,7 +133,7 @@ type standalone struct {
 // (or stop), and waits until its admin listener answers.
 func startStandalone(t *testing.T, args ...string) *standalone {
 	t.Helper()
-	s := &standalone{listen: freeAddr(t), admin: freeAddr(t), stderr: &syncBuffer{}, done: make(chan int, 1)}
+	s := &standalone{listen: freeAddr(t), admin: freeAddr(t), stderr: newSyncBuffer(), done: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	args = append([]string{"gateway", "--listen", s.listen, "--admin", s.admin, "--log-level", "debug"}, args...)

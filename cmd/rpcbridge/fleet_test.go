@@ -26,22 +26,13 @@ import (
 // server and the real dubbo-go provider (which registers into ZooKeeper, but the replicas know it
 // from the static list only).
 func fleetConfig(grpcPort string, dubboPort int) string {
-	return fmt.Sprintf(`registries:
-  - name: local
-    type: static
-    static:
-      services:
-        - name: grpc.testing.TestService
-          protocol: grpc
-          endpoints:
-            - {address: 127.0.0.1, port: %s}
-        - name: %s
+	return grpcServiceConfig(grpcPort) + fmt.Sprintf(`        - name: %s
           protocol: dubbo
           interface: %s
           version: %s
           endpoints:
             - {address: 127.0.0.1, port: %d}
-`, grpcPort, dubboprovider.Interface, dubboprovider.Interface, dubboprovider.Version, dubboPort)
+`, dubboprovider.Interface, dubboprovider.Interface, dubboprovider.Version, dubboPort)
 }
 
 // fleetRule is a route rule added to the configuration while the gateway runs: a GET route for
@@ -269,5 +260,21 @@ func TestGatewayCommandLine(t *testing.T) {
 		if code != exitConfig || !strings.Contains(stderr, tc.want) {
 			t.Errorf("gateway %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, exitConfig, tc.want)
 		}
+	}
+}
+
+// TestGatewayNotReadyBeforeItsConfiguration: a standalone gateway that has never heard from a
+// control plane is alive but not ready, says why, and still stops cleanly.
+func TestGatewayNotReadyBeforeItsConfiguration(t *testing.T) {
+	gw := startStandalone(t, "--xds", freeAddr(t)+","+freeAddr(t))
+	if code, body, err := get("http://" + gw.admin + "/healthz"); err != nil || code != http.StatusOK {
+		t.Fatalf("/healthz = %d %s %v", code, body, err)
+	}
+	code, body, err := get("http://" + gw.admin + "/readyz")
+	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "waiting for listener rpcbridge-http") {
+		t.Fatalf("/readyz = %d %s %v; want 503 naming what it waits for", code, body, err)
+	}
+	if code := gw.stop(); code != exitOK {
+		t.Fatalf("exit code %d, want 0", code)
 	}
 }

@@ -89,8 +89,7 @@ what is left.`,
 
 // runGateway runs the gateway, and its admin listener when one is configured, until ctx ends.
 func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers []string) error {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newProcessRegistry()
 	gw := dataplane.New(dataplane.Options{
 		XDSServers: servers, NodeID: f.nodeID, NodeCluster: f.nodeCluster,
 		ListenAddress: f.listen, Logger: log, Registerer: reg, ShutdownTimeout: f.drain,
@@ -131,4 +130,12 @@ func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers [
 	}
 	log.Info("rpcbridge gateway stopped")
 	return err
+}
+
+// newProcessRegistry is the metrics registry of an rpcbridge process (serve or gateway): its
+// own collectors register on it, beside the Go runtime's and the process's.
+func newProcessRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
