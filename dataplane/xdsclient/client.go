@@ -87,8 +87,9 @@ type Config struct {
 	DialOptions []grpc.DialOption
 	// MinBackoff and MaxBackoff bound the reconnection delay (default 100 ms and 10 s); see Run.
 	MinBackoff, MaxBackoff time.Duration
-	// FirstResponseTimeout is how long a new stream may stay silent before the client gives
-	// up on that server and tries the next (default 15 s, Envoy's initial_fetch_timeout). It
+	// FirstResponseTimeout is how long connecting to a server and its first response may take
+	// before the client gives up on it and tries the next (default 15 s, the default of
+	// Envoy's initial_fetch_timeout). It
 	// applies only when there are several servers: a replica that has no configuration yet
 	// never answers, and with one server there is nowhere else to go.
 	FirstResponseTimeout time.Duration

@@ -99,18 +99,20 @@ func (c *Client) runStream(ctx context.Context, server string) (bool, error) {
 	defer conn.Close()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
-	if err != nil {
-		return false, fmt.Errorf("open delta ADS stream: %w", err)
-	}
-	if err := c.subscribeAll(stream); err != nil {
-		return false, err
-	}
+	// The first-response timer also covers connecting: a replica that drops packets would
+	// otherwise hold the stream for grpc-go's 20 s connection timeout.
 	quiet := func() bool { return false } // stops the first-response timer
 	if len(c.cfg.Servers) > 1 {
 		silent := time.AfterFunc(c.cfg.FirstResponseTimeout, func() { cancel(errSilent) })
 		defer silent.Stop()
 		quiet = silent.Stop
+	}
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return false, silentOr(ctx, fmt.Errorf("open delta ADS stream: %w", err))
+	}
+	if err := c.subscribeAll(stream); err != nil {
+		return false, silentOr(ctx, err)
 	}
 	received := false
 	for {
@@ -122,10 +124,8 @@ func (c *Client) runStream(ctx context.Context, server string) (bool, error) {
 		}
 		if err == nil {
 			err = c.handle(stream, server, resp)
-		} else if cause := context.Cause(ctx); errors.Is(cause, errSilent) {
-			err = cause
 		} else {
-			err = fmt.Errorf("receive: %w", err)
+			err = silentOr(ctx, fmt.Errorf("receive: %w", err))
 		}
 		if err != nil {
 			if received {
@@ -134,6 +134,14 @@ func (c *Client) runStream(ctx context.Context, server string) (bool, error) {
 			return received, err
 		}
 	}
+}
+
+// silentOr returns errSilent when the first-response timer ended ctx, else err.
+func silentOr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, errSilent) {
+		return cause
+	}
+	return err
 }
 
 // connected reports a change of the server followed.
