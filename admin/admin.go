@@ -64,20 +64,7 @@ func Handler(opts Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	console.Register(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		ok, why := opts.Ready()
-		code := http.StatusOK
-		if !ok {
-			code = http.StatusServiceUnavailable
-		}
-		writeJSON(w, code, map[string]any{"ready": ok, "reason": why})
-	})
-	if opts.Metrics != nil {
-		mux.Handle("GET /metrics", opts.Metrics)
-	}
+	Probes(mux, opts.Ready, opts.Metrics)
 	mux.HandleFunc("GET /api/v1/catalog", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, opts.State().Catalog)
 	})
@@ -117,6 +104,26 @@ func Handler(opts Options) http.Handler {
 		mux.HandleFunc("POST /api/v1/idl/{name}/rollback", api.rollback)
 	}
 	return mux
+}
+
+// Probes registers on mux what every rpcbridge process serves on its admin address, `serve`
+// (through Handler) and `rpcbridge gateway` alike: GET /healthz, GET /readyz (200 or 503 with
+// ready's reason) and, when metrics is not nil, GET /metrics.
+func Probes(mux *http.ServeMux, ready func() (bool, string), metrics http.Handler) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, why := ready()
+		code := http.StatusOK
+		if !ok {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, map[string]any{"ready": ok, "reason": why})
+	})
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 }
 
 // errorBody is the JSON shape of every error answer.

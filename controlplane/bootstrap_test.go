@@ -1,6 +1,8 @@
 package controlplane
 
 import (
+	"path/filepath"
+	"slices"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -8,21 +10,67 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rpcbridge/rpcbridge/internal/golden"
 )
 
+// bootstrapInput is the format of testdata/bootstrap/*.in.yaml: BootstrapOptions.
+type bootstrapInput struct {
+	NodeID      string `yaml:"nodeId"`
+	NodeCluster string `yaml:"nodeCluster"`
+	XDSServers  []struct {
+		Host string `yaml:"host"`
+		Port uint32 `yaml:"port"`
+	} `yaml:"xdsServers"`
+	Delta        bool   `yaml:"delta"`
+	AdminAddress string `yaml:"adminAddress"`
+	AdminPort    uint32 `yaml:"adminPort"`
+}
+
+// TestBootstrapGolden renders the bootstrap of each testdata/bootstrap/<case>.in.yaml (or
+// "error: ..." when Bootstrap refuses the options) and compares it with <case>.out.yaml.
+func TestBootstrapGolden(t *testing.T) {
+	golden.Run(t, filepath.Join("testdata", "bootstrap"), *update, func(t *testing.T, raw []byte) []byte {
+		var in bootstrapInput
+		golden.DecodeStrict(t, raw, &in)
+		opts := BootstrapOptions{NodeID: in.NodeID, NodeCluster: in.NodeCluster, Delta: in.Delta,
+			AdminAddress: in.AdminAddress, AdminPort: in.AdminPort}
+		for _, s := range in.XDSServers {
+			opts.XDSServers = append(opts.XDSServers, XDSServer{Host: s.Host, Port: s.Port})
+		}
+		b, err := Bootstrap(opts)
+		if err != nil {
+			return []byte("error: " + err.Error() + "\n")
+		}
+		out, err := RenderMessage(b, FormatYAML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	})
+}
+
 // TestBootstrapDecodesAndValidates renders bootstraps in both formats, decodes them back as
-// envoy.config.bootstrap.v3.Bootstrap and validates them and their key fields.
+// envoy.config.bootstrap.v3.Bootstrap and validates them and their key fields: every replica is
+// an endpoint of the xDS cluster, which is health-checked over gRPC when it may hold several.
 func TestBootstrapDecodesAndValidates(t *testing.T) {
 	cases := []struct {
-		name      string
-		opts      BootstrapOptions
-		discovery clusterv3.Cluster_DiscoveryType
-		apiType   corev3.ApiConfigSource_ApiType
+		name          string
+		opts          BootstrapOptions
+		discovery     clusterv3.Cluster_DiscoveryType
+		apiType       corev3.ApiConfigSource_ApiType
+		healthChecked bool
 	}{
-		{"ip", BootstrapOptions{NodeID: "envoy-1", NodeCluster: "edge", XDSAddress: "127.0.0.1", XDSPort: 18000},
-			clusterv3.Cluster_STATIC, corev3.ApiConfigSource_GRPC},
-		{"dns-delta", BootstrapOptions{NodeID: "envoy-2", NodeCluster: "edge", XDSAddress: "rpcbridge.internal", XDSPort: 18000, Delta: true},
-			clusterv3.Cluster_STRICT_DNS, corev3.ApiConfigSource_DELTA_GRPC},
+		{"ip", BootstrapOptions{NodeID: "envoy-1", NodeCluster: "edge", XDSServers: []XDSServer{{"127.0.0.1", 18000}}},
+			clusterv3.Cluster_STATIC, corev3.ApiConfigSource_GRPC, false},
+		{"dns-delta", BootstrapOptions{NodeID: "envoy-2", NodeCluster: "edge", XDSServers: []XDSServer{{"rpcbridge.internal", 18000}}, Delta: true},
+			clusterv3.Cluster_STRICT_DNS, corev3.ApiConfigSource_DELTA_GRPC, true},
+		{"replicas", BootstrapOptions{NodeID: "envoy-3", NodeCluster: "edge",
+			XDSServers: []XDSServer{{"10.0.0.1", 18000}, {"10.0.0.2", 18000}, {"10.0.0.3", 18001}}},
+			clusterv3.Cluster_STATIC, corev3.ApiConfigSource_GRPC, true},
+		{"replicas-mixed", BootstrapOptions{NodeID: "envoy-4", NodeCluster: "edge", Delta: true,
+			XDSServers: []XDSServer{{"10.0.0.1", 18000}, {"cp-2.internal", 18000}}},
+			clusterv3.Cluster_STRICT_DNS, corev3.ApiConfigSource_DELTA_GRPC, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,14 +97,24 @@ func TestBootstrapDecodesAndValidates(t *testing.T) {
 					t.Fatalf("%s does not validate: %v", format, err)
 				}
 				xds := got.GetStaticResources().GetClusters()[0]
-				sa := xds.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
+				var endpoints []XDSServer
+				for _, lb := range xds.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints() {
+					sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+					endpoints = append(endpoints, XDSServer{sa.GetAddress(), sa.GetPortValue()})
+				}
+				hc := xds.GetHealthChecks()
 				switch {
 				case got.GetNode().GetId() != tc.opts.NodeID || got.GetNode().GetCluster() != tc.opts.NodeCluster:
 					t.Errorf("node = %v", got.GetNode())
 				case xds.GetName() != XDSClusterName || xds.GetType() != tc.discovery:
 					t.Errorf("xDS cluster %q has type %v, want %q %v", xds.GetName(), xds.GetType(), XDSClusterName, tc.discovery)
-				case sa.GetAddress() != tc.opts.XDSAddress || sa.GetPortValue() != tc.opts.XDSPort:
-					t.Errorf("xDS cluster points at %s:%d", sa.GetAddress(), sa.GetPortValue())
+				case !slices.Equal(endpoints, tc.opts.XDSServers):
+					t.Errorf("xDS cluster endpoints %v, want %v", endpoints, tc.opts.XDSServers)
+				case tc.healthChecked && (len(hc) != 1 || hc[0].GetGrpcHealthCheck() == nil ||
+					xds.GetCommonLbConfig().GetHealthyPanicThreshold().GetValue() != 0 || xds.GetCommonLbConfig().GetHealthyPanicThreshold() == nil):
+					t.Errorf("xDS cluster is not gRPC-health-checked without panic routing: %v %v", hc, xds.GetCommonLbConfig())
+				case !tc.healthChecked && len(hc) != 0:
+					t.Errorf("a single IP replica is health-checked: %v", hc)
 				case xds.GetTypedExtensionProtocolOptions()[httpProtocolOptionsKey] == nil:
 					t.Error("xDS cluster does not speak HTTP/2")
 				case got.GetDynamicResources().GetAdsConfig().GetApiType() != tc.apiType:
@@ -75,7 +133,7 @@ func TestBootstrapDecodesAndValidates(t *testing.T) {
 
 // TestBootstrapRejectsMissingNode checks that a bootstrap without node identity is an error.
 func TestBootstrapRejectsMissingNode(t *testing.T) {
-	if _, err := Bootstrap(BootstrapOptions{XDSAddress: "127.0.0.1", XDSPort: 18000}); err == nil {
+	if _, err := Bootstrap(BootstrapOptions{XDSServers: []XDSServer{{"127.0.0.1", 18000}}}); err == nil {
 		t.Fatal("Bootstrap accepted options without a node id")
 	}
 }

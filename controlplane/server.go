@@ -20,6 +20,9 @@ import (
 	xdsserver "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -70,6 +73,10 @@ type Server struct {
 	endpoints   *resourceCache
 	dubboRoutes *resourceCache
 	guard       *nackGuard
+	// health answers grpc.health.v1 on the xDS port: NOT_SERVING until the first good
+	// Update and again once Serve stops, so that Envoy's health checks of its xds_cluster
+	// (see Bootstrap) and any other client can skip a replica that has nothing to serve.
+	health *health.Server
 
 	mu sync.Mutex
 	// current is the snapshot of each flavor; nil before the first good Update.
@@ -123,6 +130,8 @@ func NewServer(opts ServerOptions) *Server {
 	for _, c := range embedded {
 		s.embedded[c] = true
 	}
+	s.health = health.NewServer()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	router := &typeRouter{snapshots: newCompactSnapshots(s.snapshots), endpoints: s.endpoints, dubboRoutes: s.dubboRoutes}
 	s.guard = newNACKGuard(&nodeClusterCache{streamCache: router, server: s}, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax)
 	return s
@@ -156,6 +165,7 @@ func (s *Server) Update(g ir.Gateway) error {
 		s.log.Error("gateway state rejected; keeping the last good xDS config", "error", err)
 		return fmt.Errorf("controlplane: update: %w", err)
 	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	return nil
 }
 
@@ -347,17 +357,22 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	xdsCtx, cancelXDS := context.WithCancel(ctx)
 	defer cancelXDS()
 	xds := xdsserver.NewServer(xdsCtx, s.guard, s.guard)
-	gs := grpc.NewServer()
+	// Clients may ping idle connections every 15 s (grpc-go's default allows one per 5 min and
+	// answers more with GOAWAY "too_many_pings"): rpcbridge's gateways ping every 30 s to
+	// notice a replica that vanished, as Istio's control plane permits its proxies.
+	gs := grpc.NewServer(grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second}))
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xds)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xds)
 	clusterservice.RegisterClusterDiscoveryServiceServer(gs, xds)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, xds)
+	healthpb.RegisterHealthServer(gs, s.health)
 
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		<-xdsCtx.Done()
+		s.health.Shutdown() // NOT_SERVING from now on, also for the watches of health checkers
 		graceful := make(chan struct{})
 		go func() {
 			gs.GracefulStop()

@@ -12,6 +12,11 @@
 // Every accepted xDS response rebuilds an immutable routing table (package routetable) that
 // is swapped in atomically, so route and endpoint changes apply without a restart; requests
 // in flight keep the table they started with.
+//
+// The same Gateway runs embedded in `rpcbridge serve` (one control plane: its own process) and
+// as `rpcbridge gateway` (several control-plane replicas, with failover between them: see
+// xdsclient.Client.Run). While no control plane answers, it keeps serving the last
+// configuration it accepted; it never empties its routes for want of a control plane.
 package dataplane
 
 import (
@@ -22,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -38,15 +44,28 @@ import (
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
 )
 
+// DefaultListenAddress is where a Gateway listens unless Options.ListenAddress says otherwise.
+const DefaultListenAddress = ":8080"
+
+// DefaultShutdownTimeout bounds the drain unless Options.ShutdownTimeout says otherwise.
+const DefaultShutdownTimeout = 10 * time.Second
+
 // Options configures a Gateway.
 type Options struct {
-	// XDSAddress is the control plane's gRPC address (host:port), reached without TLS.
+	// XDSServers are the gRPC addresses (host:port) of the control-plane replicas to follow,
+	// one at a time, in this order, moving to the next when a stream fails.
+	XDSServers []string
+	// XDSAddress is a single control plane's address, the form `serve` uses for its own; when
+	// XDSServers is set too, it is tried first.
 	XDSAddress string
+	// XDSCredentials secure the xDS connections (TLS, mTLS, a bearer token); the zero value
+	// is plaintext.
+	XDSCredentials xdsclient.Credentials
 	// NodeID and NodeCluster identify the gateway to the control plane.
 	NodeID      string
 	NodeCluster string
-	// ListenAddress is where the HTTP server listens (default ":8080"; "127.0.0.1:0" picks a
-	// free port, see Addr).
+	// ListenAddress is where the HTTP server listens (default DefaultListenAddress;
+	// "127.0.0.1:0" picks a free port, see Addr).
 	ListenAddress string
 	// ListenerName is the Envoy listener whose routes are served (default
 	// gatewayv1.HTTPListener).
@@ -55,7 +74,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the gateway's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
-	// ShutdownTimeout bounds the graceful shutdown of the HTTP server (default 10 s).
+	// ShutdownTimeout bounds the drain when Run's context ends (default
+	// DefaultShutdownTimeout): the listener closes at once, requests in flight may finish
+	// within it, and the connections still open then are closed.
 	ShutdownTimeout time.Duration
 	// LocalAddress is appended to X-Forwarded-For for clients connecting over loopback, as
 	// Envoy appends its LocalInfo address; unset means the host's first non-loopback IPv4
@@ -63,15 +84,28 @@ type Options struct {
 	LocalAddress netip.Addr
 }
 
+// xdsServers lists the control planes to follow: XDSAddress, then XDSServers, each once.
+func (o Options) xdsServers() []string {
+	var out []string
+	for _, s := range append([]string{o.XDSAddress}, o.XDSServers...) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Gateway is the embedded HTTP gateway. Create it with New, start it with Run.
 type Gateway struct {
 	opts    Options
 	logger  *slog.Logger
 	metrics *metrics
+	xds     *xdsMetrics
 	dubbo   *dubboPool
 
-	config atomic.Pointer[config]
-	addr   atomic.Pointer[net.Addr]
+	config   atomic.Pointer[config]
+	addr     atomic.Pointer[net.Addr]
+	draining atomic.Bool
 }
 
 // config is one immutable routing state: a table and the upstreams of its clusters.
@@ -83,13 +117,13 @@ type config struct {
 // New returns a gateway; nothing runs until Run.
 func New(opts Options) *Gateway {
 	if opts.ListenAddress == "" {
-		opts.ListenAddress = ":8080"
+		opts.ListenAddress = DefaultListenAddress
 	}
 	if opts.ListenerName == "" {
 		opts.ListenerName = gatewayv1.HTTPListener
 	}
 	if opts.ShutdownTimeout <= 0 {
-		opts.ShutdownTimeout = 10 * time.Second
+		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if !opts.LocalAddress.IsValid() {
 		opts.LocalAddress = hostAddress()
@@ -99,14 +133,16 @@ func New(opts Options) *Gateway {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "gateway")
-	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger), dubbo: newDubboPool()}
+	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger),
+		xds: newXDSMetrics(opts.Registerer, logger, opts.xdsServers()), dubbo: newDubboPool()}
 }
 
-// Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then shuts
-// the server down gracefully (bounded by ShutdownTimeout). It returns nil after a clean
-// shutdown. Call it once per Gateway.
+// Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then drains
+// (see Options.ShutdownTimeout; Ready is false from its start). It returns nil after a clean
+// shutdown, also when the drain had to close connections. Call it once per Gateway.
 func (g *Gateway) Run(ctx context.Context) error {
-	if g.opts.XDSAddress == "" {
+	servers := g.opts.xdsServers()
+	if len(servers) == 0 {
 		return errors.New("gateway: no xDS address configured")
 	}
 	ln, err := net.Listen("tcp", g.opts.ListenAddress)
@@ -115,7 +151,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	addr := ln.Addr()
 	g.addr.Store(&addr)
-	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName,
+	g.logger.Info("gateway listening", "address", addr.String(), "xds", servers, "listener", g.opts.ListenerName,
 		"local_address", g.opts.LocalAddress.String())
 
 	protocols := new(http.Protocols)
@@ -128,14 +164,19 @@ func (g *Gateway) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 	}
 	client := xdsclient.New(xdsclient.Config{
-		Address: g.opts.XDSAddress,
+		Servers:     servers,
+		Credentials: g.opts.XDSCredentials,
 		Node: &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway",
 			ClientFeatures: []string{gatewayv1.ClientFeature}},
 		WildcardTypes: []string{resource.ListenerType, resource.ClusterType},
 		NamedTypes:    []string{resource.RouteType, resource.EndpointType},
 		Watcher:       xdsclient.WatcherFunc(g.accept),
 		Logger:        g.logger,
-		OnResponse:    g.metrics.observeXDS,
+		OnResponse: func(r xdsclient.Response) {
+			g.metrics.observeXDS(r.TypeURL, r.Err)
+			g.xds.observeResponse(r)
+		},
+		OnConnection: g.xds.observeConnection,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -156,11 +197,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	}
 	cancel()
-	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), g.opts.ShutdownTimeout)
-	defer stop()
-	if err := server.Shutdown(shutdownCtx); err != nil && runErr == nil {
-		runErr = fmt.Errorf("gateway: shutdown: %w", err)
-	}
+	g.drain(ctx, server)
 	<-clientDone
 	if cfg := g.config.Load(); cfg != nil {
 		for _, up := range cfg.upstreams {
@@ -172,10 +209,38 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return runErr
 }
 
-// Ready reports whether the gateway has received its listener and that listener's routes.
+// drain stops accepting connections and lets the requests in flight finish within
+// ShutdownTimeout, then closes what is still open, as Envoy's drain does when --drain-time-s
+// ends. Go's http.Server answers requests in flight on HTTP/1 keep-alive connections with
+// "Connection: close" and sends HTTP/2 clients a GOAWAY, so clients move elsewhere.
+func (g *Gateway) drain(ctx context.Context, server *http.Server) {
+	g.draining.Store(true)
+	g.logger.Info("gateway draining: listener closed, waiting for requests in flight", "timeout", g.opts.ShutdownTimeout)
+	drainCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), g.opts.ShutdownTimeout)
+	defer stop()
+	if err := server.Shutdown(drainCtx); err != nil {
+		g.logger.Warn("gateway drain timed out: closing the connections still open", "timeout", g.opts.ShutdownTimeout, "error", err)
+		_ = server.Close()
+	}
+}
+
+// Ready reports whether the gateway has received its listener and that listener's routes, and
+// is not draining.
 func (g *Gateway) Ready() bool {
-	cfg := g.config.Load()
-	return cfg != nil && cfg.table.Ready()
+	ready, _ := g.Readiness()
+	return ready
+}
+
+// Readiness is Ready with the reason, for a readiness probe. A gateway that lost its control
+// plane stays ready: it serves the configuration it holds.
+func (g *Gateway) Readiness() (bool, string) {
+	if g.draining.Load() {
+		return false, "draining"
+	}
+	if cfg := g.config.Load(); cfg == nil || !cfg.table.Ready() {
+		return false, "waiting for listener " + g.opts.ListenerName + " and its routes from the control plane"
+	}
+	return true, "ready"
 }
 
 // Addr returns the HTTP server's address once Run is listening, nil before.
@@ -240,6 +305,7 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 		}
 	}
 	g.logWithheld(previous, table)
+	g.xds.observeState(state)
 	if !wasReady && table.Ready() {
 		g.logger.Info("gateway ready: listener and routes received", "listener", g.opts.ListenerName)
 	}

@@ -123,12 +123,19 @@ func (m *metrics) observeRequest(route, cluster string, code int, took time.Dura
 	m.duration.WithLabelValues(route, cluster, strconv.Itoa(code/100)+"xx").Observe(took.Seconds())
 }
 
+// shortType is the label of a resource type: "Listener" for
+// "type.googleapis.com/envoy.config.listener.v3.Listener".
+func shortType(typeURL string) string {
+	short := path.Ext(typeURL)
+	if len(short) > 1 {
+		return short[1:]
+	}
+	return short
+}
+
 // observeXDS counts one xDS response.
 func (m *metrics) observeXDS(typeURL string, err error) {
-	short := path.Ext(typeURL) // ".Listener" from "type.googleapis.com/envoy.config.listener.v3.Listener"
-	if len(short) > 1 {
-		short = short[1:]
-	}
+	short := shortType(typeURL)
 	if err != nil {
 		m.nacks.WithLabelValues(short).Inc()
 		return

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -14,11 +12,18 @@ import (
 
 func newBootstrapCommand(stdout io.Writer) *cobra.Command {
 	var opts controlplane.BootstrapOptions
-	var format, xdsAddress string
+	var format string
+	var xdsAddresses []string
 	cmd := &cobra.Command{
-		Use:   "bootstrap --xds-address HOST:PORT --node-id ID",
+		Use:   "bootstrap --xds-address HOST:PORT[,HOST:PORT...] --node-id ID",
 		Short: "Print an Envoy bootstrap that takes its configuration from rpcbridge over ADS",
-		Args:  cobra.NoArgs,
+		Long: `bootstrap prints an Envoy bootstrap whose ADS stream goes to rpcbridge's xDS server. With several
+--xds-address values (repeated or comma-separated) every control-plane replica is an endpoint of
+the one xDS cluster rpcbridge-xds; Envoy checks each with grpc.health.v1 (a replica answers
+SERVING once it has a configuration) and opens its stream to a healthy one, moving to another
+when the stream fails. A DNS name is resolved continuously and every address it returns is an
+endpoint (a Kubernetes headless Service names every replica that way).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want yaml or json", format)}
@@ -26,15 +31,11 @@ func newBootstrapCommand(stdout io.Writer) *cobra.Command {
 			if opts.NodeID == "" {
 				return usageError{fmt.Errorf("--node-id is required")}
 			}
-			host, port, err := net.SplitHostPort(xdsAddress)
+			servers, err := parseXDSAddresses("--xds-address", xdsAddresses)
 			if err != nil {
-				return usageError{fmt.Errorf("--xds-address %q: want HOST:PORT", xdsAddress)}
+				return err
 			}
-			p, err := strconv.ParseUint(port, 10, 16)
-			if err != nil || p == 0 {
-				return usageError{fmt.Errorf("--xds-address %q: port must be 1..65535", xdsAddress)}
-			}
-			opts.XDSAddress, opts.XDSPort = host, uint32(p)
+			opts.XDSServers = servers
 			b, err := controlplane.Bootstrap(opts)
 			if err != nil {
 				return usageError{err}
@@ -47,7 +48,8 @@ func newBootstrapCommand(stdout io.Writer) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&xdsAddress, "xds-address", config.DefaultXDSListen, "address of rpcbridge's xDS server as Envoy reaches it")
+	cmd.Flags().StringSliceVar(&xdsAddresses, "xds-address", []string{config.DefaultXDSListen},
+		"rpcbridge's xDS server as Envoy reaches it; repeat it or separate by commas for several replicas")
 	cmd.Flags().StringVar(&opts.NodeID, "node-id", "", "Envoy node id (required)")
 	cmd.Flags().StringVar(&opts.NodeCluster, "node-cluster", "rpcbridge-gateway", "Envoy node cluster; proxies of one cluster share a configuration")
 	cmd.Flags().BoolVar(&opts.Delta, "delta", false, "use incremental (delta) xDS instead of state-of-the-world")

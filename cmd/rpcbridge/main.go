@@ -100,6 +100,7 @@ embedded gateway that executes the same configuration.`,
 	logger := func() (*slog.Logger, error) { return newLogger(stderr, g) }
 	root.AddCommand(
 		newServeCommand(logger),
+		newGatewayCommand(logger),
 		newRenderCommand(logger, stdout),
 		newCatalogCommand(logger, stdout, stderr),
 		newBootstrapCommand(stdout),

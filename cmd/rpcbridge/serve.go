@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -91,8 +90,7 @@ type server struct {
 
 // serve runs everything until ctx ends.
 func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Config) (err error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newProcessRegistry()
 	s := &server{
 		log:      log,
 		file:     file,
@@ -126,7 +124,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	}
 	if cfg.Gateway.On() {
 		s.gateway = dataplane.New(dataplane.Options{
-			XDSAddress: xdsLis.Addr().String(), NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
+			XDSServers: []string{xdsLis.Addr().String()}, NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 		})
 	}

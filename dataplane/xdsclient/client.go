@@ -4,12 +4,16 @@
 // the Watcher accepts, NACKs (with error_detail) one it rejects while keeping the previous
 // state, tracks removals, and reconnects with backoff, keeping its state across streams.
 //
+// It follows one of several control-plane replicas at a time and moves to the next when its
+// stream fails (see Client.Run). The accepted state belongs to the client, not to a stream: a
+// new stream, to the same replica or another, announces the versions it holds
+// (initial_resource_versions), so a replica with the same content sends nothing again.
+//
 // Resources are decoded with the global protobuf registry, so the consumer must link in the
 // Go packages of the types it subscribes to.
 package xdsclient
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,9 +26,6 @@ import (
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/rpcbridge/rpcbridge/internal/backoff"
 )
 
 // Interest maps a named (non-wildcard) type URL to the resource names to subscribe to.
@@ -34,7 +35,8 @@ type Interest map[string][]string
 type Watcher interface {
 	// Accept is called, on the client's goroutine, with the complete state a response would
 	// produce. Returning an error rejects (NACKs) the response and keeps the previous state.
-	// On success it returns the names to subscribe to for each named type.
+	// On success it returns the names to subscribe to for each named type. A response that
+	// changes nothing (every resource at the version already held) is ACKed without a call.
 	Accept(typeURL string, state State) (Interest, error)
 }
 
@@ -44,33 +46,67 @@ type WatcherFunc func(typeURL string, state State) (Interest, error)
 // Accept calls f.
 func (f WatcherFunc) Accept(typeURL string, state State) (Interest, error) { return f(typeURL, state) }
 
+// Response describes one response the client handled.
+type Response struct {
+	// Server is the replica that sent it.
+	Server string
+	// TypeURL is its resource type.
+	TypeURL string
+	// Changed counts the resources it added, replaced by another version, or removed.
+	Changed int
+	// Err is why it was rejected (NACKed); nil for an ACK.
+	Err error
+}
+
 // Config configures a Client.
 type Config struct {
-	// Address is the control plane's gRPC address (host:port).
-	Address string
+	// Servers are the control-plane replicas' gRPC addresses (host:port), in the order they
+	// are tried; at least one.
+	Servers []string
 	// Node identifies this client to the control plane.
 	Node *corev3.Node
 	// WildcardTypes are subscribed to with "*", in this order, when a stream opens.
 	WildcardTypes []string
 	// NamedTypes are subscribed to by the names the Watcher returns, in this order.
 	NamedTypes []string
-	// Watcher receives every response.
+	// Watcher receives every response that changes the state.
 	Watcher Watcher
 	// Logger receives the client's logs; nil discards them.
 	Logger *slog.Logger
-	// OnResponse, if set, is told about each response: err is nil for an ACK.
-	OnResponse func(typeURL string, err error)
-	// DialOptions replace the default (insecure credentials, 64 MiB messages).
+	// OnResponse, if set, is told about each response once it is handled.
+	OnResponse func(Response)
+	// OnConnection, if set, is told when the client starts following a server (a new stream
+	// received its first response: connected) and when that stream ends (not connected, with
+	// the reason).
+	OnConnection func(server string, connected bool, err error)
+	// Credentials secure the connections; the zero value is plaintext without call
+	// credentials.
+	Credentials Credentials
+	// DialOptions are added after the client's own (credentials, keepalive, 64 MiB messages),
+	// so they can override them.
 	DialOptions []grpc.DialOption
-	// MinBackoff and MaxBackoff bound the reconnection delay (default 100 ms and 10 s), which
-	// doubles per stream that ends without a response and is jittered by ±20%.
+	// MinBackoff and MaxBackoff bound the reconnection delay (default 100 ms and 10 s); see Run.
 	MinBackoff, MaxBackoff time.Duration
+	// FirstResponseTimeout is how long connecting to a server and its first response may take
+	// before the client gives up on it and tries the next (default 15 s, the default of
+	// Envoy's initial_fetch_timeout). It
+	// applies only when there are several servers: a replica that has no configuration yet
+	// never answers, and with one server there is nowhere else to go.
+	FirstResponseTimeout time.Duration
 }
+
+// Defaults of Config.
+const (
+	DefaultMinBackoff           = 100 * time.Millisecond
+	DefaultMaxBackoff           = 10 * time.Second
+	DefaultFirstResponseTimeout = 15 * time.Second
+)
 
 // Client is a delta ADS client. Create it with New and start it with Run.
 type Client struct {
 	cfg    Config
 	logger *slog.Logger
+	dial   []grpc.DialOption
 
 	// Owned by the Run goroutine.
 	state      State
@@ -83,79 +119,22 @@ func New(cfg Config) *Client {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = 100 * time.Millisecond
+		cfg.MinBackoff = DefaultMinBackoff
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 10 * time.Second
+		cfg.MaxBackoff = DefaultMaxBackoff
 	}
-	if cfg.DialOptions == nil {
-		cfg.DialOptions = []grpc.DialOption{
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
-		}
+	if cfg.FirstResponseTimeout <= 0 {
+		cfg.FirstResponseTimeout = DefaultFirstResponseTimeout
 	}
-	return &Client{cfg: cfg, logger: cfg.Logger, state: State{}, subscribed: map[string][]string{}}
-}
-
-// Run keeps an ADS stream open until ctx ends, reconnecting with backoff. It returns nil when
-// ctx ends and an error only if the connection cannot be set up at all.
-func (c *Client) Run(ctx context.Context) error {
-	if err := c.cfg.Validate(); err != nil {
-		return err
-	}
-	conn, err := grpc.NewClient(c.cfg.Address, c.cfg.DialOptions...)
-	if err != nil {
-		return fmt.Errorf("xds client for %s: %w", c.cfg.Address, err)
-	}
-	defer conn.Close()
-	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
-	// grpc-go's own xDS client reconnects with the same shape (doubling, ±20% jitter).
-	reconnect := backoff.Config{BaseDelay: c.cfg.MinBackoff, Multiplier: 2, Jitter: 0.2, MaxDelay: c.cfg.MaxBackoff}
-	failures := 0 // streams in a row that ended without a response
-	for {
-		received, err := c.runStream(ctx, ads)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if received {
-			failures = 0
-		}
-		wait := reconnect.Backoff(failures)
-		failures++
-		c.logger.Warn("xds stream ended, keeping the last accepted configuration", "address", c.cfg.Address, "error", err, "retry_in", wait)
-		if !backoff.Sleep(ctx, wait) {
-			return nil
-		}
-	}
+	dial := append(cfg.Credentials.dialOptions(), keepaliveOption,
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+	return &Client{cfg: cfg, logger: cfg.Logger, dial: append(dial, cfg.DialOptions...),
+		state: State{}, subscribed: map[string][]string{}}
 }
 
 // deltaStream is the client side of a DeltaAggregatedResources stream.
 type deltaStream = grpc.BidiStreamingClient[discoveryv3.DeltaDiscoveryRequest, discoveryv3.DeltaDiscoveryResponse]
-
-// runStream opens one stream, subscribes, and handles responses until the stream fails. It
-// reports whether any response was received.
-func (c *Client) runStream(ctx context.Context, ads discoveryv3.AggregatedDiscoveryServiceClient) (bool, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := ads.DeltaAggregatedResources(ctx)
-	if err != nil {
-		return false, fmt.Errorf("open delta ADS stream: %w", err)
-	}
-	if err := c.subscribeAll(stream); err != nil {
-		return false, err
-	}
-	received := false
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			return received, fmt.Errorf("receive: %w", err)
-		}
-		received = true
-		if err := c.handle(stream, resp); err != nil {
-			return received, err
-		}
-	}
-}
 
 // subscribeAll sends the opening request of every type, announcing the versions already held
 // so that a reconnect only transfers what changed (and learns what was removed meanwhile).
@@ -191,36 +170,45 @@ func (c *Client) subscribeAll(stream deltaStream) error {
 }
 
 // handle applies one response, ACKs or NACKs it, and updates named subscriptions.
-func (c *Client) handle(stream deltaStream, resp *discoveryv3.DeltaDiscoveryResponse) error {
+func (c *Client) handle(stream deltaStream, server string, resp *discoveryv3.DeltaDiscoveryResponse) error {
 	typeURL := resp.GetTypeUrl()
 	next, err := c.state.applyDelta(resp)
 	if err == nil && slices.Contains(c.cfg.NamedTypes, typeURL) {
 		// A response may cross an unsubscribe in flight: ignore names no longer wanted.
 		next = next.without(typeURL, diff(c.subscribed[typeURL], slices.Sorted(maps.Keys(next[typeURL]))))
 	}
+	_, seen := c.state[typeURL]
+	changed := changes(c.state[typeURL], next[typeURL])
 	var interest Interest
-	if err == nil {
+	if err == nil && (changed > 0 || !seen) {
 		interest, err = c.cfg.Watcher.Accept(typeURL, next)
 	}
 	if c.cfg.OnResponse != nil {
-		c.cfg.OnResponse(typeURL, err)
+		report := Response{Server: server, TypeURL: typeURL, Changed: changed, Err: err}
+		if err != nil {
+			report.Changed = 0
+		}
+		c.cfg.OnResponse(report)
 	}
 	ack := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: resp.GetNonce()}
 	if err != nil {
 		c.logger.Error("rejecting xds response (NACK), keeping the previous configuration",
-			"type", typeURL, "nonce", resp.GetNonce(), "error", err)
+			"server", server, "type", typeURL, "nonce", resp.GetNonce(), "error", err)
 		ack.ErrorDetail = &statuspb.Status{Code: int32(codes.InvalidArgument), Message: err.Error()}
 		if err := stream.Send(ack); err != nil {
 			return fmt.Errorf("send NACK for %s: %w", typeURL, err)
 		}
 		return nil
 	}
-	c.state = next
-	c.logger.Debug("accepted xds response", "type", typeURL, "nonce", resp.GetNonce(),
-		"updated", len(resp.GetResources()), "removed", len(resp.GetRemovedResources()))
+	c.logger.Debug("accepted xds response", "server", server, "type", typeURL, "nonce", resp.GetNonce(),
+		"updated", len(resp.GetResources()), "removed", len(resp.GetRemovedResources()), "changed", changed)
 	if err := stream.Send(ack); err != nil {
 		return fmt.Errorf("send ACK for %s: %w", typeURL, err)
 	}
+	if changed == 0 && seen {
+		return nil // the state, and so the interest, is what it was
+	}
+	c.state = next
 	return c.updateSubscriptions(stream, interest)
 }
 
@@ -258,8 +246,11 @@ func diff(a, b []string) []string {
 
 // Validate reports a Config that cannot work.
 func (cfg Config) Validate() error {
-	if cfg.Address == "" {
-		return errors.New("xdsclient: config has no Address")
+	if len(cfg.Servers) == 0 {
+		return errors.New("xdsclient: config has no Servers")
+	}
+	if i := slices.Index(cfg.Servers, ""); i >= 0 {
+		return fmt.Errorf("xdsclient: config has an empty server (Servers[%d])", i)
 	}
 	if cfg.Watcher == nil {
 		return errors.New("xdsclient: config has no Watcher")

@@ -61,18 +61,34 @@ func (r *recorder) names(typeURL string) []string {
 	return out
 }
 
-// xdsServer is go-control-plane's xDS server recording the delta requests it receives.
+// xdsServer is go-control-plane's xDS server recording the delta requests it receives. It can
+// be stopped (as a crashed control plane: its connections drop) and served again on the same
+// address with the same cache.
 type xdsServer struct {
+	t        *testing.T
 	cache    cache.SnapshotCache
 	addr     string
 	version  int
 	mu       sync.Mutex
 	requests []*discoveryv3.DeltaDiscoveryRequest
+	stop     func()
 }
 
 func startServer(t *testing.T) *xdsServer {
 	t.Helper()
-	s := &xdsServer{cache: cache.NewSnapshotCache(false, cache.IDHash{}, nil)}
+	s := &xdsServer{t: t, cache: cache.NewSnapshotCache(false, cache.IDHash{}, nil)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.serve(ln)
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// serve serves the cache on ln until stop.
+func (s *xdsServer) serve(ln net.Listener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	xds := server.NewServer(ctx, s.cache, server.CallbackFuncs{
 		StreamDeltaRequestFunc: func(_ int64, req *discoveryv3.DeltaDiscoveryRequest) error {
@@ -82,19 +98,29 @@ func startServer(t *testing.T) *xdsServer {
 			return nil
 		},
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
 	g := grpc.NewServer()
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, xds)
 	go func() { _ = g.Serve(ln) }()
-	t.Cleanup(func() { g.Stop(); cancel() })
-	return s
+	s.stop = func() { g.Stop(); cancel() }
+}
+
+// restart serves again on the same address after stop.
+func (s *xdsServer) restart() {
+	s.t.Helper()
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		s.t.Fatalf("listen again on %s: %v", s.addr, err)
+	}
+	s.serve(ln)
 }
 
 func (s *xdsServer) push(t *testing.T, clusters []string, assignments []string) {
+	t.Helper()
+	s.pushFor(t, nodeID, clusters, assignments)
+}
+
+// pushFor sets the snapshot of one node id.
+func (s *xdsServer) pushFor(t *testing.T, node string, clusters []string, assignments []string) {
 	t.Helper()
 	s.version++
 	res := map[resource.Type][]types.Resource{}
@@ -109,7 +135,7 @@ func (s *xdsServer) push(t *testing.T, clusters []string, assignments []string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.cache.SetSnapshot(context.Background(), nodeID, snap); err != nil {
+	if err := s.cache.SetSnapshot(context.Background(), node, snap); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -121,16 +147,19 @@ func (s *xdsServer) seen(match func(*discoveryv3.DeltaDiscoveryRequest) bool) bo
 	return slices.ContainsFunc(s.requests, match)
 }
 
-func startClient(t *testing.T, addr string, w xdsclient.Watcher, onResponse func(string, error)) {
+func startClient(t *testing.T, addr string, w xdsclient.Watcher, onResponse func(xdsclient.Response)) {
 	t.Helper()
-	c := xdsclient.New(xdsclient.Config{
-		Address:       addr,
-		Node:          &corev3.Node{Id: nodeID},
-		WildcardTypes: []string{resource.ListenerType, resource.ClusterType},
-		NamedTypes:    []string{resource.RouteType, resource.EndpointType},
-		Watcher:       w,
-		OnResponse:    onResponse,
-	})
+	startClientWith(t, xdsclient.Config{Servers: []string{addr}, Watcher: w, OnResponse: onResponse})
+}
+
+// startClientWith runs a client of cfg, with the node and the types of the gateway filled in,
+// until the test ends.
+func startClientWith(t *testing.T, cfg xdsclient.Config) {
+	t.Helper()
+	cfg.Node = &corev3.Node{Id: nodeID}
+	cfg.WildcardTypes = []string{resource.ListenerType, resource.ClusterType}
+	cfg.NamedTypes = []string{resource.RouteType, resource.EndpointType}
+	c := xdsclient.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -204,10 +233,10 @@ func TestNACKKeepsState(t *testing.T) {
 	w := &recorder{}
 	var mu sync.Mutex
 	var nacks []error
-	startClient(t, s.addr, w, func(typeURL string, err error) {
-		if err != nil {
+	startClient(t, s.addr, w, func(r xdsclient.Response) {
+		if r.Err != nil {
 			mu.Lock()
-			nacks = append(nacks, err)
+			nacks = append(nacks, r.Err)
 			mu.Unlock()
 		}
 	})

@@ -2,7 +2,9 @@ package xdsclient
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
+	"slices"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/proto"
@@ -37,6 +39,40 @@ func (s State) versions(typeURL string) map[string]string {
 		out[name] = r.Version
 	}
 	return out
+}
+
+// Fingerprint hashes the names and versions of one type's resources, in name order: equal
+// states give equal fingerprints in every process, so two gateways, or one gateway before and
+// after it moved to another replica, can compare what they hold. Envoy's xDS statistics have the
+// same thing, the "version" gauge (a hash of the contents of the last accepted update).
+func (s State) Fingerprint(typeURL string) uint64 {
+	h := fnv.New64a()
+	for _, name := range slices.Sorted(maps.Keys(s[typeURL])) {
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+		h.Write([]byte(s[typeURL][name].Version))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// changes counts the resources that differ between two states of one type: added, removed, or
+// at another version. Resources without a version (which rpcbridge's control plane never sends)
+// are compared by content.
+func changes(before, after map[string]Resource) int {
+	n := 0
+	for name, r := range after {
+		old, ok := before[name]
+		if !ok || old.Version != r.Version || r.Version == "" && !proto.Equal(old.Message, r.Message) {
+			n++
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
 // applyDelta returns a new State with a delta response applied; s is left unchanged. A

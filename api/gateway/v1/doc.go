@@ -40,7 +40,8 @@ const (
 // that do not announce v2.
 const ClientFeature = contractPackage + "v1"
 
-// EmbeddedNodeCluster is the xDS node cluster of rpcbridge's own gateway. The control plane
+// EmbeddedNodeCluster is the xDS node cluster of rpcbridge's own gateway, embedded in `serve`
+// or standalone (`rpcbridge gateway`, whose --node-cluster defaults to it). The control plane
 // always serves it the Higress flavor, whose REST-to-Dubbo routes carry DubboRouteKey metadata;
 // other node clusters get the configured flavor.
 const EmbeddedNodeCluster = "rpcbridge-embedded"
