@@ -66,8 +66,8 @@ func TestRunPublishesChangesAndKeepsGoodValues(t *testing.T) {
 	got := runSteps(t, []step{
 		{res: Result{Entries: []kvstore.Entry{entry("b", 2), entry("a", 1)}}},
 		{res: Result{Entries: []kvstore.Entry{entry("a", 1), entry("b", 2)}}}, // unchanged: nothing
-		{err: unavailable},                                                       // stale
-		{err: unavailable},                                                       // still stale: nothing
+		{err: unavailable}, // stale
+		{err: unavailable}, // still stale: nothing
 		{res: Result{Entries: []kvstore.Entry{entry("a", 3)}, Problems: []Problem{problem("b")}}},
 		{res: Result{Entries: []kvstore.Entry{entry("a", 3)}, Problems: []Problem{problem("c")}}},
 	})
