@@ -43,6 +43,7 @@ type Store struct {
 	mu      sync.Mutex // serializes this process's writers; the flock serializes processes
 	closing context.Context
 	close   context.CancelFunc
+	closed  sync.Once
 }
 
 var _ kvstore.Store = (*Store)(nil)
@@ -72,8 +73,12 @@ func Open(cfg Config, logger *slog.Logger) (*Store, error) {
 
 // Close ends the store's watches and releases its lock file.
 func (s *Store) Close() error {
-	s.close()
-	return s.lock.Close()
+	var err error
+	s.closed.Do(func() {
+		s.close()
+		err = s.lock.Close()
+	})
+	return err
 }
 
 func (s *Store) keyPath(key string) string {
