@@ -106,7 +106,9 @@ func (s *Store) read(conn *zk.Conn, key string, getHead func() ([]byte, *zk.Stat
 // decode turns a head into an entry, reading its chunks. missing reports a chunk that does not
 // exist (the error is then a *kvstore.CorruptError that may be worth a second look).
 func (s *Store) decode(conn *zk.Conn, key string, raw []byte, rev int64) (e kvstore.Entry, missing bool, err error) {
-	corrupt := func(reason error) error { return &kvstore.CorruptError{Key: key, Revision: rev, Reason: reason.Error()} }
+	corrupt := func(reason error) error {
+		return &kvstore.CorruptError{Key: key, Revision: rev, Reason: reason.Error()}
+	}
 	h, err := layout.ParseHead(raw)
 	if err != nil {
 		return kvstore.Entry{}, false, corrupt(err)

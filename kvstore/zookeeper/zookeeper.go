@@ -105,8 +105,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) keysDir() string           { return s.cfg.Root + "/keys" }
-func (s *Store) chunksDir() string         { return s.cfg.Root + "/chunks" }
+func (s *Store) keysDir() string            { return s.cfg.Root + "/keys" }
+func (s *Store) chunksDir() string          { return s.cfg.Root + "/chunks" }
 func (s *Store) headPath(key string) string { return s.keysDir() + "/" + layout.FlatKey(key) }
 func (s *Store) chunkPath(write string, i int) string {
 	return s.chunksDir() + "/" + layout.ChunkName(write, i)

@@ -15,8 +15,8 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/rpcbridge/rpcbridge/internal/secret"
-	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/kvstore"
 	"github.com/rpcbridge/rpcbridge/kvstore/internal/layout"
 	"github.com/rpcbridge/rpcbridge/kvstore/kvtest"
