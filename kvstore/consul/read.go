@@ -1,0 +1,170 @@
+package consul
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/hashicorp/consul/api"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rpcbridge/rpcbridge/kvstore"
+	"github.com/rpcbridge/rpcbridge/kvstore/internal/follow"
+	"github.com/rpcbridge/rpcbridge/kvstore/internal/layout"
+)
+
+// headReads bounds how often a reader reads a head again after finding one of its chunks gone.
+const headReads = 3
+
+// Get returns the entry of key. See kvstore.Store.
+func (s *Store) Get(ctx context.Context, key string) (kvstore.Entry, error) {
+	if err := kvstore.ValidKey(key); err != nil {
+		return kvstore.Entry{}, err
+	}
+	ctx, done, err := s.request(ctx)
+	if err != nil {
+		return kvstore.Entry{}, err
+	}
+	defer done()
+	var lastErr error
+	for range headReads {
+		pair, _, err := s.kv.Get(s.headKey(key), s.query(ctx))
+		if err != nil {
+			return kvstore.Entry{}, unavailable("get "+key, err)
+		}
+		if pair == nil {
+			return kvstore.Entry{}, &kvstore.NotFoundError{Key: key}
+		}
+		e, missing, err := s.decode(ctx, key, pair)
+		if !missing {
+			return e, err
+		}
+		lastErr = err
+	}
+	return kvstore.Entry{}, lastErr
+}
+
+// List returns the entries under prefix. See kvstore.Store.
+func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, error) {
+	if err := kvstore.ValidPrefix(prefix); err != nil {
+		return kvstore.Snapshot{}, err
+	}
+	ctx, done, err := s.request(ctx)
+	if err != nil {
+		return kvstore.Snapshot{}, err
+	}
+	defer done()
+	pairs, _, err := s.kv.List(s.keysPrefix()+prefix, s.query(ctx))
+	if err != nil {
+		return kvstore.Snapshot{}, unavailable("list "+prefix, err)
+	}
+	var r reader
+	res, err := r.read(ctx, s, pairs)
+	if err != nil {
+		return kvstore.Snapshot{}, err
+	}
+	return follow.Merge(nil, res), nil
+}
+
+// reader turns listed heads into entries, reading a value's chunks only when its head's
+// ModifyIndex is not the one it read before.
+type reader struct {
+	cache map[string]cached // by key
+}
+
+type cached struct {
+	index   uint64
+	entry   kvstore.Entry
+	problem *follow.Problem
+}
+
+func (r *reader) read(ctx context.Context, s *Store, pairs api.KVPairs) (follow.Result, error) {
+	var res follow.Result
+	seen := map[string]bool{}
+	for _, p := range pairs {
+		key, ok := strings.CutPrefix(p.Key, s.keysPrefix())
+		if !ok || kvstore.ValidKey(key) != nil {
+			res.Problems = append(res.Problems, follow.Stray(stage, p.Key))
+			continue
+		}
+		seen[key] = true
+		c, ok := r.cache[key]
+		if !ok || c.index != p.ModifyIndex {
+			c = cached{index: p.ModifyIndex}
+			e, missing, err := s.decode(ctx, key, p)
+			var corrupt *kvstore.CorruptError
+			switch {
+			case missing:
+				// Perhaps replaced since the listing: not cached, so the next read looks again.
+				pr := follow.Unreadable(stage, key, err)
+				res.Problems = append(res.Problems, pr)
+				continue
+			case errors.As(err, &corrupt):
+				pr := follow.Unreadable(stage, key, err)
+				c.problem = &pr
+			case err != nil:
+				return follow.Result{}, err
+			default:
+				c.entry = e
+			}
+			if r.cache != nil {
+				r.cache[key] = c
+			}
+		}
+		if c.problem != nil {
+			res.Problems = append(res.Problems, *c.problem)
+		} else {
+			res.Entries = append(res.Entries, c.entry)
+		}
+	}
+	for key := range r.cache {
+		if !seen[key] {
+			delete(r.cache, key)
+		}
+	}
+	return res, nil
+}
+
+// decode turns a head into an entry, reading its chunks. missing reports a chunk that does not
+// exist (the error is then a *kvstore.CorruptError that may be worth a second look).
+func (s *Store) decode(ctx context.Context, key string, pair *api.KVPair) (e kvstore.Entry, missing bool, err error) {
+	rev := int64(pair.ModifyIndex)
+	corrupt := func(reason error) error {
+		return &kvstore.CorruptError{Key: key, Revision: rev, Reason: reason.Error()}
+	}
+	h, err := layout.ParseHead(pair.Value)
+	if err != nil {
+		return kvstore.Entry{}, false, corrupt(err)
+	}
+	chunks := make([][]byte, len(h.Chunks))
+	var g errgroup.Group
+	g.SetLimit(parallel)
+	for i := range h.Chunks {
+		g.Go(func() error {
+			c, _, err := s.kv.Get(s.chunkKey(h.Write, i), s.query(ctx))
+			if err != nil {
+				return unavailable("get "+key, err)
+			}
+			if c == nil {
+				return errMissing{layout.MissingChunk(i, len(h.Chunks))}
+			}
+			chunks[i] = c.Value
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		var m errMissing
+		if errors.As(err, &m) {
+			return kvstore.Entry{}, true, corrupt(m.error)
+		}
+		return kvstore.Entry{}, false, err
+	}
+	v, err := layout.Decode(h, chunks)
+	if err != nil {
+		return kvstore.Entry{}, false, corrupt(err)
+	}
+	return kvstore.Entry{Key: key, Value: v, Revision: rev}, false, nil
+}
+
+// errMissing marks a chunk that does not exist.
+type errMissing struct{ error }
