@@ -1,4 +1,7 @@
-package nacos
+// Package nacoslog routes the Nacos SDK's log lines into rpcbridge's slog loggers. Every
+// user of nacos-sdk-go (the registry adapter, the store backend) installs its logger here, since
+// the SDK has only one, process-global logger.
+package nacoslog
 
 import (
 	"context"
@@ -41,9 +44,9 @@ func (r *sdkRoute) log(level slog.Level, line func() string) {
 	}
 }
 
-// installSDKLogger routes the SDK's log lines into logger until the returned release is called
-// (when the Source stops).
-func installSDKLogger(logger *slog.Logger) (release func()) {
+// Install routes the SDK's log lines into logger until the returned release is called (when its
+// user stops, after closing its SDK clients). Call it before creating the first SDK client.
+func Install(logger *slog.Logger) (release func()) {
 	sdkLoggerOnce.Do(func() { sdklogger.SetLogger(sdkLogger{route: &sdkLoggers}) })
 	l := logger.With("component", "nacos-sdk")
 	sdkLoggers.mu.Lock()
