@@ -96,22 +96,68 @@ func (s *Store) chunkKey(w string, i int) string {
 	return fmt.Sprintf("%s%d", s.writePrefix(w), i)
 }
 
-// request bounds one request by ctx, Config.RequestTimeout and the store's life.
-func (s *Store) request(ctx context.Context) (context.Context, context.CancelFunc, error) {
+// usable fails when the store is closed.
+func (s *Store) usable() error {
 	if s.closing.Err() != nil {
-		return nil, nil, kvstore.ErrClosed
+		return kvstore.ErrClosed
 	}
+	return nil
+}
+
+// bound bounds one request by ctx, Config.RequestTimeout and the store's life. Each request
+// has its own bound, so that decoding a large value between requests does not eat into it.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout.Std())
 	stop := context.AfterFunc(s.closing, cancel)
-	return ctx, func() { stop(); cancel() }, nil
+	return ctx, func() { stop(); cancel() }
 }
 
-func (s *Store) query(ctx context.Context) *api.QueryOptions {
-	return (&api.QueryOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx)
+// get reads one key (nil when it does not exist).
+func (s *Store) get(ctx context.Context, key string) (*api.KVPair, error) {
+	ctx, done := s.bound(ctx)
+	defer done()
+	p, _, err := s.kv.Get(key, (&api.QueryOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx))
+	return p, err
 }
 
-func (s *Store) writeOptions(ctx context.Context) *api.WriteOptions {
-	return (&api.WriteOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx)
+// list reads the keys under a prefix.
+func (s *Store) list(ctx context.Context, prefix string) (api.KVPairs, error) {
+	ctx, done := s.bound(ctx)
+	defer done()
+	ps, _, err := s.kv.List(prefix, (&api.QueryOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx))
+	return ps, err
+}
+
+// keys lists the key prefixes up to separator under prefix.
+func (s *Store) keys(ctx context.Context, prefix, separator string) ([]string, error) {
+	ctx, done := s.bound(ctx)
+	defer done()
+	ks, _, err := s.kv.Keys(prefix, separator, (&api.QueryOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx))
+	return ks, err
+}
+
+// put writes one key unconditionally (chunks, under write IDs of their own).
+func (s *Store) put(ctx context.Context, key string, value []byte) error {
+	ctx, done := s.bound(ctx)
+	defer done()
+	_, err := s.kv.Put(&api.KVPair{Key: key, Value: value}, (&api.WriteOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx))
+	return err
+}
+
+// deleteTree removes every key under a prefix.
+func (s *Store) deleteTree(ctx context.Context, prefix string) error {
+	ctx, done := s.bound(ctx)
+	defer done()
+	_, err := s.kv.DeleteTree(prefix, (&api.WriteOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx))
+	return err
+}
+
+// transact runs a transaction; ok is false when Consul rolled it back.
+func (s *Store) transact(ctx context.Context, ops api.TxnOps) (bool, *api.TxnResponse, error) {
+	ctx, done := s.bound(ctx)
+	defer done()
+	ok, resp, _, err := s.txn.Txn(ops, (&api.QueryOptions{Datacenter: s.cfg.Datacenter}).WithContext(ctx))
+	return ok, resp, err
 }
 
 // unavailable wraps a failed request: every error of the Consul client is one (no agent, a

@@ -21,14 +21,12 @@ func (s *Store) Get(ctx context.Context, key string) (kvstore.Entry, error) {
 	if err := kvstore.ValidKey(key); err != nil {
 		return kvstore.Entry{}, err
 	}
-	ctx, done, err := s.request(ctx)
-	if err != nil {
+	if err := s.usable(); err != nil {
 		return kvstore.Entry{}, err
 	}
-	defer done()
 	var lastErr error
 	for range headReads {
-		pair, _, err := s.kv.Get(s.headKey(key), s.query(ctx))
+		pair, err := s.get(ctx, s.headKey(key))
 		if err != nil {
 			return kvstore.Entry{}, unavailable("get "+key, err)
 		}
@@ -49,12 +47,10 @@ func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, erro
 	if err := kvstore.ValidPrefix(prefix); err != nil {
 		return kvstore.Snapshot{}, err
 	}
-	ctx, done, err := s.request(ctx)
-	if err != nil {
+	if err := s.usable(); err != nil {
 		return kvstore.Snapshot{}, err
 	}
-	defer done()
-	pairs, _, err := s.kv.List(s.keysPrefix()+prefix, s.query(ctx))
+	pairs, err := s.list(ctx, s.keysPrefix()+prefix)
 	if err != nil {
 		return kvstore.Snapshot{}, unavailable("list "+prefix, err)
 	}
@@ -141,7 +137,7 @@ func (s *Store) decode(ctx context.Context, key string, pair *api.KVPair) (e kvs
 	g.SetLimit(parallel)
 	for i := range h.Chunks {
 		g.Go(func() error {
-			c, _, err := s.kv.Get(s.chunkKey(h.Write, i), s.query(ctx))
+			c, err := s.get(ctx, s.chunkKey(h.Write, i))
 			if err != nil {
 				return unavailable("get "+key, err)
 			}

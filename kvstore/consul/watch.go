@@ -39,12 +39,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, publish func(kvstore.S
 		if err != nil {
 			return follow.Result{}, err
 		}
-		rctx, done, err := s.request(ctx)
-		if err != nil {
-			return follow.Result{}, err
-		}
-		defer done()
-		return r.read(rctx, s, pairs)
+		return r.read(ctx, s, pairs)
 	}
 	// The blocking query is the watch and Consul's wait its resync: no timer of its own.
 	err := follow.Run(ctx, follow.Options{Logger: s.log, Closing: s.closing}, m.wake, read, publish)

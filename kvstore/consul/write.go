@@ -28,15 +28,13 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ifRevision in
 	if err != nil {
 		return 0, err
 	}
-	ctx, done, err := s.request(ctx)
-	if err != nil {
+	if err := s.usable(); err != nil {
 		return 0, err
 	}
-	defer done()
 	op := "put " + key
 	// Read the head first: a stale revision fails before any chunk is written, and the old
 	// value's chunks are known for removal.
-	cur, _, err := s.kv.Get(s.headKey(key), s.query(ctx))
+	cur, err := s.get(ctx, s.headKey(key))
 	if err != nil {
 		return 0, unavailable(op, err)
 	}
@@ -54,10 +52,10 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ifRevision in
 		s.deleteWrite(ctx, h.Write)
 		return 0, unavailable(op, fmt.Errorf("writing the chunks took longer than %s", layout.OrphanGrace/2))
 	}
-	ok, resp, _, err := s.txn.Txn(api.TxnOps{
+	ok, resp, err := s.transact(ctx, api.TxnOps{
 		{KV: &api.KVTxnOp{Verb: api.KVCAS, Key: s.headKey(key), Value: layout.MarshalHead(h), Index: uint64(ifRevision)}},
 		{KV: &api.KVTxnOp{Verb: api.KVGet, Key: s.headKey(key)}},
-	}, s.query(ctx))
+	})
 	if err != nil || !ok {
 		s.deleteWrite(ctx, h.Write)
 		if err != nil {
@@ -77,13 +75,11 @@ func (s *Store) Delete(ctx context.Context, key string, ifRevision int64) error 
 	if err := kvstore.CheckDelete(key, ifRevision); err != nil {
 		return err
 	}
-	ctx, done, err := s.request(ctx)
-	if err != nil {
+	if err := s.usable(); err != nil {
 		return err
 	}
-	defer done()
 	op := "delete " + key
-	cur, _, err := s.kv.Get(s.headKey(key), s.query(ctx))
+	cur, err := s.get(ctx, s.headKey(key))
 	if err != nil {
 		return unavailable(op, err)
 	}
@@ -91,9 +87,9 @@ func (s *Store) Delete(ctx context.Context, key string, ifRevision int64) error 
 		return &kvstore.ConflictError{Key: key, Want: ifRevision, Got: got}
 	}
 	old, _ := layout.ParseHead(cur.Value)
-	ok, resp, _, err := s.txn.Txn(api.TxnOps{
+	ok, resp, err := s.transact(ctx, api.TxnOps{
 		{KV: &api.KVTxnOp{Verb: api.KVDeleteCAS, Key: s.headKey(key), Index: uint64(ifRevision)}},
-	}, s.query(ctx))
+	})
 	if err != nil {
 		return unavailable(op, err)
 	}
@@ -119,7 +115,7 @@ func (s *Store) conflict(ctx context.Context, key string, want int64, resp *api.
 		return unavailable("write "+key, fmt.Errorf("transaction rolled back: %s", resp.Errors[0].What))
 	}
 	got := int64(-1)
-	if cur, _, err := s.kv.Get(s.headKey(key), s.query(ctx)); err == nil {
+	if cur, err := s.get(ctx, s.headKey(key)); err == nil {
 		got = indexOf(cur)
 	}
 	return &kvstore.ConflictError{Key: key, Want: want, Got: got}
@@ -134,8 +130,7 @@ func (s *Store) writeChunks(ctx context.Context, write string, chunks [][]byte) 
 	g.SetLimit(parallel)
 	for i, c := range chunks {
 		g.Go(func() error {
-			_, err := s.kv.Put(&api.KVPair{Key: s.chunkKey(write, i), Value: c}, s.writeOptions(ctx))
-			return err
+			return s.put(ctx, s.chunkKey(write, i), c)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -151,9 +146,7 @@ func (s *Store) deleteWrite(ctx context.Context, write string) {
 		return
 	}
 	// Also after the write's own context ended (its caller gave up): the chunks must go.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout.Std())
-	defer cancel()
-	if _, err := s.kv.DeleteTree(s.writePrefix(write), s.writeOptions(ctx)); err != nil {
+	if err := s.deleteTree(context.WithoutCancel(ctx), s.writePrefix(write)); err != nil {
 		s.log.Warn("cannot remove chunks; they are swept later", "write", write, "err", err)
 	}
 }
@@ -175,7 +168,7 @@ func (s *Store) afterWrite(ctx context.Context, old layout.Head) {
 
 // sweep deletes the writes that no head names and that are older than layout.OrphanGrace.
 func (s *Store) sweep(ctx context.Context) error {
-	dirs, _, err := s.kv.Keys(s.chunksPrefix(), "/", s.query(ctx))
+	dirs, err := s.keys(ctx, s.chunksPrefix(), "/")
 	if err != nil {
 		return err
 	}
@@ -188,7 +181,7 @@ func (s *Store) sweep(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	heads, _, err := s.kv.List(s.keysPrefix(), s.query(ctx))
+	heads, err := s.list(ctx, s.keysPrefix())
 	if err != nil {
 		return err
 	}

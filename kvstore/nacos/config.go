@@ -20,8 +20,10 @@ const (
 	DefaultRoot           = "rpcbridge.store"
 	DefaultRequestTimeout = 10 * time.Second
 	DefaultResync         = 10 * time.Second
-	// DefaultChunkSize is the raw size of a chunk; its base64 content is a third larger.
-	DefaultChunkSize = 1 << 20
+	// DefaultChunkSize is the raw size of a chunk; its base64 content is a third larger. It is
+	// small next to Nacos's 10 MB limit because the SDK gives every publish a fixed 3 s
+	// (constant.DEFAULT_TIMEOUT_MILLS, whatever TimeoutMs says).
+	DefaultChunkSize = 512 << 10
 	// MaxChunkSize keeps a chunk's base64 content (8 MiB) below Nacos's default maxContent
 	// (10 MB) and the SDK's 10 MB gRPC message limit.
 	MaxChunkSize = 6 << 20
@@ -52,7 +54,7 @@ type Config struct {
 	// Resync is how often a watch reads the index although no listener fired, which is also
 	// how soon it notices an outage (default 10s).
 	Resync yamltime.Duration `yaml:"resync" json:"resync"`
-	// ChunkSize is the largest raw chunk (default 1 MiB, at most 6 MiB).
+	// ChunkSize is the largest raw chunk (default 512 KiB, at most 6 MiB).
 	ChunkSize int `yaml:"chunkSize" json:"chunkSize"`
 }
 

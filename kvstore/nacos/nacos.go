@@ -41,7 +41,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
-	"github.com/rpcbridge/rpcbridge/internal/nacoslog"
+	"github.com/rpcbridge/rpcbridge/internal/nacossdk"
 	"github.com/rpcbridge/rpcbridge/kvstore"
 )
 
@@ -105,7 +105,7 @@ func Open(cfg Config, logger *slog.Logger) (*Store, error) {
 		sc, _ := serverConfig(addr) // checked by Validate
 		servers = append(servers, sc)
 	}
-	s.release = nacoslog.Install(s.log)
+	s.release = nacossdk.InstallLogger(s.log)
 	s.client, err = clients.NewConfigClient(vo.NacosClientParam{ClientConfig: &cc, ServerConfigs: servers})
 	if err != nil {
 		s.release()
@@ -121,7 +121,7 @@ func Open(cfg Config, logger *slog.Logger) (*Store, error) {
 func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.close()
-		s.client.CloseClient()
+		nacossdk.CloseClient(s.client)
 		s.release()
 		s.removeTemp()
 	})
@@ -139,27 +139,36 @@ func (s *Store) chunkID(write string, i int) string {
 	return fmt.Sprintf("%s.chunk.%s.%d", s.cfg.Root, write, i)
 }
 
-// do runs fn, one SDK call, giving up after Config.RequestTimeout or when ctx ends (the SDK's
-// calls take no context). Its errors become *kvstore.UnavailableError.
-func (s *Store) do(ctx context.Context, op string, fn func() error) error {
+// call runs fn, one SDK call, giving up after Config.RequestTimeout or when ctx ends (the SDK's
+// calls take no context). fn's result comes back through a channel, so that a call given up
+// on writes nothing its caller reads. Its errors become *kvstore.UnavailableError.
+func call[T any](s *Store, ctx context.Context, op string, fn func() (T, error)) (T, error) {
+	var zero T
 	if s.closing.Err() != nil {
-		return kvstore.ErrClosed
+		return zero, kvstore.ErrClosed
 	}
 	unavailable := func(err error) error { return &kvstore.UnavailableError{Backend: backend, Op: op, Err: err} }
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout.Std())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
 	select {
-	case err := <-done:
-		if err != nil {
-			return unavailable(err)
+	case r := <-done:
+		if r.err != nil {
+			return r.v, unavailable(r.err)
 		}
-		return nil
+		return r.v, nil
 	case <-ctx.Done():
-		return unavailable(ctx.Err())
+		return zero, unavailable(ctx.Err())
 	case <-s.closing.Done():
-		return kvstore.ErrClosed
+		return zero, kvstore.ErrClosed
 	}
 }
 
@@ -167,11 +176,8 @@ func (s *Store) do(ctx context.Context, op string, fn func() error) error {
 // limiter.
 func (s *Store) get(ctx context.Context, op, dataID string) (string, error) {
 	for {
-		var content string
-		err := s.do(ctx, op, func() error {
-			var err error
-			content, err = s.client.GetConfig(vo.ConfigParam{DataId: dataID, Group: s.cfg.Group})
-			return err
+		content, err := call(s, ctx, op, func() (string, error) {
+			return s.client.GetConfig(vo.ConfigParam{DataId: dataID, Group: s.cfg.Group})
 		})
 		if err == nil || !strings.Contains(err.Error(), "is limited") {
 			return content, err
@@ -196,18 +202,17 @@ func (s *Store) publish(ctx context.Context, op, dataID, content string, cas boo
 		// its unique key makes one of two inserts fail: the MD5 of "" stands for "absent".
 		p.CasMd5 = md5Hex(prev)
 	}
-	var lost bool
-	err := s.do(ctx, op, func() error {
+	_, err := call(s, ctx, op, func() (struct{}, error) {
 		ok, err := s.client.PublishConfig(p)
 		if err != nil && strings.Contains(err.Error(), "Cas publish fail") {
-			lost = true
+			return struct{}{}, errCASFailed
 		}
 		if err == nil && !ok {
 			err = errors.New("publish refused")
 		}
-		return err
+		return struct{}{}, err
 	})
-	if lost {
+	if errors.Is(err, errCASFailed) {
 		return errCASFailed
 	}
 	if err != nil && cas {
@@ -222,10 +227,10 @@ func (s *Store) publish(ctx context.Context, op, dataID, content string, cas boo
 
 // remove deletes a configuration.
 func (s *Store) remove(ctx context.Context, op, dataID string) error {
-	return s.do(ctx, op, func() error {
-		_, err := s.client.DeleteConfig(vo.ConfigParam{DataId: dataID, Group: s.cfg.Group})
-		return err
+	_, err := call(s, ctx, op, func() (bool, error) {
+		return s.client.DeleteConfig(vo.ConfigParam{DataId: dataID, Group: s.cfg.Group})
 	})
+	return err
 }
 
 // md5Hex is Nacos's MD5 of a content, the one casMd5 names.

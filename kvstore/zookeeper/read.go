@@ -25,13 +25,16 @@ func (s *Store) Get(ctx context.Context, key string) (kvstore.Entry, error) {
 	if err := kvstore.ValidKey(key); err != nil {
 		return kvstore.Entry{}, err
 	}
-	var e kvstore.Entry
+	var f fetched
 	err := s.call(ctx, s.main, "get "+key, func() error {
 		var err error
-		e, err = s.read(s.main.conn, key, nil)
+		f, err = s.fetch(s.main.conn, key, nil)
 		return err
 	})
-	return e, err
+	if err != nil {
+		return kvstore.Entry{}, err
+	}
+	return f.entry() // decoded outside the request bound: 20 MB take a while
 }
 
 // List returns the entries under prefix. See kvstore.Store.
@@ -40,6 +43,7 @@ func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, erro
 		return kvstore.Snapshot{}, err
 	}
 	var res follow.Result
+	var values []fetched
 	err := s.call(ctx, s.main, "list "+prefix, func() error {
 		names, _, err := s.main.conn.Children(s.keysDir())
 		if errors.Is(err, zk.ErrNoNode) {
@@ -59,61 +63,87 @@ func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, erro
 			if !strings.HasPrefix(key, prefix) {
 				continue
 			}
-			e, err := s.read(s.main.conn, key, nil)
-			var corrupt *kvstore.CorruptError
-			switch {
-			case errors.As(err, &corrupt):
-				res.Problems = append(res.Problems, follow.Unreadable(stage, key, err))
-			case errors.Is(err, kvstore.ErrNotFound): // deleted meanwhile
-			case err != nil:
-				return err
-			default:
-				res.Entries = append(res.Entries, e)
+			f, err := s.fetch(s.main.conn, key, nil)
+			if errors.Is(err, kvstore.ErrNotFound) {
+				continue // deleted meanwhile
 			}
+			if err != nil {
+				return err
+			}
+			values = append(values, f)
 		}
 		return nil
 	})
 	if err != nil {
 		return kvstore.Snapshot{}, err
 	}
+	for _, f := range values {
+		if e, err := f.entry(); err != nil {
+			res.Problems = append(res.Problems, follow.Unreadable(stage, f.key, err))
+		} else {
+			res.Entries = append(res.Entries, e)
+		}
+	}
 	return follow.Merge(nil, res), nil
 }
 
-// read reads key's head and value. getHead reads the head (nil: conn.Get); it is called again
-// when a chunk has gone, since a writer may have replaced the value meanwhile.
-func (s *Store) read(conn *zk.Conn, key string, getHead func() ([]byte, *zk.Stat, error)) (kvstore.Entry, error) {
+// fetched is a value as read from ZooKeeper, not yet decoded.
+type fetched struct {
+	key    string
+	rev    int64
+	head   layout.Head
+	chunks [][]byte
+	bad    error // why the value is unreadable, found while reading (foreign data, a missing chunk)
+}
+
+// entry decodes a fetched value, or returns the *kvstore.CorruptError that says why it cannot.
+func (f fetched) entry() (kvstore.Entry, error) {
+	corrupt := func(reason error) error {
+		return &kvstore.CorruptError{Key: f.key, Revision: f.rev, Reason: reason.Error()}
+	}
+	if f.bad != nil {
+		return kvstore.Entry{}, corrupt(f.bad)
+	}
+	v, err := layout.Decode(f.head, f.chunks)
+	if err != nil {
+		return kvstore.Entry{}, corrupt(err)
+	}
+	return kvstore.Entry{Key: f.key, Value: v, Revision: f.rev}, nil
+}
+
+// fetch reads key's head and chunks. getHead reads the head (nil: conn.Get); it is called again
+// when a chunk has gone, since a writer may have replaced the value meanwhile. A key that does
+// not exist gives a *kvstore.NotFoundError; connection failures are returned as they are.
+func (s *Store) fetch(conn *zk.Conn, key string, getHead func() ([]byte, *zk.Stat, error)) (fetched, error) {
 	if getHead == nil {
 		getHead = func() ([]byte, *zk.Stat, error) { return conn.Get(s.headPath(key)) }
 	}
-	var lastErr error
+	var f fetched
 	for range headReads {
 		raw, stat, err := getHead()
 		if errors.Is(err, zk.ErrNoNode) {
-			return kvstore.Entry{}, &kvstore.NotFoundError{Key: key}
+			return fetched{}, &kvstore.NotFoundError{Key: key}
 		}
 		if err != nil {
-			return kvstore.Entry{}, err
+			return fetched{}, err
 		}
-		e, missing, err := s.decode(conn, key, raw, stat.Mzxid)
-		if !missing {
-			return e, err
+		f = fetched{key: key, rev: stat.Mzxid}
+		if f.head, err = layout.ParseHead(raw); err != nil {
+			f.bad = err
+			return f, nil
 		}
-		lastErr = err
+		missing, err := s.fetchChunks(conn, &f)
+		if err != nil || !missing {
+			return f, err
+		}
 	}
-	return kvstore.Entry{}, lastErr
+	return f, nil // still missing after reading the head again: f.bad says which chunk
 }
 
-// decode turns a head into an entry, reading its chunks. missing reports a chunk that does not
-// exist (the error is then a *kvstore.CorruptError that may be worth a second look).
-func (s *Store) decode(conn *zk.Conn, key string, raw []byte, rev int64) (e kvstore.Entry, missing bool, err error) {
-	corrupt := func(reason error) error {
-		return &kvstore.CorruptError{Key: key, Revision: rev, Reason: reason.Error()}
-	}
-	h, err := layout.ParseHead(raw)
-	if err != nil {
-		return kvstore.Entry{}, false, corrupt(err)
-	}
-	chunks := make([][]byte, len(h.Chunks))
+// fetchChunks reads the chunks f.head names; missing reports one that does not exist.
+func (s *Store) fetchChunks(conn *zk.Conn, f *fetched) (missing bool, err error) {
+	h := f.head
+	f.chunks = make([][]byte, len(h.Chunks))
 	var g errgroup.Group
 	g.SetLimit(chunkReaders)
 	for i := range h.Chunks {
@@ -122,22 +152,17 @@ func (s *Store) decode(conn *zk.Conn, key string, raw []byte, rev int64) (e kvst
 			if errors.Is(err, zk.ErrNoNode) {
 				return errMissing{layout.MissingChunk(i, len(h.Chunks))}
 			}
-			chunks[i] = data
+			f.chunks[i] = data
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		var m errMissing
-		if errors.As(err, &m) {
-			return kvstore.Entry{}, true, corrupt(m.error)
-		}
-		return kvstore.Entry{}, false, err
+	err = g.Wait()
+	var m errMissing
+	if errors.As(err, &m) {
+		f.bad = m.error
+		return true, nil
 	}
-	v, err := layout.Decode(h, chunks)
-	if err != nil {
-		return kvstore.Entry{}, false, corrupt(err)
-	}
-	return kvstore.Entry{Key: key, Value: v, Revision: rev}, false, nil
+	return false, err
 }
 
 // errMissing marks a chunk that does not exist.

@@ -3,6 +3,7 @@ package zookeeper
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 
 	"github.com/go-zookeeper/zk"
@@ -59,12 +60,36 @@ func (w *watcher) read(ctx context.Context) (follow.Result, error) {
 		return follow.Result{}, &kvstore.UnavailableError{Backend: backend, Op: "watch " + w.prefix,
 			Err: errors.New("no ZooKeeper session")}
 	}
-	if err := w.s.call(ctx, w.ss, "watch "+w.prefix, w.pass); err != nil {
+	// The pass runs under call, which gives up on it after the request timeout while its
+	// requests may still be answered: it works on a copy of the state, committed here only
+	// when it finished.
+	cached := make(map[string]bool, len(w.heads))
+	for name := range w.heads {
+		cached[name] = true
+	}
+	p := pass{w: w, full: w.full, dirty: maps.Clone(w.dirty), names: w.names, cached: cached}
+	if err := w.s.call(ctx, w.ss, "watch "+w.prefix, p.run); err != nil {
 		w.full = true // what was read before the failure may have missed watches
 		return follow.Result{}, err
 	}
 	w.full = false
 	clear(w.dirty)
+	w.names = p.names
+	for name := range w.heads {
+		if !p.listed[name] {
+			delete(w.heads, name)
+		}
+	}
+	for name, f := range p.read {
+		h := head{}
+		if e, err := f.entry(); err != nil { // decoded here, outside the request bound
+			pr := follow.Unreadable(stage, f.key, err)
+			h.problem = &pr
+		} else {
+			h.entry = e
+		}
+		w.heads[name] = h
+	}
 	var res follow.Result
 	for _, name := range w.names {
 		key, ok := layout.KeyOfFlat(name)
@@ -83,45 +108,50 @@ func (w *watcher) read(ctx context.Context) (follow.Result, error) {
 	return res, nil
 }
 
-// pass reads the heads that may have changed, arming one watch on each node it reads.
-func (w *watcher) pass() error {
+// pass is one read of the heads that may have changed, arming one watch on each node it
+// reads. Of its watcher it uses only what does not change (the store, the session, the prefix)
+// and what is safe for concurrent use (the armed watches).
+type pass struct {
+	w      *watcher
+	full   bool
+	dirty  map[string]bool
+	cached map[string]bool    // the names whose heads the watcher has
+	names  []string           // in: the last listing; out: the current one
+	listed map[string]bool    // out: the names under the prefix that exist
+	read   map[string]fetched // out: the heads read again, by name
+}
+
+func (p *pass) run() error {
+	w := p.w
 	dir := w.s.keysDir()
-	if w.full || w.dirty[dir] {
+	if p.full || p.dirty[dir] {
 		names, err := w.children(dir)
 		if err != nil {
 			return err
 		}
-		w.names = names
+		p.names = names
 	}
-	listed := map[string]bool{}
-	for _, name := range w.names {
+	p.listed, p.read = map[string]bool{}, map[string]fetched{}
+	for _, name := range p.names {
 		key, ok := layout.KeyOfFlat(name)
 		if !ok || !strings.HasPrefix(key, w.prefix) {
 			continue
 		}
-		listed[name] = true
-		p := dir + "/" + name
-		if _, cached := w.heads[name]; cached && !w.full && !w.dirty[p] &&
-			w.ss.events.Armed.IsArmed(zkwatch.Key{Kind: zkwatch.Data, Path: p}) {
+		path := dir + "/" + name
+		if p.cached[name] && !p.full && !p.dirty[path] &&
+			w.ss.events.Armed.IsArmed(zkwatch.Key{Kind: zkwatch.Data, Path: path}) {
+			p.listed[name] = true
 			continue // its data watch has not fired: unchanged
 		}
-		e, err := w.s.read(w.ss.conn, key, func() ([]byte, *zk.Stat, error) { return w.data(p) })
-		var corrupt *kvstore.CorruptError
+		f, err := w.s.fetch(w.ss.conn, key, func() ([]byte, *zk.Stat, error) { return w.data(path) })
 		switch {
 		case errors.Is(err, kvstore.ErrNotFound):
-			delete(listed, name) // deleted since the listing; its watch brings the new listing
-		case errors.As(err, &corrupt):
-			pr := follow.Unreadable(stage, key, err)
-			w.heads[name] = head{problem: &pr}
+			// deleted since the listing; its watch brings the new listing
 		case err != nil:
 			return err
 		default:
-			w.heads[name] = head{entry: e}
-		}
-	}
-	for name := range w.heads {
-		if !listed[name] {
-			delete(w.heads, name)
+			p.listed[name] = true
+			p.read[name] = f
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package nacoslog
+package nacossdk
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ func TestRouteToTheLatestUser(t *testing.T) {
 	logger := func(w *bytes.Buffer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	releaseA := Install(logger(&a))
-	releaseB := Install(logger(&b))
+	releaseA := InstallLogger(logger(&a))
+	releaseB := InstallLogger(logger(&b))
 	sdklogger.Warnf("to %s", "b")
 	releaseB()
 	sdklogger.Errorf("to %s", "a")
