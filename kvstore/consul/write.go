@@ -57,7 +57,9 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ifRevision in
 		{KV: &api.KVTxnOp{Verb: api.KVGet, Key: s.headKey(key)}},
 	})
 	if err != nil || !ok {
-		s.deleteWrite(ctx, h.Write)
+		if len(chunks) > 0 {
+			s.deleteWrite(ctx, h.Write)
+		}
 		if err != nil {
 			return 0, unavailable(op, err)
 		}
@@ -154,7 +156,9 @@ func (s *Store) deleteWrite(ctx context.Context, write string) {
 // afterWrite removes the chunks of the value a write replaced, and sweeps leftovers of crashed
 // writers when that is due.
 func (s *Store) afterWrite(ctx context.Context, old layout.Head) {
-	s.deleteWrite(ctx, old.Write)
+	if len(old.Chunks) > 0 {
+		s.deleteWrite(ctx, old.Write)
+	}
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
 	if time.Since(s.lastSweep) < sweepEvery {

@@ -12,8 +12,9 @@ import (
 // Propagation benchmarks the time from a compare-and-set write on one client to the watch
 // notification, on another client, of the snapshot that carries it: what "an upload accepted
 // by replica A is served by replica B" costs in the store. ns/op is one write plus its
-// propagation.
-func Propagation(b *testing.B, open func(testing.TB) kvstore.Store, value []byte) {
+// propagation. pause is left between writes, off the clock (uploads do not come back to back;
+// the Nacos SDK limits queries per configuration and process).
+func Propagation(b *testing.B, open func(testing.TB) kvstore.Store, value []byte, pause time.Duration) {
 	writer, watcher := open(b), open(b)
 	const key = "bench/propagation"
 	var mu sync.Mutex
@@ -62,6 +63,11 @@ func Propagation(b *testing.B, open func(testing.TB) kvstore.Store, value []byte
 	waitSeen(rev)
 	b.ResetTimer()
 	for range b.N {
+		if pause > 0 {
+			b.StopTimer()
+			time.Sleep(pause)
+			b.StartTimer()
+		}
 		var err error
 		rev, err = writer.Put(context.Background(), key, value, rev)
 		if err != nil {

@@ -149,8 +149,3 @@ func appendItems(t *testing.T, s *Store, who string) {
 		}
 	}
 }
-
-func BenchmarkPropagation(b *testing.B) {
-	dir := b.TempDir()
-	kvtest.Propagation(b, func(t testing.TB) kvstore.Store { return open(t, dir) }, []byte(`{"version": 7}`))
-}

@@ -59,7 +59,9 @@ type Head struct {
 	SHA256 string `json:"sha256"`
 	// Encoding is how the payload (inline or the chunks joined) encodes the value.
 	Encoding string `json:"encoding,omitempty"`
-	// Write is the write ID naming the chunks; empty for an inline value.
+	// Write is the write's ID: it names the chunks, and makes every head unique, so that a
+	// backend that skips writes of unchanged data (Consul's KV) still gives the write a new
+	// revision.
 	Write string `json:"write,omitempty"`
 	// Chunks are the chunks in order.
 	Chunks []Chunk `json:"chunks,omitempty"`
@@ -75,10 +77,14 @@ type Chunk struct {
 }
 
 // Encode prepares value for storage: the head, and the chunks to write under head.Write before
-// the head (none for an inline value). writeID is called only for a chunked value.
+// the head (none for an inline value). writeID names the write; nil leaves it unnamed (for a
+// backend whose heads carry their own revision, and never chunk).
 func Encode(value []byte, opts Options, writeID func() string) (Head, [][]byte, error) {
 	sum := sha256.Sum256(value)
 	h := Head{Kind: Kind, Size: int64(len(value)), SHA256: hex.EncodeToString(sum[:])}
+	if writeID != nil {
+		h.Write = writeID()
+	}
 	payload := value
 	if len(value) >= compressMin && !opts.Plain {
 		var b bytes.Buffer
@@ -100,10 +106,9 @@ func Encode(value []byte, opts Options, writeID func() string) (Head, [][]byte, 
 		h.Inline = bytes.Clone(payload)
 		return h, nil, nil
 	}
-	if opts.ChunkSize <= 0 {
-		return Head{}, nil, fmt.Errorf("layout: chunk size %d", opts.ChunkSize)
+	if opts.ChunkSize <= 0 || h.Write == "" {
+		return Head{}, nil, fmt.Errorf("layout: a chunked value needs a chunk size (%d) and a write ID", opts.ChunkSize)
 	}
-	h.Write = writeID()
 	var chunks [][]byte
 	for len(payload) > 0 {
 		n := min(opts.ChunkSize, len(payload))
