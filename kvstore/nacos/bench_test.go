@@ -33,7 +33,7 @@ func BenchmarkPropagation(b *testing.B) {
 		newClient := func() func(vo.ConfigParam) error {
 			dir := b.TempDir()
 			c, err := clients.NewConfigClient(vo.NacosClientParam{
-				ClientConfig: &constant.ClientConfig{TimeoutMs: 5000, CacheDir: dir, LogDir: dir, NotLoadCacheAtStart: true},
+				ClientConfig:  &constant.ClientConfig{TimeoutMs: 5000, CacheDir: dir, LogDir: dir, NotLoadCacheAtStart: true},
 				ServerConfigs: []constant.ServerConfig{{IpAddr: "127.0.0.1", Port: uint64(d.Port())}},
 			})
 			if err != nil {
