@@ -2,6 +2,7 @@ package consul
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,19 +72,9 @@ func damage(t testing.TB, kv *api.KV, key string, how kvtest.Damage) {
 	t.Helper()
 	data := []byte("dubbo://10.0.0.1:20880/not.Ours")
 	if how != kvtest.Foreign {
-		h, chunks, err := layout.Encode(kvtest.Large(9)[:5000], layout.Options{InlineMax: 0, ChunkSize: 700},
-			func() string { return layout.NewWriteID(time.Now()) })
-		if err != nil || len(chunks) < 2 {
-			t.Fatalf("encode: %d chunks, %v", len(chunks), err)
-		}
+		h, chunks := kvtest.DamagedWrite(t, how)
 		for i, c := range chunks {
-			switch {
-			case how == kvtest.MissingChunk && i == 1:
-				continue
-			case how == kvtest.BadChunk && i == 1:
-				c = append([]byte{c[0] ^ 1}, c[1:]...)
-			}
-			put(t, kv, root+"/chunks/"+h.Write+"/"+string(rune('0'+i)), c)
+			put(t, kv, root+"/chunks/"+h.Write+"/"+strconv.Itoa(i), c)
 		}
 		data = layout.MarshalHead(h)
 	}
@@ -110,7 +101,7 @@ func plantOrphan(t testing.TB, kv *api.KV, age time.Duration) string {
 	t.Helper()
 	id := layout.NewWriteID(time.Now().Add(-age))
 	for i := range 3 {
-		put(t, kv, root+"/chunks/"+id+"/"+string(rune('0'+i)), []byte("left behind"))
+		put(t, kv, root+"/chunks/"+id+"/"+strconv.Itoa(i), []byte("left behind"))
 	}
 	return id
 }

@@ -54,70 +54,30 @@ func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, erro
 	if err != nil {
 		return kvstore.Snapshot{}, unavailable("list "+prefix, err)
 	}
-	var r reader
-	res, err := r.read(ctx, s, pairs)
+	res, err := s.read(ctx, &follow.Cache[uint64]{}, pairs)
 	if err != nil {
 		return kvstore.Snapshot{}, err
 	}
 	return follow.Merge(nil, res), nil
 }
 
-// reader turns listed heads into entries, reading a value's chunks only when its head's
-// ModifyIndex is not the one it read before.
-type reader struct {
-	cache map[string]cached // by key
-}
-
-type cached struct {
-	index   uint64
-	entry   kvstore.Entry
-	problem *follow.Problem
-}
-
-func (r *reader) read(ctx context.Context, s *Store, pairs api.KVPairs) (follow.Result, error) {
+// read turns listed heads into entries, reading a value's chunks only when its head's
+// ModifyIndex is not the one c holds.
+func (s *Store) read(ctx context.Context, c *follow.Cache[uint64], pairs api.KVPairs) (follow.Result, error) {
 	var res follow.Result
-	seen := map[string]bool{}
 	for _, p := range pairs {
 		key, ok := strings.CutPrefix(p.Key, s.keysPrefix())
 		if !ok || kvstore.ValidKey(key) != nil {
 			res.Problems = append(res.Problems, follow.Stray(stage, p.Key))
 			continue
 		}
-		seen[key] = true
-		c, ok := r.cache[key]
-		if !ok || c.index != p.ModifyIndex {
-			c = cached{index: p.ModifyIndex}
-			e, missing, err := s.decode(ctx, key, p)
-			var corrupt *kvstore.CorruptError
-			switch {
-			case missing:
-				// Perhaps replaced since the listing: not cached, so the next read looks again.
-				pr := follow.Unreadable(stage, key, err)
-				res.Problems = append(res.Problems, pr)
-				continue
-			case errors.As(err, &corrupt):
-				pr := follow.Unreadable(stage, key, err)
-				c.problem = &pr
-			case err != nil:
-				return follow.Result{}, err
-			default:
-				c.entry = e
-			}
-			if r.cache != nil {
-				r.cache[key] = c
-			}
-		}
-		if c.problem != nil {
-			res.Problems = append(res.Problems, *c.problem)
-		} else {
-			res.Entries = append(res.Entries, c.entry)
+		if err := c.Add(&res, stage, key, p.ModifyIndex, func() (kvstore.Entry, bool, error) {
+			return s.decode(ctx, key, p)
+		}); err != nil {
+			return follow.Result{}, err
 		}
 	}
-	for key := range r.cache {
-		if !seen[key] {
-			delete(r.cache, key)
-		}
-	}
+	c.Prune()
 	return res, nil
 }
 

@@ -33,13 +33,13 @@ func (s *Store) Watch(ctx context.Context, prefix string, publish func(kvstore.S
 			return true
 		})
 	})
-	r := reader{cache: map[string]cached{}}
+	cache := follow.NewCache[uint64]()
 	read := func(ctx context.Context) (follow.Result, error) {
 		pairs, err := m.take(ctx)
 		if err != nil {
 			return follow.Result{}, err
 		}
-		return r.read(ctx, s, pairs)
+		return s.read(ctx, cache, pairs)
 	}
 	// The blocking query is the watch and Consul's wait its resync: no timer of its own.
 	err := follow.Run(ctx, follow.Options{Logger: s.log, Closing: s.closing}, m.wake, read, publish)

@@ -86,3 +86,28 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// DamagedWrite is the write a backend's Damage stores for MissingChunk and BadChunk: a head
+// naming several small chunks, and the chunks to store under head.Write by index, one of them
+// left out (MissingChunk) or with a flipped byte (BadChunk). The backend sets the head's
+// revision where it keeps its own.
+func DamagedWrite(t testing.TB, how Damage) (layout.Head, map[int][]byte) {
+	t.Helper()
+	h, chunks, err := layout.Encode(Large(9)[:5000], layout.Options{InlineMax: 0, ChunkSize: 700},
+		func() string { return layout.NewWriteID(time.Now()) })
+	if err != nil || len(chunks) < 2 {
+		t.Fatalf("encode: %d chunks, %v", len(chunks), err)
+	}
+	out := map[int][]byte{}
+	for i, c := range chunks {
+		switch {
+		case i != 1:
+			out[i] = c
+		case how == BadChunk:
+			out[i] = append([]byte{c[0] ^ 1}, c[1:]...)
+		case how != MissingChunk:
+			out[i] = c
+		}
+	}
+	return h, out
+}

@@ -124,8 +124,7 @@ func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, erro
 	if err := kvstore.ValidPrefix(prefix); err != nil {
 		return kvstore.Snapshot{}, err
 	}
-	var d dirReader
-	res, err := d.read(ctx, s, prefix)
+	res, err := s.readDir(ctx, &follow.Cache[fileVersion]{}, prefix)
 	if err != nil {
 		return kvstore.Snapshot{}, err
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -36,9 +35,9 @@ func (s *Store) Watch(ctx context.Context, prefix string, publish func(kvstore.S
 		defer w.Close()
 		go forward(w, wake)
 	}
-	d := dirReader{cache: map[string]cached{}}
+	cache := follow.NewCache[fileVersion]()
 	return follow.Run(ctx, follow.Options{Resync: s.cfg.Poll.Std(), Logger: s.log, Closing: s.closing}, wake,
-		func(ctx context.Context) (follow.Result, error) { return d.read(ctx, s, prefix) }, publish)
+		func(ctx context.Context) (follow.Result, error) { return s.readDir(ctx, cache, prefix) }, publish)
 }
 
 // forward turns fsnotify's events into wakes until the watcher is closed.
@@ -61,21 +60,17 @@ func forward(w *fsnotify.Watcher, wake chan<- struct{}) {
 	}
 }
 
-// cached is what a file held when it was last read, and how to tell whether it changed.
-type cached struct {
-	ino     uint64
-	size    int64
-	mtime   time.Time
-	entry   kvstore.Entry
-	problem *follow.Problem
+// fileVersion tells whether a key file changed since it was read: a write renames a new file
+// into place (a new inode); the size and mtime catch edits in place.
+type fileVersion struct {
+	ino   uint64
+	size  int64
+	mtime int64
 }
 
-// dirReader reads the key files under a prefix, reading again only the files that changed.
-type dirReader struct {
-	cache map[string]cached // by file name
-}
-
-func (d *dirReader) read(ctx context.Context, s *Store, prefix string) (follow.Result, error) {
+// readDir reads the key files under prefix, reading again only the files that changed since
+// c holds them.
+func (s *Store) readDir(ctx context.Context, c *follow.Cache[fileVersion], prefix string) (follow.Result, error) {
 	if err := s.usable(ctx, "list "+prefix); err != nil {
 		return follow.Result{}, err
 	}
@@ -85,7 +80,6 @@ func (d *dirReader) read(ctx context.Context, s *Store, prefix string) (follow.R
 		return follow.Result{}, s.unavailable("list "+prefix, err)
 	}
 	var res follow.Result
-	seen := map[string]bool{}
 	for _, n := range names {
 		key, valid, under := prefixOf(n.Name(), prefix)
 		if !valid {
@@ -97,52 +91,33 @@ func (d *dirReader) read(ctx context.Context, s *Store, prefix string) (follow.R
 		if !under {
 			continue
 		}
-		c, err := d.file(filepath.Join(dir, n.Name()), key, n.Name())
+		path := filepath.Join(dir, n.Name())
+		fi, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return follow.Result{}, s.unavailable("read "+key, err)
 		}
-		seen[n.Name()] = true
-		if c.problem != nil {
-			res.Problems = append(res.Problems, *c.problem)
-		} else {
-			res.Entries = append(res.Entries, c.entry)
+		v := fileVersion{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			v.ino = st.Ino
+		}
+		err = c.Add(&res, stage, key, v, func() (kvstore.Entry, bool, error) {
+			raw, err := os.ReadFile(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				return kvstore.Entry{}, false, &kvstore.NotFoundError{Key: key}
+			}
+			if err != nil {
+				return kvstore.Entry{}, false, s.unavailable("read "+key, err)
+			}
+			e, err := decode(key, raw)
+			return e, false, err
+		})
+		if err != nil {
+			return follow.Result{}, err
 		}
 	}
-	for name := range d.cache {
-		if !seen[name] {
-			delete(d.cache, name)
-		}
-	}
+	c.Prune()
 	return res, nil
-}
-
-// file returns what path holds, from the cache when its inode, size and mtime are unchanged.
-func (d *dirReader) file(path, key, name string) (cached, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return cached{}, err
-	}
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = st.Ino
-	}
-	if c, ok := d.cache[name]; ok && c.ino == ino && c.size == fi.Size() && c.mtime.Equal(fi.ModTime()) {
-		return c, nil
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return cached{}, err
-	}
-	c := cached{ino: ino, size: fi.Size(), mtime: fi.ModTime()}
-	if c.entry, err = decode(key, raw); err != nil {
-		p := follow.Unreadable(stage, key, err)
-		c.problem = &p
-	}
-	if d.cache != nil {
-		d.cache[name] = c
-	}
-	return c, nil
 }

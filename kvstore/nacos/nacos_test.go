@@ -86,21 +86,11 @@ func damage(t testing.TB, d *nacosdouble.Server, key string, how kvtest.Damage) 
 			idx.Entries[key] = json.RawMessage(`{"kind":"someone.else/v3","payload":"x"}`)
 			return
 		}
-		h, chunks, err := layout.Encode(kvtest.Large(9)[:5000], layout.Options{InlineMax: 0, ChunkSize: 700},
-			func() string { return layout.NewWriteID(time.Now()) })
-		if err != nil || len(chunks) < 2 {
-			t.Fatalf("encode: %d chunks, %v", len(chunks), err)
-		}
+		h, chunks := kvtest.DamagedWrite(t, how)
 		for i, c := range chunks {
-			switch {
-			case how == kvtest.MissingChunk && i == 1:
-				continue
-			case how == kvtest.BadChunk && i == 1:
-				c = append([]byte{c[0] ^ 1}, c[1:]...)
-			}
 			d.SetConfig("", group, chunkDataID(h.Write, i), base64.StdEncoding.EncodeToString(c))
 		}
-		idx.Writes[h.Write] = write{Chunks: len(chunks)}
+		idx.Writes[h.Write] = write{Chunks: len(h.Chunks)}
 		h.Revision = idx.Revision + 1
 		raw, err := json.Marshal(h)
 		if err != nil {

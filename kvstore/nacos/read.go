@@ -60,29 +60,17 @@ func (s *Store) List(ctx context.Context, prefix string) (kvstore.Snapshot, erro
 	if err != nil {
 		return kvstore.Snapshot{}, err
 	}
-	var r reader
-	res, err := r.read(ctx, s, idx, prefix)
+	res, err := s.read(ctx, &follow.Cache[int64]{}, idx, prefix)
 	if err != nil {
 		return kvstore.Snapshot{}, err
 	}
 	return follow.Merge(nil, res), nil
 }
 
-// reader turns an index into entries, reading a value's chunks only when its revision is not
-// the one it read before.
-type reader struct {
-	cache map[string]cached // by key
-}
-
-type cached struct {
-	rev     int64
-	entry   kvstore.Entry
-	problem *follow.Problem
-}
-
-func (r *reader) read(ctx context.Context, s *Store, idx *index, prefix string) (follow.Result, error) {
+// read turns an index into entries under prefix, reading a value's chunks only when its
+// revision is not the one c holds.
+func (s *Store) read(ctx context.Context, c *follow.Cache[int64], idx *index, prefix string) (follow.Result, error) {
 	var res follow.Result
-	seen := map[string]bool{}
 	for key := range idx.Entries {
 		if kvstore.ValidKey(key) != nil {
 			res.Problems = append(res.Problems, follow.Stray(stage, s.indexID()+" entry "+key))
@@ -91,40 +79,18 @@ func (r *reader) read(ctx context.Context, s *Store, idx *index, prefix string) 
 		if !strings.HasPrefix(key, prefix) {
 			continue
 		}
-		seen[key] = true
-		rev := idx.revision(key)
-		c, ok := r.cache[key]
-		if !ok || c.rev != rev || rev <= 0 {
-			c = cached{rev: rev}
-			e, missing, err := s.entry(ctx, idx, key)
-			var corrupt *kvstore.CorruptError
-			switch {
-			case missing: // perhaps replaced since the index was read: not cached, looked at again
-				res.Problems = append(res.Problems, follow.Unreadable(stage, key, err))
-				continue
-			case errors.As(err, &corrupt):
-				pr := follow.Unreadable(stage, key, err)
-				c.problem = &pr
-			case err != nil:
-				return follow.Result{}, err
-			default:
-				c.entry = e
-			}
-			if r.cache != nil {
-				r.cache[key] = c
-			}
+		// A damaged entry without a revision (-1) is read every time: its content may change.
+		version := idx.revision(key)
+		if version < 0 {
+			version = -idx.Revision
 		}
-		if c.problem != nil {
-			res.Problems = append(res.Problems, *c.problem)
-		} else {
-			res.Entries = append(res.Entries, c.entry)
+		if err := c.Add(&res, stage, key, version, func() (kvstore.Entry, bool, error) {
+			return s.entry(ctx, idx, key)
+		}); err != nil {
+			return follow.Result{}, err
 		}
 	}
-	for key := range r.cache {
-		if !seen[key] {
-			delete(r.cache, key)
-		}
-	}
+	c.Prune()
 	return res, nil
 }
 

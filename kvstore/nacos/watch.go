@@ -79,7 +79,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, publish func(kvstore.S
 		return err
 	}
 	defer s.unsubscribe(wake)
-	w := watcher{s: s, prefix: prefix, r: reader{cache: map[string]cached{}}}
+	w := watcher{s: s, prefix: prefix, cache: follow.NewCache[int64]()}
 	return follow.Run(ctx, follow.Options{Resync: s.cfg.Resync.Std(), Logger: s.log, Closing: s.closing},
 		wake, w.read, publish)
 }
@@ -88,7 +88,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, publish func(kvstore.S
 type watcher struct {
 	s      *Store
 	prefix string
-	r      reader
+	cache  *follow.Cache[int64]
 	seen   uint64 // the last listener delivery used
 	rev    int64  // the revision of the last index read
 }
@@ -113,5 +113,5 @@ func (w *watcher) read(ctx context.Context) (follow.Result, error) {
 		}
 	}
 	w.rev = idx.Revision
-	return w.r.read(ctx, w.s, idx, w.prefix)
+	return w.s.read(ctx, w.cache, idx, w.prefix)
 }

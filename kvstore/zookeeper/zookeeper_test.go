@@ -76,18 +76,8 @@ func damage(t testing.TB, conn *zk.Conn, key string, how kvtest.Damage) {
 	t.Helper()
 	data := []byte("dubbo://10.0.0.1:20880/not.Ours")
 	if how != kvtest.Foreign {
-		h, chunks, err := layout.Encode(chunkyValue(), layout.Options{InlineMax: 0, ChunkSize: 700},
-			func() string { return layout.NewWriteID(time.Now()) })
-		if err != nil || len(chunks) < 2 {
-			t.Fatalf("encode: %d chunks, %v", len(chunks), err)
-		}
+		h, chunks := kvtest.DamagedWrite(t, how)
 		for i, c := range chunks {
-			switch {
-			case how == kvtest.MissingChunk && i == 1:
-				continue
-			case how == kvtest.BadChunk && i == 1:
-				c = append([]byte{c[0] ^ 1}, c[1:]...)
-			}
 			if _, err := conn.Create(root+"/chunks/"+layout.ChunkName(h.Write, i), c, 0, zk.WorldACL(zk.PermAll)); err != nil {
 				t.Fatal(err)
 			}
@@ -98,9 +88,6 @@ func damage(t testing.TB, conn *zk.Conn, key string, how kvtest.Damage) {
 		t.Fatalf("damage %s: %v", key, err)
 	}
 }
-
-// chunkyValue is a value that needs several small chunks.
-func chunkyValue() []byte { return kvtest.Large(9)[:5000] }
 
 // writes lists the write IDs that have chunk nodes.
 func writes(t testing.TB, conn *zk.Conn) []string {
