@@ -27,7 +27,9 @@ func (s *Store) Watch(ctx context.Context, prefix string, publish func(kvstore.S
 	wake := make(chan struct{}, 1)
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
-		err = w.Add(filepath.Join(s.cfg.Dir, "keys"))
+		if err = w.Add(filepath.Join(s.cfg.Dir, "keys")); err != nil {
+			_ = w.Close()
+		}
 	}
 	if err != nil {
 		s.log.Warn("fsnotify unavailable: the watch only polls", "err", err, "poll", s.cfg.Poll.Std())
