@@ -28,13 +28,15 @@ test: deps lint
 	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz-smoke.sh
 	examples/quickstart/run.sh --smoke
 
-## test-race: the suite again under the race detector. registries/nacos is left out: its
-## outage test trips a data race inside nacos-sdk-go v2.3.5 itself (RpcClient.reconnect
-## against notifyConnectionEvent, both the SDK's goroutines).
+## test-race: the suite again under the race detector. registries/nacos and kvstore/nacos are
+## left out: their tests trip data races inside nacos-sdk-go v2.3.5 itself, between the SDK's own
+## goroutines: RpcClient.reconnect writing currentConnection against notifyConnectionEvent
+## reading it (rpc_client.go:449/487; nacos-sdk-go#905), and RpcClient.Shutdown deleting from
+## the global clientMap without its lock against CreateClient (rpc_client.go:384/156; #861).
 test-race: deps race
 
 race:
-	RPCBRIDGE_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/registries/nacos$$')
+	RPCBRIDGE_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e '/registries/nacos$$' -e '/kvstore/nacos$$')
 
 ## test-unit: fast tests only; tests that need an external peer skip when it is missing.
 test-unit:

@@ -32,6 +32,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/rpcbridge/rpcbridge/internal/consulwatch"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
 
@@ -103,7 +104,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		}
 	}
 	wg.Go(func() {
-		watchLoop(ctx, s.catalogQuery(client), func(names []string, err error) bool {
+		consulwatch.Loop(ctx, s.catalogQuery(client), func(names []string, err error) bool {
 			return send(ctx, watchResult{names: names, err: err})
 		})
 	})
@@ -111,7 +112,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	startWatcher := func(name string, gen uint64) context.CancelFunc {
 		wctx, wcancel := context.WithCancel(ctx)
 		wg.Go(func() {
-			watchLoop(wctx, s.healthQuery(client, name), func(entries []*api.ServiceEntry, err error) bool {
+			consulwatch.Loop(wctx, s.healthQuery(client, name), func(entries []*api.ServiceEntry, err error) bool {
 				return send(wctx, watchResult{service: name, gen: gen, entries: entries, err: err})
 			})
 		})
@@ -152,7 +153,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 }
 
 // catalogQuery lists the service names of the catalog, without Consul's own service.
-func (s *Source) catalogQuery(client *api.Client) blockingQuery[[]string] {
+func (s *Source) catalogQuery(client *api.Client) consulwatch.Query[[]string] {
 	return func(ctx context.Context, index uint64) ([]string, uint64, error) {
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout())
 		defer cancel()
@@ -166,7 +167,7 @@ func (s *Source) catalogQuery(client *api.Client) blockingQuery[[]string] {
 }
 
 // healthQuery reads every instance of service name with its checks.
-func (s *Source) healthQuery(client *api.Client, name string) blockingQuery[[]*api.ServiceEntry] {
+func (s *Source) healthQuery(client *api.Client, name string) consulwatch.Query[[]*api.ServiceEntry] {
 	return func(ctx context.Context, index uint64) ([]*api.ServiceEntry, uint64, error) {
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout())
 		defer cancel()
@@ -183,8 +184,5 @@ func (s *Source) query(ctx context.Context, index uint64) *api.QueryOptions {
 	return q.WithContext(ctx)
 }
 
-// requestTimeout bounds one request: the blocking wait, Consul's jitter of up to wait/16, and
-// time for the answer, so that a peer that vanished without closing the connection is noticed.
-func (s *Source) requestTimeout() time.Duration {
-	return s.cfg.Wait.Std() + s.cfg.Wait.Std()/16 + 10*time.Second
-}
+// requestTimeout bounds one request (see consulwatch.RequestTimeout).
+func (s *Source) requestTimeout() time.Duration { return consulwatch.RequestTimeout(s.cfg.Wait.Std()) }

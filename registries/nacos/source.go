@@ -24,7 +24,7 @@
 // once it is back, everything is listed again and the SDK re-subscribes on its own.
 //
 // The SDK's logger is process-global: its lines go to the logger of the most recently started
-// source that still runs, and are dropped when none does (see installSDKLogger).
+// source that still runs, and are dropped when none does (see internal/nacossdk).
 package nacos
 
 import (
@@ -40,6 +40,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
+	"github.com/rpcbridge/rpcbridge/internal/nacossdk"
 	"github.com/rpcbridge/rpcbridge/registries"
 	"github.com/rpcbridge/rpcbridge/registries/dubbometa"
 )
@@ -94,11 +95,11 @@ type namespaceClient struct {
 
 // Run watches Nacos until ctx ends. See registries.Source.
 func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) error {
-	defer installSDKLogger(s.base)() // released after the clients below are closed
+	defer nacossdk.InstallLogger(s.base)() // released after the clients below are closed
 	ncs, err := s.connect()
 	defer func() {
 		for _, nc := range ncs {
-			nc.client.CloseClient()
+			nacossdk.CloseClient(nc.client)
 		}
 	}()
 	if err != nil {

@@ -43,16 +43,37 @@ type Agent struct {
 	t     testing.TB
 	bin   string
 	dir   string
+	opts  Options
 	ports ports
 	proc  *peerproc.Process // nil while stopped
 }
 
-type ports struct{ http, server, serfLAN, serfWAN int }
+type ports struct{ http, https, server, serfLAN, serfWAN int }
+
+// Options secure an agent.
+type Options struct {
+	// ACLToken turns ACLs on, denying by default, with this initial management token.
+	ACLToken string
+	// TLS serves HTTPS on HTTPSAddr as well, with the given CA and server certificate, and
+	// requires clients there to present a certificate signed by the CA.
+	TLS *TLS
+}
+
+// TLS is the agent's certificate authority and certificate, as PEM files.
+type TLS struct {
+	CAFile, CertFile, KeyFile string
+}
 
 // Start runs a Consul dev agent for the test and stops it when the test ends. It skips the test
 // when the agent binary has not been built, unless RPCBRIDGE_REQUIRE_PEERS=1, which makes that a
 // failure.
 func Start(t testing.TB) *Agent {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with ACLs or TLS on.
+func StartWith(t testing.TB, opts Options) *Agent {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
@@ -61,11 +82,14 @@ func Start(t testing.TB) *Agent {
 		}
 		t.Skip("consul agent not built; run scripts/consul-agent.sh")
 	}
-	a := &Agent{t: t, bin: bin, dir: t.TempDir()}
+	a := &Agent{t: t, bin: bin, dir: t.TempDir(), opts: opts}
 	t.Cleanup(a.Stop)
 	// Another process may take a free port before the agent binds it: try fresh ports then.
 	for attempt := 1; ; attempt++ {
 		a.ports = ports{http: peerproc.FreePort(t), server: peerproc.FreePort(t), serfLAN: peerproc.FreePort(t), serfWAN: peerproc.FreePort(t)}
+		if opts.TLS != nil {
+			a.ports.https = peerproc.FreePort(t)
+		}
 		err := a.start()
 		if err == nil {
 			return a
@@ -101,6 +125,9 @@ func Binary() (string, error) {
 // Addr is the agent's HTTP API "127.0.0.1:port"; it stays the same across Restart.
 func (a *Agent) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(a.ports.http)) }
 
+// HTTPSAddr is the agent's HTTPS API "127.0.0.1:port" when it serves TLS.
+func (a *Agent) HTTPSAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(a.ports.https)) }
+
 // Stop kills the agent (as a crash would) and waits for it to exit. Stopping a stopped agent
 // does nothing.
 func (a *Agent) Stop() {
@@ -126,12 +153,24 @@ func (a *Agent) logPath() string { return filepath.Join(a.dir, "agent.log") }
 // start runs the agent and waits for it to have a leader.
 func (a *Agent) start() error {
 	p := a.ports
-	cmd := exec.Command(a.bin, "agent", "-dev", "-log-level=info",
-		"-node="+Node, "-datacenter="+Datacenter,
+	args := []string{"agent", "-dev", "-log-level=info",
+		"-node=" + Node, "-datacenter=" + Datacenter,
 		"-client=127.0.0.1", "-bind=127.0.0.1",
-		"-http-port="+strconv.Itoa(p.http), "-server-port="+strconv.Itoa(p.server),
-		"-serf-lan-port="+strconv.Itoa(p.serfLAN), "-serf-wan-port="+strconv.Itoa(p.serfWAN),
-		"-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1", "-https-port=-1")
+		"-http-port=" + strconv.Itoa(p.http), "-server-port=" + strconv.Itoa(p.server),
+		"-serf-lan-port=" + strconv.Itoa(p.serfLAN), "-serf-wan-port=" + strconv.Itoa(p.serfWAN),
+		"-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1"}
+	if a.opts.ACLToken != "" {
+		args = append(args, "-hcl", fmt.Sprintf(`acl { enabled = true default_policy = "deny" tokens { initial_management = %q } }`,
+			a.opts.ACLToken))
+	}
+	if tl := a.opts.TLS; tl != nil {
+		args = append(args, "-https-port="+strconv.Itoa(p.https), "-hcl",
+			fmt.Sprintf(`tls { defaults { ca_file = %q cert_file = %q key_file = %q } https { verify_incoming = true } }`,
+				tl.CAFile, tl.CertFile, tl.KeyFile))
+	} else {
+		args = append(args, "-https-port=-1")
+	}
+	cmd := exec.Command(a.bin, args...)
 	proc, err := peerproc.Start(cmd, a.logPath(), "consul (leader)", startTimeout, func() bool {
 		leader, _ := a.leader()
 		return leader != ""

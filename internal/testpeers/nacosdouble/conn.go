@@ -33,6 +33,7 @@ type conn struct {
 	registered bool
 	closed     bool
 	subs       map[serviceKey]bool
+	listens    map[configKey]bool
 	acks       map[string]chan struct{}
 	nextReq    int
 }
@@ -44,7 +45,7 @@ func (st *state) connFor(addr string) *conn {
 		st.nextConn++
 		c = &conn{
 			id:   fmt.Sprintf("%d_%s", time.Now().UnixMilli(), addr) + "_" + strconv.Itoa(st.nextConn),
-			addr: addr, subs: map[serviceKey]bool{}, acks: map[string]chan struct{}{},
+			addr: addr, subs: map[serviceKey]bool{}, listens: map[configKey]bool{}, acks: map[string]chan struct{}{},
 		}
 		st.conns[addr] = c
 	}
@@ -165,6 +166,38 @@ func (st *state) push(subscribers []*conn, key serviceKey, info model.Service) {
 var errConnClosed = errors.New("connection closed")
 
 func (c *conn) pushOnce(key serviceKey, info model.Service) error {
+	return c.serverRequest(func(id string) (string, any) {
+		req := rpc_request.NotifySubscriberRequest{
+			NamingRequest: &rpc_request.NamingRequest{
+				Request:   &rpc_request.Request{RequestId: id},
+				Namespace: key.namespace, ServiceName: key.name, GroupName: key.group, Module: "naming",
+			},
+			ServiceInfo: info,
+		}
+		return req.GetRequestType(), req
+	})
+}
+
+// pushConfigChange tells a listening connection that a configuration changed
+// (RpcConfigChangeNotifier), retrying a few times; the client then asks for it again.
+func (st *state) pushConfigChange(c *conn, key configKey) {
+	var err error
+	for range pushAttempts {
+		err = c.serverRequest(func(id string) (string, any) {
+			req := rpc_request.NewConfigChangeNotifyRequest(key.group, key.dataID, key.tenant)
+			req.RequestId = id
+			return req.GetRequestType(), req
+		})
+		if err == nil || errors.Is(err, errConnClosed) {
+			return
+		}
+	}
+	st.t.Logf("nacosdouble: config change push of %s/%s to %s failed: %v", key.group, key.dataID, c.id, err)
+}
+
+// serverRequest sends the request that build makes (given its request ID) on the connection's
+// stream and waits for the client's response.
+func (c *conn) serverRequest(build func(id string) (typ string, body any)) error {
 	c.mu.Lock()
 	if c.closed || c.stream == nil {
 		c.mu.Unlock()
@@ -174,14 +207,8 @@ func (c *conn) pushOnce(key serviceKey, info model.Service) error {
 	id := strconv.Itoa(c.nextReq)
 	ack := make(chan struct{})
 	c.acks[id] = ack
-	req := rpc_request.NotifySubscriberRequest{
-		NamingRequest: &rpc_request.NamingRequest{
-			Request:   &rpc_request.Request{RequestId: id},
-			Namespace: key.namespace, ServiceName: key.name, GroupName: key.group, Module: "naming",
-		},
-		ServiceInfo: info,
-	}
-	err := c.sendLocked(req.GetRequestType(), req)
+	typ, body := build(id)
+	err := c.sendLocked(typ, body)
 	c.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
@@ -201,7 +228,7 @@ func (c *conn) pushOnce(key serviceKey, info model.Service) error {
 		c.mu.Lock()
 		delete(c.acks, id)
 		c.mu.Unlock()
-		return fmt.Errorf("no NotifySubscriberResponse for request %s within %s", id, pushAckTimeout)
+		return fmt.Errorf("no response to request %s within %s", id, pushAckTimeout)
 	}
 }
 

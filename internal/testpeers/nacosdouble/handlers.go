@@ -61,6 +61,8 @@ func (h *handlers) Request(ctx context.Context, p *nacosgrpc.Payload) (*nacosgrp
 		// Nacos answers requests on a connection without ConnectionSetupRequest this way; the
 		// SDK then reconnects.
 		resp = failure(codeUnregister, "Connection is unregistered.")
+	} else if !h.st.authorized(typ, p.GetMetadata().GetHeaders()) {
+		resp = unauthorized(typ)
 	} else {
 		resp = h.handle(c, typ, body)
 	}
@@ -75,6 +77,9 @@ func (h *handlers) Request(ctx context.Context, p *nacosgrpc.Payload) (*nacosgrp
 }
 
 func (h *handlers) handle(c *conn, typ string, body []byte) response {
+	if resp, ok := h.handleConfig(c, typ, body); ok {
+		return resp
+	}
 	switch typ {
 	case "HealthCheckRequest":
 		return &rpc_response.HealthCheckResponse{Response: ok()}
@@ -146,7 +151,7 @@ func (h *handlers) handle(c *conn, typ string, body []byte) response {
 		info.Clusters = req.Cluster
 		return &rpc_response.QueryServiceResponse{Response: ok(), ServiceInfo: info}
 	}
-	h.st.t.Errorf("nacosdouble: unsupported request type %q: the double serves only the naming API", typ)
+	h.st.t.Errorf("nacosdouble: unsupported request type %q: the double serves the naming and config APIs only", typ)
 	return failure(codeBadRequest, "unsupported request type %q", typ)
 }
 

@@ -1,25 +1,40 @@
-// Package nacosdouble is an in-process server double for Nacos 2.x naming, for tests of code
-// that talks to Nacos through the official Go SDK (github.com/nacos-group/nacos-sdk-go/v2).
+// Package nacosdouble is an in-process server double for Nacos 2.x naming and config, for tests
+// of code that talks to Nacos through the official Go SDK (github.com/nacos-group/nacos-sdk-go/v2).
 //
-// The gap, stated plainly: this is a protocol-level double of the Nacos 2.x naming gRPC API,
-// not a Nacos server. It speaks the real wire protocol that the SDK uses (the "Request" unary
+// The gap, stated plainly: this is a protocol-level double of the Nacos 2.x gRPC API, not a
+// Nacos server. It speaks the real wire protocol that the SDK uses (the "Request" unary
 // service and the "BiRequestStream" bidirectional service on the HTTP port + 1000, each message a
 // Payload{metadata{type, clientIp, headers}, body: Any(JSON)}), with request and response bodies
 // encoded from the SDK's own structs, so that the SDK's real connection, subscription, push,
-// cache and reconnect code runs unchanged. It implements exactly what a naming client needs:
-// ServerCheckRequest, ConnectionSetupRequest (on the stream), HealthCheckRequest,
+// listener, cache and reconnect code runs unchanged.
+//
+// Naming: ServerCheckRequest, ConnectionSetupRequest (on the stream), HealthCheckRequest,
 // InstanceRequest and BatchInstanceRequest, ServiceListRequest (paged, per group),
 // SubscribeServiceRequest, ServiceQueryRequest, and server-pushed NotifySubscriberRequest (acked
-// by the client's NotifySubscriberResponse). On the HTTP port it answers only the naming
-// health probe the SDK sends while its gRPC connection is down (GET
-// /nacos/v1/ns/operator/metrics); any other HTTP call fails the test. There is no config
-// service, no cluster, no auth, no persistence, no health checking of instances and no
+// by the client's NotifySubscriberResponse). There is no health checking of instances and no
 // expiry of empty services: instances are what the test (or a client's registrations) say.
 //
-// State set through the test API (Register, Deregister, SetInstances, DeleteService) survives
-// Stop and Restart, and may be changed while the double is stopped; instances that a client
-// registered over gRPC belong to its connection and go away with it, as ephemeral instances do
-// in Nacos.
+// Config, following Nacos's own handlers (config/src/main/java/.../config/server/remote):
+// ConfigQueryRequest (CONFIG_NOT_FOUND, 300, for a missing config), ConfigPublishRequest with
+// casMd5 (insertOrUpdateCas: an absent config is inserted, a present one updated only when its
+// MD5 matches; the data ID, group and content checks of ParamUtils.checkParam, including the
+// 10 MB maxContent limit), ConfigRemoveRequest, ConfigBatchListenRequest (listens recorded per
+// connection, changed configs reported by MD5), and the server-pushed ConfigChangeNotifyRequest
+// to listening connections after every change. Unlike a Nacos server, reads are strongly
+// consistent: a real server answers queries from its dump cache, which follows the database
+// asynchronously (a read may briefly return the previous content; compare-and-set is checked
+// against the database either way). There is no gray/beta/tag publishing, no history and no
+// cluster.
+//
+// Auth: RequireAuth turns on one user; the SDK logs in over HTTP (POST
+// /nacos/v1/auth/users/login) and every gRPC request but the handshake must carry the token.
+// On the HTTP port the double also answers the naming health probe the SDK sends while its gRPC
+// connection is down (GET /nacos/v1/ns/operator/metrics); any other HTTP call fails the test.
+//
+// State set through the test API (Register, Deregister, SetInstances, DeleteService, SetConfig)
+// and published configs survive Stop and Restart, and may be changed while the double is
+// stopped; instances that a client registered over gRPC belong to its connection and go away
+// with it, as ephemeral instances do in Nacos.
 package nacosdouble
 
 import (
@@ -151,14 +166,36 @@ func (s *Server) serve(httpLn, grpcLn net.Listener) {
 	}()
 }
 
-// serveHTTP answers the SDK's naming health probe (NamingHttpProxy.ServerHealthy). Any other
-// HTTP call is a gap of the double and fails the test.
+// RequireAuth makes the double require a login as username with password (as a Nacos server
+// with nacos.core.auth.enabled=true and one user): the SDK logs in over HTTP and sends the
+// token it got with every gRPC request; requests without it are refused with NO_RIGHT (403).
+func (s *Server) RequireAuth(username, password string) {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	s.st.auth = &credentials{username: username, password: password, token: "token-" + strconv.Itoa(s.httpPort)}
+}
+
+// serveHTTP answers the SDK's naming health probe (NamingHttpProxy.ServerHealthy) and its
+// login (NacosAuthClient.login: POST /nacos/v1/auth/users/login). Any other HTTP call is a gap
+// of the double and fails the test.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path == "/nacos/v1/ns/operator/metrics" {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprint(w, `{"status":"UP"}`)
 		return
 	}
-	s.t.Errorf("nacosdouble: unexpected HTTP call %s %s: the double serves only the naming gRPC API", r.Method, r.URL)
+	if r.Method == http.MethodPost && r.URL.Path == "/nacos/v1/auth/users/login" {
+		s.st.mu.Lock()
+		auth := s.st.auth
+		s.st.mu.Unlock()
+		if auth == nil || r.FormValue("username") != auth.username || r.FormValue("password") != auth.password {
+			http.Error(w, "user not found!", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"accessToken":%q,"tokenTtl":18000,"globalAdmin":true,"username":%q}`, auth.token, auth.username)
+		return
+	}
+	s.t.Errorf("nacosdouble: unexpected HTTP call %s %s: the double serves the gRPC API, the login and the health probe", r.Method, r.URL)
 	http.NotFound(w, r)
 }

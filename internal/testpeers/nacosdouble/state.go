@@ -60,10 +60,21 @@ type state struct {
 	nextConn int
 	// pushes tracks background pushes, so that Stop can wait for them.
 	pushes sync.WaitGroup
+	// configs survive Stop/Restart, as Nacos keeps them in its database.
+	configs map[configKey]configItem
+	// maxContent is the content limit of a publish.
+	maxContent int
+	// auth, when set, is the one user the double knows; clients must log in and send its token.
+	auth *credentials
 }
 
+// credentials are the user of a double that requires authentication, and the token it hands
+// out at login.
+type credentials struct{ username, password, token string }
+
 func newState(t testing.TB) *state {
-	return &state{t: t, services: map[serviceKey]*service{}, conns: map[string]*conn{}}
+	return &state{t: t, services: map[serviceKey]*service{}, conns: map[string]*conn{},
+		configs: map[configKey]configItem{}, maxContent: DefaultMaxContent}
 }
 
 // tick returns a new lastRefTime: the wall clock in milliseconds, or one more than the last.

@@ -1,4 +1,9 @@
-package consul
+// Package consulwatch follows a Consul blocking query by the rules of Consul's documentation
+// (https://developer.hashicorp.com/consul/api-docs/features/blocking): the index goes back to
+// 0 when it moves backwards, a 0 index is never sent back, requests are spaced so that a query
+// that returns at once cannot spin, and failures back off. The registry adapter and the store
+// backend both watch Consul through it.
+package consulwatch
 
 import (
 	"context"
@@ -15,11 +20,11 @@ const minQueryInterval = 100 * time.Millisecond
 // services, which fail together when the agent goes away, from retrying in step.
 var retry = backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 2, Jitter: 0.2, MaxDelay: 5 * time.Second}
 
-// blockingQuery asks Consul once, waiting for an index after the given one, and returns the
-// answer with the index it carries.
-type blockingQuery[T any] func(ctx context.Context, index uint64) (T, uint64, error)
+// Query asks Consul once, waiting for an index after the given one, and returns the answer with
+// the index it carries.
+type Query[T any] func(ctx context.Context, index uint64) (T, uint64, error)
 
-// watchLoop runs query until ctx ends, following Consul's blocking-query rules: the index goes
+// Loop runs query until ctx ends, following Consul's blocking-query rules: the index goes
 // back to 0 when it moves backwards (or after an error: the agent may have restarted with a
 // fresh index), a 0 index from the server becomes 1, requests are spaced by minQueryInterval,
 // and failures back off (see retry).
@@ -27,7 +32,7 @@ type blockingQuery[T any] func(ctx context.Context, index uint64) (T, uint64, er
 // report is called with every error, with the first answer after start or after an error, and
 // with every answer whose index moved; an answer is no guarantee of a change, so the receiver
 // compares content. report returns false when the receiver is gone, which ends the loop.
-func watchLoop[T any](ctx context.Context, query blockingQuery[T], report func(T, error) bool) {
+func Loop[T any](ctx context.Context, query Query[T], report func(T, error) bool) {
 	var index uint64
 	reported := false
 	failures := 0
@@ -71,4 +76,11 @@ func nextIndex(used, got uint64) uint64 {
 		return 1
 	}
 	return got
+}
+
+// RequestTimeout bounds one blocking request that waits up to wait: the wait, Consul's jitter
+// of up to wait/16, and time for the answer, so that a peer that vanished without closing the
+// connection is noticed.
+func RequestTimeout(wait time.Duration) time.Duration {
+	return wait + wait/16 + 10*time.Second
 }

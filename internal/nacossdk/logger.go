@@ -1,4 +1,8 @@
-package nacos
+// Package nacossdk owns what nacos-sdk-go keeps process-global, for every user of the SDK in
+// rpcbridge (the registry adapter, the store backend): its one logger, routed into rpcbridge's
+// slog loggers (InstallLogger), and the closing of clients, which must not run concurrently
+// (CloseClient).
+package nacossdk
 
 import (
 	"context"
@@ -41,9 +45,10 @@ func (r *sdkRoute) log(level slog.Level, line func() string) {
 	}
 }
 
-// installSDKLogger routes the SDK's log lines into logger until the returned release is called
-// (when the Source stops).
-func installSDKLogger(logger *slog.Logger) (release func()) {
+// InstallLogger routes the SDK's log lines into logger until the returned release is called
+// (when its user stops, after closing its SDK clients). Call it before creating the first SDK
+// client.
+func InstallLogger(logger *slog.Logger) (release func()) {
 	sdkLoggerOnce.Do(func() { sdklogger.SetLogger(sdkLogger{route: &sdkLoggers}) })
 	l := logger.With("component", "nacos-sdk")
 	sdkLoggers.mu.Lock()
