@@ -92,7 +92,7 @@ func providerTimeouts(svc bridge.Service, methods []idl.JavaMethod) (time.Durati
 		}
 		ms, err := strconv.ParseUint(raw, 10, 31)
 		if err != nil {
-			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("provider %s %q is not a number of milliseconds; it is ignored", key, raw)))
+			ds = append(ds, diagnostic(diag.DubboBadTimeout, diag.Warning, svc.ID, fmt.Sprintf("provider %s %q is not a number of milliseconds; it is ignored", key, raw)))
 			return 0, false
 		}
 		return time.Duration(ms) * time.Millisecond, true
@@ -156,7 +156,7 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 			}
 		}
 		if err != nil {
-			ds = append(ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+			ds = append(ds, diagnostic(diag.RuleUnresolved, diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
 		}
 	}
 
@@ -173,7 +173,7 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 			path += overloadSuffix(m)
 			if !reported[m.Name] {
 				reported[m.Name] = true
-				ds = append(ds, diagnostic(diag.Info, svc.ID, fmt.Sprintf(
+				ds = append(ds, diagnostic(diag.DubboOverloaded, diag.Info, svc.ID, fmt.Sprintf(
 					"method %s is overloaded: each overload is served at %s/%s~<parameter types>, not at %s/%s", m.Name, base, m.Name, base, m.Name)))
 			}
 		}

@@ -184,7 +184,7 @@ func (r Rules) valid() (Rules, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	skip := func(origin string, err error) bool {
 		for _, p := range field.List(err) {
-			ds = append(ds, diagnostic(diag.Error, origin, p.Error()+"; the rule is skipped"))
+			ds = append(ds, diagnostic(diag.RuleInvalid, diag.Error, origin, p.Error()+"; the rule is skipped"))
 		}
 		return err != nil
 	}
