@@ -17,7 +17,12 @@ func newBootstrapCommand(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bootstrap --xds-address HOST:PORT --node-id ID",
 		Short: "Print an Envoy bootstrap that takes its configuration from rpcbridge over ADS",
-		Args:  cobra.NoArgs,
+		Example: `  # Envoy on the same host as rpcbridge
+  rpcbridge bootstrap --node-id envoy-1 > envoy.yaml && envoy -c envoy.yaml
+
+  # a fleet of proxies that share one configuration, over incremental xDS
+  rpcbridge bootstrap --xds-address rpcbridge.internal:18000 --node-id "$HOSTNAME" --node-cluster edge --delta`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want yaml or json", format)}

@@ -40,7 +40,14 @@ func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *co
 	cmd := &cobra.Command{
 		Use:   "render --config FILE",
 		Short: "Print the Envoy resources rpcbridge would serve, byte-identical for the same input",
-		Args:  cobra.NoArgs,
+		Example: `  rpcbridge render --config rpcbridge.yaml
+
+  # what a Higress build of Envoy gets (with the HTTP-to-Dubbo transcoder), as JSON
+  rpcbridge render -c rpcbridge.yaml --flavor higress --format json
+
+  # review a configuration change: the Envoy resources before and after
+  diff <(rpcbridge render -c old.yaml) <(rpcbridge render -c new.yaml)`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want yaml or json", format)}

@@ -34,6 +34,10 @@ func newOpenAPICommand(logger func() (*slog.Logger, error), stdout io.Writer) *c
 		Long: `openapi waits for the registries' first listing, builds the routes from the stored IDL and
 the rules, and prints their OpenAPI 3.1 document (JSON). A running rpcbridge serves the same at
 GET /openapi.json on its admin address.`,
+		Example: `  rpcbridge openapi --config rpcbridge.yaml > openapi.json
+
+  # the same document from a running rpcbridge
+  curl -s http://127.0.0.1:9901/openapi.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, c, err := oneShot(cmd, logger, file, nil)

@@ -79,7 +79,9 @@ func has(parts ...string) func(string) bool {
 
 // anyOf matches lines that one of ms matches.
 func anyOf(ms ...func(string) bool) func(string) bool {
-	return func(line string) bool { return slices.ContainsFunc(ms, func(m func(string) bool) bool { return m(line) }) }
+	return func(line string) bool {
+		return slices.ContainsFunc(ms, func(m func(string) bool) bool { return m(line) })
+	}
 }
 
 // traffic is a set of real HTTP clients sending requests to one URL in a loop, counting the
