@@ -19,7 +19,7 @@ type sampleConfig struct {
 	// Backends are a list of objects whose defaults are applied inside each element.
 	Backends []sampleBackend `yaml:"backends"`
 	// Block is an optional object behind a pointer.
-	Block *sampleBlock `yaml:"block"`
+	Block        *sampleBlock `yaml:"block"`
 	sampleInline `yaml:",inline"`
 	// Origin is not written in YAML.
 	Origin string `yaml:"-"`
