@@ -73,7 +73,7 @@ func TestTroubleshootingDocListsEveryCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	headingRE := regexp.MustCompile("(?m)^### `([a-z.-]+)`")
+	headingRE := regexp.MustCompile("(?m)^#### `([a-z.-]+)`")
 	var documented []string
 	for _, m := range headingRE.FindAllStringSubmatch(string(doc), -1) {
 		documented = append(documented, m[1])
@@ -81,7 +81,7 @@ func TestTroubleshootingDocListsEveryCode(t *testing.T) {
 	declared := codes(t)
 	for name, c := range declared {
 		if !slices.Contains(documented, string(c)) {
-			t.Errorf("docs/troubleshooting.md has no section \"### `%s`\" for diag.%s", c, name)
+			t.Errorf("docs/troubleshooting.md has no section \"#### `%s`\" for diag.%s", c, name)
 		}
 	}
 	for _, d := range documented {
