@@ -93,58 +93,50 @@ func TestCatalogJSONIsTheAdminShape(t *testing.T) {
 	}
 }
 
-// TestCatalogFailsWhenZooKeeperIsDown points catalog at the address of a real ZooKeeper that
-// was stopped, next to a static registry: the output still has the static services, the exit
-// status is 1, and stderr names the registry with the dial error go-zookeeper got.
-func TestCatalogFailsWhenZooKeeperIsDown(t *testing.T) {
-	server := zkpeer.Start(t)
-	server.Stop()
-	file := writeFile(t, t.TempDir(), "rpcbridge.yaml", fmt.Sprintf(`syncTimeout: 3s
+// TestCatalogFailsWhenARegistryIsDown points catalog at the address of a real ZooKeeper, then of
+// a real Consul agent, that was stopped, next to a static registry: the output still has the
+// static services, the exit status is 1, and stderr names the registry with the error its client
+// library got (go-zookeeper's dial error, the Consul API client's).
+func TestCatalogFailsWhenARegistryIsDown(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start func(t *testing.T) string // a stopped peer's address
+		block string                    // the registry's type and block, for %q the address
+		want  string                    // the reason, a regexp around the quoted address
+	}{
+		{"zookeeper", func(t *testing.T) string { s := zkpeer.Start(t); s.Stop(); return s.Addr() },
+			"type: zookeeper\n    zookeeper: {servers: [%q]}",
+			"cannot connect to ZooKeeper: dial tcp %s: connect: connection refused$"},
+		{"consul", func(t *testing.T) string { a := consulpeer.Start(t); a.Stop(); return a.Addr() },
+			"type: consul\n    consul: {address: %q}",
+			"cannot reach Consul: .*%s.*connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.start(t)
+			file := writeFile(t, t.TempDir(), "rpcbridge.yaml", fmt.Sprintf(`syncTimeout: 3s
 registries:
-  - name: zk
-    type: zookeeper
-    zookeeper: {servers: [%q]}
+  - name: down
+    `+tc.block+`
   - name: local
     type: static
     static:
       services:
         - {name: hello, protocol: http, endpoints: [{address: 127.0.0.1, port: 9000}]}
-`, server.Addr()))
-	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
-	if code != exitFailed {
-		t.Fatalf("catalog exit %d, want %d; stderr:\n%s", code, exitFailed, stderr)
-	}
-	if !strings.Contains(out, "http:hello") {
-		t.Errorf("the reachable registry's services are not printed:\n%s", out)
-	}
-	want := regexp.MustCompile(`(?m)^  zk \(no listing\): cannot connect to ZooKeeper: dial tcp ` +
-		regexp.QuoteMeta(server.Addr()) + `: connect: connection refused$`)
-	if !want.MatchString(stderr) || !strings.Contains(stderr, "error: 1 registry could not be read") {
-		t.Errorf("stderr does not say which registry failed and why; want %s in:\n%s", want, stderr)
-	}
-	if !strings.Contains(stderr, "waiting for zk (cannot connect to ZooKeeper") {
-		t.Errorf("the progress lines do not say why zk is waited for:\n%s", stderr)
-	}
-}
-
-// TestCatalogFailsWhenConsulIsDown does the same with the address of a real Consul agent that
-// was stopped; the reason is the Consul client's error.
-func TestCatalogFailsWhenConsulIsDown(t *testing.T) {
-	agent := consulpeer.Start(t)
-	agent.Stop()
-	file := writeFile(t, t.TempDir(), "rpcbridge.yaml", fmt.Sprintf(`syncTimeout: 3s
-registries:
-  - name: consul
-    type: consul
-    consul: {address: %q}
-`, agent.Addr()))
-	code, _, stderr := runCLI(t, context.Background(), "catalog", "--config", file, "--format", "json")
-	if code != exitFailed {
-		t.Fatalf("catalog exit %d, want %d; stderr:\n%s", code, exitFailed, stderr)
-	}
-	want := regexp.MustCompile(`(?m)^  consul \(no listing\): cannot reach Consul: .*` +
-		regexp.QuoteMeta(agent.Addr()) + `.*connection refused`)
-	if !want.MatchString(stderr) {
-		t.Errorf("stderr does not say which registry failed and why; want %s in:\n%s", want, stderr)
+`, addr))
+			code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+			if code != exitFailed {
+				t.Fatalf("catalog exit %d, want %d; stderr:\n%s", code, exitFailed, stderr)
+			}
+			if !strings.Contains(out, "http:hello") {
+				t.Errorf("the reachable registry's services are not printed:\n%s", out)
+			}
+			want := regexp.MustCompile(`(?m)^  down \(no listing\): ` + fmt.Sprintf(tc.want, regexp.QuoteMeta(addr)))
+			if !want.MatchString(stderr) || !strings.Contains(stderr, "error: 1 registry could not be read") {
+				t.Errorf("stderr does not say which registry failed and why; want %s in:\n%s", want, stderr)
+			}
+			if !strings.Contains(stderr, "waiting for down (cannot ") {
+				t.Errorf("the progress lines do not say why the registry is waited for:\n%s", stderr)
+			}
+		})
 	}
 }

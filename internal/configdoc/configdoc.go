@@ -31,6 +31,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/rpcbridge/rpcbridge/internal/field"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
@@ -135,7 +136,7 @@ func (w *walker) fields(sec *section, t reflect.Type, def reflect.Value, nested 
 		if err != nil {
 			w.problems = append(w.problems, err.Error())
 		}
-		k := key{path: join(sec.path, name), doc: doc}
+		k := key{path: field.Join(sec.path, name), doc: doc}
 		if doc == "" {
 			w.problems = append(w.problems, fmt.Sprintf("%s (%s.%s) has no doc comment", k.path, t, f.Name))
 		}
@@ -328,7 +329,7 @@ func indexExample(doc []byte) (map[string]*yaml.Node, error) {
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := join(path, n.Content[i].Value)
+				p := field.Join(path, n.Content[i].Value)
 				if _, seen := out[p]; !seen {
 					out[p] = n.Content[i+1]
 				}
@@ -342,11 +343,4 @@ func indexExample(doc []byte) (map[string]*yaml.Node, error) {
 	}
 	walk(&root, "")
 	return out, nil
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }

@@ -23,7 +23,7 @@ func TestStaleWhileTheAgentIsDownThenConverges(t *testing.T) {
 
 	agent.Stop()
 	stale := rec.WaitFor(t, "a stale snapshot that says why", func(s registries.Snapshot) bool {
-		return s.Stale && strings.Contains(unreachableReason(s), "connection refused")
+		return s.Stale && strings.Contains(registrytest.UnreachableReason(s), "connection refused")
 	})
 	web, _ := registrytest.Service(stale, "web")
 	if names(stale) != "api,web" || registrytest.EndpointSet(web) != "10.0.0.1:80" || !stale.Synced {
@@ -36,7 +36,7 @@ func TestStaleWhileTheAgentIsDownThenConverges(t *testing.T) {
 	register(t, c, &api.AgentServiceRegistration{ID: "new-1", Name: "new", Address: "10.0.0.8", Port: 82})
 	rec.WaitFor(t, "the state after the restart", func(s registries.Snapshot) bool {
 		web, _ := registrytest.Service(s, "web")
-		return !s.Stale && names(s) == "new,web" && registrytest.EndpointSet(web) == "10.0.0.7:8080" && unreachableReason(s) == ""
+		return !s.Stale && names(s) == "new,web" && registrytest.EndpointSet(web) == "10.0.0.7:8080" && registrytest.UnreachableReason(s) == ""
 	})
 	// The watches work again: a change after the restart is followed.
 	deregister(t, c, "new-1")

@@ -11,14 +11,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 )
 
-// unreachableReason returns the message of the registries.Unreachable diagnostic of s, or "".
-func unreachableReason(s registries.Snapshot) string {
-	if ps := registries.Problems(s.Source, s.Diagnostics); len(ps) > 0 {
-		return ps[0].Message
-	}
-	return ""
-}
-
 // TestNeverReachedSaysWhy points a source at the address of a real Consul agent that was
 // stopped: before any listing it publishes a pending snapshot whose diagnostic carries the
 // client's error, and once the agent is back it lists as usual and the diagnostic is gone.
@@ -28,15 +20,15 @@ func TestNeverReachedSaysWhy(t *testing.T) {
 
 	rec := runSource(t, agent.Addr())
 	pending := rec.WaitFor(t, "a pending snapshot that says why", func(s registries.Snapshot) bool {
-		return !s.Synced && strings.Contains(unreachableReason(s), "connection refused")
+		return !s.Synced && strings.Contains(registrytest.UnreachableReason(s), "connection refused")
 	})
-	if reason := unreachableReason(pending); !strings.Contains(reason, agent.Addr()) || len(pending.Services) != 0 {
+	if reason := registrytest.UnreachableReason(pending); !strings.Contains(reason, agent.Addr()) || len(pending.Services) != 0 {
 		t.Fatalf("want the client's error naming %s and no services; got %q:\n%s", agent.Addr(), reason, registrytest.Dump(pending))
 	}
 
 	agent.Restart()
 	register(t, agentClient(t, agent.Addr()), &api.AgentServiceRegistration{ID: "web-1", Name: "web", Address: "10.0.0.1", Port: 80})
 	rec.WaitFor(t, "the listing once the agent is back", func(s registries.Snapshot) bool {
-		return s.Synced && !s.Stale && names(s) == "web" && unreachableReason(s) == ""
+		return s.Synced && !s.Stale && names(s) == "web" && registrytest.UnreachableReason(s) == ""
 	})
 }

@@ -134,6 +134,15 @@ func Service(s registries.Snapshot, name string) (registries.Service, bool) {
 	return registries.Service{}, false
 }
 
+// UnreachableReason returns the message of the registries.Unreachable diagnostic of s (why its
+// registry cannot be reached), or "" when it has none.
+func UnreachableReason(s registries.Snapshot) string {
+	if ps := registries.Problems(s.Source, s.Diagnostics); len(ps) > 0 {
+		return ps[0].Message
+	}
+	return ""
+}
+
 // EndpointSet renders the endpoints of svc as "addr:port" joined by commas, in snapshot order,
 // with "!" after an unhealthy one.
 func EndpointSet(svc registries.Service) string {

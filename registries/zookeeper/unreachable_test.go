@@ -9,14 +9,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/registries/registrytest"
 )
 
-// unreachableReason returns the message of the registries.Unreachable diagnostic of s, or "".
-func unreachableReason(s registries.Snapshot) string {
-	if ps := registries.Problems(s.Source, s.Diagnostics); len(ps) > 0 {
-		return ps[0].Message
-	}
-	return ""
-}
-
 // TestNeverReachedSaysWhy points a source at the address of a real ZooKeeper that was stopped:
 // before any listing it publishes a pending snapshot whose diagnostic carries the dial error,
 // and once the server is back it lists as usual and the diagnostic is gone.
@@ -26,9 +18,9 @@ func TestNeverReachedSaysWhy(t *testing.T) {
 
 	rec := runSource(t, server.Addr())
 	pending := rec.WaitFor(t, "a pending snapshot that says why", func(s registries.Snapshot) bool {
-		return !s.Synced && strings.Contains(unreachableReason(s), "connection refused")
+		return !s.Synced && strings.Contains(registrytest.UnreachableReason(s), "connection refused")
 	})
-	if reason := unreachableReason(pending); !strings.Contains(reason, server.Addr()) || len(pending.Services) != 0 {
+	if reason := registrytest.UnreachableReason(pending); !strings.Contains(reason, server.Addr()) || len(pending.Services) != 0 {
 		t.Fatalf("want the dial error naming %s and no services; got %q:\n%s", server.Addr(), reason, registrytest.Dump(pending))
 	}
 
@@ -36,6 +28,6 @@ func TestNeverReachedSaysWhy(t *testing.T) {
 	newWriter(t, server.Addr()).provider(greeter, greeterURL("10.0.0.1:20880", "version=1.0.0"))
 	rec.WaitFor(t, "the listing once ZooKeeper is back", func(s registries.Snapshot) bool {
 		_, ok := registrytest.Service(s, v1Name)
-		return s.Synced && !s.Stale && ok && unreachableReason(s) == ""
+		return s.Synced && !s.Stale && ok && registrytest.UnreachableReason(s) == ""
 	})
 }
