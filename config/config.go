@@ -6,6 +6,10 @@
 // Decoding is strict: an unknown key, a wrong type, a bad duration or an invalid value is a
 // problem that names the file, the line and the key, and one run reports every problem of the
 // file. An empty file is invalid.
+//
+// docs/configuration.md is generated from these types, their doc comments and their Defaults
+// methods (TestConfigurationReference; -update rewrites it): a new key needs a yaml tag, a doc
+// comment, its default in a Defaults method and a value in testdata/example.yaml.
 package config
 
 import (
