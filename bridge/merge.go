@@ -103,7 +103,7 @@ func addService(byID map[string]*Service, snap registries.Snapshot, rs registrie
 	var ds []diag.Diagnostic
 	if svc.Protocol != rs.Protocol {
 		// Only grpc and triple share identities; the service stays grpc, which both speak.
-		ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: id, Message: fmt.Sprintf(
+		ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Code: diag.BridgeProtocolMerged, Stage: stage, Subject: id, Message: fmt.Sprintf(
 			"registry %s says protocol %s, an earlier registry says %s; serving it as grpc", snap.Source, rs.Protocol, svc.Protocol)})
 		svc.Protocol = registries.ProtocolGRPC
 	}
@@ -121,7 +121,7 @@ func addService(byID map[string]*Service, snap registries.Snapshot, rs registrie
 			}
 			svc.Metadata[k] = v
 		case old != v:
-			ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: id, Message: fmt.Sprintf(
+			ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Code: diag.BridgeMetadataConflict, Stage: stage, Subject: id, Message: fmt.Sprintf(
 				"metadata %q is %q in registry %s but %q in an earlier registry; keeping %q", k, v, snap.Source, old, old)})
 		}
 	}
@@ -144,7 +144,7 @@ func protocolConflicts(byName map[string]map[registries.Protocol][]string) []dia
 			srcs := slices.Compact(slices.Sorted(slices.Values(claims[p])))
 			parts = append(parts, fmt.Sprintf("%s (%s)", p, strings.Join(srcs, ", ")))
 		}
-		ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: name, Message: fmt.Sprintf(
+		ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Code: diag.BridgeProtocolConflict, Stage: stage, Subject: name, Message: fmt.Sprintf(
 			"registries disagree on the protocol: %s; each claim is kept as its own service", strings.Join(parts, ", "))})
 	}
 	return ds

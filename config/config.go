@@ -6,17 +6,23 @@
 // Decoding is strict: an unknown key, a wrong type, a bad duration or an invalid value is a
 // problem that names the file, the line and the key, and one run reports every problem of the
 // file. An empty file is invalid.
+//
+// docs/configuration.md is generated from these types, their doc comments and their Defaults
+// methods (TestConfigurationReference; -update rewrites it): a new key needs a yaml tag, a doc
+// comment, its default in a Defaults method and a value in testdata/example.yaml.
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane"
+	"github.com/rpcbridge/rpcbridge/idl/discovery"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
-// Config is the whole configuration file.
+// Config is the whole configuration file, rpcbridge.yaml.
 type Config struct {
 	// XDS is the xDS (ADS) server that Envoy and the embedded gateway connect to.
 	XDS XDSConfig `yaml:"xds"`
@@ -26,17 +32,18 @@ type Config struct {
 	Admin AdminConfig `yaml:"admin"`
 	// Envoy shapes the resources served to Envoy.
 	Envoy EnvoyConfig `yaml:"envoy"`
-	// DataDir keeps uploaded IDL and other state.
+	// DataDir holds rpcbridge's state: the IDL store (<dataDir>/idl) with every uploaded schema.
 	DataDir string `yaml:"dataDir"`
 	// SyncTimeout bounds how long the first xDS push waits for every registry's first listing.
 	SyncTimeout yamltime.Duration `yaml:"syncTimeout"`
 	// Registries are the registries to watch.
 	Registries []RegistryConfig `yaml:"registries"`
-	// Routes are the user's HTTP route rules, in transcoding's own type: each validates itself
-	// and its Origin is set to "<file> routes[i]".
+	// Routes are HTTP route rules: each exposes a plain HTTP service under a path or path prefix
+	// of the gateway. An HTTP service that no rule names is served at /<name>/ (rewritten to /).
+	// Parse sets each rule's Origin to "<file> routes[i]".
 	Routes []transcoding.HTTPRule `yaml:"routes"`
-	// RPCRoutes are the user's rules that map HTTP requests onto RPC methods, in transcoding's
-	// own type; Origin is "<file> rpcRoutes[i]".
+	// RPCRoutes map an HTTP method and path template onto one gRPC or Dubbo method, replacing
+	// that method's default routes. Parse sets each rule's Origin to "<file> rpcRoutes[i]".
 	RPCRoutes []transcoding.RPCRule `yaml:"rpcRoutes"`
 	// Discovery learns schemas from the services and registries themselves.
 	Discovery DiscoveryConfig `yaml:"discovery"`
@@ -56,7 +63,7 @@ type DiscoveryConfig struct {
 type ReflectionConfig struct {
 	// Include are globs on catalog service names ("grpc.testing.*", "*").
 	Include []string `yaml:"include"`
-	// Refresh is how often descriptors are fetched again (default 10m).
+	// Refresh is how often descriptors are fetched again.
 	Refresh yamltime.Duration `yaml:"refresh"`
 }
 
@@ -64,26 +71,26 @@ type ReflectionConfig struct {
 type MetadataCenterConfig struct {
 	// Servers are the ZooKeeper addresses.
 	Servers []string `yaml:"servers"`
-	// Root is the Dubbo root node (default dubbo).
+	// Root is the Dubbo root node.
 	Root string `yaml:"root"`
 	// Resync is how often all definitions are read again although no watch fired, a safety net
-	// behind the ZooKeeper watches (default 5m).
+	// behind the ZooKeeper watches.
 	Resync yamltime.Duration `yaml:"resync"`
-	// Debounce is how long a burst of changes may settle before they are read (default 200ms).
+	// Debounce is how long a burst of changes may settle before they are read.
 	Debounce yamltime.Duration `yaml:"debounce"`
 }
 
 // XDSConfig configures the xDS server.
 type XDSConfig struct {
-	// Listen is the gRPC listen address.
+	// Listen is the host:port of the xDS server (gRPC).
 	Listen string `yaml:"listen"`
 }
 
 // GatewayConfig configures the embedded gateway.
 type GatewayConfig struct {
-	// Enabled turns the embedded gateway on; default true.
+	// Enabled false turns the embedded gateway off: rpcbridge then only serves xDS to Envoy.
 	Enabled *bool `yaml:"enabled"`
-	// Listen is the HTTP listen address.
+	// Listen is the host:port of the gateway's HTTP listener.
 	Listen string `yaml:"listen"`
 	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
 	Forwarding ForwardingConfig `yaml:"forwarding"`
@@ -94,7 +101,7 @@ func (g GatewayConfig) On() bool { return g.Enabled == nil || *g.Enabled }
 
 // AdminConfig configures the admin HTTP server.
 type AdminConfig struct {
-	// Listen is the HTTP listen address.
+	// Listen is the host:port of the admin API (/healthz, /readyz, /metrics, /api/v1/...).
 	Listen string `yaml:"listen"`
 	// Uploads bounds IDL uploads and the store they fill.
 	Uploads UploadsConfig `yaml:"uploads"`
@@ -134,8 +141,11 @@ func (c *Config) Rules() transcoding.Rules {
 	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding, Upstreams: c.Upstreams}
 }
 
-// applyDefaults fills in what the file left out.
-func (c *Config) applyDefaults() {
+// Defaults returns c with what the file left out set to its default, checking nothing; c's
+// lists are not modified. It is the one place that applies the defaults of the keys this package
+// owns (the registry blocks apply their own when their source is built), and
+// docs/configuration.md is generated from what it sets.
+func (c Config) Defaults() Config {
 	if c.XDS.Listen == "" {
 		c.XDS.Listen = DefaultXDSListen
 	}
@@ -160,4 +170,26 @@ func (c *Config) applyDefaults() {
 	if c.SyncTimeout == 0 {
 		c.SyncTimeout = DefaultSyncTimeout
 	}
+	if c.Gateway.Enabled == nil {
+		on := true
+		c.Gateway.Enabled = &on
+	}
+	c.Routes = slices.Clone(c.Routes)
+	for i := range c.Routes {
+		if c.Routes[i].Timeout == nil {
+			timeout := DefaultRouteTimeout
+			c.Routes[i].Timeout = &timeout
+		}
+	}
+	c.Discovery.Reflection.Refresh = yamltime.Duration(c.Discovery.Reflection.Refresh.Or(discovery.DefaultReflectRefresh))
+	c.Discovery.MetadataCenters = slices.Clone(c.Discovery.MetadataCenters)
+	for i := range c.Discovery.MetadataCenters {
+		mc := &c.Discovery.MetadataCenters[i]
+		if mc.Root == "" {
+			mc.Root = discovery.DefaultMetadataRoot
+		}
+		mc.Resync = yamltime.Duration(mc.Resync.Or(discovery.DefaultMetadataResync))
+		mc.Debounce = yamltime.Duration(mc.Debounce.Or(discovery.DefaultMetadataDebounce))
+	}
+	return c
 }

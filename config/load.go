@@ -98,7 +98,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		problems = append(problems, problemOf(name, err.Error()))
 	}
 
-	cfg.applyDefaults()
+	cfg = cfg.Defaults()
 	for _, p := range cfg.validate() {
 		if !blamed(problems, p.Key) {
 			p.File, p.Line = name, locate(&root, p.Key)

@@ -79,6 +79,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
 		case r.Dubbo != nil && flavor != FlavorHigress:
 			out.diagnostics = append(out.diagnostics, diag.Diagnostic{
 				Severity: diag.Info,
+				Code:     diag.EnvoyGatewayOnly,
 				Stage:    "controlplane",
 				Subject:  r.Name,
 				Message: fmt.Sprintf("HTTP-to-Dubbo route left out of the %s-flavor Envoy config "+

@@ -1,6 +1,10 @@
 // Package diag defines the diagnostics that every pipeline stage reports: a problem found in
 // registry data, IDL, rules or translation, tied to the thing it is about. Diagnostics never stop
 // the pipeline; they explain what was skipped or chosen and why.
+//
+// Every diagnostic carries a Code (codes.go): a stable name for the kind of finding, which
+// docs/troubleshooting.md explains with what to do about it. Messages may be reworded; codes
+// are not renamed.
 package diag
 
 import (
@@ -25,6 +29,9 @@ const (
 type Diagnostic struct {
 	// Severity is how much the finding matters.
 	Severity Severity `json:"severity" yaml:"severity"`
+	// Code names the kind of finding ("registry.unreachable"); docs/troubleshooting.md lists
+	// every code.
+	Code Code `json:"code" yaml:"code"`
 	// Stage is the pipeline stage or source that found it, such as "registry/zk1" or "bridge".
 	Stage string `json:"stage" yaml:"stage"`
 	// Subject names what the finding is about: a service ID, a registry path, a file:line.
@@ -33,12 +40,13 @@ type Diagnostic struct {
 	Message string `json:"message" yaml:"message"`
 }
 
-// String renders the diagnostic on one line.
+// String renders the diagnostic on one line: "warning [bridge.metadata-conflict] bridge:
+// dubbo:com.foo.Greeter::: metadata ...".
 func (d Diagnostic) String() string {
-	return fmt.Sprintf("%s %s: %s: %s", d.Severity, d.Stage, d.Subject, d.Message)
+	return fmt.Sprintf("%s [%s] %s: %s: %s", d.Severity, d.Code, d.Stage, d.Subject, d.Message)
 }
 
-// Sort orders diagnostics by stage, subject, message and severity so that output is
+// Sort orders diagnostics by stage, subject, message, severity and code so that output is
 // deterministic.
 func Sort(ds []Diagnostic) {
 	slices.SortFunc(ds, func(a, b Diagnostic) int {
@@ -47,6 +55,7 @@ func Sort(ds []Diagnostic) {
 			cmp.Compare(a.Subject, b.Subject),
 			cmp.Compare(a.Message, b.Message),
 			cmp.Compare(a.Severity, b.Severity),
+			cmp.Compare(a.Code, b.Code),
 		)
 	})
 }

@@ -4,7 +4,8 @@
 // Adapters live in sub-packages (static, zookeeper, nacos, consul). Each one watches a single
 // registry and publishes a complete Snapshot whenever what it knows changes; consumers never see
 // partial updates. A Source that loses its registry keeps publishing the last known services with
-// Stale set, so that a registry outage never empties the catalog.
+// Stale set, so that a registry outage never empties the catalog, and says why with an
+// Unreachable diagnostic (on a pending snapshot when it never listed).
 package registries
 
 import (

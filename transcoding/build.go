@@ -40,7 +40,7 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 		case registries.ProtocolGRPC, registries.ProtocolTriple:
 			g.Clusters = append(g.Clusters, cluster(svc, ir.UpstreamHTTP2, connect))
 			if other, taken := grpcNames[svc.Name]; taken {
-				ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf(
+				ds = append(ds, diagnostic(diag.GRPCProxylessNameTaken, diag.Warning, svc.ID, fmt.Sprintf(
 					"proxyless gRPC name %q is already served by %s; this service is not offered to xDS gRPC clients", svc.Name, other)))
 				continue
 			}
@@ -96,8 +96,9 @@ func cluster(svc bridge.Service, proto ir.UpstreamProtocol, connect time.Duratio
 	return c
 }
 
-func diagnostic(sev diag.Severity, subject, msg string) diag.Diagnostic {
-	return diag.Diagnostic{Severity: sev, Stage: stage, Subject: subject, Message: msg}
+// diagnostic is a finding of this stage.
+func diagnostic(code diag.Code, sev diag.Severity, subject, msg string) diag.Diagnostic {
+	return diag.Diagnostic{Severity: sev, Code: code, Stage: stage, Subject: subject, Message: msg}
 }
 
 // joinMethods renders a method list for route names and messages.

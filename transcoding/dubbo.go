@@ -82,7 +82,7 @@ func providerTimeouts(svc bridge.Service, methods []idl.JavaMethod) (time.Durati
 		}
 		ms, err := strconv.ParseUint(raw, 10, 31)
 		if err != nil {
-			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("provider %s %q is not a number of milliseconds; it is ignored", key, raw)))
+			ds = append(ds, diagnostic(diag.DubboBadTimeout, diag.Warning, svc.ID, fmt.Sprintf("provider %s %q is not a number of milliseconds; it is ignored", key, raw)))
 			return 0, false
 		}
 		return time.Duration(ms) * time.Millisecond, true
@@ -175,7 +175,7 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 	refused := make([]string, len(methods))
 	for i, m := range methods {
 		if refused[i] = unmapped(m); refused[i] != "" {
-			ds = append(ds, diagnostic(diag.Warning, svc.ID, fmt.Sprintf("method %s is not served: %s", signature(m), refused[i])))
+			ds = append(ds, diagnostic(diag.JavaTypeUnmapped, diag.Warning, svc.ID, fmt.Sprintf("method %s is not served: %s", signature(m), refused[i])))
 		}
 	}
 
@@ -192,7 +192,7 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 			}
 		}
 		if err != nil {
-			ds = append(ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+			ds = append(ds, diagnostic(diag.RuleUnresolved, diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
 		}
 	}
 
@@ -212,7 +212,7 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 			path += overloadSuffix(m)
 			if !reported[m.Name] {
 				reported[m.Name] = true
-				ds = append(ds, diagnostic(diag.Info, svc.ID, fmt.Sprintf(
+				ds = append(ds, diagnostic(diag.DubboOverloaded, diag.Info, svc.ID, fmt.Sprintf(
 					"method %s is overloaded: each overload is served at %s/%s~<parameter types>, not at %s/%s", m.Name, base, m.Name, base, m.Name)))
 			}
 		}

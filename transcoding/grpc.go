@@ -45,18 +45,18 @@ func grpcRoutes(svc bridge.Service, ps protoService, rules []RPCRule, defaultTim
 	var ds []diag.Diagnostic
 	files, err := protodesc.NewFiles(ps.closure)
 	if err != nil {
-		return nil, []diag.Diagnostic{diagnostic(diag.Error, svc.ID, fmt.Sprintf(
+		return nil, []diag.Diagnostic{diagnostic(diag.GRPCDescriptorsUnlinked, diag.Error, svc.ID, fmt.Sprintf(
 			"descriptors of %s in schema %q do not link: %v; no routes are built", ps.info.Name, ps.schema, err))}
 	}
 	byMethod := map[string][]RPCRule{}
 	for _, r := range rules {
 		if !hasGRPCMethod(ps.info, r.Method) {
-			ds = append(ds, diagnostic(diag.Error, r.Origin, fmt.Sprintf(
+			ds = append(ds, diagnostic(diag.RuleUnresolved, diag.Error, r.Origin, fmt.Sprintf(
 				"service %s has no method %q; the rule is skipped", ps.info.Name, r.Method)))
 			continue
 		}
 		if len(r.Params) > 0 || r.ParamTypes != nil || len(r.Attachments) > 0 {
-			ds = append(ds, diagnostic(diag.Warning, r.Origin,
+			ds = append(ds, diagnostic(diag.RuleIgnoredFields, diag.Warning, r.Origin,
 				"params, paramTypes and attachments apply to Dubbo methods only; they are ignored for gRPC"))
 		}
 		byMethod[r.Method] = append(byMethod[r.Method], r)
@@ -65,10 +65,10 @@ func grpcRoutes(svc bridge.Service, ps protoService, rules []RPCRule, defaultTim
 	for _, m := range ps.info.Methods {
 		full := ps.info.Name + "." + m.Name
 		if m.ClientStreaming {
-			ds = append(ds, diagnostic(diag.Info, svc.ID, fmt.Sprintf(
+			ds = append(ds, diagnostic(diag.GRPCClientStreaming, diag.Info, svc.ID, fmt.Sprintf(
 				"method %s streams requests from the client, which HTTP/JSON transcoding cannot carry; it gets no route", full)))
 			for _, r := range byMethod[m.Name] {
-				ds = append(ds, diagnostic(diag.Error, r.Origin, fmt.Sprintf(
+				ds = append(ds, diagnostic(diag.GRPCClientStreaming, diag.Error, r.Origin, fmt.Sprintf(
 					"method %s is client-streaming and cannot be transcoded; the rule is skipped", full)))
 			}
 			continue
@@ -100,9 +100,9 @@ func grpcCandidates(svc bridge.Service, service string, m protoidl.MethodInfo, f
 			continue
 		}
 		if b.subject != "" {
-			ds = append(ds, diagnostic(diag.Error, b.subject, err.Error()+"; the rule is skipped"))
+			ds = append(ds, diagnostic(diag.RuleUnresolved, diag.Error, b.subject, err.Error()+"; the rule is skipped"))
 		} else {
-			ds = append(ds, diagnostic(diag.Error, svc.ID, fmt.Sprintf("%s: %v; the binding is skipped", b.origin, err)))
+			ds = append(ds, diagnostic(diag.GRPCBindingInvalid, diag.Error, svc.ID, fmt.Sprintf("%s: %v; the binding is skipped", b.origin, err)))
 		}
 	}
 	return out, ds

@@ -29,11 +29,11 @@ func ruleRoutes(cat bridge.Catalog, rules Rules, exposed map[string]bool) ([]can
 	for _, r := range rules.HTTP {
 		svc, err := findService(cat, r.Service)
 		if err != nil {
-			ds = append(ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+			ds = append(ds, diagnostic(diag.RuleUnknownService, diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
 			continue
 		}
 		if svc.Protocol != registries.ProtocolHTTP {
-			ds = append(ds, diagnostic(diag.Error, r.Origin, fmt.Sprintf(
+			ds = append(ds, diagnostic(diag.RuleWrongProtocol, diag.Error, r.Origin, fmt.Sprintf(
 				"service %s speaks %s; plain HTTP rules route only http services (RPC services get routes from their IDL); the rule is skipped", svc.ID, svc.Protocol)))
 			continue
 		}
@@ -93,7 +93,7 @@ func resolveConflicts(cs []candidate) ([]ir.Route, []diag.Diagnostic) {
 				continue
 			}
 			drop[i], drop[j] = true, true
-			ds = append(ds, diagnostic(diag.Error, matchKey(cs[i].route.Match), fmt.Sprintf(
+			ds = append(ds, diagnostic(diag.RouteConflict, diag.Error, matchKey(cs[i].route.Match), fmt.Sprintf(
 				"%s and %s claim the same requests; neither is served until one changes", cs[i].origin, cs[j].origin)))
 		}
 	}

@@ -69,9 +69,9 @@ func rpcRoutes(cat bridge.Catalog, schemas []idl.Schema, rules Rules) rpcResult 
 
 // noSchema reports a service without a schema, and every rule that names it.
 func noSchema(subject, msg string, rules []RPCRule) []diag.Diagnostic {
-	ds := []diag.Diagnostic{diagnostic(diag.Info, subject, msg)}
+	ds := []diag.Diagnostic{diagnostic(diag.SchemaMissing, diag.Info, subject, msg)}
 	for _, r := range rules {
-		ds = append(ds, diagnostic(diag.Error, r.Origin, fmt.Sprintf("service %s has no schema, so its methods are unknown; the rule is skipped", subject)))
+		ds = append(ds, diagnostic(diag.SchemaMissing, diag.Error, r.Origin, fmt.Sprintf("service %s has no schema, so its methods are unknown; the rule is skipped", subject)))
 	}
 	return ds
 }
@@ -81,11 +81,13 @@ func rulesByService(cat bridge.Catalog, rules []RPCRule, ds *[]diag.Diagnostic) 
 	out := map[string][]RPCRule{}
 	for _, r := range rules {
 		svc, err := findRPCService(cat, r.Service)
-		if err == nil && svc.Protocol == registries.ProtocolHTTP {
-			err = fmt.Errorf("service %s speaks http; RPC rules route gRPC, Triple and Dubbo methods (use an HTTP rule)", svc.ID)
-		}
 		if err != nil {
-			*ds = append(*ds, diagnostic(diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+			*ds = append(*ds, diagnostic(diag.RuleUnknownService, diag.Error, r.Origin, err.Error()+"; the rule is skipped"))
+			continue
+		}
+		if svc.Protocol == registries.ProtocolHTTP {
+			*ds = append(*ds, diagnostic(diag.RuleWrongProtocol, diag.Error, r.Origin, fmt.Sprintf(
+				"service %s speaks http; RPC rules route gRPC, Triple and Dubbo methods (use an HTTP rule); the rule is skipped", svc.ID)))
 			continue
 		}
 		out[svc.ID] = append(out[svc.ID], r)
@@ -142,7 +144,7 @@ func rpcOutputs(routes []ir.Route, res rpcResult) ([]ir.ProtoDescriptors, []ir.J
 		for _, c := range reachableFrom(js.classes, types[cluster]) {
 			if prev, ok := classes[c.Name]; ok {
 				if !reflect.DeepEqual(prev, c) {
-					ds = append(ds, diagnostic(diag.Warning, cluster, fmt.Sprintf(
+					ds = append(ds, diagnostic(diag.SchemaClassConflict, diag.Warning, cluster, fmt.Sprintf(
 						"class %s differs between schema %q (used by %s) and schema %q; the first is used", c.Name, from[c.Name].schema, from[c.Name].cluster, js.schema)))
 				}
 				continue
@@ -150,7 +152,7 @@ func rpcOutputs(routes []ir.Route, res rpcResult) ([]ir.ProtoDescriptors, []ir.J
 			classes[c.Name], from[c.Name] = c, origin{cluster, js.schema}
 			for _, f := range c.Fields {
 				if u := idl.TypeName(f.Type).Unsupported(); u != "" {
-					ds = append(ds, diagnostic(diag.Warning, cluster, fmt.Sprintf(
+					ds = append(ds, diagnostic(diag.JavaTypeUnmapped, diag.Warning, cluster, fmt.Sprintf(
 						"field %s of class %s %s, which has no JSON mapping: the gateway accepts and answers only null for it", f.Name, c.Name, needs(idl.TypeName(f.Type), u))))
 				}
 			}

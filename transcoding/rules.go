@@ -46,9 +46,9 @@ type HTTPRule struct {
 	Path       string `yaml:"path,omitempty"`
 	// Methods restricts HTTP methods; empty means all.
 	Methods []string `yaml:"methods,omitempty"`
-	// RewritePrefix, when not nil, replaces PathPrefix before the request goes upstream.
+	// RewritePrefix, when set, replaces PathPrefix before the request goes upstream.
 	RewritePrefix *string `yaml:"rewritePrefix,omitempty"`
-	// Timeout, when not nil, overrides DefaultTimeout; 0s disables the timeout.
+	// Timeout, when set, bounds the request instead of DefaultTimeout; 0s disables the timeout.
 	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
 }
 
@@ -69,7 +69,7 @@ type RPCRule struct {
 	Method string `yaml:"method"`
 	// ParamTypes picks one overload of an overloaded Dubbo method by the erasures of its
 	// parameter types in order ("long", "java.lang.String[]"); nil means the method must not be
-	// overloaded. An empty, non-nil list picks the overload without parameters.
+	// overloaded. An empty list ([]) picks the overload without parameters.
 	ParamTypes []string `yaml:"paramTypes,omitempty"`
 	// HTTP is the request that calls the method.
 	HTTP HTTPBinding `yaml:"http"`
@@ -84,7 +84,8 @@ type RPCRule struct {
 	ResponseBody string `yaml:"responseBody,omitempty"`
 	// Attachments are request headers forwarded as Dubbo attachments; "*" forwards all.
 	Attachments []string `yaml:"attachments,omitempty"`
-	// Timeout, when not nil, overrides the route timeout and the Dubbo call timeout.
+	// Timeout, when set, overrides the route timeout and the Dubbo call timeout (which, left
+	// out, are the provider's <method>.timeout or timeout URL parameter).
 	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
 }
 
@@ -189,7 +190,7 @@ func (r Rules) valid() (Rules, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	skip := func(origin string, err error) bool {
 		for _, p := range field.List(err) {
-			ds = append(ds, diagnostic(diag.Error, origin, p.Error()+"; the rule is skipped"))
+			ds = append(ds, diagnostic(diag.RuleInvalid, diag.Error, origin, p.Error()+"; the rule is skipped"))
 		}
 		return err != nil
 	}

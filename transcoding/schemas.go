@@ -58,7 +58,7 @@ func indexSchemas(schemas []idl.Schema) (schemaIndex, []diag.Diagnostic) {
 					encoded, err = proto.MarshalOptions{Deterministic: true}.Marshal(closure)
 				}
 				if err != nil {
-					ds = append(ds, diagnostic(diag.Error, "schema "+s.Name, fmt.Sprintf(
+					ds = append(ds, diagnostic(diag.SchemaInvalidDefinition, diag.Error, "schema "+s.Name, fmt.Sprintf(
 						"service %s: %v; the schema's definition is not used", info.Name, err)))
 					continue
 				}
@@ -110,7 +110,7 @@ func (idx schemaIndex) javaFor(subject, name string) (javaService, bool, []diag.
 }
 
 func differently(subject, name, chosen, other string) diag.Diagnostic {
-	return diagnostic(diag.Warning, subject, fmt.Sprintf(
+	return diagnostic(diag.SchemaConflict, diag.Warning, subject, fmt.Sprintf(
 		"%s is defined differently in schemas %q and %q; using %q, the schema whose name sorts first", name, chosen, other, chosen))
 }
 

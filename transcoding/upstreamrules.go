@@ -256,7 +256,7 @@ func (r UpstreamRules) policyFor(id, name string, rpc bool) (UpstreamPolicy, []d
 		}
 	}
 	if err := p.validate(); err != nil {
-		return def, []diag.Diagnostic{diagnostic(diag.Error, id, fmt.Sprintf(
+		return def, []diag.Diagnostic{diagnostic(diag.UpstreamPolicyInvalid, diag.Error, id, fmt.Sprintf(
 			"upstream policy: %v; the defaults apply instead", err))}
 	}
 	return p, nil

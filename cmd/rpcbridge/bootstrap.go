@@ -23,6 +23,11 @@ the one xDS cluster rpcbridge-xds; Envoy checks each with grpc.health.v1 (a repl
 SERVING once it has a configuration) and opens its stream to a healthy one, moving to another
 when the stream fails. A DNS name is resolved continuously and every address it returns is an
 endpoint (a Kubernetes headless Service names every replica that way).`,
+		Example: `  # Envoy on the same host as rpcbridge
+  rpcbridge bootstrap --node-id envoy-1 > envoy.yaml && envoy -c envoy.yaml
+
+  # a fleet of proxies that share one configuration, over incremental xDS
+  rpcbridge bootstrap --xds-address rpcbridge-0.internal:18000,rpcbridge-1.internal:18000 --node-id "$HOSTNAME" --node-cluster edge --delta`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {

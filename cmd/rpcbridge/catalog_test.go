@@ -45,7 +45,7 @@ func TestCatalogFromZooKeeper(t *testing.T) {
       services:
         - {name: hello, protocol: http, endpoints: [{address: 127.0.0.1, port: 9000}]}
 `, server.Addr()))
-	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file, "--format", "yaml")
 	if code != exitOK {
 		t.Fatalf("catalog exit %d:\n%s", code, stderr)
 	}
@@ -76,7 +76,7 @@ func TestCatalogFromNacos(t *testing.T) {
     type: nacos
     nacos: {servers: [%q], cacheDir: %q, logDir: %q}
 `, server.Addr(), t.TempDir(), t.TempDir()))
-	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file, "--format", "yaml")
 	if code != exitOK {
 		t.Fatalf("catalog exit %d:\n%s", code, stderr)
 	}
@@ -110,7 +110,7 @@ func TestCatalogFromConsul(t *testing.T) {
     type: consul
     consul: {address: %q}
 `, agent.Addr()))
-	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file)
+	code, out, stderr := runCLI(t, context.Background(), "catalog", "--config", file, "--format", "yaml")
 	if code != exitOK {
 		t.Fatalf("catalog exit %d:\n%s", code, stderr)
 	}

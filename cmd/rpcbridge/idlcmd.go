@@ -36,6 +36,8 @@ replaces anything: a bad one is rejected with file:line:column and the previous 
 serving. Kinds: proto (.proto sources with imports), descriptor-set (binary FileDescriptorSet),
 java-source (.java interfaces and DTOs), java-jar (an API jar), java-yaml (hand-written
 signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).`,
+		Example: `  rpcbridge idl push greeter ./protos
+  rpcbridge idl ls --admin http://rpcbridge.internal:9901`,
 	}
 	cmd.PersistentFlags().StringVar(&c.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the running rpcbridge")
 
@@ -43,23 +45,31 @@ signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).
 	push := &cobra.Command{
 		Use:   "push NAME PATH...",
 		Short: "Upload files, a directory or a zip/jar as the next version of NAME",
-		Args:  cobra.MinimumNArgs(2),
+		Example: `  # a directory of .proto files
+  rpcbridge idl push greeter ./protos
+
+  # a Dubbo API jar, and Java sources named explicitly
+  rpcbridge idl push users-api ./users-api-1.4.0.jar
+  rpcbridge idl push orders --kind java-source src/main/java/com/foo/OrderService.java src/main/java/com/foo/Order.java`,
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.push(stdout, args[0], args[1:], kind)
 		},
 	}
 	push.Flags().StringVar(&kind, "kind", "", "IDL kind (default: the admin API infers it from the file names)")
 	ls := &cobra.Command{
-		Use:   "ls",
-		Short: "List the stored IDL with kinds and versions",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return c.list(stdout) },
+		Use:     "ls",
+		Short:   "List the stored IDL with kinds and versions",
+		Example: `  rpcbridge idl ls`,
+		Args:    cobra.NoArgs,
+		RunE:    func(*cobra.Command, []string) error { return c.list(stdout) },
 	}
 	rm := &cobra.Command{
-		Use:   "rm NAME",
-		Short: "Remove an IDL upload",
-		Args:  cobra.ExactArgs(1),
-		RunE:  func(_ *cobra.Command, args []string) error { return c.remove(stdout, args[0]) },
+		Use:     "rm NAME",
+		Short:   "Remove an IDL upload",
+		Example: `  rpcbridge idl rm greeter`,
+		Args:    cobra.ExactArgs(1),
+		RunE:    func(_ *cobra.Command, args []string) error { return c.remove(stdout, args[0]) },
 	}
 	cmd.AddCommand(push, ls, rm)
 	return cmd

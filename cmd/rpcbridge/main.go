@@ -47,9 +47,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	called, err := root.ExecuteContextC(ctx)
 	var cerr *config.Error
 	var uerr usageError
+	var failed *checkFailed
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &failed):
+		fmt.Fprintf(stderr, "%s\n", failed)
+		return exitConfig
 	case errors.As(err, &cerr):
 		fmt.Fprintf(stderr, "invalid configuration:\n%s\n", cerr)
 		return exitConfig
@@ -92,6 +96,10 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long: `rpcbridge watches service registries (a static list, ZooKeeper, Nacos, Consul), learns the
 methods of each RPC service, builds HTTP-to-RPC routes, serves them to Envoy over xDS, and runs an
 embedded gateway that executes the same configuration.`,
+		Example: `  rpcbridge check --config rpcbridge.yaml      # validate the configuration and the stored IDL
+  rpcbridge serve --config rpcbridge.yaml      # run it
+  rpcbridge catalog --config rpcbridge.yaml    # what the registries hold
+  rpcbridge idl push greeter ./protos          # teach it the methods of a gRPC service`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -106,6 +114,8 @@ embedded gateway that executes the same configuration.`,
 		newBootstrapCommand(stdout),
 		newIDLCommand(stdout),
 		newOpenAPICommand(logger, stdout),
+		newVersionCommand(stdout),
+		newCheckCommand(stdout),
 	)
 	return root
 }

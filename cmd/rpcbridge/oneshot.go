@@ -4,19 +4,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
+	"github.com/rpcbridge/rpcbridge/registries"
 )
 
 // oneShot loads the configuration, waits for the registries' first listing and compiles it.
 func oneShot(cmd *cobra.Command, logger func() (*slog.Logger, error), file string,
-	progress func(synced, total int, pending []string)) (*config.Config, compiled, error) {
+	progress func([]registries.Snapshot)) (*config.Config, compiled, error) {
 	log, err := logger()
 	if err != nil {
 		return nil, compiled{}, err
@@ -41,7 +40,14 @@ func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *co
 	cmd := &cobra.Command{
 		Use:   "render --config FILE",
 		Short: "Print the Envoy resources rpcbridge would serve, byte-identical for the same input",
-		Args:  cobra.NoArgs,
+		Example: `  rpcbridge render --config rpcbridge.yaml
+
+  # what a Higress build of Envoy gets (with the HTTP-to-Dubbo transcoder), as JSON
+  rpcbridge render -c rpcbridge.yaml --flavor higress --format json
+
+  # review a configuration change: the Envoy resources before and after
+  diff <(rpcbridge render -c old.yaml) <(rpcbridge render -c new.yaml)`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want yaml or json", format)}
@@ -70,34 +76,6 @@ func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *co
 	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
 	flavorFlag(cmd, &flavor)
-	return cmd
-}
-
-func newCatalogCommand(logger func() (*slog.Logger, error), stdout, stderr io.Writer) *cobra.Command {
-	var file string
-	cmd := &cobra.Command{
-		Use:   "catalog --config FILE",
-		Short: "Print the services discovered in the configured registries, with their endpoints and diagnostics",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			progress := func(synced, total int, pending []string) {
-				if len(pending) > 0 {
-					fmt.Fprintf(stderr, "syncing registries: %d/%d synced, waiting for %s\n", synced, total, strings.Join(pending, ", "))
-				}
-			}
-			_, c, err := oneShot(cmd, logger, file, progress)
-			if err != nil {
-				return err
-			}
-			out, err := yaml.Marshal(c.Catalog)
-			if err != nil {
-				return err
-			}
-			_, err = stdout.Write(out)
-			return err
-		},
-	}
-	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
 	return cmd
 }
 

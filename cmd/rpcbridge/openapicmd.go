@@ -45,6 +45,13 @@ func newOpenAPICommand(logger func() (*slog.Logger, error), stdout io.Writer) *c
 the rules, and prints their OpenAPI 3.1 document (JSON); with --service, only the routes that
 call that service (its ID, as rpcbridge catalog prints it). A running rpcbridge serves the same at
 GET /openapi.json[?service=ID] on its admin address.`,
+		Example: `  rpcbridge openapi --config rpcbridge.yaml > openapi.json
+
+  # the same document from a running rpcbridge
+  curl -s http://127.0.0.1:19901/openapi.json
+
+  # one service's routes only
+  rpcbridge openapi --config rpcbridge.yaml --service "dubbo:org.rpcbridge.test.GreeterService:1.0.0:"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, c, err := oneShot(cmd, logger, file, nil)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -14,11 +15,34 @@ import (
 	"github.com/rpcbridge/rpcbridge/config"
 )
 
-// reloadDebounce collapses the burst of events an editor's save causes.
-const reloadDebounce = 200 * time.Millisecond
+// reloadSettle is how long the configuration file must stay the same before a change is
+// applied. After a file event or SIGHUP the file is read once reloadSettle later and again
+// reloadSettle after that; only when both reads are identical is the content parsed and applied.
+// A difference, or a new event in between, starts the wait again. A writer that pauses for less
+// than reloadSettle between two bursts (an editor saving in place, `cat part1 part2 > file` over
+// a slow pipe) is therefore never read half-way; one that pauses for longer is indistinguishable
+// from two saves.
+const reloadSettle = 250 * time.Millisecond
 
-// watchConfig reloads the configuration when its file changes or on SIGHUP. The directory is
-// watched rather than the file, so that editors that replace the file by renaming are seen.
+// fileState is one read of the configuration file: its content, or why it could not be read.
+type fileState struct {
+	data []byte
+	err  string
+}
+
+func readFileState(path string) fileState {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fileState{err: err.Error()}
+	}
+	return fileState{data: data}
+}
+
+func (a fileState) equal(b fileState) bool { return a.err == b.err && bytes.Equal(a.data, b.data) }
+
+// watchConfig reloads the configuration when its file changes or on SIGHUP, once the file has
+// settled (see reloadSettle). The directory is watched rather than the file, so that editors
+// that replace the file by renaming are seen.
 func (s *server) watchConfig(ctx context.Context, sup *supervisor) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -36,37 +60,67 @@ func (s *server) watchConfig(ctx context.Context, sup *supervisor) error {
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		s.log.Warn("cannot watch the configuration file; reload with SIGHUP", "err", err)
 	}
-	debounce := time.NewTimer(time.Hour)
-	debounce.Stop()
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	var (
+		candidate *fileState // the last read, waiting to be confirmed by an identical one
+		trigger   string
+	)
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-hup:
-			s.reload(ctx, sup, "SIGHUP")
+			trigger = "SIGHUP"
+			settle.Reset(reloadSettle)
 		case ev := <-w.Events:
 			if filepath.Clean(ev.Name) == abs && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
-				debounce.Reset(reloadDebounce)
+				if trigger == "" {
+					trigger = "file changed"
+				}
+				settle.Reset(reloadSettle)
 			}
 		case err := <-w.Errors:
 			s.log.Warn("configuration watch error", "err", err)
-		case <-debounce.C:
-			s.reload(ctx, sup, "file changed")
+		case <-settle.C:
+			cur := readFileState(s.file)
+			if candidate == nil || !candidate.equal(cur) {
+				if candidate == nil {
+					s.log.Debug("configuration file changed; it is applied once it stays the same for the settle interval",
+						"file", s.file, "trigger", trigger, "settle", reloadSettle)
+				} else {
+					s.log.Info("configuration file is still changing; not applied yet", "file", s.file,
+						"bytes_before", len(candidate.data), "bytes_now", len(cur.data), "settle", reloadSettle)
+				}
+				candidate = &cur
+				settle.Reset(reloadSettle)
+				continue
+			}
+			s.reload(ctx, sup, cur, trigger)
+			candidate, trigger = nil, ""
 		}
 	}
 }
 
-// reload loads the file again; an invalid file is reported and the running configuration kept.
-func (s *server) reload(ctx context.Context, sup *supervisor, why string) {
-	cfg, err := config.Load(s.file)
+// reload applies a settled read of the file; an invalid file is reported, every problem on a
+// line of its own, and the running configuration kept.
+func (s *server) reload(ctx context.Context, sup *supervisor, st fileState, why string) {
+	reject := func(args ...any) {
+		s.log.Error("configuration rejected; keeping the previous one", append([]any{"file", s.file, "trigger", why}, args...)...)
+	}
+	if st.err != "" {
+		reject("err", st.err)
+		return
+	}
+	cfg, err := config.Parse(s.file, st.data)
 	if err != nil {
 		var cerr *config.Error
 		if errors.As(err, &cerr) {
 			for _, p := range cerr.Problems {
-				s.log.Error("configuration rejected; keeping the previous one", "problem", p.String())
+				reject("problem", p.String())
 			}
 		} else {
-			s.log.Error("configuration rejected; keeping the previous one", "err", err)
+			reject("err", err)
 		}
 		return
 	}

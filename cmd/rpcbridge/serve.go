@@ -47,6 +47,13 @@ the admin API it uses:
 The configuration file is reloaded when it changes or on SIGHUP; an invalid file is reported and
 the previous one kept. An IDL upload that does not compile is rejected with file:line:col and the
 previous version keeps serving.`,
+		Example: `  rpcbridge serve --config rpcbridge.yaml
+
+  # debug logs as JSON, for a log pipeline
+  rpcbridge serve -c /etc/rpcbridge/rpcbridge.yaml --log-level debug --log-format json
+
+  # reload after an edit the file watcher cannot see (a config map behind a symlink)
+  kill -HUP "$(pidof rpcbridge)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()
@@ -283,7 +290,7 @@ func (s *server) logDiagnostics(c compiled, last []string) []string {
 		line := d.String()
 		now = append(now, line)
 		if !seen[line] {
-			s.log.Warn("diagnostic", "severity", d.Severity, "stage", d.Stage, "subject", d.Subject, "message", d.Message)
+			s.log.Warn("diagnostic", "severity", d.Severity, "code", d.Code, "stage", d.Stage, "subject", d.Subject, "message", d.Message)
 		}
 	}
 	return now

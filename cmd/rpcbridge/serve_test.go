@@ -39,14 +39,26 @@ type running struct {
 // and admin addresses) and runs `rpcbridge serve` until the test ends.
 func startServe(t testing.TB, cfgTemplate string) *running {
 	t.Helper()
+	return startServeLogging(t, cfgTemplate, nil)
+}
+
+// startServeLogging is startServe with serve's log (at debug level) written to logs as it
+// happens; nil keeps it for the test log when serve fails.
+func startServeLogging(t testing.TB, cfgTemplate string, logs io.Writer) *running {
+	t.Helper()
 	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1)}
 	r.file = writeFile(t, t.TempDir(), "rpcbridge.yaml", r.render(cfgTemplate))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
-		code, _, stderr := runCLI(t, ctx, "serve", "--config", r.file, "--log-level", "debug")
-		if code != exitOK {
-			t.Logf("serve exited %d:\n%s", code, stderr)
+		var code int
+		if logs != nil {
+			code = run(ctx, []string{"serve", "--config", r.file, "--log-level", "debug"}, io.Discard, logs)
+		} else {
+			var stderr string
+			if code, _, stderr = runCLI(t, ctx, "serve", "--config", r.file, "--log-level", "debug"); code != exitOK {
+				t.Logf("serve exited %d:\n%s", code, stderr)
+			}
 		}
 		r.done <- code
 	}()
@@ -161,7 +173,7 @@ func TestServeGatewayFollowsConfigEdits(t *testing.T) {
 
 	// An invalid edit is rejected and the running configuration keeps serving.
 	srv.rewrite(t, "registries: [{name: BAD}]\n")
-	time.Sleep(3 * reloadDebounce) // let the watcher see it; the check below must still pass
+	time.Sleep(4 * reloadSettle) // let the watcher see it; the check below must still pass
 	if code, body, _ := get("http://" + srv.gateway + "/api/y"); code != http.StatusOK || body != "B /v2/y" {
 		t.Fatalf("after an invalid edit: GET /api/y = %d %q; want the previous config to keep serving", code, body)
 	}

@@ -36,12 +36,12 @@ func TestSIGHUPReloads(t *testing.T) {
 	if err := os.Rename(link, srv.file); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * reloadDebounce)
+	time.Sleep(4 * reloadSettle)
 
 	if err := os.WriteFile(hidden, []byte(srv.render(httpServiceConfig(portB, ""))), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * reloadDebounce)
+	time.Sleep(4 * reloadSettle)
 	if code, body, _ := get("http://" + srv.gateway + "/hello/x"); code != http.StatusOK || body != "A /x" {
 		t.Fatalf("before SIGHUP: GET = %d %q; the edit must not be seen without a signal", code, body)
 	}

@@ -69,6 +69,20 @@ func (s *snapshotSet) expect(name string) {
 	}
 }
 
+// stopped records that the source called name returned with err: its last snapshot, if it had
+// one, is kept as stale; either way it carries a registries.Stopped diagnostic.
+func (s *snapshotSet) stopped(name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := registries.Stopped(name, err)
+	if last, ok := s.snaps[name]; ok && last.Synced {
+		s.snaps[name] = registries.UnreachableSnapshot(name, &last, d)
+	} else {
+		s.snaps[name] = registries.UnreachableSnapshot(name, nil, d)
+	}
+	s.publishLocked()
+}
+
 func (s *snapshotSet) publishLocked() {
 	all := slices.Collect(maps.Values(s.snaps))
 	slices.SortFunc(all, func(a, b registries.Snapshot) int { return cmp.Compare(a.Source, b.Source) })
@@ -131,6 +145,7 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 			s.log.Info("registry started", "registry", name, "type", rc.Type)
 			if err := src.Run(sctx, s.set.set); err != nil && sctx.Err() == nil {
 				s.log.Error("registry stopped", "registry", name, "err", err)
+				s.set.stopped(name, err)
 			}
 		}()
 	}
@@ -148,9 +163,10 @@ func sameSource(a, b config.RegistryConfig) bool {
 func (s *supervisor) wait() { s.wg.Wait() }
 
 // collect runs the configured sources until each has completed its first listing or timeout
-// passes, reporting progress, and returns their snapshots. It is what one-shot commands use.
+// passes, reporting progress (the snapshots so far, at every change and every second), and
+// returns their snapshots. It is what one-shot commands use.
 func collect(ctx context.Context, log *slog.Logger, cfg *config.Config, timeout time.Duration,
-	progress func(synced, total int, pending []string)) ([]registries.Snapshot, error) {
+	progress func([]registries.Snapshot)) ([]registries.Snapshot, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	set := newSnapshotSet()
@@ -169,7 +185,7 @@ func collect(ctx context.Context, log *slog.Logger, cfg *config.Config, timeout 
 		seq = s
 		pending := pendingSources(snaps)
 		if progress != nil {
-			progress(len(snaps)-len(pending), len(snaps), pending)
+			progress(snaps)
 		}
 		if len(pending) == 0 {
 			return snaps, nil

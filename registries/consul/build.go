@@ -51,18 +51,18 @@ type candidate struct {
 // a diagnostic, since one service's endpoints must all speak the same protocol.
 func (b builder) service(name string, entries []*api.ServiceEntry) (registries.Service, []diag.Diagnostic, bool) {
 	var diags []diag.Diagnostic
-	warn := func(subject, msg string) {
-		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: b.stage, Subject: subject, Message: msg})
+	warn := func(code diag.Code, subject, msg string) {
+		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Code: code, Stage: b.stage, Subject: subject, Message: msg})
 	}
 	var cands []candidate
 	for _, e := range sortedEntries(entries) {
 		c, problem := b.candidate(name, e)
 		if problem != "" {
-			warn(c.subject, "instance skipped: "+problem)
+			warn(diag.RegistryEntrySkipped, c.subject, "instance skipped: "+problem)
 			continue
 		}
 		if c.det.Note != "" {
-			warn(c.subject, c.det.Note)
+			warn(diag.RegistryProtocolUnknown, c.subject, c.det.Note)
 		}
 		cands = append(cands, c)
 	}
@@ -74,7 +74,7 @@ func (b builder) service(name string, entries []*api.ServiceEntry) (registries.S
 	var kept []candidate
 	for _, c := range cands {
 		if c.det.Protocol != proto {
-			warn(c.subject, fmt.Sprintf("instance skipped: it speaks %s (from %s) but most instances of the service speak %s",
+			warn(diag.RegistryProtocolMismatch, c.subject, fmt.Sprintf("instance skipped: it speaks %s (from %s) but most instances of the service speak %s",
 				c.det.Protocol, c.det.From, proto))
 			continue
 		}

@@ -38,7 +38,7 @@ var DefaultPrecedence = []string{FromMeta, FromTags, FromTaggedAddresses, FromDe
 
 // Config configures one Consul registry.
 type Config struct {
-	// Address is the Consul agent's HTTP API "host:port" (DefaultAddress when empty).
+	// Address is the Consul agent's HTTP API "host:port".
 	Address string `yaml:"address" json:"address"`
 	// Datacenter is the datacenter to read; empty means the agent's own.
 	Datacenter string `yaml:"datacenter" json:"datacenter"`
@@ -53,8 +53,9 @@ type Config struct {
 	Debounce yamltime.Duration `yaml:"debounce" json:"debounce"`
 	// ProtocolMetaKey is the service metadata key that names the protocol.
 	ProtocolMetaKey string `yaml:"protocolMetaKey" json:"protocolMetaKey"`
-	// Precedence is the order in which protocol sources are asked (FromMeta, FromTags,
-	// FromTaggedAddresses, FromDefault); the default source is implied at the end.
+	// Precedence is the order in which a service's protocol sources are asked: "meta" (the
+	// ProtocolMetaKey entry), "tags", "taggedAddresses" ("grpc", then "http"), "default"
+	// (DefaultProtocol, implied at the end): FromMeta, FromTags, FromTaggedAddresses, FromDefault.
 	Precedence []string `yaml:"precedence" json:"precedence"`
 	// DefaultProtocol is the protocol of instances that no other source names.
 	DefaultProtocol registries.Protocol `yaml:"defaultProtocol" json:"defaultProtocol"`
@@ -66,33 +67,39 @@ func (c Config) Validate() error {
 	return err
 }
 
-// withDefaults fills unset fields and checks the result.
-func (c Config) withDefaults() (Config, error) {
+// Defaults returns c with every unset optional field set to its default, checking nothing. It
+// is the one place that applies the defaults: New uses it, and docs/configuration.md shows
+// what it sets.
+func (c Config) Defaults() Config {
 	c.Address = strings.TrimSpace(c.Address)
 	if c.Address == "" {
 		c.Address = DefaultAddress
 	}
-	switch c.Scheme {
-	case "":
+	if c.Scheme == "" {
 		c.Scheme = DefaultScheme
-	case "http", "https":
-	default:
-		return c, fmt.Errorf("consul: scheme %q: want http or https", c.Scheme)
 	}
-	if c.Wait == 0 {
-		c.Wait = yamltime.Duration(DefaultWait)
-	}
-	if c.Wait < 0 || c.Debounce < 0 {
-		return c, errors.New("consul: wait and debounce must not be negative")
-	}
-	if c.Debounce == 0 {
-		c.Debounce = yamltime.Duration(DefaultDebounce)
-	}
+	c.Wait = yamltime.Duration(c.Wait.Or(DefaultWait))
+	c.Debounce = yamltime.Duration(c.Debounce.Or(DefaultDebounce))
 	if c.ProtocolMetaKey == "" {
 		c.ProtocolMetaKey = DefaultProtocolMetaKey
 	}
 	if c.DefaultProtocol == "" {
 		c.DefaultProtocol = DefaultProtocol
+	}
+	if len(c.Precedence) == 0 {
+		c.Precedence = slices.Clone(DefaultPrecedence)
+	}
+	return c
+}
+
+// withDefaults fills unset fields and checks the result.
+func (c Config) withDefaults() (Config, error) {
+	c = c.Defaults()
+	if c.Scheme != "http" && c.Scheme != "https" {
+		return c, fmt.Errorf("consul: scheme %q: want http or https", c.Scheme)
+	}
+	if c.Wait < 0 || c.Debounce < 0 {
+		return c, errors.New("consul: wait and debounce must not be negative")
 	}
 	if !c.DefaultProtocol.Valid() {
 		return c, fmt.Errorf("consul: defaultProtocol %q: want http, grpc, triple or dubbo", c.DefaultProtocol)

@@ -1,6 +1,7 @@
 package consul
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/consul/api"
@@ -21,7 +22,9 @@ func TestStaleWhileTheAgentIsDownThenConverges(t *testing.T) {
 	})
 
 	agent.Stop()
-	stale := rec.WaitFor(t, "a stale snapshot", func(s registries.Snapshot) bool { return s.Stale })
+	stale := rec.WaitFor(t, "a stale snapshot that says why", func(s registries.Snapshot) bool {
+		return s.Stale && strings.Contains(registrytest.UnreachableReason(s), "connection refused")
+	})
 	web, _ := registrytest.Service(stale, "web")
 	if names(stale) != "api,web" || registrytest.EndpointSet(web) != "10.0.0.1:80" || !stale.Synced {
 		t.Fatalf("the stale snapshot lost the last known services:\n%s", registrytest.Dump(stale))
@@ -33,7 +36,7 @@ func TestStaleWhileTheAgentIsDownThenConverges(t *testing.T) {
 	register(t, c, &api.AgentServiceRegistration{ID: "new-1", Name: "new", Address: "10.0.0.8", Port: 82})
 	rec.WaitFor(t, "the state after the restart", func(s registries.Snapshot) bool {
 		web, _ := registrytest.Service(s, "web")
-		return !s.Stale && names(s) == "new,web" && registrytest.EndpointSet(web) == "10.0.0.7:8080"
+		return !s.Stale && names(s) == "new,web" && registrytest.EndpointSet(web) == "10.0.0.7:8080" && registrytest.UnreachableReason(s) == ""
 	})
 	// The watches work again: a change after the restart is followed.
 	deregister(t, c, "new-1")

@@ -13,9 +13,11 @@
 // weights are Consul's passing (or warning) weights as they are, at least 1: rpcbridge weights
 // are relative within one service.
 //
-// The source publishes nothing until its first complete listing (the catalog and every listed
-// service read once), then a full snapshot after every change, debounced by Config.Debounce.
-// While the agent cannot be reached, the last known services are published with Stale set.
+// Before its first complete listing (the catalog and every listed service read once) the source
+// publishes only why it cannot list, when a query fails: a pending snapshot with a
+// registries.Unreachable diagnostic carrying the client's error. After it, it publishes a full
+// snapshot after every change, debounced by Config.Debounce. While the agent cannot be reached,
+// the last known services are published with Stale set and the same diagnostic.
 // Consul's own "consul" service is left out.
 package consul
 
@@ -64,7 +66,7 @@ func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
 	return &Source{
 		name: name,
 		cfg:  cfg,
-		builder: builder{stage: "registry/" + name, metaKey: cfg.ProtocolMetaKey,
+		builder: builder{stage: registries.Stage(name), metaKey: cfg.ProtocolMetaKey,
 			precedence: cfg.Precedence, def: cfg.DefaultProtocol},
 		logger: logger.With("registry", name),
 	}, nil
@@ -128,7 +130,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			return ctx.Err()
 		case r := <-results:
 			if r.err != nil {
-				s.logger.Debug("consul query failed", "err", r.err)
+				s.logger.Debug("consul query failed", "service", r.service, "err", r.err)
 			}
 			if st.apply(r, s.builder, startWatcher) && flush == nil {
 				flush = time.After(s.cfg.Debounce.Std())
@@ -136,9 +138,15 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		case <-flush:
 			flush = nil
 			if !st.synced() {
+				// Not listed yet: say why, once per change of reason.
+				if snap, ok := st.pending(s.name, s.cfg.Address); ok && !reflect.DeepEqual(snap, last) {
+					s.logger.Warn("consul unreachable", "err", st.failures())
+					last = snap
+					publish(snap)
+				}
 				continue
 			}
-			snap := st.snapshot(s.name)
+			snap := st.snapshot(s.name, s.cfg.Address)
 			if published && reflect.DeepEqual(snap, last) {
 				continue
 			}

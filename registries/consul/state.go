@@ -2,10 +2,10 @@ package consul
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
@@ -101,10 +101,10 @@ func (st *state) synced() bool {
 }
 
 // snapshot is the full state. Services not read yet (listed after the first sync) are left out
-// until their first answer.
-func (st *state) snapshot(source string) registries.Snapshot {
-	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true,
-		Stale: len(st.failing) > 0}
+// until their first answer. While queries fail, it is stale and carries a
+// registries.Unreachable diagnostic about agent (the address asked).
+func (st *state) snapshot(source, agent string) registries.Snapshot {
+	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true}
 	for _, name := range slices.Sorted(maps.Keys(st.services)) {
 		cur := st.services[name]
 		if cur.ok {
@@ -113,14 +113,32 @@ func (st *state) snapshot(source string) registries.Snapshot {
 		snap.Diagnostics = append(snap.Diagnostics, cur.diags...)
 	}
 	diag.Sort(snap.Diagnostics)
+	if len(st.failing) > 0 {
+		d := registries.Unreachable(source, agent, st.failures())
+		return registries.UnreachableSnapshot(source, &snap, d)
+	}
 	return snap
 }
 
-// failures describes the failing watchers, for logs.
-func (st *state) failures() string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(st.failing)) {
-		parts = append(parts, st.failing[k].Error())
+// pending is what is published before the first complete listing while queries fail: a
+// pending snapshot that says why; ok is false when nothing fails.
+func (st *state) pending(source, agent string) (registries.Snapshot, bool) {
+	if len(st.failing) == 0 {
+		return registries.Snapshot{}, false
 	}
-	return strings.Join(parts, "; ")
+	return registries.UnreachableSnapshot(source, nil, registries.Unreachable(source, agent, st.failures())), true
+}
+
+// failures describes the failing queries: the catalog's error, else the first service's, with
+// how many more fail (when the agent is gone, every watcher fails with the same error).
+func (st *state) failures() string {
+	keys := slices.Sorted(maps.Keys(st.failing)) // "" (the catalog) sorts first
+	if len(keys) == 0 {
+		return ""
+	}
+	msg := "cannot reach Consul: " + st.failing[keys[0]].Error()
+	if n := len(keys) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more failing queries)", n)
+	}
+	return msg
 }

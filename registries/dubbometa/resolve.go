@@ -41,8 +41,8 @@ func Resolve(stage string, instances []Instance, cache Cache, skip func(iface st
 	byKey := map[key]*registries.Service{}
 	var pending []Instance
 	var diags []diag.Diagnostic
-	warn := func(subject, format string, args ...any) {
-		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: subject,
+	warn := func(code diag.Code, subject, format string, args ...any) {
+		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Code: code, Stage: stage, Subject: subject,
 			Message: fmt.Sprintf(format, args...)})
 	}
 	reported := map[Revision]bool{}
@@ -53,7 +53,7 @@ func Resolve(stage string, instances []Instance, cache Cache, skip func(iface st
 			pending = append(pending, in)
 			if e != nil && e.Err != nil && !reported[rev] {
 				reported[rev] = true
-				warn(in.Subject, "MetadataService call for revision %s failed %d time(s): %v; retrying, the instances stay published as a placeholder meanwhile",
+				warn(diag.DubboMetadataUnavailable, in.Subject, "MetadataService call for revision %s failed %d time(s): %v; retrying, the instances stay published as a placeholder meanwhile",
 					rev.Revision, e.Failures, e.Err)
 			}
 			continue
@@ -71,7 +71,7 @@ func Resolve(stage string, instances []Instance, cache Cache, skip func(iface st
 				port, ok = uint32(si.Port), true
 			}
 			if !ok {
-				warn(in.Subject, "instance has no %s port; not an endpoint of %s", si.Protocol, si.Name)
+				warn(diag.DubboNoEndpoint, in.Subject, "instance has no %s port; not an endpoint of %s", si.Protocol, si.Name)
 				continue
 			}
 			k := key{identity{si.Name, si.Version, si.Group}, protocol}
@@ -128,7 +128,7 @@ func Placeholder(stage string, svc registries.Service, instances []Instance) (re
 	for _, in := range instances {
 		port, ok := in.EndpointFor(svc.Protocol)
 		if !ok {
-			diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: in.Subject,
+			diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Code: diag.DubboNoEndpoint, Stage: stage, Subject: in.Subject,
 				Message: fmt.Sprintf("instance has no %s endpoint; not an endpoint of %s", svc.Protocol, svc.Name)})
 			continue
 		}

@@ -28,13 +28,13 @@ func (t *translator) appInstances(e entry) []dubbometa.Instance {
 	var out []dubbometa.Instance
 	for _, in := range e.Instances {
 		if why := checkInstance(in); why != "" {
-			t.report(diag.Warning, subject(e, in), "%s", why)
+			t.report(diag.RegistryEntrySkipped, diag.Warning, subject(e, in), "%s", why)
 			continue
 		}
 		mi := dubbometa.Instance{App: e.Name, Address: in.Ip, Port: int(in.Port), Metadata: in.Metadata,
 			Subject: subject(e, in), Endpoint: endpointOf(e, in, 0, nacosWeight(in.Weight), nil)}
 		if _, err := mi.Endpoints(); err != nil {
-			t.report(diag.Warning, subject(e, in), "instance skipped: %v", err)
+			t.report(diag.RegistryEntrySkipped, diag.Warning, subject(e, in), "instance skipped: %v", err)
 			continue
 		}
 		out = append(out, mi)
@@ -69,6 +69,6 @@ func (t *translator) applicationLevel(e entry) []registries.Service {
 	if len(svc.Endpoints) == 0 {
 		return services
 	}
-	t.report(diag.Info, serviceSubject(e), "Dubbo application-level instances published as the application %q until their MetadataService says which interfaces they serve", e.Name)
+	t.report(diag.DubboAppPending, diag.Info, serviceSubject(e), "Dubbo application-level instances published as the application %q until their MetadataService says which interfaces they serve", e.Name)
 	return append(services, svc)
 }

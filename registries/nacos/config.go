@@ -28,9 +28,9 @@ type Config struct {
 	// Servers are the Nacos "host:port" addresses, with the HTTP port (8848 by default); the
 	// SDK talks gRPC on that port + 1000.
 	Servers []string `yaml:"servers" json:"servers"`
-	// Namespaces are the namespace IDs to read; "" is the public namespace. Default: [""].
+	// Namespaces are the namespace IDs to read; "" (or "public") is the public namespace.
 	Namespaces []string `yaml:"namespaces" json:"namespaces"`
-	// Groups are the Nacos groups to read in every namespace. Default: ["DEFAULT_GROUP"].
+	// Groups are the Nacos groups to read in every namespace.
 	Groups []string `yaml:"groups" json:"groups"`
 	// Username and Password log in to a Nacos server with auth enabled.
 	Username string `yaml:"username" json:"username"`
@@ -44,7 +44,7 @@ type Config struct {
 	// ResyncInterval is how often every namespace and group is listed again, to find services
 	// that appeared or went away (instance changes of known services are pushed).
 	ResyncInterval yamltime.Duration `yaml:"resyncInterval" json:"resyncInterval"`
-	// PageSize is how many service names one listing request asks for. Default: 500.
+	// PageSize is how many service names one listing request asks for.
 	PageSize int `yaml:"pageSize" json:"pageSize"`
 }
 
@@ -65,13 +65,11 @@ func (c Config) withDefaults(name string) (Config, error) {
 			return c, err
 		}
 	}
-	if len(c.Namespaces) == 0 {
-		c.Namespaces = []string{""}
+	if c.PageSize < 0 {
+		return c, errors.New("nacos: pageSize must not be negative")
 	}
+	c = c.Defaults()
 	c.Namespaces = sortedUnique(c.Namespaces, normalizeNamespace)
-	if len(c.Groups) == 0 {
-		c.Groups = []string{DefaultGroup}
-	}
 	c.Groups = sortedUnique(c.Groups, func(g string) string { return strings.TrimSpace(g) })
 	if slices.Contains(c.Groups, "") {
 		return c, errors.New("nacos: empty group name")
@@ -86,14 +84,24 @@ func (c Config) withDefaults(name string) (Config, error) {
 	if c.LogDir == "" {
 		c.LogDir = filepath.Join(base, "log")
 	}
+	return c, nil
+}
+
+// Defaults returns c with every unset optional field set to its default, checking nothing (the
+// directories, which depend on the registry's name, are set by New). It is the one place that
+// applies the defaults: New uses it, and docs/configuration.md shows what it sets.
+func (c Config) Defaults() Config {
+	if len(c.Namespaces) == 0 {
+		c.Namespaces = []string{""}
+	}
+	if len(c.Groups) == 0 {
+		c.Groups = []string{DefaultGroup}
+	}
 	c.ResyncInterval = yamltime.Duration(c.ResyncInterval.Or(DefaultResyncInterval))
-	switch {
-	case c.PageSize < 0:
-		return c, errors.New("nacos: pageSize must not be negative")
-	case c.PageSize == 0:
+	if c.PageSize == 0 {
 		c.PageSize = DefaultPageSize
 	}
-	return c, nil
+	return c
 }
 
 // normalizeNamespace maps Nacos's two spellings of the default namespace to "".

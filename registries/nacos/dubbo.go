@@ -34,13 +34,13 @@ func parseProvidersName(name string) (iface, version, group string, err error) {
 func (t *translator) dubboInterface(e entry) []registries.Service {
 	iface, version, group, err := parseProvidersName(e.Name)
 	if err != nil {
-		t.report(diag.Warning, serviceSubject(e), "service skipped: %v", err)
+		t.report(diag.RegistryEntrySkipped, diag.Warning, serviceSubject(e), "service skipped: %v", err)
 		return nil
 	}
 	byProtocol := map[registries.Protocol][]model.Instance{}
 	for _, in := range e.Instances {
 		if why := checkInstance(in); why != "" {
-			t.report(diag.Warning, subject(e, in), "%s", why)
+			t.report(diag.RegistryEntrySkipped, diag.Warning, subject(e, in), "%s", why)
 			continue
 		}
 		if in.Metadata["side"] == "consumer" {
@@ -52,7 +52,7 @@ func (t *translator) dubboInterface(e entry) []registries.Service {
 		}
 		p, ok := registries.ParseProtocol(name)
 		if !ok {
-			t.report(diag.Warning, subject(e, in), "provider skipped: protocol %q is not served (known: %s)", name, registries.ProtocolNames())
+			t.report(diag.RegistryProtocolUnknown, diag.Warning, subject(e, in), "provider skipped: protocol %q is not served (known: %s)", name, registries.ProtocolNames())
 			continue
 		}
 		byProtocol[p] = append(byProtocol[p], in)

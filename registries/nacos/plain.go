@@ -31,7 +31,7 @@ func (t *translator) plain(e entry) []registries.Service {
 	groups := map[split][]model.Instance{}
 	for _, in := range e.Instances {
 		if why := checkInstance(in); why != "" {
-			t.report(diag.Warning, subject(e, in), "%s", why)
+			t.report(diag.RegistryEntrySkipped, diag.Warning, subject(e, in), "%s", why)
 			continue
 		}
 		name := in.Metadata[metaProtocol]
@@ -40,7 +40,7 @@ func (t *translator) plain(e entry) []registries.Service {
 		}
 		p, ok := registries.ParseProtocol(name)
 		if !ok {
-			t.report(diag.Warning, subject(e, in), "instance skipped: protocol %q is not served (known: %s)", name, registries.ProtocolNames())
+			t.report(diag.RegistryProtocolUnknown, diag.Warning, subject(e, in), "instance skipped: protocol %q is not served (known: %s)", name, registries.ProtocolNames())
 			continue
 		}
 		k := split{protocol: p}

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
@@ -80,7 +81,7 @@ func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Source{name: name, stage: "registry/" + name, cfg: cfg, base: logger,
+	return &Source{name: name, stage: registries.Stage(name), cfg: cfg, base: logger,
 		logger: logger.With("registry", name)}, nil
 }
 
@@ -118,19 +119,32 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		retry, flush    <-chan time.Time
 		needPass        = true
 		synced, stale   bool
+		failure         string // why the server cannot be used, while stale
 		last            registries.Snapshot
 		publishedBefore bool
 	)
+	servers := strings.Join(s.cfg.Servers, ",")
 	emit := func() {
 		if !synced {
+			// Never listed: a pending snapshot that says why, once per reason.
+			if failure != "" {
+				snap := registries.UnreachableSnapshot(s.name, nil, registries.Unreachable(s.name, servers, failure))
+				if !reflect.DeepEqual(snap, last) {
+					last = snap
+					publish(snap)
+				}
+			}
 			return
 		}
 		entries := st.entries()
 		fetcher.Start(ctx, meta, applicationInstances(entries))
 		services, diags := buildServices(s.stage, entries, meta)
-		snap := registries.Snapshot{Source: s.name, Services: services, Synced: true, Stale: stale, Diagnostics: diags}
+		snap := registries.Snapshot{Source: s.name, Services: services, Synced: true, Diagnostics: diags}
 		if snap.Services == nil {
 			snap.Services = []registries.Service{}
+		}
+		if stale {
+			snap = registries.UnreachableSnapshot(s.name, &snap, registries.Unreachable(s.name, servers, failure))
 		}
 		if publishedBefore && reflect.DeepEqual(snap, last) {
 			return
@@ -146,11 +160,11 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 					return ctx.Err()
 				}
 				s.logger.Warn("nacos listing failed; publishing the last known services as stale and retrying", "err", err)
-				stale = true
+				stale, failure = true, "listing failed: "+err.Error()
 				emit()
 				retry = time.After(retryDelay)
 			} else {
-				synced, stale = true, false
+				synced, stale, failure = true, false, ""
 				emit()
 			}
 		}
@@ -176,7 +190,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			switch {
 			case !healthy && !stale:
 				s.logger.Warn("nacos unreachable: publishing the last known services as stale")
-				stale = true
+				stale, failure = true, "the connection to the Nacos server is down"
 				emit()
 			case healthy && stale && retry == nil:
 				needPass = true

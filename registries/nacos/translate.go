@@ -42,8 +42,8 @@ type translator struct {
 	diags []diag.Diagnostic
 }
 
-func (t *translator) report(sev diag.Severity, subject, format string, args ...any) {
-	t.diags = append(t.diags, diag.Diagnostic{Severity: sev, Stage: t.stage, Subject: subject,
+func (t *translator) report(code diag.Code, sev diag.Severity, subject, format string, args ...any) {
+	t.diags = append(t.diags, diag.Diagnostic{Severity: sev, Code: code, Stage: t.stage, Subject: subject,
 		Message: fmt.Sprintf(format, args...)})
 }
 
@@ -167,7 +167,7 @@ func nacosWeight(w float64) uint32 {
 func (t *translator) addEndpoint(svc *registries.Service, ep registries.Endpoint, subj string) {
 	for _, have := range svc.Endpoints {
 		if have.Address == ep.Address && have.Port == ep.Port {
-			t.report(diag.Warning, subj, "duplicate instance %s in service %s skipped",
+			t.report(diag.RegistryDuplicateEndpoint, diag.Warning, subj, "duplicate instance %s in service %s skipped",
 				net.JoinHostPort(ep.Address, strconv.Itoa(int(ep.Port))), svc.Name)
 			return
 		}

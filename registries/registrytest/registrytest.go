@@ -134,6 +134,28 @@ func Service(s registries.Snapshot, name string) (registries.Service, bool) {
 	return registries.Service{}, false
 }
 
+// UnreachableReason returns the message of the registries.Unreachable diagnostic of s (why its
+// registry cannot be reached), or "" when it has none.
+func UnreachableReason(s registries.Snapshot) string {
+	if ps := registries.Problems(s.Source, s.Diagnostics); len(ps) > 0 {
+		return ps[0].Message
+	}
+	return ""
+}
+
+// WaitRefused waits for a pending snapshot (never listed) whose Unreachable diagnostic is a
+// refused connection to addr and that has no services: what a source publishes while its
+// registry is down from the start. It fails t otherwise.
+func (r *Recorder) WaitRefused(t testing.TB, addr string) {
+	t.Helper()
+	pending := r.WaitFor(t, "a pending snapshot that says why", func(s registries.Snapshot) bool {
+		return !s.Synced && strings.Contains(UnreachableReason(s), "connection refused")
+	})
+	if reason := UnreachableReason(pending); !strings.Contains(reason, addr) || len(pending.Services) != 0 {
+		t.Fatalf("want the client's error naming %s and no services; got %q:\n%s", addr, reason, Dump(pending))
+	}
+}
+
 // EndpointSet renders the endpoints of svc as "addr:port" joined by commas, in snapshot order,
 // with "!" after an unhealthy one.
 func EndpointSet(svc registries.Service) string {

@@ -20,6 +20,8 @@ const DefaultWeight = 100
 
 // Config lists the services of a static registry.
 type Config struct {
+	// Services are the registry's services; a name may repeat only with another protocol,
+	// version or group.
 	Services []ServiceConfig `yaml:"services"`
 }
 
@@ -29,7 +31,7 @@ type ServiceConfig struct {
 	Name string `yaml:"name"`
 	// Protocol is http, grpc, triple or dubbo.
 	Protocol registries.Protocol `yaml:"protocol"`
-	// Interface, Version and Group identify a Dubbo service.
+	// Interface (required for dubbo), Version and Group identify a Dubbo service.
 	Interface string `yaml:"interface"`
 	Version   string `yaml:"version"`
 	Group     string `yaml:"group"`
@@ -39,15 +41,19 @@ type ServiceConfig struct {
 
 // EndpointConfig is one instance of a static service.
 type EndpointConfig struct {
+	// Address is the instance's IP address or host name.
 	Address string `yaml:"address"`
-	Port    uint32 `yaml:"port"`
-	// Weight defaults to 100.
+	// Port is the instance's port, 1..65535.
+	Port uint32 `yaml:"port"`
+	// Weight is the load-balancing weight relative to the service's other endpoints, at least 1.
 	Weight *uint32 `yaml:"weight"`
-	// Healthy defaults to true.
-	Healthy *bool             `yaml:"healthy"`
-	Region  string            `yaml:"region"`
-	Zone    string            `yaml:"zone"`
-	Labels  map[string]string `yaml:"labels"`
+	// Healthy false keeps the endpoint listed but sends it no traffic.
+	Healthy *bool `yaml:"healthy"`
+	// Region and Zone are the endpoint's locality.
+	Region string `yaml:"region"`
+	Zone   string `yaml:"zone"`
+	// Labels are free-form instance attributes (version, tags), kept on the endpoint.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // Validate reports every invalid value in c, each a field.Error located by a path relative to
@@ -114,8 +120,30 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	return ctx.Err()
 }
 
+// Defaults returns c with the unset weight and health of every endpoint set to their defaults
+// (DefaultWeight, healthy), checking nothing; c is not modified. It is the one place that
+// applies them: Services uses it, and docs/configuration.md shows what it sets.
+func (c Config) Defaults() Config {
+	weight, healthy := uint32(DefaultWeight), true
+	c.Services = slices.Clone(c.Services)
+	for i := range c.Services {
+		eps := slices.Clone(c.Services[i].Endpoints)
+		for j := range eps {
+			if eps[j].Weight == nil {
+				eps[j].Weight = &weight
+			}
+			if eps[j].Healthy == nil {
+				eps[j].Healthy = &healthy
+			}
+		}
+		c.Services[i].Endpoints = eps
+	}
+	return c
+}
+
 // Services converts the configuration into registry services, applying defaults.
 func Services(cfg Config) []registries.Service {
+	cfg = cfg.Defaults()
 	out := make([]registries.Service, 0, len(cfg.Services))
 	for _, sc := range cfg.Services {
 		svc := registries.Service{
@@ -130,15 +158,9 @@ func Services(cfg Config) []registries.Service {
 			ep := registries.Endpoint{
 				Address:  ec.Address,
 				Port:     ec.Port,
-				Weight:   DefaultWeight,
-				Healthy:  true,
+				Weight:   *ec.Weight,
+				Healthy:  *ec.Healthy,
 				Locality: registries.Locality{Region: ec.Region, Zone: ec.Zone},
-			}
-			if ec.Weight != nil {
-				ep.Weight = *ec.Weight
-			}
-			if ec.Healthy != nil {
-				ep.Healthy = *ec.Healthy
 			}
 			if len(ec.Labels) > 0 {
 				ep.Labels = maps.Clone(ec.Labels)

@@ -85,7 +85,7 @@ func buildAppLevel(stage, iface string, apps []string, pending map[string][]dubb
 	if len(svc.Endpoints) == 0 {
 		return svc, diags, false
 	}
-	diags = append(diags, diag.Diagnostic{Severity: diag.Info, Stage: stage, Subject: svc.Name,
+	diags = append(diags, diag.Diagnostic{Severity: diag.Info, Code: diag.DubboAppPending, Stage: stage, Subject: svc.Name,
 		Message: "application-level service published with empty version and group until the instances' MetadataService answers"})
 	return svc, diags, true
 }

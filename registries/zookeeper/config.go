@@ -37,6 +37,20 @@ func (c Config) Validate() error {
 	return err
 }
 
+// Defaults returns c with every unset optional field set to its default, checking nothing. It
+// is the one place that applies the defaults: New uses it, and docs/configuration.md shows
+// what it sets.
+func (c Config) Defaults() Config {
+	c.Root = strings.Trim(c.Root, "/")
+	if c.Root == "" {
+		c.Root = DefaultRoot
+	}
+	c.SessionTimeout = yamltime.Duration(c.SessionTimeout.Or(DefaultSessionTimeout))
+	c.Debounce = yamltime.Duration(c.Debounce.Or(DefaultDebounce))
+	c.ResyncInterval = yamltime.Duration(c.ResyncInterval.Or(DefaultResyncInterval))
+	return c
+}
+
 // withDefaults fills unset fields and checks the result.
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Servers) == 0 {
@@ -47,27 +61,16 @@ func (c Config) withDefaults() (Config, error) {
 			return c, errors.New("zookeeper: empty server address")
 		}
 	}
-	c.Root = strings.Trim(c.Root, "/")
-	if c.Root == "" {
-		c.Root = DefaultRoot
-	}
+	c = c.Defaults()
 	if strings.Contains(c.Root, "/") {
 		return c, fmt.Errorf("zookeeper: root %q must be a single node name", c.Root)
 	}
 	for _, f := range []struct {
 		name string
-		v    *yamltime.Duration
-		def  time.Duration
-	}{
-		{"sessionTimeout", &c.SessionTimeout, DefaultSessionTimeout},
-		{"debounce", &c.Debounce, DefaultDebounce},
-		{"resyncInterval", &c.ResyncInterval, DefaultResyncInterval},
-	} {
-		if *f.v < 0 {
+		v    yamltime.Duration
+	}{{"sessionTimeout", c.SessionTimeout}, {"debounce", c.Debounce}, {"resyncInterval", c.ResyncInterval}} {
+		if f.v < 0 {
 			return c, fmt.Errorf("zookeeper: %s must not be negative", f.name)
-		}
-		if *f.v == 0 {
-			*f.v = yamltime.Duration(f.def)
 		}
 	}
 	return c, nil

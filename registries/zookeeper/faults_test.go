@@ -2,6 +2,7 @@ package zookeeper
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	zkpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
@@ -29,7 +30,9 @@ func TestStaleWhileZooKeeperIsDownThenConverges(t *testing.T) {
 	})
 
 	server.Stop()
-	stale := rec.WaitFor(t, "a stale snapshot", func(s registries.Snapshot) bool { return s.Stale })
+	stale := rec.WaitFor(t, "a stale snapshot that says why", func(s registries.Snapshot) bool {
+		return s.Stale && strings.Contains(registrytest.UnreachableReason(s), "connection refused")
+	})
 	if _, ok := registrytest.Service(stale, v1Name); !ok || !stale.Synced {
 		t.Fatalf("stale snapshot lost the last known services:\n%s", registrytest.Dump(stale))
 	}
@@ -37,7 +40,7 @@ func TestStaleWhileZooKeeperIsDownThenConverges(t *testing.T) {
 	server.Restart()
 	rec.WaitFor(t, "a fresh snapshot after the restart", func(s registries.Snapshot) bool {
 		svc, _ := registrytest.Service(s, "providers:persistent.Iface::")
-		return !s.Stale && endpointSet(svc) == "10.9.9.9:20880"
+		return !s.Stale && endpointSet(svc) == "10.9.9.9:20880" && registrytest.UnreachableReason(s) == ""
 	})
 	// Watches work again: a change after the restart is followed.
 	w.provider(greeter, greeterURL("10.0.0.2:20880", "version=1.0.0"))

@@ -26,7 +26,7 @@ func (st *state) appInstances(stage string) ([]dubbometa.Instance, []diag.Diagno
 		for _, name := range slices.Sorted(maps.Keys(nodes)) {
 			n := nodes[name]
 			if n.err != nil {
-				diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: stage,
+				diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Code: diag.RegistryEntrySkipped, Stage: stage,
 					Subject: servicesPath + "/" + app + "/" + name, Message: "instance skipped: " + n.err.Error()})
 				continue
 			}

@@ -146,7 +146,7 @@ func (s *Source) readError(st *state, path string, err error) error {
 	if isConnectionError(err) {
 		return err
 	}
-	st.readDiags[path] = diag.Diagnostic{Severity: diag.Warning, Stage: s.stage, Subject: path,
+	st.readDiags[path] = diag.Diagnostic{Severity: diag.Warning, Code: diag.RegistryReadFailed, Stage: s.stage, Subject: path,
 		Message: fmt.Sprintf("could not read: %v; keeping what was known", err)}
 	st.changed = true
 	return nil

@@ -24,8 +24,8 @@ type provider struct {
 // never affect their siblings. It is a pure function.
 func buildInterface(stage, providersPath, iface string, children []string) ([]registries.Service, []diag.Diagnostic) {
 	var diags []diag.Diagnostic
-	warn := func(subject, format string, args ...any) {
-		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: subject,
+	warn := func(code diag.Code, subject, format string, args ...any) {
+		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Code: code, Stage: stage, Subject: subject,
 			Message: fmt.Sprintf(format, args...)})
 	}
 	type key struct {
@@ -36,12 +36,12 @@ func buildInterface(stage, providersPath, iface string, children []string) ([]re
 	for _, child := range slices.Sorted(slices.Values(children)) {
 		path := providersPath + "/" + child
 		if len(child) > 3*dubbourl.MaxLength {
-			warn(providersPath, "provider node name of %d bytes skipped: over the %d-byte limit", len(child), dubbourl.MaxLength)
+			warn(diag.RegistryEntrySkipped, providersPath, "provider node name of %d bytes skipped: over the %d-byte limit", len(child), dubbourl.MaxLength)
 			continue
 		}
 		raw, err := url.QueryUnescape(child)
 		if err != nil {
-			warn(path, "provider skipped: node name is not URL-encoded: %v", err)
+			warn(diag.RegistryEntrySkipped, path, "provider skipped: node name is not URL-encoded: %v", err)
 			continue
 		}
 		u, err := dubbourl.Parse(raw)
@@ -49,7 +49,7 @@ func buildInterface(stage, providersPath, iface string, children []string) ([]re
 			if len(path) > 512 {
 				path = path[:512] + "..."
 			}
-			warn(path, "provider skipped: %v", err)
+			warn(diag.RegistryEntrySkipped, path, "provider skipped: %v", err)
 			continue
 		}
 		if u.Protocol == "consumer" || u.Params["side"] == "consumer" {
@@ -57,7 +57,7 @@ func buildInterface(stage, providersPath, iface string, children []string) ([]re
 		}
 		protocol, ok := registries.ParseProtocol(u.Protocol)
 		if !ok {
-			warn(path, "provider skipped: protocol %q is not served (known: %s)", u.Protocol, registries.ProtocolNames())
+			warn(diag.RegistryProtocolUnknown, path, "provider skipped: protocol %q is not served (known: %s)", u.Protocol, registries.ProtocolNames())
 			continue
 		}
 		k := key{u.Version(), u.Group(), protocol}
@@ -86,7 +86,7 @@ func buildService(stage, name, iface, version, group string, protocol registries
 	for _, p := range providers {
 		hostPort := net.JoinHostPort(p.url.Host, strconv.Itoa(int(p.url.Port)))
 		if first, dup := seen[hostPort]; dup {
-			diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: p.path,
+			diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Code: diag.RegistryDuplicateEndpoint, Stage: stage, Subject: p.path,
 				Message: fmt.Sprintf("duplicate provider %s in service %s skipped; kept %s", hostPort, name, first)})
 			continue
 		}

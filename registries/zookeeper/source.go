@@ -9,13 +9,15 @@
 // (exactly one per node), lets bursts settle for Config.Debounce, re-reads only the nodes whose
 // watch fired, and publishes the full state. Everything is listed again on every new ZooKeeper
 // session (after a reconnect or an expiry) and every Config.ResyncInterval. While ZooKeeper
-// cannot be reached, the last known services are published with Stale set.
+// cannot be reached, the last known services are published with Stale set, and a
+// registries.Unreachable diagnostic says why (before the first listing, on a pending snapshot).
 package zookeeper
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -51,18 +53,22 @@ func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Source{name: name, stage: "registry/" + name, cfg: cfg,
+	return &Source{name: name, stage: registries.Stage(name), cfg: cfg,
 		logger: logger.With("registry", name)}, nil
 }
 
 // Name is the registry's name from the configuration.
 func (s *Source) Name() string { return s.name }
 
-// Run watches ZooKeeper until ctx ends. See registries.Source.
+// Run watches ZooKeeper until ctx ends. See registries.Source. While there is no session,
+// it publishes why (the dial or handshake error) as a registries.Unreachable diagnostic: on a
+// pending snapshot before the first listing, on the last one, marked stale, after it.
 func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) error {
 	ev := zkwatch.NewEvents()
+	cerr := newConnErrors()
 	conn, _, err := zk.Connect(s.cfg.Servers, time.Duration(s.cfg.SessionTimeout),
-		zk.WithLogger(zkLogger{s.logger}), zk.WithLogInfo(false), zk.WithEventCallback(ev.Callback))
+		zk.WithLogger(zkLogger{s.logger, cerr}), zk.WithLogInfo(false), zk.WithEventCallback(ev.Callback),
+		zk.WithDialer(cerr.dial))
 	if err != nil {
 		return fmt.Errorf("registry %s: connect: %w", s.name, err)
 	}
@@ -76,18 +82,37 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	var retry <-chan time.Time
 	var last registries.Snapshot
 	published := false
-	markStale := func() {
-		if published && !last.Stale {
-			last.Stale = true
-			publish(last)
-			s.logger.Warn("zookeeper unreachable: publishing the last known services as stale")
+	stale := false
+	shown := "" // the reason of the last unreachable snapshot published
+	unreachable := func(reason string) {
+		if reason == shown {
+			return
 		}
+		shown = reason
+		d := registries.Unreachable(s.name, strings.Join(s.cfg.Servers, ","), reason)
+		if !published {
+			publish(registries.UnreachableSnapshot(s.name, nil, d))
+			s.logger.Warn("zookeeper unreachable", "err", reason)
+			return
+		}
+		if !stale {
+			s.logger.Warn("zookeeper unreachable: publishing the last known services as stale", "err", reason)
+		}
+		stale = true
+		publish(registries.UnreachableSnapshot(s.name, &last, d))
+	}
+	emit := func() {
+		st.changed, stale, shown = false, false, ""
+		last = st.snapshot(s.name, s.stage, s.cfg.Root)
+		published = true
+		publish(last)
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ev.Wake():
+		case <-cerr.Wake(): // a dial or handshake failed for a new reason
 		case <-meta.Wake(): // a MetadataService answered, or a retry is due
 		case <-resync.C:
 			ev.RequestFull()
@@ -104,18 +129,16 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			st.changed = true
 		}
 		if !connected {
-			markStale() // a new session brings a full pass
+			unreachable(cerr.reason()) // a new session brings a full pass
 			continue
 		}
+		cerr.clear()
 		if !ch.Full && len(ch.Paths) == 0 {
 			startMetadataFetches(ctx, meta, st)
 			if !answered && !st.changed {
 				continue
 			}
-			st.changed = false
-			last = st.snapshot(s.name, s.stage, s.cfg.Root)
-			published = true
-			publish(last)
+			emit()
 			continue
 		}
 		start := time.Now()
@@ -124,27 +147,16 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 				return ctx.Err()
 			}
 			s.logger.Warn("zookeeper listing failed; retrying", "err", err)
-			markStale()
+			unreachable("listing failed: " + err.Error())
 			retry = time.After(retryDelay)
 			continue
 		}
 		s.logger.Debug("zookeeper pass done", "full", ch.Full, "paths", len(ch.Paths),
 			"changed", st.changed, "took", time.Since(start))
 		startMetadataFetches(ctx, meta, st)
-		if !st.changed && published && !last.Stale {
+		if !st.changed && published && !stale {
 			continue
 		}
-		st.changed = false
-		last = st.snapshot(s.name, s.stage, s.cfg.Root)
-		published = true
-		publish(last)
+		emit()
 	}
-}
-
-// zkLogger routes go-zookeeper's log lines to slog at debug level.
-type zkLogger struct{ logger *slog.Logger }
-
-// Printf implements zk.Logger.
-func (l zkLogger) Printf(format string, args ...any) {
-	l.logger.Debug(fmt.Sprintf(format, args...), "component", "go-zookeeper")
 }

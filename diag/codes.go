@@ -1,0 +1,113 @@
+package diag
+
+// Code is the stable name of a kind of diagnostic: "<area>.<what>", lower case with dashes.
+// docs/troubleshooting.md has a section for every code (a test checks it), saying what it means
+// and what to do; this file is the one list of codes.
+type Code string
+
+// Registry codes: what a registry adapter found (stage "registry/<name>").
+const (
+	// RegistryUnreachable: the registry could not be reached or listed; its last known services
+	// are kept (stale), or it has none yet (pending).
+	RegistryUnreachable Code = "registry.unreachable"
+	// RegistryStopped: the adapter stopped and will not retry (its configuration cannot work).
+	RegistryStopped Code = "registry.stopped"
+	// RegistryReadFailed: one registry node could not be read; what was known of it is kept.
+	RegistryReadFailed Code = "registry.read-failed"
+	// RegistryEntrySkipped: a provider, instance or service entry is malformed and was skipped.
+	RegistryEntrySkipped Code = "registry.entry-skipped"
+	// RegistryProtocolUnknown: an entry names a protocol rpcbridge does not serve; the entry
+	// (or, for Consul metadata, that protocol source) was passed over.
+	RegistryProtocolUnknown Code = "registry.protocol-unknown"
+	// RegistryProtocolMismatch: an instance speaks another protocol than most instances of its
+	// service and was skipped.
+	RegistryProtocolMismatch Code = "registry.protocol-mismatch"
+	// RegistryDuplicateEndpoint: one service lists the same address:port twice; one is kept.
+	RegistryDuplicateEndpoint Code = "registry.duplicate-endpoint"
+)
+
+// Dubbo application-level discovery codes (Dubbo 3 instances resolved through their
+// MetadataService).
+const (
+	// DubboAppPending: application-level instances are published under a placeholder until
+	// their MetadataService says which interfaces they serve.
+	DubboAppPending Code = "dubbo.app-pending"
+	// DubboMetadataUnavailable: the MetadataService call failed; it is retried.
+	DubboMetadataUnavailable Code = "dubbo.metadata-unavailable"
+	// DubboNoEndpoint: an instance has no port for the protocol of a service it serves.
+	DubboNoEndpoint Code = "dubbo.no-endpoint"
+)
+
+// Catalog codes: what merging the registries found (stage "bridge").
+const (
+	// BridgeProtocolMerged: registries list one service as grpc and as triple; it is served as
+	// grpc, which both speak.
+	BridgeProtocolMerged Code = "bridge.protocol-merged"
+	// BridgeProtocolConflict: registries disagree on a service's protocol; each claim becomes a
+	// service of its own.
+	BridgeProtocolConflict Code = "bridge.protocol-conflict"
+	// BridgeMetadataConflict: registries give one service different metadata values; the first
+	// registry by name wins.
+	BridgeMetadataConflict Code = "bridge.metadata-conflict"
+)
+
+// Route building codes (stage "transcoding").
+const (
+	// RuleInvalid: a rule is invalid on its own (a bad path, method or binding); it is skipped.
+	RuleInvalid Code = "rule.invalid"
+	// RuleUnknownService: a rule names a service that is not in the catalog, or a name that
+	// several services share; it is skipped.
+	RuleUnknownService Code = "rule.unknown-service"
+	// RuleWrongProtocol: a rule of one kind names a service of another (an HTTP rule on an RPC
+	// service, an RPC rule on an HTTP service); it is skipped.
+	RuleWrongProtocol Code = "rule.wrong-protocol"
+	// RuleUnresolved: an RPC rule does not fit the service's schema (no such method, an
+	// ambiguous overload, an argument binding that does not fit); it is skipped.
+	RuleUnresolved Code = "rule.unresolved"
+	// RuleIgnoredFields: a rule sets fields that do not apply to its service; they are ignored.
+	RuleIgnoredFields Code = "rule.ignored-fields"
+	// RouteConflict: two routes claim the same requests; neither is served.
+	RouteConflict Code = "route.conflict"
+	// SchemaMissing: an RPC service has no schema, so it gets no routes (and rules naming it are
+	// skipped).
+	SchemaMissing Code = "schema.missing"
+	// SchemaConflict: two schemas define the same service or type differently; the schema whose
+	// name sorts first is used.
+	SchemaConflict Code = "schema.conflict"
+	// SchemaClassConflict: two services' schemas define a Java class differently; the first is
+	// used for both.
+	SchemaClassConflict Code = "schema.class-conflict"
+	// SchemaInvalidDefinition: a schema's definition of a service cannot be used.
+	SchemaInvalidDefinition Code = "schema.invalid-definition"
+	// GRPCDescriptorsUnlinked: a protobuf schema's descriptors do not link; the service gets no
+	// routes.
+	GRPCDescriptorsUnlinked Code = "grpc.descriptors-unlinked"
+	// GRPCBindingInvalid: a google.api.http annotation in the IDL is invalid; that binding is
+	// skipped.
+	GRPCBindingInvalid Code = "grpc.binding-invalid"
+	// GRPCClientStreaming: a client-streaming method cannot be transcoded; it gets no route.
+	GRPCClientStreaming Code = "grpc.client-streaming"
+	// GRPCProxylessNameTaken: two services want the same proxyless gRPC name; the second is not
+	// offered to xDS gRPC clients.
+	GRPCProxylessNameTaken Code = "grpc.proxyless-name-taken"
+	// DubboBadTimeout: a provider's timeout parameter is not a number of milliseconds; it is
+	// ignored.
+	DubboBadTimeout Code = "dubbo.bad-timeout"
+	// DubboOverloaded: an overloaded Dubbo method is served once per overload, at
+	// <method>~<parameter types>.
+	DubboOverloaded Code = "dubbo.overloaded"
+	// JavaTypeUnmapped: a Java class that has no JSON mapping (java.util.UUID, Optional, ...) is
+	// needed by a method's argument or result, which is then not served (a rule naming it is
+	// skipped), or by a DTO field, which is then always null.
+	JavaTypeUnmapped Code = "java.type-unmapped"
+	// UpstreamPolicyInvalid: the upstreams: overrides that apply to a service give an invalid
+	// policy once combined; the service keeps the defaults.
+	UpstreamPolicyInvalid Code = "upstream.policy-invalid"
+)
+
+// Envoy translation codes (stage "controlplane").
+const (
+	// EnvoyGatewayOnly: a route is left out of the Envoy configuration of the configured flavor
+	// and served by the embedded gateway only.
+	EnvoyGatewayOnly Code = "envoy.gateway-only"
+)
