@@ -35,6 +35,7 @@ import (
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 )
 
 // Options configures a Gateway.
@@ -56,6 +57,13 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// ShutdownTimeout bounds the graceful shutdown of the HTTP server (default 10 s).
 	ShutdownTimeout time.Duration
+	// MaxConnections bounds the client connections open at once; more are closed as they
+	// arrive while the open ones are served (default DefaultMaxConnections, within the
+	// open-file limit). The listener's timeouts and buffer limit come over xDS.
+	MaxConnections int
+	// BufferBudgetBytes bounds the request bodies the transcoders hold at once; a request that
+	// does not fit is answered 503 (default DefaultBufferBudgetBytes).
+	BufferBudgetBytes int64
 }
 
 // Gateway is the embedded HTTP gateway. Create it with New, start it with Run.
@@ -64,6 +72,8 @@ type Gateway struct {
 	logger  *slog.Logger
 	metrics *metrics
 	dubbo   *dubboPool
+	budget  *downstream.Budget
+	front   atomic.Pointer[frontend]
 
 	config atomic.Pointer[config]
 	addr   atomic.Pointer[net.Addr]
@@ -86,12 +96,16 @@ func New(opts Options) *Gateway {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
+	if opts.BufferBudgetBytes <= 0 {
+		opts.BufferBudgetBytes = DefaultBufferBudgetBytes
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "gateway")
-	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger), dubbo: newDubboPool()}
+	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger), dubbo: newDubboPool(),
+		budget: downstream.NewBudget(opts.BufferBudgetBytes)}
 }
 
 // Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then shuts
@@ -101,23 +115,19 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.opts.XDSAddress == "" {
 		return errors.New("gateway: no xDS address configured")
 	}
-	ln, err := net.Listen("tcp", g.opts.ListenAddress)
+	inner, err := net.Listen("tcp", g.opts.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w", g.opts.ListenAddress, err)
 	}
+	ln := downstream.NewListener(inner, downstream.ListenerOptions{
+		MaxConnections: maxConnections(g.opts.MaxConnections, g.logger), Name: "gateway", Logger: g.logger})
+	registerDownstreamMetrics(g.opts.Registerer, ln, g.budget)
 	addr := ln.Addr()
 	g.addr.Store(&addr)
 	g.logger.Info("gateway listening", "address", addr.String(), "xds", g.opts.XDSAddress, "listener", g.opts.ListenerName)
 
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	server := &http.Server{
-		Handler:           g.Handler(),
-		ReadHeaderTimeout: 30 * time.Second,
-		Protocols:         protocols,
-		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
-	}
+	server := newFrontend(ln, g.Handler(), downstreamOf(g.config.Load()), g.logger)
+	g.front.Store(server)
 	client := xdsclient.New(xdsclient.Config{
 		Address: g.opts.XDSAddress,
 		Node: &corev3.Node{Id: g.opts.NodeID, Cluster: g.opts.NodeCluster, UserAgentName: "rpcbridge-gateway",
@@ -134,7 +144,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	clientDone := make(chan error, 1)
 	go func() { clientDone <- client.Run(ctx) }()
 	serveDone := make(chan error, 1)
-	go func() { serveDone <- server.Serve(ln) }()
+	go func() { serveDone <- server.serve() }()
 
 	var runErr error
 	select {
@@ -149,7 +159,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	cancel()
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), g.opts.ShutdownTimeout)
 	defer stop()
-	if err := server.Shutdown(shutdownCtx); err != nil && runErr == nil {
+	if err := server.shutdown(shutdownCtx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("gateway: shutdown: %w", err)
 	}
 	<-clientDone
@@ -221,6 +231,9 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	upstreams, unused := newUpstreams(table, prev)
 	wasReady := g.Ready()
 	g.config.Store(&config{table: table, upstreams: upstreams})
+	if front := g.front.Load(); front != nil {
+		front.update(table.Downstream())
+	}
 	for _, t := range unused {
 		t.CloseIdleConnections()
 	}

@@ -8,6 +8,8 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 )
 
 // httpListener is the part of an Envoy listener the gateway uses: where its routes come from.
@@ -16,6 +18,8 @@ type httpListener struct {
 	rdsName string
 	// inline is the route configuration embedded in the HCM, if any.
 	inline *routev3.RouteConfiguration
+	// downstream are the listener's and the HCM's limits on clients.
+	downstream downstream.Settings
 }
 
 // decodeListener extracts the HTTP connection manager of a listener. It returns nil (and no
@@ -38,7 +42,12 @@ func decodeListener(l *listenerv3.Listener) (*httpListener, error) {
 			if hcm == nil {
 				continue
 			}
-			return routeSource(hcm)
+			hl, err := routeSource(hcm)
+			if err != nil {
+				return nil, err
+			}
+			hl.downstream = decodeDownstream(l, hcm)
+			return hl, nil
 		}
 	}
 	return nil, nil

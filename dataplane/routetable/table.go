@@ -16,6 +16,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 )
 
 // Resources is the full set of resources received, each map keyed by resource name
@@ -38,6 +39,7 @@ type Table struct {
 	edsNames     []string
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
 	withheld     []WithheldRoute
+	downstream   downstream.Settings
 }
 
 // WithheldRoute is a route of the served listener that the gateway does not run (see
@@ -98,8 +100,10 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 		routeConfigs[name] = hosts
 	}
 
+	t.downstream = EnvoyDownstreamDefaults()
 	if hl, ok := listeners[listenerName]; ok {
 		t.hasListener = true
+		t.downstream = hl.downstream
 		hosts, found := routeConfigs[hl.rdsName]
 		if hl.inline != nil {
 			inline, err := decodeRouteConfig(hl.inline, tcs)
@@ -170,6 +174,10 @@ func (t *Table) Match(r *http.Request) *Route {
 	}
 	return nil
 }
+
+// Downstream returns the limits on clients of the table's listener (Envoy's defaults before the
+// listener was received).
+func (t *Table) Downstream() downstream.Settings { return t.downstream }
 
 // Withheld returns the routes of the served listener that the gateway does not run, in route
 // configuration order.
