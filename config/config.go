@@ -83,6 +83,8 @@ type GatewayConfig struct {
 	Enabled *bool `yaml:"enabled"`
 	// Listen is the HTTP listen address.
 	Listen string `yaml:"listen"`
+	// Limits bound what clients can make the gateway hold: timeouts, buffer limits, connections.
+	Limits GatewayLimits `yaml:"limits"`
 }
 
 // On reports whether the gateway is enabled.
@@ -94,6 +96,8 @@ type AdminConfig struct {
 	Listen string `yaml:"listen"`
 	// Uploads bounds IDL uploads and the store they fill.
 	Uploads UploadsConfig `yaml:"uploads"`
+	// Limits bound what clients can make the admin API hold: timeouts and connections.
+	Limits AdminLimits `yaml:"limits"`
 }
 
 // EnvoyConfig shapes the Envoy resources.

@@ -34,6 +34,9 @@ const (
 	StatusStreamIdleTimeout = downstream.StatusStreamIdleTimeout
 	// StatusRequestTimeout: the request was not received in full within request_timeout (408).
 	StatusRequestTimeout = downstream.StatusRequestTimeout
+	// StatusRequestHeaderTimeout: the request headers did not arrive within
+	// request_headers_timeout (408, and the connection is closed).
+	StatusRequestHeaderTimeout = downstream.StatusRequestHeaderTimeout
 	// StatusPayloadTooLarge: a body that the transcoders buffer is larger than the listener's
 	// per_connection_buffer_limit_bytes or the route's max_request_body_size (413).
 	StatusPayloadTooLarge = downstream.StatusPayloadTooLarge

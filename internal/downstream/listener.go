@@ -17,9 +17,13 @@
 package downstream
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,6 +59,8 @@ type Listener struct {
 	active atomic.Int64
 	shed   atomic.Uint64
 	errs   atomic.Uint64
+	// failing and shedding log each burst of accept errors and of shed connections once.
+	failing, shedding burstLog
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -74,15 +80,14 @@ func NewListener(inner net.Listener, opts ListenerOptions) *Listener {
 // with net/http's back-off. It returns an error only when the listener is closed or fails for
 // good.
 func (l *Listener) Accept() (net.Conn, error) {
-	failures, shedding := 0, uint64(0)
-	for {
+	for failures := 0; ; {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			if !temporary(err) {
 				return nil, err
 			}
 			l.errs.Add(1)
-			if failures == 0 {
+			if l.failing.event() {
 				l.log.Warn("accepting connections failed; backing off until it works again", "error", err)
 			}
 			t := time.NewTimer(acceptBackoff.Backoff(failures))
@@ -95,25 +100,60 @@ func (l *Listener) Accept() (net.Conn, error) {
 				return nil, net.ErrClosed
 			}
 		}
-		if failures > 0 {
-			l.log.Info("accepting connections again", "failed_accepts", failures)
-			failures = 0
+		failures = 0
+		if n, over := l.failing.quiet(); over {
+			l.log.Info("accepting connections again", "failed_accepts", n)
 		}
 		if max := int64(l.opts.MaxConnections); l.active.Add(1) > max && max > 0 {
 			l.active.Add(-1)
 			l.shed.Add(1)
 			_ = c.Close()
-			if shedding == 0 {
+			if l.shedding.event() {
 				l.log.Warn("connection limit reached; closing new connections until some end", "max_connections", max)
 			}
-			shedding++
 			continue
 		}
-		if shedding > 0 {
-			l.log.Info("connection limit no longer reached", "closed_connections", shedding)
+		if n, over := l.shedding.quiet(); over {
+			l.log.Info("connection limit no longer reached", "closed_connections", n)
 		}
 		return &conn{Conn: c, l: l}, nil
 	}
+}
+
+// burstQuiet is how long a burst of accept errors or of shed connections must have stopped
+// before it counts as over: the longest accept back-off. Events closer together are one burst
+// and are logged once.
+const burstQuiet = time.Second
+
+// burstLog tells the first event of a burst, and the end of one, from the others.
+type burstLog struct {
+	mu     sync.Mutex
+	active bool
+	count  int
+	last   time.Time
+}
+
+// event records an event and reports whether it starts a burst (and is to be logged).
+func (b *burstLog) event() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	start := !b.active
+	b.active, b.last = true, time.Now()
+	b.count++
+	return start
+}
+
+// quiet reports, once per burst, that the burst is over (no event for burstQuiet), with its
+// number of events.
+func (b *burstLog) quiet() (int, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.active || time.Since(b.last) < burstQuiet {
+		return 0, false
+	}
+	n := b.count
+	b.active, b.count = false, 0
+	return n, true
 }
 
 // Close closes the listener; a back-off in progress ends.
@@ -144,11 +184,61 @@ func temporary(err error) bool {
 	return errors.As(err, &t) && t.Temporary()
 }
 
-// conn gives its slot back when closed.
+// conn gives its slot back when closed, and answers a request whose headers did not arrive in
+// time 408, as Envoy answers request_headers_timeout (response code detail
+// request_header_timeout); net/http only closes such a connection.
 type conn struct {
 	net.Conn
 	l    *Listener
 	once sync.Once
+
+	// state is the http.ConnState net/http reported last (see trackState); pending counts the
+	// bytes read since the connection became new or idle, that is of request headers.
+	state   atomic.Int32
+	pending  atomic.Int64
+	h2       atomic.Bool
+	answered atomic.Bool
+}
+
+// StatusRequestHeaderTimeout is the status of the 408 answered when request headers do not
+// arrive within the header timeout, Envoy's response code detail for it.
+const StatusRequestHeaderTimeout = "request_header_timeout"
+
+// headerTimeoutResponse is that 408: the connection never reached a handler, so it is written
+// to the connection as it is.
+var headerTimeoutResponse = func() []byte {
+	body := `{"error":{"code":408,"status":"` + StatusRequestHeaderTimeout + `","message":"request header timeout"}}` + "\n"
+	return []byte("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+}()
+
+// trackState is the http.Server's ConnState hook for connections of a Listener.
+func trackState(c net.Conn, st http.ConnState) {
+	dc, ok := c.(*conn)
+	if !ok {
+		return
+	}
+	dc.state.Store(int32(st))
+	if st == http.StateIdle {
+		dc.pending.Store(0)
+	}
+}
+
+// Read counts header bytes and answers 408 when the server's header deadline ends a request
+// that had started (bytes of it arrived) on an HTTP/1 connection.
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	switch st := http.ConnState(c.state.Load()); {
+	case st != http.StateNew && st != http.StateIdle, c.h2.Load():
+	case n > 0:
+		if c.pending.Add(int64(n)) == int64(n) && bytes.HasPrefix(p[:n], []byte("PRI ")) {
+			c.h2.Store(true) // HTTP/2 with prior knowledge: its frames are not headers
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded) && c.pending.Load() > 0 && c.answered.CompareAndSwap(false, true):
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.Conn.Write(headerTimeoutResponse)
+	}
+	return n, err
 }
 
 func (c *conn) Close() error {

@@ -70,6 +70,7 @@ func NewServer(handler http.Handler, s Settings, h2c bool, errorLog *slog.Logger
 		IdleTimeout:       s.IdleTimeout,
 		MaxHeaderBytes:    s.MaxRequestHeadersBytes,
 		Protocols:         protocols,
+		ConnState:         trackState,
 		HTTP2: &http.HTTP2Config{
 			MaxConcurrentStreams:          s.HTTP2.MaxConcurrentStreams,
 			MaxReceiveBufferPerStream:     min(s.HTTP2.InitialStreamWindowSize, maxGoWindow),
