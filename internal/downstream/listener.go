@@ -194,7 +194,7 @@ type conn struct {
 
 	// state is the http.ConnState net/http reported last (see trackState); pending counts the
 	// bytes read since the connection became new or idle, that is of request headers.
-	state   atomic.Int32
+	state    atomic.Int32
 	pending  atomic.Int64
 	h2       atomic.Bool
 	answered atomic.Bool
