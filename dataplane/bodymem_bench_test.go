@@ -92,11 +92,19 @@ func BenchmarkBodyMemory(b *testing.B) {
 	}
 }
 
-// bodyMemScenarios are the bursts measured.
+// bodyMemScenarios are the bursts measured: the burst with the default limits, bodies
+// just within the default buffer limit, and the burst with the buffer limit raised to
+// 8 MiB (Dubbo's default payload), once with the default buffer budget and once with the
+// budget out of the way (what the gateway did before it had one).
 func bodyMemScenarios(ports []int) []bodyMemScenario {
+	raised := controlplane.DefaultDownstreamLimits()
+	raised.BufferLimitBytes = 8 << 20
 	return []bodyMemScenario{
 		{Name: "dubbo-4MB-x20-defaults", Providers: ports, BodyBytes: 4 << 20, Concurrent: 20},
-		{Name: "dubbo-1MB-x20-defaults", Providers: ports, BodyBytes: 1000 << 10, Concurrent: 20},
+		{Name: "dubbo-1000KiB-x20-defaults", Providers: ports, BodyBytes: 1000 << 10, Concurrent: 20},
+		{Name: "dubbo-4MB-x20-limit8MiB", Providers: ports, BodyBytes: 4 << 20, Concurrent: 20, Limits: &raised},
+		{Name: "dubbo-4MB-x20-limit8MiB-nobudget", Providers: ports, BodyBytes: 4 << 20, Concurrent: 20, Limits: &raised,
+			BufferBudgetBytes: 1 << 40},
 	}
 }
 

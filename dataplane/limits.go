@@ -20,10 +20,10 @@ const (
 	// sheds connections before accept fails with EMFILE and keeps descriptors for its upstreams.
 	DefaultMaxConnections = 10000
 	// DefaultBufferBudgetBytes bounds the request bodies that the transcoders hold at once
-	// (32 bodies of the default 1 MiB buffer limit). Decoding a JSON body costs several times
-	// its size (about 9× on the REST→Dubbo path, docs/benchmarks.md), so the budget bounds the
-	// memory of a burst of large bodies at a few hundred MiB.
-	DefaultBufferBudgetBytes = 32 << 20
+	// (16 bodies of the default 1 MiB buffer limit, or thousands of ordinary ones). Decoding a
+	// JSON body and encoding the call cost about 12 times its size on the REST→Dubbo path
+	// (docs/benchmarks.md), so the budget keeps a burst of large bodies near 200 MiB.
+	DefaultBufferBudgetBytes = 16 << 20
 )
 
 // Statuses of the gateway's own answers to requests beyond its downstream limits; each is the
