@@ -1,7 +1,6 @@
 package dataplane_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,12 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
-	"runtime/debug"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +16,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
+	"github.com/rpcbridge/rpcbridge/internal/bench/peakrss"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
@@ -46,13 +40,6 @@ type bodyMemScenario struct {
 	BufferBudgetBytes int64
 }
 
-// bodyMemResult is what a child reports: its idle RSS before the burst, the peak RSS during it
-// (VmHWM after resetting it at the baseline), what the Go heap allocated and the statuses.
-type bodyMemResult struct {
-	IdleRSS, PeakRSS, Allocated int64
-	Statuses                    map[int]int
-}
-
 // BenchmarkBodyMemory measures what a burst of large JSON bodies on a REST→Dubbo route costs the
 // gateway's process (issue 11 item 6: 20 concurrent 4 MB bodies took RSS from 166 MB to 2.1 GB).
 // The parent starts ZooKeeper and two real dubbo-go providers; each scenario runs in a fresh
@@ -63,8 +50,8 @@ type bodyMemResult struct {
 //
 //	go test ./dataplane -run '^$' -bench BenchmarkBodyMemory -benchtime 1x -count 2
 func BenchmarkBodyMemory(b *testing.B) {
-	if _, err := os.Stat("/proc/self/clear_refs"); err != nil {
-		b.Skip("needs Linux /proc/self/clear_refs to reset the peak RSS")
+	if err := peakrss.Supported(); err != nil {
+		b.Skip(err)
 	}
 	zk := zookeeper.Start(b)
 	var ports []int
@@ -73,22 +60,7 @@ func BenchmarkBodyMemory(b *testing.B) {
 		ports = append(ports, p.Port())
 	}
 	for _, sc := range bodyMemScenarios(ports) {
-		b.Run(sc.Name, func(b *testing.B) {
-			var peak, alloc, idle float64
-			for range b.N {
-				res := runBodyMemScenario(b, sc)
-				peak += float64(res.PeakRSS-res.IdleRSS) / (1 << 20)
-				alloc += float64(res.Allocated) / (1 << 20)
-				idle += float64(res.IdleRSS) / (1 << 20)
-				b.Logf("%s: idle RSS %.1f MiB, peak %.1f MiB (+%.1f MiB), allocated %.1f MiB, statuses %v", sc.Name,
-					float64(res.IdleRSS)/(1<<20), float64(res.PeakRSS)/(1<<20), float64(res.PeakRSS-res.IdleRSS)/(1<<20),
-					float64(res.Allocated)/(1<<20), res.Statuses)
-			}
-			n := float64(b.N)
-			b.ReportMetric(peak/n, "MiB-peak-RSS-over-idle")
-			b.ReportMetric(alloc/n, "MiB-allocated")
-			b.ReportMetric(idle/n, "MiB-idle-RSS")
-		})
+		b.Run(sc.Name, func(b *testing.B) { peakrss.Bench(b, bodyMemChildEnv, sc.Name, sc) })
 	}
 }
 
@@ -108,28 +80,7 @@ func bodyMemScenarios(ports []int) []bodyMemScenario {
 	}
 }
 
-// runBodyMemScenario runs sc in a child process and decodes its result.
-func runBodyMemScenario(b *testing.B, sc bodyMemScenario) bodyMemResult {
-	b.Helper()
-	spec, err := json.Marshal(sc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), bodyMemChildEnv+"="+string(spec))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatalf("scenario %s: %v", sc.Name, err)
-	}
-	var res bodyMemResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		b.Fatalf("scenario %s: bad child output %q: %v", sc.Name, out, err)
-	}
-	return res
-}
-
-// runBodyMemChild is the child process: it measures one scenario and prints a bodyMemResult.
+// runBodyMemChild is the child process: it sets one scenario up and measures it.
 func runBodyMemChild(spec string) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "body memory child:", err); return 1 }
 	var sc bodyMemScenario
@@ -153,39 +104,7 @@ func runBodyMemChild(spec string) int {
 		time.Sleep(50 * time.Millisecond)
 	}
 	payload := bigUserJSON(sc.BodyBytes)
-
-	runtime.GC()
-	debug.FreeOSMemory()
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		return fail(fmt.Errorf("reset peak RSS: %w", err))
-	}
-	idle, err := procStatusBytes("VmRSS")
-	if err != nil {
-		return fail(err)
-	}
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-
-	res := bodyMemResult{IdleRSS: idle, Statuses: map[int]int{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range sc.Concurrent {
-		wg.Go(func() {
-			code := postJSON(client, url, payload)
-			mu.Lock()
-			res.Statuses[code]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	res.Allocated = int64(after.TotalAlloc - before.TotalAlloc)
-	if res.PeakRSS, err = procStatusBytes("VmHWM"); err != nil {
-		return fail(err)
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+	if err := peakrss.Measure(sc.Concurrent, func() int { return postJSON(client, url, payload) }); err != nil {
 		return fail(err)
 	}
 	return 0
@@ -255,23 +174,4 @@ func postJSON(client *http.Client, url string, body []byte) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
-}
-
-// procStatusBytes reads one "kB" field of /proc/self/status.
-func procStatusBytes(field string) (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != field {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		return kb << 10, err
-	}
-	return 0, fmt.Errorf("/proc/self/status has no %s", field)
 }
