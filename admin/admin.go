@@ -136,6 +136,12 @@ type errorBody struct {
 	} `json:"error"`
 }
 
+// WriteError answers with the API's JSON error body ({"error":{"code","status","message"}}), for
+// what answers in front of the API: its listener's timeouts.
+func WriteError(w http.ResponseWriter, code int, status, message string) {
+	writeError(w, code, status, message, nil)
+}
+
 func writeError(w http.ResponseWriter, code int, status, msg string, problems any) {
 	var b errorBody
 	b.Error.Code, b.Error.Status, b.Error.Message, b.Error.Problems = code, status, msg, problems

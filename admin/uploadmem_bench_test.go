@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -9,18 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strconv"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rpcbridge/rpcbridge/admin"
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
+	"github.com/rpcbridge/rpcbridge/internal/bench/peakrss"
 )
 
 // childEnv names the scenario a re-executed test binary runs instead of the tests (see TestMain).
@@ -35,14 +31,6 @@ type memScenario struct {
 	Concurrent  int
 	// MaxConcurrent is the admin API's MaxConcurrentUploads (0: its default).
 	MaxConcurrent int
-}
-
-// memResult is what a child process reports: its idle RSS just before the burst, the peak RSS
-// during it (VmHWM after resetting it at the baseline), the bytes the Go heap allocated during
-// the burst, and the status codes answered.
-type memResult struct {
-	IdleRSS, PeakRSS, Allocated int64
-	Statuses                    map[int]int
 }
 
 func TestMain(m *testing.M) {
@@ -61,8 +49,8 @@ func TestMain(m *testing.M) {
 //
 //	go test ./admin -run '^$' -bench BenchmarkUploadMemory -benchtime 1x -count 3
 func BenchmarkUploadMemory(b *testing.B) {
-	if _, err := os.Stat("/proc/self/clear_refs"); err != nil {
-		b.Skip("needs Linux /proc/self/clear_refs to reset the peak RSS")
+	if err := peakrss.Supported(); err != nil {
+		b.Skip(err)
 	}
 	dir := b.TempDir()
 	bomb := filepath.Join(dir, "bomb.zip")
@@ -82,47 +70,11 @@ func BenchmarkUploadMemory(b *testing.B) {
 		{Name: "proto-30MiB-x4", Payload: proto, ContentType: "text/plain", Query: "?kind=proto&filename=big.proto", Concurrent: 4},
 		{Name: "proto-30MiB-x4-limit4", Payload: proto, ContentType: "text/plain", Query: "?kind=proto&filename=big.proto", Concurrent: 4, MaxConcurrent: 4},
 	} {
-		b.Run(sc.Name, func(b *testing.B) {
-			var peak, alloc, idle float64
-			for range b.N {
-				res := runMemScenario(b, sc)
-				peak += float64(res.PeakRSS-res.IdleRSS) / (1 << 20)
-				alloc += float64(res.Allocated) / (1 << 20)
-				idle += float64(res.IdleRSS) / (1 << 20)
-				b.Logf("%s: idle RSS %.1f MiB, peak %.1f MiB (+%.1f MiB), allocated %.1f MiB, statuses %v", sc.Name,
-					float64(res.IdleRSS)/(1<<20), float64(res.PeakRSS)/(1<<20), float64(res.PeakRSS-res.IdleRSS)/(1<<20),
-					float64(res.Allocated)/(1<<20), res.Statuses)
-			}
-			n := float64(b.N)
-			b.ReportMetric(peak/n, "MiB-peak-RSS-over-idle")
-			b.ReportMetric(alloc/n, "MiB-allocated")
-			b.ReportMetric(idle/n, "MiB-idle-RSS")
-		})
+		b.Run(sc.Name, func(b *testing.B) { peakrss.Bench(b, childEnv, sc.Name, sc) })
 	}
 }
 
-// runMemScenario runs sc in a child process and decodes its result.
-func runMemScenario(b *testing.B, sc memScenario) memResult {
-	b.Helper()
-	spec, err := json.Marshal(sc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatalf("scenario %s: %v", sc.Name, err)
-	}
-	var res memResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		b.Fatalf("scenario %s: bad child output %q: %v", sc.Name, out, err)
-	}
-	return res
-}
-
-// runMemChild is the child process: it measures one scenario and prints a memResult as JSON.
+// runMemChild is the child process: it sets one scenario up and measures it.
 func runMemChild(spec string) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "upload memory child:", err); return 1 }
 	var sc memScenario
@@ -145,38 +97,11 @@ func runMemChild(spec string) int {
 	srv := httptest.NewServer(admin.Handler(admin.Options{Store: st, Limits: upload.DefaultLimits(), MaxConcurrentUploads: sc.MaxConcurrent}))
 	defer srv.Close()
 
-	runtime.GC()
-	debug.FreeOSMemory()
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		return fail(fmt.Errorf("reset peak RSS: %w", err))
-	}
-	idle, err := procStatusBytes("VmRSS")
-	if err != nil {
-		return fail(err)
-	}
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-
-	res := memResult{IdleRSS: idle, Statuses: map[int]int{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i := range sc.Concurrent {
-		wg.Go(func() {
-			code := putUpload(srv.URL+"/api/v1/idl/u"+strconv.Itoa(i)+sc.Query, sc.ContentType, payload)
-			mu.Lock()
-			res.Statuses[code]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	res.Allocated = int64(after.TotalAlloc - before.TotalAlloc)
-	if res.PeakRSS, err = procStatusBytes("VmHWM"); err != nil {
-		return fail(err)
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+	var seq atomic.Int64
+	if err := peakrss.Measure(sc.Concurrent, func() int {
+		i := seq.Add(1)
+		return putUpload(srv.URL+"/api/v1/idl/u"+strconv.FormatInt(i, 10)+sc.Query, sc.ContentType, payload)
+	}); err != nil {
 		return fail(err)
 	}
 	return 0
@@ -196,23 +121,4 @@ func putUpload(url, contentType string, body []byte) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
-}
-
-// procStatusBytes reads one "kB" field of /proc/self/status.
-func procStatusBytes(field string) (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != field {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		return kb << 10, err
-	}
-	return 0, fmt.Errorf("/proc/self/status has no %s", field)
 }

@@ -94,6 +94,8 @@ type GatewayConfig struct {
 	Listen string `yaml:"listen"`
 	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
 	Forwarding ForwardingConfig `yaml:"forwarding"`
+	// Limits bound what clients can make the gateway hold: timeouts, buffer limits, connections.
+	Limits GatewayLimits `yaml:"limits"`
 }
 
 // On reports whether the gateway is enabled.
@@ -105,6 +107,8 @@ type AdminConfig struct {
 	Listen string `yaml:"listen"`
 	// Uploads bounds IDL uploads and the store they fill.
 	Uploads UploadsConfig `yaml:"uploads"`
+	// Limits bound what clients can make the admin API hold: timeouts and connections.
+	Limits AdminLimits `yaml:"limits"`
 }
 
 // EnvoyConfig shapes the Envoy resources.

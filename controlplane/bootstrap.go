@@ -61,6 +61,14 @@ type BootstrapOptions struct {
 	// AdminAddress and AdminPort place Envoy's admin interface; defaults 127.0.0.1:9901.
 	AdminAddress string
 	AdminPort    uint32
+	// MaxDownstreamConnections bounds the connections Envoy holds open from clients, over all
+	// its listeners (the overload manager's global_downstream_max_connections monitor); 0 sets
+	// no bound. It is the embedded gateway's dataplane.Options.MaxConnections.
+	MaxDownstreamConnections int64
+	// MaxHeapBytes turns on heap-based shedding: Envoy's fixed_heap monitor with this
+	// max_heap_size_bytes, shrink_heap at 95 % and stop_accepting_requests (503 to new
+	// requests) at 98 %, as its edge guide configures them; 0 turns it off.
+	MaxHeapBytes uint64
 }
 
 // Bootstrap returns an Envoy bootstrap that takes listeners and clusters (and through them
@@ -116,6 +124,9 @@ func Bootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 			CdsConfig: adsConfigSource(),
 		},
 		Admin: &bootstrapv3.Admin{Address: socketAddress(opts.AdminAddress, opts.AdminPort)},
+	}
+	if b.OverloadManager, err = overloadManager(opts.MaxDownstreamConnections, opts.MaxHeapBytes); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	if err := b.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)

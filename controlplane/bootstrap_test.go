@@ -8,7 +8,10 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	connectionsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
+	fixedheapv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/fixed_heap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"github.com/rpcbridge/rpcbridge/internal/golden"
@@ -135,5 +138,54 @@ func TestBootstrapDecodesAndValidates(t *testing.T) {
 func TestBootstrapRejectsMissingNode(t *testing.T) {
 	if _, err := Bootstrap(BootstrapOptions{XDSServers: []XDSServer{{"127.0.0.1", 18000}}}); err == nil {
 		t.Fatal("Bootstrap accepted options without a node id")
+	}
+}
+
+// TestBootstrapOverloadManager checks the process-level limits: the global downstream
+// connection limit and heap-based shedding in the overload manager, rendered, decoded strictly
+// (the typed configs resolve) and validated; and no overload manager when neither is asked for.
+func TestBootstrapOverloadManager(t *testing.T) {
+	opts := BootstrapOptions{NodeID: "envoy-1", NodeCluster: "edge", XDSServers: []XDSServer{{Host: "127.0.0.1", Port: 18000}},
+		MaxDownstreamConnections: 5000, MaxHeapBytes: 1 << 30}
+	b, err := Bootstrap(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RenderMessage(b, FormatJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(out, got); err != nil {
+		t.Fatalf("does not decode as a Bootstrap: %v", err)
+	}
+	if err := got.ValidateAll(); err != nil {
+		t.Fatal(err)
+	}
+	om := got.GetOverloadManager()
+	monitors := map[string]proto.Message{}
+	for _, m := range om.GetResourceMonitors() {
+		msg, err := m.GetTypedConfig().UnmarshalNew()
+		if err != nil {
+			t.Fatalf("monitor %s: %v", m.GetName(), err)
+		}
+		monitors[m.GetName()] = msg
+	}
+	conns, _ := monitors["envoy.resource_monitors.global_downstream_max_connections"].(*connectionsv3.DownstreamConnectionsConfig)
+	heap, _ := monitors["envoy.resource_monitors.fixed_heap"].(*fixedheapv3.FixedHeapConfig)
+	if conns.GetMaxActiveDownstreamConnections() != 5000 || heap.GetMaxHeapSizeBytes() != 1<<30 {
+		t.Errorf("resource monitors = %v", monitors)
+	}
+	actions := map[string]float64{}
+	for _, a := range om.GetActions() {
+		actions[a.GetName()] = a.GetTriggers()[0].GetThreshold().GetValue()
+	}
+	if actions["envoy.overload_actions.stop_accepting_requests"] != 0.98 || actions["envoy.overload_actions.shrink_heap"] != 0.95 {
+		t.Errorf("overload actions = %v", actions)
+	}
+
+	opts.MaxDownstreamConnections, opts.MaxHeapBytes = 0, 0
+	if b, err := Bootstrap(opts); err != nil || b.GetOverloadManager() != nil {
+		t.Errorf("without limits: overload manager %v, %v", b.GetOverloadManager(), err)
 	}
 }

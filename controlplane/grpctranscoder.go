@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 )
@@ -54,8 +55,13 @@ func grpcTranscoderHTTPFilter() (*hcmv3.HttpFilter, error) {
 // with a google.rpc.Status JSON body (convert_grpc_status). auto_mapping is on so that the
 // default binding of a method without a google.api.http annotation, POST /<pkg>.<Service>/<Method>
 // with the request message as body, is transcoded too (without it Envoy passes such requests
-// through untouched and the gRPC server answers 415).
-func grpcTranscoderPerRoute(r *ir.GRPCRoute, descriptors []byte) (*anypb.Any, error) {
+// through untouched and the gRPC server answers 415). maxBody (0: unset, which means the stream's
+// buffer limit) is max_request_body_size: a larger body is answered 413.
+func grpcTranscoderPerRoute(r *ir.GRPCRoute, descriptors []byte, maxBody uint32) (*anypb.Any, error) {
+	var maxRequestBody *wrapperspb.UInt32Value
+	if maxBody > 0 {
+		maxRequestBody = wrapperspb.UInt32(maxBody)
+	}
 	return typedConfig(&transcoderv3.GrpcJsonTranscoder{
 		DescriptorSet: &transcoderv3.GrpcJsonTranscoder_ProtoDescriptorBin{ProtoDescriptorBin: descriptors},
 		Services:      []string{r.Service},
@@ -66,6 +72,7 @@ func grpcTranscoderPerRoute(r *ir.GRPCRoute, descriptors []byte) (*anypb.Any, er
 		MatchIncomingRequestRoute: true,
 		ConvertGrpcStatus:         true,
 		AutoMapping:               true,
+		MaxRequestBodySize:        maxRequestBody,
 	})
 }
 

@@ -27,13 +27,15 @@ func httpListener(opts Options, extraFilters []*hcmv3.HttpFilter, forwarding ir.
 		return nil, err
 	}
 	hcm.HttpFilters = append(slices.Clone(extraFilters), hcm.HttpFilters...)
+	limitConnectionManager(hcm, opts.downstream())
 	hcmAny, err := typedConfig(hcm)
 	if err != nil {
 		return nil, err
 	}
 	return &listenerv3.Listener{
-		Name:    gatewayv1.HTTPListener,
-		Address: socketAddress(opts.HTTPAddress, opts.HTTPPort),
+		Name:                          gatewayv1.HTTPListener,
+		Address:                       socketAddress(opts.HTTPAddress, opts.HTTPPort),
+		PerConnectionBufferLimitBytes: opts.downstream().bufferLimit(),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
 				Name:       wellknown.HTTPConnectionManager,

@@ -32,8 +32,9 @@ type httpRoutes struct {
 }
 
 // httpRouteConfiguration is the route configuration of the north-south listener: one virtual
-// host that matches every domain, with the IR routes in IR order.
-func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
+// host that matches every domain, with the IR routes in IR order. The transcoders buffer bodies
+// of up to limits.BufferLimitBytes.
+func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits) (httpRoutes, error) {
 	var out httpRoutes
 	descriptors, err := serviceDescriptors(g.ProtoDescriptors)
 	if err != nil {
@@ -70,7 +71,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor) (httpRoutes, error) {
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
-			cfg, err := grpcTranscoderPerRoute(r.GRPC, set)
+			cfg, err := grpcTranscoderPerRoute(r.GRPC, set, limits.BufferLimitBytes)
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}

@@ -39,6 +39,17 @@ type Options struct {
 	// has Dubbo clusters); defaults DefaultDubboAddress and DefaultDubboPort.
 	DubboAddress string
 	DubboPort    uint32
+	// Downstream bounds what clients can make the HTTP listener hold (timeouts, buffer limit,
+	// HTTP/2 settings); nil means DefaultDownstreamLimits.
+	Downstream *DownstreamLimits
+}
+
+// downstream returns the downstream limits in effect.
+func (o Options) downstream() DownstreamLimits {
+	if o.Downstream == nil {
+		return DefaultDownstreamLimits()
+	}
+	return *o.Downstream
 }
 
 // Resources are the Envoy resources for one gateway state, each list sorted by name.
@@ -63,7 +74,7 @@ func Translate(g ir.Gateway, opts Options) (*Resources, error) {
 		return nil, err
 	}
 	r := &Resources{}
-	routes, err := httpRouteConfiguration(g, opts.Flavor)
+	routes, err := httpRouteConfiguration(g, opts.Flavor, opts.downstream())
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +155,9 @@ func withDefaults(opts Options) (Options, error) {
 	}
 	if opts.DubboPort == 0 {
 		opts.DubboPort = DefaultDubboPort
+	}
+	if err := opts.downstream().validate(); err != nil {
+		return opts, err
 	}
 	return opts, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
@@ -26,12 +27,39 @@ func TestTranslateGolden(t *testing.T) {
 }
 
 // translateInput is the format of testdata/translate/*.in.yaml: the gateway, and optionally
-// the flavor ("flavor: higress") and binary descriptor sets beside the file
-// ("descriptorFiles: {service: file}").
+// the flavor ("flavor: higress"), binary descriptor sets beside the file
+// ("descriptorFiles: {service: file}") and the downstream limits ("downstream: {...}").
 type translateInput struct {
 	ir.Gateway      `yaml:",inline"`
 	Flavor          Flavor            `yaml:"flavor"`
 	DescriptorFiles map[string]string `yaml:"descriptorFiles"`
+	Downstream      *downstreamInput  `yaml:"downstream"`
+}
+
+// downstreamInput is DownstreamLimits in a golden input.
+type downstreamInput struct {
+	IdleTimeout                 time.Duration `yaml:"idleTimeout"`
+	StreamIdleTimeout           time.Duration `yaml:"streamIdleTimeout"`
+	RequestTimeout              time.Duration `yaml:"requestTimeout"`
+	RequestHeadersTimeout       time.Duration `yaml:"requestHeadersTimeout"`
+	BufferLimitBytes            uint32        `yaml:"bufferLimitBytes"`
+	MaxConcurrentStreams        uint32        `yaml:"maxConcurrentStreams"`
+	InitialStreamWindowSize     uint32        `yaml:"initialStreamWindowSize"`
+	InitialConnectionWindowSize uint32        `yaml:"initialConnectionWindowSize"`
+}
+
+// options are the translation options of an input.
+func (in translateInput) options() Options {
+	opts := Options{Flavor: in.Flavor}
+	if d := in.Downstream; d != nil {
+		opts.Downstream = &DownstreamLimits{
+			IdleTimeout: d.IdleTimeout, StreamIdleTimeout: d.StreamIdleTimeout, RequestTimeout: d.RequestTimeout,
+			RequestHeadersTimeout: d.RequestHeadersTimeout, BufferLimitBytes: d.BufferLimitBytes,
+			MaxConcurrentStreams: d.MaxConcurrentStreams, InitialStreamWindowSize: d.InitialStreamWindowSize,
+			InitialConnectionWindowSize: d.InitialConnectionWindowSize,
+		}
+	}
+	return opts
 }
 
 // readTranslateInput decodes testdata/translate/<name>.in.yaml strictly.
@@ -61,7 +89,7 @@ func translateCase(t *testing.T, dir string, raw []byte) []byte {
 		}
 		g.ProtoDescriptors = append(g.ProtoDescriptors, ir.ProtoDescriptors{Service: svc, FileDescriptorSet: set})
 	}
-	res, err := Translate(g, Options{Flavor: in.Flavor})
+	res, err := Translate(g, in.options())
 	if err != nil {
 		return []byte("error: " + err.Error() + "\n")
 	}

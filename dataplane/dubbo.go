@@ -58,9 +58,13 @@ func (p *dubboPool) endpoint(addr string) *dubborpc.Endpoint {
 // callDubbo runs a REST-to-Dubbo route: arguments from the request, a generic call to a
 // balanced provider, the result or error as JSON.
 func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route) {
+	body := g.limitBody(r, cfg)
+	defer body.Release()
 	call, err := route.Dubbo.Prepare(r)
 	var rejected *dubbojson.RequestError
 	switch {
+	case err != nil && rejectBody(w, body):
+		return
 	case errors.As(err, &rejected):
 		writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)
 		return

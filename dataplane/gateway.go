@@ -42,6 +42,7 @@ import (
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 )
 
 // DefaultListenAddress is where a Gateway listens unless Options.ListenAddress says otherwise.
@@ -82,6 +83,13 @@ type Options struct {
 	// Envoy appends its LocalInfo address; unset means the host's first non-loopback IPv4
 	// address (127.0.0.1 when it has none), as Envoy finds it.
 	LocalAddress netip.Addr
+	// MaxConnections bounds the client connections open at once; more are closed as they
+	// arrive while the open ones are served (default DefaultMaxConnections, within the
+	// open-file limit). The listener's timeouts and buffer limit come over xDS.
+	MaxConnections int
+	// BufferBudgetBytes bounds the request bodies the transcoders hold at once; a request that
+	// does not fit is answered 503 (default DefaultBufferBudgetBytes).
+	BufferBudgetBytes int64
 }
 
 // xdsServers lists the control planes to follow: XDSAddress, then XDSServers, each once.
@@ -102,6 +110,8 @@ type Gateway struct {
 	metrics *metrics
 	xds     *xdsMetrics
 	dubbo   *dubboPool
+	budget  *downstream.Budget
+	front   atomic.Pointer[frontend]
 
 	config   atomic.Pointer[config]
 	addr     atomic.Pointer[net.Addr]
@@ -128,13 +138,17 @@ func New(opts Options) *Gateway {
 	if !opts.LocalAddress.IsValid() {
 		opts.LocalAddress = hostAddress()
 	}
+	if opts.BufferBudgetBytes <= 0 {
+		opts.BufferBudgetBytes = DefaultBufferBudgetBytes
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "gateway")
 	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger),
-		xds: newXDSMetrics(opts.Registerer, logger, opts.xdsServers()), dubbo: newDubboPool()}
+		xds: newXDSMetrics(opts.Registerer, logger, opts.xdsServers()), dubbo: newDubboPool(),
+		budget: downstream.NewBudget(opts.BufferBudgetBytes)}
 }
 
 // Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then drains
@@ -145,24 +159,20 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if len(servers) == 0 {
 		return errors.New("gateway: no xDS address configured")
 	}
-	ln, err := net.Listen("tcp", g.opts.ListenAddress)
+	inner, err := net.Listen("tcp", g.opts.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w", g.opts.ListenAddress, err)
 	}
+	ln := downstream.NewListener(inner, downstream.ListenerOptions{
+		MaxConnections: maxConnections(g.opts.MaxConnections, g.logger), Name: "gateway", Logger: g.logger})
+	registerDownstreamMetrics(g.opts.Registerer, ln, g.budget)
 	addr := ln.Addr()
 	g.addr.Store(&addr)
 	g.logger.Info("gateway listening", "address", addr.String(), "xds", servers, "listener", g.opts.ListenerName,
 		"local_address", g.opts.LocalAddress.String())
 
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	server := &http.Server{
-		Handler:           g.Handler(),
-		ReadHeaderTimeout: 30 * time.Second,
-		Protocols:         protocols,
-		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
-	}
+	server := newFrontend(ln, g.Handler(), downstreamOf(g.config.Load()), g.logger)
+	g.front.Store(server)
 	client := xdsclient.New(xdsclient.Config{
 		Servers:     servers,
 		Credentials: g.opts.XDSCredentials,
@@ -184,7 +194,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	clientDone := make(chan error, 1)
 	go func() { clientDone <- client.Run(ctx) }()
 	serveDone := make(chan error, 1)
-	go func() { serveDone <- server.Serve(ln) }()
+	go func() { serveDone <- server.serve() }()
 
 	var runErr error
 	select {
@@ -213,14 +223,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 // ShutdownTimeout, then closes what is still open, as Envoy's drain does when --drain-time-s
 // ends. Go's http.Server answers requests in flight on HTTP/1 keep-alive connections with
 // "Connection: close" and sends HTTP/2 clients a GOAWAY, so clients move elsewhere.
-func (g *Gateway) drain(ctx context.Context, server *http.Server) {
+func (g *Gateway) drain(ctx context.Context, server *frontend) {
 	g.draining.Store(true)
 	g.logger.Info("gateway draining: listener closed, waiting for requests in flight", "timeout", g.opts.ShutdownTimeout)
 	drainCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), g.opts.ShutdownTimeout)
 	defer stop()
-	if err := server.Shutdown(drainCtx); err != nil {
+	if err := server.shutdown(drainCtx); err != nil { // shutdown closes what is still open then
 		g.logger.Warn("gateway drain timed out: closing the connections still open", "timeout", g.opts.ShutdownTimeout, "error", err)
-		_ = server.Close()
 	}
 }
 
@@ -295,6 +304,9 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	upstreams, unused := newUpstreams(table, prev, g.metrics, g.logger)
 	wasReady := g.Ready()
 	g.config.Store(&config{table: table, upstreams: upstreams})
+	if front := g.front.Load(); front != nil {
+		front.update(table.Downstream())
+	}
 	for _, t := range unused {
 		t.CloseIdleConnections()
 	}

@@ -27,8 +27,10 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	cluster, routeName := "", ""
 	defer func() { g.metrics.observeRequest(routeName, cluster, rec.statusCode(), time.Since(start)) }()
 	cfg := g.config.Load()
+	w, r, finish := g.guardStream(rec, r, cfg) // the listener's stream timeouts, 408 through rec
+	defer finish()
 	if cfg == nil || !cfg.table.Ready() {
-		writeError(rec, http.StatusNotFound, StatusRouteNotFound, "no route configuration has been received from the control plane yet")
+		writeError(w, http.StatusNotFound, StatusRouteNotFound, "no route configuration has been received from the control plane yet")
 		return
 	}
 	r, ok := g.acceptHeaders(rec, r, cfg.table.HeaderPolicy())
@@ -37,30 +39,30 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := cfg.table.Match(r)
 	if route == nil {
-		writeError(rec, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
+		writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
 		return
 	}
 	routeName = route.Name
 	if route.Withheld != "" {
-		writeError(rec, http.StatusServiceUnavailable, StatusRouteUnavailable,
+		writeError(w, http.StatusServiceUnavailable, StatusRouteUnavailable,
 			fmt.Sprintf("route %q is not served by this gateway: %s", route.Name, route.Withheld))
 		return
 	}
 	if route.DirectStatus != 0 {
-		rec.WriteHeader(route.DirectStatus)
-		_, _ = rec.Write([]byte(route.DirectBody))
+		w.WriteHeader(route.DirectStatus)
+		_, _ = w.Write([]byte(route.DirectBody))
 		return
 	}
-	if route.Transcoder != nil && g.transcode(rec, r, cfg, route, &cluster) {
+	if route.Transcoder != nil && g.transcode(w, r, cfg, route, &cluster) {
 		return
 	}
 	if route.Dubbo != nil {
 		cluster = route.Cluster
-		g.callDubbo(rec, r, cfg, route)
+		g.callDubbo(w, r, cfg, route)
 		return
 	}
 	cluster = route.Cluster
-	up := g.upstreamOf(rec, cfg, route.Cluster)
+	up := g.upstreamOf(w, cfg, route.Cluster)
 	if up == nil {
 		return
 	}
@@ -72,7 +74,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { g.proxyError(w, r, err, route) },
 		ErrorLog:     slog.NewLogLogger(g.requestLog(r.Context()).Handler(), slog.LevelWarn),
 	}
-	proxy.ServeHTTP(rec, r.WithContext(ctx))
+	proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // upstreamOf returns the upstream of a cluster that can take traffic, or answers 503 and

@@ -14,11 +14,17 @@ import (
 // must be proxied as it is (Envoy's pass-through). cluster receives the cluster the call used.
 func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route, cluster *string) bool {
 	tr := route.Transcoder
+	body := g.limitBody(r, cfg)
+	defer body.Release()
 	call, err := tr.Prepare(r)
 	var rejected *grpcjson.RequestError
 	switch {
 	case errors.Is(err, grpcjson.ErrNotTranscoded):
+		body.Unwrap(r)
 		return false
+	case err != nil && rejectBody(w, body):
+		*cluster = route.Cluster
+		return true
 	case errors.As(err, &rejected):
 		*cluster = route.Cluster
 		writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)

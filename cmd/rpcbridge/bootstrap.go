@@ -8,6 +8,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/controlplane"
+	"github.com/rpcbridge/rpcbridge/dataplane"
 )
 
 func newBootstrapCommand(stdout io.Writer) *cobra.Command {
@@ -59,6 +60,10 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
 	cmd.Flags().StringVar(&opts.NodeCluster, "node-cluster", "rpcbridge-gateway", "Envoy node cluster; proxies of one cluster share a configuration")
 	cmd.Flags().BoolVar(&opts.Delta, "delta", false, "use incremental (delta) xDS instead of state-of-the-world")
 	cmd.Flags().Uint32Var(&opts.AdminPort, "admin-port", controlplane.DefaultAdminPort, "port of Envoy's admin interface on 127.0.0.1")
+	cmd.Flags().Int64Var(&opts.MaxDownstreamConnections, "max-connections", dataplane.DefaultMaxConnections,
+		"bound on Envoy's client connections over all listeners (overload manager global_downstream_max_connections; 0: none)")
+	cmd.Flags().Uint64Var(&opts.MaxHeapBytes, "max-heap-bytes", 0,
+		"Envoy's heap size for heap-based shedding: new requests get 503 above 98% of it (overload manager fixed_heap; 0: off)")
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
 	return cmd
 }

@@ -111,7 +111,7 @@ func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers [
 		admin.Probes(mux, gw.Readiness, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		go func() {
 			defer close(adminDone)
-			if err := serveHTTP(adminCtx, lis, mux); err != nil && !errors.Is(err, context.Canceled) {
+			if err := serveAdmin(adminCtx, lis, mux, config.AdminLimits{}, log); err != nil && !errors.Is(err, context.Canceled) {
 				cancel(fmt.Errorf("admin: %w", err))
 			}
 		}()

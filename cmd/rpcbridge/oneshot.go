@@ -88,8 +88,9 @@ func warnDiagnostics(w io.Writer, c compiled) {
 
 // translateOptions derives the Envoy translation options from the configuration.
 func translateOptions(cfg *config.Config) controlplane.Options {
+	downstream := cfg.Gateway.Limits.Downstream()
 	return controlplane.Options{
-		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: cfg.Envoy.Flavor,
+		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: cfg.Envoy.Flavor, Downstream: &downstream,
 	}
 }
 

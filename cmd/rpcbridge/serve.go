@@ -133,6 +133,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		s.gateway = dataplane.New(dataplane.Options{
 			XDSServers: []string{xdsLis.Addr().String()}, NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
+			MaxConnections: cfg.Gateway.Limits.MaxConnections, BufferBudgetBytes: cfg.Gateway.Limits.BufferBudgetBytes,
 		})
 	}
 
@@ -156,7 +157,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		inputs = append(inputs, t)
 	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
-	g.Go(func() error { return serveHTTP(gctx, adminLis, s.adminHandler()) })
+	g.Go(func() error { return serveAdmin(gctx, adminLis, s.adminHandler(), cfg.Admin.Limits, log) })
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
@@ -307,33 +308,20 @@ func (s *server) ready() (bool, string) {
 	return true, "ready"
 }
 
-// serveHTTP serves h on lis until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(lis) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-		return ctx.Err()
-	}
-}
-
 // restartOnly lists settings that a reload cannot change.
 func restartOnly(old, cur *config.Config) []string {
 	var out []string
 	if old.XDS.Listen != cur.XDS.Listen {
 		out = append(out, "xds.listen")
 	}
-	if old.Gateway.Listen != cur.Gateway.Listen || old.Gateway.On() != cur.Gateway.On() {
+	if old.Gateway.Listen != cur.Gateway.Listen || old.Gateway.On() != cur.Gateway.On() || !reflect.DeepEqual(old.Gateway.Limits, cur.Gateway.Limits) {
 		out = append(out, "gateway")
 	}
 	if old.Admin.Listen != cur.Admin.Listen {
 		out = append(out, "admin.listen")
+	}
+	if !reflect.DeepEqual(old.Admin.Limits, cur.Admin.Limits) {
+		out = append(out, "admin.limits")
 	}
 	if old.Envoy != cur.Envoy {
 		out = append(out, "envoy")

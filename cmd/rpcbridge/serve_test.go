@@ -31,8 +31,10 @@ func freeAddr(t testing.TB) string {
 // running is an `rpcbridge serve` started by a test.
 type running struct {
 	file, xds, gateway, admin, data string
-	done                            chan int
-	cancel                          context.CancelFunc
+	// gatewayKeys and adminKeys are more keys of the gateway and admin blocks ("limits: {...}").
+	gatewayKeys, adminKeys string
+	done                   chan int
+	cancel                 context.CancelFunc
 }
 
 // startServe writes the configuration (with %[1]s, %[2]s, %[3]s standing for the xds, gateway
@@ -46,7 +48,20 @@ func startServe(t testing.TB, cfgTemplate string) *running {
 // happens; nil keeps it for the test log when serve fails.
 func startServeLogging(t testing.TB, cfgTemplate string, logs io.Writer) *running {
 	t.Helper()
-	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1)}
+	return startServeWithLogs(t, "", "", cfgTemplate, logs)
+}
+
+// startServeWith is startServe with more keys in the gateway and admin blocks.
+func startServeWith(t testing.TB, gatewayKeys, adminKeys, cfgTemplate string) *running {
+	t.Helper()
+	return startServeWithLogs(t, gatewayKeys, adminKeys, cfgTemplate, nil)
+}
+
+// startServeWithLogs is startServeWith whose log goes to logs, as startServeLogging's does.
+func startServeWithLogs(t testing.TB, gatewayKeys, adminKeys, cfgTemplate string, logs io.Writer) *running {
+	t.Helper()
+	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1),
+		gatewayKeys: gatewayKeys, adminKeys: adminKeys}
 	r.file = writeFile(t, t.TempDir(), "rpcbridge.yaml", r.render(cfgTemplate))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -86,7 +101,8 @@ func startServeLogging(t testing.TB, cfgTemplate string, logs io.Writer) *runnin
 }
 
 func (r *running) render(cfgTemplate string) string {
-	return fmt.Sprintf("xds: {listen: %q}\ngateway: {listen: %q}\nadmin: {listen: %q}\ndataDir: %q\n", r.xds, r.gateway, r.admin, r.data) + cfgTemplate
+	return fmt.Sprintf("xds: {listen: %q}\ngateway: {listen: %q%s}\nadmin: {listen: %q%s}\ndataDir: %q\n",
+		r.xds, r.gateway, r.gatewayKeys, r.admin, r.adminKeys, r.data) + cfgTemplate
 }
 
 // rewrite replaces the configuration file the way an editor does: write a temp file, rename it.

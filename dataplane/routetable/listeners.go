@@ -8,6 +8,8 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 )
 
 // httpListener is the part of an Envoy listener the gateway uses: where its routes come from.
@@ -18,6 +20,8 @@ type httpListener struct {
 	inline *routev3.RouteConfiguration
 	// manager is the HCM itself, for its header policy (see package hcm).
 	manager *hcmv3.HttpConnectionManager
+	// downstream are the listener's and the HCM's limits on clients.
+	downstream downstream.Settings
 }
 
 // decodeListener extracts the HTTP connection manager of a listener. It returns nil (and no
@@ -41,10 +45,12 @@ func decodeListener(l *listenerv3.Listener) (*httpListener, error) {
 				continue
 			}
 			hl, err := routeSource(hcm)
-			if hl != nil {
-				hl.manager = hcm
+			if err != nil {
+				return nil, err
 			}
-			return hl, err
+			hl.manager = hcm
+			hl.downstream = decodeDownstream(l, hcm)
+			return hl, nil
 		}
 	}
 	return nil, nil

@@ -237,6 +237,7 @@ func decodeRetryPolicy(p *routev3.RetryPolicy) *RetryPolicy {
 	return out
 }
 
+// uint32Or is v, or def when v is unset.
 func uint32Or(v *wrapperspb.UInt32Value, def uint32) uint32 {
 	if v == nil {
 		return def
@@ -244,6 +245,7 @@ func uint32Or(v *wrapperspb.UInt32Value, def uint32) uint32 {
 	return v.GetValue()
 }
 
+// durationOr is d, or def when d is unset.
 func durationOr(d *durationpb.Duration, def time.Duration) time.Duration {
 	if d == nil {
 		return def

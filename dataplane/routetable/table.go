@@ -17,6 +17,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 )
 
 // Resources is the full set of resources received, each map keyed by resource name
@@ -40,6 +41,7 @@ type Table struct {
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
 	withheld     []WithheldRoute
 	headers      *hcm.Policy
+	downstream   downstream.Settings
 }
 
 // WithheldRoute is a route of the served listener that the gateway does not run (see
@@ -100,8 +102,10 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 		routeConfigs[name] = hosts
 	}
 
+	t.downstream = EnvoyDownstreamDefaults()
 	if hl, ok := listeners[listenerName]; ok {
 		t.hasListener = true
+		t.downstream = hl.downstream
 		hosts, found := routeConfigs[hl.rdsName]
 		rc := res.RouteConfigs[hl.rdsName]
 		if hl.inline != nil {
@@ -182,6 +186,10 @@ func (t *Table) Match(r *http.Request) *Route {
 	}
 	return nil
 }
+
+// Downstream returns the limits on clients of the table's listener (Envoy's defaults before the
+// listener was received).
+func (t *Table) Downstream() downstream.Settings { return t.downstream }
 
 // Withheld returns the routes of the served listener that the gateway does not run, in route
 // configuration order.
