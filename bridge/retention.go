@@ -131,7 +131,7 @@ func retainedServices(mem Memory, byID map[string]*Service, opts Options) (map[s
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(out)) {
-		ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: id, Message: fmt.Sprintf(
+		ds = append(ds, diag.Diagnostic{Code: diag.ServiceRetained, Severity: diag.Warning, Stage: stage, Subject: id, Message: fmt.Sprintf(
 			"no registry lists a provider any more (it left %s); its routes stay, without endpoints, "+
 				"answering 503 no_healthy_upstream, until %s, then they are removed (registries[].serviceRetention)",
 			strings.Join(left[id], ", "), stamp(out[id].Retained.Until))})

@@ -49,6 +49,9 @@ const (
 	// BridgeMetadataConflict: registries give one service different metadata values; the first
 	// registry by name wins.
 	BridgeMetadataConflict Code = "bridge.metadata-conflict"
+	// ServiceRetained: no registry lists a provider of the service any more; it keeps its routes,
+	// without endpoints (503 no_healthy_upstream), until registries[].serviceRetention ends.
+	ServiceRetained Code = "service.retained"
 )
 
 // Route building codes (stage "transcoding").
@@ -110,4 +113,14 @@ const (
 	// EnvoyGatewayOnly: a route is left out of the Envoy configuration of the configured flavor
 	// and served by the embedded gateway only.
 	EnvoyGatewayOnly Code = "envoy.gateway-only"
+)
+
+// Store codes: what the shared store (kvstore) found in its space.
+const (
+	// StoreEntryUnreadable: a store entry cannot be read (a chunk missing or failing its
+	// checksum, a head that does not decode); its last good value is kept.
+	StoreEntryUnreadable Code = "store.entry-unreadable"
+	// StoreStray: data in the store's space that is not an entry of rpcbridge's (another
+	// program's node, file or key); it is ignored.
+	StoreStray Code = "store.stray"
 )

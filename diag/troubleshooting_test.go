@@ -62,7 +62,7 @@ func isUnder(rel string, dirs []string) bool {
 }
 
 // notUserFacing are the parts of the module whose logs users of rpcbridge never see.
-var notUserFacing = []string{"examples", "internal/testpeers", "internal/bench"}
+var notUserFacing = []string{"examples", "internal/testpeers", "internal/bench", "kvstore/kvtest"}
 
 // TestTroubleshootingDocListsEveryLogMessage fails on a Warn or Error log call whose message is
 // not quoted in docs/troubleshooting.md, so that a new warning cannot ship without saying what it

@@ -19,8 +19,11 @@ import (
 // per service (over its protocol's defaults and block, in list order). Fields left out keep
 // their value.
 type UpstreamRules struct {
-	RPC      PolicyRule          `yaml:"rpc,omitempty"`
-	HTTP     PolicyRule          `yaml:"http,omitempty"`
+	// RPC changes the defaults of every gRPC, Triple and Dubbo cluster (DefaultRPCPolicy).
+	RPC PolicyRule `yaml:"rpc,omitempty"`
+	// HTTP changes the defaults of every plain HTTP cluster (DefaultHTTPPolicy).
+	HTTP PolicyRule `yaml:"http,omitempty"`
+	// Services change the policy of the services they name, over their family's, in list order.
 	Services []ServicePolicyRule `yaml:"services,omitempty"`
 }
 
@@ -33,53 +36,95 @@ type ServicePolicyRule struct {
 
 // PolicyRule changes some fields of an UpstreamPolicy.
 type PolicyRule struct {
-	LoadBalancer     *LoadBalancerRule     `yaml:"loadBalancer,omitempty"`
+	// LoadBalancer changes how an endpoint is picked (Envoy's cluster lb_policy).
+	LoadBalancer *LoadBalancerRule `yaml:"loadBalancer,omitempty"`
+	// OutlierDetection changes when an endpoint is ejected (Envoy's cluster outlier_detection).
 	OutlierDetection *OutlierDetectionRule `yaml:"outlierDetection,omitempty"`
-	CircuitBreakers  *CircuitBreakersRule  `yaml:"circuitBreakers,omitempty"`
-	Retry            *RetryRule            `yaml:"retry,omitempty"`
+	// CircuitBreakers change the caps on calls in flight (Envoy's cluster circuit_breakers).
+	CircuitBreakers *CircuitBreakersRule `yaml:"circuitBreakers,omitempty"`
+	// Retry changes the retry policy of the service's routes (Envoy's route retry_policy).
+	Retry *RetryRule `yaml:"retry,omitempty"`
 }
 
 // LoadBalancerRule changes the load balancer (fields of ir.LoadBalancer).
 type LoadBalancerRule struct {
-	Policy      *ir.LBPolicy `yaml:"policy,omitempty"`
-	ChoiceCount *uint32      `yaml:"choiceCount,omitempty"`
-	FullScan    *bool        `yaml:"fullScan,omitempty"`
+	// Policy is round_robin (weighted) or least_request.
+	Policy *ir.LBPolicy `yaml:"policy,omitempty"`
+	// ChoiceCount is how many random endpoints least_request compares (Envoy's choice_count).
+	ChoiceCount *uint32 `yaml:"choiceCount,omitempty"`
+	// FullScan makes least_request compare every endpoint instead of ChoiceCount random ones
+	// (Envoy's selection_method FULL_SCAN).
+	FullScan *bool `yaml:"fullScan,omitempty"`
 }
 
 // OutlierDetectionRule changes outlier detection (fields of ir.OutlierDetection); Enabled false
 // turns it off, true turns it on with the RPC defaults for what is left out.
 type OutlierDetectionRule struct {
-	Enabled                                *bool              `yaml:"enabled,omitempty"`
-	Consecutive5xx                         *uint32            `yaml:"consecutive5xx,omitempty"`
-	EnforcingConsecutive5xx                *uint32            `yaml:"enforcingConsecutive5xx,omitempty"`
-	ConsecutiveGatewayFailure              *uint32            `yaml:"consecutiveGatewayFailure,omitempty"`
-	EnforcingConsecutiveGatewayFailure     *uint32            `yaml:"enforcingConsecutiveGatewayFailure,omitempty"`
-	SplitExternalLocalOriginErrors         *bool              `yaml:"splitExternalLocalOriginErrors,omitempty"`
-	ConsecutiveLocalOriginFailure          *uint32            `yaml:"consecutiveLocalOriginFailure,omitempty"`
-	EnforcingConsecutiveLocalOriginFailure *uint32            `yaml:"enforcingConsecutiveLocalOriginFailure,omitempty"`
-	Interval                               *yamltime.Duration `yaml:"interval,omitempty"`
-	BaseEjectionTime                       *yamltime.Duration `yaml:"baseEjectionTime,omitempty"`
-	MaxEjectionTime                        *yamltime.Duration `yaml:"maxEjectionTime,omitempty"`
-	MaxEjectionPercent                     *uint32            `yaml:"maxEjectionPercent,omitempty"`
-	AlwaysEjectOneHost                     *bool              `yaml:"alwaysEjectOneHost,omitempty"`
+	// Enabled false turns outlier detection off; true turns it on.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Consecutive5xx is how many 5xx answers in a row eject an endpoint (consecutive_5xx).
+	Consecutive5xx *uint32 `yaml:"consecutive5xx,omitempty"`
+	// EnforcingConsecutive5xx is the percentage of such detections that eject
+	// (enforcing_consecutive_5xx; 0 only counts).
+	EnforcingConsecutive5xx *uint32 `yaml:"enforcingConsecutive5xx,omitempty"`
+	// ConsecutiveGatewayFailure is how many 502/503/504 in a row eject an endpoint
+	// (consecutive_gateway_failure).
+	ConsecutiveGatewayFailure *uint32 `yaml:"consecutiveGatewayFailure,omitempty"`
+	// EnforcingConsecutiveGatewayFailure is the percentage of such detections that eject
+	// (enforcing_consecutive_gateway_failure).
+	EnforcingConsecutiveGatewayFailure *uint32 `yaml:"enforcingConsecutiveGatewayFailure,omitempty"`
+	// SplitExternalLocalOriginErrors counts failures of the gateway's own making (connect
+	// failures, timeouts, resets) apart from the upstream's answers
+	// (split_external_local_origin_errors).
+	SplitExternalLocalOriginErrors *bool `yaml:"splitExternalLocalOriginErrors,omitempty"`
+	// ConsecutiveLocalOriginFailure is how many local-origin failures in a row eject an endpoint
+	// when they are counted apart (consecutive_local_origin_failure).
+	ConsecutiveLocalOriginFailure *uint32 `yaml:"consecutiveLocalOriginFailure,omitempty"`
+	// EnforcingConsecutiveLocalOriginFailure is the percentage of such detections that eject
+	// (enforcing_consecutive_local_origin_failure).
+	EnforcingConsecutiveLocalOriginFailure *uint32 `yaml:"enforcingConsecutiveLocalOriginFailure,omitempty"`
+	// Interval is how often ejections end and are re-evaluated (interval).
+	Interval *yamltime.Duration `yaml:"interval,omitempty"`
+	// BaseEjectionTime is the first ejection's length; each further ejection of the same
+	// endpoint multiplies it (base_ejection_time).
+	BaseEjectionTime *yamltime.Duration `yaml:"baseEjectionTime,omitempty"`
+	// MaxEjectionTime caps an ejection's length (max_ejection_time).
+	MaxEjectionTime *yamltime.Duration `yaml:"maxEjectionTime,omitempty"`
+	// MaxEjectionPercent caps the share of a cluster's endpoints ejected at once
+	// (max_ejection_percent).
+	MaxEjectionPercent *uint32 `yaml:"maxEjectionPercent,omitempty"`
+	// AlwaysEjectOneHost lets one endpoint be ejected even when MaxEjectionPercent allows none
+	// (always_eject_one_host).
+	AlwaysEjectOneHost *bool `yaml:"alwaysEjectOneHost,omitempty"`
 }
 
 // CircuitBreakersRule changes the circuit breakers (fields of ir.CircuitBreakers); Enabled
 // false leaves Envoy's defaults and no per-endpoint cap.
 type CircuitBreakersRule struct {
-	Enabled                *bool   `yaml:"enabled,omitempty"`
-	MaxRequests            *uint32 `yaml:"maxRequests,omitempty"`
-	MaxRetries             *uint32 `yaml:"maxRetries,omitempty"`
+	// Enabled false turns rpcbridge's circuit breakers off (Envoy's defaults then apply).
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// MaxRequests caps the cluster's calls in flight (thresholds max_requests).
+	MaxRequests *uint32 `yaml:"maxRequests,omitempty"`
+	// MaxRetries caps the cluster's retries in flight (thresholds max_retries).
+	MaxRetries *uint32 `yaml:"maxRetries,omitempty"`
+	// MaxRequestsPerEndpoint caps the calls in flight to one endpoint; beyond it another endpoint
+	// is picked, or 503 upstream_overflow when all are full.
 	MaxRequestsPerEndpoint *uint32 `yaml:"maxRequestsPerEndpoint,omitempty"`
 }
 
 // RetryRule changes the retry policy of the service's routes (fields of ir.RetryPolicy);
 // Enabled false turns retries off.
 type RetryRule struct {
-	Enabled                  *bool    `yaml:"enabled,omitempty"`
-	RetryOn                  []string `yaml:"retryOn,omitempty"`
-	NumRetries               *uint32  `yaml:"numRetries,omitempty"`
-	HostSelectionMaxAttempts *uint32  `yaml:"hostSelectionMaxAttempts,omitempty"`
+	// Enabled false turns retries off.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// RetryOn are Envoy's retry conditions (retry_on); the embedded gateway executes the
+	// never-sent ones: connect-failure, refused-stream, reset-before-request.
+	RetryOn []string `yaml:"retryOn,omitempty"`
+	// NumRetries is how many times a request may be retried (num_retries).
+	NumRetries *uint32 `yaml:"numRetries,omitempty"`
+	// HostSelectionMaxAttempts is how many picks a retry makes to find an endpoint not tried
+	// before (host_selection_retry_max_attempts).
+	HostSelectionMaxAttempts *uint32 `yaml:"hostSelectionMaxAttempts,omitempty"`
 }
 
 // set overwrites *dst with *src when src is set.

@@ -114,7 +114,7 @@ envoy: {flavor: nginx}
 	for _, want := range []string{
 		file + `:1: syncTimeout: invalid duration "soon"`,
 		file + `:3: registries[0].name: registry name "BAD"`,
-		file + `:4: envoy.flavor: flavor "nginx"`,
+		file + `:4: envoy.flavor: unknown flavor "nginx"`,
 		"3 problems (the IDL store was not checked",
 	} {
 		if !strings.Contains(stderr, want) {

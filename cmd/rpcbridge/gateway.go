@@ -55,6 +55,11 @@ its last configuration and keeps trying, with backoff.
 draining) and /metrics; "" turns it off. On SIGINT or SIGTERM the gateway drains: it stops being
 ready, closes its listener, lets requests in flight finish within --drain-timeout, then closes
 what is left.`,
+		Example: `  # follow the local serve
+  rpcbridge gateway --xds 127.0.0.1:18000 --listen :8080
+
+  # a fleet member following three control-plane replicas, probes on the pod address
+  rpcbridge gateway --xds cp-0.rpcbridge:18000,cp-1.rpcbridge:18000,cp-2.rpcbridge:18000 --listen :8080 --admin :19902 --node-id "$HOSTNAME" --drain-timeout 20s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()

@@ -18,7 +18,8 @@
 // without the method inherits the defaults its parent's Defaults set inside it.
 //
 // Examples come from a complete example document: the first value found at each key (list
-// indices ignored). A key without a description or an example is an error, so a new key cannot
+// indices ignored; aliases and merge keys resolved, so one anchored block can give the examples
+// of a type used at several keys). A key without a description or an example is an error, so a new key cannot
 // be added without both.
 package configdoc
 
@@ -327,13 +328,23 @@ func indexExample(doc []byte) (map[string]*yaml.Node, error) {
 			for _, c := range n.Content {
 				walk(c, path)
 			}
+		case yaml.AliasNode: // *anchor: the anchored node's keys are examples here too
+			walk(n.Alias, path)
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := field.Join(path, n.Content[i].Value)
-				if _, seen := out[p]; !seen {
-					out[p] = n.Content[i+1]
+				if n.Content[i].Value == "<<" { // a merge key: its mapping's keys are this one's
+					walk(n.Content[i+1], path)
+					continue
 				}
-				walk(n.Content[i+1], p)
+				p := field.Join(path, n.Content[i].Value)
+				v := n.Content[i+1]
+				if v.Kind == yaml.AliasNode {
+					v = v.Alias
+				}
+				if _, seen := out[p]; !seen {
+					out[p] = v
+				}
+				walk(v, p)
 			}
 		case yaml.SequenceNode:
 			for _, c := range n.Content {

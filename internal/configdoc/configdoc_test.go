@@ -136,3 +136,27 @@ func TestRenderRefusesKeysWithoutDocOrExample(t *testing.T) {
 		}
 	}
 }
+
+// twoServers uses one struct type at two keys, as upstreams: uses its policy rule type.
+type twoServers struct {
+	// Primary is one server.
+	Primary sampleServer `yaml:"primary"`
+	// Others are more servers.
+	Others []sampleServer `yaml:"others"`
+}
+
+// TestExamplesFollowAliasesAndMergeKeys: an anchored block gives the examples of every key that
+// refers to it, by alias or by merge key, so that a type used at several keys needs its example
+// written once.
+func TestExamplesFollowAliasesAndMergeKeys(t *testing.T) {
+	const example = "primary: &s {listen: \":80\", timeout: 7s}\nothers:\n  - <<: *s\n"
+	out, err := Render(Options{Root: reflect.TypeFor[twoServers](), Example: []byte(example), SourceDir: sourceHere})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| `primary.timeout` | duration | — | `7s` |", "| `others[].timeout` | duration | — | `7s` |"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the reference lacks\n%s\nin:\n%s", want, out)
+		}
+	}
+}

@@ -185,12 +185,12 @@ func Same(a, b kvstore.Snapshot) bool {
 // Unreadable is the problem of key, whose value cannot be read because of err (usually a
 // *kvstore.CorruptError).
 func Unreadable(stage, key string, err error) Problem {
-	return Problem{Key: key, Diag: diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: key, Message: err.Error()}}
+	return Problem{Key: key, Diag: diag.Diagnostic{Code: diag.StoreEntryUnreadable, Severity: diag.Warning, Stage: stage, Subject: key, Message: err.Error()}}
 }
 
 // Stray is the problem of data in the store's space that is not an entry at all (a node or
 // file whose name is not a key); subject names where it is.
 func Stray(stage, subject string) Problem {
-	return Problem{Diag: diag.Diagnostic{Severity: diag.Warning, Stage: stage, Subject: subject,
+	return Problem{Diag: diag.Diagnostic{Code: diag.StoreStray, Severity: diag.Warning, Stage: stage, Subject: subject,
 		Message: "not an entry of rpcbridge's store; ignored"}}
 }
