@@ -59,10 +59,18 @@ type Options struct {
 	// MaxReconnectBackoff.
 	ReconnectBackoff    time.Duration
 	MaxReconnectBackoff time.Duration
-	// MaxBodySize limits request and response bodies (default 8 MiB).
+	// MaxBodySize limits response bodies, and request bodies whose Request has no
+	// PayloadLimit (default 8 MiB). A larger response fails its call alone.
 	MaxBodySize int
 	// Logger receives connection events (default: discard).
 	Logger *slog.Logger
+	// IsolateAbove is the request packet size, in bytes, above which a call goes on a
+	// connection of its own instead of a shared one (default DefaultIsolateAbove; negative:
+	// never). See isolate.go.
+	IsolateAbove int
+	// MaxIsolated bounds the calls of one endpoint that run on connections of their own at
+	// once; more wait for one to end (default DefaultMaxIsolated).
+	MaxIsolated int
 }
 
 func (o Options) withDefaults() Options {
@@ -109,6 +117,10 @@ type Request struct {
 	// Attachments are sent with the call; path, interface, version, group, timeout and dubbo
 	// are set by the client.
 	Attachments map[string]string
+	// PayloadLimit is the provider's payload limit (Dubbo's "payload" URL parameter): a request
+	// whose body is larger fails with ErrPayloadTooLarge without being sent. 0 means
+	// Options.MaxBodySize.
+	PayloadLimit int
 }
 
 // Response is the result of a call that returned normally.
