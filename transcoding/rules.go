@@ -30,6 +30,9 @@ type Rules struct {
 	// Forwarding is the HTTP listener's forwarding-header policy, copied into the gateway; nil
 	// means ir.DefaultForwarding.
 	Forwarding *ir.Forwarding `yaml:"forwarding,omitempty"`
+	// DubboValues bound the BigDecimal and BigInteger values of Dubbo routes, copied into the
+	// gateway; nil means the defaults.
+	DubboValues *ir.DubboValueLimits `yaml:"dubboValues,omitempty"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.
