@@ -85,6 +85,8 @@ type GatewayConfig struct {
 	Listen string `yaml:"listen"`
 	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
 	Forwarding ForwardingConfig `yaml:"forwarding"`
+	// Dubbo bounds the values of REST-to-Dubbo calls.
+	Dubbo DubboConfig `yaml:"dubbo"`
 }
 
 // On reports whether the gateway is enabled.
@@ -129,7 +131,8 @@ const (
 // Rules are the route rules of the configuration with the defaults that apply to them.
 func (c *Config) Rules() transcoding.Rules {
 	forwarding := c.Gateway.Forwarding.IR()
-	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding}
+	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding,
+		DubboValues: c.Gateway.Dubbo.IR()}
 }
 
 // applyDefaults fills in what the file left out.

@@ -32,6 +32,7 @@ func (c *Config) validate() []Problem {
 	}
 	c.Admin.Uploads.validate(add)
 	ps = append(ps, c.Gateway.Forwarding.validate("gateway.forwarding")...)
+	c.Gateway.Dubbo.validate(add)
 	if c.Envoy.HTTPPort > 65535 {
 		add("envoy.httpPort", "port %d is not in 1..65535", c.Envoy.HTTPPort)
 	}

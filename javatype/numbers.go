@@ -71,16 +71,25 @@ func (l NumberLimits) DecimalMaxLength() int {
 	return l.MaxDecimalDigits + l.MaxDecimalScale + len(strconv.Itoa(l.MaxDecimalDigits+l.MaxDecimalScale)) + 6
 }
 
+// maxRegexpRepeat is the largest repeat count Go's regexp (and so a validator built on it)
+// accepts in a pattern.
+const maxRegexpRepeat = 1000
+
 // schema is the JSON Schema of BigDecimal or BigInteger values (family f) within the limits.
 func (l NumberLimits) schema(f Family) JSONSchema {
 	l = l.OrDefaults()
 	if f == BigInteger {
-		return JSONSchema{Type: "string", Format: "integer", Pattern: IntegerPattern, MaxLength: l.MaxIntegerDigits + 1,
+		s := JSONSchema{Type: "string", Format: "integer", Pattern: IntegerPattern, MaxLength: l.MaxIntegerDigits + 1,
 			Description: fmt.Sprintf("An integer of at most %d digits.", l.MaxIntegerDigits)}
+		if l.MaxIntegerDigits <= maxRegexpRepeat {
+			s.Pattern = fmt.Sprintf(`^-?[0-9]{1,%d}$`, l.MaxIntegerDigits)
+		}
+		return s
 	}
 	return JSONSchema{Type: "string", Format: "decimal", Pattern: DecimalPattern, MaxLength: l.DecimalMaxLength(),
-		Description: fmt.Sprintf("A decimal of at most %d significant digits with a scale within ±%d, as "+
-			"java.math.BigDecimal's precision() and scale() count them (\"-123.45\", \"1E+%d\", \"1E-%d\").",
+		Description: fmt.Sprintf("A decimal of at most %d significant digits and a scale within ±%d, as "+
+			"java.math.BigDecimal's precision() and scale() count them (the scale is the number of digits after "+
+			"the point, negative for an exponent: \"1E-%d\" and \"1E+%d\" are at its bounds).",
 			l.MaxDecimalDigits, l.MaxDecimalScale, l.MaxDecimalScale, l.MaxDecimalScale)}
 }
 

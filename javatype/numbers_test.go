@@ -91,7 +91,7 @@ func TestNumberSchemas(t *testing.T) {
 	small := NumberLimits{MaxDecimalDigits: 10, MaxDecimalScale: 5}
 	s, ok := dec.JSONSchema(small)
 	if !ok || s.MaxLength != small.DecimalMaxLength() ||
-		!strings.Contains(s.Description, "at most 10 significant digits with a scale within ±5") {
+		!strings.Contains(s.Description, "at most 10 significant digits and a scale within ±5") {
 		t.Errorf("BigDecimal schema: %+v", s)
 	}
 	d := Decimal{Negative: true, Digits: strings.Repeat("9", DefaultMaxDecimalDigits), Scale: -DefaultMaxDecimalScale}
@@ -99,7 +99,12 @@ func TestNumberSchemas(t *testing.T) {
 		t.Errorf("%s (%d characters) is longer than the maxLength %d", d, n, max)
 	}
 	integer, _ := Parse("java.math.BigInteger")
-	if s, _ := integer.JSONSchema(NumberLimits{MaxIntegerDigits: 7}); s.MaxLength != 8 || s.Pattern != IntegerPattern {
+	s, _ = integer.JSONSchema(NumberLimits{MaxIntegerDigits: 7})
+	re := regexp.MustCompile(s.Pattern)
+	if s.MaxLength != 8 || !re.MatchString("-1234567") || re.MatchString("12345678") {
 		t.Errorf("BigInteger schema: %+v", s)
+	}
+	if s, _ := integer.JSONSchema(NumberLimits{MaxIntegerDigits: 5000}); s.Pattern != IntegerPattern || s.MaxLength != 5001 {
+		t.Errorf("BigInteger schema beyond a regexp's repeat count: %+v", s)
 	}
 }
