@@ -42,7 +42,8 @@ type dubboStack struct {
 	gw        *dataplane.Gateway
 }
 
-func startDubboStack(tb testing.TB) *dubboStack {
+// startDubboStack starts the stack; edit, when given, changes the gateway IR before it is served.
+func startDubboStack(tb testing.TB, edit ...func(*ir.Gateway)) *dubboStack {
 	tb.Helper()
 	zk := zookeeper.Start(tb)
 	s := &dubboStack{}
@@ -76,6 +77,9 @@ func startDubboStack(tb testing.TB) *dubboStack {
 				ir.DubboParam{Name: "name", Type: "java.lang.String", From: ir.FromPath, Key: "name"}),
 		},
 		JavaClasses: dubboprovider.JavaClasses(),
+	}
+	for _, e := range edit {
+		e(&gateway)
 	}
 	cp := controlplane.NewServer(controlplane.ServerOptions{})
 	if err := cp.Update(gateway); err != nil {
