@@ -6,7 +6,9 @@
 // Calls carry request ids, so many run at once on one connection; heartbeats find dead
 // connections; a failed connection is redialed with exponential backoff; a call's context
 // deadline becomes the provider's timeout, and a response that comes after the caller gave up is
-// dropped.
+// dropped. So that one call cannot fail the others on a connection (isolate.go), a request over
+// the provider's payload limit is refused before it is sent, a large request goes on a connection
+// of its own, and an oversized response fails only its call.
 //
 // Serialization uses github.com/apache/dubbo-go-hessian2, whose class registry is process-wide:
 // this package registers nothing in it and decodes objects of unregistered classes into maps

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -19,18 +18,7 @@ func TestPayloadLimitFromRegistry(t *testing.T) {
 	const payload = 64 << 10
 	zk := zookeeper.Start(t)
 	dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "greeter-limited", Registry: "interface", Payload: payload})
-	srv := startServe(t, zookeeperConfig(zk.Addr()))
-	if code, out, stderr := runCLI(t, context.Background(), "idl", "push", "greeter-api", greeterAPI, "--admin", "http://"+srv.admin); code != exitOK {
-		t.Fatalf("idl push: exit %d %s %s", code, out, stderr)
-	}
-	gw := "http://" + srv.gateway
-	waitFor(t, "the first Dubbo REST call", func() error {
-		code, body, err := send("POST", gw+greeterBase+"sayHello~java.lang.String", `{"name":"Ada"}`)
-		if err != nil || code != http.StatusOK {
-			return fmt.Errorf("%d %q %v", code, body, err)
-		}
-		return nil
-	})
+	_, gw := serveGreeter(t, zk.Addr())
 	over := `{"user":{"name":"` + strings.Repeat("x", payload) + `"}}`
 	code, body, err := send("POST", gw+greeterBase+"echoUser", over)
 	if err != nil || code != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"status":"invalid_request"`) ||

@@ -15,7 +15,6 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
-	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // decodeArgs checks that a prepared call is a generic invocation ($invoke: method name,
@@ -145,7 +144,7 @@ func TestPrepareRefuses(t *testing.T) {
 			{Name: "note", Type: "java.lang.Object", From: ir.FromBody, Key: "note"},
 		},
 		Returns: "void",
-	}, Numbers: javatype.NumberLimits{MaxDecimalDigits: 5}}, "/m")
+	}, Values: ir.DubboValueLimits{MaxDecimalDigits: 5}}, "/m")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,8 @@ import (
 type Metadata struct {
 	Route       ir.DubboRoute  `json:"route"`
 	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`
-	// Numbers bound the BigDecimal and BigInteger arguments (zero fields: javatype's defaults).
-	Numbers javatype.NumberLimits `json:"numbers,omitzero"`
+	// Values bound the BigDecimal and BigInteger arguments (zero fields: javatype's defaults).
+	Values ir.DubboValueLimits `json:"values,omitzero"`
 }
 
 // Route is one REST-to-Dubbo route ready to run. It is immutable and safe for concurrent use.
@@ -60,7 +60,7 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 		return nil, fmt.Errorf("dubbo route %s.%s: negative payload limit %d", d.Interface, d.Method, d.PayloadLimit)
 	}
 	r := &Route{dubbo: d, classes: make(map[string]ir.JavaClass, len(meta.JavaClasses)),
-		numbers: meta.Numbers.OrDefaults(), payloadLimit: cmp.Or(d.PayloadLimit, dubborpc.DefaultMaxBodySize)}
+		numbers: numberLimits(meta.Values), payloadLimit: cmp.Or(d.PayloadLimit, dubborpc.DefaultMaxBodySize)}
 	for _, c := range meta.JavaClasses {
 		r.classes[c.Name] = c
 	}
@@ -95,6 +95,12 @@ func (r *Route) Timeout() time.Duration { return r.dubbo.Timeout }
 // Method names the called method, for logs ("iface:version.method").
 func (r *Route) Method() string {
 	return r.dubbo.Interface + ":" + r.dubbo.Version + "." + r.dubbo.Method
+}
+
+// numberLimits are the value limits of the IR as javatype applies them, defaults filled in.
+func numberLimits(v ir.DubboValueLimits) javatype.NumberLimits {
+	return javatype.NumberLimits{MaxDecimalDigits: v.MaxDecimalDigits, MaxDecimalScale: v.MaxDecimalScale,
+		MaxIntegerDigits: v.MaxIntegerDigits}.OrDefaults()
 }
 
 // PayloadLimit is the largest Dubbo request body the route's providers accept (Dubbo's

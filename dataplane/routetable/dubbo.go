@@ -9,7 +9,6 @@ import (
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
-	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // paramSources maps the contract's argument sources to the ones dubbojson runs.
@@ -63,7 +62,7 @@ func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
 		d.Params = append(d.Params, ir.DubboParam{Name: p.GetName(), Type: p.GetType(), From: paramSources[p.GetSource()], Key: p.GetKey()})
 	}
 	v := m.GetValueLimits()
-	out := dubbojson.Metadata{Route: d, Numbers: javatype.NumberLimits{MaxDecimalDigits: int(v.GetMaxDecimalDigits()),
+	out := dubbojson.Metadata{Route: d, Values: ir.DubboValueLimits{MaxDecimalDigits: int(v.GetMaxDecimalDigits()),
 		MaxDecimalScale: int(v.GetMaxDecimalScale()), MaxIntegerDigits: int(v.GetMaxIntegerDigits())}}
 	for _, c := range m.GetJavaClasses() {
 		jc := ir.JavaClass{Name: c.GetName(), Enum: c.GetIsEnum(), Constants: c.GetConstants(), TypeParams: c.GetTypeParams()}
