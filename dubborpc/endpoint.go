@@ -68,13 +68,12 @@ func (e *Endpoint) Invoke(ctx context.Context, req Request) (Response, error) {
 	if err := e.checkPayload(req, frame); err != nil {
 		return Response{}, err
 	}
-	c, release, err := e.connFor(ctx, len(frame))
+	c, done, err := e.connFor(ctx, len(frame))
 	if err != nil {
 		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
 	}
-	defer release()
 	r, err := c.roundTrip(ctx, id, frame)
-	if err != nil {
+	if err = done(err); err != nil {
 		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
 	}
 	if r.header.serialization != serializationHessian2 {
@@ -101,9 +100,10 @@ func (e *Endpoint) GenericInvoke(ctx context.Context, iface, version, group, met
 	return e.Invoke(ctx, GenericRequest(iface, version, group, method, paramTypes, args, attachments))
 }
 
-// InFlight is the number of calls waiting for a response on the endpoint's connections.
+// InFlight is the number of calls waiting for a response on the endpoint's connections, its
+// own-connection calls included.
 func (e *Endpoint) InFlight() int {
-	n := 0
+	n := e.iso.inFlight()
 	for _, s := range e.slots {
 		if c := s.current(); c != nil {
 			n += c.inFlight()

@@ -84,14 +84,21 @@ func newIsolation(opts *Options) isolation {
 	return isolation{slots: make(chan struct{}, opts.maxIsolated()), conns: map[*conn]struct{}{}}
 }
 
+// ErrOwnConnectionLost is wrapped, beside ErrConnectionLost, by errors of calls that ran on a
+// connection of their own (Options.IsolateAbove) when it failed under them. The provider most
+// likely refused that one request (a limit it does not publish), so such a failure says little
+// about the provider's health.
+var ErrOwnConnectionLost = errors.New("the call's own connection was lost")
+
 // connFor returns the connection a request packet of frameLen bytes goes on, and what to call
-// when the call is over: a shared connection of the endpoint's slots, or, above
-// Options.IsolateAbove, one of its own (waiting while Options.MaxIsolated such calls run).
-func (e *Endpoint) connFor(ctx context.Context, frameLen int) (*conn, func(), error) {
+// with the round trip's error when the call is over (it returns the error to report): a shared
+// connection of the endpoint's slots, or, above Options.IsolateAbove, one of its own (waiting
+// while Options.MaxIsolated such calls run).
+func (e *Endpoint) connFor(ctx context.Context, frameLen int) (*conn, func(error) error, error) {
 	if above := e.opts.isolateAbove(); above == 0 || frameLen <= above {
 		s := e.slots[int(e.next.Add(1))%len(e.slots)]
 		c, err := s.get(ctx, e)
-		return c, func() {}, err
+		return c, func(err error) error { return err }, err
 	}
 	iso := &e.iso
 	select {
@@ -116,17 +123,28 @@ func (e *Endpoint) connFor(ctx context.Context, frameLen int) (*conn, func(), er
 	}
 	iso.conns[c] = struct{}{}
 	iso.mu.Unlock()
-	return c, func() {
+	return c, func(err error) error {
 		iso.mu.Lock()
 		delete(iso.conns, c)
 		iso.mu.Unlock()
 		c.close(errIsolatedCallOver)
 		<-iso.slots
+		if errors.Is(err, ErrConnectionLost) {
+			err = fmt.Errorf("%w (%w)", err, ErrOwnConnectionLost)
+		}
+		return err
 	}, nil
 }
 
 // errIsolatedCallOver closes a connection whose one call is over.
 var errIsolatedCallOver = fmt.Errorf("%w: its one call is over", ErrClosed)
+
+// inFlight is the number of calls on connections of their own.
+func (iso *isolation) inFlight() int {
+	iso.mu.Lock()
+	defer iso.mu.Unlock()
+	return len(iso.conns)
+}
 
 // close fails the calls in flight on the endpoint's own-connection calls.
 func (iso *isolation) close() {

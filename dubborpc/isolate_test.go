@@ -86,10 +86,11 @@ func TestLargeCallsGoOnTheirOwnConnection(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ep := newClient(t, Options{IsolateAbove: c.isolate, MaxIsolated: 1}).Endpoint(p.Addr())
 			slow := slowCall(t, ctx, ep)
-			if _, err := ep.Invoke(ctx, sayHello(strings.Repeat("x", 5000))); !errors.Is(err, ErrConnectionLost) {
-				t.Errorf("call over the unpublished limit: %v, want the connection lost", err)
+			_, err := ep.Invoke(ctx, sayHello(strings.Repeat("x", 5000)))
+			if !errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrOwnConnectionLost) != c.slowSurvive {
+				t.Errorf("call over the unpublished limit: %v, want the connection lost (its own: %v)", err, c.slowSurvive)
 			}
-			err := <-slow
+			err = <-slow
 			if survived := err == nil; survived != c.slowSurvive {
 				t.Errorf("the call on the shared connection: %v (want it to survive: %v)", err, c.slowSurvive)
 			}
