@@ -185,8 +185,9 @@ func TestOneClientCannotFailOthers(t *testing.T) {
 			}
 		}
 		l.finish(t)
+		// The largest value within the limits goes through, as BigDecimal.toString writes it.
 		if status, resp := s.call(t, "POST", "/users", `{"name":"ok","balance":"9999999999999999999999999999999999999999E+40"}`); status != 200 ||
-			!strings.Contains(resp, `"balance":"9.999999999999999999999999999999999999999E+79"`) && !strings.Contains(resp, `"balance":"99999999999999999999999999999999999999990000000000000000000000000000000000000000"`) {
+			!strings.Contains(resp, `"balance":"9.999999999999999999999999999999999999999E+79"`) {
 			t.Errorf("the largest BigDecimal within the limits: %d %s", status, resp)
 		}
 	})
