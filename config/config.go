@@ -96,6 +96,8 @@ type GatewayConfig struct {
 	Forwarding ForwardingConfig `yaml:"forwarding"`
 	// Limits bound what clients can make the gateway hold: timeouts, buffer limits, connections.
 	Limits GatewayLimits `yaml:"limits"`
+	// Dubbo bounds the values of REST-to-Dubbo calls.
+	Dubbo DubboConfig `yaml:"dubbo"`
 }
 
 // On reports whether the gateway is enabled.
@@ -142,7 +144,8 @@ const (
 // Rules are the route rules of the configuration with the defaults that apply to them.
 func (c *Config) Rules() transcoding.Rules {
 	forwarding := c.Gateway.Forwarding.IR()
-	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding, Upstreams: c.Upstreams}
+	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding,
+		Upstreams: c.Upstreams, DubboValues: c.Gateway.Dubbo.IR()}
 }
 
 // Defaults returns c with what the file left out set to its default, checking nothing; c's

@@ -34,6 +34,7 @@ func (c *Config) validate() []Problem {
 	ps = append(ps, c.Gateway.Forwarding.validate("gateway.forwarding")...)
 	c.Admin.Limits.validate(add)
 	c.Gateway.Limits.validate(add)
+	c.Gateway.Dubbo.validate(add)
 	if c.Envoy.HTTPPort > 65535 {
 		add("envoy.httpPort", "port %d is not in 1..65535", c.Envoy.HTTPPort)
 	}

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -88,7 +89,7 @@ func dubboTCPUpstream() (*corev3.TypedExtensionConfig, error) {
 // decorateDubboRoute adds to a translated route what the Higress transcoder needs (per-route
 // config, CONNECT upgrade) and, for rpcbridge's gateways, the route as the contract's
 // DubboRoute in typed_filter_metadata.
-func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass) error {
+func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) error {
 	d := r.Dubbo
 	if d.Interface == "" || d.Method == "" {
 		return fmt.Errorf("dubbo: empty interface or method")
@@ -106,7 +107,7 @@ func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.Ja
 		UpgradeType:   "CONNECT",
 		ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{AllowPost: true},
 	}}
-	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes))
+	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes, values))
 	if err != nil {
 		return err
 	}
@@ -195,13 +196,19 @@ func dubboMatchPattern(m ir.Match) string {
 }
 
 // contractDubboRoute is route r as the gateway contract's DubboRoute: the Dubbo call, the
-// transcoder's match pattern (which feeds path arguments) and the classes that the parameter
-// and return types reach.
-func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass) *gatewayv1.DubboRoute {
+// transcoder's match pattern (which feeds path arguments), the classes that the parameter and
+// return types reach, and the limits on what the gateway sends (the providers' payload limit,
+// the gateway's value limits).
+func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) *gatewayv1.DubboRoute {
 	d := r.Dubbo
 	out := &gatewayv1.DubboRoute{
 		Interface: d.Interface, Version: d.Version, Group: d.Group, Method: d.Method,
 		Returns: d.Returns, Attachments: d.Attachments, PathTemplate: dubboMatchPattern(r.Match),
+		PayloadLimit: contractSize(d.PayloadLimit),
+	}
+	if values != nil && *values != (ir.DubboValueLimits{}) {
+		out.ValueLimits = &gatewayv1.DubboValueLimits{MaxDecimalDigits: contractSize(values.MaxDecimalDigits),
+			MaxDecimalScale: contractSize(values.MaxDecimalScale), MaxIntegerDigits: contractSize(values.MaxIntegerDigits)}
 	}
 	if d.Timeout != 0 {
 		out.Timeout = durationpb.New(d.Timeout)
@@ -221,6 +228,10 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass) *gatewayv1.
 	}
 	return out
 }
+
+// contractSize is a size or count of the IR as the contract's uint32 (the IR's are validated
+// non-negative; larger values are capped).
+func contractSize(n int) uint32 { return uint32(min(max(n, 0), math.MaxUint32)) }
 
 // reachedClasses returns the classes that the Java types reach, through generic arguments and
 // field types, sorted by name.

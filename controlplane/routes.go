@@ -88,7 +88,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 			})
 			continue
 		case r.Dubbo != nil:
-			if err := decorateDubboRoute(er, r, classes); err != nil {
+			if err := decorateDubboRoute(er, r, classes, g.DubboValues); err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
 			usesDubbo = true

@@ -92,6 +92,9 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		}
 		return
 	}
+	if writeRefusedDubboCall(w, err) {
+		return
+	}
 	log := g.requestLog(ctx).With("cluster", route.Cluster, "method", route.Dubbo.Method(), "error", err)
 	if dubbojson.WriteException(w, err) {
 		log.Debug("dubbo method threw")

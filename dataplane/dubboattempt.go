@@ -61,6 +61,10 @@ func (p *pool) reportDubbo(ctx context.Context, h *host, err error) {
 	case errors.Is(context.Cause(ctx), errRouteTimeout):
 		d.putResult(h, localOriginTimeout)
 	case ctx.Err() != nil:
+	case errors.Is(err, dubborpc.ErrOwnConnectionLost), errors.Is(err, dubborpc.ErrPayloadTooLarge):
+		// A large call lost the connection of its own, or was refused before sending: that says
+		// something about the call, not the provider, so one client's oversized requests cannot
+		// get a healthy provider ejected.
 	case errors.Is(err, dubborpc.ErrNotSent), errors.Is(err, dubborpc.ErrConnectionLost):
 		d.putResult(h, localOriginConnectFailed)
 	}

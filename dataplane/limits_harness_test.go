@@ -27,9 +27,9 @@ import (
 
 // The routes of a limitStack, one per path through the gateway.
 const (
-	plainPath = "/echo"       // plain HTTP proxying to an HTTP/1.1 server that reads the body
-	limitsGRPCPath  = "/v1/shelves" // REST→gRPC: CreateShelf(Shelf), body "*", on the bookstore
-	dubboPath = "/users"      // REST→Dubbo: echoUser(User) from the whole body, on dubbo-go
+	plainPath      = "/echo"       // plain HTTP proxying to an HTTP/1.1 server that reads the body
+	limitsGRPCPath = "/v1/shelves" // REST→gRPC: CreateShelf(Shelf), body "*", on the bookstore
+	dubboPath      = "/users"      // REST→Dubbo: echoUser(User) from the whole body, on dubbo-go
 )
 
 // limitStack is rpcbridge's real xDS server translating an IR with one route per path (plain

@@ -96,6 +96,9 @@ const (
 	// DubboBadTimeout: a provider's timeout parameter is not a number of milliseconds; it is
 	// ignored.
 	DubboBadTimeout Code = "dubbo.bad-timeout"
+	// DubboBadPayload: a provider's payload parameter is not a number of bytes; Dubbo's default
+	// (8 MiB) is assumed.
+	DubboBadPayload Code = "dubbo.bad-payload"
 	// DubboOverloaded: an overloaded Dubbo method is served once per overload, at
 	// <method>~<parameter types>.
 	DubboOverloaded Code = "dubbo.overloaded"

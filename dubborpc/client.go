@@ -6,7 +6,9 @@
 // Calls carry request ids, so many run at once on one connection; heartbeats find dead
 // connections; a failed connection is redialed with exponential backoff; a call's context
 // deadline becomes the provider's timeout, and a response that comes after the caller gave up is
-// dropped.
+// dropped. So that one call cannot fail the others on a connection (isolate.go), a request over
+// the provider's payload limit is refused before it is sent, a large request goes on a connection
+// of its own, and an oversized response fails only its call.
 //
 // Serialization uses github.com/apache/dubbo-go-hessian2, whose class registry is process-wide:
 // this package registers nothing in it and decodes objects of unregistered classes into maps
@@ -63,10 +65,18 @@ type Options struct {
 	// MaxReconnectBackoff.
 	ReconnectBackoff    time.Duration
 	MaxReconnectBackoff time.Duration
-	// MaxBodySize limits request and response bodies (default 8 MiB).
+	// MaxBodySize limits response bodies, and request bodies whose Request has no
+	// PayloadLimit (default 8 MiB). A larger response fails its call alone.
 	MaxBodySize int
 	// Logger receives connection events (default: discard).
 	Logger *slog.Logger
+	// IsolateAbove is the request packet size, in bytes, above which a call goes on a
+	// connection of its own instead of a shared one (default DefaultIsolateAbove; negative:
+	// never). See isolate.go.
+	IsolateAbove int
+	// MaxIsolated bounds the calls of one endpoint that run on connections of their own at
+	// once; more wait for one to end (default DefaultMaxIsolated).
+	MaxIsolated int
 }
 
 func (o Options) withDefaults() Options {
@@ -113,6 +123,10 @@ type Request struct {
 	// Attachments are sent with the call; path, interface, version, group, timeout and dubbo
 	// are set by the client.
 	Attachments map[string]string
+	// PayloadLimit is the provider's payload limit (Dubbo's "payload" URL parameter): a request
+	// whose body is larger fails with ErrPayloadTooLarge without being sent. 0 means
+	// Options.MaxBodySize.
+	PayloadLimit int
 }
 
 // Response is the result of a call that returned normally.

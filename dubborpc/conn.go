@@ -18,6 +18,7 @@ import (
 type reply struct {
 	header header
 	body   []byte
+	err    error // the call failed alone (see skipOversized)
 }
 
 // conn is one multiplexed TCP connection to a provider: many calls in flight, told apart by
@@ -118,14 +119,14 @@ func (c *conn) roundTrip(ctx context.Context, id int64, frame []byte) (reply, er
 	}
 	select {
 	case r := <-ch:
-		return r, nil
+		return r, r.err
 	case <-ctx.Done():
 		c.forget(id)
 		return reply{}, ctx.Err()
 	case <-c.done:
 		select {
 		case r := <-ch:
-			return r, nil
+			return r, r.err
 		default:
 			return reply{}, c.closeErr()
 		}
@@ -156,6 +157,12 @@ func (c *conn) readLoop() {
 			return
 		}
 		h, err := parseHeader(hdr, c.opts.MaxBodySize)
+		if big := (*oversizedError)(nil); errors.As(err, &big) {
+			if c.skipOversized(r, h, big) {
+				continue
+			}
+			return
+		}
 		if err != nil {
 			c.close(fmt.Errorf("%w: %s sent a bad packet: %v", ErrConnectionLost, c.addr, err))
 			return

@@ -34,10 +34,11 @@ type Endpoint struct {
 	slots  []*slot
 	next   atomic.Uint32
 	closed atomic.Bool
+	iso    isolation // calls on connections of their own (isolate.go)
 }
 
 func newEndpoint(addr string, opts *Options, ids *atomic.Int64) *Endpoint {
-	e := &Endpoint{addr: addr, opts: opts, ids: ids}
+	e := &Endpoint{addr: addr, opts: opts, ids: ids, iso: newIsolation(opts)}
 	for range opts.ConnectionsPerEndpoint {
 		e.slots = append(e.slots, &slot{})
 	}
@@ -51,7 +52,9 @@ func (e *Endpoint) Addr() string { return e.addr }
 // ctx has no deadline, for Options.DefaultTimeout). The remaining time goes to the provider as
 // the call's timeout. Errors: *RemoteError for an exception the method threw, *StatusError for
 // a response whose status is not OK, context.DeadlineExceeded / context.Canceled (wrapped) when
-// ctx ended first, ErrUnavailable or ErrConnectionLost (wrapped) for connection failures.
+// ctx ended first, ErrUnavailable or ErrConnectionLost (wrapped) for connection failures,
+// ErrPayloadTooLarge (wrapped) for a request the provider would refuse. A large request goes
+// on a connection of its own (see isolate.go).
 func (e *Endpoint) Invoke(ctx context.Context, req Request) (Response, error) {
 	if e.closed.Load() {
 		return Response{}, ErrClosed
@@ -67,17 +70,15 @@ func (e *Endpoint) Invoke(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("dubbo %s.%s: %w", req.Interface, req.Method, err)
 	}
-	if len(frame)-HeaderLength > e.opts.MaxBodySize {
-		return Response{}, fmt.Errorf("dubbo %s.%s: request body of %d bytes is over the %d-byte limit",
-			req.Interface, req.Method, len(frame)-HeaderLength, e.opts.MaxBodySize)
+	if err := e.checkPayload(req, frame); err != nil {
+		return Response{}, err
 	}
-	s := e.slots[int(e.next.Add(1))%len(e.slots)]
-	c, err := s.get(ctx, e)
+	c, done, err := e.connFor(ctx, len(frame))
 	if err != nil {
 		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
 	}
 	r, err := c.roundTrip(ctx, id, frame)
-	if err != nil {
+	if err = done(err); err != nil {
 		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
 	}
 	if r.header.serialization != serializationHessian2 {
@@ -104,9 +105,10 @@ func (e *Endpoint) GenericInvoke(ctx context.Context, iface, version, group, met
 	return e.Invoke(ctx, GenericRequest(iface, version, group, method, paramTypes, args, attachments))
 }
 
-// InFlight is the number of calls waiting for a response on the endpoint's connections.
+// InFlight is the number of calls waiting for a response on the endpoint's connections, its
+// own-connection calls included.
 func (e *Endpoint) InFlight() int {
-	n := 0
+	n := e.iso.inFlight()
 	for _, s := range e.slots {
 		if c := s.current(); c != nil {
 			n += c.inFlight()
@@ -121,6 +123,7 @@ func (e *Endpoint) close() {
 	for _, s := range e.slots {
 		s.close()
 	}
+	e.iso.close()
 }
 
 // slot holds one connection of an endpoint and redials it when it has failed.

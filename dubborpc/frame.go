@@ -50,7 +50,8 @@ func appendHeader(b []byte, h header) []byte {
 	return binary.BigEndian.AppendUint32(b, uint32(h.bodyLength))
 }
 
-// parseHeader decodes a 16-byte header and checks it against maxBody.
+// parseHeader decodes a 16-byte header and checks it against maxBody: over it, the header
+// comes with an *oversizedError.
 func parseHeader(b []byte, maxBody int) (header, error) {
 	if len(b) < HeaderLength {
 		return header{}, fmt.Errorf("short header: %d bytes", len(b))
@@ -67,10 +68,10 @@ func parseHeader(b []byte, maxBody int) (header, error) {
 		id:            int64(binary.BigEndian.Uint64(b[4:12])),
 	}
 	n := binary.BigEndian.Uint32(b[12:16])
-	if uint64(n) > uint64(maxBody) {
-		return header{}, fmt.Errorf("body of %d bytes is over the %d-byte limit", n, maxBody)
-	}
 	h.bodyLength = int(n)
+	if uint64(n) > uint64(maxBody) {
+		return h, &oversizedError{length: int(n), limit: maxBody}
+	}
 	return h, nil
 }
 

@@ -93,7 +93,7 @@ func TestSchemas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, ok := typ.JSONSchema()
+		s, ok := typ.JSONSchema(NumberLimits{})
 		if typ.Family().Scalar() && !ok {
 			t.Errorf("%s is scalar but has no schema", name)
 		}
@@ -104,12 +104,12 @@ func TestSchemas(t *testing.T) {
 		}
 	}
 	short, _ := Parse("short")
-	s, _ := short.JSONSchema()
+	s, _ := short.JSONSchema(NumberLimits{})
 	if s.Type != "integer" || *s.Minimum != -32768 || *s.Maximum != 32767 {
 		t.Errorf("short: %+v", s)
 	}
 	uuid, _ := Parse("java.util.UUID")
-	if s, ok := uuid.JSONSchema(); !ok || s.Type != "null" {
+	if s, ok := uuid.JSONSchema(NumberLimits{}); !ok || s.Type != "null" {
 		t.Errorf("an unsupported class must be described as always null: %+v", s)
 	}
 }

@@ -24,6 +24,8 @@ type JSONSchema struct {
 	Minimum, Maximum *int64
 	// Length is the exact length of the string in characters (1 for char), or 0.
 	Length int
+	// MaxLength bounds the length of the string in characters (BigDecimal, BigInteger), or 0.
+	MaxLength int
 	// Description says what the format does not, or "".
 	Description string
 }
@@ -34,8 +36,6 @@ var familySchemas = map[Family]JSONSchema{
 	Boolean:        {Type: "boolean"},
 	Char:           {Type: "string", Length: 1},
 	String:         {Type: "string"},
-	BigDecimal:     {Type: "string", Format: "decimal", Pattern: DecimalPattern},
-	BigInteger:     {Type: "string", Format: "integer", Pattern: IntegerPattern},
 	Date:           {Type: "string", Format: "date-time"},
 	Instant:        {Type: "string", Format: "date-time"},
 	OffsetDateTime: {Type: "string", Format: "date-time"},
@@ -59,10 +59,12 @@ var familySchemas = map[Family]JSONSchema{
 }
 
 // JSONSchema returns the schema of t's values and true when t's JSON form is fixed (see
-// JSONSchema), or false for structured types.
-func (t *Type) JSONSchema() (JSONSchema, bool) {
+// JSONSchema), or false for structured types. BigDecimal and BigInteger schemas state limits.
+func (t *Type) JSONSchema(limits NumberLimits) (JSONSchema, bool) {
 	f := t.Family()
 	switch f {
+	case BigDecimal, BigInteger:
+		return limits.schema(f), true
 	case Integer:
 		bits := t.Bits()
 		if bits == 64 { // a string, so that no precision is lost

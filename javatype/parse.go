@@ -1,7 +1,8 @@
 // Package javatype owns rpcbridge's knowledge of Java types: the grammar of type names in source
 // syntax, their erasures and JVM descriptors, and the families Java values fall into, with the
 // JSON form of each family (what a REST client sends and gets back, which families fit in one
-// query parameter, what the OpenAPI document says about them). The IDL parsers, transcoding,
+// query parameter, what the OpenAPI document says about them), and the limits within which a
+// BigDecimal or BigInteger is one every provider decodes (NumberLimits). The IDL parsers, transcoding,
 // the OpenAPI generator and the embedded gateway's JSON ↔ hessian2 conversion all ask it, so
 // that a type the routes accept is a type the gateway can encode.
 //

@@ -128,7 +128,7 @@ func TestPatternsAgreeWithParsing(t *testing.T) {
 	for f, texts := range samples {
 		s, ok := (&Type{Name: map[Family]string{ZonedDateTime: "java.time.ZonedDateTime", LocalTime: "java.time.LocalTime",
 			LocalDateTime: "java.time.LocalDateTime", Duration: "java.time.Duration", Period: "java.time.Period",
-			YearMonth: "java.time.YearMonth", MonthDay: "java.time.MonthDay"}[f]}).JSONSchema()
+			YearMonth: "java.time.YearMonth", MonthDay: "java.time.MonthDay"}[f]}).JSONSchema(NumberLimits{})
 		if !ok || s.Pattern == "" {
 			t.Fatalf("family %d has no pattern", f)
 		}

@@ -12,10 +12,16 @@ import (
 type javaSchemas struct {
 	classes map[string]ir.JavaClass
 	used    map[string]bool
+	// numbers are the limits the gateway applies to BigDecimal and BigInteger values.
+	numbers javatype.NumberLimits
 }
 
-func newJavaSchemas(classes []ir.JavaClass) *javaSchemas {
+func newJavaSchemas(classes []ir.JavaClass, limits *ir.DubboValueLimits) *javaSchemas {
 	js := &javaSchemas{classes: map[string]ir.JavaClass{}, used: map[string]bool{}}
+	if limits != nil {
+		js.numbers = javatype.NumberLimits{MaxDecimalDigits: limits.MaxDecimalDigits,
+			MaxDecimalScale: limits.MaxDecimalScale, MaxIntegerDigits: limits.MaxIntegerDigits}
+	}
 	for _, c := range classes {
 		js.classes[c.Name] = c
 	}
@@ -36,7 +42,7 @@ func (js *javaSchemas) schema(name string) obj {
 }
 
 func (js *javaSchemas) schemaOf(t *javatype.Type) obj {
-	if s, ok := t.JSONSchema(); ok {
+	if s, ok := t.JSONSchema(js.numbers); ok {
 		return fixedSchema(s)
 	}
 	switch t.Family() {
@@ -74,6 +80,9 @@ func fixedSchema(s javatype.JSONSchema) obj {
 	}
 	if s.Length > 0 {
 		out["minLength"], out["maxLength"] = s.Length, s.Length
+	}
+	if s.MaxLength > 0 {
+		out["maxLength"] = s.MaxLength
 	}
 	return out
 }

@@ -61,7 +61,7 @@ func Generate(g ir.Gateway, info Info) ([]byte, error) {
 		return nil, err
 	}
 	d := &document{paths: map[string]obj{}, schemas: obj{}, shapes: map[string]string{}, opIDs: map[string]int{},
-		protos: protos, javas: newJavaSchemas(g.JavaClasses)}
+		protos: protos, javas: newJavaSchemas(g.JavaClasses, g.DubboValues)}
 	for _, r := range g.Routes {
 		if err := d.addRoute(r); err != nil {
 			return nil, fmt.Errorf("route %s: %w", r.Name, err)

@@ -154,6 +154,11 @@ func TestRequestsAgainstDocument(t *testing.T) {
 		{"dubbo", "GET", "/dubbo/beta/com.example.user.UserService:2.0.0/find~long?id=7", "", true},
 		{"dubbo", "POST", "/users:search?page=1&size=20", `{"prefix": "a", "roles": ["ADMIN"]}`, true},
 		{"dubbo", "POST", "/users:search?page=1&size=20", `{"roles": ["ROOT"]}`, false},
+		{"dubbo-limits", "GET", "/dubbo/com.example.Pay/pay?amount=12345678.90&serial=12345678901234567890", "", true},
+		{"dubbo-limits", "GET", "/dubbo/com.example.Pay/pay?amount=1e99999999999999999999999&serial=1", "", false},
+		{"dubbo-limits", "GET", "/dubbo/com.example.Pay/pay?amount=1&serial=123456789012345678901", "", false},
+		{"dubbo-limits", "POST", "/dubbo/com.example.Pay/refund", `{"refund": {"amount": "-0.01"}}`, true},
+		{"dubbo-limits", "POST", "/dubbo/com.example.Pay/refund", `{"refund": {"amount": "0.000000000000000000001"}}`, false},
 	}
 	validators := map[string]validator.Validator{}
 	for _, c := range cases {

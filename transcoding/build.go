@@ -27,7 +27,7 @@ const SourceLabel = "rpcbridge.io/source"
 // name a missing service, and pairs of rules that claim the same requests, are reported; a
 // conflicting pair is dropped whole rather than letting one silently win.
 func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, []diag.Diagnostic) {
-	g := ir.Gateway{Forwarding: rules.Forwarding}
+	g := ir.Gateway{Forwarding: rules.Forwarding, DubboValues: rules.DubboValues}
 	rules, ds := rules.valid()
 	connect := rules.ConnectTimeout.Or(DefaultConnectTimeout)
 

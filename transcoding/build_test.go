@@ -62,6 +62,7 @@ type renderedGateway struct {
 	GRPCServices     []ir.GRPCService      `yaml:"grpcServices,omitempty"`
 	ProtoDescriptors []renderedDescriptors `yaml:"protoDescriptors,omitempty"`
 	JavaClasses      []ir.JavaClass        `yaml:"javaClasses,omitempty"`
+	DubboValues      *ir.DubboValueLimits  `yaml:"dubboValues,omitempty"`
 }
 
 type renderedDescriptors struct {
@@ -86,7 +87,7 @@ func TestBuildGolden(t *testing.T) {
 		if !reflect.DeepEqual(g, again) {
 			t.Error("Build is not deterministic: two calls on the same input differ")
 		}
-		rendered := renderedGateway{Clusters: g.Clusters, Routes: g.Routes, GRPCServices: g.GRPCServices, JavaClasses: g.JavaClasses}
+		rendered := renderedGateway{Clusters: g.Clusters, Routes: g.Routes, GRPCServices: g.GRPCServices, JavaClasses: g.JavaClasses, DubboValues: g.DubboValues}
 		for _, pd := range g.ProtoDescriptors {
 			rendered.ProtoDescriptors = append(rendered.ProtoDescriptors, renderedDescriptors{
 				Service: pd.Service, Files: checkDescriptorSet(t, pd)})

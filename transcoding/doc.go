@@ -55,6 +55,11 @@
 // parameter (milliseconds, as Dubbo's URL.getMethodParameter reads them), unless a rule sets
 // one.
 //
+// A route's PayloadLimit is the largest request body the service's providers accept
+// (dubbourl.Payload: the payload parameter, the smallest among the providers; dubbo-go's packet
+// limit for dubbo-go providers, which publish none), so that gateways answer 413 rather than
+// send what a provider would close the connection on; it is left 0 for Dubbo's default.
+//
 // # Rules
 //
 // An RPCRule routes one method (one overload, chosen by paramTypes) under an HTTP method and a

@@ -14,6 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/httprule"
 	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/registries/dubbourl"
 )
 
 // dubboBasePath is "/dubbo/" followed by Dubbo's service key "[group/]interface[:version]", with
@@ -61,6 +62,8 @@ type dubboTarget struct {
 	// parameters, which override it for one method (Dubbo's URL.getMethodParameter).
 	callTimeout    time.Duration
 	methodTimeouts map[string]time.Duration
+	// payloadLimit is the providers' request body limit, 0 for Dubbo's default.
+	payloadLimit int
 }
 
 // timeoutOf is the Dubbo call timeout of method (0: the route's timeout applies).
@@ -105,6 +108,21 @@ func providerTimeouts(svc bridge.Service, methods []idl.JavaMethod) (time.Durati
 	return call, perMethod, ds
 }
 
+// providerPayload is the request body limit of the service's providers (the smallest among
+// them; see dubbourl.Payload), 0 when it is Dubbo's default, which gateways assume. A payload
+// parameter that is not a number is reported.
+func providerPayload(svc bridge.Service) (int, []diag.Diagnostic) {
+	limit, err := dubbourl.Payload(svc.Metadata)
+	var ds []diag.Diagnostic
+	if err != nil {
+		ds = append(ds, diagnostic(diag.DubboBadPayload, diag.Warning, svc.ID, err.Error()))
+	}
+	if limit == dubbourl.DefaultPayload {
+		return 0, ds
+	}
+	return limit, ds
+}
+
 // route builds a route calling m with the given parameter sources.
 func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.DubboParam) ir.Route {
 	return ir.Route{
@@ -114,7 +132,7 @@ func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.Dubb
 		Dubbo: &ir.DubboRoute{
 			Interface: cmp.Or(t.svc.Interface, t.svc.Name), Version: t.svc.Version, Group: t.svc.Group,
 			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.timeoutOf(m.Name),
-			Attachments: withRequestID(nil),
+			Attachments: withRequestID(nil), PayloadLimit: t.payloadLimit,
 		},
 	}
 }
@@ -167,6 +185,9 @@ func dubboRoutes(svc bridge.Service, js javaService, rules []RPCRule, defaultTim
 	methods := js.iface.Methods
 	var ds []diag.Diagnostic
 	t.callTimeout, t.methodTimeouts, ds = providerTimeouts(svc, methods)
+	var payloadDiags []diag.Diagnostic
+	t.payloadLimit, payloadDiags = providerPayload(svc)
+	ds = append(ds, payloadDiags...)
 	overloads := map[string]int{}
 	for _, m := range methods {
 		overloads[m.Name]++

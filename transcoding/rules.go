@@ -32,6 +32,9 @@ type Rules struct {
 	Forwarding *ir.Forwarding `yaml:"forwarding,omitempty"`
 	// Upstreams override the upstream policy defaults (upstreamrules.go).
 	Upstreams UpstreamRules `yaml:"upstreams,omitempty"`
+	// DubboValues bound the BigDecimal and BigInteger values of Dubbo routes, copied into the
+	// gateway; nil means the defaults.
+	DubboValues *ir.DubboValueLimits `yaml:"dubboValues,omitempty"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.

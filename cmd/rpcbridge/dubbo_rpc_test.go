@@ -124,14 +124,15 @@ func waitPorts(t *testing.T, admin string, want ...int) {
 // TestRESTToDubboThroughServe: a real dubbo-go provider registers into a real ZooKeeper; serve
 // discovers it, its API arrives as Java source through `rpcbridge idl push`, and the embedded
 // gateway transcodes REST calls to it under the default convention and under rpcRoutes rules.
-func TestRESTToDubboThroughServe(t *testing.T) {
-	zk := zookeeper.Start(t)
-	first := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "greeter-1", Registry: "interface"})
-	srv := startServe(t, zookeeperConfig(zk.Addr()))
+// serveGreeter runs serve with zookeeperConfig, pushes the greeter's API and waits until a
+// Dubbo REST call goes through; gw is the gateway's base URL.
+func serveGreeter(t *testing.T, zkAddr string) (srv *running, gw string) {
+	t.Helper()
+	srv = startServe(t, zookeeperConfig(zkAddr))
 	if code, out, stderr := runCLI(t, context.Background(), "idl", "push", "greeter-api", greeterAPI, "--admin", "http://"+srv.admin); code != exitOK {
 		t.Fatalf("idl push: exit %d %s %s", code, out, stderr)
 	}
-	gw := "http://" + srv.gateway
+	gw = "http://" + srv.gateway
 	waitFor(t, "the first Dubbo REST call", func() error {
 		code, body, err := send("POST", gw+greeterBase+"sayHello~java.lang.String", `{"name":"Ada"}`)
 		if err != nil || code != http.StatusOK || body != "\"Hello, Ada\"\n" {
@@ -139,6 +140,13 @@ func TestRESTToDubboThroughServe(t *testing.T) {
 		}
 		return nil
 	})
+	return srv, gw
+}
+
+func TestRESTToDubboThroughServe(t *testing.T) {
+	zk := zookeeper.Start(t)
+	first := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "greeter-1", Registry: "interface"})
+	srv, gw := serveGreeter(t, zk.Addr())
 
 	user := `{"id":"9007199254740993","name":"Ada","balance":"12345678901234567890.123456789","level":"SILVER",` +
 		`"created":"2024-05-06T07:08:09.123Z","tags":["x","y"],"scores":{"math":90,"art":-3},` +

@@ -23,6 +23,9 @@ type Gateway struct {
 	// Forwarding is how the HTTP listener treats forwarding headers and request ids; nil means
 	// DefaultForwarding (see forwarding.go).
 	Forwarding *Forwarding `json:"forwarding,omitempty" yaml:"forwarding,omitempty"`
+	// DubboValues bound the values the Dubbo routes convert; nil means the defaults (see
+	// DubboValueLimits).
+	DubboValues *DubboValueLimits `json:"dubboValues,omitempty" yaml:"dubboValues,omitempty"`
 }
 
 // UpstreamProtocol is how a cluster's endpoints are spoken to.

@@ -55,6 +55,10 @@ type DubboRoute struct {
 	// Timeout is the Dubbo call timeout (from the provider's URL params or a rule); 0 means the
 	// route's timeout.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// PayloadLimit is the largest Dubbo request body, in bytes after the 16-byte header, that
+	// the service's providers accept (Dubbo's payload limit, the smallest among the providers):
+	// a provider closes the connection on a larger one. 0 means Dubbo's default, 8 MiB.
+	PayloadLimit int `json:"payloadLimit,omitempty" yaml:"payloadLimit,omitempty"`
 }
 
 // ParamSource says where in the HTTP request an argument comes from.

@@ -27,17 +27,16 @@ func failf(path, format string, args ...any) error {
 	return &valueError{path: path, reason: fmt.Sprintf(format, args...)}
 }
 
-// The syntaxes javatype states for decimal and integer strings.
-var (
-	decimalSyntax = regexp.MustCompile(javatype.DecimalPattern)
-	integerSyntax = regexp.MustCompile(javatype.IntegerPattern)
-)
+// integerSyntax is the syntax javatype states for integer strings.
+var integerSyntax = regexp.MustCompile(javatype.IntegerPattern)
 
 // encoder turns JSON values (decoded with UseNumber; strings for query, header and path
 // arguments) into hessian2 values of Java types, by the types' javatype families.
 type encoder struct {
 	w       *writer
 	classes map[string]ir.JavaClass
+	// numbers bound BigDecimal and BigInteger values (defaults filled in).
+	numbers javatype.NumberLimits
 }
 
 // encode writes v as a value of type t.
@@ -68,15 +67,7 @@ func (e *encoder) encode(t *javatype.Type, v any, path string) error {
 		}
 		return e.w.scalar(s)
 	case javatype.BigDecimal:
-		s, err := numberText(v, path)
-		if err != nil {
-			return err
-		}
-		if !decimalSyntax.MatchString(s) {
-			return failf(path, "%q is not a java.math.BigDecimal", s)
-		}
-		e.w.object("java.math.BigDecimal", []string{"value"})
-		return e.w.scalar(s)
+		return e.encodeBigDecimal(v, path)
 	case javatype.BigInteger:
 		return e.encodeBigInteger(v, path)
 	case javatype.Bytes:
@@ -171,6 +162,23 @@ func numberText(v any, path string) (string, error) {
 	return "", failf(path, "want a number or a string holding one, got %s", jsonKind(v))
 }
 
+// encodeBigDecimal writes java.math.BigDecimal as its hessian2 form, an object whose value is
+// the decimal's text. The text is javatype.Decimal.String's, not the client's: the same
+// precision and scale for Java providers, and a form whose digits javatype's limits keep
+// within what dubbo-go's decoder holds (leading zeros, for one, would count against it).
+func (e *encoder) encodeBigDecimal(v any, path string) error {
+	s, err := numberText(v, path)
+	if err != nil {
+		return err
+	}
+	d, err := e.numbers.ParseDecimal(s)
+	if err != nil {
+		return failf(path, "%v", err)
+	}
+	e.w.object("java.math.BigDecimal", []string{"value"})
+	return e.w.scalar(d.String())
+}
+
 // encodeBigInteger writes java.math.BigInteger as Java's serialized form: signum and the
 // magnitude as big-endian 32-bit words, with the deprecated fields dubbo-go-hessian2 expects.
 func (e *encoder) encodeBigInteger(v any, path string) error {
@@ -178,9 +186,9 @@ func (e *encoder) encodeBigInteger(v any, path string) error {
 	if err != nil {
 		return err
 	}
-	n, ok := new(big.Int).SetString(s, 10)
-	if !ok || !integerSyntax.MatchString(s) {
-		return failf(path, "%q is not a java.math.BigInteger", s)
+	n, err := e.numbers.ParseInteger(s)
+	if err != nil {
+		return failf(path, "%v", err)
 	}
 	mag := new(big.Int).Abs(n).Bytes()
 	for len(mag)%4 != 0 {

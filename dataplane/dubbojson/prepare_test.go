@@ -1,10 +1,12 @@
 package dubbojson
 
 import (
+	"errors"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	hessian "github.com/apache/dubbo-go-hessian2"
@@ -127,5 +129,62 @@ func TestPrepareTemporalQuery(t *testing.T) {
 	}
 	if d, ok := args[2].(*java_sql_time.Date); !ok || !d.Time.Equal(time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("java.sql.Date argument %#v", args[2])
+	}
+}
+
+// TestPrepareRefuses: what no provider could decode is a 400 before anything is sent, a body
+// over the providers' payload limit a 413, and the limit goes with the call for dubborpc.
+func TestPrepareRefuses(t *testing.T) {
+	route, err := NewRoute(Metadata{Route: ir.DubboRoute{
+		Interface: "com.foo.Svc", Method: "m", PayloadLimit: 64,
+		Params: []ir.DubboParam{
+			{Name: "name", Type: "java.lang.String", From: ir.FromQuery, Key: "name"},
+			{Name: "who", Type: "java.lang.String", From: ir.FromHeader, Key: "X-Who"},
+			{Name: "amount", Type: "java.math.BigDecimal", From: ir.FromBody, Key: "amount"},
+			{Name: "note", Type: "java.lang.Object", From: ir.FromBody, Key: "note"},
+		},
+		Returns: "void",
+	}, Values: ir.DubboValueLimits{MaxDecimalDigits: 5}}, "/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, query, header, body string
+		status                    int
+		want                      string
+	}{
+		{"fine", "name=a", "b", `{"amount":"1.5","note":null}`, 0, ""},
+		{"decimal over the configured digits", "name=a", "b", `{"amount":123456}`, 400, `argument amount (java.math.BigDecimal, from body "amount"): "123456" has 6 significant digits: at most 5`},
+		{"decimal exponent", "name=a", "b", `{"amount":1e999999999}`, 400, `has scale -999999999`},
+		{"invalid UTF-8 in the body", "name=a", "b", "{\"note\":\"\xff\"}", 400, "body: invalid UTF-8 at byte 9"},
+		{"lone surrogate in the body", "name=a", "b", `{"note":"\ud800"}`, 400, `body: unpaired UTF-16 surrogate \ud800 at byte 9`},
+		{"lone low surrogate in the body", "name=a", "b", `{"note":"x\udc00\ud83d\ude00"}`, 400, `unpaired UTF-16 surrogate \udc00 at byte 10`},
+		{"surrogate pair in the body", "name=a", "b", `{"amount":1,"note":"\ud83d\ude00 \\ud800"}`, 0, ""},
+		{"invalid UTF-8 in the query", "name=%FF", "b", `{}`, 400, `argument name (java.lang.String, from query "name"): "\xff" is not valid UTF-8 (byte 0)`},
+		{"invalid UTF-8 in a header", "name=a", "\xc3(", `{}`, 400, `argument who (java.lang.String, from header "X-Who"): "\xc3(" is not valid UTF-8 (byte 0)`},
+		{"body over the payload limit", "name=a", "b", `{"note":"` + strings.Repeat("x", 60) + `"}`, 413, "request body is larger than 64 bytes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/m?"+c.query, strings.NewReader(c.body))
+			req.Header.Set("X-Who", c.header)
+			call, err := route.Prepare(req)
+			var rejected *RequestError
+			switch {
+			case c.status == 0 && err != nil:
+				t.Fatalf("Prepare: %v", err)
+			case c.status == 0 && call.PayloadLimit != 64:
+				t.Errorf("the call carries payload limit %d, want the route's 64", call.PayloadLimit)
+			case c.status != 0 && (!errors.As(err, &rejected) || rejected.Status != c.status || !strings.Contains(rejected.Message, c.want)):
+				t.Errorf("Prepare = %v; want %d %q", err, c.status, c.want)
+			}
+		})
+	}
+	// A Content-Length over the limit is refused before the body is read.
+	req := httptest.NewRequest("POST", "/m?name=a", iotest.ErrReader(errors.New("the body was read")))
+	req.ContentLength = 65
+	var rejected *RequestError
+	if _, err := route.Prepare(req); !errors.As(err, &rejected) || rejected.Status != 413 {
+		t.Errorf("Content-Length 65 over a limit of 64: %v", err)
 	}
 }

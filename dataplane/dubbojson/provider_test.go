@@ -3,7 +3,9 @@ package dubbojson
 import (
 	"context"
 	"encoding/json"
+	"math/big"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/dubborpc"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
 // userJSON is an org.rpcbridge.test.User as the gateway renders it.
@@ -64,6 +67,49 @@ func TestAgainstDubboGoProvider(t *testing.T) {
 				t.Errorf("%s returned %d fields, want %d: %s", c.method, len(have), len(want), got)
 			}
 		})
+	}
+}
+
+// TestDecimalLimitsAgainstDubboGoProvider: the BigDecimals at the corners of the default
+// limits (most digits at either end of the scale, one digit at either end) reach the real
+// dubbo-go provider as the value sent and come back unchanged, and one beyond them is refused
+// before anything is sent.
+func TestDecimalLimitsAgainstDubboGoProvider(t *testing.T) {
+	p := dubboprovider.Start(t, dubboprovider.Options{Registry: "none"})
+	client := dubborpc.New(dubborpc.Options{})
+	defer client.Close()
+	echo, err := NewRoute(Metadata{Route: ir.DubboRoute{
+		Interface: dubboprovider.Interface, Version: dubboprovider.Version, Method: "echoUser",
+		Params:  []ir.DubboParam{{Name: "arg", Type: "org.rpcbridge.test.User", From: ir.FromWholeBody}},
+		Returns: "org.rpcbridge.test.User",
+	}, JavaClasses: dubboprovider.JavaClasses()}, "/echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	digits := strings.Repeat("9", javatype.DefaultMaxDecimalDigits)
+	scale := strconv.Itoa(javatype.DefaultMaxDecimalScale)
+	for _, balance := range []string{
+		digits + "E+" + scale, "-" + digits + "E-" + scale, "0." + digits, "1E+" + scale, "-1E-" + scale, "0E-" + scale,
+	} {
+		req, err := echo.Prepare(httptest.NewRequest("POST", "/echo", strings.NewReader(`{"balance":"`+balance+`"}`)))
+		if err != nil {
+			t.Errorf("%s: %v", balance, err)
+			continue
+		}
+		resp, err := client.Invoke(ctx, p.Addr(), req)
+		if err != nil {
+			t.Fatalf("%s: %v; provider log:\n%s", balance, err, p.LogTail())
+		}
+		got, _ := echo.Render(resp).(map[string]any)["balance"].(string)
+		want, _ := new(big.Rat).SetString(balance)
+		if have, ok := new(big.Rat).SetString(got); !ok || have.Cmp(want) != 0 {
+			t.Errorf("balance %s came back as %q", balance, got)
+		}
+	}
+	if _, err := echo.Prepare(httptest.NewRequest("POST", "/echo", strings.NewReader(`{"balance":"1E+`+strconv.Itoa(javatype.DefaultMaxDecimalScale+1)+`"}`))); err == nil {
+		t.Error("a scale beyond the limit was accepted")
 	}
 }
 

@@ -13,6 +13,7 @@ package dubbojson
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,14 +27,13 @@ import (
 	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
-// MaxBodySize bounds the JSON request body.
-const MaxBodySize = 8 << 20
-
 // Metadata is one Dubbo route as this package runs it, decoded by the route table from the
 // contract's gatewayv1.DubboRoute (typed_filter_metadata["rpcbridge.io/dubbo"]).
 type Metadata struct {
 	Route       ir.DubboRoute  `json:"route"`
 	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`
+	// Values bound the BigDecimal and BigInteger arguments (zero fields: javatype's defaults).
+	Values ir.DubboValueLimits `json:"values,omitzero"`
 }
 
 // Route is one REST-to-Dubbo route ready to run. It is immutable and safe for concurrent use.
@@ -44,6 +44,9 @@ type Route struct {
 	returns    *javatype.Type
 	classes    map[string]ir.JavaClass
 	template   *template
+	numbers    javatype.NumberLimits
+	// payloadLimit bounds both the JSON body and the encoded Dubbo request body (see Prepare).
+	payloadLimit int
 }
 
 // NewRoute prepares a route from its metadata and the transcoder's match pattern (the path
@@ -53,7 +56,11 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 	if d.Interface == "" || d.Method == "" {
 		return nil, errors.New("dubbo route: empty interface or method")
 	}
-	r := &Route{dubbo: d, classes: make(map[string]ir.JavaClass, len(meta.JavaClasses))}
+	if d.PayloadLimit < 0 {
+		return nil, fmt.Errorf("dubbo route %s.%s: negative payload limit %d", d.Interface, d.Method, d.PayloadLimit)
+	}
+	r := &Route{dubbo: d, classes: make(map[string]ir.JavaClass, len(meta.JavaClasses)),
+		numbers: numberLimits(meta.Values), payloadLimit: cmp.Or(d.PayloadLimit, dubborpc.DefaultMaxBodySize)}
 	for _, c := range meta.JavaClasses {
 		r.classes[c.Name] = c
 	}
@@ -90,8 +97,18 @@ func (r *Route) Method() string {
 	return r.dubbo.Interface + ":" + r.dubbo.Version + "." + r.dubbo.Method
 }
 
-// RequestError is a request the route refuses: an argument that is missing or does not
-// convert to its Java type (400), or a body over MaxBodySize (413).
+// numberLimits are the value limits of the IR as javatype applies them, defaults filled in.
+func numberLimits(v ir.DubboValueLimits) javatype.NumberLimits {
+	return javatype.NumberLimits{MaxDecimalDigits: v.MaxDecimalDigits, MaxDecimalScale: v.MaxDecimalScale,
+		MaxIntegerDigits: v.MaxIntegerDigits}.OrDefaults()
+}
+
+// PayloadLimit is the largest Dubbo request body the route's providers accept (Dubbo's
+// payload limit, default 8 MiB), which also bounds the JSON request body.
+func (r *Route) PayloadLimit() int { return r.payloadLimit }
+
+// RequestError is a request the route refuses: an argument that is missing, is not valid
+// UTF-8 or does not convert to its Java type (400), or a body over PayloadLimit (413).
 type RequestError struct {
 	Status  int
 	Message string
@@ -108,6 +125,12 @@ func (e *RequestError) Error() string { return e.Message }
 // keeps an instance of the parameter's class; dubbo-go decodes it into the registered Go type
 // before realizing it), so DTOs, enums and BigDecimal arrive as the IDL's classes rather than
 // as maps, which dubbo-go providers could not realize.
+//
+// What no provider could decode is refused here with a 400 rather than sent: text that is not
+// valid UTF-8 (Java strings hold Unicode; Go's JSON decoder would silently replace it with
+// U+FFFD), and BigDecimal and BigInteger values beyond the route's javatype.NumberLimits. The
+// request carries PayloadLimit, so that dubborpc refuses an encoded body over it
+// (dubborpc.ErrPayloadTooLarge) before sending it.
 func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 	src, err := r.sources(req)
 	if err != nil {
@@ -115,7 +138,7 @@ func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 	}
 	// One writer for all arguments: class definitions are numbered across the whole body.
 	w := newWriter()
-	enc := &encoder{w: w, classes: r.classes}
+	enc := &encoder{w: w, classes: r.classes, numbers: r.numbers}
 	args := make([]any, len(r.params))
 	start := 0
 	for i, p := range r.dubbo.Params {
@@ -131,7 +154,9 @@ func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 		start = end
 	}
 	d := r.dubbo
-	return dubborpc.GenericRequest(d.Interface, d.Version, d.Group, d.Method, r.paramTypes, args, r.attachments(req)), nil
+	call := dubborpc.GenericRequest(d.Interface, d.Version, d.Group, d.Method, r.paramTypes, args, r.attachments(req))
+	call.PayloadLimit = r.payloadLimit
+	return call, nil
 }
 
 // argumentError is the 400 naming the argument and its Java type.
@@ -165,20 +190,30 @@ func (r *Route) attachments(req *http.Request) map[string]string {
 	return out
 }
 
-// readBody decodes the JSON body with UseNumber; nil for an empty body.
-func readBody(req *http.Request) (any, error) {
+// readBody decodes the JSON body with UseNumber; nil for an empty body. A body over limit
+// bytes is refused (413) without being read beyond it, at once when its Content-Length says
+// so; a body that is not valid UTF-8 JSON text is a 400.
+func readBody(req *http.Request, limit int) (any, error) {
 	if req.Body == nil {
 		return nil, nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(req.Body, MaxBodySize+1))
+	tooLarge := &RequestError{Status: http.StatusRequestEntityTooLarge,
+		Message: fmt.Sprintf("request body is larger than %d bytes, the providers' payload limit", limit)}
+	if req.ContentLength > int64(limit) {
+		return nil, tooLarge
+	}
+	raw, err := io.ReadAll(io.LimitReader(req.Body, int64(limit)+1))
 	if err != nil {
 		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the body: %v", err)}
 	}
-	if len(raw) > MaxBodySize {
-		return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("body over %d bytes", MaxBodySize)}
+	if len(raw) > limit {
+		return nil, tooLarge
 	}
 	if len(raw) == 0 {
 		return nil, nil
+	}
+	if err := checkText(raw); err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Message: "body: " + err.Error()}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

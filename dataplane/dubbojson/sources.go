@@ -31,7 +31,7 @@ func (r *Route) sources(req *http.Request) (*sources, error) {
 	}
 	for _, p := range r.dubbo.Params {
 		if p.From == ir.FromBody || p.From == ir.FromWholeBody {
-			body, err := readBody(req)
+			body, err := readBody(req, r.payloadLimit)
 			if err != nil {
 				return nil, err
 			}
@@ -43,7 +43,8 @@ func (r *Route) sources(req *http.Request) (*sources, error) {
 }
 
 // value returns the JSON value of argument p: decoded JSON for body sources, strings (a list
-// of them for arrays and collections) for query parameters, headers and path variables.
+// of them for arrays and collections) for query parameters, headers and path variables, which
+// must be UTF-8 (checkString).
 func (s *sources) value(p ir.DubboParam, t *javatype.Type) (any, error) {
 	multi := t.Family() == javatype.Array || t.Family() == javatype.Collection
 	strings := func(values []string) (any, error) {
@@ -51,10 +52,13 @@ func (s *sources) value(p ir.DubboParam, t *javatype.Type) (any, error) {
 			return nil, errMissing
 		}
 		if !multi {
-			return values[0], nil
+			return values[0], checkString(values[0])
 		}
 		out := make([]any, len(values))
 		for i, v := range values {
+			if err := checkString(v); err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
 			out[i] = v
 		}
 		return out, nil

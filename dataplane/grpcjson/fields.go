@@ -3,9 +3,11 @@ package grpcjson
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -124,6 +126,11 @@ func parseScalar(fd protoreflect.FieldDescriptor, s string, foldEnums bool) (pro
 		f, err := strconv.ParseFloat(s, 64)
 		return protoreflect.ValueOfFloat64(f), err
 	case protoreflect.StringKind:
+		// protojson refuses invalid UTF-8 in a JSON string with a 400; text from the URL gets the
+		// same answer instead of a 500 from proto.Marshal.
+		if !utf8.ValidString(s) {
+			return protoreflect.Value{}, errors.New("not valid UTF-8")
+		}
 		return protoreflect.ValueOfString(s), nil
 	case protoreflect.BytesKind:
 		b, err := decodeBase64(s)

@@ -127,6 +127,7 @@ func TestPrepareRejects(t *testing.T) {
 		{"bad timestamp", "GET", "/v1/shelves/1/books?since=yesterday", "", nil, 400, "since"},
 		{"message from text", "GET", "/v1/shelves/1/books?author=x", "", nil, 400, "author"},
 		{"bad escape", "GET", "/v1/shelves/1/books?tags=%zz", "", nil, 400, "tags"},
+		{"invalid UTF-8 in a string", "GET", "/v1/shelves/1/books?tags=a%FFb", "", nil, 400, "tags"},
 		{"body too large", "POST", "/v1/shelves", `{"name":"long"}`,
 			[]func(*grpcjsonv3.GrpcJsonTranscoder){func(c *grpcjsonv3.GrpcJsonTranscoder) { c.MaxRequestBodySize = wrapperspb.UInt32(4) }},
 			413, "4 bytes"},

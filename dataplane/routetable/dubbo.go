@@ -53,7 +53,7 @@ func dubboRoute(r *routev3.Route) (*dubbojson.Route, error) {
 func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
 	d := ir.DubboRoute{
 		Interface: m.GetInterface(), Version: m.GetVersion(), Group: m.GetGroup(), Method: m.GetMethod(),
-		Returns: m.GetReturns(), Attachments: m.GetAttachments(),
+		Returns: m.GetReturns(), Attachments: m.GetAttachments(), PayloadLimit: int(m.GetPayloadLimit()),
 	}
 	if m.GetTimeout() != nil {
 		d.Timeout = m.GetTimeout().AsDuration()
@@ -61,7 +61,9 @@ func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
 	for _, p := range m.GetParams() {
 		d.Params = append(d.Params, ir.DubboParam{Name: p.GetName(), Type: p.GetType(), From: paramSources[p.GetSource()], Key: p.GetKey()})
 	}
-	out := dubbojson.Metadata{Route: d}
+	v := m.GetValueLimits()
+	out := dubbojson.Metadata{Route: d, Values: ir.DubboValueLimits{MaxDecimalDigits: int(v.GetMaxDecimalDigits()),
+		MaxDecimalScale: int(v.GetMaxDecimalScale()), MaxIntegerDigits: int(v.GetMaxIntegerDigits())}}
 	for _, c := range m.GetJavaClasses() {
 		jc := ir.JavaClass{Name: c.GetName(), Enum: c.GetIsEnum(), Constants: c.GetConstants(), TypeParams: c.GetTypeParams()}
 		for _, f := range c.GetFields() {

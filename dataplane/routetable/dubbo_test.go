@@ -70,6 +70,32 @@ func TestDubboRouteFromContract(t *testing.T) {
 	}
 }
 
+// TestDubboRouteLimitsFromContract: the providers' payload limit and the gateway's value limits
+// travel in the contract message and are what the route applies.
+func TestDubboRouteLimitsFromContract(t *testing.T) {
+	msg := v1Route()
+	msg.PayloadLimit = 4096
+	msg.ValueLimits = &gatewayv1.DubboValueLimits{MaxDecimalDigits: 3}
+	msg.Params = append(msg.Params, &gatewayv1.DubboParam{Name: "amount", Type: "java.math.BigDecimal",
+		Source: gatewayv1.ParamSource_PARAM_SOURCE_QUERY, Key: "amount"})
+	table, err := dubboTable(t, xdsfixture.TypedMetadata(gatewayv1.DubboRouteKey, packed(t, msg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := table.Match(httptest.NewRequest("GET", "/users/7", nil))
+	if r == nil || r.Dubbo == nil || r.Dubbo.PayloadLimit() != 4096 {
+		t.Fatalf("matched %+v, want the Dubbo route with payload limit 4096", r)
+	}
+	call, err := r.Dubbo.Prepare(httptest.NewRequest("GET", "/users/7?amount=1.25", nil))
+	if err != nil || call.PayloadLimit != 4096 {
+		t.Errorf("Prepare = %+v, %v; want a call limited to 4096 bytes", call, err)
+	}
+	if _, err := r.Dubbo.Prepare(httptest.NewRequest("GET", "/users/7?amount=1.255", nil)); err == nil ||
+		!strings.Contains(err.Error(), "at most 3") {
+		t.Errorf("a decimal over max_decimal_digits: %v", err)
+	}
+}
+
 // TestDubboRouteOfUnknownContractIsWithheld: what this gateway does not read keeps its route in
 // the table (so that "/" does not take its requests) marked withheld, with a reason naming
 // what to upgrade, and the configuration is accepted.

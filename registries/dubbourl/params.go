@@ -66,7 +66,8 @@ func ServiceMetadata(params map[string]string) map[string]string {
 
 // Shared is what the providers of one service have in common: the union of the methods they
 // advertise and the service metadata (see ServiceMetadata) of the parameters all of them have
-// with the same value.
+// with the same value, except that the payload parameter is the smallest limit among them
+// (see Payload).
 func Shared(providers []URL) (methods []string, metadata map[string]string) {
 	var common map[string]string
 	for i, u := range providers {
@@ -78,7 +79,7 @@ func Shared(providers []URL) (methods []string, metadata map[string]string) {
 		maps.DeleteFunc(common, func(k, v string) bool { w, ok := u.Params[k]; return !ok || w != v })
 	}
 	slices.Sort(methods)
-	return slices.Compact(methods), ServiceMetadata(common)
+	return slices.Compact(methods), sharedPayload(providers, ServiceMetadata(common))
 }
 
 // ParseMethods reads a "methods" parameter: the names, sorted, without duplicates, blanks or

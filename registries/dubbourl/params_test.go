@@ -93,3 +93,56 @@ func TestServiceNames(t *testing.T) {
 		}
 	}
 }
+
+func TestPayload(t *testing.T) {
+	cases := []struct {
+		params map[string]string
+		want   int
+		err    bool
+	}{
+		{map[string]string{}, DefaultPayload, false},
+		{map[string]string{"release": "3.2.11"}, DefaultPayload, false},
+		{map[string]string{"release": "dubbo-golang-3.3.2"}, DubboGoPayload, false},
+		{map[string]string{"payload": "65536"}, 65536, false},
+		{map[string]string{"payload": "65536", "release": "dubbo-golang-3.3.2"}, 65536, false},
+		{map[string]string{"payload": "0"}, DefaultPayload, true},
+		{map[string]string{"payload": "lots", "release": "dubbo-golang-3.3.2"}, DubboGoPayload, true},
+	}
+	for _, c := range cases {
+		got, err := Payload(c.params)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("Payload(%v) = %d, %v; want %d (error: %v)", c.params, got, err, c.want, c.err)
+		}
+	}
+}
+
+// TestSharedPayload: the service's payload is the smallest among its providers, whether they
+// publish it or not.
+func TestSharedPayload(t *testing.T) {
+	url := func(params map[string]string) URL {
+		p := map[string]string{"interface": "com.foo.Greeter"}
+		maps.Copy(p, params)
+		return URL{Protocol: "dubbo", Host: "10.0.0.1", Port: 20880, Params: p}
+	}
+	java, javaSmall := url(map[string]string{"release": "3.2.11"}), url(map[string]string{"release": "3.2.11", "payload": "1000"})
+	golang := url(map[string]string{"release": "dubbo-golang-3.3.2"})
+	cases := []struct {
+		providers []URL
+		want      string // metadata["payload"]
+		limit     int
+	}{
+		{[]URL{java, java}, "", DefaultPayload},
+		{[]URL{golang, golang}, "", DubboGoPayload},
+		{[]URL{javaSmall, javaSmall}, "1000", 1000},
+		{[]URL{java, javaSmall}, "1000", 1000},
+		{[]URL{java, golang}, "1023984", DubboGoPayload},
+		{[]URL{url(map[string]string{"payload": "16777216"}), java}, "", DefaultPayload},
+		{[]URL{url(map[string]string{"payload": "16777216"}), golang}, "1023984", DubboGoPayload},
+	}
+	for _, c := range cases {
+		_, md := Shared(c.providers)
+		if limit, _ := Payload(md); md["payload"] != c.want || limit != c.limit {
+			t.Errorf("providers %v: metadata %v (limit %d), want payload %q (limit %d)", c.providers, md, limit, c.want, c.limit)
+		}
+	}
+}

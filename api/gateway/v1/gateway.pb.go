@@ -126,7 +126,15 @@ type DubboRoute struct {
 	PathTemplate string `protobuf:"bytes,9,opt,name=path_template,json=pathTemplate,proto3" json:"path_template,omitempty"`
 	// java_classes are the DTOs and enums that the parameter and return types reach through
 	// generic arguments and fields, sorted by name.
-	JavaClasses   []*JavaClass `protobuf:"bytes,10,rep,name=java_classes,json=javaClasses,proto3" json:"java_classes,omitempty"`
+	JavaClasses []*JavaClass `protobuf:"bytes,10,rep,name=java_classes,json=javaClasses,proto3" json:"java_classes,omitempty"`
+	// payload_limit is the largest Dubbo request body, in bytes after the 16-byte header, that
+	// the service's providers accept (Dubbo's payload limit; a provider closes the connection on
+	// a larger one). A gateway answers 413 instead of sending a larger call, and reads no more
+	// of the JSON body. 0 means Dubbo's default, 8 MiB.
+	PayloadLimit uint32 `protobuf:"varint,11,opt,name=payload_limit,json=payloadLimit,proto3" json:"payload_limit,omitempty"`
+	// value_limits bound the BigDecimal and BigInteger arguments the gateway converts; a value
+	// beyond them is a 400. Unset fields mean the gateway's defaults.
+	ValueLimits   *DubboValueLimits `protobuf:"bytes,12,opt,name=value_limits,json=valueLimits,proto3" json:"value_limits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -231,6 +239,86 @@ func (x *DubboRoute) GetJavaClasses() []*JavaClass {
 	return nil
 }
 
+func (x *DubboRoute) GetPayloadLimit() uint32 {
+	if x != nil {
+		return x.PayloadLimit
+	}
+	return 0
+}
+
+func (x *DubboRoute) GetValueLimits() *DubboValueLimits {
+	if x != nil {
+		return x.ValueLimits
+	}
+	return nil
+}
+
+// DubboValueLimits bound the java.math values of Dubbo arguments so that every provider decodes
+// them (dubbo-go's decimal holds 81 digits; Java's BigDecimal takes any int scale, which a
+// provider may expand into as many digits).
+type DubboValueLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// max_decimal_digits bounds a BigDecimal's precision (its significant digits).
+	MaxDecimalDigits uint32 `protobuf:"varint,1,opt,name=max_decimal_digits,json=maxDecimalDigits,proto3" json:"max_decimal_digits,omitempty"`
+	// max_decimal_scale bounds the absolute value of a BigDecimal's scale.
+	MaxDecimalScale uint32 `protobuf:"varint,2,opt,name=max_decimal_scale,json=maxDecimalScale,proto3" json:"max_decimal_scale,omitempty"`
+	// max_integer_digits bounds the digits of a BigInteger.
+	MaxIntegerDigits uint32 `protobuf:"varint,3,opt,name=max_integer_digits,json=maxIntegerDigits,proto3" json:"max_integer_digits,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DubboValueLimits) Reset() {
+	*x = DubboValueLimits{}
+	mi := &file_gateway_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DubboValueLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DubboValueLimits) ProtoMessage() {}
+
+func (x *DubboValueLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_gateway_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DubboValueLimits.ProtoReflect.Descriptor instead.
+func (*DubboValueLimits) Descriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DubboValueLimits) GetMaxDecimalDigits() uint32 {
+	if x != nil {
+		return x.MaxDecimalDigits
+	}
+	return 0
+}
+
+func (x *DubboValueLimits) GetMaxDecimalScale() uint32 {
+	if x != nil {
+		return x.MaxDecimalScale
+	}
+	return 0
+}
+
+func (x *DubboValueLimits) GetMaxIntegerDigits() uint32 {
+	if x != nil {
+		return x.MaxIntegerDigits
+	}
+	return 0
+}
+
 // DubboParam is one argument of a Dubbo call.
 type DubboParam struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -249,7 +337,7 @@ type DubboParam struct {
 
 func (x *DubboParam) Reset() {
 	*x = DubboParam{}
-	mi := &file_gateway_proto_msgTypes[1]
+	mi := &file_gateway_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -261,7 +349,7 @@ func (x *DubboParam) String() string {
 func (*DubboParam) ProtoMessage() {}
 
 func (x *DubboParam) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[1]
+	mi := &file_gateway_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -274,7 +362,7 @@ func (x *DubboParam) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DubboParam.ProtoReflect.Descriptor instead.
 func (*DubboParam) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{1}
+	return file_gateway_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DubboParam) GetName() string {
@@ -324,7 +412,7 @@ type JavaClass struct {
 
 func (x *JavaClass) Reset() {
 	*x = JavaClass{}
-	mi := &file_gateway_proto_msgTypes[2]
+	mi := &file_gateway_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -336,7 +424,7 @@ func (x *JavaClass) String() string {
 func (*JavaClass) ProtoMessage() {}
 
 func (x *JavaClass) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[2]
+	mi := &file_gateway_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -349,7 +437,7 @@ func (x *JavaClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JavaClass.ProtoReflect.Descriptor instead.
 func (*JavaClass) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{2}
+	return file_gateway_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *JavaClass) GetName() string {
@@ -398,7 +486,7 @@ type JavaField struct {
 
 func (x *JavaField) Reset() {
 	*x = JavaField{}
-	mi := &file_gateway_proto_msgTypes[3]
+	mi := &file_gateway_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -410,7 +498,7 @@ func (x *JavaField) String() string {
 func (*JavaField) ProtoMessage() {}
 
 func (x *JavaField) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[3]
+	mi := &file_gateway_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -423,7 +511,7 @@ func (x *JavaField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JavaField.ProtoReflect.Descriptor instead.
 func (*JavaField) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{3}
+	return file_gateway_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *JavaField) GetName() string {
@@ -444,7 +532,7 @@ var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\x86\x03\n" +
+	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf6\x03\n" +
 	"\n" +
 	"DubboRoute\x12\x1c\n" +
 	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x18\n" +
@@ -457,7 +545,13 @@ const file_gateway_proto_rawDesc = "" +
 	"\atimeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12#\n" +
 	"\rpath_template\x18\t \x01(\tR\fpathTemplate\x12B\n" +
 	"\fjava_classes\x18\n" +
-	" \x03(\v2\x1f.rpcbridge.gateway.v1.JavaClassR\vjavaClasses\"\x81\x01\n" +
+	" \x03(\v2\x1f.rpcbridge.gateway.v1.JavaClassR\vjavaClasses\x12#\n" +
+	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
+	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\"\x9a\x01\n" +
+	"\x10DubboValueLimits\x12,\n" +
+	"\x12max_decimal_digits\x18\x01 \x01(\rR\x10maxDecimalDigits\x12*\n" +
+	"\x11max_decimal_scale\x18\x02 \x01(\rR\x0fmaxDecimalScale\x12,\n" +
+	"\x12max_integer_digits\x18\x03 \x01(\rR\x10maxIntegerDigits\"\x81\x01\n" +
 	"\n" +
 	"DubboParam\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -495,26 +589,28 @@ func file_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_gateway_proto_goTypes = []any{
 	(ParamSource)(0),            // 0: rpcbridge.gateway.v1.ParamSource
 	(*DubboRoute)(nil),          // 1: rpcbridge.gateway.v1.DubboRoute
-	(*DubboParam)(nil),          // 2: rpcbridge.gateway.v1.DubboParam
-	(*JavaClass)(nil),           // 3: rpcbridge.gateway.v1.JavaClass
-	(*JavaField)(nil),           // 4: rpcbridge.gateway.v1.JavaField
-	(*durationpb.Duration)(nil), // 5: google.protobuf.Duration
+	(*DubboValueLimits)(nil),    // 2: rpcbridge.gateway.v1.DubboValueLimits
+	(*DubboParam)(nil),          // 3: rpcbridge.gateway.v1.DubboParam
+	(*JavaClass)(nil),           // 4: rpcbridge.gateway.v1.JavaClass
+	(*JavaField)(nil),           // 5: rpcbridge.gateway.v1.JavaField
+	(*durationpb.Duration)(nil), // 6: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
-	2, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	5, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
-	3, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
-	0, // 3: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	4, // 4: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
+	6, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	4, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
+	2, // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
+	0, // 4: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	5, // 5: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -528,7 +624,7 @@ func file_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

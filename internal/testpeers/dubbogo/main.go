@@ -1,7 +1,8 @@
 // Command provider is a dubbo-go v3.3.2 provider for rpcbridge's tests: it serves
 // org.rpcbridge.test.GreeterService (version 1.0.0) over the dubbo protocol with hessian2 and
 // registers it into ZooKeeper at interface level, application level or both, or nowhere
-// (-registry none: for a static registry, as in the quickstart).
+// (-registry none: for a static registry, as in the quickstart). -payload publishes and
+// enforces a request size limit, -max-msg-len enforces one without publishing it.
 //
 // It lives in a Go module of its own so that dubbo-go and its dependencies stay out of
 // rpcbridge's module. Build it with scripts/dubbo-provider.sh.
@@ -13,12 +14,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"dubbo.apache.org/dubbo-go/v3"
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/registry"
+	"dubbo.apache.org/dubbo-go/v3/remoting/getty"
 	"dubbo.apache.org/dubbo-go/v3/server"
 )
 
@@ -28,14 +31,16 @@ func main() {
 	port := flag.Int("port", 20880, "dubbo protocol port")
 	ip := flag.String("ip", "127.0.0.1", "IP address application-level instances register")
 	mode := flag.String("registry", "all", "registration mode: interface, application, all or none")
+	payload := flag.Int("payload", 0, "request body limit in bytes: published as the URL parameter payload and enforced (0: dubbo-go's default, unpublished)")
+	maxMsgLen := flag.Int("max-msg-len", 0, "getty's max-msg-len (header and body) without publishing it (0: from -payload, else dubbo-go's default 1024000)")
 	flag.Parse()
-	if err := run(*zkAddr, *app, *ip, *port, *mode); err != nil {
+	if err := run(*zkAddr, *app, *ip, *port, *mode, *payload, *maxMsgLen); err != nil {
 		fmt.Fprintln(os.Stderr, "provider:", err)
 		os.Exit(1)
 	}
 }
 
-func run(zkAddr, app, ip string, port int, mode string) error {
+func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int) error {
 	registerTypes()
 	var regMode registry.Option
 	switch mode {
@@ -48,6 +53,18 @@ func run(zkAddr, app, ip string, port int, mode string) error {
 		regMode = registry.WithRegisterServiceAndInterface()
 	default:
 		return fmt.Errorf("unknown registry mode %q (want interface, application, all or none)", mode)
+	}
+	// dubbo-go has no payload setting: getty's session max-msg-len bounds a whole packet, the
+	// 16-byte header included, and a larger one closes the connection (dubbo-getty session.go).
+	// The instance API does not pass protocol params on to getty in v3.3.2 ("protocolConfig not
+	// found in URL attributes"), so the server config is set directly.
+	if maxMsgLen == 0 && payload > 0 {
+		maxMsgLen = payload + 16
+	}
+	if maxMsgLen > 0 {
+		conf := getty.GetServerConfig()
+		conf.GettySessionParam.MaxMsgLen = maxMsgLen
+		getty.SetServerConfig(conf)
 	}
 	opts := []dubbo.InstanceOption{dubbo.WithName(app), dubbo.WithProtocol(protocol.WithDubbo(), protocol.WithPort(port))}
 	if regMode != nil {
@@ -69,8 +86,11 @@ func run(zkAddr, app, ip string, port int, mode string) error {
 	if err != nil {
 		return fmt.Errorf("dubbo server: %w", err)
 	}
-	if err := srv.Register(&Greeter{}, nil,
-		server.WithInterface(Interface), server.WithVersion("1.0.0"), server.WithSerialization("hessian2")); err != nil {
+	serviceOpts := []server.ServiceOption{server.WithInterface(Interface), server.WithVersion("1.0.0"), server.WithSerialization("hessian2")}
+	if payload > 0 {
+		serviceOpts = append(serviceOpts, server.WithParam("payload", strconv.Itoa(payload)))
+	}
+	if err := srv.Register(&Greeter{}, nil, serviceOpts...); err != nil {
 		return fmt.Errorf("register %s: %w", Interface, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

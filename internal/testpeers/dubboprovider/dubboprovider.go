@@ -101,6 +101,14 @@ type Options struct {
 	Port int
 	// Registry is "interface", "application", "all" (default) or "none" (ZooKeeper unused).
 	Registry string
+	// Payload, when positive, is the largest request body the provider accepts, published as
+	// the provider URL's "payload" parameter (as Java Dubbo publishes its protocol's payload);
+	// a larger request makes the provider close the connection.
+	Payload int
+	// MaxMessageLength, when positive, is the largest request packet (header included) the
+	// provider accepts without publishing it (dubbo-go's getty max-msg-len; its default is
+	// 1,024,000 bytes).
+	MaxMessageLength int
 }
 
 // Provider is one running (or stopped) provider process.
@@ -225,7 +233,8 @@ func (p *Provider) Restart() {
 		defer conn.Close()
 		what, ready = "dubbo-go provider (registered in zookeeper)", func() bool { return p.registered(conn) }
 	}
-	args := []string{"-app", p.opts.App, "-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1"}
+	args := []string{"-app", p.opts.App, "-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1",
+		"-payload", strconv.Itoa(p.opts.Payload), "-max-msg-len", strconv.Itoa(p.opts.MaxMessageLength)}
 	if p.opts.ZooKeeper != "" {
 		args = append(args, "-zookeeper", p.opts.ZooKeeper)
 	}
