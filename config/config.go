@@ -13,6 +13,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
@@ -40,6 +41,15 @@ type Config struct {
 	RPCRoutes []transcoding.RPCRule `yaml:"rpcRoutes"`
 	// Discovery learns schemas from the services and registries themselves.
 	Discovery DiscoveryConfig `yaml:"discovery"`
+	// Telemetry configures what rpcbridge reports about itself beside its metrics.
+	Telemetry TelemetryConfig `yaml:"telemetry"`
+}
+
+// TelemetryConfig is the telemetry section.
+type TelemetryConfig struct {
+	// Tracing exports OpenTelemetry traces of the gateway's requests over OTLP, in telemetry's
+	// own type (off while its endpoint is empty).
+	Tracing telemetry.TracingConfig `yaml:"tracing"`
 }
 
 // DiscoveryConfig turns on schema discovery beside uploaded IDL.
@@ -85,6 +95,8 @@ type GatewayConfig struct {
 	Listen string `yaml:"listen"`
 	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
 	Forwarding ForwardingConfig `yaml:"forwarding"`
+	// AccessLog writes one JSON line per request, in telemetry's own type (default off).
+	AccessLog telemetry.AccessLogConfig `yaml:"accessLog"`
 }
 
 // On reports whether the gateway is enabled.

@@ -32,6 +32,8 @@ func (c *Config) validate() []Problem {
 	}
 	c.Admin.Uploads.validate(add)
 	ps = append(ps, c.Gateway.Forwarding.validate("gateway.forwarding")...)
+	addErr("gateway.accessLog", c.Gateway.AccessLog.Validate())
+	addErr("telemetry.tracing", c.Telemetry.Tracing.Validate())
 	if c.Envoy.HTTPPort > 65535 {
 		add("envoy.httpPort", "port %d is not in 1..65535", c.Envoy.HTTPPort)
 	}

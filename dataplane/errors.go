@@ -45,8 +45,11 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
-// writeError answers with a JSON error body.
+// writeError answers with a JSON error body (and tells the access log which status it was).
 func writeError(w http.ResponseWriter, code int, status, message string) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.details = status
+	}
 	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Status: status, Message: message}})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

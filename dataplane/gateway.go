@@ -36,6 +36,7 @@ import (
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // Options configures a Gateway.
@@ -55,6 +56,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the gateway's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// AccessLog receives one JSON line per request; nil logs none.
+	AccessLog *telemetry.AccessLog
+	// Tracing traces each request and its upstream call; nil traces nothing (a client's
+	// traceparent then goes upstream as it came).
+	Tracing *telemetry.Tracing
 	// ShutdownTimeout bounds the graceful shutdown of the HTTP server (default 10 s).
 	ShutdownTimeout time.Duration
 	// LocalAddress is appended to X-Forwarded-For for clients connecting over loopback, as
@@ -65,10 +71,10 @@ type Options struct {
 
 // Gateway is the embedded HTTP gateway. Create it with New, start it with Run.
 type Gateway struct {
-	opts    Options
-	logger  *slog.Logger
-	metrics *metrics
-	dubbo   *dubboPool
+	opts      Options
+	logger    *slog.Logger
+	telemetry *telemetry.Gateway
+	dubbo     *dubboPool
 
 	config atomic.Pointer[config]
 	addr   atomic.Pointer[net.Addr]
@@ -99,7 +105,8 @@ func New(opts Options) *Gateway {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "gateway")
-	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger), dubbo: newDubboPool()}
+	tel := telemetry.NewGateway(telemetry.GatewayOptions{Registerer: opts.Registerer, AccessLog: opts.AccessLog, Tracing: opts.Tracing, Logger: logger})
+	return &Gateway{opts: opts, logger: logger, telemetry: tel, dubbo: newDubboPool()}
 }
 
 // Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then shuts
@@ -135,7 +142,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		NamedTypes:    []string{resource.RouteType, resource.EndpointType},
 		Watcher:       xdsclient.WatcherFunc(g.accept),
 		Logger:        g.logger,
-		OnResponse:    g.metrics.observeXDS,
+		OnResponse:    g.telemetry.ObserveXDS,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -44,6 +44,8 @@ type Source struct {
 	cfg     Config
 	builder builder
 	logger  *slog.Logger
+	// activity counts the queries (see Activity).
+	activity activity
 }
 
 var _ registries.Source = (*Source)(nil)
@@ -103,7 +105,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		}
 	}
 	wg.Go(func() {
-		watchLoop(ctx, s.catalogQuery(client), func(names []string, err error) bool {
+		watchLoop(ctx, counted(&s.activity, s.catalogQuery(client)), func(names []string, err error) bool {
 			return send(ctx, watchResult{names: names, err: err})
 		})
 	})
@@ -111,7 +113,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	startWatcher := func(name string, gen uint64) context.CancelFunc {
 		wctx, wcancel := context.WithCancel(ctx)
 		wg.Go(func() {
-			watchLoop(wctx, s.healthQuery(client, name), func(entries []*api.ServiceEntry, err error) bool {
+			watchLoop(wctx, counted(&s.activity, s.healthQuery(client, name)), func(entries []*api.ServiceEntry, err error) bool {
 				return send(wctx, watchResult{service: name, gen: gen, entries: entries, err: err})
 			})
 		})
@@ -137,6 +139,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			if !st.synced() {
 				continue
 			}
+			s.activity.listed.Store(true)
 			snap := st.snapshot(s.name)
 			if published && reflect.DeepEqual(snap, last) {
 				continue
