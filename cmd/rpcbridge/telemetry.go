@@ -88,4 +88,3 @@ func registerIDLMetrics(reg prometheus.Registerer, st *store.Store, quota int64,
 		return out
 	}, log)
 }
-
