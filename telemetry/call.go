@@ -107,10 +107,20 @@ func (c *Call) InjectMetadata(md map[string][]string) {
 // "tracestate" and "baggage" as string values, the W3C text map that dubbo-go's
 // filter/otel/trace (metadataSupplier) and Dubbo Java's dubbo-tracing (DubboServerContext
 // reads invocation.getAttachment(key); W3CTraceContextPropagator by default) extract.
+// Attachment keys are case-sensitive, so the client's headers forwarded under other spellings
+// ("Traceparent") are removed first: a provider must see one parent, the gateway's.
 func (c *Call) InjectAttachments(att map[string]string) {
-	if c.span != nil {
-		c.prop.Inject(c.ctx, propagation.MapCarrier(att))
+	if c.span == nil {
+		return
 	}
+	for _, f := range c.prop.Fields() {
+		for k := range att {
+			if strings.EqualFold(k, f) {
+				delete(att, k)
+			}
+		}
+	}
+	c.prop.Inject(c.ctx, propagation.MapCarrier(att))
 }
 
 // End records how the call ended and ends its span.

@@ -40,7 +40,7 @@ func tracedRequest(t *testing.T, g *Gateway, header http.Header) carriers {
 	c := carriers{
 		header:   http.Header{"Traceparent": {"stale"}},
 		metadata: map[string][]string{"traceparent": {"stale"}},
-		attach:   map[string]string{"traceparent": "stale", "x-request-id": "r1"},
+		attach:   map[string]string{"traceparent": "stale", "Traceparent": "stale", "Tracestate": "stale", "x-request-id": "r1"},
 	}
 	call.InjectHeader(c.header)
 	call.InjectMetadata(c.metadata)
@@ -130,7 +130,8 @@ func TestTracingExportsToOTLP(t *testing.T) {
 			if got := c.metadata["traceparent"]; len(got) != 1 || got[0] != want {
 				t.Errorf("gRPC metadata traceparent %q, want [%q]", got, want)
 			}
-			if c.attach["traceparent"] != want || c.attach["tracestate"] != "vendor=x" || c.attach["baggage"] != "user=ada" || c.attach["x-request-id"] != "r1" {
+			if c.attach["traceparent"] != want || c.attach["tracestate"] != "vendor=x" || c.attach["baggage"] != "user=ada" || c.attach["x-request-id"] != "r1" ||
+				c.attach["Traceparent"] != "" || c.attach["Tracestate"] != "" {
 				t.Errorf("Dubbo attachments %v: want traceparent %q, the client's tracestate and baggage, the others kept", c.attach, want)
 			}
 		})
