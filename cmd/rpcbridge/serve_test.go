@@ -31,15 +31,24 @@ func freeAddr(t *testing.T) string {
 // running is an `rpcbridge serve` started by a test.
 type running struct {
 	file, xds, gateway, admin, data string
-	done                            chan int
-	cancel                          context.CancelFunc
+	// gatewayExtra are more keys of the gateway block (", accessLog: {...}").
+	gatewayExtra string
+	done         chan int
+	cancel       context.CancelFunc
 }
 
 // startServe writes the configuration (with %[1]s, %[2]s, %[3]s standing for the xds, gateway
 // and admin addresses) and runs `rpcbridge serve` until the test ends.
 func startServe(t *testing.T, cfgTemplate string) *running {
 	t.Helper()
-	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1)}
+	return startServeWith(t, "", cfgTemplate)
+}
+
+// startServeWith is startServe with more keys for the gateway block (", key: value").
+func startServeWith(t *testing.T, gatewayExtra, cfgTemplate string) *running {
+	t.Helper()
+	r := &running{xds: freeAddr(t), gateway: freeAddr(t), admin: freeAddr(t), data: t.TempDir(), done: make(chan int, 1),
+		gatewayExtra: gatewayExtra}
 	r.file = writeFile(t, t.TempDir(), "rpcbridge.yaml", r.render(cfgTemplate))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -74,7 +83,8 @@ func startServe(t *testing.T, cfgTemplate string) *running {
 }
 
 func (r *running) render(cfgTemplate string) string {
-	return fmt.Sprintf("xds: {listen: %q}\ngateway: {listen: %q}\nadmin: {listen: %q}\ndataDir: %q\n", r.xds, r.gateway, r.admin, r.data) + cfgTemplate
+	return fmt.Sprintf("xds: {listen: %q}\ngateway: {listen: %q%s}\nadmin: {listen: %q}\ndataDir: %q\n",
+		r.xds, r.gateway, r.gatewayExtra, r.admin, r.data) + cfgTemplate
 }
 
 // rewrite replaces the configuration file the way an editor does: write a temp file, rename it.
