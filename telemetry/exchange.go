@@ -122,8 +122,9 @@ type Response struct {
 	BytesSent int64
 	// HeaderAt is when the response header was written (zero if never).
 	HeaderAt time.Time
-	// Details is the gateway's error status when it answered itself, "" when the upstream's
-	// answer was relayed (response_code_details via_upstream) or for a direct response.
+	// Details is how the gateway answered by itself: the status of its error body
+	// (route_not_found, ...) or direct_response; "" when the upstream's answer was relayed
+	// (response_code_details is then via_upstream).
 	Details string
 	// Flags are Envoy's response flags of the answer ("" when none).
 	Flags string
