@@ -19,6 +19,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/idl/discovery"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
@@ -49,6 +50,15 @@ type Config struct {
 	Discovery DiscoveryConfig `yaml:"discovery"`
 	// Upstreams override the upstream policy defaults (upstreams.go).
 	Upstreams UpstreamsConfig `yaml:"upstreams"`
+	// Telemetry configures what rpcbridge reports about itself beside its metrics.
+	Telemetry TelemetryConfig `yaml:"telemetry"`
+}
+
+// TelemetryConfig is the telemetry section.
+type TelemetryConfig struct {
+	// Tracing exports OpenTelemetry traces of the gateway's requests over OTLP, in telemetry's
+	// own type (off while its endpoint is empty).
+	Tracing telemetry.TracingConfig `yaml:"tracing"`
 }
 
 // DiscoveryConfig turns on schema discovery beside uploaded IDL.
@@ -98,6 +108,8 @@ type GatewayConfig struct {
 	Limits GatewayLimits `yaml:"limits"`
 	// Dubbo bounds the values of REST-to-Dubbo calls.
 	Dubbo DubboConfig `yaml:"dubbo"`
+	// AccessLog writes one JSON line per request, in telemetry's own type (default off).
+	AccessLog telemetry.AccessLogConfig `yaml:"accessLog"`
 }
 
 // On reports whether the gateway is enabled.

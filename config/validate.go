@@ -35,6 +35,8 @@ func (c *Config) validate() []Problem {
 	c.Admin.Limits.validate(add)
 	c.Gateway.Limits.validate(add)
 	c.Gateway.Dubbo.validate(add)
+	addErr("gateway.accessLog", c.Gateway.AccessLog.Validate())
+	addErr("telemetry.tracing", c.Telemetry.Tracing.Validate())
 	if c.Envoy.HTTPPort > 65535 {
 		add("envoy.httpPort", "port %d is not in 1..65535", c.Envoy.HTTPPort)
 	}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/rpcbridge/rpcbridge/internal/backoff"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // nackGuard sits between go-control-plane's xDS server and the caches. It implements
@@ -33,7 +34,7 @@ import (
 type nackGuard struct {
 	inner   streamCache
 	log     *slog.Logger
-	metrics *metrics
+	metrics *telemetry.XDSMetrics
 	initial time.Duration
 	max     time.Duration
 
@@ -59,10 +60,13 @@ type pushState struct {
 	sentNonce   string
 	lastPush    time.Time
 	nacks       int // consecutive NACKs
+	// requested is when the last request of the type arrived, the earliest a response to it
+	// could go out (the start of its push latency when it is later than the last change).
+	requested time.Time
 }
 
 // newNACKGuard wraps inner.
-func newNACKGuard(inner streamCache, log *slog.Logger, m *metrics, initial, maxBackoff time.Duration) *nackGuard {
+func newNACKGuard(inner streamCache, log *slog.Logger, m *telemetry.XDSMetrics, initial, maxBackoff time.Duration) *nackGuard {
 	return &nackGuard{
 		inner:   inner,
 		log:     log,
@@ -83,6 +87,7 @@ func (g *nackGuard) CreateWatch(req *cache.Request, sub cache.Subscription, out 
 	nack := req.GetErrorDetail() != nil
 	g.mu.Lock()
 	st := g.state(key, req.GetTypeUrl())
+	st.requested = time.Now()
 	rejected := ""
 	switch {
 	case nack:
@@ -125,6 +130,7 @@ func (g *nackGuard) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscrip
 	nack := req.GetErrorDetail() != nil
 	g.mu.Lock()
 	st := g.state(key, req.GetTypeUrl())
+	st.requested = time.Now()
 	switch {
 	case nack:
 		st.nacks++
@@ -155,7 +161,7 @@ func (g *nackGuard) Fetch(ctx context.Context, req *cache.Request) (cache.Respon
 
 // recordNACK logs and counts one rejected response.
 func (g *nackGuard) recordNACK(node *corev3.Node, typeURL, nonce, rejected, detail string, delta bool) {
-	g.metrics.nacks.WithLabelValues(typeURL).Inc()
+	g.metrics.NACK(typeURL)
 	g.log.Warn("xDS client rejected a response",
 		"node", node.GetId(), "node_cluster", node.GetCluster(), "type_url", typeURL,
 		"nonce", nonce, "rejected_version", rejected, "delta", delta, "error", detail)
@@ -260,7 +266,7 @@ func (g *nackGuard) open(key streamKey) {
 	g.mu.Lock()
 	g.streams[key] = map[string]*pushState{}
 	g.mu.Unlock()
-	g.metrics.streams.Inc()
+	g.metrics.StreamOpened()
 }
 
 func (g *nackGuard) closed(key streamKey) {
@@ -273,16 +279,17 @@ func (g *nackGuard) closed(key streamKey) {
 	}
 	g.mu.Unlock()
 	g.inner.streamClosed(key)
-	g.metrics.streams.Dec()
+	g.metrics.StreamClosed()
 }
 
-// sent records a response pushed on a stream.
-func (g *nackGuard) sent(key streamKey, typeURL, version, nonce string) {
+// sent records a response of size bytes pushed on a stream.
+func (g *nackGuard) sent(key streamKey, typeURL, version, nonce string, size int) {
 	g.mu.Lock()
 	st := g.state(key, typeURL)
 	st.sentVersion, st.sentNonce, st.lastPush = version, nonce, time.Now()
+	requested := st.requested
 	g.mu.Unlock()
-	g.metrics.pushes.WithLabelValues(typeURL).Inc()
+	g.metrics.Pushed(typeURL, requested, size)
 }
 
 func (g *nackGuard) request(key streamKey, req any) {
@@ -308,7 +315,7 @@ func (g *nackGuard) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 
 // OnStreamResponse implements server.Callbacks.
 func (g *nackGuard) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
-	g.sent(streamKey{id: id}, resp.GetTypeUrl(), resp.GetVersionInfo(), resp.GetNonce())
+	g.sent(streamKey{id: id}, resp.GetTypeUrl(), resp.GetVersionInfo(), resp.GetNonce(), proto.Size(resp))
 }
 
 // OnDeltaStreamOpen implements server.Callbacks.
@@ -330,7 +337,7 @@ func (g *nackGuard) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 
 // OnStreamDeltaResponse implements server.Callbacks.
 func (g *nackGuard) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	g.sent(streamKey{delta: true, id: id}, resp.GetTypeUrl(), resp.GetSystemVersionInfo(), resp.GetNonce())
+	g.sent(streamKey{delta: true, id: id}, resp.GetTypeUrl(), resp.GetSystemVersionInfo(), resp.GetNonce(), proto.Size(resp))
 }
 
 // OnFetchRequest implements server.Callbacks.

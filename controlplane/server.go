@@ -26,6 +26,7 @@ import (
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // Defaults for ServerOptions.
@@ -67,7 +68,7 @@ type Server struct {
 	log      *slog.Logger
 	opts     ServerOptions
 	embedded map[string]bool
-	metrics  *metrics
+	metrics  *telemetry.XDSMetrics
 	// snapshots hold listeners, routes and clusters, keyed by node cluster.
 	snapshots   cache.SnapshotCache
 	endpoints   *resourceCache
@@ -113,7 +114,7 @@ func NewServer(opts ServerOptions) *Server {
 	if embedded == nil {
 		embedded = []string{gatewayv1.EmbeddedNodeCluster}
 	}
-	m := newMetrics(opts.Registerer, log)
+	m := telemetry.NewXDSMetrics(opts.Registerer, log)
 	s := &Server{
 		log:            log,
 		opts:           opts,
@@ -161,7 +162,7 @@ func (s *Server) Update(g ir.Gateway) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.update(g); err != nil {
-		s.metrics.translateErrors.Inc()
+		s.metrics.TranslateError()
 		s.log.Error("gateway state rejected; keeping the last good xDS config", "error", err)
 		return fmt.Errorf("controlplane: update: %w", err)
 	}
@@ -227,6 +228,7 @@ func (s *Server) update(g ir.Gateway) error {
 			continue
 		}
 		changed = true
+		s.metrics.Changed(changedTypes(s.current[f], snap)...)
 		s.current[f] = snap
 		for nc := range s.nodeClusters {
 			if s.flavorOf(nc) != f {
@@ -239,6 +241,12 @@ func (s *Server) update(g ir.Gateway) error {
 	}
 	if err := s.applyLinear(eds, drds, true); err != nil {
 		return err
+	}
+	if len(eds.update)+len(eds.remove) > 0 {
+		s.metrics.Changed(resource.EndpointType)
+	}
+	if len(drds.update)+len(drds.remove) > 0 {
+		s.metrics.Changed(DubboRouteType)
 	}
 	s.endpointHashes, s.dubboHashes = eds.hashes, drds.hashes
 	s.endpointMemo = s.endpointMemo.next(g.Clusters, eds.hashes)

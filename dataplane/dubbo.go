@@ -10,6 +10,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // StatusJavaException: a Dubbo provider's method threw (500); the body names the exception
@@ -85,7 +86,11 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRouteTimeout)
 	}
 	defer cancel()
+	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolDubbo, Cluster: route.Cluster,
+		Service: call.Interface, Method: dubboMethod(call)})
+	tc.InjectAttachments(call.Attachments)
 	resp, err := g.invokeDubbo(ctx, up, route.Retry, call)
+	tc.End(dubboResult(ctx, err))
 	if err == nil {
 		if err := route.Dubbo.WriteResult(w, resp); err != nil {
 			writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("rendering the result of %s: %v", route.Dubbo.Method(), err))

@@ -57,8 +57,11 @@ func writeOverflow(w http.ResponseWriter, cluster string) {
 		"cluster \""+cluster+"\" refused the request: too many requests in flight (circuit breaker)")
 }
 
-// writeError answers with a JSON error body.
+// writeError answers with a JSON error body (and tells the access log which status it was).
 func writeError(w http.ResponseWriter, code int, status, message string) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.details = status
+	}
 	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Status: status, Message: message}})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

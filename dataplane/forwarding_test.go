@@ -51,7 +51,8 @@ const (
 	deadPath     = "/dead/x"
 )
 
-func startForwardingStack(t *testing.T) *forwardingStack {
+// startForwardingStack starts the stack; tune, if given, adjusts the gateway's options.
+func startForwardingStack(t *testing.T, tune ...func(*dataplane.Options)) *forwardingStack {
 	t.Helper()
 	web := httptest.NewServer(echoHandler("http"))
 	t.Cleanup(web.Close)
@@ -110,9 +111,13 @@ func startForwardingStack(t *testing.T) *forwardingStack {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.xds.Serve(ctx, ln) }()
-	s.gw = dataplane.New(dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "forwarding-test",
+	opts := dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "forwarding-test",
 		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0", LocalAddress: localAddress,
-		Logger: slog.New(slog.NewJSONHandler(s.logs, nil))})
+		Logger: slog.New(slog.NewJSONHandler(s.logs, nil))}
+	for _, f := range tune {
+		f(&opts)
+	}
+	s.gw = dataplane.New(opts)
 	done := make(chan error, 1)
 	go func() { done <- s.gw.Run(ctx) }()
 	t.Cleanup(func() {

@@ -43,6 +43,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
 	"github.com/rpcbridge/rpcbridge/internal/downstream"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // DefaultListenAddress is where a Gateway listens unless Options.ListenAddress says otherwise.
@@ -75,6 +76,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the gateway's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// AccessLog receives one JSON line per request; nil logs none.
+	AccessLog *telemetry.AccessLog
+	// Tracing traces each request and its upstream call; nil traces nothing (a client's
+	// traceparent then goes upstream as it came).
+	Tracing *telemetry.Tracing
 	// ShutdownTimeout bounds the drain when Run's context ends (default
 	// DefaultShutdownTimeout): the listener closes at once, requests in flight may finish
 	// within it, and the connections still open then are closed.
@@ -105,13 +111,14 @@ func (o Options) xdsServers() []string {
 
 // Gateway is the embedded HTTP gateway. Create it with New, start it with Run.
 type Gateway struct {
-	opts    Options
-	logger  *slog.Logger
-	metrics *metrics
-	xds     *xdsMetrics
-	dubbo   *dubboPool
-	budget  *downstream.Budget
-	front   atomic.Pointer[frontend]
+	opts      Options
+	logger    *slog.Logger
+	telemetry *telemetry.Gateway
+	metrics   *metrics
+	xds       *xdsMetrics
+	dubbo     *dubboPool
+	budget    *downstream.Budget
+	front     atomic.Pointer[frontend]
 
 	config   atomic.Pointer[config]
 	addr     atomic.Pointer[net.Addr]
@@ -146,7 +153,8 @@ func New(opts Options) *Gateway {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "gateway")
-	return &Gateway{opts: opts, logger: logger, metrics: newMetrics(opts.Registerer, logger),
+	tel := telemetry.NewGateway(telemetry.GatewayOptions{Registerer: opts.Registerer, AccessLog: opts.AccessLog, Tracing: opts.Tracing, Logger: logger})
+	return &Gateway{opts: opts, logger: logger, telemetry: tel, metrics: newMetrics(opts.Registerer, logger),
 		xds: newXDSMetrics(opts.Registerer, logger, opts.xdsServers()), dubbo: newDubboPool(),
 		budget: downstream.NewBudget(opts.BufferBudgetBytes)}
 }
@@ -165,7 +173,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	ln := downstream.NewListener(inner, downstream.ListenerOptions{
 		MaxConnections: maxConnections(g.opts.MaxConnections, g.logger), Name: "gateway", Logger: g.logger})
-	registerDownstreamMetrics(g.opts.Registerer, ln, g.budget)
+	registerDownstreamMetrics(g.opts.Registerer, ln, g.budget, g.logger)
 	addr := ln.Addr()
 	g.addr.Store(&addr)
 	g.logger.Info("gateway listening", "address", addr.String(), "xds", servers, "listener", g.opts.ListenerName,
@@ -183,7 +191,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		Watcher:       xdsclient.WatcherFunc(g.accept),
 		Logger:        g.logger,
 		OnResponse: func(r xdsclient.Response) {
-			g.metrics.observeXDS(r.TypeURL, r.Err)
+			g.telemetry.ObserveXDS(r.TypeURL, r.Err)
 			g.xds.observeResponse(r)
 		},
 		OnConnection: g.xds.observeConnection,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/internal/downstream"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // The process-level limits of the gateway: what Envoy takes from its bootstrap (the overload
@@ -88,24 +89,10 @@ func rejectBody(w http.ResponseWriter, body *downstream.Body) bool {
 }
 
 // registerDownstreamMetrics exports the listener's and the budget's state.
-func registerDownstreamMetrics(reg prometheus.Registerer, ln *downstream.Listener, budget *downstream.Budget) {
-	if reg == nil {
-		return
-	}
-	for _, c := range []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "rpcbridge", Subsystem: "gateway", Name: "downstream_connections",
-			Help: "Client connections open on the embedded gateway's listener."},
-			func() float64 { return float64(ln.Active()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "rpcbridge", Subsystem: "gateway", Name: "downstream_connections_overflow_total",
-			Help: "Client connections closed at once because the gateway's connection limit was reached (Envoy's downstream_global_cx_overflow)."},
-			func() float64 { return float64(ln.Shed()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "rpcbridge", Subsystem: "gateway", Name: "accept_errors_total",
-			Help: "Temporary accept errors (EMFILE, ENFILE, ...) on the gateway's listener, each waited out with a back-off."},
-			func() float64 { return float64(ln.AcceptErrors()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "rpcbridge", Subsystem: "gateway", Name: "buffered_request_bytes",
-			Help: "Bytes of request bodies the gateway's transcoders hold now, against the buffer budget."},
-			func() float64 { return float64(budget.InUse()) }),
-	} {
-		_ = reg.Register(c) // a second gateway on the same registry keeps the first one's
-	}
+func registerDownstreamMetrics(reg prometheus.Registerer, ln *downstream.Listener, budget *downstream.Budget, logger *slog.Logger) {
+	// A second gateway on the same registry keeps the first one's.
+	telemetry.GaugeFunc(reg, "rpcbridge_gateway_downstream_connections", func() float64 { return float64(ln.Active()) }, logger)
+	telemetry.CounterFunc(reg, "rpcbridge_gateway_downstream_connections_overflow_total", func() float64 { return float64(ln.Shed()) }, logger)
+	telemetry.CounterFunc(reg, "rpcbridge_gateway_accept_errors_total", func() float64 { return float64(ln.AcceptErrors()) }, logger)
+	telemetry.GaugeFunc(reg, "rpcbridge_gateway_buffered_request_bytes", func() float64 { return float64(budget.InUse()) }, logger)
 }

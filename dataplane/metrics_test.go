@@ -8,8 +8,8 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/xdsfixture"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // TestRequestDurationHistogram sends requests that end in 200 (a live upstream), 503 (a dead
@@ -53,7 +53,7 @@ func TestRequestDurationHistogram(t *testing.T) {
 	}
 	for k, n := range want {
 		if got := after[k] - before[k]; got != n {
-			t.Errorf("%s{route=%q,cluster=%q,status_class=%q} counted %d requests, want %d (all: %v)", dataplane.RequestDurationMetric, k[0], k[1], k[2], got, n, after)
+			t.Errorf("%s{route=%q,cluster=%q,status_class=%q} counted %d requests, want %d (all: %v)", telemetry.RequestDurationMetric, k[0], k[1], k[2], got, n, after)
 		}
 	}
 }
@@ -66,9 +66,9 @@ func histogramCounts(t *testing.T, reg *prometheus.Registry) map[[3]string]uint6
 		t.Fatal(err)
 	}
 	out := map[[3]string]uint64{}
-	l := dataplane.RequestDurationLabels
+	l := telemetry.RequestDurationLabels
 	for _, f := range families {
-		if f.GetName() != dataplane.RequestDurationMetric {
+		if f.GetName() != telemetry.RequestDurationMetric {
 			continue
 		}
 		for _, m := range f.GetMetric() {

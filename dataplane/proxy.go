@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // errRouteTimeout is the cancellation cause of a request whose route timeout expired.
@@ -22,10 +23,10 @@ const statusClientClosed = 499
 
 // serveHTTP routes one request with the current table and proxies it.
 func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	cluster, routeName := "", ""
-	defer func() { g.metrics.observeRequest(routeName, cluster, rec.statusCode(), time.Since(start)) }()
+	ex, r := g.beginRequest(r)
+	served, cluster, routeName := r, "", ""
+	defer func() { finishRequest(ex, rec, served, routeName, cluster) }()
 	cfg := g.config.Load()
 	w, r, finish := g.guardStream(rec, r, cfg) // the listener's stream timeouts, 408 through rec
 	defer finish()
@@ -37,6 +38,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	served = r
 	route := cfg.table.Match(r)
 	if route == nil {
 		writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
@@ -49,6 +51,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if route.DirectStatus != 0 {
+		rec.details = detailsDirect
 		w.WriteHeader(route.DirectStatus)
 		_, _ = w.Write([]byte(route.DirectBody))
 		return
@@ -68,13 +71,15 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := withRouteTimeout(r.Context(), route)
 	defer cancel()
+	ctx, call := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolHTTP, Cluster: route.Cluster, HTTPMethod: r.Method})
 	proxy := &httputil.ReverseProxy{
-		Rewrite:      func(pr *httputil.ProxyRequest) { rewriteOutgoing(pr, route) },
+		Rewrite:      func(pr *httputil.ProxyRequest) { rewriteOutgoing(pr, route); call.InjectHeader(pr.Out.Header) },
 		Transport:    up.forRoute(route),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { g.proxyError(w, r, err, route) },
 		ErrorLog:     slog.NewLogLogger(g.requestLog(r.Context()).Handler(), slog.LevelWarn),
 	}
 	proxy.ServeHTTP(w, r.WithContext(ctx))
+	call.End(httpResult(rec))
 }
 
 // upstreamOf returns the upstream of a cluster that can take traffic, or answers 503 and
@@ -152,19 +157,25 @@ func rewriteOutgoing(pr *httputil.ProxyRequest, route *routetable.Route) {
 	}
 }
 
-// statusRecorder remembers the status code written, for metrics. Unwrap keeps
-// http.ResponseController (flushing of streamed responses) working.
+// statusRecorder remembers what was answered, for metrics and the access log: the status
+// code, when the header went out, the body bytes, and the gateway's error status when it
+// answered itself (details, set by writeError). Unwrap keeps http.ResponseController
+// (flushing of streamed responses) working.
 // When requestID is set (always_set_request_id_in_response), it is sent as x-request-id with
 // the final response header, replacing any the upstream sent.
 type statusRecorder struct {
 	http.ResponseWriter
 	code      int
 	requestID string
+	headerAt  time.Time
+	written   int64
+	details   string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.code == 0 && code >= 200 {
 		s.code = code
+		s.headerAt = time.Now()
 		if s.requestID != "" {
 			s.Header().Set(ir.RequestIDHeader, s.requestID)
 		}
@@ -176,7 +187,9 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	if s.code == 0 {
 		s.WriteHeader(http.StatusOK)
 	}
-	return s.ResponseWriter.Write(p)
+	n, err := s.ResponseWriter.Write(p)
+	s.written += int64(n)
+	return n, err
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

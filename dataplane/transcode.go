@@ -7,6 +7,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // transcode runs the route's gRPC-JSON transcoder on a request and answers it. It reports
@@ -50,7 +51,13 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	}
 	ctx, cancel := withRouteTimeout(r.Context(), target)
 	defer cancel()
-	if err := tr.Execute(ctx, w, call, up.forGRPC(target)); err != nil {
+	m := call.Binding.Method
+	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolGRPC, Cluster: target.Cluster,
+		Service: string(m.Parent().FullName()), Method: string(m.Name())})
+	tc.InjectMetadata(call.Metadata)
+	err = tr.Execute(ctx, w, call, up.forGRPC(target))
+	tc.End(grpcResult(ctx, err))
+	if err != nil {
 		g.requestLog(ctx).Debug("transcoded call failed", "cluster", target.Cluster, "method", call.Binding.FullMethod, "error", err)
 	}
 	return true

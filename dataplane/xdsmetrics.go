@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // fingerprintMask keeps the 53 bits of a fingerprint that a float64 gauge holds exactly.
@@ -26,28 +27,10 @@ type xdsMetrics struct {
 // start at connected 0.
 func newXDSMetrics(reg prometheus.Registerer, logger *slog.Logger, servers []string) *xdsMetrics {
 	m := &xdsMetrics{
-		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: "rpcbridge", Subsystem: "gateway", Name: "xds_connected",
-			Help: "1 for the control-plane replica whose xDS stream the gateway follows (it has answered), 0 for the others.",
-		}, []string{"server"}),
-		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "rpcbridge", Subsystem: "gateway", Name: "xds_disconnects_total",
-			Help: "xDS streams that ended after the replica had answered, by replica.",
-		}, []string{"server"}),
-		changed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "rpcbridge", Subsystem: "gateway", Name: "xds_resources_changed_total",
-			Help: "Resources added, replaced by another version or removed by accepted xDS responses, by resource type.",
-		}, []string{"type"}),
-		version: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: "rpcbridge", Subsystem: "gateway", Name: "xds_version_hash",
-			Help: "Hash (53 bits) of the names and versions of the resources in use, by resource type: equal on gateways that hold the same configuration.",
-		}, []string{"type"}),
-	}
-	if reg != nil {
-		m.connected = register(reg, m.connected, logger)
-		m.disconnects = register(reg, m.disconnects, logger)
-		m.changed = register(reg, m.changed, logger)
-		m.version = register(reg, m.version, logger)
+		connected:   telemetry.GaugeVec(reg, "rpcbridge_gateway_xds_connected", logger),
+		disconnects: telemetry.CounterVec(reg, "rpcbridge_gateway_xds_disconnects_total", logger),
+		changed:     telemetry.CounterVec(reg, "rpcbridge_gateway_xds_resources_changed_total", logger),
+		version:     telemetry.GaugeVec(reg, "rpcbridge_gateway_xds_version_hash", logger),
 	}
 	for _, s := range servers {
 		m.connected.WithLabelValues(s).Set(0)
@@ -68,13 +51,13 @@ func (m *xdsMetrics) observeConnection(server string, connected bool, _ error) {
 // observeResponse counts the resources a response changed.
 func (m *xdsMetrics) observeResponse(r xdsclient.Response) {
 	if r.Changed > 0 {
-		m.changed.WithLabelValues(shortType(r.TypeURL)).Add(float64(r.Changed))
+		m.changed.WithLabelValues(telemetry.TypeLabel(r.TypeURL)).Add(float64(r.Changed))
 	}
 }
 
 // observeState records the fingerprints of the state the gateway now serves.
 func (m *xdsMetrics) observeState(state xdsclient.State) {
 	for _, typeURL := range []string{resource.ListenerType, resource.RouteType, resource.ClusterType, resource.EndpointType} {
-		m.version.WithLabelValues(shortType(typeURL)).Set(float64(state.Fingerprint(typeURL) & fingerprintMask))
+		m.version.WithLabelValues(telemetry.TypeLabel(typeURL)).Set(float64(state.Fingerprint(typeURL) & fingerprintMask))
 	}
 }

@@ -11,6 +11,7 @@ package registries
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 )
@@ -146,4 +147,21 @@ type Source interface {
 	// source cannot work at all (bad configuration); transient registry failures are retried
 	// inside Run and published as Stale snapshots.
 	Run(ctx context.Context, publish func(Snapshot)) error
+}
+
+// Activity is what a Source reports of its own work beside its snapshots, for metrics.
+type Activity struct {
+	// LastSync is when the source last completed a successful read of its registry (a listing
+	// pass, an answered query), whether or not anything changed; zero before the first.
+	LastSync time.Time
+	// WatchRearms counts the watches the source set again after its first complete listing:
+	// one-shot watches re-armed, blocking queries re-issued.
+	WatchRearms uint64
+}
+
+// ActivityReporter is implemented by the Sources that report their Activity (ZooKeeper and
+// Consul, whose watches must be set again after every event). Activity is safe to call while
+// Run runs.
+type ActivityReporter interface {
+	Activity() Activity
 }

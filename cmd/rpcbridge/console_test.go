@@ -33,6 +33,13 @@ const quickstartFile = "../../examples/quickstart/rpcbridge.yaml"
 // rules, and the IDL that run.sh uploads; it returns once the gateway serves the RPC routes.
 func quickstart(t *testing.T) *running {
 	t.Helper()
+	return quickstartWith(t, "", "")
+}
+
+// quickstartWith is quickstart with more keys for the gateway block (", key: value") and more
+// top-level configuration.
+func quickstartWith(t *testing.T, gatewayExtra, extra string) *running {
+	t.Helper()
 	_, hello1 := backend(t, "hello-1")
 	_, hello2 := backend(t, "hello-2")
 	grpcPort := startGRPC(t, "greeter-1")
@@ -50,7 +57,7 @@ func quickstart(t *testing.T) *running {
 		}
 		cfg = strings.Replace(cfg, "port: "+from, "port: "+to, 1)
 	}
-	srv := startServe(t, cfg)
+	srv := startServeWith(t, gatewayExtra, "", cfg+extra)
 
 	set, err := proto.MarshalOptions{Deterministic: true}.Marshal(descriptorSet(testgrpc.File_grpc_testing_test_proto))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 func newServeCommand(logger func() (*slog.Logger, error)) *cobra.Command {
@@ -67,7 +69,7 @@ previous version keeps serving.`,
 			if err := applyFlavor(cfg, flavor); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), log, file, cfg)
+			return serve(cmd.Context(), log, file, cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "rpcbridge.yaml", "configuration file")
@@ -95,8 +97,9 @@ type server struct {
 	stats    *livestats.Sampler
 }
 
-// serve runs everything until ctx ends.
-func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Config) (err error) {
+// serve runs everything until ctx ends. stdout and stderr are where an access log configured
+// so writes.
+func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Config, stdout, stderr io.Writer) (err error) {
 	reg := newProcessRegistry()
 	s := &server{
 		log:      log,
@@ -116,6 +119,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if s.store, err = openStore(cfg, log); err != nil {
 		return fmt.Errorf("open IDL store: %w", err)
 	}
+	registerIDLMetrics(reg, s.store, cfg.Admin.Uploads.StoreQuotaBytes, log)
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{
 		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: cfg.Envoy.Flavor,
 	})
@@ -130,16 +134,25 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		return fmt.Errorf("admin listen: %w", err)
 	}
 	if cfg.Gateway.On() {
+		tel, err := openGatewayTelemetry(ctx, cfg, log, stdout, stderr)
+		if err != nil {
+			xdsLis.Close()
+			adminLis.Close()
+			return err
+		}
+		defer tel.close(ctx, log)
 		s.gateway = dataplane.New(dataplane.Options{
 			XDSServers: []string{xdsLis.Addr().String()}, NodeID: gatewayv1.EmbeddedNodeCluster, NodeCluster: gatewayv1.EmbeddedNodeCluster,
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 			MaxConnections: cfg.Gateway.Limits.MaxConnections, BufferBudgetBytes: cfg.Gateway.Limits.BufferBudgetBytes,
+			AccessLog: tel.accessLog, Tracing: tel.tracing,
 		})
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sup := newSupervisor(log.With("component", "registries"), s.snaps)
+	sup.metrics = telemetry.NewRegistryMetrics(reg, log)
 	defer sup.wait()
 	defer cancel()
 	if err := sup.apply(ctx, cfg.Registries); err != nil {
@@ -229,9 +242,9 @@ func (s *server) gatewayAddr() func() string {
 
 // newStats samples the gateway's request-duration histogram for the admin API's live figures.
 func newStats(reg *prometheus.Registry) (*livestats.Sampler, error) {
-	l := dataplane.RequestDurationLabels
+	l := telemetry.RequestDurationLabels
 	return livestats.New(livestats.Options{
-		Gatherer: reg, Metric: dataplane.RequestDurationMetric,
+		Gatherer: reg, Metric: telemetry.RequestDurationMetric,
 		RouteLabel: l.Route, ClusterLabel: l.Cluster, StatusClassLabel: l.StatusClass,
 	})
 }
@@ -316,6 +329,12 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if old.Gateway.Listen != cur.Gateway.Listen || old.Gateway.On() != cur.Gateway.On() || !reflect.DeepEqual(old.Gateway.Limits, cur.Gateway.Limits) {
 		out = append(out, "gateway")
+	}
+	if !reflect.DeepEqual(old.Gateway.AccessLog, cur.Gateway.AccessLog) {
+		out = append(out, "gateway.accessLog")
+	}
+	if !reflect.DeepEqual(old.Telemetry, cur.Telemetry) {
+		out = append(out, "telemetry")
 	}
 	if old.Admin.Listen != cur.Admin.Listen {
 		out = append(out, "admin.listen")

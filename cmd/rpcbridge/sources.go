@@ -14,6 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // filters returns the include/exclude filter of every registry.
@@ -96,6 +97,8 @@ type supervisor struct {
 	set     *snapshotSet
 	running map[string]*runningSource
 	wg      sync.WaitGroup
+	// metrics, when set, receive every snapshot and each source's activity.
+	metrics *telemetry.RegistryMetrics
 }
 
 type runningSource struct {
@@ -121,6 +124,7 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 			delete(s.running, name)
 			if !ok {
 				s.set.remove(name)
+				s.metrics.Forget(name)
 				s.log.Info("registry removed", "registry", name)
 			}
 		}
@@ -135,6 +139,12 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 			return err
 		}
 		s.set.expect(name)
+		s.metrics.Observe(name, telemetry.RegistryState{})
+		s.metrics.Track(name, activityOf(src))
+		publish := func(snap registries.Snapshot) {
+			s.set.set(snap)
+			s.metrics.Observe(name, registryState(snap))
+		}
 		sctx, cancel := context.WithCancel(ctx)
 		r := &runningSource{cfg: rc, cancel: cancel, done: make(chan struct{})}
 		s.running[name] = r
@@ -143,7 +153,7 @@ func (s *supervisor) apply(ctx context.Context, regs []config.RegistryConfig) er
 			defer s.wg.Done()
 			defer close(r.done)
 			s.log.Info("registry started", "registry", name, "type", rc.Type)
-			if err := src.Run(sctx, s.set.set); err != nil && sctx.Err() == nil {
+			if err := src.Run(sctx, publish); err != nil && sctx.Err() == nil {
 				s.log.Error("registry stopped", "registry", name, "err", err)
 				s.set.stopped(name, err)
 			}

@@ -47,6 +47,8 @@ type Source struct {
 	cfg     Config
 	builder builder
 	logger  *slog.Logger
+	// activity counts the queries (see Activity).
+	activity activity
 }
 
 var _ registries.Source = (*Source)(nil)
@@ -106,7 +108,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		}
 	}
 	wg.Go(func() {
-		consulwatch.Loop(ctx, s.catalogQuery(client), func(names []string, err error) bool {
+		consulwatch.Loop(ctx, counted(&s.activity, s.catalogQuery(client)), func(names []string, err error) bool {
 			return send(ctx, watchResult{names: names, err: err})
 		})
 	})
@@ -114,7 +116,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	startWatcher := func(name string, gen uint64) context.CancelFunc {
 		wctx, wcancel := context.WithCancel(ctx)
 		wg.Go(func() {
-			consulwatch.Loop(wctx, s.healthQuery(client, name), func(entries []*api.ServiceEntry, err error) bool {
+			consulwatch.Loop(wctx, counted(&s.activity, s.healthQuery(client, name)), func(entries []*api.ServiceEntry, err error) bool {
 				return send(wctx, watchResult{service: name, gen: gen, entries: entries, err: err})
 			})
 		})
@@ -146,6 +148,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 				}
 				continue
 			}
+			s.activity.listed.Store(true)
 			snap := st.snapshot(s.name, s.cfg.Address)
 			if published && reflect.DeepEqual(snap, last) {
 				continue

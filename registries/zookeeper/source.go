@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -37,9 +38,19 @@ type Source struct {
 	stage  string
 	cfg    Config
 	logger *slog.Logger
+
+	// armed counts the watches set; rearmBase is its value when the first pass completed
+	// (valid once listed is set); lastSync is the end of the last successful pass (Unix ns).
+	armed     atomic.Uint64
+	rearmBase atomic.Uint64
+	listed    atomic.Bool
+	lastSync  atomic.Int64
 }
 
-var _ registries.Source = (*Source)(nil)
+var (
+	_ registries.Source           = (*Source)(nil)
+	_ registries.ActivityReporter = (*Source)(nil)
+)
 
 // New checks cfg, fills its defaults and returns a source named name.
 func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
@@ -73,7 +84,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		return fmt.Errorf("registry %s: connect: %w", s.name, err)
 	}
 	defer conn.Close()
-	t := tree{conn: conn, events: ev}
+	t := tree{conn: conn, events: ev, armed: &s.armed}
 	st := newState()
 	meta := dubbometa.NewFetcher(s.logger)
 	defer meta.Close()
@@ -153,10 +164,31 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		}
 		s.logger.Debug("zookeeper pass done", "full", ch.Full, "paths", len(ch.Paths),
 			"changed", st.changed, "took", time.Since(start))
+		s.passed()
 		startMetadataFetches(ctx, meta, st)
 		if !st.changed && published && !stale {
 			continue
 		}
 		emit()
 	}
+}
+
+// passed records a successful pass: the first one sets the base of the re-arm count.
+func (s *Source) passed() {
+	if !s.listed.Load() {
+		s.rearmBase.Store(s.armed.Load())
+		s.listed.Store(true)
+	}
+	s.lastSync.Store(time.Now().UnixNano())
+}
+
+// Activity reports the end of the last successful pass and the watches set since the first.
+// See registries.ActivityReporter.
+func (s *Source) Activity() registries.Activity {
+	var a registries.Activity
+	if s.listed.Load() {
+		a.WatchRearms = s.armed.Load() - s.rearmBase.Load()
+		a.LastSync = time.Unix(0, s.lastSync.Load())
+	}
+	return a
 }

@@ -3,6 +3,7 @@ package zookeeper
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/go-zookeeper/zk"
 
@@ -15,10 +16,12 @@ const maxNodeData = 1 << 20
 // errNoNode says that a node does not exist (an exist watch is then armed on it).
 var errNoNode = errors.New("node does not exist")
 
-// tree reads ZooKeeper nodes and keeps exactly one watch armed on each node it reads.
+// tree reads ZooKeeper nodes and keeps exactly one watch armed on each node it reads; armed
+// counts the watches it sets.
 type tree struct {
 	conn   *zk.Conn
 	events *zkwatch.Events
+	armed  *atomic.Uint64
 }
 
 // children lists path's children with a children watch, or arms an exist watch when the node is
@@ -30,9 +33,7 @@ func (t tree) children(path string) ([]string, error) {
 		var err error
 		if t.events.Armed.Arm(key) {
 			names, _, _, err = t.conn.ChildrenW(path)
-			if err != nil {
-				t.events.Armed.Disarm(key)
-			}
+			t.count(key, err)
 		} else {
 			names, _, err = t.conn.Children(path)
 		}
@@ -58,9 +59,7 @@ func (t tree) data(path string) ([]byte, error) {
 		var err error
 		if t.events.Armed.Arm(key) {
 			b, _, _, err = t.conn.GetW(path)
-			if err != nil {
-				t.events.Armed.Disarm(key)
-			}
+			t.count(key, err)
 		} else {
 			b, _, err = t.conn.Get(path)
 		}
@@ -85,6 +84,9 @@ func (t tree) watchExistence(path string) (exists bool, err error) {
 		return false, errNoNode
 	}
 	exists, _, _, err = t.conn.ExistsW(path)
+	if err == nil {
+		t.armed.Add(1)
+	}
 	switch {
 	case err != nil:
 		t.events.Armed.Disarm(key)
@@ -96,4 +98,14 @@ func (t tree) watchExistence(path string) (exists bool, err error) {
 		return true, nil
 	}
 	return false, errNoNode
+}
+
+// count records the outcome of a request that set the watch key: counted when it was set,
+// disarmed when the request failed (go-zookeeper then sets no watch).
+func (t tree) count(key zkwatch.Key, err error) {
+	if err != nil {
+		t.events.Armed.Disarm(key)
+		return
+	}
+	t.armed.Add(1)
 }
