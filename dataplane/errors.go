@@ -59,7 +59,7 @@ func writeOverflow(w http.ResponseWriter, cluster string) {
 
 // writeError answers with a JSON error body (and tells the access log which status it was).
 func writeError(w http.ResponseWriter, code int, status, message string) {
-	if rec, ok := w.(*statusRecorder); ok {
+	if rec := recorderOf(w); rec != nil {
 		rec.details = status
 	}
 	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Status: status, Message: message}})
@@ -67,4 +67,19 @@ func writeError(w http.ResponseWriter, code int, status, message string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// recorderOf finds the request's statusRecorder under w and the writers wrapped around it (the
+// listener's stream guard), or nil.
+func recorderOf(w http.ResponseWriter) *statusRecorder {
+	for {
+		if rec, ok := w.(*statusRecorder); ok {
+			return rec
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
