@@ -150,6 +150,9 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			}
 			s.activity.listed.Store(true)
 			snap := st.snapshot(s.name, s.cfg.Address)
+			if snap.Stale {
+				snap.Services = st.keepUnread(snap.Services, last.Services)
+			}
 			if published && reflect.DeepEqual(snap, last) {
 				continue
 			}

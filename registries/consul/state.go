@@ -6,6 +6,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
@@ -118,6 +119,19 @@ func (st *state) snapshot(source, agent string) registries.Snapshot {
 		return registries.UnreachableSnapshot(source, &snap, d)
 	}
 	return snap
+}
+
+// keepUnread adds to services, while queries fail, the last published state of every listed
+// service whose health has not been read yet (a service the catalog lists again after an agent
+// restart, whose first health query failed), so that an outage never drops what was known.
+func (st *state) keepUnread(services, last []registries.Service) []registries.Service {
+	for _, svc := range last {
+		if cur := st.services[svc.Name]; cur != nil && !cur.read {
+			services = append(services, svc)
+		}
+	}
+	slices.SortFunc(services, func(a, b registries.Service) int { return strings.Compare(a.Name, b.Name) })
+	return services
 }
 
 // pending is what is published before the first complete listing while queries fail: a

@@ -22,7 +22,7 @@ const GiveUp = 30 * time.Second
 type Recorder struct {
 	mu         sync.Mutex
 	snaps      []registries.Snapshot
-	emptyStale bool          // a stale snapshot without services was published
+	emptyStale bool          // a stale snapshot without services followed one with services
 	published  chan struct{} // closed and replaced on every Publish
 }
 
@@ -30,7 +30,7 @@ type Recorder struct {
 func (r *Recorder) Publish(s registries.Snapshot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(s.Services) == 0 && s.Stale {
+	if n := len(r.snaps); len(s.Services) == 0 && s.Stale && n > 0 && len(r.snaps[n-1].Services) > 0 {
 		r.emptyStale = true
 	}
 	r.snaps = append(r.snaps, s)
@@ -40,8 +40,9 @@ func (r *Recorder) Publish(s registries.Snapshot) {
 	}
 }
 
-// PublishedEmptyStale reports whether a stale snapshot without services was published, which a
-// Source must never do: an outage keeps the last known services.
+// PublishedEmptyStale reports whether a stale snapshot without services followed one with
+// services, which a Source must never do: an outage keeps the last known services. (A stale
+// snapshot without services after an empty one loses nothing: the registry had none.)
 func (r *Recorder) PublishedEmptyStale() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
