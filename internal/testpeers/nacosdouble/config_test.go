@@ -8,6 +8,7 @@
 package nacosdouble
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,13 @@ import (
 func newConfigClient(t *testing.T, s *Server, username, password string) config_client.IConfigClient {
 	t.Helper()
 	setLoggerOnce.Do(func() { logger.SetLogger(quietLogger{}) })
-	dir := t.TempDir()
+	// Not t.TempDir: the SDK's listener goroutines may still write the config cache after
+	// CloseClient returns, which makes TempDir's strict cleanup fail; removal errors are ignored.
+	dir, err := os.MkdirTemp("", "nacosdouble-config-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	c, err := clients.NewConfigClient(vo.NacosClientParam{
 		ClientConfig: &constant.ClientConfig{
 			TimeoutMs: 5000, CacheDir: dir + "/cache", LogDir: dir + "/log", NotLoadCacheAtStart: true,
