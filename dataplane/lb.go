@@ -99,8 +99,8 @@ func newPool(c *routetable.Cluster, prev *pool, metrics *metrics, logger *slog.L
 // hosts returns the pool's hosts in endpoint order.
 func (p *pool) hosts() []*host {
 	out := make([]*host, len(p.slots))
-	for i, s := range p.slots {
-		out[i] = s.host
+	for i := range p.slots {
+		out[i] = p.slots[i].host
 	}
 	return out
 }
@@ -164,20 +164,23 @@ func (p *pool) pick(tried []*host, avoid bool) (h *host, release func(), err err
 // mode); hosts at their request cap are left out (Envoy has no per-host request limit: see
 // docs/operations.md).
 func (p *pool) candidates(tried []*host, avoid bool) (cands []int, capped bool) {
+	// Slots are read by index, field by field: ranging by value would copy each slot, and with
+	// it the round-robin score that roundRobin updates under p.mu.
 	healthy := 0
-	for _, s := range p.slots {
-		if !s.host.ejected.Load() {
+	for i := range p.slots {
+		if !p.slots[i].host.ejected.Load() {
 			healthy++
 		}
 	}
 	panicMode := float64(healthy)*100 < p.lb.PanicThreshold*float64(len(p.slots))
 	collect := func(skipTried bool) []int {
 		var out []int
-		for i, s := range p.slots {
+		for i := range p.slots {
+			h := p.slots[i].host
 			switch {
-			case !panicMode && s.host.ejected.Load():
-			case skipTried && slices.Contains(tried, s.host):
-			case p.limits.MaxRequestsPerEndpoint > 0 && s.host.active.Load() >= int64(p.limits.MaxRequestsPerEndpoint):
+			case !panicMode && h.ejected.Load():
+			case skipTried && slices.Contains(tried, h):
+			case p.limits.MaxRequestsPerEndpoint > 0 && h.active.Load() >= int64(p.limits.MaxRequestsPerEndpoint):
 				capped = true
 			default:
 				out = append(out, i)
