@@ -217,6 +217,14 @@ func (s *Server) update(g ir.Gateway) error {
 		return fmt.Errorf("hashing dubbo routes: %w", err)
 	}
 
+	// The change is marked before any cache answers a watch with it, so that a push's latency
+	// is measured from the change rather than from the stream's earlier request.
+	if len(eds.update)+len(eds.remove) > 0 {
+		s.metrics.Changed(resource.EndpointType)
+	}
+	if len(drds.update)+len(drds.remove) > 0 {
+		s.metrics.Changed(DubboRouteType)
+	}
 	// Make before break: new and changed endpoints and Dubbo routes first, then the snapshots
 	// that may reference them, then removals.
 	if err := s.applyLinear(eds, drds, false); err != nil {
@@ -241,12 +249,6 @@ func (s *Server) update(g ir.Gateway) error {
 	}
 	if err := s.applyLinear(eds, drds, true); err != nil {
 		return err
-	}
-	if len(eds.update)+len(eds.remove) > 0 {
-		s.metrics.Changed(resource.EndpointType)
-	}
-	if len(drds.update)+len(drds.remove) > 0 {
-		s.metrics.Changed(DubboRouteType)
 	}
 	s.endpointHashes, s.dubboHashes = eds.hashes, drds.hashes
 	s.endpointMemo = s.endpointMemo.next(g.Clusters, eds.hashes)

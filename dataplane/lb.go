@@ -68,8 +68,9 @@ func newPool(c *routetable.Cluster, prev *pool, metrics *metrics, logger *slog.L
 	old := map[string]*host{}
 	if prev != nil {
 		p.active, p.retries = prev.active, prev.retries
-		for _, s := range prev.slots {
-			old[s.host.addr] = s.host
+		// By index: a copy of the slot would read its score, which round robin writes.
+		for i := range prev.slots {
+			old[prev.slots[i].host.addr] = prev.slots[i].host
 		}
 	}
 	for i, ep := range c.Endpoints {
