@@ -315,8 +315,10 @@ func (s *server) ready() (bool, string) {
 	if !s.pushed.Load() {
 		return false, "waiting for the first configuration"
 	}
-	if s.gateway != nil && !s.gateway.Ready() {
-		return false, "embedded gateway has no routes yet"
+	if s.gateway != nil {
+		if ready, reason := s.gateway.Readiness(); !ready {
+			return false, "embedded gateway: " + reason
+		}
 	}
 	return true, "ready"
 }
