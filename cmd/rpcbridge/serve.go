@@ -29,6 +29,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
+	"github.com/rpcbridge/rpcbridge/kvstore"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
@@ -90,6 +91,7 @@ type server struct {
 	catalogs *bus.Topic[bridge.Catalog]
 	schemas  []*bus.Topic[[]idl.Schema]
 	store    *store.Store
+	kv       kvstore.Store // the store section's kvstore, nil when nothing uses one (store.go)
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
 	pushed   atomic.Bool
@@ -116,10 +118,13 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if s.stats, err = newStats(reg); err != nil {
 		return err
 	}
-	if s.store, err = openStore(cfg, log); err != nil {
+	var closeStore func()
+	if s.store, s.kv, closeStore, err = openIDLStore(ctx, cfg, log); err != nil {
 		return fmt.Errorf("open IDL store: %w", err)
 	}
+	defer closeStore()
 	registerIDLMetrics(reg, s.store, cfg.Admin.Uploads.StoreQuotaBytes, log)
+	registerStoreMetrics(reg, s.store, log)
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{
 		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: cfg.Envoy.Flavor,
 	})
@@ -203,6 +208,7 @@ func (s *server) compileStep() {
 	cfg, _ := s.cfg.Latest()
 	var c compiled
 	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, s.memory, time.Now())
+	c.Diagnostics = append(c.Diagnostics, s.store.Diagnostics()...)
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }

@@ -381,6 +381,9 @@ func (s *Store) kvPointer(ctx context.Context, name string) (pointer, int64, err
 // makes it current (see the layout above). It returns the stored state.
 func (s *Store) kvPutLocked(ctx context.Context, name string, kind Kind, files map[string][]byte, schema idl.Schema,
 	size, restoredFrom int64) (stored, error) {
+	if !s.kv.status.Up {
+		return stored{}, &kvstore.UnavailableError{Backend: s.kv.typ, Op: "put " + name, Err: errors.New(s.kv.status.Reason)}
+	}
 	var lost error
 	for range maxPutAttempts {
 		p, rev, err := s.kvPointer(ctx, name)
@@ -443,6 +446,9 @@ func (s *Store) kvPutLocked(ctx context.Context, name string, kind Kind, files m
 
 // kvDeleteLocked marks name deleted on the shared store; the version counter stays.
 func (s *Store) kvDeleteLocked(ctx context.Context, name string, version int64) error {
+	if !s.kv.status.Up {
+		return &kvstore.UnavailableError{Backend: s.kv.typ, Op: "delete " + name, Err: errors.New(s.kv.status.Reason)}
+	}
 	for range maxPutAttempts {
 		p, rev, err := s.kvPointer(ctx, name)
 		if err != nil {
