@@ -27,3 +27,22 @@ func TestStoreProblemsNameFileAndLine(t *testing.T) {
 		t.Fatalf("the default store is not local: %v", err)
 	}
 }
+
+func TestParseRules(t *testing.T) {
+	good := "routes:\n  - {service: users, pathPrefix: /users/}\nrpcRoutes:\n  - service: grpc:greet.v1.Greeter\n    method: SayHello\n    http: {method: GET, path: \"/hi/{name}\"}\n"
+	r, err := ParseRules("rules", []byte(good))
+	if err != nil || len(r.Routes) != 1 || len(r.RPCRoutes) != 1 || r.RPCRoutes[0].Origin != "rules rpcRoutes[0]" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{"xds: {listen: a:1}\n", "rules:1: xds: unknown key \"xds\""},
+		{"routes:\n  - {service: users, bogus: 1}\n", "rules:2"},
+		{"[1, 2]\n", "rules:1"},
+		{"", "rules:1"},
+		{`{"routes": [{"service": ""}]}`, "rules:1"},
+	} {
+		if _, err := ParseRules("rules", []byte(tc.doc)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.doc, err, tc.want)
+		}
+	}
+}

@@ -91,7 +91,8 @@ type server struct {
 	catalogs *bus.Topic[bridge.Catalog]
 	schemas  []*bus.Topic[[]idl.Schema]
 	store    *store.Store
-	kv       kvstore.Store // the store section's kvstore, nil when nothing uses one (store.go)
+	kv       kvstore.Store          // the store section's kvstore, nil when nothing uses one (store.go)
+	rules    *bus.Topic[rulesState] // the store's rules (store.rules), nil when off
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
 	pushed   atomic.Bool
@@ -171,6 +172,11 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		return err
 	}
 	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock}
+	if cfg.Store.Rules && s.kv != nil {
+		s.rules = bus.NewTopic(func(a, b rulesState) bool { return reflect.DeepEqual(a, b) })
+		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
+		inputs = append(inputs, s.rules)
+	}
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
 	}
@@ -206,9 +212,15 @@ func gatewayAddr(cfg *config.Config) string {
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
+	var rules rulesState
+	if s.rules != nil {
+		rules, _ = s.rules.Latest()
+		cfg = cfg.WithStoreRules(rules.Rules)
+	}
 	var c compiled
 	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, s.memory, time.Now())
 	c.Diagnostics = append(c.Diagnostics, s.store.Diagnostics()...)
+	c.Diagnostics = append(c.Diagnostics, rules.Diagnostics...)
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }
@@ -228,6 +240,8 @@ func (s *server) adminHandler() http.Handler {
 		MaxConcurrentUploads: s.start.Admin.Uploads.MaxConcurrent,
 		Stats:                s.stats,
 		Gateway:              s.gatewayAddr(),
+		Rules:                rulesOptions(s.start, s.kv),
+		StoreStatus:          s.store.Status,
 		Logger:               s.log.With("component", "admin"),
 	})
 }
@@ -356,6 +370,9 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if !reflect.DeepEqual(old.Discovery, cur.Discovery) {
 		out = append(out, "discovery")
+	}
+	if !reflect.DeepEqual(old.Store, cur.Store) {
+		out = append(out, "store")
 	}
 	return out
 }

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rpcbridge/rpcbridge/admin"
 	"github.com/rpcbridge/rpcbridge/config"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/internal/bus"
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/kvstore"
 	"github.com/rpcbridge/rpcbridge/kvstore/backends"
@@ -90,4 +94,63 @@ func registerStoreMetrics(reg prometheus.Registerer, st *store.Store, log *slog.
 		}
 		return 0
 	}, log)
+}
+
+// rulesState is what the store holds under rules/ (store.rules): the last good rules and what
+// was wrong with the entries.
+type rulesState struct {
+	Rules       config.StoreRules
+	Diagnostics []diag.Diagnostic
+}
+
+// followRules publishes the rules kept at config.RulesKey on topic whenever they change, until
+// ctx ends. A document that does not parse keeps the last good rules, with a diagnostic; other
+// keys under rules/ are stray. A stale snapshot (the store down) changes nothing.
+func followRules(ctx context.Context, kv kvstore.Store, topic *bus.Topic[rulesState], log *slog.Logger) error {
+	var last config.StoreRules
+	return kv.Watch(ctx, "rules/", func(snap kvstore.Snapshot) {
+		if snap.Stale {
+			return
+		}
+		st := rulesState{Rules: last}
+		for _, d := range snap.Diagnostics {
+			d.Stage = "rules-store"
+			st.Diagnostics = append(st.Diagnostics, d)
+		}
+		found := false
+		for _, e := range snap.Entries {
+			if e.Key != config.RulesKey {
+				st.Diagnostics = append(st.Diagnostics, diag.Diagnostic{Severity: diag.Warning, Code: diag.StoreStray,
+					Stage: "rules-store", Subject: e.Key, Message: "not the rules key " + config.RulesKey + "; ignored"})
+				continue
+			}
+			found = true
+			rules, err := config.ParseRules("store "+config.RulesKey, e.Value)
+			if err != nil {
+				st.Diagnostics = append(st.Diagnostics, diag.Diagnostic{Severity: diag.Warning, Code: diag.StoreEntryUnreadable,
+					Stage: "rules-store", Subject: e.Key, Message: fmt.Sprintf("revision %d is not a valid rules document (%v); the last good rules keep serving", e.Revision, err)})
+				continue
+			}
+			st.Rules = rules
+		}
+		if !found {
+			st.Rules = config.StoreRules{}
+		}
+		if !reflect.DeepEqual(last, st.Rules) {
+			log.Info("route rules loaded from the store", "routes", len(st.Rules.Routes), "rpcRoutes", len(st.Rules.RPCRoutes))
+		}
+		last = st.Rules
+		topic.Publish(st)
+	})
+}
+
+// rulesOptions turn on /api/v1/rules when store.rules is set.
+func rulesOptions(cfg *config.Config, kv kvstore.Store) *admin.RulesOptions {
+	if !cfg.Store.Rules || kv == nil {
+		return nil
+	}
+	return &admin.RulesOptions{Store: kv, Key: config.RulesKey, Validate: func(data []byte) error {
+		_, err := config.ParseRules("rules", data)
+		return err
+	}}
 }
