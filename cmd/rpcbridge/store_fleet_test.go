@@ -37,7 +37,7 @@ type storePeer struct {
 func TestReplicasOnZooKeeperStore(t *testing.T) {
 	zk := zookeeper.Start(t)
 	runStoreFleet(t, storePeer{typ: "zookeeper",
-		yaml: fmt.Sprintf("store:\n  type: zookeeper\n  zookeeper: {servers: [%q], root: /rpcbridge/fleet, sessionTimeout: 4s, requestTimeout: 3s}\n", zk.Addr()),
+		yaml: fmt.Sprintf("store:\n  type: zookeeper\n  zookeeper: {servers: [%q], root: /rpcbridge/fleet, sessionTimeout: 4s, requestTimeout: 3s}\n  rules: true\n", zk.Addr()),
 		stop: zk.Stop, restart: zk.Restart})
 }
 
@@ -47,7 +47,7 @@ func TestReplicasOnZooKeeperStore(t *testing.T) {
 func TestReplicasOnConsulStore(t *testing.T) {
 	agent := consulpeer.Start(t)
 	runStoreFleet(t, storePeer{typ: "consul",
-		yaml: fmt.Sprintf("store:\n  type: consul\n  consul: {address: %q, root: rpcbridge/fleet, wait: 5s, requestTimeout: 3s}\n", agent.Addr()),
+		yaml: fmt.Sprintf("store:\n  type: consul\n  consul: {address: %q, root: rpcbridge/fleet, wait: 5s, requestTimeout: 3s}\n  rules: true\n", agent.Addr()),
 		stop: agent.Stop, restart: agent.Restart})
 }
 
@@ -72,6 +72,31 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 	}
 	for _, r := range rs {
 		waitFor(t, "replica "+r.name+" to serve the upload made on a", servesVersion(r, "grpc-testing", 1))
+	}
+
+	// Rules pushed to c are served by a and b; writes are compare-and-set.
+	rules := writeFile(t, t.TempDir(), "rules.yaml", `rpcRoutes:
+  - service: grpc:grpc.testing.TestService
+    method: UnaryCall
+    http: {method: POST, path: "/v1/unary"}
+    body: "*"
+`)
+	if code, out, stderr := runCLI(t, context.Background(), "rules", "push", rules, "--create", "--admin", "http://"+rs[2].admin); code != exitOK {
+		t.Fatalf("rules push to c: exit %d %s %s", code, out, stderr)
+	}
+	for _, r := range rs {
+		waitFor(t, "replica "+r.name+" to serve the store's rule", func() error {
+			if _, routes, err := get("http://" + r.admin + "/api/v1/routes"); err != nil || !strings.Contains(routes, "/v1/unary") {
+				return fmt.Errorf("no /v1/unary route: %v", err)
+			}
+			return nil
+		})
+	}
+	if code, out, stderr := runCLI(t, context.Background(), "rules", "push", rules, "--create", "--admin", "http://"+a.admin); code == exitOK || !strings.Contains(out+stderr, "412") {
+		t.Errorf("a second --create: exit %d %s%s, want 412", code, out, stderr)
+	}
+	if code, out, stderr := runCLI(t, context.Background(), "rules", "push", writeFile(t, t.TempDir(), "bad.yaml", "rpcRoutes:\n  - service: grpc:x\n    bogus: 1\n"), "--admin", "http://"+a.admin); code == exitOK || !strings.Contains(out+stderr, ":3") {
+		t.Errorf("an invalid rules document: exit %d %s%s, want its line", code, out, stderr)
 	}
 
 	// Concurrent uploads of one name to a and b.
@@ -229,8 +254,8 @@ func servesVersion(r *replica, name string, want int64) func() error {
 			return fmt.Errorf("idl/%s at version %d (%v), want %d", name, e.Version, err, want)
 		}
 		_, routes, err := get("http://" + r.admin + "/api/v1/routes")
-		if err != nil || !strings.Contains(routes, "/grpc.testing.TestService/UnaryCall") {
-			return fmt.Errorf("no UnaryCall route: %v %.200s", err, routes)
+		if err != nil || !strings.Contains(routes, "grpc.testing.TestService") {
+			return fmt.Errorf("no route of grpc.testing.TestService: %v %.200s", err, routes)
 		}
 		return nil
 	}
