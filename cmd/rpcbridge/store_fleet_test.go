@@ -242,7 +242,7 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 }
 
 // putIDL uploads one descriptor set to r's admin API and returns the status and body.
-func putIDL(t *testing.T, r *replica, name string, set []byte) (int, string) {
+func putIDL(t testing.TB, r *replica, name string, set []byte) (int, string) {
 	t.Helper()
 	url := fmt.Sprintf("http://%s/api/v1/idl/%s?kind=descriptor-set&filename=testing.pb", r.admin, name)
 	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(set))
