@@ -46,6 +46,7 @@ the admin API it uses:
   /openapi.json[?service=ID], /api/v1/openapi (the documents: all routes, one per service)
   /api/v1/idl[/NAME] (GET, PUT an upload, DELETE), /api/v1/idl/NAME/versions[/N],
   /api/v1/idl/NAME/diff?from=N[&to=M], POST /api/v1/idl/NAME/rollback {"version": N}
+  /api/v1/store (the store's state), /api/v1/rules (GET, PUT, DELETE; with store.rules)
   /gateway/... (forwarded to the embedded gateway, for Swagger UI's "try it out")
 The configuration file is reloaded when it changes or on SIGHUP; an invalid file is reported and
 the previous one kept. An IDL upload that does not compile is rejected with file:line:col and the
