@@ -322,4 +322,3 @@ func fetchXDS(addr, typ string) (*discoveryv3.DiscoveryResponse, error) {
 	}
 	return resp, nil
 }
-
