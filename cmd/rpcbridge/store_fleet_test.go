@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -20,6 +21,7 @@ import (
 
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 
+	openloop "github.com/rpcbridge/rpcbridge/internal/bench/load"
 	consulpeer "github.com/rpcbridge/rpcbridge/internal/testpeers/consul"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/nacosdouble"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
@@ -30,6 +32,8 @@ type storePeer struct {
 	// yaml is the store section of rpcbridge.yaml.
 	yaml    string
 	typ     string
+	// keepsData is false for a store that comes back empty (a Consul dev agent).
+	keepsData bool
 	stop    func()
 	restart func()
 }
@@ -39,7 +43,7 @@ func TestReplicasOnZooKeeperStore(t *testing.T) {
 	zk := zookeeper.Start(t)
 	runStoreFleet(t, storePeer{typ: "zookeeper",
 		yaml: fmt.Sprintf("store:\n  type: zookeeper\n  zookeeper: {servers: [%q], root: /rpcbridge/fleet, sessionTimeout: 4s, requestTimeout: 3s}\n  rules: true\n", zk.Addr()),
-		stop: zk.Stop, restart: zk.Restart})
+		stop: zk.Stop, restart: zk.Restart, keepsData: true})
 }
 
 // TestReplicasOnConsulStore: three `serve` replicas on one real Consul KV store. The dev agent
@@ -65,7 +69,7 @@ func TestReplicasOnNacosStore(t *testing.T) {
 	d := nacosdouble.Start(t)
 	runStoreFleet(t, storePeer{typ: "nacos",
 		yaml: fmt.Sprintf("store:\n  type: nacos\n  nacos: {servers: [%q], group: RPCBRIDGE_FLEET, root: rpcbridge.fleet, requestTimeout: 3s, resync: 2s}\n  rules: true\n", d.Addr()),
-		stop: d.Stop, restart: d.Restart})
+		stop: d.Stop, restart: d.Restart, keepsData: true})
 }
 
 // runStoreFleet: an upload on A is served by B and C; concurrent uploads to A and B all
@@ -196,7 +200,60 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 		return nil
 	})
 
-	// The store goes down mid-traffic.
+	// The store goes down mid-traffic: fixed-rate REST-to-gRPC calls through a standalone
+	// gateway following the three replicas.
+	gw := startStandalone(t, "--xds", a.xds+","+b.xds+","+rs[2].xds, "--node-id", "store-gateway")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	defer client.CloseIdleConnections()
+	unary := openloop.Target{Name: "rest-to-grpc", Send: func(context.Context, int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), giveUp)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+gw.listen+"/v1/unary", strings.NewReader(`{"responseSize": 0}`))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		got, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(got), "store-grpc") {
+			return fmt.Errorf("POST /v1/unary: %d %s %v", resp.StatusCode, got, err)
+		}
+		return nil
+	}}
+	waitFor(t, "the gateway to serve the store's rule", func() error { return unary.Send(context.Background(), 0) })
+	var done atomic.Int64
+	loadCtx, stopLoad := context.WithCancel(context.Background())
+	defer stopLoad()
+	recorded := make(chan *openloop.Recording, 1)
+	go func() {
+		rec, _ := openloop.Generate(loadCtx, openloop.Options{Rate: 20, PerTarget: 50_000}, counting([]openloop.Target{unary}, &done))
+		recorded <- rec
+	}()
+	progress := func(what string, n int64) {
+		t.Helper()
+		target := done.Load() + n
+		waitFor(t, what, func() error {
+			if got := done.Load(); got < target {
+				return fmt.Errorf("%d of %d requests completed", got, target)
+			}
+			return nil
+		})
+	}
+	endLoad := func() {
+		t.Helper()
+		stopLoad()
+		rec := <-recorded
+		counts, first := rec.Errors()
+		t.Logf("%d requests through the gateway across the outage; failures %v", len(rec.Samples), counts)
+		if first != nil {
+			t.Errorf("requests failed during the store outage (%v), first: %v", counts, first)
+		}
+	}
+	progress("traffic before the outage", 10)
 	peer.stop()
 	for _, r := range rs {
 		waitFor(t, "replica "+r.name+" to report the store down", storeUp(r, peer.typ, "0"))
@@ -215,6 +272,10 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 		if _, diags, _ := get("http://" + r.admin + "/api/v1/diagnostics"); !strings.Contains(diags, "store.unreachable") {
 			t.Errorf("replica %s shows no store.unreachable diagnostic: %.300s", r.name, diags)
 		}
+	}
+	progress("traffic during the outage", 10)
+	if !peer.keepsData {
+		endLoad() // the store comes back empty: what it holds (nothing) is served then
 	}
 	peer.restart()
 	for _, r := range rs {
@@ -238,6 +299,10 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 	}
 	for _, r := range rs {
 		waitFor(t, fmt.Sprintf("replica %s at version %d after the outage", r.name, after), servesVersion(r, "grpc-testing", after))
+	}
+	if peer.keepsData {
+		progress("traffic after the outage", 10)
+		endLoad()
 	}
 }
 
