@@ -30,12 +30,12 @@ import (
 // storePeer is a real store the replicas share, which the test can stop and start again.
 type storePeer struct {
 	// yaml is the store section of rpcbridge.yaml.
-	yaml    string
-	typ     string
+	yaml string
+	typ  string
 	// keepsData is false for a store that comes back empty (a Consul dev agent).
 	keepsData bool
-	stop    func()
-	restart func()
+	stop      func()
+	restart   func()
 }
 
 // TestReplicasOnZooKeeperStore: three `serve` replicas on one real ZooKeeper store.
