@@ -42,7 +42,7 @@ type storePeer struct {
 func TestReplicasOnZooKeeperStore(t *testing.T) {
 	zk := zookeeper.Start(t)
 	runStoreFleet(t, storePeer{typ: "zookeeper",
-		yaml: fmt.Sprintf("store:\n  type: zookeeper\n  zookeeper: {servers: [%q], root: /rpcbridge/fleet, sessionTimeout: 4s, requestTimeout: 3s}\n  rules: true\n", zk.Addr()),
+		yaml: fmt.Sprintf("store:\n  type: zookeeper\n  zookeeper: {servers: [%q], root: /rpcbridge/fleet}\n  rules: true\n", zk.Addr()),
 		stop: zk.Stop, restart: zk.Restart, keepsData: true})
 }
 
