@@ -4,6 +4,10 @@
 // upload always leaves the previous version serving. Versions increase per name, also across
 // deletes and restarts. The last versions of each name stay on disk (Options.History) so that
 // they can be listed, compared and restored (versions.go).
+//
+// OpenShared keeps the same versions and pointer on a kvstore instead (kv.go): writes are
+// compare-and-set, so replicas on one store never lose or reuse a version, and every replica
+// follows the store (Follow) and serves what any of them accepted.
 package store
 
 import (
