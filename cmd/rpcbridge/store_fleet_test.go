@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -256,7 +257,7 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 	progress("traffic before the outage", 10)
 	peer.stop()
 	for _, r := range rs {
-		waitFor(t, "replica "+r.name+" to report the store down", storeUp(r, peer.typ, "0"))
+		waitLong(t, "replica "+r.name+" to report the store down", storeUp(r, peer.typ, "0"))
 	}
 	code, body := putIDL(t, a, "grpc-testing", set)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "store_unavailable") {
@@ -279,10 +280,10 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 	}
 	peer.restart()
 	for _, r := range rs {
-		waitFor(t, "replica "+r.name+" to see the store back", storeUp(r, peer.typ, "1"))
+		waitLong(t, "replica "+r.name+" to see the store back", storeUp(r, peer.typ, "1"))
 	}
 	var after int64
-	waitFor(t, "an upload to b once the store is back", func() error {
+	waitLong(t, "an upload to b once the store is back", func() error {
 		code, body := putIDL(t, b, "grpc-testing", set)
 		if code != http.StatusOK {
 			return fmt.Errorf("%d %s", code, body)
@@ -298,7 +299,7 @@ func runStoreFleet(t *testing.T, peer storePeer) {
 		t.Errorf("the upload after the outage got version %d, not above %d", after, top)
 	}
 	for _, r := range rs {
-		waitFor(t, fmt.Sprintf("replica %s at version %d after the outage", r.name, after), servesVersion(r, "grpc-testing", after))
+		waitLong(t, fmt.Sprintf("replica %s at version %d after the outage", r.name, after), servesVersion(r, "grpc-testing", after))
 	}
 	if peer.keepsData {
 		progress("traffic after the outage", 10)
@@ -386,4 +387,19 @@ func fetchXDS(addr, typ string) (*discoveryv3.DiscoveryResponse, error) {
 		return nil, fmt.Errorf("%s from %s: %w", typ, addr, err)
 	}
 	return resp, nil
+}
+
+// waitLong is waitFor with a bound of 3 × giveUp, for what follows a store outage: a session
+// to re-establish, SDK reconnect backoff, a resync. Never a pass criterion.
+func waitLong(t testing.TB, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(3 * giveUp)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s: %v", what, err)
 }
