@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rpcbridge/rpcbridge/admin/auth"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/idl/discovery"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
@@ -94,6 +95,8 @@ type MetadataCenterConfig struct {
 type XDSConfig struct {
 	// Listen is the host:port of the xDS server (gRPC).
 	Listen string `yaml:"listen"`
+	// Auth makes xDS clients present a bearer token (docs/security.md).
+	Auth auth.XDSConfig `yaml:"auth"`
 }
 
 // GatewayConfig configures the embedded gateway.
@@ -123,6 +126,8 @@ type AdminConfig struct {
 	Uploads UploadsConfig `yaml:"uploads"`
 	// Limits bound what clients can make the admin API hold: timeouts and connections.
 	Limits AdminLimits `yaml:"limits"`
+	// Auth is the admin API's bearer tokens and public groups (docs/security.md).
+	Auth auth.Config `yaml:"auth"`
 }
 
 // EnvoyConfig shapes the Envoy resources.
