@@ -53,10 +53,10 @@ func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
 	}
 	mux, _ := next.(router)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pattern := r.URL.Path
+		pattern, routed := r.URL.Path, false
 		if mux != nil {
 			if _, p := mux.Handler(r); p != "" {
-				pattern = p
+				pattern, routed = p, true
 			}
 		}
 		group, known := GroupOf(pattern)
@@ -81,6 +81,12 @@ func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
 			return
 		}
 		log = log.With("token", id.Name)
+		if !known && !routed {
+			// No endpoint serves it (404, 405): a valid token may learn that.
+			log.Debug("admin request", "group", "none")
+			next.ServeHTTP(w, r)
+			return
+		}
 		if !known {
 			log.Error("admin endpoint has no access group, refused", "pattern", pattern, "status", http.StatusForbidden)
 			writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("%s has no access group: it is closed until admin/auth places it", pattern))
