@@ -38,8 +38,8 @@ func registeredPatterns(t *testing.T) []string {
 	type pkg struct{ consts map[string]ast.Expr }
 	pkgs := map[string]*pkg{} // by package name
 	var calls []struct {
-		pkg  string
-		arg  ast.Expr
+		pkg   string
+		arg   ast.Expr
 		where string
 	}
 	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {

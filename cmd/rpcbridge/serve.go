@@ -176,7 +176,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		inputs = append(inputs, t)
 	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
-	g.Go(func() error { return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, log) })
+	g.Go(func() error {
+		return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, log)
+	})
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
