@@ -42,9 +42,15 @@ type Credential struct {
 	// Name identifies the token in logs and errors (letters, digits, ".", "_", "-"); the token
 	// itself is never logged.
 	Name string `yaml:"name" json:"name"`
-	// Ref is where the token is read from: file (re-read when it changes) or env (read at start).
-	secret.Ref `yaml:",inline" json:",inline"`
+	// File is a file holding the token (a mounted Kubernetes Secret, say), re-read when it
+	// changes; one trailing newline is dropped.
+	File string `yaml:"file" json:"file,omitempty"`
+	// Env is an environment variable holding the token, read at start.
+	Env string `yaml:"env" json:"env,omitempty"`
 }
+
+// Ref is where the token is read from.
+func (c Credential) Ref() secret.Ref { return secret.Ref{File: c.File, Env: c.Env} }
 
 // Token is a bearer token of the admin API with the scopes it grants.
 type Token struct {
@@ -119,9 +125,9 @@ func validateCredentials(key string, creds []Credential) error {
 			errs = append(errs, field.Errorf(at+".name", "token %q is already defined at %s[%d]", c.Name, key, first))
 		}
 		names[c.Name] = i
-		if c.IsZero() {
+		if c.Ref().IsZero() {
 			errs = append(errs, field.Errorf(at, "set file or env: where the token is read from"))
-		} else if err := c.Ref.Validate(); err != nil {
+		} else if err := c.Ref().Validate(); err != nil {
 			errs = append(errs, field.Errorf(at, "%v", err))
 		}
 	}

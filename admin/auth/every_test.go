@@ -24,7 +24,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/admin/livestats"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/idl/store"
-	"github.com/rpcbridge/rpcbridge/internal/secret"
 )
 
 // registeredPatterns reads every ServeMux pattern the admin packages register: each call
@@ -213,7 +212,7 @@ func newFixture(t *testing.T, public ...auth.Group) *fixture {
 			t.Fatal(err)
 		}
 		f.tokens[tk.name] = value
-		tokens = append(tokens, auth.Token{Credential: auth.Credential{Name: tk.name, Ref: secret.Ref{File: file}}, Scopes: tk.scopes})
+		tokens = append(tokens, auth.Token{Credential: auth.Credential{Name: tk.name, File: file}, Scopes: tk.scopes})
 	}
 	k, err := auth.NewKeyring(tokens, auth.KeyringOptions{})
 	if err != nil {
@@ -351,7 +350,7 @@ func TestUnplacedPatternIsRefused(t *testing.T) {
 	if err := os.WriteFile(file, []byte("0123456789abcdef0123"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	k, err := auth.NewKeyring([]auth.Token{{Credential: auth.Credential{Name: "all", Ref: secret.Ref{File: file}}, Scopes: []auth.Scope{"read", "write"}}}, auth.KeyringOptions{})
+	k, err := auth.NewKeyring([]auth.Token{{Credential: auth.Credential{Name: "all", File: file}, Scopes: []auth.Scope{"read", "write"}}}, auth.KeyringOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

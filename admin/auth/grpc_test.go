@@ -20,7 +20,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/admin/auth"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
-	"github.com/rpcbridge/rpcbridge/internal/secret"
 )
 
 const listenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
@@ -50,7 +49,7 @@ func xdsKeyring(t *testing.T, token string) *auth.Keyring {
 	if err := os.WriteFile(file, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	k, err := auth.NewXDSKeyring([]auth.Credential{{Name: "gateways", Ref: secret.Ref{File: file}}}, auth.KeyringOptions{})
+	k, err := auth.NewXDSKeyring([]auth.Credential{{Name: "gateways", File: file}}, auth.KeyringOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,12 +103,12 @@ func (k *Keyring) AddStatic(name, token string) {
 
 // readToken reads and hashes one token.
 func readToken(c Credential) ([sha256.Size]byte, error) {
-	v, err := c.Read()
+	v, err := c.Ref().Read()
 	if err != nil {
 		return [sha256.Size]byte{}, fmt.Errorf("token %q: %w", c.Name, err)
 	}
 	if len(v) < MinTokenLength {
-		return [sha256.Size]byte{}, fmt.Errorf("token %q from %s: %d characters, want at least %d (e.g. openssl rand -hex 32)", c.Name, c.Ref, len(v), MinTokenLength)
+		return [sha256.Size]byte{}, fmt.Errorf("token %q from %s: %d characters, want at least %d (e.g. openssl rand -hex 32)", c.Name, c.Ref(), len(v), MinTokenLength)
 	}
 	return sha256.Sum256([]byte(v)), nil
 }

@@ -35,8 +35,8 @@ func TestRotateByRewritingTheFile(t *testing.T) {
 	var logs bytes.Buffer
 	c := &clock{t: time.Unix(1000, 0)}
 	k, err := auth.NewKeyring([]auth.Token{
-		{Credential: auth.Credential{Name: "ci", Ref: secret.Ref{File: file}}, Scopes: []auth.Scope{auth.ScopeWrite}},
-		{Credential: auth.Credential{Name: "prom", Ref: secret.Ref{Env: "AUTH_TEST_TOKEN"}}, Scopes: []auth.Scope{auth.ScopeRead}},
+		{Credential: auth.Credential{Name: "ci", File: file}, Scopes: []auth.Scope{auth.ScopeWrite}},
+		{Credential: auth.Credential{Name: "prom", Env: "AUTH_TEST_TOKEN"}, Scopes: []auth.Scope{auth.ScopeRead}},
 	}, auth.KeyringOptions{Now: c.now, ReloadInterval: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestKeyringRefusesBadTokens(t *testing.T) {
 		}
 	}
 	tok := func(name string, ref secret.Ref) auth.Token {
-		return auth.Token{Credential: auth.Credential{Name: name, Ref: ref}, Scopes: []auth.Scope{auth.ScopeRead}}
+		return auth.Token{Credential: auth.Credential{Name: name, File: ref.File, Env: ref.Env}, Scopes: []auth.Scope{auth.ScopeRead}}
 	}
 	for _, c := range []struct {
 		tokens []auth.Token

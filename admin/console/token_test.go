@@ -14,7 +14,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/admin"
 	"github.com/rpcbridge/rpcbridge/admin/auth"
 	"github.com/rpcbridge/rpcbridge/bridge"
-	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/browser"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
@@ -56,7 +55,7 @@ func TestTokenPrompt(t *testing.T) {
 	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := auth.NewKeyring([]auth.Token{{Credential: auth.Credential{Name: "console", Ref: secret.Ref{File: file}},
+	keys, err := auth.NewKeyring([]auth.Token{{Credential: auth.Credential{Name: "console", File: file},
 		Scopes: []auth.Scope{auth.ScopeRead}}}, auth.KeyringOptions{})
 	if err != nil {
 		t.Fatal(err)

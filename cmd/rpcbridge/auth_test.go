@@ -44,7 +44,9 @@ dataDir: %q
 	srv.file = writeFile(t, dir, "rpcbridge.yaml", cfg)
 	logs = newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { srv.done <- run(ctx, []string{"serve", "--config", srv.file, "--log-level", "debug"}, &bytes.Buffer{}, logs) }()
+	go func() {
+		srv.done <- run(ctx, []string{"serve", "--config", srv.file, "--log-level", "debug"}, &bytes.Buffer{}, logs)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-srv.done
