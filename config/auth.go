@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 
 	"github.com/rpcbridge/rpcbridge/admin/auth"
@@ -17,6 +18,11 @@ func (c *Config) validateAuth() []Problem {
 	}{{"admin.auth", c.Admin.Auth.Validate()}, {"xds.auth", c.XDS.Auth.Validate()}} {
 		for _, p := range field.List(field.Under(e.key, e.err)) {
 			ps = append(ps, Problem{Key: p.Path, Message: p.Err.Error()})
+		}
+	}
+	for i, mc := range c.Discovery.MetadataCenters {
+		if err := mc.Digest.Validate(); err != nil {
+			ps = append(ps, Problem{Key: fmt.Sprintf("discovery.metadataCenters[%d].digest", i), Message: err.Error()})
 		}
 	}
 	if host, _, err := net.SplitHostPort(c.Admin.Listen); err == nil && !auth.Loopback(host) && !c.Admin.Auth.On() {

@@ -19,6 +19,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/admin/auth"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/idl/discovery"
+	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 	"github.com/rpcbridge/rpcbridge/transcoding"
@@ -89,6 +90,8 @@ type MetadataCenterConfig struct {
 	Resync yamltime.Duration `yaml:"resync"`
 	// Debounce is how long a burst of changes may settle before they are read.
 	Debounce yamltime.Duration `yaml:"debounce"`
+	// Digest is where the "user:password" of ZooKeeper digest authentication is read from.
+	Digest secret.Ref `yaml:"digest"`
 }
 
 // XDSConfig configures the xDS server.
