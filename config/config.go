@@ -16,8 +16,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rpcbridge/rpcbridge/admin/auth"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/idl/discovery"
+	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 	"github.com/rpcbridge/rpcbridge/transcoding"
@@ -91,12 +93,16 @@ type MetadataCenterConfig struct {
 	Resync yamltime.Duration `yaml:"resync"`
 	// Debounce is how long a burst of changes may settle before they are read.
 	Debounce yamltime.Duration `yaml:"debounce"`
+	// Digest is where the "user:password" of ZooKeeper digest authentication is read from.
+	Digest secret.Ref `yaml:"digest"`
 }
 
 // XDSConfig configures the xDS server.
 type XDSConfig struct {
 	// Listen is the host:port of the xDS server (gRPC).
 	Listen string `yaml:"listen"`
+	// Auth makes xDS clients present a bearer token (docs/security.md).
+	Auth auth.XDSConfig `yaml:"auth"`
 }
 
 // GatewayConfig configures the embedded gateway.
@@ -126,6 +132,8 @@ type AdminConfig struct {
 	Uploads UploadsConfig `yaml:"uploads"`
 	// Limits bound what clients can make the admin API hold: timeouts and connections.
 	Limits AdminLimits `yaml:"limits"`
+	// Auth is the admin API's bearer tokens and public groups (docs/security.md).
+	Auth auth.Config `yaml:"auth"`
 }
 
 // EnvoyConfig shapes the Envoy resources.

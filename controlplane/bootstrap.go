@@ -69,6 +69,9 @@ type BootstrapOptions struct {
 	// max_heap_size_bytes, shrink_heap at 95 % and stop_accepting_requests (503 to new
 	// requests) at 98 %, as its edge guide configures them; 0 turns it off.
 	MaxHeapBytes uint64
+	// XDSToken, when set, is sent as "authorization: Bearer <token>" initial metadata on the
+	// ADS stream (the control plane's xds.auth). It is then written into the bootstrap file.
+	XDSToken string
 }
 
 // Bootstrap returns an Envoy bootstrap that takes listeners and clusters (and through them
@@ -124,6 +127,11 @@ func Bootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 			CdsConfig: adsConfigSource(),
 		},
 		Admin: &bootstrapv3.Admin{Address: socketAddress(opts.AdminAddress, opts.AdminPort)},
+	}
+	if opts.XDSToken != "" {
+		for _, g := range b.DynamicResources.AdsConfig.GrpcServices {
+			g.InitialMetadata = append(g.InitialMetadata, &corev3.HeaderValue{Key: "authorization", Value: "Bearer " + opts.XDSToken})
+		}
 	}
 	if b.OverloadManager, err = overloadManager(opts.MaxDownstreamConnections, opts.MaxHeapBytes); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)

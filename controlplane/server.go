@@ -55,6 +55,9 @@ type ServerOptions struct {
 	// config; zero means DefaultNACKBackoffInitial and DefaultNACKBackoffMax.
 	NACKBackoffInitial time.Duration
 	NACKBackoffMax     time.Duration
+	// GRPCOptions are added to the gRPC server's own options (the bearer-token interceptors
+	// of xds.auth, say).
+	GRPCOptions []grpc.ServerOption
 }
 
 // Server is the xDS server: ADS over gRPC, state-of-the-world and delta. Listeners, route
@@ -370,7 +373,8 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	// Clients may ping idle connections every 15 s (grpc-go's default allows one per 5 min and
 	// answers more with GOAWAY "too_many_pings"): rpcbridge's gateways ping every 30 s to
 	// notice a replica that vanished, as Istio's control plane permits its proxies.
-	gs := grpc.NewServer(grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second}))
+	gs := grpc.NewServer(append([]grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second})},
+		s.opts.GRPCOptions...)...)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xds)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xds)

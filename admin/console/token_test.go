@@ -3,7 +3,8 @@ package console_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,41 +12,28 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rpcbridge/rpcbridge/admin"
+	"github.com/rpcbridge/rpcbridge/admin/auth"
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/browser"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
 
-// bearerOnly is a stand-in for the admin authentication of issue 12, which does not exist yet:
-// the console's files are public, every other path needs "Authorization: Bearer <token>" and
-// answers 401 with a JSON error otherwise. It records the tokens it was sent.
-type bearerOnly struct {
-	next  http.Handler
-	token string
+// seenTokens records the Authorization headers of the requests that pass it.
+type seenTokens struct {
+	next http.Handler
 
 	mu   sync.Mutex
 	seen []string
 }
 
-func (b *bearerOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/console/") {
-		b.next.ServeHTTP(w, r)
-		return
-	}
-	got := r.Header.Get("Authorization")
+func (b *seenTokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
-	b.seen = append(b.seen, got)
+	b.seen = append(b.seen, r.Header.Get("Authorization"))
 	b.mu.Unlock()
-	if got != "Bearer "+b.token {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"error":{"code":401,"status":"unauthenticated","message":"a valid bearer token is required"}}`))
-		return
-	}
 	b.next.ServeHTTP(w, r)
 }
 
-func (b *bearerOnly) sent(header string) bool {
+func (b *seenTokens) sent(header string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, s := range b.seen {
@@ -58,15 +46,25 @@ func (b *bearerOnly) sent(header string) bool {
 
 // TestTokenPrompt: the admin API answers 401, the console asks for a token, a wrong one is
 // refused and asked again, the right one loads the page and is kept in sessionStorage, so that
-// a reload needs no prompt. Until issue 12's authentication exists, bearerOnly stands in for it.
+// a reload needs no prompt. The admin API is behind admin/auth's middleware with one read token.
 func TestTokenPrompt(t *testing.T) {
 	catalog := bridge.Catalog{Services: []bridge.Service{{ID: "http:hello", Name: "hello", Protocol: "http", Sources: []string{"local"},
 		Endpoints: []bridge.Endpoint{{Endpoint: registries.Endpoint{Address: "127.0.0.1", Port: 9000, Weight: 100, Healthy: true}, Source: "local"}}}}}
-	auth := &bearerOnly{token: "s3cret", next: admin.Handler(admin.Options{
+	const token = "s3cret-0123456789abcdef"
+	file := filepath.Join(t.TempDir(), "console")
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.NewKeyring([]auth.Token{{Credential: auth.Credential{Name: "console", File: file},
+		Scopes: []auth.Scope{auth.ScopeRead}}}, auth.KeyringOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &seenTokens{next: auth.Middleware(admin.Handler(admin.Options{
 		State: func() admin.State { return admin.State{Catalog: catalog} },
 		Ready: func() (bool, string) { return true, "ready" },
-	})}
-	srv := httptest.NewServer(auth)
+	}), auth.MiddlewareOptions{Keyring: keys})}
+	srv := httptest.NewServer(seen)
 	defer srv.Close()
 	b := browser.Start(t)
 	ctx := b.Ctx
@@ -92,18 +90,18 @@ func TestTokenPrompt(t *testing.T) {
 		reason, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".token-reason").textContent`))
 		t.Fatalf("after a wrong token the prompt says %q (%v); want it to say the token was refused", reason, err)
 	}
-	answer("s3cret")
+	answer(token)
 	id, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector("#catalog-list .service")?.dataset.id`,
 		chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil || id != "http:hello" {
 		t.Fatalf("catalog after the token: %q %v", id, err)
 	}
 	kept, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem("rpcbridge.adminToken")`))
-	if err != nil || kept != "s3cret" {
+	if err != nil || kept != token {
 		t.Fatalf("sessionStorage holds %q (%v), want the token", kept, err)
 	}
-	if !auth.sent("Bearer wrong") || !auth.sent("Bearer s3cret") {
-		t.Errorf("the API did not see both tokens as Authorization: Bearer: %v", auth.seen)
+	if !seen.sent("Bearer wrong") || !seen.sent("Bearer "+token) {
+		t.Errorf("the API did not see both tokens as Authorization: Bearer: %v", seen.seen)
 	}
 
 	// A reload reads the token from sessionStorage: no prompt, the page loads.

@@ -15,6 +15,7 @@ func newBootstrapCommand(stdout io.Writer) *cobra.Command {
 	var opts controlplane.BootstrapOptions
 	var format string
 	var xdsAddresses []string
+	var xdsTokenFile string
 	cmd := &cobra.Command{
 		Use:   "bootstrap --xds-address HOST:PORT[,HOST:PORT...] --node-id ID",
 		Short: "Print an Envoy bootstrap that takes its configuration from rpcbridge over ADS",
@@ -28,7 +29,10 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
   rpcbridge bootstrap --node-id envoy-1 > envoy.yaml && envoy -c envoy.yaml
 
   # a fleet of proxies that share one configuration, over incremental xDS
-  rpcbridge bootstrap --xds-address rpcbridge-0.internal:18000,rpcbridge-1.internal:18000 --node-id "$HOSTNAME" --node-cluster edge --delta`,
+  rpcbridge bootstrap --xds-address rpcbridge-0.internal:18000,rpcbridge-1.internal:18000 --node-id "$HOSTNAME" --node-cluster edge --delta
+
+  # a control plane with xds.auth: the token ends up in envoy.yaml, keep it as secret as the token file
+  rpcbridge bootstrap --node-id envoy-1 --xds-token-file /etc/rpcbridge/tokens/xds > envoy.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {
@@ -42,6 +46,11 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
 				return err
 			}
 			opts.XDSServers = servers
+			if xdsTokenFile != "" {
+				if opts.XDSToken, err = readTokenFile("--xds-token-file", xdsTokenFile); err != nil {
+					return err
+				}
+			}
 			b, err := controlplane.Bootstrap(opts)
 			if err != nil {
 				return usageError{err}
@@ -65,5 +74,7 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
 	cmd.Flags().Uint64Var(&opts.MaxHeapBytes, "max-heap-bytes", 0,
 		"Envoy's heap size for heap-based shedding: new requests get 503 above 98% of it (overload manager fixed_heap; 0: off)")
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
+	cmd.Flags().StringVar(&xdsTokenFile, "xds-token-file", "",
+		"file holding the bearer token of rpcbridge's xds.auth; it is written into the bootstrap (initial_metadata of the ADS grpc_service)")
 	return cmd
 }

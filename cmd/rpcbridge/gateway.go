@@ -14,11 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/rpcbridge/rpcbridge/admin"
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/dataplane"
+	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
 )
 
 // defaultGatewayAdmin is where a standalone gateway serves its probes and metrics: on loopback,
@@ -34,6 +36,9 @@ type gatewayFlags struct {
 	nodeID      string
 	nodeCluster string
 	drain       time.Duration
+	// xdsTokenFile holds the bearer token sent to the control planes (xds.auth).
+	xdsTokenFile string
+	xdsPerRPC    credentials.PerRPCCredentials
 }
 
 func newGatewayCommand(logger func() (*slog.Logger, error)) *cobra.Command {
@@ -78,6 +83,9 @@ what is left.`,
 					return usageError{fmt.Errorf("--node-id is not set and the host name is unknown: %w", err)}
 				}
 			}
+			if f.xdsPerRPC, err = xdsTokenCredentials(f.xdsTokenFile); err != nil {
+				return err
+			}
 			return runGateway(cmd.Context(), log, f, xdsTargets(servers))
 		},
 	}
@@ -89,6 +97,8 @@ what is left.`,
 	cmd.Flags().StringVar(&f.nodeCluster, "node-cluster", gatewayv1.EmbeddedNodeCluster,
 		"xDS node cluster; "+gatewayv1.EmbeddedNodeCluster+" gets the routes only an rpcbridge gateway runs (REST to Dubbo)")
 	cmd.Flags().DurationVar(&f.drain, "drain-timeout", dataplane.DefaultShutdownTimeout, "how long requests in flight may finish at shutdown")
+	cmd.Flags().StringVar(&f.xdsTokenFile, "xds-token-file", "",
+		"file holding the bearer token sent to the control planes (their xds.auth); sent without TLS to loopback addresses only")
 	return cmd
 }
 
@@ -98,6 +108,7 @@ func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers [
 	gw := dataplane.New(dataplane.Options{
 		XDSServers: servers, NodeID: f.nodeID, NodeCluster: f.nodeCluster,
 		ListenAddress: f.listen, Logger: log, Registerer: reg, ShutdownTimeout: f.drain,
+		XDSCredentials: xdsclient.Credentials{PerRPC: f.xdsPerRPC},
 	})
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -3,7 +3,6 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,18 +15,23 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/rpcbridge/rpcbridge/config"
 )
 
-// idlClient talks to a running rpcbridge's admin API.
+// idlClient is the IDL commands' admin API client, made from the flags when a command runs.
 type idlClient struct {
-	admin string
-	http  *http.Client
+	flags adminFlags
+	*adminClient
+}
+
+// connect makes the admin client from the flags.
+func (c *idlClient) connect() error {
+	ac, err := c.flags.client()
+	c.adminClient = ac
+	return err
 }
 
 func newIDLCommand(stdout io.Writer) *cobra.Command {
-	c := &idlClient{http: &http.Client{Timeout: 2 * time.Minute}}
+	c := &idlClient{}
 	cmd := &cobra.Command{
 		Use:   "idl",
 		Short: "Upload, list and remove IDL (protobuf, Java API) on a running rpcbridge",
@@ -37,9 +41,13 @@ serving. Kinds: proto (.proto sources with imports), descriptor-set (binary File
 java-source (.java interfaces and DTOs), java-jar (an API jar), java-yaml (hand-written
 signatures), dubbo-metadata (FullServiceDefinition JSON from a metadata center).`,
 		Example: `  rpcbridge idl push greeter ./protos
-  rpcbridge idl ls --admin http://rpcbridge.internal:9901`,
+  rpcbridge idl ls --admin http://rpcbridge.internal:9901
+
+  # an admin API with tokens, over TLS
+  rpcbridge idl push greeter ./protos --admin https://rpcbridge.internal:19901 --token-file ~/.rpcbridge/ci-token --ca-file ca.crt`,
 	}
-	cmd.PersistentFlags().StringVar(&c.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the running rpcbridge")
+	c.flags.register(cmd)
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return c.connect() }
 
 	var kind string
 	push := &cobra.Command{
@@ -109,7 +117,7 @@ func (c *idlClient) push(stdout io.Writer, name string, paths []string, kind str
 		}
 		ctype = "application/zip"
 	}
-	req, err := http.NewRequest(http.MethodPut, c.admin+"/api/v1/idl/"+name+"?"+params.Encode(), body)
+	req, err := c.request(http.MethodPut, "/api/v1/idl/"+name+"?"+params.Encode(), body)
 	if err != nil {
 		return err
 	}
@@ -127,7 +135,7 @@ func (c *idlClient) push(stdout io.Writer, name string, paths []string, kind str
 }
 
 func (c *idlClient) list(stdout io.Writer) error {
-	req, err := http.NewRequest(http.MethodGet, c.admin+"/api/v1/idl", nil)
+	req, err := c.request(http.MethodGet, "/api/v1/idl", nil)
 	if err != nil {
 		return err
 	}
@@ -152,7 +160,7 @@ func (c *idlClient) list(stdout io.Writer) error {
 }
 
 func (c *idlClient) remove(stdout io.Writer, name string) error {
-	req, err := http.NewRequest(http.MethodDelete, c.admin+"/api/v1/idl/"+name, nil)
+	req, err := c.request(http.MethodDelete, "/api/v1/idl/"+name, nil)
 	if err != nil {
 		return err
 	}
@@ -161,51 +169,6 @@ func (c *idlClient) remove(stdout io.Writer, name string) error {
 	}
 	fmt.Fprintf(stdout, "%s: removed\n", name)
 	return nil
-}
-
-// do sends req and decodes a JSON answer into out; an error answer becomes an error that lists
-// the problems the server named.
-func (c *idlClient) do(req *http.Request, out any) error {
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("admin API: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("admin API: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error struct {
-				Message  string `json:"message"`
-				Problems []struct {
-					File    string `json:"file"`
-					Line    int    `json:"line"`
-					Column  int    `json:"column"`
-					Message string `json:"message"`
-				} `json:"problems"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(data, &e) != nil || e.Error.Message == "" {
-			return fmt.Errorf("admin API: %s: %s", resp.Status, strings.TrimSpace(string(data)))
-		}
-		var b strings.Builder
-		msg := e.Error.Message
-		if len(e.Error.Problems) > 0 {
-			msg, _, _ = strings.Cut(msg, "\n") // the problems follow, one per line
-			msg = strings.TrimSuffix(msg, ":")
-		}
-		fmt.Fprintf(&b, "%s (%s)", msg, resp.Status)
-		for _, p := range e.Error.Problems {
-			fmt.Fprintf(&b, "\n  %s:%d:%d: %s", p.File, p.Line, p.Column, p.Message)
-		}
-		return fmt.Errorf("%s", b.String())
-	}
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	return json.Unmarshal(data, out)
 }
 
 type localFile struct {

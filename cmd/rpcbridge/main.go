@@ -24,6 +24,8 @@ const (
 	exitOK     = 0
 	exitFailed = 1
 	exitConfig = 2
+	// exitAuth is an admin API answer 401 or 403 to a client command.
+	exitAuth = 3
 )
 
 func main() {
@@ -48,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cerr *config.Error
 	var uerr usageError
 	var failed *checkFailed
+	var aerr *authError
 	switch {
 	case err == nil:
 		return exitOK
@@ -60,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &uerr):
 		fmt.Fprintf(stderr, "error: %v\nRun '%s --help' for usage.\n", uerr.error, called.CommandPath())
 		return exitConfig
+	case errors.As(err, &aerr):
+		fmt.Fprintf(stderr, "error: %v\n", aerr)
+		return exitAuth
 	case errors.Is(err, context.Canceled):
 		return exitOK
 	default:

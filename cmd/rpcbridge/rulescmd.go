@@ -8,17 +8,14 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/rpcbridge/rpcbridge/config"
 )
 
 // newRulesCommand is `rpcbridge rules`: the route rules kept in the store (store.rules: true),
 // through the admin API's /api/v1/rules, with the same client as `rpcbridge idl`.
 func newRulesCommand(stdout, stderr io.Writer) *cobra.Command {
-	c := &idlClient{http: &http.Client{Timeout: time.Minute}}
+	c := &idlClient{}
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "Read, replace and remove the route rules kept in the store (store.rules)",
@@ -28,9 +25,10 @@ JSON); it is validated strictly before it is stored, and every replica on the st
 beside the rules of its own file. Writes are compare-and-set: --if-match takes the ETag that
 "rules get" printed, and a push over rules that changed since answers 412.`,
 		Example: `  rpcbridge rules get > rules.yaml
-  rpcbridge rules push rules.yaml --admin http://rpcbridge-0.rpcbridge:19901`,
+  rpcbridge rules push rules.yaml --admin https://rpcbridge-0.rpcbridge:19901 --token-file ci-token --ca-file ca.crt`,
 	}
-	cmd.PersistentFlags().StringVar(&c.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the running rpcbridge")
+	c.flags.register(cmd)
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return c.connect() }
 
 	get := &cobra.Command{
 		Use:   "get",
@@ -66,7 +64,7 @@ beside the rules of its own file. Writes are compare-and-set: --if-match takes t
 		Example: `  rpcbridge rules delete --if-match '"42"'`,
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			req, err := http.NewRequest(http.MethodDelete, c.admin+"/api/v1/rules", nil)
+			req, err := c.request(http.MethodDelete, "/api/v1/rules", nil)
 			if err != nil {
 				return err
 			}
@@ -86,7 +84,11 @@ beside the rules of its own file. Writes are compare-and-set: --if-match takes t
 }
 
 func rulesGet(c *idlClient, stdout, stderr io.Writer) error {
-	resp, err := c.http.Get(c.admin + "/api/v1/rules")
+	req, err := c.request(http.MethodGet, "/api/v1/rules", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
@@ -94,6 +96,13 @@ func rulesGet(c *idlClient, stdout, stderr io.Writer) error {
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return fmt.Errorf("admin API: %w", err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e)
+		return &authError{status: resp.StatusCode, message: e.Error.Message}
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -122,7 +131,7 @@ func rulesPush(c *idlClient, stdout io.Writer, file, ifMatch string, create bool
 	if err != nil {
 		return fmt.Errorf("read the rules: %w", err)
 	}
-	req, err := http.NewRequest(http.MethodPut, c.admin+"/api/v1/rules", bytes.NewReader(data))
+	req, err := c.request(http.MethodPut, "/api/v1/rules", bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

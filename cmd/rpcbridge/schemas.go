@@ -79,9 +79,13 @@ func schemaSources(ctx context.Context, g *errgroup.Group, cfg *config.Config, l
 		topics = append(topics, out)
 	}
 	for _, mc := range cfg.Discovery.MetadataCenters {
+		digest, err := mc.Digest.Read()
+		if err != nil {
+			return nil, fmt.Errorf("metadata center digest: %w", err)
+		}
 		m, err := discovery.NewMetadataCenter(discovery.MetadataCenterOptions{
 			Servers: mc.Servers, Root: mc.Root, Resync: mc.Resync.Std(), Debounce: mc.Debounce.Std(),
-			Logger: log.With("component", "metadata-center"),
+			Logger: log.With("component", "metadata-center"), Digest: digest,
 		})
 		if err != nil {
 			return nil, err

@@ -127,8 +127,13 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	defer closeStore()
 	registerIDLMetrics(reg, s.store, cfg.Admin.Uploads.StoreQuotaBytes, log)
 	registerStoreMetrics(reg, s.store, log)
+	sec, err := openAuth(cfg, log)
+	if err != nil {
+		return err
+	}
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{
 		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: cfg.Envoy.Flavor,
+		GRPCOptions: sec.xdsOptions,
 	})
 
 	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
@@ -153,6 +158,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 			MaxConnections: cfg.Gateway.Limits.MaxConnections, BufferBudgetBytes: cfg.Gateway.Limits.BufferBudgetBytes,
 			AccessLog: tel.accessLog, Tracing: tel.tracing,
+			XDSCredentials: sec.gatewayCreds,
 		})
 	}
 
@@ -182,7 +188,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		inputs = append(inputs, t)
 	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
-	g.Go(func() error { return serveAdmin(gctx, adminLis, s.adminHandler(), cfg.Admin.Limits, log) })
+	g.Go(func() error {
+		return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, log)
+	})
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
@@ -364,6 +372,12 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if !reflect.DeepEqual(old.Admin.Limits, cur.Admin.Limits) {
 		out = append(out, "admin.limits")
+	}
+	if !reflect.DeepEqual(old.Admin.Auth, cur.Admin.Auth) {
+		out = append(out, "admin.auth")
+	}
+	if !reflect.DeepEqual(old.XDS.Auth, cur.XDS.Auth) {
+		out = append(out, "xds.auth")
 	}
 	if old.Envoy != cur.Envoy {
 		out = append(out, "envoy")

@@ -43,6 +43,9 @@ type MetadataCenterOptions struct {
 	// that many providers starting together cause one read, not one each (default 200 ms; zero or
 	// less means the default).
 	Debounce time.Duration
+	// Digest is the "user:password" of ZooKeeper digest authentication, added to every
+	// session; "" adds none.
+	Digest string
 }
 
 // MetadataCenter reads the service definitions Java Dubbo providers write to a ZooKeeper
@@ -89,6 +92,8 @@ func (m *MetadataCenter) Run(ctx context.Context, publish func([]idl.Schema)) er
 	if err != nil {
 		return fmt.Errorf("metadata center: connect: %w", err)
 	}
+	stopAuth := addDigest(ctx, conn, m.opts.Digest, m.logger)
+	defer stopAuth()
 	defer conn.Close() // closes every watch channel; the callback only sets flags
 	tree := newDefinitionTree(conn, watches, m.opts.Root)
 	resync := time.NewTicker(m.opts.Resync)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/registries"
 )
@@ -42,11 +43,14 @@ type Config struct {
 	Address string `yaml:"address" json:"address"`
 	// Datacenter is the datacenter to read; empty means the agent's own.
 	Datacenter string `yaml:"datacenter" json:"datacenter"`
-	// Token is the ACL token sent with every request; empty means the agent's default (or the
+	// Token is where the ACL token sent with every request is read from ({file: PATH} or
+	// {env: NAME}, never the token itself); unset means the agent's default (or the
 	// CONSUL_HTTP_TOKEN environment variable, as the Consul client library reads it).
-	Token string `yaml:"token" json:"token"`
+	Token secret.Ref `yaml:"token" json:"token"`
 	// Scheme is "http" or "https".
 	Scheme string `yaml:"scheme" json:"scheme"`
+	// TLS configures HTTPS to the agent (scheme: https): the CA to trust, a client certificate.
+	TLS TLSConfig `yaml:"tls" json:"tls"`
 	// Wait is how long one blocking query may wait for a change.
 	Wait yamltime.Duration `yaml:"wait" json:"wait"`
 	// Debounce is how long to let a burst of changes settle before publishing.
@@ -60,6 +64,22 @@ type Config struct {
 	// DefaultProtocol is the protocol of instances that no other source names.
 	DefaultProtocol registries.Protocol `yaml:"defaultProtocol" json:"defaultProtocol"`
 }
+
+// TLSConfig is the TLS side of the connection to the agent.
+type TLSConfig struct {
+	// CAFile is the PEM bundle of CAs that sign the agent's certificate (default: the system's).
+	CAFile string `yaml:"caFile" json:"caFile"`
+	// CertFile is a PEM client certificate, for agents that verify incoming connections
+	// (verify_incoming); KeyFile is its key.
+	CertFile string `yaml:"certFile" json:"certFile"`
+	// KeyFile is the PEM key of CertFile.
+	KeyFile string `yaml:"keyFile" json:"keyFile"`
+	// ServerName is the name to verify the agent's certificate against (default: the host of
+	// Address).
+	ServerName string `yaml:"serverName" json:"serverName"`
+}
+
+func (t TLSConfig) set() bool { return t != TLSConfig{} }
 
 // Validate reports the first problem of c, as New would; nil means New accepts it.
 func (c Config) Validate() error {
@@ -97,6 +117,15 @@ func (c Config) withDefaults() (Config, error) {
 	c = c.Defaults()
 	if c.Scheme != "http" && c.Scheme != "https" {
 		return c, fmt.Errorf("consul: scheme %q: want http or https", c.Scheme)
+	}
+	if c.TLS.set() && c.Scheme != "https" {
+		return c, errors.New("consul: tls is set: set scheme: https too")
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return c, errors.New("consul: tls: certFile and keyFile go together")
+	}
+	if err := c.Token.Validate(); err != nil {
+		return c, fmt.Errorf("consul: token: %w", err)
 	}
 	if c.Wait < 0 || c.Debounce < 0 {
 		return c, errors.New("consul: wait and debounce must not be negative")

@@ -45,6 +45,7 @@ const consulService = "consul"
 type Source struct {
 	name    string
 	cfg     Config
+	token   string // the ACL token read from cfg.Token, "" without
 	builder builder
 	logger  *slog.Logger
 	// activity counts the queries (see Activity).
@@ -65,9 +66,14 @@ func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	token, err := cfg.Token.Read()
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: consul token: %w", name, err)
+	}
 	return &Source{
-		name: name,
-		cfg:  cfg,
+		name:  name,
+		cfg:   cfg,
+		token: token,
 		builder: builder{stage: registries.Stage(name), metaKey: cfg.ProtocolMetaKey,
 			precedence: cfg.Precedence, def: cfg.DefaultProtocol},
 		logger: logger.With("registry", name),
@@ -88,8 +94,7 @@ type watchResult struct {
 
 // Run watches Consul until ctx ends. See registries.Source.
 func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) error {
-	client, err := api.NewClient(&api.Config{Address: s.cfg.Address, Scheme: s.cfg.Scheme,
-		Datacenter: s.cfg.Datacenter, Token: s.cfg.Token})
+	client, err := api.NewClient(s.apiConfig())
 	if err != nil {
 		return fmt.Errorf("registry %s: consul client: %w", s.name, err)
 	}

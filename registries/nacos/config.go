@@ -13,6 +13,7 @@ import (
 
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 
+	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
@@ -32,9 +33,11 @@ type Config struct {
 	Namespaces []string `yaml:"namespaces" json:"namespaces"`
 	// Groups are the Nacos groups to read in every namespace.
 	Groups []string `yaml:"groups" json:"groups"`
-	// Username and Password log in to a Nacos server with auth enabled.
-	Username string `yaml:"username" json:"username"`
-	Password string `yaml:"password" json:"password"`
+	// Username is where the user name that logs in to a Nacos server with auth enabled is
+	// read from ({file: PATH} or {env: NAME}).
+	Username secret.Ref `yaml:"username" json:"username"`
+	// Password is where that user's password is read from ({file: PATH} or {env: NAME}).
+	Password secret.Ref `yaml:"password" json:"password"`
 	// CacheDir is where the SDK writes its service cache (never read back: the source starts
 	// from the server). Default: <system temp>/rpcbridge/nacos/<registry name>/cache.
 	CacheDir string `yaml:"cacheDir" json:"cacheDir"`
@@ -74,8 +77,14 @@ func (c Config) withDefaults(name string) (Config, error) {
 	if slices.Contains(c.Groups, "") {
 		return c, errors.New("nacos: empty group name")
 	}
-	if c.Password != "" && c.Username == "" {
+	if !c.Password.IsZero() && c.Username.IsZero() {
 		return c, errors.New("nacos: password set without username")
+	}
+	if err := c.Username.Validate(); err != nil {
+		return c, fmt.Errorf("nacos: username: %w", err)
+	}
+	if err := c.Password.Validate(); err != nil {
+		return c, fmt.Errorf("nacos: password: %w", err)
 	}
 	base := filepath.Join(os.TempDir(), "rpcbridge", "nacos", safeDirName(name))
 	if c.CacheDir == "" {

@@ -1,6 +1,7 @@
 package nacos
 
 import (
+	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 		{Servers: []string{"127.0.0.1"}},
 		{Servers: []string{"127.0.0.1:65000"}}, // gRPC would be on 66000
 		{Servers: []string{"127.0.0.1:8848"}, Groups: []string{" "}},
-		{Servers: []string{"127.0.0.1:8848"}, Password: "secret"},
+		{Servers: []string{"127.0.0.1:8848"}, Password: secret.Ref{Env: "NACOS_PASSWORD"}},
 	} {
 		if _, err := bad.withDefaults("r"); err == nil {
 			t.Errorf("withDefaults(%+v) accepted a bad config", bad)

@@ -60,11 +60,13 @@ const (
 
 // Source watches the services of one Nacos server set. It implements registries.Source.
 type Source struct {
-	name   string
-	stage  string
-	cfg    Config
-	base   *slog.Logger
-	logger *slog.Logger
+	name  string
+	stage string
+	cfg   Config
+	// username and password are read from cfg's references at New ("" without auth).
+	username, password string
+	base               *slog.Logger
+	logger             *slog.Logger
 }
 
 var _ registries.Source = (*Source)(nil)
@@ -81,8 +83,16 @@ func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	username, err := cfg.Username.Read()
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: nacos username: %w", name, err)
+	}
+	password, err := cfg.Password.Read()
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: nacos password: %w", name, err)
+	}
 	return &Source{name: name, stage: registries.Stage(name), cfg: cfg, base: logger,
-		logger: logger.With("registry", name)}, nil
+		username: username, password: password, logger: logger.With("registry", name)}, nil
 }
 
 // Name is the registry's name from the configuration.
@@ -219,8 +229,8 @@ func (s *Source) connect() ([]namespaceClient, error) {
 				LogDir:               s.cfg.LogDir,
 				NotLoadCacheAtStart:  true,
 				UpdateCacheWhenEmpty: true,
-				Username:             s.cfg.Username,
-				Password:             s.cfg.Password,
+				Username:             s.username,
+				Password:             s.password,
 			},
 			ServerConfigs: servers,
 		})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpcbridge/rpcbridge/internal/secret"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	Debounce yamltime.Duration `yaml:"debounce" json:"debounce"`
 	// ResyncInterval is how often the whole tree is listed again, as a safety net for lost watches.
 	ResyncInterval yamltime.Duration `yaml:"resyncInterval" json:"resyncInterval"`
+	// Digest is where the "user:password" of ZooKeeper digest authentication is read from
+	// (file or env); it is added to every session, so nodes with a digest ACL can be read.
+	Digest secret.Ref `yaml:"digest" json:"digest"`
 }
 
 // Validate reports the first problem of c, as New would; nil means New accepts it.
@@ -60,6 +64,9 @@ func (c Config) withDefaults() (Config, error) {
 		if strings.TrimSpace(s) == "" {
 			return c, errors.New("zookeeper: empty server address")
 		}
+	}
+	if err := c.Digest.Validate(); err != nil {
+		return c, fmt.Errorf("zookeeper: digest: %w", err)
 	}
 	c = c.Defaults()
 	if strings.Contains(c.Root, "/") {

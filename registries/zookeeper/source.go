@@ -37,6 +37,7 @@ type Source struct {
 	name   string
 	stage  string
 	cfg    Config
+	digest string // "user:password" of digest auth, "" without
 	logger *slog.Logger
 
 	// armed counts the watches set; rearmBase is its value when the first pass completed
@@ -64,7 +65,16 @@ func New(name string, cfg Config, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Source{name: name, stage: registries.Stage(name), cfg: cfg,
+	digest, err := cfg.Digest.Read()
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: zookeeper digest: %w", name, err)
+	}
+	if digest != "" {
+		if err := parseDigest(digest); err != nil {
+			return nil, fmt.Errorf("registry %s: zookeeper: %s: %w", name, cfg.Digest, err)
+		}
+	}
+	return &Source{name: name, stage: registries.Stage(name), cfg: cfg, digest: digest,
 		logger: logger.With("registry", name)}, nil
 }
 
@@ -83,6 +93,8 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	if err != nil {
 		return fmt.Errorf("registry %s: connect: %w", s.name, err)
 	}
+	auth := startDigestAuth(ctx, conn, s.digest)
+	defer auth.wait()
 	defer conn.Close()
 	t := tree{conn: conn, events: ev, armed: &s.armed}
 	st := newState()
@@ -124,6 +136,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			return ctx.Err()
 		case <-ev.Wake():
 		case <-cerr.Wake(): // a dial or handshake failed for a new reason
+		case <-auth.wake: // the digest credential was added
 		case <-meta.Wake(): // a MetadataService answered, or a retry is due
 		case <-resync.C:
 			ev.RequestFull()
@@ -144,6 +157,11 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			continue
 		}
 		cerr.clear()
+		if !auth.ok() {
+			unreachable(auth.reason())
+			ev.RequestFull() // list everything once the credential is added
+			continue
+		}
 		if !ch.Full && len(ch.Paths) == 0 {
 			startMetadataFetches(ctx, meta, st)
 			if !answered && !st.changed {

@@ -14,6 +14,11 @@ export class ApiError extends Error {
   }
 }
 
+/** adminToken is the bearer token kept for this tab, or null. */
+export function adminToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 let pendingToken = null;
 
 /** askToken shows the token dialog once for any number of waiting requests. */

@@ -3,7 +3,7 @@
 // document itself and puts the admin address's forward to the embedded gateway first among its
 // servers, so that "try it out" calls the gateway from the console's own origin and shows the
 // provider's real answer; the document's own server (the gateway's address) stays selectable.
-import { apiJSON } from "./api.js";
+import { adminToken, apiJSON } from "./api.js";
 import { el, errorBox } from "./dom.js";
 
 let swagger = null;
@@ -43,6 +43,15 @@ async function render() {
     SwaggerUIBundle({
       spec, domNode: box, deepLinking: false, validatorUrl: null, queryConfigEnabled: false,
       displayRequestDuration: true, defaultModelsExpandDepth: 0, docExpansion: "list",
+      // The forward is part of the admin API: it needs the admin token, which the admin
+      // address removes before the request goes on to the gateway.
+      requestInterceptor: (req) => {
+        const token = adminToken();
+        if (token && documents.gatewayPath && req.url.startsWith(location.origin + documents.gatewayPath) && !req.headers.Authorization) {
+          req.headers.Authorization = "Bearer " + token;
+        }
+        return req;
+      },
     });
   } catch (err) {
     box.replaceChildren(errorBox(err));
