@@ -30,6 +30,7 @@ func (c *Config) validate() []Problem {
 			add(l.key, "%q is not a host:port address", l.addr)
 		}
 	}
+	ps = append(ps, c.validateTLS()...)
 	c.Admin.Uploads.validate(add)
 	ps = append(ps, c.Gateway.Forwarding.validate("gateway.forwarding")...)
 	c.Admin.Limits.validate(add)
