@@ -120,8 +120,15 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		return fmt.Errorf("open IDL store: %w", err)
 	}
 	registerIDLMetrics(reg, s.store, cfg.Admin.Uploads.StoreQuotaBytes, log)
+	tlsCtx, stopTLS := context.WithCancel(ctx)
+	defer stopTLS()
+	tlsCfg, err := loadServeTLS(tlsCtx, cfg, log)
+	if err != nil {
+		return err
+	}
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{
 		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: cfg.Envoy.Flavor,
+		TLS: tlsCfg.xds, RequireClientCert: tlsCfg.xdsRequireClientCert,
 	})
 
 	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
@@ -146,6 +153,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 			MaxConnections: cfg.Gateway.Limits.MaxConnections, BufferBudgetBytes: cfg.Gateway.Limits.BufferBudgetBytes,
 			AccessLog: tel.accessLog, Tracing: tel.tracing,
+			TLS: tlsCfg.gateway, XDSCredentials: embeddedXDSCredentials(tlsCfg),
 		})
 	}
 
@@ -170,7 +178,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		inputs = append(inputs, t)
 	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
-	g.Go(func() error { return serveAdmin(gctx, adminLis, s.adminHandler(), cfg.Admin.Limits, log) })
+	g.Go(func() error { return serveAdmin(gctx, adminLis, s.adminHandler(), cfg.Admin.Limits, tlsCfg.admin, log) })
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
@@ -179,6 +187,8 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if s.gateway != nil {
 		g.Go(func() error { return s.gateway.Run(gctx) })
 	}
+	warnPlaintext(log, plainListener{"xds", cfg.XDS.Listen, tlsCfg.xds != nil}, plainListener{"admin", cfg.Admin.Listen, tlsCfg.admin != nil},
+		plainListener{"gateway", gatewayAddr(cfg), tlsCfg.gateway != nil || !cfg.Gateway.On()})
 	log.Info("rpcbridge serving", "config", file, "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String(),
 		"gateway", gatewayAddr(cfg), "registries", len(cfg.Registries))
 	err = g.Wait()
@@ -335,6 +345,9 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if !reflect.DeepEqual(old.Telemetry, cur.Telemetry) {
 		out = append(out, "telemetry")
+	}
+	if !reflect.DeepEqual(old.XDS.TLS, cur.XDS.TLS) || !reflect.DeepEqual(old.Gateway.TLS, cur.Gateway.TLS) || !reflect.DeepEqual(old.Admin.TLS, cur.Admin.TLS) {
+		out = append(out, "tls (the files themselves are reloaded when they change)")
 	}
 	if old.Admin.Listen != cur.Admin.Listen {
 		out = append(out, "admin.listen")

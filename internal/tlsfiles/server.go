@@ -168,7 +168,9 @@ func (l *loader) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, erro
 
 // verifyClient verifies a client certificate, when one was presented, against the client CAs
 // of the latest state (or the in-process client's own certificate). tls has already refused a
-// client without one when certificates are required.
+// client without one when certificates are required. Without client CAs (only the in-process
+// client is known) another client's certificate is not verified and identifies nothing, so
+// callers must not count it as a verified identity unless clientCAFile is set.
 func (l *loader) verifyClient(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return nil
@@ -179,7 +181,7 @@ func (l *loader) verifyClient(cs tls.ConnectionState) error {
 	}
 	pool := l.current.Load().clientCAs
 	if pool == nil {
-		return errors.New("tls: client certificates are not accepted here")
+		return nil // no client CAs: a certificate is not asked for, and proves nothing
 	}
 	inter := x509.NewCertPool()
 	for _, c := range cs.PeerCertificates[1:] {
