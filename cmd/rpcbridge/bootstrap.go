@@ -31,8 +31,7 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
   rpcbridge bootstrap --xds-address rpcbridge-0.internal:18000,rpcbridge-1.internal:18000 --node-id "$HOSTNAME" --node-cluster edge --delta
 
   # xDS over mTLS: Envoy verifies the control planes with ca.crt and presents envoy.crt
-  rpcbridge bootstrap --xds-address cp.internal:18000 --node-id "$HOSTNAME" \
-    --xds-ca-file /etc/envoy/tls/ca.crt --xds-cert-file /etc/envoy/tls/envoy.crt --xds-key-file /etc/envoy/tls/envoy.key --xds-server-name rpcbridge-xds`,
+  rpcbridge bootstrap --xds-address cp.internal:18000 --node-id "$HOSTNAME" --xds-ca-file /etc/envoy/tls/ca.crt --xds-cert-file /etc/envoy/tls/envoy.crt --xds-key-file /etc/envoy/tls/envoy.key --xds-server-name rpcbridge-xds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {

@@ -64,9 +64,7 @@ what is left.`,
   rpcbridge gateway --xds cp-0.rpcbridge:18000,cp-1.rpcbridge:18000,cp-2.rpcbridge:18000 --listen :8080 --admin :19902 --node-id "$HOSTNAME" --drain-timeout 20s
 
   # HTTPS with two certificates chosen by SNI; xDS over mTLS
-  rpcbridge gateway --xds cp.internal:18000 --listen :8443 \
-    --tls-cert-file api.crt --tls-key-file api.key --tls-cert-file partners.crt --tls-key-file partners.key \
-    --xds-ca-file ca.crt --xds-cert-file gateway.crt --xds-key-file gateway.key --xds-server-name rpcbridge-xds`,
+  rpcbridge gateway --xds cp.internal:18000 --listen :8443 --tls-cert-file api.crt --tls-key-file api.key --tls-cert-file partners.crt --tls-key-file partners.key --xds-ca-file ca.crt --xds-cert-file gateway.crt --xds-key-file gateway.key --xds-server-name rpcbridge-xds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()
