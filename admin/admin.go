@@ -50,6 +50,10 @@ type Options struct {
 	// Gateway returns the embedded gateway's listen address ("" while it does not listen);
 	// nil disables the forward at GatewayPath.
 	Gateway func() string
+	// Rules turns on /api/v1/rules (rules.go); nil leaves it off.
+	Rules *RulesOptions
+	// StoreStatus reports the store's state at GET /api/v1/store; nil leaves it off.
+	StoreStatus func() store.Status
 	// Logger receives the API's events; nil discards them.
 	Logger *slog.Logger
 }
@@ -102,6 +106,14 @@ func Handler(opts Options) http.Handler {
 		mux.HandleFunc("GET /api/v1/idl/{name}/versions/{version}", api.version)
 		mux.HandleFunc("GET /api/v1/idl/{name}/diff", api.diff)
 		mux.HandleFunc("POST /api/v1/idl/{name}/rollback", api.rollback)
+	}
+	if opts.Rules != nil {
+		registerRules(mux, *opts.Rules)
+	}
+	if opts.StoreStatus != nil {
+		mux.HandleFunc("GET /api/v1/store", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, opts.StoreStatus())
+		})
 	}
 	return mux
 }

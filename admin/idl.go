@@ -14,6 +14,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
+	"github.com/rpcbridge/rpcbridge/kvstore"
 )
 
 // DefaultMaxConcurrentUploads is how many IDL uploads the admin API unpacks and validates at once
@@ -60,7 +61,7 @@ func (a idlAPI) get(w http.ResponseWriter, r *http.Request) {
 
 func (a idlAPI) delete(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if err := a.store.Delete(name); err != nil {
+	if err := a.store.DeleteContext(r.Context(), name); err != nil {
 		a.fail(w, err)
 		return
 	}
@@ -154,6 +155,7 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 		badKind  *store.UnknownKindError
 		maxBytes *http.MaxBytesError
 		quota    *store.QuotaError
+		conflict *store.ConflictError
 	)
 	switch {
 	case errors.As(err, &limit), errors.As(err, &maxBytes):
@@ -177,6 +179,13 @@ func (a idlAPI) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, store.ErrCurrent):
 		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
+	case errors.As(err, &conflict), errors.Is(err, kvstore.ErrConflict):
+		// Another replica kept winning the compare-and-set of the same name's pointer.
+		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
+	case errors.Is(err, kvstore.ErrUnavailable):
+		// The shared store is down: what is served stays, writes wait for the store.
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "store_unavailable", err.Error(), nil)
 	default:
 		writeError(w, http.StatusInternalServerError, "internal", err.Error(), nil)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	Upstreams UpstreamsConfig `yaml:"upstreams"`
 	// Telemetry configures what rpcbridge reports about itself beside its metrics.
 	Telemetry TelemetryConfig `yaml:"telemetry"`
+	// Store is where uploaded IDL (and with store.rules the route rules) is kept: local (the
+	// default, <dataDir>/idl) or a store shared by replicas (store.go, docs/store.md).
+	Store StoreConfig `yaml:"store"`
 }
 
 // TelemetryConfig is the telemetry section.

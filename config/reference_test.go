@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/rpcbridge/rpcbridge/internal/configdoc"
+	"github.com/rpcbridge/rpcbridge/kvstore/backends"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/configuration.md from the configuration types")
@@ -53,6 +56,7 @@ func TestConfigurationReference(t *testing.T) {
 	if _, err := Parse(examplePath, example); err != nil {
 		t.Fatalf("the example configuration is invalid:\n%v", err)
 	}
+	example = withStoreExamples(t, example)
 	got, err := configdoc.Render(configdoc.Options{
 		Root:      reflect.TypeFor[Config](),
 		Header:    referenceHeader,
@@ -112,4 +116,71 @@ func firstDifference(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// withStoreExamples adds the store blocks of testdata/example-store.yaml (which one valid
+// document cannot hold beside its own type's block) to the example document's store section,
+// after validating each block alone.
+func withStoreExamples(t *testing.T, example []byte) []byte {
+	t.Helper()
+	extra, err := os.ReadFile("testdata/example-store.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks struct {
+		Store backends.Config `yaml:"store"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(extra))
+	dec.KnownFields(true)
+	if err := dec.Decode(&blocks); err != nil {
+		t.Fatalf("example-store.yaml: %v", err)
+	}
+	for typ, c := range map[string]backends.Config{
+		"local": {Type: "local", Local: blocks.Store.Local}, "consul": {Type: "consul", Consul: blocks.Store.Consul},
+		"nacos": {Type: "nacos", Nacos: blocks.Store.Nacos},
+	} {
+		if c.Consul != nil { // the file gives both forms of each secret, as examples
+			c.Consul.Token.Env = ""
+		}
+		if c.Nacos != nil {
+			c.Nacos.Username.Env, c.Nacos.Password.Env = "", ""
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("example-store.yaml: the %s block is invalid: %v", typ, err)
+		}
+	}
+	var doc, add yaml.Node
+	if err := yaml.Unmarshal(example, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(extra, &add); err != nil {
+		t.Fatal(err)
+	}
+	store := mappingValue(doc.Content[0], "store")
+	more := mappingValue(add.Content[0], "store")
+	if store == nil || more == nil {
+		t.Fatal("no store section in the example documents")
+	}
+	for i := 0; i+1 < len(more.Content); i += 2 {
+		if have := mappingValue(store, more.Content[i].Value); have != nil {
+			have.Content = append(have.Content, more.Content[i+1].Content...) // keys the first lacks
+			continue
+		}
+		store.Content = append(store.Content, more.Content[i], more.Content[i+1])
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// mappingValue returns the value of key in mapping node m, or nil.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }

@@ -86,5 +86,6 @@ func (c *Config) validate() []Problem {
 		}
 	}
 	ps = append(ps, validateUpstreams(c.Upstreams)...)
+	c.Store.validate(addErr)
 	return ps
 }

@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -127,7 +128,19 @@ type Gateway struct {
 	config   atomic.Pointer[config]
 	addr     atomic.Pointer[net.Addr]
 	draining atomic.Bool
+	// routableSince is when the gateway first held its listener and routes (zero before);
+	// warmed is set once, at start, every cluster then known had its endpoints or
+	// InitialFetchTimeout had passed since routableSince.
+	routableSince atomic.Pointer[time.Time]
+	warmed        atomic.Bool
 }
+
+// InitialFetchTimeout is how long, at start, the gateway waits for the endpoints of the clusters
+// its routes use before it reports ready without them: Envoy's default initial_fetch_timeout
+// (config_source.proto: 15 s), after which Envoy finishes the cluster's warming with no hosts.
+// Envoy holds its listeners until the initial cluster warm-up; the gateway serves at once but
+// reports not ready, so no load balancer sends it traffic that would find clusters empty.
+const InitialFetchTimeout = 15 * time.Second
 
 // config is one immutable routing state: a table and the upstreams of its clusters.
 type config struct {
@@ -258,10 +271,26 @@ func (g *Gateway) Readiness() (bool, string) {
 	if g.draining.Load() {
 		return false, "draining"
 	}
-	if cfg := g.config.Load(); cfg == nil || !cfg.table.Ready() {
+	cfg := g.config.Load()
+	if cfg == nil || !cfg.table.Ready() {
 		return false, "waiting for listener " + g.opts.ListenerName + " and its routes from the control plane"
 	}
+	if !g.warmed.Load() {
+		since := g.routableSince.Load()
+		if warming := cfg.table.Warming(); len(warming) > 0 && (since == nil || time.Since(*since) < InitialFetchTimeout) {
+			return false, fmt.Sprintf("warming %d clusters: waiting for the endpoints of %s", len(warming), strings.Join(firstN(warming, 3), ", "))
+		}
+		g.warmed.Store(true)
+	}
 	return true, "ready"
+}
+
+// firstN returns the first n items of s (all when shorter), with "..." appended when cut.
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(append([]string(nil), s[:n]...), "...")
 }
 
 // Addr returns the HTTP server's address once Run is listening, nil before.
@@ -316,6 +345,10 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	upstreams, unused := newUpstreams(table, prev, g.metrics, g.logger)
 	wasReady := g.Ready()
 	g.config.Store(&config{table: table, upstreams: upstreams})
+	if table.Ready() && g.routableSince.Load() == nil {
+		now := time.Now()
+		g.routableSince.Store(&now)
+	}
 	if front := g.front.Load(); front != nil {
 		front.update(table.Downstream())
 	}
@@ -330,8 +363,8 @@ func (g *Gateway) accept(typeURL string, state xdsclient.State) (xdsclient.Inter
 	}
 	g.logWithheld(previous, table)
 	g.xds.observeState(state)
-	if !wasReady && table.Ready() {
-		g.logger.Info("gateway ready: listener and routes received", "listener", g.opts.ListenerName)
+	if !wasReady && g.Ready() {
+		g.logger.Info("gateway ready: listener, routes and endpoints received", "listener", g.opts.ListenerName)
 	}
 	return xdsclient.Interest{
 		resource.RouteType:    table.RouteConfigNames(),

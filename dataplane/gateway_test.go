@@ -344,3 +344,33 @@ func TestStreamingResponse(t *testing.T) {
 		t.Fatalf("second chunk = %q, %v", second, err)
 	}
 }
+
+// TestReadyAfterWarming: at start the gateway reports ready only once the clusters its routes
+// use have their endpoints (Envoy's initial cluster warm-up), not as soon as the routes arrive,
+// so a load balancer does not send it requests that would find a cluster empty.
+func TestReadyAfterWarming(t *testing.T) {
+	cp := startControlPlane(t)
+	users := startUpstream(t, "users")
+	ls, rcs := basicConfig(xdsfixture.PathRoute("/users", "users"))
+	clusters := []*clusterv3.Cluster{xdsfixture.Cluster("users", "users", false)}
+	cp.push(ls, rcs, clusters, nil)
+	gw := startGateway(t, cp.addr, nil)
+	eventually(t, "routes received", func() error {
+		r, err := do(t, gw, "GET", "/users", nil)
+		if err != nil {
+			return err
+		}
+		if r.code == http.StatusNotFound {
+			return fmt.Errorf("still 404")
+		}
+		return nil
+	})
+	if ready, reason := gw.Readiness(); ready || !strings.Contains(reason, "warming 1 clusters") || !strings.Contains(reason, "users") {
+		t.Errorf("Readiness() with the cluster's endpoints missing = %v %q, want not ready, warming users", ready, reason)
+	}
+	cp.push(ls, rcs, clusters, []*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("users", users)})
+	waitFor(t, gw, "users route", "GET", "/users", fromServer("users"))
+	if ready, reason := gw.Readiness(); !ready {
+		t.Errorf("Readiness() after the endpoints arrived = false %q", reason)
+	}
+}

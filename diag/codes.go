@@ -126,4 +126,7 @@ const (
 	// StoreStray: data in the store's space that is not an entry of rpcbridge's (another
 	// program's node, file or key); it is ignored.
 	StoreStray Code = "store.stray"
+	// StoreUnreachable: the shared store cannot be reached; the last good state keeps serving
+	// and writes (IDL uploads, rules) answer 503 until it is back.
+	StoreUnreachable Code = "store.unreachable"
 )

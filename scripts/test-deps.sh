@@ -8,6 +8,9 @@
 #   - the test peers built from the Go module proxy, cached by version outside the checkout
 #     (scripts/dubbo-provider.sh, scripts/consul-agent.sh): minutes cold, instant when cached.
 set -euo pipefail
+# Concurrent runs (several checkouts, parallel jobs) take turns: apt and the peer caches are shared.
+exec 9>"${TMPDIR:-/tmp}/rpcbridge-test-deps.lock"
+flock 9
 need=()
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
 [[ -f /usr/share/java/slf4j-simple.jar ]] || need+=(libslf4j-java)
@@ -18,8 +21,8 @@ if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 if ! command -v go >/dev/null 2>&1; then
   echo "go is not on PATH: install Go 1.26 or newer (https://go.dev/doc/install)" >&2

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path"
 	"slices"
@@ -148,6 +149,9 @@ func Metrics() []Metric {
 			Help: "The IDL store's quota (admin.uploads.storeQuotaBytes)."},
 		{Name: "rpcbridge_idl_last_change_timestamp_seconds", Kind: KindGauge, Component: "idl",
 			Help: "Unix time the newest current version was stored (upload or rollback). Absent while the store is empty."},
+		{Name: "rpcbridge_store_up", Kind: KindGauge, Component: "idl",
+			Help:   "1 while the store of uploaded IDL and rules (store.type) answers, 0 while it is down and the last good state is served.",
+			Labels: []Label{{"type", "store type: local, zookeeper, consul or nacos"}}},
 
 		// The gateway's upstream policies (Envoy's outlier_detection.*, upstream_rq_retry* and
 		// upstream_rq_pending_overflow statistics).
@@ -277,6 +281,21 @@ func GaugeVec(reg prometheus.Registerer, name string, log *slog.Logger) *prometh
 func GaugeFunc(reg prometheus.Registerer, name string, value func() float64, log *slog.Logger) {
 	m := metric(name)
 	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: m.Name, Help: m.Help}, value), log)
+}
+
+// LabeledGaugeFunc: see CounterVec; one series with the given values of the metric's labels
+// (in the order of its entry), read at every scrape.
+func LabeledGaugeFunc(reg prometheus.Registerer, name string, labelValues []string, value func() float64, log *slog.Logger) {
+	m := metric(name)
+	names := m.LabelNames()
+	if len(names) != len(labelValues) {
+		panic(fmt.Sprintf("%s has labels %v, got values %v", name, names, labelValues))
+	}
+	labels := prometheus.Labels{}
+	for i, n := range names {
+		labels[n] = labelValues[i]
+	}
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: m.Name, Help: m.Help, ConstLabels: labels}, value), log)
 }
 
 // CounterFunc: see CounterVec; value is read at every scrape.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/config"
 	idlproto "github.com/rpcbridge/rpcbridge/idl/proto"
+	"github.com/rpcbridge/rpcbridge/idl/store"
 )
 
 // checkFailed is what check found wrong: one problem per line, and a note on what was not
@@ -77,12 +78,22 @@ with 2 and every problem otherwise; run it before a deploy or a restart.`,
 // the problems: one line for each compiler problem (file:line:column) or other error.
 func checkStore(cmd *cobra.Command, cfg *config.Config) (string, []string) {
 	dir := storeDir(cfg)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Sprintf("no IDL store at %s", dir), nil
-	}
-	st, err := openStore(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return "", []string{fmt.Sprintf("%s: %v", dir, err)}
+	var st *store.Store
+	var err error
+	if sharedIDL(cfg) { // the store section's shared store (store.go)
+		dir = storeType(cfg) + " store"
+		var closeStore func()
+		if st, _, closeStore, err = openIDLStore(cmd.Context(), cfg, slog.New(slog.DiscardHandler)); err != nil {
+			return "", []string{fmt.Sprintf("%s: %v", dir, err)}
+		}
+		defer closeStore()
+	} else {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf("no IDL store at %s", dir), nil
+		}
+		if st, err = openStore(cfg, slog.New(slog.DiscardHandler)); err != nil {
+			return "", []string{fmt.Sprintf("%s: %v", dir, err)}
+		}
 	}
 	var problems []string
 	for _, v := range st.Verify(cmd.Context()) {

@@ -37,7 +37,7 @@ func TestReplicaProcess(t *testing.T) {
 // gateway is off. Its configuration file and data directory survive a kill, so it can start
 // again as the same replica.
 type replica struct {
-	t           *testing.T
+	t           testing.TB
 	name        string
 	xds, admin  string
 	file, data  string
@@ -48,7 +48,7 @@ type replica struct {
 
 // startReplica writes the replica's configuration (rpcbridge.yaml without the listen addresses
 // and data directory, which it adds) and starts it.
-func startReplica(t *testing.T, name, cfgTemplate string) *replica {
+func startReplica(t testing.TB, name, cfgTemplate string) *replica {
 	t.Helper()
 	dir := t.TempDir()
 	r := &replica{t: t, name: name, xds: freeAddr(t), admin: freeAddr(t), data: filepath.Join(dir, "data"),

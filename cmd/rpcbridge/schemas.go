@@ -22,16 +22,17 @@ import (
 
 // openStore opens the IDL store in the data directory with a validator for every IDL form.
 func openStore(cfg *config.Config, log *slog.Logger) (*store.Store, error) {
-	return store.Open(storeDir(cfg), store.Options{
-		Logger:     log.With("component", "idl-store"),
-		QuotaBytes: cfg.Admin.Uploads.StoreQuotaBytes,
-		Validators: map[store.Kind]store.Validator{
-			store.KindJavaSource:    java.ParseSources,
-			store.KindJavaJar:       java.ParseJar,
-			store.KindJavaYAML:      java.ParseDeclarative,
-			store.KindDubboMetadata: java.ParseServiceDefinitionFiles,
-		},
-	})
+	return store.Open(storeDir(cfg), storeOptions(cfg, log))
+}
+
+// javaValidators parse the Java IDL forms.
+func javaValidators() map[store.Kind]store.Validator {
+	return map[store.Kind]store.Validator{
+		store.KindJavaSource:    java.ParseSources,
+		store.KindJavaJar:       java.ParseJar,
+		store.KindJavaYAML:      java.ParseDeclarative,
+		store.KindDubboMetadata: java.ParseServiceDefinitionFiles,
+	}
 }
 
 func storeDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "idl") }
@@ -39,6 +40,14 @@ func storeDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "id
 // storedSchemas reads the current schemas for one-shot commands, which must not create a data
 // directory where there is none.
 func storedSchemas(cfg *config.Config, log *slog.Logger) ([]idl.Schema, error) {
+	if sharedIDL(cfg) {
+		st, _, closeStore, err := openIDLStore(context.Background(), cfg, log)
+		if err != nil {
+			return nil, fmt.Errorf("open IDL store: %w", err)
+		}
+		defer closeStore()
+		return st.All(), nil
+	}
 	if _, err := os.Stat(storeDir(cfg)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -57,6 +66,7 @@ func schemaSources(ctx context.Context, g *errgroup.Group, cfg *config.Config, l
 	// Every runner publishes only changes, so a topic needs no equality of its own.
 	stored := bus.NewTopic[[]idl.Schema](nil)
 	g.Go(func() error { return st.Watch(ctx, publishTo(stored)) })
+	g.Go(func() error { return st.Follow(ctx) })
 	topics := []*bus.Topic[[]idl.Schema]{stored}
 	if rc := cfg.Discovery.Reflection; len(rc.Include) > 0 {
 		r := discovery.NewReflector(discovery.ReflectorOptions{

@@ -29,6 +29,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
+	"github.com/rpcbridge/rpcbridge/kvstore"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
@@ -45,6 +46,7 @@ the admin API it uses:
   /openapi.json[?service=ID], /api/v1/openapi (the documents: all routes, one per service)
   /api/v1/idl[/NAME] (GET, PUT an upload, DELETE), /api/v1/idl/NAME/versions[/N],
   /api/v1/idl/NAME/diff?from=N[&to=M], POST /api/v1/idl/NAME/rollback {"version": N}
+  /api/v1/store (the store's state), /api/v1/rules (GET, PUT, DELETE; with store.rules)
   /gateway/... (forwarded to the embedded gateway, for Swagger UI's "try it out")
 The configuration file is reloaded when it changes or on SIGHUP; an invalid file is reported and
 the previous one kept. An IDL upload that does not compile is rejected with file:line:col and the
@@ -90,6 +92,8 @@ type server struct {
 	catalogs *bus.Topic[bridge.Catalog]
 	schemas  []*bus.Topic[[]idl.Schema]
 	store    *store.Store
+	kv       kvstore.Store          // the store section's kvstore, nil when nothing uses one (store.go)
+	rules    *bus.Topic[rulesState] // the store's rules (store.rules), nil when off
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
 	pushed   atomic.Bool
@@ -116,10 +120,13 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if s.stats, err = newStats(reg); err != nil {
 		return err
 	}
-	if s.store, err = openStore(cfg, log); err != nil {
+	var closeStore func()
+	if s.store, s.kv, closeStore, err = openIDLStore(ctx, cfg, log); err != nil {
 		return fmt.Errorf("open IDL store: %w", err)
 	}
+	defer closeStore()
 	registerIDLMetrics(reg, s.store, cfg.Admin.Uploads.StoreQuotaBytes, log)
+	registerStoreMetrics(reg, s.store, log)
 	tlsCtx, stopTLS := context.WithCancel(ctx)
 	defer stopTLS()
 	tlsCfg, err := loadServeTLS(tlsCtx, cfg, log)
@@ -174,6 +181,11 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		return err
 	}
 	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock}
+	if cfg.Store.Rules && s.kv != nil {
+		s.rules = bus.NewTopic(func(a, b rulesState) bool { return reflect.DeepEqual(a, b) })
+		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
+		inputs = append(inputs, s.rules)
+	}
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
 	}
@@ -211,8 +223,15 @@ func gatewayAddr(cfg *config.Config) string {
 func (s *server) compileStep() {
 	snaps, _ := s.snaps.out.Latest()
 	cfg, _ := s.cfg.Latest()
+	var rules rulesState
+	if s.rules != nil {
+		rules, _ = s.rules.Latest()
+		cfg = cfg.WithStoreRules(rules.Rules)
+	}
 	var c compiled
 	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, s.memory, time.Now())
+	c.Diagnostics = append(c.Diagnostics, s.store.Diagnostics()...)
+	c.Diagnostics = append(c.Diagnostics, rules.Diagnostics...)
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }
@@ -232,6 +251,8 @@ func (s *server) adminHandler() http.Handler {
 		MaxConcurrentUploads: s.start.Admin.Uploads.MaxConcurrent,
 		Stats:                s.stats,
 		Gateway:              s.gatewayAddr(),
+		Rules:                rulesOptions(s.start, s.kv),
+		StoreStatus:          s.store.Status,
 		Logger:               s.log.With("component", "admin"),
 	})
 }
@@ -325,8 +346,10 @@ func (s *server) ready() (bool, string) {
 	if !s.pushed.Load() {
 		return false, "waiting for the first configuration"
 	}
-	if s.gateway != nil && !s.gateway.Ready() {
-		return false, "embedded gateway has no routes yet"
+	if s.gateway != nil {
+		if ready, reason := s.gateway.Readiness(); !ready {
+			return false, "embedded gateway: " + reason
+		}
 	}
 	return true, "ready"
 }
@@ -363,6 +386,9 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if !reflect.DeepEqual(old.Discovery, cur.Discovery) {
 		out = append(out, "discovery")
+	}
+	if !reflect.DeepEqual(old.Store, cur.Store) {
+		out = append(out, "store")
 	}
 	return out
 }

@@ -38,6 +38,7 @@ type Table struct {
 	clusters     map[string]*Cluster
 	routeNames   []string
 	edsNames     []string
+	warming      []string
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
 	withheld     []WithheldRoute
 	headers      *hcm.Policy
@@ -158,6 +159,11 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 		t.clusters[cluster.Name] = cluster
 	}
 	t.edsNames = sortedKeys(edsNames)
+	for _, name := range t.edsNames {
+		if _, ok := res.Endpoints[name]; !ok {
+			t.warming = append(t.warming, name)
+		}
+	}
 	t.transcoders = tcs.built
 	return t, nil
 }
@@ -168,6 +174,11 @@ func (t *Table) HeaderPolicy() *hcm.Policy { return t.headers }
 
 // Ready reports whether the table's listener and its routes have been received.
 func (t *Table) Ready() bool { return t.hasListener && t.hasRoutes }
+
+// Warming returns the EDS service names of clusters whose first ClusterLoadAssignment has not
+// been received: the clusters Envoy keeps warming (not yet used) until their endpoints arrive
+// or their initial_fetch_timeout passes.
+func (t *Table) Warming() []string { return t.warming }
 
 // Match returns the first route of the request's virtual host that matches, or nil.
 func (t *Table) Match(r *http.Request) *Route {

@@ -136,6 +136,33 @@ func TestBuildReadinessAndInterest(t *testing.T) {
 	}
 }
 
+// TestWarming: a cluster whose endpoints have not arrived is warming; an empty assignment
+// counts as arrived (a cluster with no hosts is warmed, as in Envoy).
+func TestWarming(t *testing.T) {
+	clusters := []*clusterv3.Cluster{xdsfixture.Cluster("a", "svc-a", false), xdsfixture.Cluster("b", "", false),
+		xdsfixture.Cluster("c", "svc-c", true)}
+	for _, tc := range []struct {
+		name string
+		clas []*endpointv3.ClusterLoadAssignment
+		want []string
+	}{
+		{"none received", nil, []string{"b", "svc-a", "svc-c"}},
+		{"one received", []*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("svc-a")}, []string{"b", "svc-c"}},
+		{"all received, one empty", []*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("svc-a"),
+			xdsfixture.Assignment("b"), xdsfixture.Assignment("svc-c")}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table, err := routetable.Build(resources(nil, nil, clusters, tc.clas), listenerName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := table.Warming(); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Warming() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestHeaderPolicy: the table carries the header policy of its listener's HCM and route
 // configuration (package hcm executes it), and none before the routes arrive.
 func TestHeaderPolicy(t *testing.T) {

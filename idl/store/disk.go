@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,6 +160,9 @@ func (s *Store) readVersion(name string, version int64) (stored, error) {
 
 // readFiles reads back the uploaded files of a version.
 func (s *Store) readFiles(e Entry) (map[string][]byte, error) {
+	if s.kv != nil {
+		return s.kvReadFiles(e)
+	}
 	root := filepath.Join(s.versionDir(e.Name, e.Version), filesDir)
 	files := make(map[string][]byte, len(e.Files))
 	for _, path := range e.Files {
@@ -286,7 +290,11 @@ func (s *Store) versionsOnDisk(name string) ([]int64, error) {
 // pruneHistory removes name's version directories beyond the newest s.history ones that were
 // ever made current (after a Delete, all of them). Failures are logged only: a stale directory
 // wastes space but never changes what is served.
-func (s *Store) pruneHistory(name string) {
+func (s *Store) pruneHistory(ctx context.Context, name string) {
+	if s.kv != nil {
+		s.kvPruneLocked(ctx, name)
+		return
+	}
 	versions, err := s.versionsOnDisk(name)
 	if err != nil {
 		s.log.Warn("cannot list old schema versions", "name", name, "err", err)

@@ -4,6 +4,10 @@
 // upload always leaves the previous version serving. Versions increase per name, also across
 // deletes and restarts. The last versions of each name stay on disk (Options.History) so that
 // they can be listed, compared and restored (versions.go).
+//
+// OpenShared keeps the same versions and pointer on a kvstore instead (kv.go): writes are
+// compare-and-set, so replicas on one store never lose or reuse a version, and every replica
+// follows the store (Follow) and serves what any of them accepted.
 package store
 
 import (
@@ -155,11 +159,22 @@ type Store struct {
 	last    map[string]int64 // highest version ever written per name, deleted ones included
 	// changed is closed, and replaced, when a version is stored or deleted; Watch waits on it.
 	changed chan struct{}
+	// kv is set on a shared store (OpenShared, kv.go); nil on a data directory.
+	kv *shared
 }
 
 // Open loads the store in dir, creating dir if needed. Leftovers of interrupted writes are
 // removed.
 func Open(dir string, opts Options) (*Store, error) {
+	s := newStore(dir, opts)
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newStore is a Store with nothing loaded.
+func newStore(dir string, opts Options) *Store {
 	s := &Store{
 		dir:        dir,
 		validators: map[Kind]Validator{KindProto: validateProto, KindDescriptorSet: validateDescriptorSet},
@@ -181,10 +196,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if err := s.load(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s
 }
 
 // Put validates files as kind and, when they are valid, stores them as the next version of
@@ -233,16 +245,25 @@ func (s *Store) put(ctx context.Context, name string, kind Kind, files map[strin
 	if err := s.checkQuotaLocked(name, size); err != nil { // a concurrent Put may have used the room
 		return idl.Schema{}, err
 	}
-	version := s.last[name] + 1
-	schema.Name, schema.Version = name, version
-	entry := Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files)), Bytes: size, RestoredFrom: restoredFrom}
-	if err := s.writeVersion(entry, schema, files); err != nil {
-		return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+	var entry Entry
+	if s.kv != nil {
+		st, err := s.kvPutLocked(ctx, name, kind, files, schema, size, restoredFrom)
+		if err != nil {
+			return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+		}
+		entry, schema = st.entry, st.schema
+	} else {
+		version := s.last[name] + 1
+		schema.Name, schema.Version = name, version
+		entry = Entry{Name: name, Kind: kind, Version: version, Created: time.Now().UTC(), Files: slices.Sorted(maps.Keys(files)), Bytes: size, RestoredFrom: restoredFrom}
+		if err := s.writeVersion(entry, schema, files); err != nil {
+			return idl.Schema{}, fmt.Errorf("put %s: %w", name, err)
+		}
 	}
-	s.last[name] = version
+	s.last[name] = entry.Version
 	s.current[name] = stored{entry: entry, schema: schema}
-	s.log.Info("schema stored", "name", name, "kind", kind, "version", version, "files", len(files), "restoredFrom", restoredFrom)
-	s.pruneHistory(name)
+	s.log.Info("schema stored", "name", name, "kind", kind, "version", entry.Version, "files", len(files), "restoredFrom", restoredFrom)
+	s.pruneHistory(ctx, name)
 	s.announceLocked()
 	return schema, nil
 }
@@ -293,19 +314,26 @@ func (s *Store) Files(name string) (map[string][]byte, error) {
 
 // Delete stops serving name and removes its versions from disk. The name's version counter is
 // kept, so a later Put continues after the deleted version.
-func (s *Store) Delete(name string) error {
+func (s *Store) Delete(name string) error { return s.DeleteContext(context.Background(), name) }
+
+// DeleteContext is Delete, bounded by ctx on a shared store.
+func (s *Store) DeleteContext(ctx context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.current[name]
 	if !ok {
 		return fmt.Errorf("delete %s: %w", name, ErrNotFound)
 	}
-	if err := s.writePointer(name, pointer{Version: st.entry.Version, Deleted: true}); err != nil {
+	if s.kv != nil {
+		if err := s.kvDeleteLocked(ctx, name, st.entry.Version); err != nil {
+			return fmt.Errorf("delete %s: %w", name, err)
+		}
+	} else if err := s.writePointer(name, pointer{Version: st.entry.Version, Deleted: true}); err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	delete(s.current, name)
 	s.log.Info("schema deleted", "name", name, "version", st.entry.Version)
-	s.pruneHistory(name)
+	s.pruneHistory(ctx, name)
 	s.announceLocked()
 	return nil
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/kvstore"
 )
 
 // The history of a name: the versions kept on disk (Options.History), listed, read back and
@@ -26,6 +28,9 @@ func (s *Store) Versions(name string) ([]Entry, error) {
 	st, ok := s.current[name]
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+	}
+	if s.kv != nil {
+		return s.kvVersionsLocked(name, st.entry)
 	}
 	numbers, err := s.versionsOnDisk(name)
 	if err != nil {
@@ -106,7 +111,18 @@ func (s *Store) versionLocked(name string, version int64) (stored, error) {
 	case version == cur.entry.Version:
 		return cur, nil
 	}
-	st, err := s.readVersion(name, version)
+	var st stored
+	var err error
+	if s.kv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		st, err = s.kvReadVersion(ctx, name, version)
+		cancel()
+		if errors.Is(err, kvstore.ErrNotFound) {
+			err = fs.ErrNotExist
+		}
+	} else {
+		st, err = s.readVersion(name, version)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return stored{}, fmt.Errorf("%s version %d: %w", name, version, ErrNotFound)
 	}
