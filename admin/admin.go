@@ -7,6 +7,7 @@
 package admin
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -50,6 +51,9 @@ type Options struct {
 	// Gateway returns the embedded gateway's listen address ("" while it does not listen);
 	// nil disables the forward at GatewayPath.
 	Gateway func() string
+	// GatewayTLS, when the embedded gateway serves TLS (gateway.tls), is the client
+	// configuration the forward connects to it with; nil connects in plaintext.
+	GatewayTLS *tls.Config
 	// Rules turns on /api/v1/rules (rules.go); nil leaves it off.
 	Rules *RulesOptions
 	// StoreStatus reports the store's state at GET /api/v1/store; nil leaves it off.
@@ -94,7 +98,7 @@ func Handler(opts Options) http.Handler {
 		})
 	}
 	if opts.Gateway != nil {
-		mux.Handle(GatewayPath, gatewayProxy(opts.Gateway, opts.Logger))
+		mux.Handle(GatewayPath, gatewayProxy(opts.Gateway, opts.GatewayTLS, opts.Logger))
 	}
 	if opts.Store != nil {
 		api := newIDLAPI(opts.Store, opts.Limits, opts.MaxConcurrentUploads)

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -24,11 +25,20 @@ const GatewayPath = "/gateway/"
 
 // gatewayProxy forwards GatewayPath requests to the address addr returns ("host:port" of the
 // gateway's listener, "" while it does not listen; an unspecified host such as 0.0.0.0 or [::]
-// is reached over loopback).
-func gatewayProxy(addr func() string, log *slog.Logger) http.Handler {
+// is reached over loopback), over TLS with tlsConfig when it is not nil.
+func gatewayProxy(addr func() string, tlsConfig *tls.Config, log *slog.Logger) http.Handler {
+	scheme := "http"
+	var transport http.RoundTripper
+	if tlsConfig != nil {
+		scheme = "https"
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = tlsConfig
+		transport = t
+	}
 	proxy := &httputil.ReverseProxy{
+		Transport: transport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme = "http"
+			pr.Out.URL.Scheme = scheme
 			pr.Out.URL.Host = dialable(addr())
 			pr.Out.Host = ""
 			pr.Out.URL.Path = "/" + strings.TrimPrefix(pr.In.URL.Path, GatewayPath)

@@ -20,6 +20,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/idl/discovery"
 	"github.com/rpcbridge/rpcbridge/internal/secret"
+	"github.com/rpcbridge/rpcbridge/internal/tlsfiles"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 	"github.com/rpcbridge/rpcbridge/transcoding"
@@ -99,6 +100,10 @@ type MetadataCenterConfig struct {
 
 // XDSConfig configures the xDS server.
 type XDSConfig struct {
+	// TLS serves xDS over TLS (off while it has no certificates); with clientCAFile and
+	// requireClientCert, a client without a verified certificate gets no configuration
+	// (gRPC Unauthenticated): mTLS (docs/tls.md).
+	TLS tlsfiles.Server `yaml:"tls"`
 	// Listen is the host:port of the xDS server (gRPC).
 	Listen string `yaml:"listen"`
 	// Auth makes xDS clients present a bearer token (docs/security.md).
@@ -111,6 +116,9 @@ type GatewayConfig struct {
 	Enabled *bool `yaml:"enabled"`
 	// Listen is the host:port of the gateway's HTTP listener.
 	Listen string `yaml:"listen"`
+	// TLS serves the listener as HTTPS, HTTP/2 by ALPN (off while it has no certificates);
+	// several certificates are chosen by SNI (docs/tls.md).
+	TLS tlsfiles.Server `yaml:"tls"`
 	// Forwarding is the forwarding-header policy of the HTTP listener (also Envoy's).
 	Forwarding ForwardingConfig `yaml:"forwarding"`
 	// Limits bound what clients can make the gateway hold: timeouts, buffer limits, connections.
@@ -128,6 +136,8 @@ func (g GatewayConfig) On() bool { return g.Enabled == nil || *g.Enabled }
 type AdminConfig struct {
 	// Listen is the host:port of the admin API (/healthz, /readyz, /metrics, /api/v1/...).
 	Listen string `yaml:"listen"`
+	// TLS serves the admin API as HTTPS (off while it has no certificates; docs/tls.md).
+	TLS tlsfiles.Server `yaml:"tls"`
 	// Uploads bounds IDL uploads and the store they fill.
 	Uploads UploadsConfig `yaml:"uploads"`
 	// Limits bound what clients can make the admin API hold: timeouts and connections.

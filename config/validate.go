@@ -31,6 +31,7 @@ func (c *Config) validate() []Problem {
 		}
 	}
 	ps = append(ps, c.validateAuth()...)
+	ps = append(ps, c.validateTLS()...)
 	c.Admin.Uploads.validate(add)
 	ps = append(ps, c.Gateway.Forwarding.validate("gateway.forwarding")...)
 	c.Admin.Limits.validate(add)

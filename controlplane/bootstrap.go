@@ -58,6 +58,9 @@ type BootstrapOptions struct {
 	XDSServers []XDSServer
 	// Delta selects incremental xDS (DELTA_GRPC) instead of state of the world.
 	Delta bool
+	// XDSTLS puts the xDS cluster on TLS (an UpstreamTlsContext transport socket, its health
+	// checks included); the zero value is plaintext.
+	XDSTLS BootstrapTLS
 	// AdminAddress and AdminPort place Envoy's admin interface; defaults 127.0.0.1:9901.
 	AdminAddress string
 	AdminPort    uint32
@@ -104,6 +107,9 @@ func Bootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 	}
 	xds, err := xdsCluster(opts.XDSServers)
 	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if xds.TransportSocket, err = xdsTransportSocket(opts.XDSTLS); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	apiType := corev3.ApiConfigSource_GRPC

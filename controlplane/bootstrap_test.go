@@ -10,6 +10,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	connectionsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	fixedheapv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/fixed_heap/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
@@ -28,6 +29,12 @@ type bootstrapInput struct {
 	Delta        bool   `yaml:"delta"`
 	AdminAddress string `yaml:"adminAddress"`
 	AdminPort    uint32 `yaml:"adminPort"`
+	XDSTLS       struct {
+		CAFile     string `yaml:"caFile"`
+		CertFile   string `yaml:"certFile"`
+		KeyFile    string `yaml:"keyFile"`
+		ServerName string `yaml:"serverName"`
+	} `yaml:"xdsTls"`
 }
 
 // TestBootstrapGolden renders the bootstrap of each testdata/bootstrap/<case>.in.yaml (or
@@ -37,7 +44,7 @@ func TestBootstrapGolden(t *testing.T) {
 		var in bootstrapInput
 		golden.DecodeStrict(t, raw, &in)
 		opts := BootstrapOptions{NodeID: in.NodeID, NodeCluster: in.NodeCluster, Delta: in.Delta,
-			AdminAddress: in.AdminAddress, AdminPort: in.AdminPort}
+			AdminAddress: in.AdminAddress, AdminPort: in.AdminPort, XDSTLS: BootstrapTLS(in.XDSTLS)}
 		for _, s := range in.XDSServers {
 			opts.XDSServers = append(opts.XDSServers, XDSServer{Host: s.Host, Port: s.Port})
 		}
@@ -74,6 +81,9 @@ func TestBootstrapDecodesAndValidates(t *testing.T) {
 		{"replicas-mixed", BootstrapOptions{NodeID: "envoy-4", NodeCluster: "edge", Delta: true,
 			XDSServers: []XDSServer{{"10.0.0.1", 18000}, {"cp-2.internal", 18000}}},
 			clusterv3.Cluster_STRICT_DNS, corev3.ApiConfigSource_DELTA_GRPC, true},
+		{"mtls", BootstrapOptions{NodeID: "envoy-5", NodeCluster: "edge", XDSServers: []XDSServer{{"10.0.0.1", 18000}, {"10.0.0.2", 18000}},
+			XDSTLS: BootstrapTLS{CAFile: "/etc/envoy/ca.crt", CertFile: "/etc/envoy/envoy.crt", KeyFile: "/etc/envoy/envoy.key", ServerName: "xds.internal"}},
+			clusterv3.Cluster_STATIC, corev3.ApiConfigSource_GRPC, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,6 +139,7 @@ func TestBootstrapDecodesAndValidates(t *testing.T) {
 				case got.GetAdmin().GetAddress().GetSocketAddress().GetPortValue() != DefaultAdminPort:
 					t.Errorf("admin = %v", got.GetAdmin())
 				}
+				checkXDSTLS(t, xds, tc.opts.XDSTLS)
 			}
 		})
 	}
@@ -187,5 +198,53 @@ func TestBootstrapOverloadManager(t *testing.T) {
 	opts.MaxDownstreamConnections, opts.MaxHeapBytes = 0, 0
 	if b, err := Bootstrap(opts); err != nil || b.GetOverloadManager() != nil {
 		t.Errorf("without limits: overload manager %v, %v", b.GetOverloadManager(), err)
+	}
+}
+
+// checkXDSTLS checks the xDS cluster's transport socket against the options: none for
+// plaintext, else an UpstreamTlsContext with the files, SNI, SAN match and h2 by ALPN.
+func checkXDSTLS(t *testing.T, xds *clusterv3.Cluster, want BootstrapTLS) {
+	t.Helper()
+	ts := xds.GetTransportSocket()
+	if want.IsZero() {
+		if ts != nil {
+			t.Errorf("plaintext xDS has a transport socket: %v", ts)
+		}
+		return
+	}
+	if ts.GetName() != TLSTransportSocket {
+		t.Fatalf("xDS transport socket %q, want %q", ts.GetName(), TLSTransportSocket)
+	}
+	msg, err := ts.GetTypedConfig().UnmarshalNew()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, ok := msg.(*tlsv3.UpstreamTlsContext)
+	if !ok {
+		t.Fatalf("transport socket config is %T", msg)
+	}
+	common := up.GetCommonTlsContext()
+	certs := common.GetTlsCertificates()
+	switch {
+	case common.GetValidationContext().GetTrustedCa().GetFilename() != want.CAFile:
+		t.Errorf("trusted_ca %v, want %s", common.GetValidationContext().GetTrustedCa(), want.CAFile)
+	case len(certs) != 1 || certs[0].GetCertificateChain().GetFilename() != want.CertFile || certs[0].GetPrivateKey().GetFilename() != want.KeyFile:
+		t.Errorf("tls_certificates %v, want %s + %s", certs, want.CertFile, want.KeyFile)
+	case up.GetSni() != want.ServerName:
+		t.Errorf("sni %q, want %q", up.GetSni(), want.ServerName)
+	case len(common.GetValidationContext().GetMatchTypedSubjectAltNames()) != 1 ||
+		common.GetValidationContext().GetMatchTypedSubjectAltNames()[0].GetMatcher().GetExact() != want.ServerName:
+		t.Errorf("SAN match %v, want %s", common.GetValidationContext().GetMatchTypedSubjectAltNames(), want.ServerName)
+	case !slices.Equal(common.GetAlpnProtocols(), []string{"h2"}):
+		t.Errorf("alpn %v, want h2", common.GetAlpnProtocols())
+	}
+}
+
+// TestBootstrapTLSRefusesHalfConfigurations: TLS needs its CA, a certificate its key.
+func TestBootstrapTLSRefusesHalfConfigurations(t *testing.T) {
+	for _, bad := range []BootstrapTLS{{CertFile: "c", KeyFile: "k"}, {CAFile: "ca", CertFile: "c"}, {CAFile: "ca", KeyFile: "k"}} {
+		if _, err := Bootstrap(BootstrapOptions{NodeID: "e", NodeCluster: "c", XDSServers: []XDSServer{{"10.0.0.1", 18000}}, XDSTLS: bad}); err == nil {
+			t.Errorf("%+v: accepted", bad)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +23,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/keepalive"
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -58,6 +58,14 @@ type ServerOptions struct {
 	// GRPCOptions are added to the gRPC server's own options (the bearer-token interceptors
 	// of xds.auth, say).
 	GRPCOptions []grpc.ServerOption
+	// TLS serves xDS over TLS with this configuration (tlsfiles.Server.Load's); nil serves
+	// plaintext.
+	TLS *tls.Config
+	// RequireClientCert answers every call of a client that presented no verified certificate
+	// with Unauthenticated, so it receives no configuration. TLS should ask for certificates
+	// without requiring them in the handshake (tls.RequestClientCert with verification), so
+	// that such a client learns why.
+	RequireClientCert bool
 }
 
 // Server is the xDS server: ADS over gRPC, state-of-the-world and delta. Listeners, route
@@ -370,11 +378,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	xdsCtx, cancelXDS := context.WithCancel(ctx)
 	defer cancelXDS()
 	xds := xdsserver.NewServer(xdsCtx, s.guard, s.guard)
-	// Clients may ping idle connections every 15 s (grpc-go's default allows one per 5 min and
-	// answers more with GOAWAY "too_many_pings"): rpcbridge's gateways ping every 30 s to
-	// notice a replica that vanished, as Istio's control plane permits its proxies.
-	gs := grpc.NewServer(append([]grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second})},
-		s.opts.GRPCOptions...)...)
+	gs := grpc.NewServer(append(s.grpcServerOptions(), s.opts.GRPCOptions...)...)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xds)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xds)

@@ -21,6 +21,7 @@ package dataplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,9 @@ type Options struct {
 	// XDSCredentials secure the xDS connections (TLS, mTLS, a bearer token); the zero value
 	// is plaintext.
 	XDSCredentials xdsclient.Credentials
+	// TLS serves the listener as HTTPS when set (its certificates, SNI and client
+	// verification; NextProtos is set here: h2, then http/1.1); nil serves plaintext.
+	TLS *tls.Config
 	// NodeID and NodeCluster identify the gateway to the control plane.
 	NodeID      string
 	NodeCluster string
@@ -192,7 +196,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.logger.Info("gateway listening", "address", addr.String(), "xds", servers, "listener", g.opts.ListenerName,
 		"local_address", g.opts.LocalAddress.String())
 
-	server := newFrontend(ln, g.Handler(), downstreamOf(g.config.Load()), g.logger)
+	server := newFrontend(ln, g.Handler(), downstreamOf(g.config.Load()), g.opts.TLS, g.logger)
 	g.front.Store(server)
 	client := xdsclient.New(xdsclient.Config{
 		Servers:     servers,

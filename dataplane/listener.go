@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 // (HTTP/2 ones get GOAWAY) and ends.
 type frontend struct {
 	ln      *downstream.Listener
+	tls     *tls.Config // nil: plaintext
 	handler http.Handler
 	log     *slog.Logger
 
@@ -54,9 +56,14 @@ func (g *generation) Close() error {
 
 func (g *generation) Addr() net.Addr { return g.addr }
 
-// newFrontend serves handler on ln, with settings until update says otherwise.
-func newFrontend(ln *downstream.Listener, handler http.Handler, settings downstream.Settings, log *slog.Logger) *frontend {
+// newFrontend serves handler on ln, with settings until update says otherwise, over TLS with
+// tlsConfig when it is set (HTTP/2 or HTTP/1.1 by ALPN).
+func newFrontend(ln *downstream.Listener, handler http.Handler, settings downstream.Settings, tlsConfig *tls.Config, log *slog.Logger) *frontend {
 	f := &frontend{ln: ln, handler: handler, log: log, draining: map[*generation]bool{}}
+	if tlsConfig != nil {
+		f.tls = tlsConfig.Clone()
+		f.tls.NextProtos = []string{"h2", "http/1.1"}
+	}
 	f.current = f.start(settings)
 	return f
 }
@@ -87,8 +94,12 @@ func (f *frontend) serve() error {
 	}
 }
 
-// hand gives c to the current generation, or closes it after shutdown.
+// hand gives c to the current generation, or closes it after shutdown. Over TLS the
+// generation's server runs the handshake.
 func (f *frontend) hand(c net.Conn) {
+	if f.tls != nil {
+		c = tls.Server(c, f.tls)
+	}
 	for {
 		f.mu.Lock()
 		g, stopped := f.current, f.stopped

@@ -200,13 +200,13 @@ func newFixture(t *testing.T, public ...auth.Group) *fixture {
 	f.mux = admin.Handler(admin.Options{
 		Rules:       &admin.RulesOptions{Store: kv, Key: "rules/current", Validate: func([]byte) error { return nil }},
 		StoreStatus: func() store.Status { return store.Status{} },
-		State:   func() admin.State { return admin.State{} },
-		Ready:   func() (bool, string) { return true, "ready" },
-		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "# metrics\n") }),
-		Store:   st,
-		OpenAPI: func(ir.Gateway, string) ([]byte, error) { return []byte(`{"openapi":"3.1.0"}`), nil },
-		Stats:   stats,
-		Gateway: func() string { return strings.TrimPrefix(gw.URL, "http://") },
+		State:       func() admin.State { return admin.State{} },
+		Ready:       func() (bool, string) { return true, "ready" },
+		Metrics:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "# metrics\n") }),
+		Store:       st,
+		OpenAPI:     func(ir.Gateway, string) ([]byte, error) { return []byte(`{"openapi":"3.1.0"}`), nil },
+		Stats:       stats,
+		Gateway:     func() string { return strings.TrimPrefix(gw.URL, "http://") },
 	})
 	dir := t.TempDir()
 	var tokens []auth.Token

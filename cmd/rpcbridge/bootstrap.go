@@ -32,7 +32,10 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
   rpcbridge bootstrap --xds-address rpcbridge-0.internal:18000,rpcbridge-1.internal:18000 --node-id "$HOSTNAME" --node-cluster edge --delta
 
   # a control plane with xds.auth: the token ends up in envoy.yaml, keep it as secret as the token file
-  rpcbridge bootstrap --node-id envoy-1 --xds-token-file /etc/rpcbridge/tokens/xds > envoy.yaml`,
+  rpcbridge bootstrap --node-id envoy-1 --xds-token-file /etc/rpcbridge/tokens/xds > envoy.yaml
+
+  # xDS over mTLS: Envoy verifies the control planes with ca.crt and presents envoy.crt
+  rpcbridge bootstrap --xds-address cp.internal:18000 --node-id "$HOSTNAME" --xds-ca-file /etc/envoy/tls/ca.crt --xds-cert-file /etc/envoy/tls/envoy.crt --xds-key-file /etc/envoy/tls/envoy.key --xds-server-name rpcbridge-xds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "yaml" && format != "json" {
@@ -67,6 +70,10 @@ endpoint (a Kubernetes headless Service names every replica that way).`,
 		"rpcbridge's xDS server as Envoy reaches it; repeat it or separate by commas for several replicas")
 	cmd.Flags().StringVar(&opts.NodeID, "node-id", "", "Envoy node id (required)")
 	cmd.Flags().StringVar(&opts.NodeCluster, "node-cluster", "rpcbridge-gateway", "Envoy node cluster; proxies of one cluster share a configuration")
+	cmd.Flags().StringVar(&opts.XDSTLS.CAFile, "xds-ca-file", "", "CA bundle (PEM) on Envoy's host that the control planes' certificates chain to; turns TLS on for the xDS cluster")
+	cmd.Flags().StringVar(&opts.XDSTLS.CertFile, "xds-cert-file", "", "Envoy's client certificate (PEM, on its host) for control planes that require one (mTLS)")
+	cmd.Flags().StringVar(&opts.XDSTLS.KeyFile, "xds-key-file", "", "key (PEM, on Envoy's host) of --xds-cert-file")
+	cmd.Flags().StringVar(&opts.XDSTLS.ServerName, "xds-server-name", "", "SNI, and the DNS name the control planes' certificates must have (default: the chain is verified only)")
 	cmd.Flags().BoolVar(&opts.Delta, "delta", false, "use incremental (delta) xDS instead of state-of-the-world")
 	cmd.Flags().Uint32Var(&opts.AdminPort, "admin-port", controlplane.DefaultAdminPort, "port of Envoy's admin interface on 127.0.0.1")
 	cmd.Flags().Int64Var(&opts.MaxDownstreamConnections, "max-connections", dataplane.DefaultMaxConnections,

@@ -39,6 +39,7 @@ type gatewayFlags struct {
 	// xdsTokenFile holds the bearer token sent to the control planes (xds.auth).
 	xdsTokenFile string
 	xdsPerRPC    credentials.PerRPCCredentials
+	tls          gatewayTLSFlags
 }
 
 func newGatewayCommand(logger func() (*slog.Logger, error)) *cobra.Command {
@@ -64,7 +65,10 @@ what is left.`,
   rpcbridge gateway --xds 127.0.0.1:18000 --listen :8080
 
   # a fleet member following three control-plane replicas, probes on the pod address
-  rpcbridge gateway --xds cp-0.rpcbridge:18000,cp-1.rpcbridge:18000,cp-2.rpcbridge:18000 --listen :8080 --admin :19902 --node-id "$HOSTNAME" --drain-timeout 20s`,
+  rpcbridge gateway --xds cp-0.rpcbridge:18000,cp-1.rpcbridge:18000,cp-2.rpcbridge:18000 --listen :8080 --admin :19902 --node-id "$HOSTNAME" --drain-timeout 20s
+
+  # HTTPS with two certificates chosen by SNI; xDS over mTLS
+  rpcbridge gateway --xds cp.internal:18000 --listen :8443 --tls-cert-file api.crt --tls-key-file api.key --tls-cert-file partners.crt --tls-key-file partners.key --xds-ca-file ca.crt --xds-cert-file gateway.crt --xds-key-file gateway.key --xds-server-name rpcbridge-xds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logger()
@@ -73,6 +77,9 @@ what is left.`,
 			}
 			servers, err := parseXDSAddresses("--xds", f.xds)
 			if err != nil {
+				return err
+			}
+			if _, err := f.tls.listener(); err != nil {
 				return err
 			}
 			if f.drain <= 0 {
@@ -96,6 +103,7 @@ what is left.`,
 	cmd.Flags().StringVar(&f.nodeID, "node-id", "", "xDS node id (default: the host name)")
 	cmd.Flags().StringVar(&f.nodeCluster, "node-cluster", gatewayv1.EmbeddedNodeCluster,
 		"xDS node cluster; "+gatewayv1.EmbeddedNodeCluster+" gets the routes only an rpcbridge gateway runs (REST to Dubbo)")
+	addGatewayTLSFlags(cmd, &f.tls)
 	cmd.Flags().DurationVar(&f.drain, "drain-timeout", dataplane.DefaultShutdownTimeout, "how long requests in flight may finish at shutdown")
 	cmd.Flags().StringVar(&f.xdsTokenFile, "xds-token-file", "",
 		"file holding the bearer token sent to the control planes (their xds.auth); sent without TLS to loopback addresses only")
@@ -105,13 +113,17 @@ what is left.`,
 // runGateway runs the gateway, and its admin listener when one is configured, until ctx ends.
 func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers []string) error {
 	reg := newProcessRegistry()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	listenTLS, xdsTransport, err := f.tls.load(ctx, log)
+	if err != nil {
+		return err
+	}
 	gw := dataplane.New(dataplane.Options{
 		XDSServers: servers, NodeID: f.nodeID, NodeCluster: f.nodeCluster,
 		ListenAddress: f.listen, Logger: log, Registerer: reg, ShutdownTimeout: f.drain,
-		XDSCredentials: xdsclient.Credentials{PerRPC: f.xdsPerRPC},
+		TLS: listenTLS, XDSCredentials: xdsclient.Credentials{Transport: xdsTransport, PerRPC: f.xdsPerRPC},
 	})
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	// The admin listener outlives the gateway's drain, so that probes see it not ready.
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAdmin()
@@ -127,7 +139,7 @@ func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers [
 		admin.Probes(mux, gw.Readiness, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		go func() {
 			defer close(adminDone)
-			if err := serveAdmin(adminCtx, lis, mux, config.AdminLimits{}, log); err != nil && !errors.Is(err, context.Canceled) {
+			if err := serveAdmin(adminCtx, lis, mux, config.AdminLimits{}, nil, log); err != nil && !errors.Is(err, context.Canceled) {
 				cancel(fmt.Errorf("admin: %w", err))
 			}
 		}()
@@ -136,9 +148,10 @@ func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers [
 	if adminAddr == "" {
 		adminAddr = "off"
 	}
+	warnPlaintext(log, plainListener{"gateway", f.listen, listenTLS != nil}) // the admin listener serves probes and metrics only
 	log.Info("rpcbridge gateway starting", "xds", servers, "listen", f.listen, "admin", adminAddr,
 		"node_id", f.nodeID, "node_cluster", f.nodeCluster)
-	err := gw.Run(ctx)
+	err = gw.Run(ctx)
 	stopAdmin()
 	<-adminDone
 	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -96,9 +97,11 @@ type server struct {
 	rules    *bus.Topic[rulesState] // the store's rules (store.rules), nil when off
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
-	pushed   atomic.Bool
-	metrics  *prometheus.Registry
-	stats    *livestats.Sampler
+	// gatewayTLS is the try-it forward's client of the gateway listener under gateway.tls.
+	gatewayTLS *tls.Config
+	pushed     atomic.Bool
+	metrics    *prometheus.Registry
+	stats      *livestats.Sampler
 }
 
 // serve runs everything until ctx ends. stdout and stderr are where an access log configured
@@ -131,9 +134,17 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if err != nil {
 		return err
 	}
+	tlsCtx, stopTLS := context.WithCancel(ctx)
+	defer stopTLS()
+	tlsCfg, err := loadServeTLS(tlsCtx, cfg, log)
+	if err != nil {
+		return err
+	}
+	s.gatewayTLS = tlsCfg.embeddedGateway
 	s.xds = controlplane.NewServer(controlplane.ServerOptions{
 		Logger: log, Registerer: reg, Translate: translateOptions(cfg), Flavor: cfg.Envoy.Flavor,
 		GRPCOptions: sec.xdsOptions,
+		TLS:         tlsCfg.xds, RequireClientCert: tlsCfg.xdsRequireClientCert,
 	})
 
 	xdsLis, err := net.Listen("tcp", cfg.XDS.Listen)
@@ -158,7 +169,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 			ListenAddress: cfg.Gateway.Listen, Logger: log, Registerer: reg,
 			MaxConnections: cfg.Gateway.Limits.MaxConnections, BufferBudgetBytes: cfg.Gateway.Limits.BufferBudgetBytes,
 			AccessLog: tel.accessLog, Tracing: tel.tracing,
-			XDSCredentials: sec.gatewayCreds,
+			TLS: tlsCfg.gateway, XDSCredentials: embeddedXDSCredentials(tlsCfg, sec.gatewayCreds.PerRPC),
 		})
 	}
 
@@ -189,7 +200,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	}
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
 	g.Go(func() error {
-		return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, log)
+		return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, tlsCfg.admin, log)
 	})
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
@@ -199,6 +210,8 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if s.gateway != nil {
 		g.Go(func() error { return s.gateway.Run(gctx) })
 	}
+	warnPlaintext(log, plainListener{"xds", cfg.XDS.Listen, tlsCfg.xds != nil}, plainListener{"admin", cfg.Admin.Listen, tlsCfg.admin != nil},
+		plainListener{"gateway", gatewayAddr(cfg), tlsCfg.gateway != nil || !cfg.Gateway.On()})
 	log.Info("rpcbridge serving", "config", file, "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String(),
 		"gateway", gatewayAddr(cfg), "registries", len(cfg.Registries))
 	err = g.Wait()
@@ -249,6 +262,7 @@ func (s *server) adminHandler() http.Handler {
 		MaxConcurrentUploads: s.start.Admin.Uploads.MaxConcurrent,
 		Stats:                s.stats,
 		Gateway:              s.gatewayAddr(),
+		GatewayTLS:           s.gatewayTLS,
 		Rules:                rulesOptions(s.start, s.kv),
 		StoreStatus:          s.store.Status,
 		Logger:               s.log.With("component", "admin"),
@@ -366,6 +380,9 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if !reflect.DeepEqual(old.Telemetry, cur.Telemetry) {
 		out = append(out, "telemetry")
+	}
+	if !reflect.DeepEqual(old.XDS.TLS, cur.XDS.TLS) || !reflect.DeepEqual(old.Gateway.TLS, cur.Gateway.TLS) || !reflect.DeepEqual(old.Admin.TLS, cur.Admin.TLS) {
+		out = append(out, "tls (the files themselves are reloaded when they change)")
 	}
 	if old.Admin.Listen != cur.Admin.Listen {
 		out = append(out, "admin.listen")

@@ -58,12 +58,15 @@ func (s Settings) headerTimeout() time.Duration {
 }
 
 // NewServer returns the net/http server of s for handler, serving HTTP/1.1 and, when h2c is
-// true, HTTP/2 with prior knowledge. The per-stream timeouts are not the server's: run the
+// true, HTTP/2: with prior knowledge on plaintext connections, and by ALPN ("h2") on TLS
+// connections that the listener wraps (tls.Server). On TLS connections the header timeout
+// closes the connection without the plaintext 408. The per-stream timeouts are not the server's: run the
 // handler under StartStream or Guard.
 func NewServer(handler http.Handler, s Settings, h2c bool, errorLog *slog.Logger) *http.Server {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(h2c)
+	protocols.SetHTTP2(h2c)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: s.headerTimeout(),
