@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -85,6 +86,18 @@ func TestDocumentedSecrets(t *testing.T) {
 		if !slices.Equal(m.secrets[name], keys) {
 			t.Errorf("secret %s: keys %v, want %v", name, m.secrets[name], keys)
 		}
+	}
+	// docs/deploy.md repeats the commands: they must create the same Secrets.
+	doc, err := os.ReadFile("../../docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDoc, err := documentedSecrets(string(doc))
+	if err != nil {
+		t.Fatalf("docs/deploy.md: %v", err)
+	}
+	if !maps.EqualFunc(inDoc, m.secrets, slices.Equal) {
+		t.Errorf("docs/deploy.md creates the Secrets %v, README.md %v", inDoc, m.secrets)
 	}
 }
 
