@@ -38,6 +38,7 @@ type check struct {
 // checks are the reference checks, in the order they are reported.
 var checks = []check{
 	{"namespace", checkNamespace},
+	{"names", checkNames},
 	{"images", checkImages},
 	{"selectors", checkSelectors},
 	{"ports", checkPorts},

@@ -166,6 +166,12 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"image not in kustomization", "images", "has no kustomization images entry", func(m *manifests) {
 			m.deployments["rpcbridge"].Spec.Template.Spec.Containers[0].Image = "rpcbridge:latest"
 		}},
+		{"port name too long", "names", "must be no more than 15 characters", func(m *manifests) {
+			m.deployments["rpcbridge-gateway"].Spec.Template.Spec.Containers[0].Ports[1].Name = "gateway-admin-port"
+		}},
+		{"service name with a dot", "names", "metadata.name", func(m *manifests) {
+			m.services["rpcbridge"].Name = "rpcbridge.cp"
+		}},
 		{"object in another namespace", "namespace", "in namespace \"default\"", func(m *manifests) {
 			m.configMaps["rpcbridge-config"].Namespace = "default"
 		}},
