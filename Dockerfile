@@ -15,10 +15,13 @@ COPY . .
 # information (cmd/rpcbridge/version.go has no -X variables); .git is not in the build context,
 # so the VCS lines are left out (-buildvcs=false) rather than failing the build.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o /out/rpcbridge ./cmd/rpcbridge
+    CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o /out/rpcbridge ./cmd/rpcbridge && \
+    mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/rpcbridge /usr/local/bin/rpcbridge
+# dataDir (the local store) for `docker run`; owned by the user, as WORKDIR alone would not ensure
+COPY --from=build --chown=65532:65532 /out/data /var/lib/rpcbridge
 USER 65532:65532
 WORKDIR /var/lib/rpcbridge
 # gateway HTTP (serve's embedded gateway and `rpcbridge gateway`), gateway HTTPS (deploy/kubernetes),
