@@ -24,6 +24,7 @@ lint:
 ## test: the full suite; peers (ZooKeeper, ...) are required, not skipped.
 test: deps lint
 	RPCBRIDGE_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 30m ./...
+	cd deploy/kubernetes && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory race
 	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz-smoke.sh
 	examples/quickstart/run.sh --smoke
