@@ -28,6 +28,7 @@ test: deps lint
 	$(MAKE) --no-print-directory race
 	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz-smoke.sh
 	examples/quickstart/run.sh --smoke
+	examples/fleet/run.sh --smoke
 
 ## test-race: the suite again under the race detector. registries/nacos and kvstore/nacos are
 ## left out: their tests trip data races inside nacos-sdk-go v2.3.5 itself, between the SDK's own

@@ -3,7 +3,7 @@
 #   - Go >= 1.26 must already be on PATH (the module needs it; Debian's golang is older);
 #   - ZooKeeper (Debian package), run by the tests themselves on free ports;
 #   - a JDK's javac, for the Java class-file fixtures;
-#   - curl for the quickstart smoke test;
+#   - curl for the quickstart and fleet smoke tests, openssl for the fleet example's throwaway CA;
 #   - Debian's chromium, the real headless browser the console tests drive (chromedp);
 #   - the test peers built from the Go module proxy, cached by version outside the checkout
 #     (scripts/dubbo-provider.sh, scripts/consul-agent.sh): minutes cold, instant when cached.
@@ -16,6 +16,7 @@ need=()
 [[ -f /usr/share/java/slf4j-simple.jar ]] || need+=(libslf4j-java)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
