@@ -159,6 +159,8 @@ func checkIDLPage(t *testing.T, b *browser.Browser, srv *running) {
 	if versions.Current != 3 || versions.Versions[0].RestoredFrom != 1 || !strings.Contains(restored, "restored from v1") {
 		t.Errorf("after the rollback: API %+v, page row %q", versions, restored)
 	}
+	// The page renders the history first and then reloads the list: wait for the list.
+	page[bool](t, b, `document.querySelector('#idl-table tr[data-name="demo"] [data-field="version"]')?.textContent === "3"`, "true")
 	if want, got := schemas(); !cmp.Equal(want, got) {
 		t.Errorf("after the rollback the page lists %v, the API %v", got, want)
 	}
