@@ -115,6 +115,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	for i := range cfg.RPCRoutes {
 		cfg.RPCRoutes[i].Origin = fmt.Sprintf("%s rpcRoutes[%d]", name, i)
 	}
+	for i := range cfg.Policies {
+		cfg.Policies[i].Origin = fmt.Sprintf("%s policies[%d]", name, i)
+	}
 	return &cfg, nil
 }
 

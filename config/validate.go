@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/rpcbridge/rpcbridge/internal/field"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 var registryNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -76,6 +77,10 @@ func (c *Config) validate() []Problem {
 	for i, rr := range c.RPCRoutes {
 		addErr(fmt.Sprintf("rpcRoutes[%d]", i), rr.Validate())
 	}
+	for i, p := range c.Policies {
+		addErr(fmt.Sprintf("policies[%d]", i), p.Validate())
+	}
+	addErr("", transcoding.ValidatePolicyReferences(c.Policies, c.Routes, c.RPCRoutes))
 	for i, g := range c.Discovery.Reflection.Include {
 		if _, err := path.Match(g, ""); err != nil {
 			add(fmt.Sprintf("discovery.reflection.include[%d]", i), "bad glob %q: %v", g, err)

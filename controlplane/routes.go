@@ -50,11 +50,20 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 	}
 	seen := make(map[string]bool, len(g.Routes))
 	var usesGRPC, usesDubbo bool
+	var edge edgeListener
 	for _, r := range g.Routes {
 		if seen[r.Name] {
 			return out, fmt.Errorf("route %q: duplicate name", r.Name)
 		}
 		seen[r.Name] = true
+		if r.Withheld != "" {
+			er, err := withheldRoute(r)
+			if err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
+			vh.Routes = append(vh.Routes, er)
+			continue
+		}
 		er, err := httpRoute(r)
 		if err != nil {
 			return out, fmt.Errorf("route %q: %w", r.Name, err)
@@ -93,8 +102,16 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 			}
 			usesDubbo = true
 		}
+		if d := applyEdge(r, er, &edge); d != nil {
+			out.diagnostics = append(out.diagnostics, *d)
+		}
 		vh.Routes = append(vh.Routes, er)
 	}
+	edgeFilters, err := edge.httpFilters()
+	if err != nil {
+		return out, err
+	}
+	out.filters = append(out.filters, edgeFilters...)
 	if usesGRPC {
 		f, err := grpcTranscoderHTTPFilter()
 		if err != nil {

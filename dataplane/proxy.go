@@ -50,8 +50,18 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("route %q is not served by this gateway: %s", route.Name, route.Withheld))
 		return
 	}
+	for _, step := range route.Edge {
+		var next bool
+		if r, next = step.Serve(w, r); !next {
+			return
+		}
+		served = r
+	}
 	if route.DirectStatus != 0 {
 		rec.details = detailsDirect
+		if route.DirectContentType != "" {
+			w.Header().Set("Content-Type", route.DirectContentType)
+		}
 		w.WriteHeader(route.DirectStatus)
 		_, _ = w.Write([]byte(route.DirectBody))
 		return

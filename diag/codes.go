@@ -109,6 +109,15 @@ const (
 	// UpstreamPolicyInvalid: the upstreams: overrides that apply to a service give an invalid
 	// policy once combined; the service keeps the defaults.
 	UpstreamPolicyInvalid Code = "upstream.policy-invalid"
+	// PolicyInvalid: an edge policy (policies:) is invalid or defined twice; the routes that use
+	// it are withheld.
+	PolicyInvalid Code = "policy.invalid"
+	// PolicyUnknown: a route rule references a policy that is not defined (or is invalid); the
+	// route is withheld rather than served without it.
+	PolicyUnknown Code = "policy.unknown"
+	// PolicyUnknownService: a policy's services: names a service that is not in the catalog; the
+	// policy attaches to the others.
+	PolicyUnknownService Code = "policy.unknown-service"
 )
 
 // Envoy translation codes (stage "controlplane").
@@ -116,6 +125,9 @@ const (
 	// EnvoyGatewayOnly: a route is left out of the Envoy configuration of the configured flavor
 	// and served by the embedded gateway only.
 	EnvoyGatewayOnly Code = "envoy.gateway-only"
+	// EnvoyPolicyWithheld: a route's edge policy cannot be translated into Envoy filter
+	// configuration; the route answers 503 instead of being served without it.
+	EnvoyPolicyWithheld Code = "envoy.policy-withheld"
 )
 
 // Store codes: what the shared store (kvstore) found in its space.

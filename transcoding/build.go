@@ -69,6 +69,9 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 	g.Routes = routes
 	ds = append(ds, cds...)
 	ds = append(ds, applyUpstreamPolicies(&g, cat, rules.Upstreams)...)
+	routes, pds := applyPolicies(g.Routes, cat, rules.Policies)
+	g.Routes = routes
+	ds = append(ds, pds...)
 	var ods []diag.Diagnostic
 	g.ProtoDescriptors, g.JavaClasses, ods = rpcOutputs(routes, rpc)
 	ds = append(ds, ods...)

@@ -91,6 +91,12 @@ type Route struct {
 	GRPC *GRPCRoute `json:"grpc,omitempty" yaml:"grpc,omitempty"`
 	// Dubbo, when set, turns the request into a Dubbo call (see rpc.go).
 	Dubbo *DubboRoute `json:"dubbo,omitempty" yaml:"dubbo,omitempty"`
+	// Policy, when set, is the edge policy the request must pass first (see edge.go).
+	Policy *EdgePolicy `json:"policy,omitempty" yaml:"policy,omitempty"`
+	// Withheld, when non-empty, says why the route is not served: the requests it matches are
+	// answered 503 with this reason instead of going upstream or falling through to a later
+	// route (fail closed). Such a route has no GRPC, Dubbo, Retry or Policy.
+	Withheld string `json:"withheld,omitempty" yaml:"withheld,omitempty"`
 }
 
 // Match selects requests by path and method. Exactly one of PathPrefix, Path and PathTemplate

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
@@ -34,6 +35,9 @@ type Route struct {
 	// DirectStatus, when non-zero, answers the request locally with DirectBody.
 	DirectStatus int
 	DirectBody   string
+	// DirectContentType is the content-type the route's response_headers_to_add give a direct
+	// response (a withheld route's JSON error body), if any.
+	DirectContentType string
 	// Transcoder, when set, transcodes the route's HTTP/JSON requests to gRPC calls (the
 	// route's per-filter envoy.filters.http.grpc_json_transcoder config, or its virtual host's).
 	Transcoder *grpcjson.Transcoder
@@ -46,6 +50,12 @@ type Route struct {
 	Withheld string
 	// Retry is the route's retry_policy, else its virtual host's; nil means no retries.
 	Retry *RetryPolicy
+	// Edge are the steps of the connection manager's edge filters for this route, in filter
+	// order (edge.go); the request passes them before it is transcoded or proxied.
+	Edge []EdgeStep
+
+	// perFilter is the route's typed_per_filter_config, for the edge filters.
+	perFilter map[string]*anypb.Any
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -136,6 +146,8 @@ type virtualHost struct {
 	name    string
 	domains []string
 	routes  []*Route
+	// perFilter is the virtual host's typed_per_filter_config, for the edge filters.
+	perFilter map[string]*anypb.Any
 }
 
 // decodeRouteConfig decodes a RouteConfiguration into its virtual hosts.
@@ -143,7 +155,7 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 	hosts := make([]*virtualHost, 0, len(rc.GetVirtualHosts()))
 	seen := map[string]string{}
 	for _, vh := range rc.GetVirtualHosts() {
-		out := &virtualHost{name: vh.GetName()}
+		out := &virtualHost{name: vh.GetName(), perFilter: vh.GetTypedPerFilterConfig()}
 		for _, domain := range vh.GetDomains() {
 			domain = strings.ToLower(domain)
 			if other, dup := seen[domain]; dup {
@@ -165,6 +177,7 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}
+			route.perFilter = r.GetTypedPerFilterConfig()
 			if route.Cluster != "" && route.Retry == nil {
 				route.Retry = decodeRetryPolicy(vh.GetRetryPolicy())
 			}
@@ -189,6 +202,11 @@ func decodeRoute(r *routev3.Route) (*Route, error) {
 	case *routev3.Route_DirectResponse:
 		out.DirectStatus = int(a.DirectResponse.GetStatus())
 		out.DirectBody = a.DirectResponse.GetBody().GetInlineString()
+		for _, h := range r.GetResponseHeadersToAdd() {
+			if strings.EqualFold(h.GetHeader().GetKey(), "content-type") {
+				out.DirectContentType = h.GetHeader().GetValue()
+			}
+		}
 	default:
 		return nil, fmt.Errorf("unsupported route action %T", a)
 	}

@@ -121,6 +121,9 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 			if err != nil {
 				return nil, fmt.Errorf("listener %q: %w", listenerName, err)
 			}
+			if err := attachEdge(hosts, hl.manager); err != nil {
+				return nil, fmt.Errorf("listener %q: %w", listenerName, err)
+			}
 			t.hasRoutes = true
 			t.hosts = newHostIndex(hosts)
 			t.withheld = withheldRoutes(hosts)

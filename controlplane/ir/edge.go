@@ -1,0 +1,12 @@
+package ir
+
+// EdgePolicy is what a route requires of a request before the request goes upstream, and how the
+// route's traffic is split: the resolved policies: entry the route references (or its service's).
+// Each block has the semantics of the Envoy HTTP filter it is emitted as, named in its doc
+// comment; the embedded gateway executes that filter's configuration, never this type, so Envoy
+// and the gateway cannot drift. A block that cannot be translated withholds the route (fail
+// closed): it is answered 503, never served without the block.
+type EdgePolicy struct {
+	// Name is the policy's name (policies[].name), for diagnostics and route metadata.
+	Name string `json:"name" yaml:"name"`
+}

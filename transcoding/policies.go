@@ -1,0 +1,186 @@
+package transcoding
+
+// The policies: section: named edge policies (authentication, CORS, rate limits, canary splits)
+// that routes reference by name, or that attach to every route of the services they name. Each
+// policy block is its own type in policy_<block>.go and validates itself; this file owns the
+// names, the references and which policy a route gets.
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/rpcbridge/rpcbridge/bridge"
+	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/internal/field"
+)
+
+// Policy is a named edge policy: what a request must satisfy before it goes upstream and how a
+// route's traffic is split. A route rule (routes[], rpcRoutes[]) references it with policy:
+// <name>; Services attaches it to every route of the services it names whose rule references no
+// policy of its own. A route has at most one policy: its rule's, else its service's.
+type Policy struct {
+	// Origin names where the policy was written ("rpcbridge.yaml policies[0]"), for
+	// diagnostics. It is set by whoever read the policy (config.Parse), never written in YAML.
+	Origin string `yaml:"-"`
+	// Name is what route rules reference: lower-case letters, digits and dashes.
+	Name string `yaml:"name"`
+	// Services attaches the policy to every route of these services (service IDs or names)
+	// whose rule names no policy.
+	Services []string `yaml:"services,omitempty"`
+}
+
+// policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
+var policyNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Validate reports every problem of the policy that shows without a catalog, each a field.Error
+// at its key ("services[1]"), joined; nil means none.
+func (p Policy) Validate() error {
+	var errs []error
+	if !policyNameRE.MatchString(p.Name) {
+		errs = append(errs, field.Errorf("name", "%q is not a policy name (lower-case letters, digits and dashes, at most 63)", p.Name))
+	}
+	for i, s := range p.Services {
+		if s == "" {
+			errs = append(errs, field.Errorf(fmt.Sprintf("services[%d]", i), "empty service reference"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// edge is the IR form of the policy, for a route of it.
+func (p Policy) edge() *ir.EdgePolicy {
+	return &ir.EdgePolicy{Name: p.Name}
+}
+
+// ValidatePolicyReferences reports, for each rule that references a policy the list does not
+// define, a field.Error at "<kind>[i].policy" (kind "routes" or "rpcRoutes"), and each policy
+// name defined twice at "policies[i].name"; joined, nil when every reference resolves.
+func ValidatePolicyReferences(policies []Policy, http []HTTPRule, rpc []RPCRule) error {
+	var errs []error
+	defined := map[string]int{}
+	for i, p := range policies {
+		if first, dup := defined[p.Name]; dup {
+			errs = append(errs, field.Errorf(fmt.Sprintf("policies[%d].name", i), "policy %q is already defined by policies[%d]", p.Name, first))
+			continue
+		}
+		defined[p.Name] = i
+	}
+	check := func(key, name string) {
+		if _, ok := defined[name]; name != "" && !ok {
+			errs = append(errs, field.Errorf(key, "no policy is named %q (policies: %v)", name, slices.Sorted(mapKeys(defined))))
+		}
+	}
+	for i, r := range http {
+		check(fmt.Sprintf("routes[%d].policy", i), r.Policy)
+	}
+	for i, r := range rpc {
+		check(fmt.Sprintf("rpcRoutes[%d].policy", i), r.Policy)
+	}
+	return errors.Join(errs...)
+}
+
+// mapKeys iterates over the keys of m.
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// applyPolicies gives each route its policy: the one its rule referenced (carried as a name-only
+// ir.EdgePolicy), else the first policy whose services name the route's service. A route whose
+// policy is not defined or is invalid is withheld (fail closed: it keeps its match and answers
+// 503, so it is neither served without its policy nor left to a less specific route), each
+// with a diagnostic.
+func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]ir.Route, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	byName := map[string]Policy{}
+	invalid := map[string]bool{}
+	byService := map[string]Policy{}
+	for _, p := range policies {
+		if _, dup := byName[p.Name]; dup || invalid[p.Name] {
+			ds = append(ds, diagnostic(diag.PolicyInvalid, diag.Error, policySubject(p), fmt.Sprintf("policy %q is defined twice; both are ignored and their routes withheld", p.Name)))
+			invalid[p.Name] = true
+			delete(byName, p.Name)
+			continue
+		}
+		if err := p.Validate(); err != nil {
+			for _, fe := range field.List(err) {
+				ds = append(ds, diagnostic(diag.PolicyInvalid, diag.Error, policySubject(p), fe.Error()+"; routes that use the policy are withheld"))
+			}
+			invalid[p.Name] = true
+			continue
+		}
+		byName[p.Name] = p
+	}
+	withheldService := map[string]string{}
+	for _, p := range policies {
+		_, ok := byName[p.Name]
+		for _, ref := range p.Services {
+			if !ok {
+				if svc, err := findService(cat, ref); err == nil && withheldService[svc.ID] == "" {
+					withheldService[svc.ID] = p.Name
+				}
+				continue
+			}
+			svc, err := findService(cat, ref)
+			if err != nil {
+				ds = append(ds, diagnostic(diag.PolicyUnknownService, diag.Warning, policySubject(p), err.Error()+"; the policy attaches to the services it finds"))
+				continue
+			}
+			if _, taken := byService[svc.ID]; !taken {
+				byService[svc.ID] = p
+			}
+		}
+	}
+	out := routes[:0:0]
+	for _, r := range routes {
+		switch {
+		case r.Policy != nil:
+			p, ok := byName[r.Policy.Name]
+			if !ok {
+				ds = append(ds, diagnostic(diag.PolicyUnknown, diag.Error, r.Name, fmt.Sprintf("the route's rule references policy %q, which is not defined or is invalid; the route is withheld", r.Policy.Name)))
+				out = append(out, withhold(r, fmt.Sprintf("policy %q is not defined or is invalid", r.Policy.Name)))
+				continue
+			}
+			r.Policy = p.edge()
+		default:
+			if p, ok := byService[r.Cluster]; ok {
+				r.Policy = p.edge()
+			} else if withheldService[r.Cluster] != "" {
+				out = append(out, withhold(r, fmt.Sprintf("policy %q of its service is invalid", withheldService[r.Cluster])))
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out, ds
+}
+
+// policyReference is the placeholder a rule's candidate route carries until applyPolicies
+// resolves it; nil when the rule names no policy.
+func policyReference(name string) *ir.EdgePolicy {
+	if name == "" {
+		return nil
+	}
+	return &ir.EdgePolicy{Name: name}
+}
+
+// withhold is r kept for its match only, answering 503 with the reason (ir.Route.Withheld).
+func withhold(r ir.Route, reason string) ir.Route {
+	return ir.Route{Name: r.Name, Match: r.Match, Cluster: r.Cluster, Withheld: reason}
+}
+
+// policySubject names a policy in diagnostics: where it was written, else its name.
+func policySubject(p Policy) string {
+	if p.Origin != "" {
+		return p.Origin
+	}
+	return fmt.Sprintf("policy %q", p.Name)
+}
