@@ -10,10 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -29,7 +31,10 @@ type edgeRoute struct {
 }
 
 // edgeListener accumulates, over every route, what the connection manager's edge filters need.
-type edgeListener struct{}
+type edgeListener struct {
+	// headerMutation: some route removes identity headers.
+	headerMutation bool
+}
 
 // translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
 func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
@@ -37,18 +42,49 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 	if p == nil {
 		return out, nil
 	}
+	removal, err := identityRemoval(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(headerMutationFilter, removal); err != nil {
+		return out, err
+	}
 	return out, nil
 }
 
+// set adds a filter's per-route config; a nil cfg adds nothing.
+func (e edgeRoute) set(filter string, cfg proto.Message) error {
+	if cfg == nil || reflect.ValueOf(cfg).IsNil() {
+		return nil
+	}
+	a, err := typedConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filter, err)
+	}
+	e.perFilter[filter] = a
+	return nil
+}
+
 // add merges one route's translated policy.
-func (l *edgeListener) add(edgeRoute) {}
+func (l *edgeListener) add(r edgeRoute) {
+	_, mutates := r.perFilter[headerMutationFilter]
+	l.headerMutation = l.headerMutation || mutates
+}
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
 // CORS first (a preflight is answered before authentication can refuse it), then header removal
 // of client-set identity headers, JWT, API keys, and the local rate limit last (so that it can
 // key on the identity the authentication established).
 func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
-	return nil, nil
+	var out []*hcmv3.HttpFilter
+	if l.headerMutation {
+		f, err := headerMutationHTTPFilter()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // applyEdge sets the route's per-filter configuration of its policy on er, or, when the policy

@@ -158,9 +158,25 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 				continue
 			}
 		}
+		forwardIdentity(&r)
 		out = append(out, r)
 	}
 	return out, ds
+}
+
+// forwardIdentity adds the route's identity headers to its Dubbo attachments (gRPC providers get
+// every request header as metadata already).
+func forwardIdentity(r *ir.Route) {
+	if r.Policy == nil || r.Dubbo == nil || slices.Contains(r.Dubbo.Attachments, "*") {
+		return
+	}
+	dubbo := *r.Dubbo
+	for _, h := range r.Policy.IdentityHeaders {
+		if !slices.Contains(dubbo.Attachments, h) {
+			dubbo.Attachments = append(slices.Clone(dubbo.Attachments), h)
+		}
+	}
+	r.Dubbo = &dubbo
 }
 
 // policyReference is the placeholder a rule's candidate route carries until applyPolicies

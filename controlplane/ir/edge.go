@@ -9,4 +9,10 @@ package ir
 type EdgePolicy struct {
 	// Name is the policy's name (policies[].name), for diagnostics and route metadata.
 	Name string `json:"name" yaml:"name"`
+	// IdentityHeaders are the request headers the policy's authentication sets for the provider
+	// (chosen JWT claims, the API key's client name, the client address), lower case, sorted.
+	// A client can never set them itself: they are removed from every request of the route
+	// before authentication runs (Envoy's envoy.filters.http.header_mutation, per route). They
+	// reach gRPC providers as metadata and Dubbo providers as attachments.
+	IdentityHeaders []string `json:"identityHeaders,omitempty" yaml:"identityHeaders,omitempty"`
 }

@@ -72,6 +72,9 @@ func decodeEdgeFilters(m *hcmv3.HttpConnectionManager) (filters []namedEdgeFilte
 // filter it does not.
 func newEdgeFilter(f *hcmv3.HttpFilter) (ef edgeFilter, known bool, err error) {
 	switch f.GetName() {
+	case headerMutationFilterName:
+		ef, err = newHeaderMutation(f.GetTypedConfig())
+		return ef, true, err
 	}
 	return nil, false, nil
 }
