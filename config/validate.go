@@ -80,7 +80,6 @@ func (c *Config) validate() []Problem {
 	for i, p := range c.Policies {
 		addErr(fmt.Sprintf("policies[%d]", i), p.Validate())
 	}
-	addErr("", transcoding.ValidatePolicyReferences(c.Policies, c.Routes, c.RPCRoutes))
 	for i, g := range c.Discovery.Reflection.Include {
 		if _, err := path.Match(g, ""); err != nil {
 			add(fmt.Sprintf("discovery.reflection.include[%d]", i), "bad glob %q: %v", g, err)
@@ -93,5 +92,15 @@ func (c *Config) validate() []Problem {
 	}
 	ps = append(ps, validateUpstreams(c.Upstreams)...)
 	c.Store.validate(addErr)
+	return ps
+}
+
+// validateReferences reports the route rules' references to policies the file does not define,
+// and policies defined twice.
+func (c *Config) validateReferences() []Problem {
+	var ps []Problem
+	for _, p := range field.List(transcoding.ValidatePolicyReferences(c.Policies, c.Routes, c.RPCRoutes)) {
+		ps = append(ps, Problem{Key: p.Path, Message: p.Err.Error()})
+	}
 	return ps
 }
