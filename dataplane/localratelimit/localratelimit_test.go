@@ -208,7 +208,9 @@ func TestUnsupportedSettingsAreErrors(t *testing.T) {
 		"formatter": func(c *localratelimitv3.LocalRateLimit) {
 			c.ResponseHeadersToAdd = []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "x", Value: "%START_TIME%"}}}
 		},
-		"fast fill": func(c *localratelimitv3.LocalRateLimit) { c.TokenBucket.FillInterval = durationpb.New(time.Millisecond) },
+		"fast fill": func(c *localratelimitv3.LocalRateLimit) {
+			c.TokenBucket.FillInterval = durationpb.New(time.Millisecond)
+		},
 	} {
 		c := config(tokenBucket(1, 1, time.Second))
 		c.FilterEnforced = &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 100}}
