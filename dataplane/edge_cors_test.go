@@ -191,3 +191,33 @@ func TestCORSActualRequests(t *testing.T) {
 		t.Errorf("upstreams saw %d gRPC calls and %d HTTP requests, want 4 and 2", g, h)
 	}
 }
+
+// TestCORSOnDubboRoutes: a preflight for a REST→Dubbo route is answered at the edge too, and an
+// actual call from an allowed origin reaches the real dubbo-go provider with the CORS headers on
+// its answer.
+func TestCORSOnDubboRoutes(t *testing.T) {
+	s := startForwardingStack(t)
+	g := s.base
+	g.Routes = nil
+	for _, r := range s.base.Routes {
+		if r.Dubbo != nil {
+			r.Policy = &ir.EdgePolicy{Name: "web", CORS: &ir.CORS{AllowOrigins: []ir.StringMatch{{Exact: "https://app.example.com"}}, AllowMethods: []string{"GET"}}}
+		}
+		g.Routes = append(g.Routes, r)
+	}
+	if err := s.xds.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Dubbo preflight answered", func() error {
+		resp, body := s.send(t, http.MethodOptions, dubboAllPath, preflightHeaders("https://app.example.com", "GET"), "")
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Methods") != "GET" {
+			return fmt.Errorf("%d %q allow-methods %q", resp.StatusCode, body, resp.Header.Get("Access-Control-Allow-Methods"))
+		}
+		return nil
+	})
+	got, resp := s.seen(t, dubboAllPath, http.Header{"Origin": {"https://app.example.com"}, "X-Tenant": {"t1"}})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || got.Get("X-Tenant") != "t1" {
+		t.Errorf("Dubbo call from an allowed origin: allow-origin %q, provider saw x-tenant %q",
+			resp.Header.Get("Access-Control-Allow-Origin"), got.Get("X-Tenant"))
+	}
+}

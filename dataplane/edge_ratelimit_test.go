@@ -3,18 +3,21 @@ package dataplane_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/dataplane"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
 // rateLimitStack serves the forwarding stack with the routes of paths under policy, behind a
 // trusted proxy (so that X-Forwarded-For says who the client is), and waits until path answers
 // with x-ratelimit headers — which takes one token of probe's buckets.
-func rateLimitStack(t *testing.T, policy *ir.EdgePolicy, path string, probe http.Header) *forwardingStack {
+func rateLimitStack(t *testing.T, policy *ir.EdgePolicy, path string, probe http.Header, tune ...func(*dataplane.Options)) *forwardingStack {
 	t.Helper()
-	s := startForwardingStack(t)
+	s := startForwardingStack(t, tune...)
 	g := s.base
 	g.Forwarding = &ir.Forwarding{GenerateRequestID: true} // the last X-Forwarded-For address is the client
 	g.Routes = nil
@@ -67,9 +70,17 @@ func TestRateLimitBurst(t *testing.T) {
 		Bucket: ir.TokenBucket{MaxTokens: 5, TokensPerFill: 1, FillInterval: time.Hour}}}
 	for _, path := range []string{grpcPath, dubboAllPath} {
 		t.Run(path, func(t *testing.T) {
-			s := rateLimitStack(t, policy, path, nil)
+			access := &syncBuffer{}
+			log, err := telemetry.OpenAccessLog(telemetry.AccessLogConfig{Enabled: true}, access, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := rateLimitStack(t, policy, path, nil, func(o *dataplane.Options) { o.AccessLog = log })
 			if got := burst(t, s, path, nil, 7, "5", "3600"); got != 3 {
 				t.Errorf("%d of 8 requests limited, want 3", got)
+			}
+			if got := strings.Count(access.String(), `"response_flags":"RL","response_code_details":"local_rate_limited"`); got != 3 {
+				t.Errorf("%d access log lines flag RL local_rate_limited, want 3:\n%s", got, access.String())
 			}
 			// A push that leaves the route's policy alone must not refill its bucket.
 			g := s.base

@@ -197,6 +197,10 @@ func (f *Filter) Serve(w http.ResponseWriter, r *http.Request) (*http.Request, b
 	return r, false
 }
 
+// ResponseDetails implements the gateway's routetable.Answering: Envoy's details of a preflight
+// the filter answered.
+func (f *Filter) ResponseDetails() string { return "cors_response" }
+
 // responseHeaders are the headers of a response to a request from an allowed origin
 // (encodeHeaders).
 func (f *Filter) responseHeaders(h http.Header, origin string) {

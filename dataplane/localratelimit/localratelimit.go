@@ -43,6 +43,10 @@ import (
 // Body is the body of a rate-limited answer.
 const Body = "local_rate_limited"
 
+// Details is the %RESPONSE_CODE_DETAILS% of a rate-limited answer (Envoy's sendLocalReply
+// details), flagged RL in the access log.
+const Details = "local_rate_limited"
+
 // defaultMaxDynamicDescriptors is Envoy's max_dynamic_descriptors default.
 const defaultMaxDynamicDescriptors = 20
 
@@ -180,8 +184,8 @@ func allOrNothing(f *corev3.RuntimeFractionalPercent) (bool, error) {
 	return false, fmt.Errorf("%d/%d of requests: the gateway runs a filter for all requests or none", v.GetNumerator(), denominator)
 }
 
-// decision is what the limiter decided for a request: allowed or not, and the bucket whose
-// figures go into the x-ratelimit headers (nil: none).
+// decision is what the limiter decided for a request: allowed or not, and, when counted, the
+// figures of the bucket that decided, for the x-ratelimit headers and Retry-After.
 type decision struct {
 	allowed                        bool
 	limit, remaining, reset, retry uint64
@@ -296,9 +300,9 @@ func addHeaders(h http.Header, opts []*corev3.HeaderValueOption) {
 	}
 }
 
-// Buckets is how many buckets the limiter keeps (the default one, fixed descriptors' and the
-// wildcard descriptors' current ones), for tests and bounds checks.
-func (l *Limiter) Buckets() int {
+// buckets is how many buckets the limiter keeps (the default one, fixed descriptors' and the
+// wildcard descriptors' current ones).
+func (l *Limiter) buckets() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
@@ -310,6 +314,9 @@ func (l *Limiter) Buckets() int {
 	}
 	return n
 }
+
+// ResponseDetails implements routetable.Answering.
+func (l *Limiter) ResponseDetails() string { return Details }
 
 // Enabled reports whether the filter runs at all (filter_enabled); a disabled limiter's Serve
 // passes every request.

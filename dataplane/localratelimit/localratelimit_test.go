@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,7 +186,7 @@ func TestDynamicDescriptorsAreBounded(t *testing.T) {
 	for i := range 50 {
 		request(l, fmt.Sprintf("10.0.0.%d", i), nil)
 	}
-	if got := l.Buckets(); got != 1+3 {
+	if got := l.buckets(); got != 1+3 {
 		t.Errorf("%d buckets after 50 clients, want the route's and 3", got)
 	}
 	if next, _ := request(l, "10.0.0.49", nil); next {
@@ -238,5 +240,28 @@ func TestNotEnforcedAndDisabled(t *testing.T) {
 		if next, w := request(l, "", nil); !next || len(w.Header()) != 0 {
 			t.Fatalf("disabled: continued=%v headers=%v", next, w.Header())
 		}
+	}
+}
+
+// TestConcurrentRequests: requests in parallel take exactly max_tokens tokens between them.
+func TestConcurrentRequests(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	c := config(tokenBucket(100, 1, time.Hour))
+	perClientHeader(c, "x-user-sub", tokenBucket(1000, 1, time.Hour))
+	l := newLimiter(t, c, clk)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			for range 10 {
+				if next, _ := request(l, "", http.Header{"X-User-Sub": {fmt.Sprint(i % 3)}}); next {
+					passed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := passed.Load(); got != 100 {
+		t.Errorf("%d of 200 parallel requests passed, want 100", got)
 	}
 }

@@ -23,6 +23,13 @@ type EdgeStep interface {
 	Serve(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
 }
 
+// Answering is implemented by an EdgeStep that answers some requests itself: ResponseDetails is
+// Envoy's %RESPONSE_CODE_DETAILS% of those answers ("cors_response", "local_rate_limited"), for
+// the access log.
+type Answering interface {
+	ResponseDetails() string
+}
+
 // edgeFilter is a decoded edge filter of the connection manager.
 type edgeFilter interface {
 	// step is the filter's step for a route, given the route's and its virtual host's
