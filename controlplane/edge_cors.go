@@ -148,6 +148,7 @@ func corsPreflightRoute(er *routev3.Route) *routev3.Route {
 	if !ok {
 		return nil
 	}
+	src := proto.Clone(action.Route).(*routev3.RouteAction)
 	return &routev3.Route{
 		Name:  er.GetName() + corsPreflightSuffix,
 		Match: match,
@@ -155,10 +156,10 @@ func corsPreflightRoute(er *routev3.Route) *routev3.Route {
 		// route entry (cors_filter.cc decodeHeaders; a direct response has none, #6608). The
 		// filter answers every request this route matches, so the action is never run.
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
-			ClusterSpecifier: action.Route.GetClusterSpecifier(),
-			Timeout:          action.Route.GetTimeout(),
+			ClusterSpecifier: src.GetClusterSpecifier(),
+			Timeout:          src.GetTimeout(),
 		}},
-		TypedPerFilterConfig: map[string]*anypb.Any{corsFilter: cfg},
+		TypedPerFilterConfig: map[string]*anypb.Any{corsFilter: proto.Clone(cfg).(*anypb.Any)},
 	}
 }
 
