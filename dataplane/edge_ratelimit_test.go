@@ -136,3 +136,27 @@ func TestRateLimitPerClient(t *testing.T) {
 		}
 	}
 }
+
+// TestRateLimitedAnswerCarriesCORS: the CORS filter runs before the rate limit, so a browser
+// gets the 429 itself (with its Allow-Origin), as Envoy's local reply passes the CORS filter's
+// encodeHeaders; a preflight takes no token.
+func TestRateLimitedAnswerCarriesCORS(t *testing.T) {
+	policy := &ir.EdgePolicy{Name: "web",
+		CORS:      &ir.CORS{AllowOrigins: []ir.StringMatch{{Exact: "https://app.example.com"}}, AllowMethods: []string{"GET"}},
+		RateLimit: &ir.RateLimit{Bucket: ir.TokenBucket{MaxTokens: 2, TokensPerFill: 1, FillInterval: time.Hour}}}
+	origin := http.Header{"Origin": {"https://app.example.com"}}
+	s := rateLimitStack(t, policy, grpcPath, origin) // one token taken
+	for range 3 {
+		if resp, _ := s.send(t, http.MethodOptions, grpcPath, preflightHeaders("https://app.example.com", "GET"), ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("preflight: %d", resp.StatusCode)
+		}
+	}
+	resp, _ := s.get(t, grpcPath, origin)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("second request: %d, want 200 (preflights take no token)", resp.StatusCode)
+	}
+	resp, body := s.get(t, grpcPath, origin)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("third request: %d %q allow-origin %q, want 429 with the origin allowed", resp.StatusCode, body, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}
