@@ -16,9 +16,9 @@
 //   - Any other request from an allowed origin gets Access-Control-Allow-Origin (its Origin),
 //     Allow-Credentials and Expose-Headers on its response, whoever answers it; a request from an
 //     origin that is not allowed is not refused, it just gets none (encodeHeaders). The filter's
-//     encodeHeaders also runs on the preflight answer it sends itself (the filter manager sends a
-//     filter's own response through every encoder filter), so that answer carries
-//     Expose-Headers too.
+//     encodeHeaders also runs on the preflight answer it sends itself (filter_manager.cc:
+//     ActiveStreamDecoderFilter::encodeHeaders starts the encoder chain from its first filter),
+//     so an allowed origin's preflight answer carries Expose-Headers too.
 //
 // Envoy sends no Vary header, and neither does the gateway.
 package cors
