@@ -46,3 +46,51 @@ routes:
 		t.Errorf("Rules() policies = %+v, routes = %+v; want policy web from f.yaml policies[0], referenced by the route", rules.Policies, rules.HTTP)
 	}
 }
+
+// TestCORSAndRateLimitProblems: problems of the cors and rateLimit blocks are reported at their
+// file, line and key; unknown keys inside them are errors.
+func TestCORSAndRateLimitProblems(t *testing.T) {
+	doc := `registries:
+  - name: local
+    type: static
+    static:
+      services:
+        - {name: hello, protocol: http, endpoints: [{address: 127.0.0.1, port: 8080}]}
+policies:
+  - name: web
+    cors:
+      allowOrigins:
+        - {exact: "https://a.example.com", suffix: ".example.com"}
+        - {regex: "("}
+      allowMethods: ["GET POST"]
+      maxAge: 1500ms
+  - name: limited
+    rateLimit:
+      maxTokens: 0
+      fillInterval: 10ms
+      perClient:
+        - {key: cookie}
+        - {key: header, header: "x user", maxTokens: 1, fillInterval: 1s}
+      maxClients: 0
+  - name: typo
+    rateLimit: {maxTokens: 1, fillInterval: 1s, burst: 2}
+`
+	got := problems(t, doc)
+	want := []string{
+		`f.yaml:11: policies[0].cors.allowOrigins[0]: exactly one of exact, prefix, suffix and regex is required`,
+		"f.yaml:12: policies[0].cors.allowOrigins[1].regex: error parsing regexp: missing closing ): `(`",
+		`f.yaml:13: policies[0].cors.allowMethods[0]: "GET POST" is not a token`,
+		`f.yaml:14: policies[0].cors.maxAge: 1.5s is not a whole number of seconds`,
+		`f.yaml:17: policies[1].rateLimit.maxTokens: must be at least 1`,
+		`f.yaml:18: policies[1].rateLimit.fillInterval: 10ms is not a whole number of milliseconds of at least 50ms (Envoy's minimum)`,
+		`f.yaml:20: policies[1].rateLimit.perClient[0].key: "cookie" is not a client key (clientIP, header)`,
+		`f.yaml:20: policies[1].rateLimit.perClient[0].maxTokens: must be at least 1`,
+		`f.yaml:20: policies[1].rateLimit.perClient[0].fillInterval: 0s is not a whole number of milliseconds of at least 50ms (Envoy's minimum)`,
+		`f.yaml:21: policies[1].rateLimit.perClient[1].header: "x user" is not a header name`,
+		`f.yaml:22: policies[1].rateLimit.maxClients: must be at least 1`,
+		`f.yaml:24: policies[2].rateLimit.burst: unknown key "burst"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%q\nwant\n%q", got, want)
+	}
+}

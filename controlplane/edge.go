@@ -34,6 +34,8 @@ type edgeRoute struct {
 type edgeListener struct {
 	// headerMutation: some route removes identity headers.
 	headerMutation bool
+	// cors, localRateLimit: some route has a CORS policy, a local rate limit.
+	cors, localRateLimit bool
 }
 
 // translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
@@ -47,6 +49,20 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 		return out, err
 	}
 	if err := out.set(headerMutationFilter, removal); err != nil {
+		return out, err
+	}
+	cors, err := corsPolicy(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(corsFilter, cors); err != nil {
+		return out, err
+	}
+	limit, err := localRateLimit(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(localRateLimitFilter, limit); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -69,6 +85,10 @@ func (e edgeRoute) set(filter string, cfg proto.Message) error {
 func (l *edgeListener) add(r edgeRoute) {
 	_, mutates := r.perFilter[headerMutationFilter]
 	l.headerMutation = l.headerMutation || mutates
+	_, cors := r.perFilter[corsFilter]
+	l.cors = l.cors || cors
+	_, limits := r.perFilter[localRateLimitFilter]
+	l.localRateLimit = l.localRateLimit || limits
 }
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
@@ -77,8 +97,22 @@ func (l *edgeListener) add(r edgeRoute) {
 // key on the identity the authentication established).
 func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 	var out []*hcmv3.HttpFilter
+	if l.cors {
+		f, err := corsHTTPFilter()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
 	if l.headerMutation {
 		f, err := headerMutationHTTPFilter()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if l.localRateLimit {
+		f, err := localRateLimitHTTPFilter()
 		if err != nil {
 			return nil, err
 		}

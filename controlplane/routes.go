@@ -105,6 +105,9 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 		if d := applyEdge(r, er, &edge); d != nil {
 			out.diagnostics = append(out.diagnostics, *d)
 		}
+		if pf := corsPreflightRoute(er); pf != nil {
+			vh.Routes = append(vh.Routes, pf) // before er: the preflight of er's requests (edge_cors.go)
+		}
 		vh.Routes = append(vh.Routes, er)
 	}
 	edgeFilters, err := edge.httpFilters()

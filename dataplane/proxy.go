@@ -53,6 +53,9 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, step := range route.Edge {
 		var next bool
 		if r, next = step.Serve(w, r); !next {
+			if a, ok := step.(routetable.Answering); ok {
+				rec.details = a.ResponseDetails()
+			}
 			return
 		}
 		served = r

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
+	"github.com/rpcbridge/rpcbridge/dataplane/localratelimit"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
@@ -20,7 +21,7 @@ import (
 // Envoy's response flags (%RESPONSE_FLAGS%, https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage)
 // that the gateway's answers correspond to. Others do not apply: the gateway retries only
 // requests that never reached an endpoint, which Envoy does not flag URX either (that flag is for
-// retries that ran out), and has no rate limits (RL).
+// retries that ran out).
 const (
 	flagNoRoute           = "NR" // no route matched (404)
 	flagNoHealthyUpstream = "UH" // the cluster has no usable endpoint (503)
@@ -28,6 +29,7 @@ const (
 	flagUpstreamTimeout   = "UT" // the route timeout expired (504)
 	flagDownstreamClosed  = "DC" // the client went away before the answer (499)
 	flagUpstreamOverflow  = "UO" // a circuit breaker refused the request (503)
+	flagRateLimited       = "RL" // the local rate limit refused the request (429)
 	detailsDirect         = "direct_response"
 )
 
@@ -38,6 +40,7 @@ var flagOfStatus = map[string]string{
 	StatusUpstreamConnectFailure: flagConnectFailure,
 	StatusUpstreamTimeout:        flagUpstreamTimeout,
 	StatusUpstreamOverflow:       flagUpstreamOverflow,
+	localratelimit.Details:       flagRateLimited,
 }
 
 type exchangeKey struct{}

@@ -30,6 +30,11 @@ type Policy struct {
 	// Services attaches the policy to every route of these services (service IDs or names)
 	// whose rule names no policy.
 	Services []string `yaml:"services,omitempty"`
+	// CORS lets browser pages of other origins call the policy's routes (docs/policies.md#cors).
+	CORS *CORSRule `yaml:"cors,omitempty"`
+	// RateLimit limits the rate of requests per route and per client
+	// (docs/policies.md#rate-limit).
+	RateLimit *RateLimitRule `yaml:"rateLimit,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -47,12 +52,25 @@ func (p Policy) Validate() error {
 			errs = append(errs, field.Errorf(fmt.Sprintf("services[%d]", i), "empty service reference"))
 		}
 	}
+	if p.CORS != nil {
+		errs = append(errs, field.Under("cors", p.CORS.Validate()))
+	}
+	if p.RateLimit != nil {
+		errs = append(errs, field.Under("rateLimit", p.RateLimit.Validate()))
+	}
 	return errors.Join(errs...)
 }
 
 // edge is the IR form of the policy, for a route of it.
 func (p Policy) edge() *ir.EdgePolicy {
-	return &ir.EdgePolicy{Name: p.Name}
+	out := &ir.EdgePolicy{Name: p.Name}
+	if p.CORS != nil {
+		out.CORS = p.CORS.ir()
+	}
+	if p.RateLimit != nil {
+		out.RateLimit = p.RateLimit.ir()
+	}
+	return out
 }
 
 // ValidatePolicyReferences reports, for each rule that references a policy the list does not

@@ -15,4 +15,8 @@ type EdgePolicy struct {
 	// before authentication runs (Envoy's envoy.filters.http.header_mutation, per route). They
 	// reach gRPC providers as metadata and Dubbo providers as attachments.
 	IdentityHeaders []string `json:"identityHeaders,omitempty" yaml:"identityHeaders,omitempty"`
+	// CORS, when set, is the route's cross-origin resource sharing (envoy.filters.http.cors).
+	CORS *CORS `json:"cors,omitempty" yaml:"cors,omitempty"`
+	// RateLimit, when set, is the route's local rate limit (envoy.filters.http.local_ratelimit).
+	RateLimit *RateLimit `json:"rateLimit,omitempty" yaml:"rateLimit,omitempty"`
 }

@@ -23,6 +23,13 @@ type EdgeStep interface {
 	Serve(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
 }
 
+// Answering is implemented by an EdgeStep that answers some requests itself: ResponseDetails is
+// Envoy's %RESPONSE_CODE_DETAILS% of those answers ("cors_response", "local_rate_limited"), for
+// the access log.
+type Answering interface {
+	ResponseDetails() string
+}
+
 // edgeFilter is a decoded edge filter of the connection manager.
 type edgeFilter interface {
 	// step is the filter's step for a route, given the route's and its virtual host's
@@ -30,6 +37,16 @@ type edgeFilter interface {
 	// configuration applies alone); a nil step means the filter does nothing for the route.
 	step(route, vhost *anypb.Any) (EdgeStep, error)
 }
+
+// routeAwareFilter is an edgeFilter whose step also depends on the route itself; ref names the
+// route in its table, for state that outlives a table.
+type routeAwareFilter interface {
+	routeStep(rt *Route, ref routeRef, route, vhost *anypb.Any) (EdgeStep, error)
+}
+
+// routeRef names a route in its table: its virtual host's name and its own (or its index when it
+// has none).
+type routeRef struct{ vhost, route string }
 
 // passThroughFilters are connection-manager filters the gateway runs elsewhere: the router and
 // the gRPC-JSON transcoder, configured per route (transcoders.go). (Higress's Dubbo transcoder is
@@ -48,12 +65,12 @@ type namedEdgeFilter struct {
 // decodeEdgeFilters decodes the connection manager's edge filters in their order. unsupported
 // names the first filter the gateway cannot execute that is not is_optional (Envoy skips an
 // optional filter it does not know; the gateway does the same).
-func decodeEdgeFilters(m *hcmv3.HttpConnectionManager) (filters []namedEdgeFilter, unsupported string, err error) {
+func decodeEdgeFilters(m *hcmv3.HttpConnectionManager, lims *limiterSet) (filters []namedEdgeFilter, unsupported string, err error) {
 	for _, f := range m.GetHttpFilters() {
 		if passThroughFilters[f.GetName()] || f.GetDisabled() {
 			continue
 		}
-		ef, known, err := newEdgeFilter(f)
+		ef, known, err := newEdgeFilter(f, lims)
 		if err != nil {
 			return nil, "", fmt.Errorf("http filter %q: %w", f.GetName(), err)
 		}
@@ -70,24 +87,30 @@ func decodeEdgeFilters(m *hcmv3.HttpConnectionManager) (filters []namedEdgeFilte
 
 // newEdgeFilter decodes one connection-manager filter the gateway executes; known is false for a
 // filter it does not.
-func newEdgeFilter(f *hcmv3.HttpFilter) (ef edgeFilter, known bool, err error) {
+func newEdgeFilter(f *hcmv3.HttpFilter, lims *limiterSet) (ef edgeFilter, known bool, err error) {
 	switch f.GetName() {
 	case headerMutationFilterName:
 		ef, err = newHeaderMutation(f.GetTypedConfig())
+		return ef, true, err
+	case corsFilterName:
+		ef, err = newCORS(f.GetTypedConfig())
+		return ef, true, err
+	case localRateLimitFilterName:
+		ef, err = newLocalRateLimit(f.GetTypedConfig(), lims)
 		return ef, true, err
 	}
 	return nil, false, nil
 }
 
 // attachEdge gives every route of hosts the steps of the connection manager's edge filters, or
-// withholds it when they cannot be made.
-func attachEdge(hosts []*virtualHost, m *hcmv3.HttpConnectionManager) error {
-	filters, unsupported, err := decodeEdgeFilters(m)
+// withholds it when they cannot be made. lims keeps the rate limiters of the table being built.
+func attachEdge(hosts []*virtualHost, m *hcmv3.HttpConnectionManager, lims *limiterSet) error {
+	filters, unsupported, err := decodeEdgeFilters(m, lims)
 	if err != nil {
 		return err
 	}
 	for _, vh := range hosts {
-		for _, route := range vh.routes {
+		for i, route := range vh.routes {
 			if route.Withheld != "" {
 				continue
 			}
@@ -96,7 +119,12 @@ func attachEdge(hosts []*virtualHost, m *hcmv3.HttpConnectionManager) error {
 				continue
 			}
 			for _, f := range filters {
-				s, err := f.filter.step(route.perFilter[f.name], vh.perFilter[f.name])
+				var s EdgeStep
+				if ra, ok := f.filter.(routeAwareFilter); ok {
+					s, err = ra.routeStep(route, refOf(vh, i, route), route.perFilter[f.name], vh.perFilter[f.name])
+				} else {
+					s, err = f.filter.step(route.perFilter[f.name], vh.perFilter[f.name])
+				}
 				if err != nil {
 					route.Withheld = fmt.Sprintf("%s: %v", f.name, err)
 					route.Edge = nil
@@ -109,4 +137,12 @@ func attachEdge(hosts []*virtualHost, m *hcmv3.HttpConnectionManager) error {
 		}
 	}
 	return nil
+}
+
+// refOf is the routeRef of route i of vh.
+func refOf(vh *virtualHost, i int, r *Route) routeRef {
+	if r.Name == "" {
+		return routeRef{vh.name, fmt.Sprintf("#%d", i)}
+	}
+	return routeRef{vh.name, r.Name}
 }
