@@ -28,12 +28,16 @@ import (
 type edgeRoute struct {
 	// perFilter are the route's typed_per_filter_config entries, by filter name.
 	perFilter map[string]*anypb.Any
+	// jwt is what the route's JWT block needs of the jwt_authn filter; nil without one.
+	jwt *jwtRoute
 }
 
 // edgeListener accumulates, over every route, what the connection manager's edge filters need.
 type edgeListener struct {
 	// headerMutation: some route removes identity headers.
 	headerMutation bool
+	// jwt: every route's JWT providers and requirements.
+	jwt jwtListener
 }
 
 // translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
@@ -49,6 +53,14 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 	if err := out.set(headerMutationFilter, removal); err != nil {
 		return out, err
 	}
+	perJWT, jr, err := translateJWT(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(jwtAuthnFilter, perJWT); err != nil {
+		return out, err
+	}
+	out.jwt = jr
 	return out, nil
 }
 
@@ -69,6 +81,7 @@ func (e edgeRoute) set(filter string, cfg proto.Message) error {
 func (l *edgeListener) add(r edgeRoute) {
 	_, mutates := r.perFilter[headerMutationFilter]
 	l.headerMutation = l.headerMutation || mutates
+	l.jwt.add(r.jwt)
 }
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
@@ -83,6 +96,13 @@ func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 			return nil, err
 		}
 		out = append(out, f)
+	}
+	jwt, err := l.jwt.httpFilter()
+	if err != nil {
+		return nil, err
+	}
+	if jwt != nil {
+		out = append(out, jwt)
 	}
 	return out, nil
 }

@@ -15,4 +15,6 @@ type EdgePolicy struct {
 	// before authentication runs (Envoy's envoy.filters.http.header_mutation, per route). They
 	// reach gRPC providers as metadata and Dubbo providers as attachments.
 	IdentityHeaders []string `json:"identityHeaders,omitempty" yaml:"identityHeaders,omitempty"`
+	// JWT is the policy's token authentication (envoy.filters.http.jwt_authn); nil means none.
+	JWT *JWT `json:"jwt,omitempty" yaml:"jwt,omitempty"`
 }
