@@ -75,6 +75,9 @@ func newEdgeFilter(f *hcmv3.HttpFilter) (ef edgeFilter, known bool, err error) {
 	case headerMutationFilterName:
 		ef, err = newHeaderMutation(f.GetTypedConfig())
 		return ef, true, err
+	case jwtAuthnFilterName:
+		ef, err = newJWTAuthn(f.GetTypedConfig())
+		return ef, true, err
 	}
 	return nil, false, nil
 }
