@@ -109,8 +109,8 @@ func (s JWKSSource) RefreshOrDefault() time.Duration {
 // KeySet is what the key-set stage knows of one JWKSSource: the last good key set (JSON, empty
 // when none was ever read) and the problem of the latest attempt, if it failed.
 type KeySet struct {
-	JSON    string
-	Problem string
+	JSON    string `yaml:"json,omitempty"`
+	Problem string `yaml:"problem,omitempty"`
 }
 
 // JWKSSources are the key-set sources of every policy, by Key, each once.
@@ -168,12 +168,6 @@ func (p JWTProviderRule) Validate() error {
 		if u, err := url.Parse(p.JWKS.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("jwks.url", "%q is not an http(s) URL", p.JWKS.URL)
 		}
-	}
-	if p.JWKS.Refresh < 0 {
-		add("jwks.refresh", "must not be negative")
-	}
-	if p.JWKS.Timeout < 0 {
-		add("jwks.timeout", "must not be negative")
 	}
 	if p.JWKS.File != "" && p.JWKS.Timeout != 0 {
 		add("jwks.timeout", "only a jwks.url is fetched")

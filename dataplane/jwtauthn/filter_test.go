@@ -11,8 +11,8 @@ import (
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/rpcbridge/rpcbridge/dataplane/internal/jwttest"
 	"github.com/rpcbridge/rpcbridge/dataplane/jwtauthn"
+	"github.com/rpcbridge/rpcbridge/internal/jwttest"
 )
 
 const issuer = "https://id.example.com"
