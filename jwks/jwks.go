@@ -49,7 +49,7 @@ type Sets map[string]State
 
 // Run reads every source at once, publishes when each has been tried, then re-reads each on its
 // Refresh and publishes whenever a key set or a problem changes, until ctx ends. publish gets a
-// copy it may keep.
+// copy it may keep; it must not block.
 func Run(ctx context.Context, sources []Source, client *http.Client, log *slog.Logger, publish func(Sets)) error {
 	var mu sync.Mutex
 	sets := Sets{}
@@ -77,13 +77,12 @@ func Run(ctx context.Context, sources []Source, client *http.Client, log *slog.L
 					} else if next.Problem == "" && next.JSON != prev.JSON {
 						log.Info("jwks: key set loaded", "source", src.Key)
 					}
-					mu.Lock()
+					mu.Lock() // publishing under the lock keeps the published states in order
 					sets[src.Key] = next
-					snapshot := maps.Clone(sets)
-					mu.Unlock()
 					if i > 0 {
-						publish(snapshot)
+						publish(maps.Clone(sets))
 					}
+					mu.Unlock()
 				}
 				if i == 0 {
 					first <- struct{}{}
@@ -104,9 +103,8 @@ func Run(ctx context.Context, sources []Source, client *http.Client, log *slog.L
 	}
 	if ctx.Err() == nil {
 		mu.Lock()
-		snapshot := maps.Clone(sets)
+		publish(maps.Clone(sets))
 		mu.Unlock()
-		publish(snapshot)
 	}
 	wg.Wait()
 	return ctx.Err()
