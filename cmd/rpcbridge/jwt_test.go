@@ -149,3 +149,33 @@ routes:
 		t.Errorf("during the JWKS outage: %d %q %v, want the last keys to keep verifying", code, body, err)
 	}
 }
+
+// TestServeJWTPolicyFromTheStore: a JWT policy pushed with the store's rules (store.rules) gets
+// its key set read like a policy of the file: its route verifies tokens instead of being withheld.
+func TestServeJWTPolicyFromTheStore(t *testing.T) {
+	port := identityBackend(t)
+	k1 := jwttest.NewEC(t, "k1")
+	file := writeFile(t, t.TempDir(), "jwks.json", jwttest.JWKS(t, k1))
+	srv := startServe(t, "store:\n  type: local\n  rules: true\n"+httpServiceConfig(port, ""))
+	rules := writeFile(t, t.TempDir(), "rules.yaml", fmt.Sprintf(`policies:
+  - name: pushed
+    jwt:
+      providers:
+        - {name: corp, jwks: {file: %q, refresh: 100ms}, claimHeaders: {sub: x-user-sub}}
+routes:
+  - {service: hello, pathPrefix: /pushed/, policy: pushed}
+`, file))
+	if code, out, stderr := runCLI(t, t.Context(), "rules", "push", rules, "--create", "--admin", "http://"+srv.admin); code != exitOK {
+		t.Fatalf("rules push: exit %d %s %s", code, out, stderr)
+	}
+	tok := jwttest.Sign(t, k1, map[string]any{"sub": "bob"})
+	waitFor(t, "the pushed policy verifying tokens", func() error {
+		if code, body, err := getWithToken("http://"+srv.gateway+"/pushed/x", tok); err != nil || code != http.StatusOK || !strings.HasPrefix(body, "sub=bob") {
+			return fmt.Errorf("%d %q %v", code, body, err)
+		}
+		return nil
+	})
+	if code, body, _ := getWithToken("http://"+srv.gateway+"/pushed/x", ""); code != http.StatusUnauthorized {
+		t.Errorf("no token: %d %q, want 401", code, body)
+	}
+}

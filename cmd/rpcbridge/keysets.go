@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
@@ -55,42 +56,50 @@ func newKeySetTopic() *bus.Topic[jwks.Sets] {
 	return bus.NewTopic(func(a, b jwks.Sets) bool { return reflect.DeepEqual(a, b) })
 }
 
-// followKeySets runs the key-set sources of the latest configuration until ctx ends, restarting
-// them when a reload changes them; what they know is published on out. A source that stays
-// keeps its keys across the restart.
-func followKeySets(ctx context.Context, cfgs *bus.Topic[*config.Config], out *bus.Topic[jwks.Sets], log *slog.Logger) error {
+// followKeySets runs the key-set sources that sources returns until ctx ends, restarting them
+// whenever one of inputs changes them (a reload, the store's rules); what they know is published
+// on out. A source that stays keeps its keys across the restart, and a runner that was replaced
+// publishes nothing more.
+func followKeySets(ctx context.Context, sources func() []jwks.Source, out *bus.Topic[jwks.Sets], log *slog.Logger, inputs ...bus.Watchable) error {
 	var (
-		seq     uint64
+		mu      sync.Mutex
+		gen     int
 		running []jwks.Source
-		stop    = func() {}
-		done    chan struct{}
+		started bool
+		wg      sync.WaitGroup
+		cancel  = func() {}
 	)
-	defer func() { stop(); waitDone(done) }()
-	for {
-		cfg, s, err := cfgs.Wait(ctx, seq)
-		if err != nil {
-			return err
+	defer func() { cancel(); wg.Wait() }()
+	step := func() {
+		srcs := sources()
+		if started && reflect.DeepEqual(srcs, running) {
+			return
 		}
-		seq = s
-		sources := jwksSources(cfg)
-		if done != nil && reflect.DeepEqual(sources, running) {
-			continue
-		}
-		stop()
-		waitDone(done)
-		running = sources
-		if len(sources) == 0 {
+		cancel()
+		started, running = true, srcs
+		mu.Lock()
+		gen++
+		mine := gen
+		if len(srcs) == 0 {
 			out.Publish(jwks.Sets{})
-			stop, done = func() {}, nil
-			continue
 		}
-		rctx, cancel := context.WithCancel(ctx)
-		d := make(chan struct{})
-		stop, done = cancel, d
+		mu.Unlock()
+		if len(srcs) == 0 {
+			cancel = func() {}
+			return
+		}
+		rctx, c := context.WithCancel(ctx)
+		cancel = c
 		kept, _ := out.Latest()
+		wg.Add(1)
 		go func() {
-			defer close(d)
-			_ = jwks.Run(rctx, sources, &http.Client{}, log, func(sets jwks.Sets) {
+			defer wg.Done()
+			_ = jwks.Run(rctx, srcs, &http.Client{}, log, func(sets jwks.Sets) {
+				mu.Lock()
+				defer mu.Unlock()
+				if gen != mine {
+					return
+				}
 				for k, st := range sets {
 					if st.JSON == "" && kept[k].JSON != "" {
 						st.JSON = kept[k].JSON
@@ -101,11 +110,5 @@ func followKeySets(ctx context.Context, cfgs *bus.Topic[*config.Config], out *bu
 			})
 		}()
 	}
-}
-
-// waitDone waits for a runner to end; nil means none ran.
-func waitDone(done chan struct{}) {
-	if done != nil {
-		<-done
-	}
+	return bus.RunStage(ctx, step, inputs...)
 }

@@ -193,12 +193,18 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		return err
 	}
 	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock, s.keys}
-	g.Go(func() error { return followKeySets(gctx, s.cfg, s.keys, log.With("component", "jwks")) })
 	if cfg.Store.Rules && s.kv != nil {
 		s.rules = bus.NewTopic(func(a, b rulesState) bool { return reflect.DeepEqual(a, b) })
 		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
 		inputs = append(inputs, s.rules)
 	}
+	keyInputs := []bus.Watchable{s.cfg}
+	if s.rules != nil {
+		keyInputs = append(keyInputs, s.rules)
+	}
+	g.Go(func() error {
+		return followKeySets(gctx, s.keySources, s.keys, log.With("component", "jwks"), keyInputs...)
+	})
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
 	}
@@ -231,6 +237,16 @@ func gatewayAddr(cfg *config.Config) string {
 		return "off"
 	}
 	return cfg.Gateway.Listen
+}
+
+// keySources are the key-set sources of the policies of the configuration and the store's rules.
+func (s *server) keySources() []jwks.Source {
+	cfg, _ := s.cfg.Latest()
+	if s.rules != nil {
+		rules, _ := s.rules.Latest()
+		cfg = cfg.WithStoreRules(rules.Rules)
+	}
+	return jwksSources(cfg)
 }
 
 // compileStep recomputes catalog and gateway from the latest snapshots and configuration, and
