@@ -94,3 +94,41 @@ policies:
 		t.Errorf("problems:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestJWTPolicyProblems: each problem of a jwt block is reported with the file, line and key of
+// the value at fault, all in one run.
+func TestJWTPolicyProblems(t *testing.T) {
+	doc := `policies:
+  - name: web
+    jwt:
+      providers:
+        - name: corp
+          jwks: {file: /a.json, url: "https://id.example.com/jwks"}
+          clockSkew: 1500ms
+        - name: corp
+          jwks: {url: "ftp://id.example.com/jwks", timeout: -1s}
+          fromHeaders: [{name: "bad header"}]
+          fromCookies: ["a=b"]
+          claimHeaders: {sub: "x user"}
+        - name: Nope
+  - name: empty
+    jwt: {}
+`
+	got := problems(t, doc)
+	want := []string{
+		`f.yaml:6: policies[0].jwt.providers[0].jwks: jwks.file and jwks.url are exclusive`,
+		`f.yaml:7: policies[0].jwt.providers[0].clockSkew: 1.5s is not a whole number of seconds`,
+		`f.yaml:8: policies[0].jwt.providers[1].name: provider "corp" is already defined by providers[0]`,
+		`f.yaml:9: policies[0].jwt.providers[1].jwks.timeout: duration "-1s" is negative`,
+		`f.yaml:9: policies[0].jwt.providers[1].jwks.url: "ftp://id.example.com/jwks" is not an http(s) URL`,
+		`f.yaml:10: policies[0].jwt.providers[1].fromHeaders[0].name: "bad header" is not a header name`,
+		`f.yaml:11: policies[0].jwt.providers[1].fromCookies[0]: "a=b" is not a cookie name`,
+		`f.yaml:12: policies[0].jwt.providers[1].claimHeaders.sub: "x user" is not a header name a claim may set`,
+		`f.yaml:13: policies[0].jwt.providers[2].name: "Nope" is not a provider name (lower-case letters, digits and dashes, at most 63)`,
+		`f.yaml:13: policies[0].jwt.providers[2].jwks: a provider needs its keys: jwks.file or jwks.url`,
+		`f.yaml:15: policies[1].jwt.providers: a jwt block needs at least one provider`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%q\nwant\n%q", got, want)
+	}
+}

@@ -28,6 +28,8 @@ import (
 type edgeRoute struct {
 	// perFilter are the route's typed_per_filter_config entries, by filter name.
 	perFilter map[string]*anypb.Any
+	// jwt is what the route's JWT block needs of the jwt_authn filter; nil without one.
+	jwt *jwtRoute
 }
 
 // edgeListener accumulates, over every route, what the connection manager's edge filters need.
@@ -36,6 +38,8 @@ type edgeListener struct {
 	headerMutation bool
 	// cors, localRateLimit: some route has a CORS policy, a local rate limit.
 	cors, localRateLimit bool
+	// jwt: every route's JWT providers and requirements.
+	jwt jwtListener
 }
 
 // translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
@@ -65,6 +69,14 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 	if err := out.set(localRateLimitFilter, limit); err != nil {
 		return out, err
 	}
+	perJWT, jr, err := translateJWT(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(jwtAuthnFilter, perJWT); err != nil {
+		return out, err
+	}
+	out.jwt = jr
 	return out, nil
 }
 
@@ -89,6 +101,7 @@ func (l *edgeListener) add(r edgeRoute) {
 	l.cors = l.cors || cors
 	_, limits := r.perFilter[localRateLimitFilter]
 	l.localRateLimit = l.localRateLimit || limits
+	l.jwt.add(r.jwt)
 }
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
@@ -110,6 +123,13 @@ func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 			return nil, err
 		}
 		out = append(out, f)
+	}
+	jwt, err := l.jwt.httpFilter()
+	if err != nil {
+		return nil, err
+	}
+	if jwt != nil {
+		out = append(out, jwt)
 	}
 	if l.localRateLimit {
 		f, err := localRateLimitHTTPFilter()

@@ -118,6 +118,12 @@ const (
 	// PolicyUnknownService: a policy's services: names a service that is not in the catalog; the
 	// policy attaches to the others.
 	PolicyUnknownService Code = "policy.unknown-service"
+	// PolicyKeysUnavailable: a JWT provider of a policy has no good key set (its JWKS file or URL
+	// was never read successfully); the routes that use the policy are withheld.
+	PolicyKeysUnavailable Code = "policy.keys-unavailable"
+	// PolicyKeysStale: the latest read or fetch of a JWT provider's key set failed or gave a bad
+	// key set; the last good keys are kept.
+	PolicyKeysStale Code = "policy.keys-stale"
 )
 
 // Envoy translation codes (stage "controlplane").

@@ -69,7 +69,7 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 	g.Routes = routes
 	ds = append(ds, cds...)
 	ds = append(ds, applyUpstreamPolicies(&g, cat, rules.Upstreams)...)
-	routes, pds := applyPolicies(g.Routes, cat, rules.Policies)
+	routes, pds := applyPolicies(g.Routes, cat, rules.Policies, rules.KeySets)
 	g.Routes = routes
 	ds = append(ds, pds...)
 	var ods []diag.Diagnostic

@@ -35,6 +35,8 @@ type Policy struct {
 	// RateLimit limits the rate of requests per route and per client
 	// (docs/policies.md#rate-limit).
 	RateLimit *RateLimitRule `yaml:"rateLimit,omitempty"`
+	// JWT requires a valid JSON Web Token (Envoy's envoy.filters.http.jwt_authn).
+	JWT *JWTRule `yaml:"jwt,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -58,18 +60,42 @@ func (p Policy) Validate() error {
 	if p.RateLimit != nil {
 		errs = append(errs, field.Under("rateLimit", p.RateLimit.Validate()))
 	}
+	if p.JWT != nil {
+		errs = append(errs, field.Under("jwt", p.JWT.Validate()))
+	}
 	return errors.Join(errs...)
 }
 
-// edge is the IR form of the policy, for a route of it.
-func (p Policy) edge() *ir.EdgePolicy {
-	out := &ir.EdgePolicy{Name: p.Name}
+// edge is the IR form of the policy, for a route of it, with the key sets of its JWT providers
+// from keys; an error when a block cannot be converted (its routes are then withheld).
+func (p Policy) edge(keys map[string]KeySet) (*ir.EdgePolicy, error) {
+	e := &ir.EdgePolicy{Name: p.Name}
 	if p.CORS != nil {
-		out.CORS = p.CORS.ir()
+		e.CORS = p.CORS.ir()
 	}
 	if p.RateLimit != nil {
-		out.RateLimit = p.RateLimit.ir()
+		e.RateLimit = p.RateLimit.ir()
 	}
+	if p.JWT != nil {
+		j, err := p.JWT.ir(keys)
+		if err != nil {
+			return nil, fmt.Errorf("jwt: %w", err)
+		}
+		e.JWT = j
+		e.IdentityHeaders = mergeHeaders(e.IdentityHeaders, p.JWT.identityHeaders())
+	}
+	return e, nil
+}
+
+// mergeHeaders is the sorted union of two header lists.
+func mergeHeaders(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, h := range b {
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -116,9 +142,10 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 // policy is not defined or is invalid is withheld (fail closed: it keeps its match and answers
 // 503, so it is neither served without its policy nor left to a less specific route), each
 // with a diagnostic.
-func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]ir.Route, []diag.Diagnostic) {
+func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy, keys map[string]KeySet) ([]ir.Route, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	byName := map[string]Policy{}
+	edges := map[string]*ir.EdgePolicy{}
 	invalid := map[string]bool{}
 	byService := map[string]Policy{}
 	for _, p := range policies {
@@ -135,7 +162,19 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 			invalid[p.Name] = true
 			continue
 		}
+		e, err := p.edge(keys)
+		if err != nil {
+			ds = append(ds, diagnostic(diag.PolicyKeysUnavailable, diag.Error, policySubject(p), err.Error()+"; routes that use the policy are withheld"))
+			invalid[p.Name] = true
+			continue
+		}
+		if p.JWT != nil {
+			for _, s := range p.JWT.stale(keys) {
+				ds = append(ds, diagnostic(diag.PolicyKeysStale, diag.Warning, policySubject(p), s+"; the last good keys are kept"))
+			}
+		}
 		byName[p.Name] = p
+		edges[p.Name] = e
 	}
 	withheldService := map[string]string{}
 	for _, p := range policies {
@@ -167,10 +206,10 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 				out = append(out, withhold(r, fmt.Sprintf("policy %q is not defined or is invalid", r.Policy.Name)))
 				continue
 			}
-			r.Policy = p.edge()
+			r.Policy = edges[p.Name]
 		default:
 			if p, ok := byService[r.Cluster]; ok {
-				r.Policy = p.edge()
+				r.Policy = edges[p.Name]
 			} else if withheldService[r.Cluster] != "" {
 				out = append(out, withhold(r, fmt.Sprintf("policy %q of its service is invalid", withheldService[r.Cluster])))
 				continue

@@ -37,6 +37,9 @@ type Rules struct {
 	DubboValues *ir.DubboValueLimits `yaml:"dubboValues,omitempty"`
 	// Policies are the edge policies that rules reference by name (policies.go).
 	Policies []Policy `yaml:"policies,omitempty"`
+	// KeySets are the latest key sets of the policies' JWKS sources, by JWKSSource.Key: input
+	// from the stage that reads and fetches them, never written in YAML.
+	KeySets map[string]KeySet `yaml:"-"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.

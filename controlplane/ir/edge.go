@@ -19,4 +19,6 @@ type EdgePolicy struct {
 	CORS *CORS `json:"cors,omitempty" yaml:"cors,omitempty"`
 	// RateLimit, when set, is the route's local rate limit (envoy.filters.http.local_ratelimit).
 	RateLimit *RateLimit `json:"rateLimit,omitempty" yaml:"rateLimit,omitempty"`
+	// JWT is the policy's token authentication (envoy.filters.http.jwt_authn); nil means none.
+	JWT *JWT `json:"jwt,omitempty" yaml:"jwt,omitempty"`
 }

@@ -98,6 +98,9 @@ func newEdgeFilter(f *hcmv3.HttpFilter, lims *limiterSet) (ef edgeFilter, known 
 	case localRateLimitFilterName:
 		ef, err = newLocalRateLimit(f.GetTypedConfig(), lims)
 		return ef, true, err
+	case jwtAuthnFilterName:
+		ef, err = newJWTAuthn(f.GetTypedConfig())
+		return ef, true, err
 	}
 	return nil, false, nil
 }
