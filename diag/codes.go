@@ -118,6 +118,11 @@ const (
 	// PolicyUnknownService: a policy's services: names a service that is not in the catalog; the
 	// policy attaches to the others.
 	PolicyUnknownService Code = "policy.unknown-service"
+	// PolicyCanaryInactive: a canary's subset matches no endpoint of a service it applies to
+	// (or every one), so its weight split is inactive: the route's requests stay on the whole
+	// service, and those its header or cookie selects are answered 503 while the subset is
+	// empty.
+	PolicyCanaryInactive Code = "policy.canary-inactive"
 )
 
 // Envoy translation codes (stage "controlplane").

@@ -30,6 +30,9 @@ type Policy struct {
 	// Services attaches the policy to every route of these services (service IDs or names)
 	// whose rule names no policy.
 	Services []string `yaml:"services,omitempty"`
+	// Canary splits the routes' traffic onto a subset of their service's endpoints
+	// (policy_canary.go).
+	Canary *Canary `yaml:"canary,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -46,6 +49,9 @@ func (p Policy) Validate() error {
 		if s == "" {
 			errs = append(errs, field.Errorf(fmt.Sprintf("services[%d]", i), "empty service reference"))
 		}
+	}
+	if p.Canary != nil {
+		errs = append(errs, field.Under("canary", p.Canary.Validate()))
 	}
 	return errors.Join(errs...)
 }
