@@ -92,7 +92,10 @@ func TestWeightedClustersTheGatewayCannotRunAreRefused(t *testing.T) {
 		"hash": weighted(func(wc *routev3.WeightedCluster) {
 			wc.RandomValueSpecifier = &routev3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}
 		}, "a", 1, "b", 1),
-		"cluster header": weighted(func(wc *routev3.WeightedCluster) { wc.Clusters[0].ClusterHeader = "x-cluster"; wc.Clusters[0].Name = "" }, "a", 1, "b", 1),
+		"cluster header": weighted(func(wc *routev3.WeightedCluster) {
+			wc.Clusters[0].ClusterHeader = "x-cluster"
+			wc.Clusters[0].Name = ""
+		}, "a", 1, "b", 1),
 		"host rewrite": weighted(func(wc *routev3.WeightedCluster) {
 			wc.Clusters[1].HostRewriteSpecifier = &routev3.WeightedCluster_ClusterWeight_HostRewriteLiteral{HostRewriteLiteral: "h"}
 		}, "a", 1, "b", 1),
