@@ -30,8 +30,8 @@ type Policy struct {
 	// Services attaches the policy to every route of these services (service IDs or names)
 	// whose rule names no policy.
 	Services []string `yaml:"services,omitempty"`
-	// Canary splits the routes' traffic onto a subset of their service's endpoints
-	// (policy_canary.go).
+	// Canary splits the routes' traffic onto a subset of their service's endpoints, by
+	// weight, header or cookie, or routes Dubbo requests by their tag (docs/policies.md).
 	Canary *Canary `yaml:"canary,omitempty"`
 }
 

@@ -42,7 +42,7 @@ type Canary struct {
 
 // CanaryMatch is a request condition: a header or cookie with a value.
 type CanaryMatch struct {
-	// Name is the header's (case-insensitive) or the cookie's (case-sensitive) name.
+	// Name is the header's name (any case) or the cookie's (exact).
 	Name string `yaml:"name"`
 	// Value is the value it must have, exactly.
 	Value string `yaml:"value"`
@@ -51,11 +51,12 @@ type CanaryMatch struct {
 // DubboTagRouting is where a request's Dubbo tag and force flag come from.
 type DubboTagRouting struct {
 	// Header is the request header that carries the tag (Dubbo's dubbo.tag attachment);
-	// default DefaultDubboTagHeader. Dubbo routes forward it as the dubbo.tag attachment.
+	// empty means x-dubbo-tag. Dubbo routes forward it as the dubbo.tag attachment.
 	Header string `yaml:"header,omitempty"`
 	// ForceHeader is the request header whose value "true" (any case) forces the tag: with no
 	// provider of that tag the request fails (503) instead of going to the untagged ones
-	// (Dubbo's dubbo.force.tag attachment); default DefaultDubboForceTagHeader.
+	// (Dubbo's dubbo.force.tag attachment, as which Dubbo routes forward it); empty means
+	// x-dubbo-force-tag.
 	ForceHeader string `yaml:"forceHeader,omitempty"`
 	// Force is the flag of requests without ForceHeader (a Dubbo consumer's dubbo.force.tag
 	// parameter); default false.
@@ -120,7 +121,7 @@ func (c Canary) Validate() error {
 	if h := c.Header; h != nil {
 		if !tokenRE.MatchString(h.Name) {
 			errs = append(errs, field.Errorf("header.name", "%q is not an HTTP header name", h.Name))
-		} else if isReservedHeader(h.Name) || strings.HasPrefix(h.Name, ":") {
+		} else if isReservedHeader(h.Name) {
 			errs = append(errs, field.Errorf("header.name", "%q cannot select a canary", h.Name))
 		}
 		if h.Value == "" {
