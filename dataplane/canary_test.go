@@ -4,17 +4,23 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/bridge"
@@ -24,7 +30,11 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl"
 	"github.com/rpcbridge/rpcbridge/idl/java"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/registries/registrytest"
+	zkregistry "github.com/rpcbridge/rpcbridge/registries/zookeeper"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
@@ -323,27 +333,116 @@ func greeterAttachmentsSchema(t *testing.T) idl.Schema {
 	return s
 }
 
+// zkProviders registers Dubbo provider URLs in a real ZooKeeper by hand, as providers do
+// (ephemeral nodes under /dubbo/<interface>/providers), and follows them with rpcbridge's
+// ZooKeeper registry adapter.
+type zkProviders struct {
+	t    *testing.T
+	conn *zk.Conn
+	rec  *registrytest.Recorder
+}
+
+// startZKProviders starts ZooKeeper, a writer session and the registry adapter.
+func startZKProviders(t *testing.T) *zkProviders {
+	t.Helper()
+	server := zookeeper.Start(t)
+	conn, _, err := zk.Connect([]string{server.Addr()}, 10*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	src, err := zkregistry.New("zk", zkregistry.Config{Servers: []string{server.Addr()},
+		Debounce: yamltime.Duration(50 * time.Millisecond), SessionTimeout: yamltime.Duration(4 * time.Second)}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := &zkProviders{t: t, conn: conn}
+	dir := "/dubbo/" + dubboprovider.Interface + "/providers"
+	for _, p := range []string{"/dubbo", "/dubbo/" + dubboprovider.Interface, dir} {
+		z.retry(func() error {
+			_, err := conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
+			if errors.Is(err, zk.ErrNodeExists) {
+				return nil
+			}
+			return err
+		})
+	}
+	z.rec = registrytest.Run(t, src)
+	return z
+}
+
+// retry runs op until it succeeds, while the session is still connecting.
+func (z *zkProviders) retry(op func() error) {
+	z.t.Helper()
+	deadline := time.Now().Add(giveUp)
+	for {
+		err := op()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, zk.ErrNoServer) && !errors.Is(err, zk.ErrConnectionClosed) || time.Now().After(deadline) {
+			z.t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// node is the ZooKeeper node of the greeter provider at addr, with extra URL parameters.
+func (z *zkProviders) node(addr, params string) string {
+	u := "dubbo://" + addr + "/" + dubboprovider.Interface + "?interface=" + dubboprovider.Interface +
+		"&version=" + dubboprovider.Version + "&methods=attachments&application=greeter&side=provider" + params
+	return "/dubbo/" + dubboprovider.Interface + "/providers/" + url.QueryEscape(u)
+}
+
+// register and deregister add and remove a provider node.
+func (z *zkProviders) register(node string) {
+	z.retry(func() error {
+		_, err := z.conn.Create(node, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+		return err
+	})
+}
+func (z *zkProviders) deregister(node string) {
+	z.retry(func() error { return z.conn.Delete(node, -1) })
+}
+
+// catalog is the catalog once the registry lists the greeter with exactly n providers.
+func (z *zkProviders) catalog(n int) bridge.Catalog {
+	z.t.Helper()
+	snap := z.rec.WaitFor(z.t, fmt.Sprintf("%d greeter providers", n), func(s registries.Snapshot) bool {
+		svc, ok := registrytest.Service(s, "providers:"+dubboprovider.Interface+":"+dubboprovider.Version+":")
+		return s.Synced && ok && len(svc.Endpoints) == n
+	})
+	cat, _ := bridge.Merge([]registries.Snapshot{snap}, bridge.Options{})
+	return cat
+}
+
 // TestDubboTagRouting runs Dubbo's tag routing (TagStateRouter's static tags) against two real
-// dubbo-go providers, one registered with dubbo.tag=gray and one untagged: a request tagged
-// gray reaches the gray provider only, with the tag as its dubbo.tag attachment; an untagged
-// request reaches the untagged provider only; a request tagged with a tag no provider has
-// falls back to the untagged provider, unless it forces its tag (x-dubbo-force-tag: true),
-// which is answered 503 no_healthy_upstream without a call. When the gray provider leaves the
-// catalog, gray requests fall back to the untagged provider; when only the gray one is left,
-// untagged requests find no provider.
+// dubbo-go providers, registered in a real ZooKeeper one with dubbo.tag=gray and one untagged
+// and read by rpcbridge's registry adapter: a request tagged gray reaches the gray provider
+// only, with the tag as its dubbo.tag attachment; an untagged request reaches the untagged
+// provider only; a request tagged with a tag no provider has falls back to the untagged
+// provider, unless it forces its tag (x-dubbo-force-tag: true), which is answered 503
+// no_healthy_upstream without a call. When the gray provider leaves ZooKeeper, gray requests
+// fall back to the untagged provider; when only the gray one is left, untagged requests find no
+// provider.
 func TestDubboTagRouting(t *testing.T) {
 	gray := countDubbo(t, dubboprovider.Start(t, dubboprovider.Options{App: "greeter-gray", Registry: "none"}).Addr())
 	plain := countDubbo(t, dubboprovider.Start(t, dubboprovider.Options{App: "greeter-plain", Registry: "none"}).Addr())
-	service := func(eps ...bridge.Endpoint) bridge.Catalog {
-		return bridge.Catalog{Services: []bridge.Service{{ID: greeterCluster, Name: dubboprovider.Interface,
-			Interface: dubboprovider.Interface, Version: dubboprovider.Version, Protocol: registries.ProtocolDubbo,
-			Sources: []string{"static"}, Endpoints: eps}}}
+	zkp := startZKProviders(t)
+	grayNode, plainNode := zkp.node(gray.addr, "&dubbo.tag=gray"), zkp.node(plain.addr, "")
+	zkp.register(grayNode)
+	zkp.register(plainNode)
+	cat := zkp.catalog(2)
+	tags := map[string]string{}
+	for _, ep := range cat.Services[0].Endpoints {
+		tags[net.JoinHostPort(ep.Address, strconv.Itoa(int(ep.Port)))] = ep.Labels[transcoding.DubboTagLabel]
 	}
-	grayEP := catalogEndpoint(t, gray.addr, map[string]string{transcoding.DubboTagLabel: "gray"})
-	plainEP := catalogEndpoint(t, plain.addr, nil)
+	if tags[gray.addr] != "gray" || tags[plain.addr] != "" {
+		t.Fatalf("dubbo.tag labels by endpoint: %v, want gray on %s only", tags, gray.addr)
+	}
 	rules := transcoding.Rules{Policies: []transcoding.Policy{{Name: "gray-release", Services: []string{greeterCluster},
 		Canary: &transcoding.Canary{DubboTag: &transcoding.DubboTagRouting{}}}}}
-	s := startCanaryStack(t, service(grayEP, plainEP), []idl.Schema{greeterAttachmentsSchema(t)}, rules)
+	s := startCanaryStack(t, cat, []idl.Schema{greeterAttachmentsSchema(t)}, rules)
 	const path = "/dubbo/" + dubboprovider.Interface + ":" + dubboprovider.Version + "/attachments"
 
 	// calls sends n GETs with header and returns the calls each provider received, failing on
@@ -389,15 +488,16 @@ func TestDubboTagRouting(t *testing.T) {
 		t.Errorf("tag blue, force false: gray %d, untagged %d; want the untagged provider only", g, p)
 	}
 	g, p, body = calls(5, http.Header{"X-Dubbo-Tag": {"blue"}, "X-Dubbo-Force-Tag": {"TRUE"}}, http.StatusServiceUnavailable)
-	if g != 0 || p != 0 || !json.Valid([]byte(body)) || !containsStatus(body, dataplane.StatusNoHealthyUpstream) {
+	if g != 0 || p != 0 || !containsStatus(body, dataplane.StatusNoHealthyUpstream) {
 		t.Errorf("forced tag blue: gray %d, untagged %d calls, body %s; want none and 503 %s", g, p, body, dataplane.StatusNoHealthyUpstream)
 	}
 	if g, _, _ := calls(5, http.Header{"X-Dubbo-Tag": {"gray"}, "X-Dubbo-Force-Tag": {"true"}}, http.StatusOK); g != 5 {
 		t.Errorf("forced tag gray: gray provider %d calls, want 5", g)
 	}
 
-	// The catalog changes: the subsets follow.
-	s.serve(service(plainEP))
+	// The gray provider leaves ZooKeeper: the subsets follow.
+	zkp.deregister(grayNode)
+	s.serve(zkp.catalog(1))
 	// (While the gateway moves to the new routes, a call may still go to the provider that
 	// left, whose connections are closed: 502.)
 	eventually(t, "gray requests fall back once no provider is gray", func() error {
@@ -413,7 +513,12 @@ func TestDubboTagRouting(t *testing.T) {
 	if g, p, _ := calls(20, tagged, http.StatusOK); g != 0 || p != 20 {
 		t.Errorf("no provider gray, tag gray: gray %d, untagged %d; want 0, 20", g, p)
 	}
-	s.serve(service(grayEP))
+
+	// Only the gray provider is left.
+	zkp.register(grayNode)
+	zkp.catalog(2)
+	zkp.deregister(plainNode)
+	s.serve(zkp.catalog(1))
 	eventually(t, "untagged requests find no provider once every provider is gray", func() error {
 		if st, b := s.get(path, nil); st != http.StatusServiceUnavailable {
 			return fmt.Errorf("untagged: %d %s", st, b)
