@@ -32,7 +32,7 @@ func TestCanaryPolicyProblems(t *testing.T) {
 		`f.yaml:4: policies[0].canary.subset.version: empty label value`,
 		`f.yaml:5: policies[0].canary.weight: 120 is not a percentage (0 to 100)`,
 		`f.yaml:6: policies[0].canary.header.name: "bad header" is not an HTTP header name`,
-		`f.yaml:6: policies[0].canary.header.value: empty value`,
+		`f.yaml:6: policies[0].canary.header.value: "" is not a header value (visible characters and inner spaces)`,
 		`f.yaml:7: policies[0].canary.cookie.value: "a b" is not a cookie value (RFC 6265)`,
 		`f.yaml:9: policies[1].canary.subset: a canary needs a subset: the labels of its endpoints (or use dubboTag)`,
 		`f.yaml:9: policies[1].canary.weight: the canary sends no request to its subset: set weight, header or cookie`,

@@ -80,27 +80,42 @@ var labelKeyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,252}$`)
 // tokenRE is an HTTP header name (an RFC 9110 token).
 var tokenRE = regexp.MustCompile(`^[!#$%&'*+.^_|~0-9A-Za-z-]+$`)
 
+// headerValueRE is a non-empty header value that a client can send as it is: visible
+// characters with inner spaces (RFC 9110 field-value, no leading or trailing whitespace).
+var headerValueRE = regexp.MustCompile(`^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$`)
+
 // cookieValueRE is what a cookie value may be (RFC 6265 cookie-octets).
 var cookieValueRE = regexp.MustCompile(`^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$`)
 
 // Validate reports every problem of the block, each a field.Error at its key, joined.
 func (c Canary) Validate() error {
-	var errs []error
 	if c.DubboTag != nil {
-		if len(c.Subset) > 0 || c.Weight != 0 || c.Header != nil || c.Cookie != nil {
-			errs = append(errs, field.Errorf("dubboTag", "dubboTag selects its subsets itself: it cannot be combined with subset, weight, header or cookie"))
-		}
-		if h := c.DubboTag.Header; h != "" && (!tokenRE.MatchString(h) || isReservedHeader(h)) {
-			errs = append(errs, field.Errorf("dubboTag.header", "%q is not an HTTP header name a client may set", h))
-		}
-		if h := c.DubboTag.ForceHeader; h != "" && (!tokenRE.MatchString(h) || isReservedHeader(h)) {
-			errs = append(errs, field.Errorf("dubboTag.forceHeader", "%q is not an HTTP header name a client may set", h))
-		}
-		if tag, force := c.DubboTag.headers(); tag == force {
-			errs = append(errs, field.Errorf("dubboTag.forceHeader", "the tag and the force flag need different headers"))
-		}
-		return errors.Join(errs...)
+		return c.validateDubboTag()
 	}
+	return c.validateSplit()
+}
+
+// validateDubboTag checks a Dubbo tag routing block, which stands alone.
+func (c Canary) validateDubboTag() error {
+	var errs []error
+	if len(c.Subset) > 0 || c.Weight != 0 || c.Header != nil || c.Cookie != nil {
+		errs = append(errs, field.Errorf("dubboTag", "dubboTag selects its subsets itself: it cannot be combined with subset, weight, header or cookie"))
+	}
+	if h := c.DubboTag.Header; h != "" && (!tokenRE.MatchString(h) || isReservedHeader(h)) {
+		errs = append(errs, field.Errorf("dubboTag.header", "%q is not an HTTP header name a client may set", h))
+	}
+	if h := c.DubboTag.ForceHeader; h != "" && (!tokenRE.MatchString(h) || isReservedHeader(h)) {
+		errs = append(errs, field.Errorf("dubboTag.forceHeader", "%q is not an HTTP header name a client may set", h))
+	}
+	if tag, force := c.DubboTag.headers(); tag == force {
+		errs = append(errs, field.Errorf("dubboTag.forceHeader", "the tag and the force flag need different headers"))
+	}
+	return errors.Join(errs...)
+}
+
+// validateSplit checks a canary: its subset and what sends requests to it.
+func (c Canary) validateSplit() error {
+	var errs []error
 	if len(c.Subset) == 0 {
 		errs = append(errs, field.Errorf("subset", "a canary needs a subset: the labels of its endpoints (or use dubboTag)"))
 	}
@@ -124,8 +139,8 @@ func (c Canary) Validate() error {
 		} else if isReservedHeader(h.Name) {
 			errs = append(errs, field.Errorf("header.name", "%q cannot select a canary", h.Name))
 		}
-		if h.Value == "" {
-			errs = append(errs, field.Errorf("header.value", "empty value"))
+		if !headerValueRE.MatchString(h.Value) {
+			errs = append(errs, field.Errorf("header.value", "%q is not a header value (visible characters and inner spaces)", h.Value))
 		}
 	}
 	if k := c.Cookie; k != nil {
