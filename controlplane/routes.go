@@ -181,21 +181,25 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 	if methods != nil {
 		match.Headers = []*routev3.HeaderMatcher{methods}
 	}
+	headers, err := headerMatchers(r.Match.Headers)
+	if err != nil {
+		return nil, err
+	}
+	match.Headers = append(match.Headers, headers...)
 	retry, err := retryPolicy(r.Retry)
 	if err != nil {
 		return nil, err
 	}
-	return &routev3.Route{
-		Name:  r.Name,
-		Match: match,
-		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
-			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: r.Cluster},
-			PrefixRewrite:    r.PrefixRewrite,
-			// Always explicit: Envoy's default is 15s, the IR's zero means "no timeout".
-			Timeout:     durationpb.New(r.Timeout),
-			RetryPolicy: retry,
-		}},
-	}, nil
+	action := &routev3.RouteAction{
+		PrefixRewrite: r.PrefixRewrite,
+		// Always explicit: Envoy's default is 15s, the IR's zero means "no timeout".
+		Timeout:     durationpb.New(r.Timeout),
+		RetryPolicy: retry,
+	}
+	if err := setClusterSpecifier(action, r); err != nil {
+		return nil, err
+	}
+	return &routev3.Route{Name: r.Name, Match: match, Action: &routev3.Route_Route{Route: action}}, nil
 }
 
 // methodMatcher matches the ":method" pseudo-header against methods; nil when methods is empty.

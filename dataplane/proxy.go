@@ -39,7 +39,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	served = r
-	route := cfg.table.Match(r)
+	route := cfg.table.Match(r).ForRequest(r, g.opts.RandomValue())
 	if route == nil {
 		writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
 		return

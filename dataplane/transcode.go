@@ -38,7 +38,8 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	target := route
 	if !tr.MatchIncomingRequestRoute() {
 		// Envoy routes the transcoded request again, as the gRPC call it has become.
-		target = cfg.table.Match(asGRPCRequest(r, call.Binding.FullMethod))
+		grpcReq := asGRPCRequest(r, call.Binding.FullMethod)
+		target = cfg.table.Match(grpcReq).ForRequest(grpcReq, g.opts.RandomValue())
 		if target == nil || target.Cluster == "" {
 			writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches the gRPC call %s", call.Binding.FullMethod))
 			return true

@@ -124,6 +124,11 @@ const (
 	// PolicyKeysStale: the latest read or fetch of a JWT provider's key set failed or gave a bad
 	// key set; the last good keys are kept.
 	PolicyKeysStale Code = "policy.keys-stale"
+	// PolicyCanaryInactive: a canary's subset matches no endpoint of a service it applies to
+	// (or every one), so its weight split is inactive: the route's requests stay on the whole
+	// service, and those its header or cookie selects are answered 503 while the subset is
+	// empty.
+	PolicyCanaryInactive Code = "policy.canary-inactive"
 )
 
 // Envoy translation codes (stage "controlplane").

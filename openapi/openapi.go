@@ -63,6 +63,11 @@ func Generate(g ir.Gateway, info Info) ([]byte, error) {
 	d := &document{paths: map[string]obj{}, schemas: obj{}, shapes: map[string]string{}, opIDs: map[string]int{},
 		protos: protos, javas: newJavaSchemas(g.JavaClasses, g.DubboValues)}
 	for _, r := range g.Routes {
+		if len(r.Match.Headers) > 0 {
+			// A route with header conditions is a canary's (or a Dubbo tag's) copy of the route
+			// after it, for the same operation: that route describes it.
+			continue
+		}
 		if err := d.addRoute(r); err != nil {
 			return nil, fmt.Errorf("route %s: %w", r.Name, err)
 		}

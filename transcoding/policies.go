@@ -37,6 +37,9 @@ type Policy struct {
 	RateLimit *RateLimitRule `yaml:"rateLimit,omitempty"`
 	// JWT requires a valid JSON Web Token (Envoy's envoy.filters.http.jwt_authn).
 	JWT *JWTRule `yaml:"jwt,omitempty"`
+	// Canary splits the routes' traffic onto a subset of their service's endpoints, by
+	// weight, header or cookie, or routes Dubbo requests by their tag (docs/policies.md).
+	Canary *Canary `yaml:"canary,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -62,6 +65,9 @@ func (p Policy) Validate() error {
 	}
 	if p.JWT != nil {
 		errs = append(errs, field.Under("jwt", p.JWT.Validate()))
+	}
+	if p.Canary != nil {
+		errs = append(errs, field.Under("canary", p.Canary.Validate()))
 	}
 	return errors.Join(errs...)
 }

@@ -50,6 +50,9 @@ type Route struct {
 	Withheld string
 	// Retry is the route's retry_policy, else its virtual host's; nil means no retries.
 	Retry *RetryPolicy
+	// Split, when set, is the route's weighted_clusters: each request goes to one of them,
+	// picked by ForRequest (Cluster is then the first one).
+	Split *WeightedClusters
 	// Edge are the steps of the connection manager's edge filters for this route, in filter
 	// order (edge.go); the request passes them before it is transcoded or proxied.
 	Edge []EdgeStep
@@ -256,11 +259,16 @@ func decodeMatch(m *routev3.RouteMatch, out *Route) error {
 
 // decodeAction fills the forwarding part of a route.
 func decodeAction(a *routev3.RouteAction, out *Route) error {
-	cluster, ok := a.GetClusterSpecifier().(*routev3.RouteAction_Cluster)
-	if !ok {
-		return fmt.Errorf("unsupported cluster specifier %T (only cluster is supported)", a.GetClusterSpecifier())
+	switch c := a.GetClusterSpecifier().(type) {
+	case *routev3.RouteAction_Cluster:
+		out.Cluster = c.Cluster
+	case *routev3.RouteAction_WeightedClusters:
+		if err := decodeWeightedClusters(c.WeightedClusters, out); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unsupported cluster specifier %T (only cluster and weighted_clusters are supported)", a.GetClusterSpecifier())
 	}
-	out.Cluster = cluster.Cluster
 	if a.GetRegexRewrite() != nil || a.GetPathRewritePolicy() != nil || a.GetPathRewrite() != "" {
 		return fmt.Errorf("only prefix_rewrite is supported as a path rewrite")
 	}

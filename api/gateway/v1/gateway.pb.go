@@ -134,9 +134,13 @@ type DubboRoute struct {
 	PayloadLimit uint32 `protobuf:"varint,11,opt,name=payload_limit,json=payloadLimit,proto3" json:"payload_limit,omitempty"`
 	// value_limits bound the BigDecimal and BigInteger arguments the gateway converts; a value
 	// beyond them is a 400. Unset fields mean the gateway's defaults.
-	ValueLimits   *DubboValueLimits `protobuf:"bytes,12,opt,name=value_limits,json=valueLimits,proto3" json:"value_limits,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ValueLimits *DubboValueLimits `protobuf:"bytes,12,opt,name=value_limits,json=valueLimits,proto3" json:"value_limits,omitempty"`
+	// attachment_names renames forwarded headers: the attachment key of a header in attachments
+	// whose key is not the header's name (x-dubbo-tag -> dubbo.tag, for Dubbo tag routing). A
+	// gateway that ignores it forwards the header under its own name.
+	AttachmentNames map[string]string `protobuf:"bytes,13,rep,name=attachment_names,json=attachmentNames,proto3" json:"attachment_names,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DubboRoute) Reset() {
@@ -249,6 +253,13 @@ func (x *DubboRoute) GetPayloadLimit() uint32 {
 func (x *DubboRoute) GetValueLimits() *DubboValueLimits {
 	if x != nil {
 		return x.ValueLimits
+	}
+	return nil
+}
+
+func (x *DubboRoute) GetAttachmentNames() map[string]string {
+	if x != nil {
+		return x.AttachmentNames
 	}
 	return nil
 }
@@ -532,7 +543,7 @@ var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf6\x03\n" +
+	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\x9c\x05\n" +
 	"\n" +
 	"DubboRoute\x12\x1c\n" +
 	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x18\n" +
@@ -547,7 +558,11 @@ const file_gateway_proto_rawDesc = "" +
 	"\fjava_classes\x18\n" +
 	" \x03(\v2\x1f.rpcbridge.gateway.v1.JavaClassR\vjavaClasses\x12#\n" +
 	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
-	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\"\x9a\x01\n" +
+	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\x12`\n" +
+	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x1aB\n" +
+	"\x14AttachmentNamesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
 	"\x10DubboValueLimits\x12,\n" +
 	"\x12max_decimal_digits\x18\x01 \x01(\rR\x10maxDecimalDigits\x12*\n" +
 	"\x11max_decimal_scale\x18\x02 \x01(\rR\x0fmaxDecimalScale\x12,\n" +
@@ -589,7 +604,7 @@ func file_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_gateway_proto_goTypes = []any{
 	(ParamSource)(0),            // 0: rpcbridge.gateway.v1.ParamSource
 	(*DubboRoute)(nil),          // 1: rpcbridge.gateway.v1.DubboRoute
@@ -597,20 +612,22 @@ var file_gateway_proto_goTypes = []any{
 	(*DubboParam)(nil),          // 3: rpcbridge.gateway.v1.DubboParam
 	(*JavaClass)(nil),           // 4: rpcbridge.gateway.v1.JavaClass
 	(*JavaField)(nil),           // 5: rpcbridge.gateway.v1.JavaField
-	(*durationpb.Duration)(nil), // 6: google.protobuf.Duration
+	nil,                         // 6: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	(*durationpb.Duration)(nil), // 7: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
 	3, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	6, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	7, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
 	4, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
 	2, // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
-	0, // 4: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	5, // 5: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	6, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	0, // 5: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	5, // 6: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -624,7 +641,7 @@ func file_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
