@@ -34,6 +34,8 @@ type edgeRoute struct {
 type edgeListener struct {
 	// headerMutation: some route removes identity headers.
 	headerMutation bool
+	// apiKey: some route authenticates API keys.
+	apiKey bool
 }
 
 // translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
@@ -47,6 +49,13 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 		return out, err
 	}
 	if err := out.set(headerMutationFilter, removal); err != nil {
+		return out, err
+	}
+	apiKey, err := apiKeyPerRoute(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(apiKeyAuthFilter, apiKey); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -69,6 +78,8 @@ func (e edgeRoute) set(filter string, cfg proto.Message) error {
 func (l *edgeListener) add(r edgeRoute) {
 	_, mutates := r.perFilter[headerMutationFilter]
 	l.headerMutation = l.headerMutation || mutates
+	_, apiKey := r.perFilter[apiKeyAuthFilter]
+	l.apiKey = l.apiKey || apiKey
 }
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
@@ -79,6 +90,13 @@ func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 	var out []*hcmv3.HttpFilter
 	if l.headerMutation {
 		f, err := headerMutationHTTPFilter()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if l.apiKey {
+		f, err := apiKeyHTTPFilter()
 		if err != nil {
 			return nil, err
 		}

@@ -30,6 +30,8 @@ type Policy struct {
 	// Services attaches the policy to every route of these services (service IDs or names)
 	// whose rule names no policy.
 	Services []string `yaml:"services,omitempty"`
+	// APIKey authenticates the policy's requests by an API key (policy_apikey.go).
+	APIKey *APIKeyRule `yaml:"apiKey,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -47,12 +49,29 @@ func (p Policy) Validate() error {
 			errs = append(errs, field.Errorf(fmt.Sprintf("services[%d]", i), "empty service reference"))
 		}
 	}
+	if p.APIKey != nil {
+		errs = append(errs, field.Under("apiKey", p.APIKey.Validate()))
+	}
 	return errors.Join(errs...)
 }
 
-// edge is the IR form of the policy, for a route of it.
-func (p Policy) edge() *ir.EdgePolicy {
-	return &ir.EdgePolicy{Name: p.Name}
+// edge is the IR form of the policy, for a route of it. It reads what the policy names
+// outside the configuration (the API key file); an error is a field.Error at its key.
+func (p Policy) edge() (*ir.EdgePolicy, error) {
+	out := &ir.EdgePolicy{Name: p.Name}
+	if p.APIKey != nil {
+		a, err := p.APIKey.edge()
+		if err != nil {
+			return nil, field.Under("apiKey", err)
+		}
+		out.APIKey = a
+		if a.ClientHeader != "" {
+			out.IdentityHeaders = append(out.IdentityHeaders, a.ClientHeader)
+		}
+	}
+	slices.Sort(out.IdentityHeaders)
+	out.IdentityHeaders = slices.Compact(out.IdentityHeaders)
+	return out, nil
 }
 
 // ValidatePolicyReferences reports, for each rule that references a policy the list does not
@@ -101,6 +120,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]ir.Route, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	byName := map[string]Policy{}
+	edges := map[string]*ir.EdgePolicy{}
 	invalid := map[string]bool{}
 	byService := map[string]Policy{}
 	for _, p := range policies {
@@ -117,7 +137,16 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 			invalid[p.Name] = true
 			continue
 		}
+		e, err := p.edge()
+		if err != nil {
+			for _, fe := range field.List(err) {
+				ds = append(ds, diagnostic(diag.PolicyInvalid, diag.Error, policySubject(p), fe.Error()+"; routes that use the policy are withheld"))
+			}
+			invalid[p.Name] = true
+			continue
+		}
 		byName[p.Name] = p
+		edges[p.Name] = e
 	}
 	withheldService := map[string]string{}
 	for _, p := range policies {
@@ -149,10 +178,10 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 				out = append(out, withhold(r, fmt.Sprintf("policy %q is not defined or is invalid", r.Policy.Name)))
 				continue
 			}
-			r.Policy = p.edge()
+			r.Policy = edges[p.Name]
 		default:
 			if p, ok := byService[r.Cluster]; ok {
-				r.Policy = p.edge()
+				r.Policy = edges[p.Name]
 			} else if withheldService[r.Cluster] != "" {
 				out = append(out, withhold(r, fmt.Sprintf("policy %q of its service is invalid", withheldService[r.Cluster])))
 				continue

@@ -15,4 +15,7 @@ type EdgePolicy struct {
 	// before authentication runs (Envoy's envoy.filters.http.header_mutation, per route). They
 	// reach gRPC providers as metadata and Dubbo providers as attachments.
 	IdentityHeaders []string `json:"identityHeaders,omitempty" yaml:"identityHeaders,omitempty"`
+	// APIKey, when set, authenticates the route's requests by an API key (Envoy's
+	// envoy.filters.http.api_key_auth).
+	APIKey *APIKeyAuth `json:"apiKey,omitempty" yaml:"apiKey,omitempty"`
 }
