@@ -30,7 +30,8 @@ type Policy struct {
 	// Services attaches the policy to every route of these services (service IDs or names)
 	// whose rule names no policy.
 	Services []string `yaml:"services,omitempty"`
-	// APIKey authenticates the policy's requests by an API key (policy_apikey.go).
+	// APIKey authenticates the policy's requests by an API key, as Envoy's api_key_auth does
+	// (docs/policies.md).
 	APIKey *APIKeyRule `yaml:"apiKey,omitempty"`
 }
 

@@ -123,7 +123,7 @@ func (a APIKeyRule) edge() (*ir.APIKeyAuth, error) {
 	out := &ir.APIKeyAuth{Credentials: creds, ClientHeader: strings.ToLower(a.ClientHeader),
 		HideCredentials: a.HideCredentials, AllowedClients: slices.Clone(a.AllowedClients)}
 	for _, s := range a.From {
-		out.Sources = append(out.Sources, ir.APIKeySource(s))
+		out.Sources = append(out.Sources, ir.APIKeySource{Header: strings.ToLower(s.Header), Query: s.Query, Cookie: s.Cookie})
 	}
 	return out, nil
 }

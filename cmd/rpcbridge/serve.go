@@ -189,7 +189,9 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		_ = g.Wait() // the runners started so far end with ctx
 		return err
 	}
-	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock}
+	keyFiles := policyFiles()
+	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock, keyFiles}
+	g.Go(func() error { return watchPolicyFiles(gctx, s.cfg, keyFiles, policyFilesInterval) })
 	if cfg.Store.Rules && s.kv != nil {
 		s.rules = bus.NewTopic(func(a, b rulesState) bool { return reflect.DeepEqual(a, b) })
 		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
