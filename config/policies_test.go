@@ -84,7 +84,9 @@ policies:
 			t.Errorf("a problem repeats the inline key: %s", p)
 		}
 	}
-	if !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, "f.yaml:17") && strings.Contains(p, "never written in the configuration") }) {
+	if !slices.ContainsFunc(got, func(p string) bool {
+		return strings.Contains(p, "f.yaml:17") && strings.Contains(p, "never written in the configuration")
+	}) {
 		t.Errorf("no problem at f.yaml:17 for the inline key: %q", got)
 	}
 }
