@@ -12,10 +12,12 @@ import (
 	"testing"
 )
 
-// TestServeAPIKeyRotation: `rpcbridge serve` with an API key policy: a request without a key is
-// 401, with the key 200 and the client's name reaches the backend; rewriting the key file
-// rotates the keys in the running embedded gateway (the old key 401, the new one 200) without a
-// restart; no key appears in serve's log, the admin API's routes or its diagnostics.
+// TestServeAPIKeyRotation: `rpcbridge serve` with an API key policy, and a standalone
+// `rpcbridge gateway` following it: on both, a request without a key is 401, with the key 200
+// and the client's name (not the forged one, not the key) reaches the backend; rewriting the
+// key file rotates the keys in both running gateways (the old key 401, the new one 200) without
+// a restart; no key appears in serve's or the gateway's log, the admin API's routes or its
+// diagnostics.
 func TestServeAPIKeyRotation(t *testing.T) {
 	srv := httptestEcho(t)
 	keys := filepath.Join(t.TempDir(), "api-keys")
@@ -40,8 +42,10 @@ func TestServeAPIKeyRotation(t *testing.T) {
       clientHeader: x-client-id
       hideCredentials: true
 `, keys)), logs)
-	call := func(key string) (int, string) {
-		req, _ := http.NewRequest("GET", "http://"+r.gateway+"/hello/x", nil)
+	gw := startStandalone(t, "--xds", r.xds)
+	gateways := []string{r.gateway, gw.listen}
+	call := func(gateway, key string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+gateway+"/hello/x", nil)
 		if key != "" {
 			req.Header.Set("X-Api-Key", key)
 		}
@@ -54,25 +58,29 @@ func TestServeAPIKeyRotation(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	waitFor(t, "the key accepted", func() error {
-		if code, body := call(oldKey); code != 200 || body != "client=acme key=" {
-			return fmt.Errorf("with the key: %d %q, want 200 \"client=acme key=\"", code, body)
+	for _, gateway := range gateways {
+		waitFor(t, gateway+": the key accepted", func() error {
+			if code, body := call(gateway, oldKey); code != 200 || body != "client=acme key=" {
+				return fmt.Errorf("with the key: %d %q, want 200 \"client=acme key=\"", code, body)
+			}
+			return nil
+		})
+		if code, body := call(gateway, ""); code != 401 || body != "Client authentication failed." {
+			t.Errorf("%s without a key: %d %q, want 401", gateway, code, body)
 		}
-		return nil
-	})
-	if code, body := call(""); code != 401 || body != "Client authentication failed." {
-		t.Errorf("without a key: %d %q, want 401", code, body)
 	}
 
 	writeKeys("# rotated\nacme: " + newKey + "\n")
-	waitFor(t, "the rotated key to reach the gateway", func() error {
-		if code, body := call(newKey); code != 200 {
-			return fmt.Errorf("new key: %d %q", code, body)
+	for _, gateway := range gateways {
+		waitFor(t, gateway+": the rotated key", func() error {
+			if code, body := call(gateway, newKey); code != 200 {
+				return fmt.Errorf("new key: %d %q", code, body)
+			}
+			return nil
+		})
+		if code, _ := call(gateway, oldKey); code != 401 {
+			t.Errorf("%s: old key after rotation: %d, want 401", gateway, code)
 		}
-		return nil
-	})
-	if code, _ := call(oldKey); code != 401 {
-		t.Errorf("old key after rotation: %d, want 401", code)
 	}
 
 	for _, path := range []string{"/api/v1/routes", "/api/v1/diagnostics"} {
@@ -87,8 +95,10 @@ func TestServeAPIKeyRotation(t *testing.T) {
 			t.Errorf("%s: no redacted credential in %s", path, body)
 		}
 	}
-	if l := logs.String(); strings.Contains(l, oldKey) || strings.Contains(l, newKey) {
-		t.Error("serve's log shows a key")
+	for name, l := range map[string]string{"serve": logs.String(), "gateway": gw.stderr.String()} {
+		if strings.Contains(l, oldKey) || strings.Contains(l, newKey) {
+			t.Errorf("%s's log shows a key", name)
+		}
 	}
 }
 
