@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"time"
 
-	"github.com/rpcbridge/rpcbridge/config"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 // policyFilesInterval is how often the files the policies read (API key files) are checked
@@ -20,15 +20,14 @@ func policyFiles() *bus.Topic[[sha256.Size]byte] {
 	return bus.NewTopic(func(a, b [sha256.Size]byte) bool { return a == b })
 }
 
-// watchPolicyFiles publishes the digest of the latest configuration's policy files every
-// interval, so that the compile stage (an input of which the topic is) builds the gateway again
-// when a key file is rewritten: its keys rotate without a restart.
-func watchPolicyFiles(ctx context.Context, cfgs *bus.Topic[*config.Config], out *bus.Topic[[sha256.Size]byte], interval time.Duration) error {
+// watchPolicyFiles publishes the digest of the files of the current policies every interval,
+// so that the compile stage (an input of which the topic is) builds the gateway again when a
+// key file is rewritten: its keys rotate without a restart.
+func watchPolicyFiles(ctx context.Context, policies func() []transcoding.Policy, out *bus.Topic[[sha256.Size]byte], interval time.Duration) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		cfg, _ := cfgs.Latest()
-		out.Publish(policyFilesDigest(cfg))
+		out.Publish(policyFilesDigest(policies()))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -37,13 +36,10 @@ func watchPolicyFiles(ctx context.Context, cfgs *bus.Topic[*config.Config], out 
 	}
 }
 
-// policyFilesDigest digests what the policies of cfg read outside the configuration.
-func policyFilesDigest(cfg *config.Config) [sha256.Size]byte {
+// policyFilesDigest digests what the policies read outside the configuration.
+func policyFilesDigest(policies []transcoding.Policy) [sha256.Size]byte {
 	h := sha256.New()
-	if cfg == nil {
-		return [sha256.Size]byte(h.Sum(nil))
-	}
-	for _, p := range cfg.Policies {
+	for _, p := range policies {
 		if p.APIKey == nil {
 			continue
 		}
@@ -54,4 +50,17 @@ func policyFilesDigest(cfg *config.Config) [sha256.Size]byte {
 		h.Write([]byte(p.APIKey.Keys.String() + "\x00" + v + "\x00"))
 	}
 	return [sha256.Size]byte(h.Sum(nil))
+}
+
+// policies are the policies the compile stage builds with: the file's and the store's.
+func (s *server) policies() []transcoding.Policy {
+	cfg, _ := s.cfg.Latest()
+	if cfg == nil {
+		return nil
+	}
+	if s.rules != nil {
+		rules, _ := s.rules.Latest()
+		cfg = cfg.WithStoreRules(rules.Rules)
+	}
+	return cfg.Policies
 }
