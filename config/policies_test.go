@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -130,5 +131,48 @@ func TestJWTPolicyProblems(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestAPIKeyPolicy: problems of an apiKey block are reported with file, line and key, and a key
+// written inline (instead of a {file: PATH} reference) is refused without repeating it.
+func TestAPIKeyPolicy(t *testing.T) {
+	doc := `registries:
+  - name: local
+    type: static
+    static:
+      services:
+        - {name: hello, protocol: http, endpoints: [{address: 127.0.0.1, port: 8080}]}
+policies:
+  - name: web
+    apiKey:
+      keys: {file: /etc/keys}
+      from:
+        - {header: x-api-key, query: api_key}
+      clientHeader: "bad header"
+      allowedClients: ["not ok"]
+  - name: inline
+    apiKey:
+      keys: inline-secret-key-0123456789
+      from: [{header: x-api-key}]
+`
+	got := problems(t, doc)
+	want := []string{
+		`f.yaml:12: policies[0].apiKey.from[0]: set exactly one of header, query, cookie`,
+		`f.yaml:13: policies[0].apiKey.clientHeader: "bad header" is not a header name`,
+		`f.yaml:14: policies[0].apiKey.allowedClients[0]: "not ok" is not a client name (letters, digits, '.', '_', '@', '-')`,
+	}
+	if len(got) != len(want)+1 || (!slices.Equal(got[:len(want)], want) && !slices.Equal(got[1:], want)) {
+		t.Errorf("problems:\n%q\nwant\n%q and one for the inline key", got, want)
+	}
+	for _, p := range got {
+		if strings.Contains(p, "inline-secret-key") {
+			t.Errorf("a problem repeats the inline key: %s", p)
+		}
+	}
+	if !slices.ContainsFunc(got, func(p string) bool {
+		return strings.Contains(p, "f.yaml:17") && strings.Contains(p, "never written in the configuration")
+	}) {
+		t.Errorf("no problem at f.yaml:17 for the inline key: %q", got)
 	}
 }

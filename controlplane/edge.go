@@ -40,6 +40,8 @@ type edgeListener struct {
 	cors, localRateLimit bool
 	// jwt: every route's JWT providers and requirements.
 	jwt jwtListener
+	// apiKey: some route authenticates API keys.
+	apiKey bool
 }
 
 // translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
@@ -77,6 +79,13 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 		return out, err
 	}
 	out.jwt = jr
+	apiKey, err := apiKeyPerRoute(p)
+	if err != nil {
+		return out, err
+	}
+	if err := out.set(apiKeyAuthFilter, apiKey); err != nil {
+		return out, err
+	}
 	return out, nil
 }
 
@@ -102,6 +111,8 @@ func (l *edgeListener) add(r edgeRoute) {
 	_, limits := r.perFilter[localRateLimitFilter]
 	l.localRateLimit = l.localRateLimit || limits
 	l.jwt.add(r.jwt)
+	_, apiKey := r.perFilter[apiKeyAuthFilter]
+	l.apiKey = l.apiKey || apiKey
 }
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
@@ -130,6 +141,13 @@ func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 	}
 	if jwt != nil {
 		out = append(out, jwt)
+	}
+	if l.apiKey {
+		f, err := apiKeyHTTPFilter()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
 	}
 	if l.localRateLimit {
 		f, err := localRateLimitHTTPFilter()

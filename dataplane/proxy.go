@@ -26,7 +26,8 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	ex, r := g.beginRequest(r)
 	served, cluster, routeName := r, "", ""
-	defer func() { finishRequest(ex, rec, served, routeName, cluster) }()
+	query := r.URL.RawQuery
+	defer func() { finishRequest(ex, rec, served, query, routeName, cluster) }()
 	cfg := g.config.Load()
 	w, r, finish := g.guardStream(rec, r, cfg) // the listener's stream timeouts, 408 through rec
 	defer finish()

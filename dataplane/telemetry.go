@@ -53,14 +53,18 @@ func (g *Gateway) beginRequest(r *http.Request) (*telemetry.Exchange, *http.Requ
 }
 
 // finishRequest ends the telemetry of the request r (as served: its context carries what the
-// connection manager found) that rec answered.
-func finishRequest(ex *telemetry.Exchange, rec *statusRecorder, r *http.Request, route, cluster string) {
+// connection manager found) that rec answered; query is the query it arrived with, and when
+// an edge filter changed it (hide_credentials), the log shows r's.
+func finishRequest(ex *telemetry.Exchange, rec *statusRecorder, r *http.Request, query, route, cluster string) {
 	resp := telemetry.Response{
 		Route: route, Cluster: cluster, Status: rec.statusCode(), BytesSent: rec.written, HeaderAt: rec.headerAt,
 		Details: rec.details, Flags: flagOfStatus[rec.details],
 	}
 	if rec.code == statusClientClosed {
 		resp.Flags = flagDownstreamClosed
+	}
+	if r.URL.RawQuery != query {
+		resp.Path = r.URL.RequestURI()
 	}
 	if d, ok := hcm.FromContext(r.Context()); ok {
 		resp.RequestID = d.RequestID

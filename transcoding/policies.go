@@ -40,6 +40,9 @@ type Policy struct {
 	// Canary splits the routes' traffic onto a subset of their service's endpoints, by
 	// weight, header or cookie, or routes Dubbo requests by their tag (docs/policies.md).
 	Canary *Canary `yaml:"canary,omitempty"`
+	// APIKey authenticates the policy's requests by an API key, as Envoy's api_key_auth does
+	// (docs/policies.md).
+	APIKey *APIKeyRule `yaml:"apiKey,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -69,28 +72,42 @@ func (p Policy) Validate() error {
 	if p.Canary != nil {
 		errs = append(errs, field.Under("canary", p.Canary.Validate()))
 	}
+	if p.APIKey != nil {
+		errs = append(errs, field.Under("apiKey", p.APIKey.Validate()))
+	}
 	return errors.Join(errs...)
 }
 
 // edge is the IR form of the policy, for a route of it, with the key sets of its JWT providers
-// from keys; an error when a block cannot be converted (its routes are then withheld).
-func (p Policy) edge(keys map[string]KeySet) (*ir.EdgePolicy, error) {
-	e := &ir.EdgePolicy{Name: p.Name}
+// from keys. It reads what the policy names outside the configuration (the API key file, the
+// JWT key sets); on an error its routes are withheld, and code says which diagnostic reports it.
+func (p Policy) edge(keys map[string]KeySet) (e *ir.EdgePolicy, code diag.Code, err error) {
+	e = &ir.EdgePolicy{Name: p.Name}
 	if p.CORS != nil {
 		e.CORS = p.CORS.ir()
 	}
 	if p.RateLimit != nil {
 		e.RateLimit = p.RateLimit.ir()
 	}
+	if p.APIKey != nil {
+		a, err := p.APIKey.edge()
+		if err != nil {
+			return nil, diag.PolicyInvalid, field.Under("apiKey", err)
+		}
+		e.APIKey = a
+		if a.ClientHeader != "" {
+			e.IdentityHeaders = mergeHeaders(e.IdentityHeaders, []string{a.ClientHeader})
+		}
+	}
 	if p.JWT != nil {
 		j, err := p.JWT.ir(keys)
 		if err != nil {
-			return nil, fmt.Errorf("jwt: %w", err)
+			return nil, diag.PolicyKeysUnavailable, fmt.Errorf("jwt: %w", err)
 		}
 		e.JWT = j
 		e.IdentityHeaders = mergeHeaders(e.IdentityHeaders, p.JWT.identityHeaders())
 	}
-	return e, nil
+	return e, "", nil
 }
 
 // mergeHeaders is the sorted union of two header lists.
@@ -168,9 +185,11 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy, key
 			invalid[p.Name] = true
 			continue
 		}
-		e, err := p.edge(keys)
+		e, code, err := p.edge(keys)
 		if err != nil {
-			ds = append(ds, diagnostic(diag.PolicyKeysUnavailable, diag.Error, policySubject(p), err.Error()+"; routes that use the policy are withheld"))
+			for _, fe := range field.List(err) {
+				ds = append(ds, diagnostic(code, diag.Error, policySubject(p), fe.Error()+"; routes that use the policy are withheld"))
+			}
 			invalid[p.Name] = true
 			continue
 		}

@@ -192,7 +192,8 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		_ = g.Wait() // the runners started so far end with ctx
 		return err
 	}
-	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock, s.keys}
+	keyFiles := policyFiles()
+	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock, s.keys, keyFiles}
 	if cfg.Store.Rules && s.kv != nil {
 		s.rules = bus.NewTopic(func(a, b rulesState) bool { return reflect.DeepEqual(a, b) })
 		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
@@ -208,6 +209,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
 	}
+	g.Go(func() error { return watchPolicyFiles(gctx, s.policies, keyFiles, policyFilesInterval) })
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
 	g.Go(func() error {
 		return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, tlsCfg.admin, log)

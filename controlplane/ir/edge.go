@@ -21,4 +21,7 @@ type EdgePolicy struct {
 	RateLimit *RateLimit `json:"rateLimit,omitempty" yaml:"rateLimit,omitempty"`
 	// JWT is the policy's token authentication (envoy.filters.http.jwt_authn); nil means none.
 	JWT *JWT `json:"jwt,omitempty" yaml:"jwt,omitempty"`
+	// APIKey, when set, authenticates the route's requests by an API key (Envoy's
+	// envoy.filters.http.api_key_auth).
+	APIKey *APIKeyAuth `json:"apiKey,omitempty" yaml:"apiKey,omitempty"`
 }

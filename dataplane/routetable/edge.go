@@ -60,6 +60,9 @@ var passThroughFilters = map[string]bool{
 type namedEdgeFilter struct {
 	name   string
 	filter edgeFilter
+	// disabled: the filter runs only on routes whose (or whose virtual host's)
+	// typed_per_filter_config names it, as Envoy enables a disabled filter for such a route.
+	disabled bool
 }
 
 // decodeEdgeFilters decodes the connection manager's edge filters in their order. unsupported
@@ -67,7 +70,7 @@ type namedEdgeFilter struct {
 // optional filter it does not know; the gateway does the same).
 func decodeEdgeFilters(m *hcmv3.HttpConnectionManager, lims *limiterSet) (filters []namedEdgeFilter, unsupported string, err error) {
 	for _, f := range m.GetHttpFilters() {
-		if passThroughFilters[f.GetName()] || f.GetDisabled() {
+		if passThroughFilters[f.GetName()] {
 			continue
 		}
 		ef, known, err := newEdgeFilter(f, lims)
@@ -75,12 +78,16 @@ func decodeEdgeFilters(m *hcmv3.HttpConnectionManager, lims *limiterSet) (filter
 			return nil, "", fmt.Errorf("http filter %q: %w", f.GetName(), err)
 		}
 		if !known {
-			if !f.GetIsOptional() && unsupported == "" {
+			if !f.GetIsOptional() && !f.GetDisabled() && unsupported == "" {
 				unsupported = f.GetName()
+			}
+			if !f.GetIsOptional() && f.GetDisabled() {
+				// Routes that enable it are withheld (attachEdge).
+				filters = append(filters, namedEdgeFilter{name: f.GetName(), disabled: true})
 			}
 			continue
 		}
-		filters = append(filters, namedEdgeFilter{name: f.GetName(), filter: ef})
+		filters = append(filters, namedEdgeFilter{name: f.GetName(), filter: ef, disabled: f.GetDisabled()})
 	}
 	return filters, unsupported, nil
 }
@@ -100,6 +107,9 @@ func newEdgeFilter(f *hcmv3.HttpFilter, lims *limiterSet) (ef edgeFilter, known 
 		return ef, true, err
 	case jwtAuthnFilterName:
 		ef, err = newJWTAuthn(f.GetTypedConfig())
+		return ef, true, err
+	case apiKeyAuthFilterName:
+		ef, err = newAPIKeyAuth(f.GetTypedConfig())
 		return ef, true, err
 	}
 	return nil, false, nil
@@ -122,6 +132,14 @@ func attachEdge(hosts []*virtualHost, m *hcmv3.HttpConnectionManager, lims *limi
 				continue
 			}
 			for _, f := range filters {
+				if f.disabled && route.perFilter[f.name] == nil && vh.perFilter[f.name] == nil {
+					continue
+				}
+				if f.filter == nil {
+					route.Withheld = fmt.Sprintf("the route enables HTTP filter %q, which this gateway does not execute", f.name)
+					route.Edge = nil
+					break
+				}
 				var s EdgeStep
 				if ra, ok := f.filter.(routeAwareFilter); ok {
 					s, err = ra.routeStep(route, refOf(vh, i, route), route.perFilter[f.name], vh.perFilter[f.name])
