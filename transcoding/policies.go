@@ -30,6 +30,9 @@ type Policy struct {
 	// Services attaches the policy to every route of these services (service IDs or names)
 	// whose rule names no policy.
 	Services []string `yaml:"services,omitempty"`
+	// Retry is the retry policy of the policy's routes (Envoy's route retry_policy), in place of
+	// their service's.
+	Retry *RetryBlock `yaml:"retry,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -47,12 +50,23 @@ func (p Policy) Validate() error {
 			errs = append(errs, field.Errorf(fmt.Sprintf("services[%d]", i), "empty service reference"))
 		}
 	}
+	if p.Retry != nil {
+		errs = append(errs, field.Under("retry", p.Retry.Validate()))
+	}
 	return errors.Join(errs...)
 }
 
 // edge is the IR form of the policy, for a route of it.
 func (p Policy) edge() *ir.EdgePolicy {
 	return &ir.EdgePolicy{Name: p.Name}
+}
+
+// retry is the retry policy of route r under the policy: its retry block's, else the one r has.
+func (p Policy) retry(r ir.Route) *ir.RetryPolicy {
+	if p.Retry == nil {
+		return r.Retry
+	}
+	return p.Retry.forRoute(r.Retry, r.Match.Methods)
 }
 
 // ValidatePolicyReferences reports, for each rule that references a policy the list does not
@@ -149,10 +163,10 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 				out = append(out, withhold(r, fmt.Sprintf("policy %q is not defined or is invalid", r.Policy.Name)))
 				continue
 			}
-			r.Policy = p.edge()
+			r.Policy, r.Retry = p.edge(), p.retry(r)
 		default:
 			if p, ok := byService[r.Cluster]; ok {
-				r.Policy = p.edge()
+				r.Policy, r.Retry = p.edge(), p.retry(r)
 			} else if withheldService[r.Cluster] != "" {
 				out = append(out, withhold(r, fmt.Sprintf("policy %q of its service is invalid", withheldService[r.Cluster])))
 				continue
