@@ -61,8 +61,9 @@ func (p Policy) edge() *ir.EdgePolicy {
 	return &ir.EdgePolicy{Name: p.Name}
 }
 
-// retry is the retry policy of route r under the policy: its retry block's, else the one r has.
-func (p Policy) retry(r ir.Route) *ir.RetryPolicy {
+// RouteRetry is the retry policy route r gets under the policy (as Build gives it): its retry
+// block's for the route's methods, else the one r has from upstreams:.
+func (p Policy) RouteRetry(r ir.Route) *ir.RetryPolicy {
 	if p.Retry == nil {
 		return r.Retry
 	}
@@ -163,10 +164,10 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy) ([]
 				out = append(out, withhold(r, fmt.Sprintf("policy %q is not defined or is invalid", r.Policy.Name)))
 				continue
 			}
-			r.Policy, r.Retry = p.edge(), p.retry(r)
+			r.Policy, r.Retry = p.edge(), p.RouteRetry(r)
 		default:
 			if p, ok := byService[r.Cluster]; ok {
-				r.Policy, r.Retry = p.edge(), p.retry(r)
+				r.Policy, r.Retry = p.edge(), p.RouteRetry(r)
 			} else if withheldService[r.Cluster] != "" {
 				out = append(out, withhold(r, fmt.Sprintf("policy %q of its service is invalid", withheldService[r.Cluster])))
 				continue
