@@ -139,8 +139,8 @@ const (
 type RetryRule struct {
 	// Enabled false turns retries off.
 	Enabled *bool `yaml:"enabled,omitempty"`
-	// RetryOn are Envoy's retry conditions (retry_on); the embedded gateway executes the
-	// never-sent ones: connect-failure, refused-stream, reset-before-request.
+	// RetryOn are Envoy's retry conditions (retry_on), as for policies[].retry.retryOn; those
+	// that may send a request twice apply to idempotent methods only (docs/policies.md).
 	RetryOn []string `yaml:"retryOn,omitempty"`
 	// NumRetries is how many times a request may be retried (num_retries).
 	NumRetries *uint32 `yaml:"numRetries,omitempty"`
