@@ -233,6 +233,23 @@ func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOpti
 	return out
 }
 
+// unexecutedCircuitBreakers names the DEFAULT-priority thresholds a cluster sets that the gateway
+// does not execute: max_connections and max_pending_requests. The gateway holds no queue of
+// requests waiting for a connection (gRPC and Dubbo calls share one multiplexed connection per
+// endpoint, HTTP requests dial at once), so it has nothing those limits could bound; rpcbridge
+// never emits them (docs/policies.md).
+func unexecutedCircuitBreakers(c *clusterv3.Cluster) []string {
+	t := defaultPriority(c.GetCircuitBreakers().GetThresholds())
+	var out []string
+	if t.GetMaxConnections() != nil {
+		out = append(out, "circuit breaker max_connections")
+	}
+	if t.GetMaxPendingRequests() != nil {
+		out = append(out, "circuit breaker max_pending_requests")
+	}
+	return out
+}
+
 func defaultPriority(ts []*clusterv3.CircuitBreakers_Thresholds) *clusterv3.CircuitBreakers_Thresholds {
 	for _, t := range ts {
 		if t.GetPriority() == corev3.RoutingPriority_DEFAULT {
