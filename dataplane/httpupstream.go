@@ -62,8 +62,7 @@ func (t *httpRoute) RoundTrip(req *http.Request) (*http.Response, error) {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(kept), req.Body), req.Body}
-		body.read.Store(true)
-		req.Body = body
+		req.Body = body // too large to keep: sent once, as a body that is not kept
 	default:
 		req.Body = body
 	}

@@ -1,11 +1,13 @@
 package dataplane_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -175,28 +177,7 @@ func startGRPCPair(t *testing.T, edits ...func(*ir.Gateway)) *grpcPair {
 	for _, edit := range edits {
 		edit(&g)
 	}
-	cp := controlplane.NewServer(controlplane.ServerOptions{})
-	if err := cp.Update(g); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- cp.Serve(ctx, ln) }()
-	s.gw = dataplane.New(dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "resilience-test",
-		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0", Registerer: s.reg})
-	done := make(chan error, 1)
-	go func() { done <- s.gw.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("gateway Run: %v", err)
-		}
-		<-served
-	})
+	s.gw = serveIR(t, g, s.reg)
 	eventually(t, "both bookstores answering through the gateway", func() error {
 		if !s.gw.Ready() || s.gw.Addr() == nil {
 			return errors.New("gateway not ready")
@@ -209,6 +190,35 @@ func startGRPCPair(t *testing.T, edits ...func(*ir.Gateway)) *grpcPair {
 		return nil
 	})
 	return s
+}
+
+// serveIR serves g through rpcbridge's xDS server to an embedded gateway whose metrics go to
+// reg, until the test ends.
+func serveIR(t *testing.T, g ir.Gateway, reg *prometheus.Registry) *dataplane.Gateway {
+	t.Helper()
+	cp := controlplane.NewServer(controlplane.ServerOptions{})
+	if err := cp.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- cp.Serve(ctx, ln) }()
+	gw := dataplane.New(dataplane.Options{XDSAddress: ln.Addr().String(), NodeID: "resilience-test",
+		NodeCluster: gatewayv1.EmbeddedNodeCluster, ListenAddress: "127.0.0.1:0", Registerer: reg})
+	done := make(chan error, 1)
+	go func() { done <- gw.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway Run: %v", err)
+		}
+		<-served
+	})
+	return gw
 }
 
 // get sends GET path to the gateway.
@@ -266,6 +276,83 @@ func TestGRPCStatusRetries(t *testing.T) {
 	}
 	if n := retried(t, s.reg, grpcCluster, "unavailable", "reset", "connect-failure"); n != 2 {
 		t.Errorf("retries after INTERNAL = %v, want still 2 (internal is not a condition of the policy)", n)
+	}
+}
+
+// TestHTTPRetriesReplayIdempotentRequests: an HTTP service's prefix route (every method) under a
+// policy retrying 5xx: the upstream answers each path's first request 503. A PUT is retried with
+// its body sent again and answered 200; a POST is not retried (retriable_request_headers on
+// :method), so the upstream's 503 passes through; a PUT whose body is over the 1 MiB replay
+// buffer is not retried either.
+func TestHTTPRetriesReplayIdempotentRequests(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	flaky := func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[r.URL.Path]++
+		first := seen[r.URL.Path] == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "busy")
+			return
+		}
+		_, _ = w.Write(body)
+	}
+	var endpoints []ir.Endpoint
+	for range 2 {
+		srv := httptest.NewServer(http.HandlerFunc(flaky))
+		t.Cleanup(srv.Close)
+		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+		p, _ := strconv.Atoi(port)
+		endpoints = append(endpoints, ir.Endpoint{Address: "127.0.0.1", Port: uint32(p), Weight: 1, Healthy: true})
+	}
+	g := ir.Gateway{
+		Clusters: []ir.Cluster{{Name: "http:flaky", Protocol: ir.UpstreamHTTP1, ConnectTimeout: time.Second, Endpoints: endpoints}},
+		Routes:   []ir.Route{{Name: "flaky", Cluster: "http:flaky", Timeout: 10 * time.Second, Match: ir.Match{PathPrefix: "/flaky/"}}},
+	}
+	withPolicy(&g, transcoding.DefaultHTTPPolicy())
+	one := uint32(1)
+	policy := transcoding.Policy{Name: "replays", Retry: &transcoding.RetryBlock{RetryOn: []string{"5xx"}, NumRetries: &one}}
+	withRetryPolicy(policy)(&g)
+	reg := prometheus.NewRegistry()
+	gw := serveIR(t, g, reg)
+	send := func(method, path string, body []byte) (int, []byte) {
+		req, err := http.NewRequest(method, "http://"+gw.Addr().String()+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	eventually(t, "the gateway serving the route", func() error {
+		if !gw.Ready() || gw.Addr() == nil {
+			return errors.New("not ready")
+		}
+		if status, _ := send("GET", "/flaky/warm", nil); status != http.StatusOK {
+			return errors.New("status " + strconv.Itoa(status))
+		}
+		return nil
+	})
+	before := retried(t, reg, "http:flaky", "5xx")
+	if status, body := send("PUT", "/flaky/put", []byte("hello")); status != http.StatusOK || string(body) != "hello" {
+		t.Errorf("PUT: %d %q, want 200 with the body sent again", status, body)
+	}
+	if status, body := send("POST", "/flaky/post", []byte("hello")); status != http.StatusServiceUnavailable || string(body) != "busy" {
+		t.Errorf("POST: %d %q, want the upstream's 503 (not retried)", status, body)
+	}
+	big := bytes.Repeat([]byte("x"), 2<<20)
+	if status, body := send("PUT", "/flaky/big", big); status != http.StatusServiceUnavailable || string(body) != "busy" {
+		t.Errorf("PUT of 2 MiB: %d %q, want the upstream's 503 (a body over the replay buffer is not sent again)", status, body[:min(20, len(body))])
+	}
+	if n := retried(t, reg, "http:flaky", "5xx") - before; n != 1 {
+		t.Errorf("retries under 5xx = %v, want 1 (the small PUT's)", n)
 	}
 }
 

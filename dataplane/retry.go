@@ -231,11 +231,14 @@ func timedOut(ctx context.Context) bool {
 	return errors.Is(cause, errRouteTimeout) || errors.Is(cause, errPerTryTimeout)
 }
 
-// retryFor is the retry policy of a request on a route: none when the route's
-// retriable_request_headers do not match it.
+// retryFor is the retry policy of a request on a route: without any retry condition when the
+// route's retriable_request_headers do not match it (Envoy clears the request's retry_on; its
+// per_try_timeout still applies).
 func retryFor(policy *routetable.RetryPolicy, r *http.Request) *routetable.RetryPolicy {
-	if !policy.Retriable(r) {
-		return nil
+	if policy == nil || policy.Retriable(r) {
+		return policy
 	}
-	return policy
+	cleared := *policy
+	cleared.RetryOn = nil
+	return &cleared
 }
