@@ -22,6 +22,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/bookstore"
+	"github.com/rpcbridge/rpcbridge/internal/yamltime"
 	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
@@ -260,6 +261,49 @@ func TestKilledGRPCProviderWithPolicyRetries(t *testing.T) {
 		retried(t, s.reg, grpcCluster, "connect-failure"), retried(t, s.reg, grpcCluster, "unavailable"))
 }
 
+// TestFrozenGRPCProviderWithPerTryTimeout: one of two grpc-go bookstores freezes (its proxy
+// stops passing bytes, as a SIGSTOPped process's kernel keeps its connections open and silent)
+// under traffic. A policy's per-try timeout cuts the calls that reach it short; they are retried
+// under reset on the other bookstore, the frozen one is ejected (its per-try timeouts count as
+// gateway failures), and no call fails.
+func TestFrozenGRPCProviderWithPerTryTimeout(t *testing.T) {
+	p := resilientPolicy(t)
+	perTry := yamltime.Duration(300 * time.Millisecond)
+	p.Retry.PerTryTimeout = &perTry
+	s := startGRPCPair(t, withRetryPolicy(p), withRetryBudget(4), func(g *ir.Gateway) {
+		od := g.Clusters[0].OutlierDetection
+		od.BaseEjectionTime, od.MaxEjectionTime = 10*time.Minute, 10*time.Minute
+	})
+	s.proxies[1].Freeze()
+	ejected := func() bool {
+		return metric(t, s.reg, "rpcbridge_gateway_outlier_ejections_active", map[string]string{"cluster": grpcCluster}) == 1
+	}
+	o := &outcomes{}
+	deadline := time.Now().Add(3 * giveUp)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for !ejected() && time.Now().Before(deadline) {
+				o.add(s.get(t, "/v1/shelves/frozen"))
+			}
+		})
+	}
+	wg.Wait()
+	if !ejected() {
+		t.Fatalf("the frozen bookstore was not ejected (%d ok, %d failed)", o.ok, len(o.failures))
+	}
+	for range 100 {
+		o.add(s.get(t, "/v1/shelves/after"))
+	}
+	if len(o.failures) > 0 {
+		t.Errorf("%d calls failed with a bookstore frozen, a per-try timeout and retries on: %v", len(o.failures), o.failures[:min(5, len(o.failures))])
+	}
+	if n := retried(t, s.reg, grpcCluster, "reset"); n < 1 {
+		t.Errorf("retries under reset = %v, want at least one (a per-try timeout is retried as a reset)", n)
+	}
+	t.Logf("%d ok; retries: reset %v, connect-failure %v", o.ok, retried(t, s.reg, grpcCluster, "reset"), retried(t, s.reg, grpcCluster, "connect-failure"))
+}
+
 // TestGRPCStatusRetries: a transcoded call that the bookstores answer UNAVAILABLE is retried
 // under the unavailable condition, num_retries times (then answered 503); one answered INTERNAL
 // is not retried (500).
@@ -363,6 +407,8 @@ type killable struct {
 	ln     net.Listener
 	target string
 	wg     sync.WaitGroup
+	frozen atomic.Bool
+	dead   chan struct{} // closed by Kill
 
 	mu     sync.Mutex
 	conns  []net.Conn
@@ -375,7 +421,7 @@ func startKillable(t *testing.T, target string) *killable {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &killable{ln: ln, target: target}
+	k := &killable{ln: ln, target: target, dead: make(chan struct{})}
 	k.wg.Go(k.accept)
 	t.Cleanup(k.Kill)
 	return k
@@ -409,8 +455,8 @@ func (k *killable) accept() {
 			_, _ = io.Copy(dst, src)
 			_, _ = in.Close(), out.Close()
 		}
-		k.wg.Go(func() { pipe(out, in) })
-		k.wg.Go(func() { pipe(in, slowReader{out}) })
+		k.wg.Go(func() { pipe(out, gated{in, k}) })
+		k.wg.Go(func() { pipe(in, gated{slowReader{out}, k}) })
 	}
 }
 
@@ -426,9 +472,32 @@ func (r slowReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Freeze stops passing bytes either way, on the connections there are and the ones to come,
+// until Kill.
+func (k *killable) Freeze() { k.frozen.Store(true) }
+
+// gated passes what it reads while its proxy is not frozen; frozen, it holds everything until
+// the proxy is killed.
+type gated struct {
+	io.Reader
+	k *killable
+}
+
+func (g gated) Read(p []byte) (int, error) {
+	n, err := g.Reader.Read(p)
+	if g.k.frozen.Load() {
+		<-g.k.dead
+		return 0, io.EOF
+	}
+	return n, err
+}
+
 // Kill closes the port and resets every connection, and waits for the proxy to end.
 func (k *killable) Kill() {
 	k.mu.Lock()
+	if !k.killed {
+		close(k.dead)
+	}
 	k.killed = true
 	_ = k.ln.Close()
 	for _, c := range k.conns {
