@@ -145,6 +145,7 @@ func retryCondition(policy *routetable.RetryPolicy, f failure) string {
 	return ""
 }
 
+// pick is condition when ok, else "".
 func pick(ok bool, condition string) string {
 	if ok {
 		return condition
