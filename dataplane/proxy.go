@@ -132,6 +132,10 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error, 
 	case r.Context().Err() != nil:
 		log.Debug("client went away before the upstream answered")
 		w.WriteHeader(statusClientClosed)
+	case errors.Is(err, errPerTryTimeout):
+		log.Warn("upstream per-try timeout")
+		writeError(w, http.StatusGatewayTimeout, StatusUpstreamTimeout,
+			fmt.Sprintf("cluster %q did not answer within the per-try timeout of %s", route.Cluster, route.Retry.PerTryTimeout))
 	case errors.Is(err, errNoEndpoint):
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
 	case errors.Is(err, errOverflow):

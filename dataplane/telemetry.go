@@ -132,7 +132,7 @@ func dubboResult(ctx context.Context, err error) telemetry.CallResult {
 	case errors.As(err, &remote):
 		// The method threw: the provider answered OK with an exception.
 		r.Outcome, r.DubboException = telemetry.OutcomeError, remote.Class
-	case errors.Is(context.Cause(ctx), errRouteTimeout):
+	case errors.Is(context.Cause(ctx), errRouteTimeout), errors.Is(err, errPerTryTimeout):
 		r.Outcome, r.DubboStatus = telemetry.OutcomeTimeout, ""
 	case ctx.Err() != nil:
 		r.Outcome, r.DubboStatus = telemetry.OutcomeCancelled, ""

@@ -56,7 +56,7 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolGRPC, Cluster: target.Cluster,
 		Service: string(m.Parent().FullName()), Method: string(m.Name())})
 	tc.InjectMetadata(call.Metadata)
-	err = tr.Execute(ctx, w, call, up.forGRPC(target))
+	err = tr.Execute(ctx, w, call, up.forGRPC(target, r))
 	tc.End(grpcResult(ctx, err))
 	if err != nil {
 		g.requestLog(ctx).Debug("transcoded call failed", "cluster", target.Cluster, "method", call.Binding.FullMethod, "error", err)

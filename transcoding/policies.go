@@ -43,6 +43,9 @@ type Policy struct {
 	// APIKey authenticates the policy's requests by an API key, as Envoy's api_key_auth does
 	// (docs/policies.md).
 	APIKey *APIKeyRule `yaml:"apiKey,omitempty"`
+	// Retry is the retry policy of the policy's routes (Envoy's route retry_policy), in place of
+	// their service's.
+	Retry *RetryBlock `yaml:"retry,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -74,6 +77,9 @@ func (p Policy) Validate() error {
 	}
 	if p.APIKey != nil {
 		errs = append(errs, field.Under("apiKey", p.APIKey.Validate()))
+	}
+	if p.Retry != nil {
+		errs = append(errs, field.Under("retry", p.Retry.Validate()))
 	}
 	return errors.Join(errs...)
 }
@@ -120,6 +126,15 @@ func mergeHeaders(a, b []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// RouteRetry is the retry policy route r gets under the policy (as Build gives it): its retry
+// block's for the route's methods, else the one r has from upstreams:.
+func (p Policy) RouteRetry(r ir.Route) *ir.RetryPolicy {
+	if p.Retry == nil {
+		return r.Retry
+	}
+	return p.Retry.forRoute(r.Retry, r.Match.Methods)
 }
 
 // ValidatePolicyReferences reports, for each rule that references a policy the list does not
@@ -231,10 +246,10 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy, key
 				out = append(out, withhold(r, fmt.Sprintf("policy %q is not defined or is invalid", r.Policy.Name)))
 				continue
 			}
-			r.Policy = edges[p.Name]
+			r.Policy, r.Retry = edges[p.Name], p.RouteRetry(r)
 		default:
 			if p, ok := byService[r.Cluster]; ok {
-				r.Policy = edges[p.Name]
+				r.Policy, r.Retry = edges[p.Name], p.RouteRetry(r)
 			} else if withheldService[r.Cluster] != "" {
 				out = append(out, withhold(r, fmt.Sprintf("policy %q of its service is invalid", withheldService[r.Cluster])))
 				continue

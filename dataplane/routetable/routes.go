@@ -182,7 +182,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			}
 			route.perFilter = r.GetTypedPerFilterConfig()
 			if route.Cluster != "" && route.Retry == nil {
-				route.Retry = decodeRetryPolicy(vh.GetRetryPolicy())
+				if route.Retry, err = decodeRetryPolicy(vh.GetRetryPolicy()); err != nil {
+					return nil, fmt.Errorf("virtual host %q: %w", vh.GetName(), err)
+				}
 			}
 			out.routes = append(out.routes, route)
 		}
@@ -287,6 +289,7 @@ func decodeAction(a *routev3.RouteAction, out *Route) error {
 	if a.GetTimeout() != nil {
 		out.Timeout = a.GetTimeout().AsDuration()
 	}
-	out.Retry = decodeRetryPolicy(a.GetRetryPolicy())
-	return nil
+	var err error
+	out.Retry, err = decodeRetryPolicy(a.GetRetryPolicy())
+	return err
 }
