@@ -52,6 +52,23 @@ func TestDigestCredentials(t *testing.T) {
 		t.Errorf("globex's key: answered %v, x-client-id %q", w, next.Header.Get("X-Client-Id"))
 	}
 
+	// Filter-level credentials are digests too.
+	fl, err := NewDigest(&apikeyv3.ApiKeyAuth{Credentials: per.GetCredentials(), KeySources: per.GetKeySources()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := fl.Step(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]Outcome{acmeKey: Allowed, hexDigest(acmeKey): UnknownKey} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Api-Key", key)
+		if got, _ := base.Check(r); got != want {
+			t.Errorf("filter-level digests, key %.12s…: %s, want %s", key, got, want)
+		}
+	}
+
 	plain := step(t, nil, per)
 	r = httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("X-Api-Key", hexDigest(acmeKey))
