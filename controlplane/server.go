@@ -186,7 +186,8 @@ func translationOf(t target, g ir.Gateway) target {
 	return t
 }
 
-// Update translates g for every flavor and, when that succeeds, makes it the config clients get.
+// Update translates g for every target (flavor, Envoy or rpcbridge gateway) and, when that
+// succeeds, makes it the config clients get.
 // When the translation fails, the error is logged, counted and returned, and the last good config
 // stays. Only what changed is pushed: an update whose content equals the current one pushes
 // nothing, one changed endpoint pushes one load assignment.
