@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/diag"
 )
@@ -40,12 +41,14 @@ type edgeListener struct {
 	cors, localRateLimit bool
 	// jwt: every route's JWT providers and requirements.
 	jwt jwtListener
-	// apiKey: some route authenticates API keys.
-	apiKey bool
+	// apiKey: some route authenticates API keys; apiKeyDigest: some route authenticates
+	// hashed API keys (rpcbridge gateways only).
+	apiKey, apiKeyDigest bool
 }
 
-// translateEdge translates a route's policy; nil policy gives an empty edgeRoute.
-func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
+// translateEdge translates a route's policy for an Envoy or, when rpcbridgeGateway, for
+// rpcbridge's own gateways (Options.RPCBridgeGateway); nil policy gives an empty edgeRoute.
+func translateEdge(p *ir.EdgePolicy, rpcbridgeGateway bool) (edgeRoute, error) {
 	out := edgeRoute{perFilter: map[string]*anypb.Any{}}
 	if p == nil {
 		return out, nil
@@ -79,11 +82,11 @@ func translateEdge(p *ir.EdgePolicy) (edgeRoute, error) {
 		return out, err
 	}
 	out.jwt = jr
-	apiKey, err := apiKeyPerRoute(p)
+	apiKeyFilter, apiKey, err := apiKeyPerRoute(p, rpcbridgeGateway)
 	if err != nil {
 		return out, err
 	}
-	if err := out.set(apiKeyAuthFilter, apiKey); err != nil {
+	if err := out.set(apiKeyFilter, apiKey); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -113,12 +116,15 @@ func (l *edgeListener) add(r edgeRoute) {
 	l.jwt.add(r.jwt)
 	_, apiKey := r.perFilter[apiKeyAuthFilter]
 	l.apiKey = l.apiKey || apiKey
+	_, apiKeyDigest := r.perFilter[gatewayv1.APIKeyDigestAuthFilter]
+	l.apiKeyDigest = l.apiKeyDigest || apiKeyDigest
 }
 
 // httpFilters are the connection manager's edge filters, in the order Envoy must run them:
 // CORS first (a preflight is answered before authentication can refuse it), then header removal
-// of client-set identity headers, JWT, API keys, and the local rate limit last (so that it can
-// key on the identity the authentication established).
+// of client-set identity headers, JWT, API keys (plain, then hashed: a route runs one of the
+// two), and the local rate limit last (so that it can key on the identity the authentication
+// established).
 func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 	var out []*hcmv3.HttpFilter
 	if l.cors {
@@ -149,6 +155,13 @@ func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 		}
 		out = append(out, f)
 	}
+	if l.apiKeyDigest {
+		f, err := apiKeyDigestHTTPFilter()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
 	if l.localRateLimit {
 		f, err := localRateLimitHTTPFilter()
 		if err != nil {
@@ -161,8 +174,8 @@ func (l *edgeListener) httpFilters() ([]*hcmv3.HttpFilter, error) {
 
 // applyEdge sets the route's per-filter configuration of its policy on er, or, when the policy
 // cannot be translated, turns er into the withheld answer and reports it.
-func applyEdge(r ir.Route, er *routev3.Route, l *edgeListener) *diag.Diagnostic {
-	tr, err := translateEdge(r.Policy)
+func applyEdge(r ir.Route, er *routev3.Route, l *edgeListener, rpcbridgeGateway bool) *diag.Diagnostic {
+	tr, err := translateEdge(r.Policy, rpcbridgeGateway)
 	if err != nil {
 		withholdRoute(er, fmt.Sprintf("policy %q cannot be translated: %v", r.Policy.Name, err))
 		return &diag.Diagnostic{Severity: diag.Error, Code: diag.EnvoyPolicyWithheld, Stage: "controlplane", Subject: r.Name,

@@ -33,8 +33,9 @@ type httpRoutes struct {
 
 // httpRouteConfiguration is the route configuration of the north-south listener: one virtual
 // host that matches every domain, with the IR routes in IR order. The transcoders buffer bodies
-// of up to limits.BufferLimitBytes.
-func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits) (httpRoutes, error) {
+// of up to the downstream limits' BufferLimitBytes.
+func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
+	flavor, limits := opts.Flavor, opts.downstream()
 	var out httpRoutes
 	descriptors, err := serviceDescriptors(g.ProtoDescriptors)
 	if err != nil {
@@ -102,7 +103,7 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 			}
 			usesDubbo = true
 		}
-		if d := applyEdge(r, er, &edge); d != nil {
+		if d := applyEdge(r, er, &edge, opts.RPCBridgeGateway); d != nil {
 			out.diagnostics = append(out.diagnostics, *d)
 		}
 		if pf := corsPreflightRoute(er); pf != nil {

@@ -7,6 +7,8 @@ package transcoding
 // problems in the key file are reported by line number only.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -27,9 +29,11 @@ const MinAPIKeyLength = 16
 type APIKeyRule struct {
 	// Keys is where the key file is read from ({file: PATH} or {env: NAME}): one
 	// "<client>: <key>" line per key, "#" comments and blank lines ignored. A client may have
-	// several keys (to rotate them). The file is re-read when it changes. Keys must be
-	// plaintext (Envoy compares the key itself), at least 16 characters of visible ASCII;
-	// "sha256:" hashes are refused (see docs/policies.md).
+	// several keys (to rotate them). The file is re-read when it changes. A key is at least 16
+	// characters of visible ASCII, or "sha256:" and the 64 lower-case hex digits of its SHA-256
+	// (printf %s "$KEY" | sha256sum): rpcbridge's gateways verify such a hashed key, Envoy
+	// cannot, so for Envoy the routes of a file with a hashed key answer 503 (see
+	// docs/policies.md).
 	Keys secret.Ref `yaml:"keys"`
 	// From are where the key is read from, in order (the first one present is used): each
 	// exactly one of {header: NAME} (its first value, without a "Bearer " prefix),
@@ -63,7 +67,12 @@ var (
 	apiKeyClientRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$`)
 	// apiKeyRE is what a key may be: visible ASCII (it travels in headers, queries, cookies).
 	apiKeyRE = regexp.MustCompile(`^[\x21-\x7e]+$`)
+	// sha256HexRE is a SHA-256 digest as sha256sum prints it.
+	sha256HexRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
+
+// apiKeyDigestPrefix starts a hashed key of the key file.
+const apiKeyDigestPrefix = "sha256:"
 
 // Validate reports every problem of the block that shows without reading the key file, each a
 // field.Error at its key ("from[1].header"), joined.
@@ -128,12 +137,13 @@ func (a APIKeyRule) edge() (*ir.APIKeyAuth, error) {
 	return out, nil
 }
 
-// parseAPIKeys parses a key file: "<client>: <key>" lines. Problems name the line, never the
-// key.
+// parseAPIKeys parses a key file: "<client>: <key>" and "<client>: sha256:<hex>" lines. Problems
+// name the line, never the key or the digest. A key and a digest of the same key are the same
+// key twice.
 func parseAPIKeys(text string) ([]ir.APIKeyCredential, []error) {
 	var out []ir.APIKeyCredential
 	var errs []error
-	seen := map[string]int{}
+	seen := map[[sha256.Size]byte]int{} // by the key's digest
 	for i, line := range strings.Split(text, "\n") {
 		n := i + 1
 		line = strings.TrimSpace(line)
@@ -147,18 +157,31 @@ func parseAPIKeys(text string) ([]ir.APIKeyCredential, []error) {
 			errs = append(errs, fmt.Errorf("line %d: want \"<client>: <key>\"", n))
 		case !apiKeyClientRE.MatchString(client):
 			errs = append(errs, fmt.Errorf("line %d: the client name is not letters, digits, '.', '_', '@', '-'", n))
-		case strings.HasPrefix(key, "sha256:"):
-			errs = append(errs, fmt.Errorf("line %d: a hashed key (sha256:) cannot be served: Envoy's api_key_auth compares the key itself, so the file must hold it (keep the file secret; docs/policies.md)", n))
+		case strings.HasPrefix(key, apiKeyDigestPrefix):
+			digest := strings.TrimSpace(strings.TrimPrefix(key, apiKeyDigestPrefix))
+			if !sha256HexRE.MatchString(digest) {
+				errs = append(errs, fmt.Errorf("line %d: a hashed key is \"sha256:\" and 64 lower-case hex digits (printf %%s \"$KEY\" | sha256sum)", n))
+				continue
+			}
+			var d [sha256.Size]byte
+			_, _ = hex.Decode(d[:], []byte(digest)) // 64 hex digits: cannot fail
+			if first, dup := seen[d]; dup {
+				errs = append(errs, fmt.Errorf("line %d: the same key as line %d: give each its own", n, first))
+				continue
+			}
+			seen[d] = n
+			out = append(out, ir.APIKeyCredential{Client: client, Digest: digest})
 		case !apiKeyRE.MatchString(key):
 			errs = append(errs, fmt.Errorf("line %d: the key is empty or holds characters other than visible ASCII", n))
 		case len(key) < MinAPIKeyLength:
 			errs = append(errs, fmt.Errorf("line %d: the key has %d characters, want at least %d (e.g. openssl rand -hex 32)", n, len(key), MinAPIKeyLength))
 		default:
-			if first, dup := seen[key]; dup {
+			d := sha256.Sum256([]byte(key))
+			if first, dup := seen[d]; dup {
 				errs = append(errs, fmt.Errorf("line %d: the same key as line %d: give each its own", n, first))
 				continue
 			}
-			seen[key] = n
+			seen[d] = n
 			out = append(out, ir.APIKeyCredential{Client: client, Key: key})
 		}
 	}

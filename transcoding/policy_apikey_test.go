@@ -81,12 +81,13 @@ func TestAPIKeyFileRotation(t *testing.T) {
 // TestAPIKeysNeverShown: neither the diagnostics of a malformed key file nor the IR marshalled
 // as JSON (what the admin API shows) hold a key.
 func TestAPIKeysNeverShown(t *testing.T) {
-	secrets := []string{"acme-key-0123456789", "globex-key-0123456789", "some-key-0123456789", "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "short"}
+	secrets := []string{"acme-key-0123456789", "globex-key-0123456789", "some-key-0123456789", "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8",
+		"5e884898da28047151d0e56f8dc6", "5dfdc41a2e55540c54ae606999e2ed7753fa48e6643041ff1d4e0d9171f3c6e4", "short"}
 	rules := Rules{Policies: []Policy{
 		{Name: "broken", Services: []string{"orders"}, APIKey: &APIKeyRule{Keys: secret.Ref{File: "testdata/apikeys/broken"}, From: []APIKeySource{{Header: "x-api-key"}}}},
 	}}
 	_, ds := Build(apiKeyCatalog(t), nil, rules)
-	if len(ds) < 5 {
+	if len(ds) < 7 {
 		t.Fatalf("%d diagnostics, want one per bad line: %v", len(ds), ds)
 	}
 	for _, d := range ds {
@@ -96,13 +97,49 @@ func TestAPIKeysNeverShown(t *testing.T) {
 			}
 		}
 	}
-	r := apiKeyRoute(t, "testdata/apikeys/partners")
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
+	for _, file := range []string{"testdata/apikeys/partners", "testdata/apikeys/hashed"} {
+		r := apiKeyRoute(t, file)
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "-0123456789") || strings.Contains(string(b), hashedDigest) || !strings.Contains(string(b), ir.RedactedKey) {
+			t.Errorf("%s: the route's JSON shows a key, a digest or no redaction: %s", file, b)
+		}
 	}
-	if strings.Contains(string(b), "-0123456789") || !strings.Contains(string(b), ir.RedactedKey) {
-		t.Errorf("the route's JSON shows a key or no redaction: %s", b)
+}
+
+// hashedDigest is the SHA-256 of initech's key in testdata/apikeys/hashed.
+const hashedDigest = "aa67d9f88465b85ef12a2f72059e12da6e822995d254d9a56552dec64036eb70"
+
+// TestAPIKeyHashedLines: a "sha256:<hex>" line is a credential with a digest, beside plaintext
+// ones; a malformed digest, or the digest of a key the file also holds, is a problem naming the
+// line only.
+func TestAPIKeyHashedLines(t *testing.T) {
+	creds, errs := parseAPIKeys("initech: sha256:" + hashedDigest + "\n# comment\nacme: acme-key-0123456789\n")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := []ir.APIKeyCredential{{Client: "initech", Digest: hashedDigest}, {Client: "acme", Key: "acme-key-0123456789"}}
+	if len(creds) != 2 || creds[0] != want[0] || creds[1] != want[1] {
+		t.Fatalf("credentials = %+v, want %+v", creds, want)
+	}
+	for name, text := range map[string]string{
+		"upper case": "a: sha256:" + strings.ToUpper(hashedDigest),
+		"short":      "a: sha256:" + hashedDigest[:63],
+		"long":       "a: sha256:" + hashedDigest + "0",
+		"not hex":    "a: sha256:" + strings.Repeat("g", 64),
+		"empty":      "a: sha256:",
+		"key twice":  "a: initech-key-0123456789\nb: sha256:" + hashedDigest,
+	} {
+		_, errs := parseAPIKeys(text)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "line ") {
+			t.Errorf("%s: problems %v, want one naming its line", name, errs)
+			continue
+		}
+		if msg := errs[0].Error(); strings.Contains(msg, hashedDigest[:16]) || strings.Contains(msg, strings.ToUpper(hashedDigest[:16])) || strings.Contains(msg, "initech-key") {
+			t.Errorf("%s: the problem shows the digest or the key: %s", name, msg)
+		}
 	}
 }
 

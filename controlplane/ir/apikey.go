@@ -10,8 +10,9 @@ type APIKeyAuth struct {
 	// Sources are where the key is read from, in order; the first source that yields a
 	// non-empty key is the one used (key_sources).
 	Sources []APIKeySource `json:"sources" yaml:"sources"`
-	// Credentials are the accepted keys and their clients (credentials). A key is secret: it
-	// is never written when the IR is marshalled (JSON or YAML), only its client.
+	// Credentials are the accepted keys and their clients (credentials). A key, and a key's
+	// digest, is secret: neither is ever written when the IR is marshalled (JSON or YAML), only
+	// the client.
 	Credentials []APIKeyCredential `json:"credentials" yaml:"credentials"`
 	// ClientHeader, when set, is the request header the authenticated client's name is put in
 	// for the provider (forwarding.header), lower case; it is one of the policy's
@@ -36,27 +37,52 @@ type APIKeySource struct {
 	Cookie string `json:"cookie,omitempty" yaml:"cookie,omitempty"`
 }
 
-// APIKeyCredential is one accepted key and the client it identifies (Envoy's Credential).
+// APIKeyCredential is one accepted key and the client it identifies (Envoy's Credential):
+// exactly one of Key and Digest is set.
 type APIKeyCredential struct {
 	// Client is the client's name, which ClientHeader carries upstream.
 	Client string `json:"client" yaml:"client"`
 	// Key is the key itself. It is never marshalled: see MarshalJSON.
-	Key string `json:"key" yaml:"key"`
+	Key string `json:"key,omitempty" yaml:"key,omitempty"`
+	// Digest is the SHA-256 of the key, 64 lower-case hex digits, when the key file holds that
+	// instead of the key (a hashed key). Only rpcbridge's gateways can verify a digest (the
+	// contract's APIKeyDigestAuthFilter); Envoy's api_key_auth cannot, so the Envoy flavors
+	// withhold a route whose credentials hold one. It is never marshalled either.
+	Digest string `json:"digest,omitempty" yaml:"digest,omitempty"`
+}
+
+// HasDigests reports whether some credential of a is a digest.
+func (a *APIKeyAuth) HasDigests() bool {
+	if a == nil {
+		return false
+	}
+	for _, c := range a.Credentials {
+		if c.Digest != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // RedactedKey is what a marshalled APIKeyCredential shows in place of its key.
 const RedactedKey = "[redacted]"
 
-// MarshalJSON writes the credential with its key redacted, so that the IR (the admin API,
-// diagnostics, dumps) never shows a key.
+// MarshalJSON writes the credential with its key (or digest) redacted, so that the IR (the
+// admin API, diagnostics, dumps) never shows a key or a digest.
 func (c APIKeyCredential) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Client string `json:"client"`
-		Key    string `json:"key"`
-	}{c.Client, RedactedKey})
+	return json.Marshal(c.redacted())
 }
 
 // MarshalYAML is MarshalJSON for YAML (gopkg.in/yaml.v3's Marshaler).
 func (c APIKeyCredential) MarshalYAML() (any, error) {
-	return map[string]string{"client": c.Client, "key": RedactedKey}, nil
+	return c.redacted(), nil
+}
+
+// redacted is what a marshalled credential shows: the client, and "key" or, for a hashed key,
+// "digest" as RedactedKey.
+func (c APIKeyCredential) redacted() map[string]string {
+	if c.Digest != "" {
+		return map[string]string{"client": c.Client, "digest": RedactedKey}
+	}
+	return map[string]string{"client": c.Client, "key": RedactedKey}
 }

@@ -14,11 +14,17 @@
 //
 // Envoy's local replies carry no WWW-Authenticate header and a text/plain body; so do these.
 // Keys are kept as SHA-256 digests and compared in constant time; they are never logged.
+//
+// NewDigest is the same filter for rpcbridge's contract filter of hashed keys
+// (gatewayv1.APIKeyDigestAuthFilter): the credentials' keys are the hex SHA-256 digests of the
+// keys, and the digest of the presented key is compared with them. A digest presented as a key
+// is hashed like any key, so it matches nothing.
 package apikeyauth
 
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,6 +45,8 @@ const (
 // Filter is the filter-level configuration (ApiKeyAuth).
 type Filter struct {
 	base config
+	// digests: the credentials' keys are hex SHA-256 digests (NewDigest).
+	digests bool
 }
 
 // config is one ApiKeyAuth or ApiKeyAuthPerRoute; a nil field was not set.
@@ -68,17 +76,27 @@ type forwarding struct {
 
 // New decodes the filter-level configuration; nil is the empty one.
 func New(cfg *apikeyv3.ApiKeyAuth) (*Filter, error) {
-	c, err := decode(cfg.GetCredentials(), cfg.GetKeySources(), cfg.GetForwarding())
+	c, err := decode(cfg.GetCredentials(), cfg.GetKeySources(), cfg.GetForwarding(), false)
 	if err != nil {
 		return nil, err
 	}
 	return &Filter{base: c}, nil
 }
 
+// NewDigest is New for hashed keys: every credential's key, filter-level (cfg, nil for the
+// empty configuration) and per route, is the SHA-256 of the key in lower-case hex.
+func NewDigest(cfg *apikeyv3.ApiKeyAuth) (*Filter, error) {
+	c, err := decode(cfg.GetCredentials(), cfg.GetKeySources(), cfg.GetForwarding(), true)
+	if err != nil {
+		return nil, err
+	}
+	return &Filter{base: c, digests: true}, nil
+}
+
 // decode checks and converts one configuration: a key source must name a place (Envoy's
 // "One of 'header'/'query'/'cookie' must be set."), a credential must have a key and a client,
-// and keys are unique.
-func decode(creds []*apikeyv3.Credential, sources []*apikeyv3.KeySource, fwd *apikeyv3.Forwarding) (config, error) {
+// and keys are unique. With digests, each key is a key's hex SHA-256 (64 lower-case digits).
+func decode(creds []*apikeyv3.Credential, sources []*apikeyv3.KeySource, fwd *apikeyv3.Forwarding, digests bool) (config, error) {
 	var c config
 	for i, s := range sources {
 		switch {
@@ -98,6 +116,13 @@ func decode(creds []*apikeyv3.Credential, sources []*apikeyv3.KeySource, fwd *ap
 			return config{}, fmt.Errorf("credential %d: key and client must be set", i)
 		}
 		d := sha256.Sum256([]byte(cr.GetKey()))
+		if digests {
+			b, err := hex.DecodeString(cr.GetKey())
+			if err != nil || len(b) != sha256.Size || hex.EncodeToString(b) != cr.GetKey() {
+				return config{}, fmt.Errorf("credential %d: the key is not a SHA-256 digest (64 lower-case hex digits)", i)
+			}
+			d = [sha256.Size]byte(b)
+		}
 		if first, dup := seen[d]; dup {
 			return config{}, fmt.Errorf("credentials %d and %d have the same key", first, i)
 		}
@@ -126,7 +151,7 @@ func (f *Filter) Step(per *apikeyv3.ApiKeyAuthPerRoute) (*Step, error) {
 	if per == nil {
 		return s, nil
 	}
-	over, err := decode(per.GetCredentials(), per.GetKeySources(), per.GetForwarding())
+	over, err := decode(per.GetCredentials(), per.GetKeySources(), per.GetForwarding(), f.digests)
 	if err != nil {
 		return nil, fmt.Errorf("per-route config: %w", err)
 	}

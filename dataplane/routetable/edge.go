@@ -14,6 +14,8 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 )
 
 // EdgeStep is one edge filter's work on a request of one route. Serve either answers the request
@@ -110,6 +112,9 @@ func newEdgeFilter(f *hcmv3.HttpFilter, lims *limiterSet) (ef edgeFilter, known 
 		return ef, true, err
 	case apiKeyAuthFilterName:
 		ef, err = newAPIKeyAuth(f.GetTypedConfig())
+		return ef, true, err
+	case gatewayv1.APIKeyDigestAuthFilter:
+		ef, err = newAPIKeyDigestAuth(f.GetTypedConfig())
 		return ef, true, err
 	}
 	return nil, false, nil
