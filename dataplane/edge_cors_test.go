@@ -166,7 +166,16 @@ func TestCORSActualRequests(t *testing.T) {
 	}
 	for _, c := range calls {
 		h := http.Header{"Origin": {"https://app.example.com"}, "Content-Type": {"application/json"}}
-		resp, body := s.send(t, c.method, c.path, h, c.body)
+		var resp *http.Response
+		var body string
+		// The routes arrive before the endpoints may: a 503 reaches no upstream, so waiting
+		// for the endpoints keeps the call counts exact.
+		eventually(t, c.path+" has endpoints", func() error {
+			if resp, body = s.send(t, c.method, c.path, h, c.body); resp.StatusCode == http.StatusServiceUnavailable {
+				return fmt.Errorf("%d %s", resp.StatusCode, body)
+			}
+			return nil
+		})
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s %s: %d %s", c.method, c.path, resp.StatusCode, body)
 		}
