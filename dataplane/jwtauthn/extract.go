@@ -38,7 +38,8 @@ func (is *issuers) add(iss string) {
 
 func (is *issuers) allowed(iss string) bool { return is.anyIssuer || is.names[iss] }
 
-// headerLocation is a header and value prefix tokens are read from.
+// headerLocation is a header and value prefix tokens are read from; header is in canonical form,
+// so that reading and removing it allocates nothing per request.
 type headerLocation struct {
 	key, header, prefix string
 	issuers             *issuers
@@ -73,7 +74,7 @@ func newExtractor(providers []*jwtv3.JwtProvider) *extractor {
 			l.issuers.add(iss)
 			return
 		}
-		l := &headerLocation{key: key, header: name, prefix: prefix, issuers: &issuers{}}
+		l := &headerLocation{key: key, header: http.CanonicalHeaderKey(name), prefix: prefix, issuers: &issuers{}}
 		l.issuers.add(iss)
 		byKey[key] = l
 	}
@@ -103,10 +104,10 @@ func newExtractor(providers []*jwtv3.JwtProvider) *extractor {
 			addParam(p.GetIssuer(), "access_token")
 		}
 		if h := p.GetForwardPayloadHeader(); h != "" {
-			e.sanitize = append(e.sanitize, h)
+			e.sanitize = append(e.sanitize, http.CanonicalHeaderKey(h))
 		}
 		for _, c := range p.GetClaimToHeaders() {
-			e.sanitize = append(e.sanitize, c.GetHeaderName())
+			e.sanitize = append(e.sanitize, http.CanonicalHeaderKey(c.GetHeaderName()))
 		}
 	}
 	for _, l := range byKey {

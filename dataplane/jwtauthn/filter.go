@@ -40,7 +40,7 @@ func New(cfg *jwtv3.JwtAuthentication, now func() time.Time) (*Filter, error) {
 		bypassCORS: cfg.GetBypassCorsPreflight(), strip: cfg.GetStripFailureResponse(), now: now}
 	var problems []string
 	for name, pc := range cfg.GetProviders() {
-		p := &provider{name: name, cfg: pc, audiences: newAudienceCheck(pc.GetAudiences())}
+		p := newProvider(name, pc)
 		if why := unsupportedProvider(pc); why != "" {
 			problems = append(problems, fmt.Sprintf("provider %q: %s", name, why))
 		} else if set, err := ParseKeySet(pc.GetLocalJwks().GetInlineString() + string(pc.GetLocalJwks().GetInlineBytes())); err == nil {
@@ -133,7 +133,6 @@ func (s *Step) Serve(w http.ResponseWriter, r *http.Request) (*http.Request, boo
 		s.reply(w, http.StatusForbidden, "Failed JWT authentication: "+s.wrongName, "")
 		return nil, false
 	}
-	realm := originalURI(r)
 	c := r.Clone(r.Context())
 	req := &request{r: c, now: uint64(s.f.now().Unix())}
 	status := s.verifier.verify(req)
@@ -144,7 +143,8 @@ func (s *Step) Serve(w http.ResponseWriter, r *http.Request) (*http.Request, boo
 	if status == JwtAudienceNotAllowed {
 		code = http.StatusForbidden
 	}
-	challenge := `Bearer realm="` + realm + `"`
+	// The realm is the request as it arrived: verification changed only the clone.
+	challenge := `Bearer realm="` + originalURI(r) + `"`
 	if status != JwtMissed {
 		challenge += `, error="invalid_token"`
 	}

@@ -29,6 +29,25 @@ type provider struct {
 	cfg       *jwtv3.JwtProvider
 	keys      *KeySet // nil: the local key set has no valid key (JwksNoValidKeys)
 	audiences audienceCheck
+	// payloadHeader (forward_payload_header) and the claim_to_headers headers, in canonical
+	// form, so that setting them allocates no key per request.
+	payloadHeader string
+	claimHeaders  []claimHeader
+}
+
+// claimHeader is one claim_to_headers entry.
+type claimHeader struct{ claim, header string }
+
+// newProvider decodes the parts of pc a request needs.
+func newProvider(name string, pc *jwtv3.JwtProvider) *provider {
+	p := &provider{name: name, cfg: pc, audiences: newAudienceCheck(pc.GetAudiences())}
+	if h := pc.GetForwardPayloadHeader(); h != "" {
+		p.payloadHeader = http.CanonicalHeaderKey(h)
+	}
+	for _, c := range pc.GetClaimToHeaders() {
+		p.claimHeaders = append(p.claimHeaders, claimHeader{claim: c.GetClaimName(), header: http.CanonicalHeaderKey(c.GetHeaderName())})
+	}
+	return p
 }
 
 // audienceCheck is Envoy's CheckAudience: configured audiences with a leading http:// or
@@ -175,7 +194,7 @@ func (a *authenticator) verifyOne(req *request, loc location) Status {
 // removed unless forwarded.
 func (a *authenticator) good(req *request, p *provider, t *token, loc location) {
 	h := req.r.Header
-	if name := p.cfg.GetForwardPayloadHeader(); name != "" {
+	if name := p.payloadHeader; name != "" {
 		v := t.payloadB64
 		if p.cfg.GetPadForwardPayloadHeader() {
 			b, _ := decodeB64URL(v)
@@ -183,9 +202,9 @@ func (a *authenticator) good(req *request, p *provider, t *token, loc location) 
 		}
 		h.Add(name, v)
 	}
-	for _, c := range p.cfg.GetClaimToHeaders() {
-		if v, ok := claimText(t.payload, c.GetClaimName()); ok {
-			h.Add(c.GetHeaderName(), v)
+	for _, c := range p.claimHeaders {
+		if v, ok := claimText(t.payload, c.claim); ok {
+			h.Add(c.header, v)
 		}
 	}
 	if !p.cfg.GetForward() {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -20,13 +20,22 @@ type entry struct{ key, value string }
 // descriptor is a list of entries, as Envoy's RateLimit::Descriptor.
 type descriptor []entry
 
-// String is the descriptor's map key: its entries, unambiguously.
+// String is the descriptor's map key: its entries, unambiguously (each key and value preceded by
+// its length). It is computed per request, under the limiter's lock, so it is built in one
+// buffer without fmt.
 func (d descriptor) String() string {
-	var b strings.Builder
+	n := 0
 	for _, e := range d {
-		fmt.Fprintf(&b, "%q=%q,", e.key, e.value)
+		n += len(e.key) + len(e.value) + 8
 	}
-	return b.String()
+	b := make([]byte, 0, n)
+	for _, e := range d {
+		b = strconv.AppendInt(b, int64(len(e.key)), 10)
+		b = append(append(b, ':'), e.key...)
+		b = strconv.AppendInt(b, int64(len(e.value)), 10)
+		b = append(append(b, ':'), e.value...)
+	}
+	return string(b)
 }
 
 // action is one rate_limits action: the entry it adds to a request's descriptor, or false when
@@ -56,7 +65,9 @@ func decodeRateLimit(rl *routev3.RateLimit) (rateLimit, error) {
 				return entry{}, false, false
 			})
 		case *routev3.RateLimit_Action_RequestHeaders_:
-			name, key, skip := s.RequestHeaders.GetHeaderName(), s.RequestHeaders.GetDescriptorKey(), s.RequestHeaders.GetSkipIfAbsent()
+			// The name in canonical form: reading it allocates nothing per request.
+			name := http.CanonicalHeaderKey(s.RequestHeaders.GetHeaderName())
+			key, skip := s.RequestHeaders.GetDescriptorKey(), s.RequestHeaders.GetSkipIfAbsent()
 			out = append(out, func(r *http.Request) (entry, bool, bool) {
 				v := r.Header.Values(name)
 				if len(v) == 0 {

@@ -82,17 +82,22 @@ func (h *headerMutation) step(route, vhost *anypb.Any) (EdgeStep, error) {
 	if len(remove) == 0 {
 		return nil, nil
 	}
-	return removeHeaders(remove), nil
+	canonical := make(removeHeaders, len(remove))
+	for i, h := range remove {
+		canonical[i] = http.CanonicalHeaderKey(h)
+	}
+	return canonical, nil
 }
 
-// removeHeaders is the step that removes request headers.
+// removeHeaders is the step that removes request headers, named in canonical form (so that
+// looking them up allocates nothing per request).
 type removeHeaders []string
 
 // Serve implements EdgeStep.
 func (rh removeHeaders) Serve(_ http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	present := false
 	for _, h := range rh {
-		if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
+		if _, ok := r.Header[h]; ok {
 			present = true
 			break
 		}
@@ -102,7 +107,7 @@ func (rh removeHeaders) Serve(_ http.ResponseWriter, r *http.Request) (*http.Req
 	}
 	r = r.Clone(r.Context())
 	for _, h := range rh {
-		r.Header.Del(h)
+		delete(r.Header, h)
 	}
 	return r, true
 }
