@@ -10,7 +10,8 @@
 #   --smoke  check, loudly: 401 without a token, 200 with one and its sub claim at the dubbo-go
 #            provider; 401 without an API key, 200 with one; a CORS preflight answered; a burst
 #            answered with exactly 5 429s; the canary (x-canary: 1 exactly, the 10 % split
-#            loosely); `rpcbridge render` shows the filters. Then stop (used by `make test`).
+#            loosely); `rpcbridge render` shows the filters and the retry and outlier
+#            detection settings. Then stop (used by `make test`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=bin
@@ -125,6 +126,10 @@ $3"; fi
 # answer CURL-ARGS...: the status line, headers and body of a request.
 answer() { curl -sS -i "$@" 2>&1 || true; }
 
+# The answers expected below are Envoy's, as docs/policies.md describes them per filter: jwt_authn
+# (source/extensions/filters/http/jwt_authn), cors (cors_filter.cc), api_key_auth
+# (api_key_auth.cc: 401 "Client authentication failed." for a missing or unknown key) and
+# local_ratelimit (local_ratelimit.cc: 429 "local_rate_limited", x-ratelimit-* headers).
 echo
 echo "--- JWT on the REST->Dubbo service"
 out=$(answer "$dubbo/attachments")
@@ -162,19 +167,22 @@ out=$(answer -X POST -H "x-api-key: $acme_key" "$grpc/UnaryCall" -d '{"responseS
 check "acme's key" "HTTP/1.1 200" "$out"
 check "acme's key: the grpc-go greeter answers" '"hostname":"greeter-1"' "$out"
 
+# Buckets are per route and per client: the waits above and acme's calls took none of globex's
+# EmptyCall tokens; a run starts with full buckets (they live in the gateway's memory).
 echo "--- rate limit: a burst of 10 with globex's key (5 tokens, 1 a minute)"
 ok=0 limited=0 other=0
 for _ in $(seq 1 10); do
-  code=$(curl -s -o /dev/null -D "$work/burst.headers" -w '%{http_code}' -X POST -H "x-api-key: $globex_key" "$grpc/EmptyCall" -d '{}')
+  code=$(curl -s -o "$work/burst.body" -D "$work/burst.headers" -w '%{http_code}' -X POST -H "x-api-key: $globex_key" "$grpc/EmptyCall" -d '{}')
   case $code in
     200) ok=$((ok + 1)) ;;
-    429) limited=$((limited + 1)); last429=$(cat "$work/burst.headers") ;;
+    429) limited=$((limited + 1)); last429=$(cat "$work/burst.headers" "$work/burst.body") ;;
     *) other=$((other + 1)) ;;
   esac
 done
 check "burst answers" "200=5 429=5 other=0" "200=$ok 429=$limited other=$other"
 check "429: Retry-After" "Retry-After: 60" "${last429:-}"
 check "429: x-ratelimit-limit" "x-ratelimit-limit: 5" "${last429:-}"
+check "429: the answer" "local_rate_limited" "${last429:-}"
 check "acme still has its own tokens" "HTTP/1.1 200" "$(answer -X POST -H "x-api-key: $acme_key" "$grpc/EmptyCall" -d '{}')"
 
 echo "--- canary on the HTTP service: 10 % to version v2 (hello-2), all of x-canary: 1"
@@ -203,4 +211,8 @@ for f in envoy.filters.http.cors envoy.filters.http.jwt_authn envoy.filters.http
   envoy.filters.http.local_ratelimit retryPolicy outlierDetection weightedClusters; do
   check "render shows" "$f" "$(grep -o -m1 -- "$f" "$work/render.yaml" || true)"
 done
+render=$(cat "$work/render.yaml")
+check "render: the HTTP routes' retries" "retryOn: connect-failure,reset,5xx" "$render"
+check "render: outlier detection on the HTTP clusters" "consecutive5xx: 3" "$render"
+check "render: the 10 % split" "weight: 10" "$render"
 echo "edge smoke test passed"
