@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The edge example: the quickstart's providers (two HTTP backends hello-1/hello-2 labelled v1/v2,
-# the grpc-go greeter, the dubbo-go provider) behind the edge policies of
+# The edge example: the quickstart's providers (HTTP backends hello-1/hello-2 labelled v1/v2, plus
+# a second v1 instance hello-3; the grpc-go greeter, the dubbo-go provider) behind the edge policies of
 # examples/edge/rpcbridge.yaml, on ports of their own (38xxx) so that it runs beside the
 # quickstart: a JWT-protected REST->Dubbo service with CORS and retries, an API-key-protected
 # REST->gRPC service with a per-client rate limit, and a 10 % canary with retries and outlier
@@ -10,7 +10,8 @@
 #   --smoke  check, loudly: 401 without a token, 200 with one and its sub claim at the dubbo-go
 #            provider; 401 without an API key, 200 with one; a CORS preflight answered; a burst
 #            answered with exactly 5 429s; the canary (x-canary: 1 exactly, the 10 % split
-#            loosely); `rpcbridge render` shows the filters and the retry and outlier
+#            loosely); hello-1 killed: no request fails (retries), it is ejected (outlier
+#            detection); `rpcbridge render` shows the filters and the retry and outlier
 #            detection settings. Then stop (used by `make test`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +19,7 @@ bin=bin
 config=examples/edge/rpcbridge.yaml
 admin=http://127.0.0.1:38901
 gateway=http://127.0.0.1:38080
-ports=(38000 38080 38901 38001 38002 38101 38201) # xds, gateway, admin, hello-1, hello-2, greeter, dubbo
+ports=(38000 38080 38901 38001 38002 38003 38101 38201) # xds, gateway, admin, hello-1..3, greeter, dubbo
 work=$(mktemp -d)
 
 pids=()
@@ -56,7 +57,9 @@ waitfor() {
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 "$bin/quickstart-backend" -listen 127.0.0.1:38001 -name hello-1 >"$work/hello-1.log" 2>&1 & pids+=($!)
+hello1_pid=$!
 "$bin/quickstart-backend" -listen 127.0.0.1:38002 -name hello-2 >"$work/hello-2.log" 2>&1 & pids+=($!)
+"$bin/quickstart-backend" -listen 127.0.0.1:38003 -name hello-3 >"$work/hello-3.log" 2>&1 & pids+=($!)
 "$bin/quickstart-greeter" -listen 127.0.0.1:38101 -name greeter-1 >"$work/greeter.log" 2>&1 & pids+=($!)
 # dubbo-go reads config files from its working directory and logs a lot: keep both in $work.
 (cd "$work" && exec "$provider" -registry none -port 38201 -app edge-greeter >"$work/dubbo-provider.log" 2>&1) & pids+=($!)
@@ -204,6 +207,19 @@ echo "weight 10: $canary of $total requests on hello-2"
 [[ $total == 200 ]] || fail "the split: $total of 200 requests answered by a backend"
 # 10 % of 200 is 20 (standard deviation 4.2); 2..45 fails with probability below 1e-7.
 ((canary >= 2 && canary <= 45)) || fail "the split: $canary of 200 on hello-2, want about 20 (2..45)"
+
+echo "--- retries and outlier detection: hello-1 killed, then 100 GETs"
+kill "$hello1_pid"
+wait "$hello1_pid" 2>/dev/null || true
+after=$(instances 100)
+check "every GET answered by a live backend (retried on another endpoint)" "answered=100 hello-1=0" \
+  "answered=$(grep -c . <<<"$after") hello-1=$(grep -cx hello-1 <<<"$after" || true)"
+resilience=$(curl -fsS "$admin/metrics" | grep -E '^rpcbridge_gateway_(outlier_ejections|upstream_retries)_total' || true)
+check "hello-1 ejected by outlier detection" \
+  'rpcbridge_gateway_outlier_ejections_total{cluster="http:hello~!version=v2",type="consecutive_gateway_failure"} 1' \
+  "$resilience"
+check "connect failures retried" 'rpcbridge_gateway_upstream_retries_total{cluster="http:hello~!version=v2",condition="connect-failure"}' \
+  "$resilience"
 
 echo "--- rpcbridge render"
 "$bin/rpcbridge" render --config "$config" >"$work/render.yaml" 2>"$work/render.log" || fail "render failed: $(cat "$work/render.log")"
