@@ -78,18 +78,11 @@ func (t *httpRoute) RoundTrip(req *http.Request) (*http.Response, error) {
 		r, err := t.up.send(traced, out, h.addr)
 		t.up.pool.reportHTTP(ctx, h, r, err)
 		if err != nil {
+			// Classified before release, which cancels the attempt's context (its per-try
+			// timeout): after it, ctx.Err() would take every failure for a client gone away.
+			res := httpFailure(ctx, err, wrote.Load(), body.read.Load())
 			release()
-			switch {
-			case ctx.Err() != nil:
-				return attemptResult{err: err}
-			case isConnectFailure(err):
-				return attemptResult{err: err, failure: failure{kind: failedConnect}}
-			case !wrote.Load() && !body.read.Load():
-				return attemptResult{err: err, failure: failure{kind: failedBeforeRequest}}
-			case body.read.Load():
-				return attemptResult{err: err} // the body is gone: it cannot be sent again
-			}
-			return attemptResult{err: err, failure: failure{kind: failedReset}}
+			return res
 		}
 		r.Body = &releasingBody{ReadCloser: r.Body, release: release}
 		resp = r
@@ -219,4 +212,21 @@ func (b *releasingBody) Close() error {
 func isConnectFailure(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// httpFailure classifies a failed HTTP attempt: the attempt's context ended (the client went
+// away, the route timeout or the per-try timeout, which pool.try tells apart), no connection,
+// nothing sent, the body consumed (it cannot be sent again), or a reset after sending.
+func httpFailure(ctx context.Context, err error, wroteHeaders, bodyRead bool) attemptResult {
+	switch {
+	case ctx.Err() != nil:
+		return attemptResult{err: err}
+	case isConnectFailure(err):
+		return attemptResult{err: err, failure: failure{kind: failedConnect}}
+	case !wroteHeaders && !bodyRead:
+		return attemptResult{err: err, failure: failure{kind: failedBeforeRequest}}
+	case bodyRead:
+		return attemptResult{err: err}
+	}
+	return attemptResult{err: err, failure: failure{kind: failedReset}}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -397,5 +398,59 @@ func TestHTTPRetriesReplayIdempotentRequests(t *testing.T) {
 	}
 	if n := retried(t, reg, "http:flaky", "5xx") - before; n != 1 {
 		t.Errorf("retries under 5xx = %v, want 1 (the small PUT's)", n)
+	}
+}
+
+// TestHTTPRetriesWithPerTryTimeout: on a plain HTTP route whose retry block sets perTryTimeout,
+// an attempt that finds a dead endpoint is retried on the live one: every GET answers 200.
+// (Releasing an attempt cancels its per-try context; classifying the failure after that took
+// every connect failure for a client gone away, and nothing was retried.)
+func TestHTTPRetriesWithPerTryTimeout(t *testing.T) {
+	live := httptest.NewServer(echoHandler("live"))
+	t.Cleanup(live.Close)
+	_, port, _ := net.SplitHostPort(live.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	dead := deadEndpoint(t)
+	g := ir.Gateway{
+		Clusters: []ir.Cluster{{Name: "http:half", Protocol: ir.UpstreamHTTP1, ConnectTimeout: time.Second, Endpoints: []ir.Endpoint{
+			{Address: "127.0.0.1", Port: uint32(p), Weight: 1, Healthy: true},
+			{Address: dead.Host, Port: dead.Port, Weight: 1, Healthy: true},
+		}}},
+		Routes: []ir.Route{{Name: "half", Cluster: "http:half", Timeout: 10 * time.Second, Match: ir.Match{PathPrefix: "/half/", Methods: []string{"GET"}}}},
+	}
+	withPolicy(&g, transcoding.DefaultHTTPPolicy())
+	two := uint32(2)
+	perTry := yamltime.Duration(2 * time.Second)
+	withRetryPolicy(transcoding.Policy{Name: "per-try", Retry: &transcoding.RetryBlock{
+		RetryOn: []string{"connect-failure", "5xx"}, NumRetries: &two, PerTryTimeout: &perTry}})(&g)
+	gw := serveIR(t, g, prometheus.NewRegistry())
+	eventually(t, "the route is served", func() error {
+		if gw.Addr() == nil {
+			return fmt.Errorf("gateway not listening")
+		}
+		resp, err := http.Get("http://" + gw.Addr().String() + "/half/x")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("404")
+		}
+		return nil
+	})
+	failed := 0
+	for range 20 {
+		resp, err := http.Get("http://" + gw.Addr().String() + "/half/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of 20 GETs failed, want 0 (connect failures retried on the live endpoint)", failed)
 	}
 }
