@@ -72,6 +72,10 @@ func translateJWT(p *ir.EdgePolicy) (*jwtv3.PerRouteConfig, *jwtRoute, error) {
 	return per, jr, nil
 }
 
+// jwtCacheSize is how many verified tokens each provider keeps (Envoy's default is 100; a
+// gateway serves many clients).
+const jwtCacheSize = 1000
+
 // jwtProvider is the Envoy provider of pr.
 func jwtProvider(pr ir.JWTProvider) (*jwtv3.JwtProvider, error) {
 	jp := &jwtv3.JwtProvider{
@@ -83,6 +87,10 @@ func jwtProvider(pr ir.JWTProvider) (*jwtv3.JwtProvider, error) {
 		FromParams:       slices.Clone(pr.FromParams),
 		FromCookies:      slices.Clone(pr.FromCookies),
 		ClockSkewSeconds: pr.ClockSkewSeconds,
+		// Envoy's jwt_cache.cc: verified tokens are kept (up to jwtCacheSize, each at most
+		// 4 KiB), so a client's next requests skip parsing and the signature check; the
+		// issuer, time and audience checks run on every request. The gateway does the same.
+		JwtCacheConfig: &jwtv3.JwtCacheConfig{JwtCacheSize: jwtCacheSize},
 	}
 	for _, h := range pr.FromHeaders {
 		if !httpMethodToken.MatchString(h.Name) {

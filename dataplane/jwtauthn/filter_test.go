@@ -1,6 +1,8 @@
 package jwtauthn_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
+	jose "github.com/go-jose/go-jose/v4"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/jwtauthn"
@@ -264,5 +267,82 @@ func TestRouteConfigs(t *testing.T) {
 	f, _ = jwtauthn.New(cfg, nil)
 	if _, err := f.ForRoute(&jwtv3.PerRouteConfig{RequirementSpecifier: &jwtv3.PerRouteConfig_RequirementName{RequirementName: "p"}}); err == nil || !strings.Contains(err.Error(), "remote_jwks") {
 		t.Errorf("remote_jwks: err %v, want the route refused", err)
+	}
+}
+
+// TestCachedTokensAnswerAsNew: with jwt_cache_config a verified token is cached, and a cached
+// token still gets every check a new one gets: it passes again with its claim header, a
+// requirement with other audiences refuses it (403), and once expired (past the clock skew) it
+// is refused (401) — a cache hit never answers differently from a miss.
+func TestCachedTokensAnswerAsNew(t *testing.T) {
+	key := jwttest.NewEC(t, "k1")
+	p := provider(jwttest.JWKS(t, key))
+	p.JwtCacheConfig = &jwtv3.JwtCacheConfig{JwtCacheSize: 10}
+	clock := now
+	f, err := jwtauthn.New(&jwtv3.JwtAuthentication{
+		Providers: map[string]*jwtv3.JwtProvider{"p/corp": p},
+		RequirementMap: map[string]*jwtv3.JwtRequirement{
+			"p": byName("p/corp"),
+			"billing": {RequiresType: &jwtv3.JwtRequirement_ProviderAndAudiences{ProviderAndAudiences: &jwtv3.ProviderWithAudiences{
+				ProviderName: "p/corp", Audiences: []string{"billing"}}}},
+		},
+	}, func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := func(name string) *jwtauthn.Step {
+		s, err := f.ForRoute(&jwtv3.PerRouteConfig{RequirementSpecifier: &jwtv3.PerRouteConfig_RequirementName{RequirementName: name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	orders, billing := route("p"), route("billing")
+	tok := jwttest.Sign(t, key, map[string]any{"iss": issuer, "aud": "orders", "sub": "alice", "exp": now.Unix() + 30})
+	for i := range 3 {
+		if res := serve(orders, request(tok)); !res.passed || res.out.Header.Get("X-User-Sub") != "alice" {
+			t.Fatalf("request %d: passed=%v x-user-sub=%q, want passed with alice", i, res.passed, res.out.Header.Get("X-User-Sub"))
+		}
+	}
+	if res := serve(billing, request(tok)); res.passed || res.code != 403 || res.body != "Audiences in Jwt are not allowed" {
+		t.Errorf("cached token on a route of other audiences: %d %q, want 403 Audiences in Jwt are not allowed", res.code, res.body)
+	}
+	clock = now.Add(30*time.Second + 61*time.Second)
+	if res := serve(orders, request(tok)); res.passed || res.code != 401 || res.body != "Jwt is expired" {
+		t.Errorf("cached token past exp and skew: %d %q, want 401 Jwt is expired", res.code, res.body)
+	}
+}
+
+// TestHMACKeys: a key set of a symmetric (kty oct) key verifies HS256 tokens, as Envoy's jwks.cc
+// accepts oct keys; a token signed with another secret fails its signature.
+func TestHMACKeys(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	keys := `{"keys":[{"kty":"oct","kid":"h1","alg":"HS256","k":"` + base64.RawURLEncoding.EncodeToString(secret) + `"}]}`
+	s := step(t, &jwtv3.JwtAuthentication{
+		Providers:      map[string]*jwtv3.JwtProvider{"p/corp": provider(keys)},
+		RequirementMap: map[string]*jwtv3.JwtRequirement{"p": byName("p/corp")},
+	}, "p")
+	sign := func(secret []byte) string {
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret},
+			(&jose.SignerOptions{}).WithHeader("kid", "h1").WithType("JWT"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := json.Marshal(map[string]any{"iss": issuer, "aud": "orders", "sub": "hal", "exp": now.Unix() + 60})
+		obj, err := signer.Sign(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := obj.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if res := serve(s, request(sign(secret))); !res.passed || res.out.Header.Get("X-User-Sub") != "hal" {
+		t.Errorf("HS256 token: %d %q, want passed", res.code, res.body)
+	}
+	if res := serve(s, request(sign([]byte("another-secret-another-secret-00")))); res.passed || res.code != 401 {
+		t.Errorf("HS256 token of another secret: passed=%v %d, want 401", res.passed, res.code)
 	}
 }

@@ -51,8 +51,8 @@ func ParseKeySet(text string) (*KeySet, error) {
 			errs = append(errs, fmt.Errorf("keys[%d]: %w", i, err))
 			continue
 		}
-		if !k.IsPublic() {
-			k = k.Public()
+		if _, symmetric := k.Key.([]byte); !symmetric && !k.IsPublic() {
+			k = k.Public() // a private key's public half; an oct key (HS*) has none and stays
 		}
 		if !k.Valid() && k.Key == nil {
 			continue

@@ -33,6 +33,8 @@ type provider struct {
 	// form, so that setting them allocates no key per request.
 	payloadHeader string
 	claimHeaders  []claimHeader
+	// cache holds the tokens already verified (jwt_cache_config); nil without one (cache.go).
+	cache *tokenCache
 }
 
 // claimHeader is one claim_to_headers entry.
@@ -40,7 +42,7 @@ type claimHeader struct{ claim, header string }
 
 // newProvider decodes the parts of pc a request needs.
 func newProvider(name string, pc *jwtv3.JwtProvider) *provider {
-	p := &provider{name: name, cfg: pc, audiences: newAudienceCheck(pc.GetAudiences())}
+	p := &provider{name: name, cfg: pc, audiences: newAudienceCheck(pc.GetAudiences()), cache: newTokenCache(pc.GetJwtCacheConfig())}
 	if h := pc.GetForwardPayloadHeader(); h != "" {
 		p.payloadHeader = http.CanonicalHeaderKey(h)
 	}
@@ -153,9 +155,15 @@ func (a *authenticator) findByIssuer(iss string) *provider {
 }
 
 func (a *authenticator) verifyOne(req *request, loc location) Status {
-	t, status := parseToken(loc.token)
-	if status != Ok {
-		return status
+	// A token the route's provider verified before needs neither parsing nor its signature
+	// checked again (cache.go); every other check runs as for a new token.
+	t := a.provider.cachedToken(loc.token, req.now)
+	verified := t != nil
+	if t == nil {
+		var status Status
+		if t, status = parseToken(loc.token); status != Ok {
+			return status
+		}
 	}
 	if !loc.issuers.allowed(t.iss) {
 		return JwtUnknownIssuer
@@ -180,11 +188,17 @@ func (a *authenticator) verifyOne(req *request, loc location) Status {
 	if !auds.allowed(t.audiences) {
 		return JwtAudienceNotAllowed
 	}
-	if p.keys == nil {
-		return JwksNoValidKeys
+	if !verified {
+		verified = p.cachedToken(loc.token, req.now) != nil
 	}
-	if status := verifySignature(t, p.keys); status != Ok {
-		return status
+	if !verified {
+		if p.keys == nil {
+			return JwksNoValidKeys
+		}
+		if status := verifySignature(t, p.keys); status != Ok {
+			return status
+		}
+		p.cache.put(loc.token, t)
 	}
 	a.good(req, p, t, loc)
 	return Ok
@@ -362,4 +376,13 @@ func (f *Filter) providerVerifier(name string, auds []string) (verifier, error) 
 		a.audiences, a.hasAudiences = newAudienceCheck(slices.Clone(auds)), true
 	}
 	return a, nil
+}
+
+// cachedToken is p's cached verified token of text; nil for a nil provider, a provider without
+// a cache, or a token it has not verified.
+func (p *provider) cachedToken(text string, now uint64) *token {
+	if p == nil {
+		return nil
+	}
+	return p.cache.get(text, now)
 }
