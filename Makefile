@@ -1,6 +1,6 @@
 # rpcbridge. `make run` starts the quickstart; `make test` installs the test peers and runs
 # everything (vet, format check, go mod tidy check, all tests against real peers, again under the race detector,
-# short fuzzing, the quickstart's smoke test).
+# short fuzzing, the quickstart's, the fleet's and the edge example's smoke tests).
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
@@ -29,6 +29,7 @@ test: deps lint
 	FUZZTIME=$${FUZZTIME:-10s} scripts/fuzz-smoke.sh
 	examples/quickstart/run.sh --smoke
 	examples/fleet/run.sh --smoke
+	examples/edge/run.sh --smoke
 
 ## test-race: the suite again under the race detector. registries/nacos and kvstore/nacos are
 ## left out: their tests trip data races inside nacos-sdk-go v2.3.5 itself, between the SDK's own

@@ -49,6 +49,11 @@ type Config struct {
 	// RPCRoutes map an HTTP method and path template onto one gRPC or Dubbo method, replacing
 	// that method's default routes. Parse sets each rule's Origin to "<file> rpcRoutes[i]".
 	RPCRoutes []transcoding.RPCRule `yaml:"rpcRoutes"`
+	// Policies are the edge policies (authentication, CORS, rate limits, canary) that routes and
+	// rpcRoutes reference by name (policy:) or that attach to services (services:); a route
+	// whose policy is missing or invalid is withheld, never served without it (docs/policies.md).
+	// Parse sets each policy's Origin to "<file> policies[i]".
+	Policies []transcoding.Policy `yaml:"policies"`
 	// Discovery learns schemas from the services and registries themselves.
 	Discovery DiscoveryConfig `yaml:"discovery"`
 	// Upstreams override the upstream policy defaults (upstreams.go).
@@ -178,7 +183,7 @@ const (
 func (c *Config) Rules() transcoding.Rules {
 	forwarding := c.Gateway.Forwarding.IR()
 	return transcoding.Rules{HTTP: c.Routes, RPC: c.RPCRoutes, DefaultTimeout: DefaultRouteTimeout, Forwarding: &forwarding,
-		Upstreams: c.Upstreams, DubboValues: c.Gateway.Dubbo.IR()}
+		Upstreams: c.Upstreams, DubboValues: c.Gateway.Dubbo.IR(), Policies: c.Policies}
 }
 
 // Defaults returns c with what the file left out set to its default, checking nothing; c's

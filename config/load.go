@@ -72,6 +72,12 @@ func Load(path string) (*Config, error) {
 // stops it early. A file without content (empty, blank, comments only) is an error, so that a
 // truncated file is never taken for "no registries, no routes".
 func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, true)
+}
+
+// parse is Parse; references false leaves policy references unchecked (a rules document in the
+// store may reference the file's policies, which transcoding resolves and diagnoses).
+func parse(name string, data []byte, references bool) (*Config, error) {
 	empty := &Error{Problems: []Problem{{File: name, Message: "the configuration is empty"}}}
 	if blank(data) {
 		return nil, empty // before parsing: a tab on an otherwise blank line is a YAML syntax error
@@ -99,7 +105,11 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 
 	cfg = cfg.Defaults()
-	for _, p := range cfg.validate() {
+	invalid := cfg.validate()
+	if references {
+		invalid = append(invalid, cfg.validateReferences()...)
+	}
+	for _, p := range invalid {
 		if !blamed(problems, p.Key) {
 			p.File, p.Line = name, locate(&root, p.Key)
 			problems = append(problems, p)
@@ -114,6 +124,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	for i := range cfg.RPCRoutes {
 		cfg.RPCRoutes[i].Origin = fmt.Sprintf("%s rpcRoutes[%d]", name, i)
+	}
+	for i := range cfg.Policies {
+		cfg.Policies[i].Origin = fmt.Sprintf("%s policies[%d]", name, i)
 	}
 	return &cfg, nil
 }

@@ -17,10 +17,11 @@ import (
 // Read at start only.
 type StoreConfig struct {
 	backends.Config `yaml:",inline"`
-	// Rules true reads routes and rpcRoutes also from the store key rules/current (written by
-	// PUT /api/v1/rules and `rpcrbridge rules push`): the file's rules come first, the store's
-	// are added to them, and conflicts are diagnosed as between rules of the file. Needs a
-	// shared store type (zookeeper, consul or nacos) or local.
+	// Rules true reads routes, rpcRoutes and policies also from the store key rules/current
+	// (written by PUT /api/v1/rules and `rpcbridge rules push`): the file's rules and policies
+	// come first, the store's are added to them, and conflicts are diagnosed as between rules of
+	// the file (a policy name defined in both withholds the routes that use it). Needs a shared
+	// store type (zookeeper, consul or nacos) or local.
 	Rules bool `yaml:"rules"`
 }
 
@@ -50,18 +51,21 @@ func (s StoreConfig) validate(addErr func(key string, err error)) {
 // RulesKey is the store key of the route rules that store.rules reads.
 const RulesKey = "rules/current"
 
-// StoreRules are the route rules kept in the store (RulesKey): the routes and rpcRoutes keys of
-// rpcbridge.yaml, as YAML or JSON.
+// StoreRules are the route rules kept in the store (RulesKey): the routes, rpcRoutes and policies
+// keys of rpcbridge.yaml, as YAML or JSON.
 type StoreRules struct {
 	// Routes are HTTP route rules, as the file's routes.
 	Routes []transcoding.HTTPRule `yaml:"routes" json:"routes,omitempty"`
 	// RPCRoutes are RPC route rules, as the file's rpcRoutes.
 	RPCRoutes []transcoding.RPCRule `yaml:"rpcRoutes" json:"rpcRoutes,omitempty"`
+	// Policies are edge policies, as the file's policies.
+	Policies []transcoding.Policy `yaml:"policies" json:"policies,omitempty"`
 }
 
-// ParseRules reads a rules document strictly: only routes and rpcRoutes, each rule validated
-// as in rpcbridge.yaml, every problem with name:line. Each rule's Origin is "<name>
-// routes[i]" or "<name> rpcRoutes[i]", and the defaults of the file's rules apply.
+// ParseRules reads a rules document strictly: only routes, rpcRoutes and policies, each validated
+// as in rpcbridge.yaml, every problem with name:line; a rule may reference a policy of the file
+// (references are resolved, and diagnosed, by transcoding). Each Origin is "<name> routes[i]",
+// "<name> rpcRoutes[i]" or "<name> policies[i]", and the defaults of the file's rules apply.
 func ParseRules(name string, data []byte) (StoreRules, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -69,24 +73,24 @@ func ParseRules(name string, data []byte) (StoreRules, error) {
 	}
 	if isEmpty(&root) || root.Content[0].Kind != yaml.MappingNode {
 		return StoreRules{}, &Error{Problems: []Problem{{File: name, Line: 1,
-			Message: "a rules document is a mapping with routes and/or rpcRoutes"}}}
+			Message: "a rules document is a mapping with routes, rpcRoutes and/or policies"}}}
 	}
 	var problems []Problem
 	m := root.Content[0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i].Value; k != "routes" && k != "rpcRoutes" {
+		if k := m.Content[i].Value; k != "routes" && k != "rpcRoutes" && k != "policies" {
 			problems = append(problems, Problem{File: name, Line: m.Content[i].Line, Key: k,
-				Message: fmt.Sprintf("unknown key %q: a rules document holds routes and rpcRoutes only", k)})
+				Message: fmt.Sprintf("unknown key %q: a rules document holds routes, rpcRoutes and policies only", k)})
 		}
 	}
 	if len(problems) > 0 {
 		return StoreRules{}, &Error{Problems: problems}
 	}
-	cfg, err := Parse(name, data)
+	cfg, err := parse(name, data, false)
 	if err != nil {
 		return StoreRules{}, err
 	}
-	return StoreRules{Routes: cfg.Routes, RPCRoutes: cfg.RPCRoutes}, nil
+	return StoreRules{Routes: cfg.Routes, RPCRoutes: cfg.RPCRoutes, Policies: cfg.Policies}, nil
 }
 
 // WithStoreRules returns c with the store's rules after the file's own (c's lists are not
@@ -96,5 +100,6 @@ func (c *Config) WithStoreRules(r StoreRules) *Config {
 	out := *c
 	out.Routes = append(slices.Clone(c.Routes), r.Routes...)
 	out.RPCRoutes = append(slices.Clone(c.RPCRoutes), r.RPCRoutes...)
+	out.Policies = append(slices.Clone(c.Policies), r.Policies...)
 	return &out
 }

@@ -34,8 +34,16 @@ func TestParseRules(t *testing.T) {
 	if err != nil || len(r.Routes) != 1 || len(r.RPCRoutes) != 1 || r.RPCRoutes[0].Origin != "rules rpcRoutes[0]" {
 		t.Fatalf("%+v %v", r, err)
 	}
+	// A rule may reference a policy of the file (resolved by transcoding); the store's policies
+	// are parsed and validated like the file's.
+	withPolicy := "routes:\n  - {service: users, pathPrefix: /u/, policy: from-file}\npolicies:\n  - {name: partners, services: [users]}\n"
+	if r, err := ParseRules("rules", []byte(withPolicy)); err != nil || r.Routes[0].Policy != "from-file" ||
+		len(r.Policies) != 1 || r.Policies[0].Origin != "rules policies[0]" {
+		t.Fatalf("rules with policies: %+v %v", r, err)
+	}
 	for _, tc := range []struct{ doc, want string }{
 		{"xds: {listen: a:1}\n", "rules:1: xds: unknown key \"xds\""},
+		{"policies:\n  - {name: Bad}\n", "rules:2: policies[0].name"},
 		{"routes:\n  - {service: users, bogus: 1}\n", "rules:2"},
 		{"[1, 2]\n", "rules:1"},
 		{"", "rules:1"},

@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/rpcbridge/rpcbridge/internal/field"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 var registryNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -76,6 +77,9 @@ func (c *Config) validate() []Problem {
 	for i, rr := range c.RPCRoutes {
 		addErr(fmt.Sprintf("rpcRoutes[%d]", i), rr.Validate())
 	}
+	for i, p := range c.Policies {
+		addErr(fmt.Sprintf("policies[%d]", i), p.Validate())
+	}
 	for i, g := range c.Discovery.Reflection.Include {
 		if _, err := path.Match(g, ""); err != nil {
 			add(fmt.Sprintf("discovery.reflection.include[%d]", i), "bad glob %q: %v", g, err)
@@ -88,5 +92,15 @@ func (c *Config) validate() []Problem {
 	}
 	ps = append(ps, validateUpstreams(c.Upstreams)...)
 	c.Store.validate(addErr)
+	return ps
+}
+
+// validateReferences reports the route rules' references to policies the file does not define,
+// and policies defined twice.
+func (c *Config) validateReferences() []Problem {
+	var ps []Problem
+	for _, p := range field.List(transcoding.ValidatePolicyReferences(c.Policies, c.Routes, c.RPCRoutes)) {
+		ps = append(ps, Problem{Key: p.Path, Message: p.Err.Error()})
+	}
 	return ps
 }

@@ -12,7 +12,10 @@
 //
 // Translate takes a Flavor: FlavorEnvoy (stock Envoy) or FlavorHigress (the Higress build). The
 // server always gives FlavorHigress to rpcbridge's gateways (node cluster
-// gatewayv1.EmbeddedNodeCluster, "rpcbridge-embedded").
+// gatewayv1.EmbeddedNodeCluster, "rpcbridge-embedded"), translated with
+// Options.RPCBridgeGateway: the only difference is that a route whose API keys include hashed
+// ones enables the contract's gatewayv1.APIKeyDigestAuthFilter (an Envoy gets it withheld).
+// Without hashed keys the rpcbridge gateways' snapshot is the flavor's.
 //
 // Listeners:
 //   - "rpcbridge-http" on Options.HTTPAddress:HTTPPort (default 0.0.0.0:10080), always present,

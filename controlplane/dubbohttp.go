@@ -204,7 +204,7 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.
 	out := &gatewayv1.DubboRoute{
 		Interface: d.Interface, Version: d.Version, Group: d.Group, Method: d.Method,
 		Returns: d.Returns, Attachments: d.Attachments, PathTemplate: dubboMatchPattern(r.Match),
-		PayloadLimit: contractSize(d.PayloadLimit),
+		PayloadLimit: contractSize(d.PayloadLimit), AttachmentNames: d.AttachmentNames,
 	}
 	if values != nil && *values != (ir.DubboValueLimits{}) {
 		out.ValueLimits = &gatewayv1.DubboValueLimits{MaxDecimalDigits: contractSize(values.MaxDecimalDigits),

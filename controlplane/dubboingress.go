@@ -36,7 +36,7 @@ type dubboService struct {
 func dubboServices(clusters []ir.Cluster) ([]dubboService, error) {
 	var out []dubboService
 	for _, c := range clusters {
-		if c.Protocol != ir.UpstreamDubbo {
+		if c.Protocol != ir.UpstreamDubbo || c.Subset != nil {
 			continue
 		}
 		parts := strings.Split(c.Name, ":")

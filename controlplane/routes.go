@@ -33,8 +33,9 @@ type httpRoutes struct {
 
 // httpRouteConfiguration is the route configuration of the north-south listener: one virtual
 // host that matches every domain, with the IR routes in IR order. The transcoders buffer bodies
-// of up to limits.BufferLimitBytes.
-func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits) (httpRoutes, error) {
+// of up to the downstream limits' BufferLimitBytes.
+func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
+	flavor, limits := opts.Flavor, opts.downstream()
 	var out httpRoutes
 	descriptors, err := serviceDescriptors(g.ProtoDescriptors)
 	if err != nil {
@@ -50,11 +51,20 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 	}
 	seen := make(map[string]bool, len(g.Routes))
 	var usesGRPC, usesDubbo bool
+	var edge edgeListener
 	for _, r := range g.Routes {
 		if seen[r.Name] {
 			return out, fmt.Errorf("route %q: duplicate name", r.Name)
 		}
 		seen[r.Name] = true
+		if r.Withheld != "" {
+			er, err := withheldRoute(r)
+			if err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
+			vh.Routes = append(vh.Routes, er)
+			continue
+		}
 		er, err := httpRoute(r)
 		if err != nil {
 			return out, fmt.Errorf("route %q: %w", r.Name, err)
@@ -93,8 +103,19 @@ func httpRouteConfiguration(g ir.Gateway, flavor Flavor, limits DownstreamLimits
 			}
 			usesDubbo = true
 		}
+		if d := applyEdge(r, er, &edge, opts.RPCBridgeGateway); d != nil {
+			out.diagnostics = append(out.diagnostics, *d)
+		}
+		if pf := corsPreflightRoute(er); pf != nil {
+			vh.Routes = append(vh.Routes, pf) // before er: the preflight of er's requests (edge_cors.go)
+		}
 		vh.Routes = append(vh.Routes, er)
 	}
+	edgeFilters, err := edge.httpFilters()
+	if err != nil {
+		return out, err
+	}
+	out.filters = append(out.filters, edgeFilters...)
 	if usesGRPC {
 		f, err := grpcTranscoderHTTPFilter()
 		if err != nil {
@@ -161,21 +182,25 @@ func httpRoute(r ir.Route) (*routev3.Route, error) {
 	if methods != nil {
 		match.Headers = []*routev3.HeaderMatcher{methods}
 	}
+	headers, err := headerMatchers(r.Match.Headers)
+	if err != nil {
+		return nil, err
+	}
+	match.Headers = append(match.Headers, headers...)
 	retry, err := retryPolicy(r.Retry)
 	if err != nil {
 		return nil, err
 	}
-	return &routev3.Route{
-		Name:  r.Name,
-		Match: match,
-		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
-			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: r.Cluster},
-			PrefixRewrite:    r.PrefixRewrite,
-			// Always explicit: Envoy's default is 15s, the IR's zero means "no timeout".
-			Timeout:     durationpb.New(r.Timeout),
-			RetryPolicy: retry,
-		}},
-	}, nil
+	action := &routev3.RouteAction{
+		PrefixRewrite: r.PrefixRewrite,
+		// Always explicit: Envoy's default is 15s, the IR's zero means "no timeout".
+		Timeout:     durationpb.New(r.Timeout),
+		RetryPolicy: retry,
+	}
+	if err := setClusterSpecifier(action, r); err != nil {
+		return nil, err
+	}
+	return &routev3.Route{Name: r.Name, Match: match, Action: &routev3.Route_Route{Route: action}}, nil
 }
 
 // methodMatcher matches the ":method" pseudo-header against methods; nil when methods is empty.

@@ -48,7 +48,8 @@ type ServerOptions struct {
 	// Flavor is the flavor served to every node cluster except the embedded ones; "" means
 	// Translate.Flavor, and when that is empty too, FlavorEnvoy.
 	Flavor Flavor
-	// EmbeddedNodeClusters are the node clusters that always get FlavorHigress; nil means
+	// EmbeddedNodeClusters are the node clusters of rpcbridge's own gateways, which always get
+	// FlavorHigress translated with Options.RPCBridgeGateway; nil means
 	// [gatewayv1.EmbeddedNodeCluster].
 	EmbeddedNodeClusters []string
 	// NACKBackoffInitial and NACKBackoffMax space the pushes to a client that keeps rejecting
@@ -91,8 +92,8 @@ type Server struct {
 	health *health.Server
 
 	mu sync.Mutex
-	// current is the snapshot of each flavor; nil before the first good Update.
-	current map[Flavor]*cache.Snapshot
+	// current is the snapshot of each target; nil before the first good Update.
+	current map[target]*cache.Snapshot
 	// nodeClusters are the node clusters that have a snapshot in the cache.
 	nodeClusters map[string]bool
 	// endpointHashes and dubboHashes are the content hashes of the resource caches' resources.
@@ -134,7 +135,7 @@ func NewServer(opts ServerOptions) *Server {
 		snapshots:      cache.NewSnapshotCache(false, nodeClusterHash{}, cacheLogger{log}),
 		endpoints:      newResourceCache(resource.EndpointType),
 		dubboRoutes:    newResourceCache(DubboRouteType),
-		current:        map[Flavor]*cache.Snapshot{},
+		current:        map[target]*cache.Snapshot{},
 		nodeClusters:   map[string]bool{},
 		endpointHashes: map[string]string{},
 		dubboHashes:    map[string]string{},
@@ -149,23 +150,44 @@ func NewServer(opts ServerOptions) *Server {
 	return s
 }
 
-// flavorOf is the flavor a node cluster gets.
-func (s *Server) flavorOf(nodeCluster string) Flavor {
+// target is what a snapshot is translated for: a flavor, and whether for rpcbridge's own
+// gateways (Options.RPCBridgeGateway) or for an Envoy.
+type target struct {
+	flavor    Flavor
+	rpcbridge bool
+}
+
+// targetOf is the target a node cluster gets: rpcbridge's gateways (the embedded node clusters)
+// the Higress flavor for rpcbridge gateways, every other node cluster the configured flavor for
+// Envoy.
+func (s *Server) targetOf(nodeCluster string) target {
 	if s.embedded[nodeCluster] {
-		return FlavorHigress
+		return target{FlavorHigress, true}
 	}
-	return s.opts.Flavor
+	return target{s.opts.Flavor, false}
 }
 
-// flavors are the flavors the server serves: the configured one and the embedded gateway's.
-func (s *Server) flavors() []Flavor {
-	if s.opts.Flavor == FlavorHigress {
-		return []Flavor{FlavorHigress}
-	}
-	return []Flavor{s.opts.Flavor, FlavorHigress}
+// targets are the targets the server serves: the configured flavor's Envoys and rpcbridge's
+// gateways.
+func (s *Server) targets() []target {
+	return []target{{s.opts.Flavor, false}, {FlavorHigress, true}}
 }
 
-// Update translates g for every flavor and, when that succeeds, makes it the config clients get.
+// translationOf is the translation a target needs for g: targets with equal translations get
+// the same resources, so they are translated once and share one snapshot value. Without Dubbo
+// the flavor makes no difference, without hashed API keys the gateway kind makes none.
+func translationOf(t target, g ir.Gateway) target {
+	if !flavorDependent(g) {
+		t.flavor = ""
+	}
+	if !hasAPIKeyDigests(g) {
+		t.rpcbridge = false
+	}
+	return t
+}
+
+// Update translates g for every target (flavor, Envoy or rpcbridge gateway) and, when that
+// succeeds, makes it the config clients get.
 // When the translation fails, the error is logged, counted and returned, and the last good config
 // stays. Only what changed is pushed: an update whose content equals the current one pushes
 // nothing, one changed endpoint pushes one load assignment.
@@ -183,32 +205,31 @@ func (s *Server) Update(g ir.Gateway) error {
 
 // update does Update's work; s.mu is held.
 func (s *Server) update(g ir.Gateway) error {
-	snaps := map[Flavor]*cache.Snapshot{}
+	snaps := map[target]*cache.Snapshot{}
+	byTranslation := map[target]*cache.Snapshot{}
 	var shared *Resources
-	flavors := s.flavors()
-	if !flavorDependent(g) {
-		// Without Dubbo, every flavor translates to the same resources: translate once.
-		flavors = flavors[:1]
-	}
-	for _, f := range flavors {
+	for _, t := range s.targets() {
+		tr := translationOf(t, g)
+		if snap := byTranslation[tr]; snap != nil {
+			snaps[t] = snap
+			continue
+		}
 		opts := s.opts.Translate
-		opts.Flavor = f
+		opts.Flavor, opts.RPCBridgeGateway = t.flavor, t.rpcbridge
 		res, err := Translate(g, opts)
 		if err != nil {
-			return fmt.Errorf("flavor %s: %w", f, err)
+			if t.rpcbridge {
+				return fmt.Errorf("flavor %s for rpcbridge gateways: %w", t.flavor, err)
+			}
+			return fmt.Errorf("flavor %s: %w", t.flavor, err)
 		}
 		snap, err := newSnapshot(res)
 		if err != nil {
 			return err
 		}
-		snaps[f] = snap
+		snaps[t], byTranslation[tr] = snap, snap
 		if shared == nil {
-			shared = res // endpoints and Dubbo routes are the same in every flavor
-		}
-	}
-	for _, f := range s.flavors() {
-		if snaps[f] == nil {
-			snaps[f] = snaps[flavors[0]]
+			shared = res // endpoints and Dubbo routes are the same for every target
 		}
 	}
 	wantEndpoints := make(map[string]types.Resource, len(shared.Endpoints))
@@ -242,15 +263,15 @@ func (s *Server) update(g ir.Gateway) error {
 		return err
 	}
 	changed := false
-	for f, snap := range snaps {
-		if sameVersions(s.current[f], snap) {
+	for t, snap := range snaps {
+		if sameVersions(s.current[t], snap) {
 			continue
 		}
 		changed = true
-		s.metrics.Changed(changedTypes(s.current[f], snap)...)
-		s.current[f] = snap
+		s.metrics.Changed(changedTypes(s.current[t], snap)...)
+		s.current[t] = snap
 		for nc := range s.nodeClusters {
-			if s.flavorOf(nc) != f {
+			if s.targetOf(nc) != t {
 				continue
 			}
 			if err := s.snapshots.SetSnapshot(context.Background(), nc, snap); err != nil {
@@ -289,6 +310,17 @@ func flavorDependent(g ir.Gateway) bool {
 	return false
 }
 
+// hasAPIKeyDigests reports whether a route of g authenticates hashed API keys, which Envoy and
+// rpcbridge's gateways get differently.
+func hasAPIKeyDigests(g ir.Gateway) bool {
+	for _, r := range g.Routes {
+		if r.Policy != nil && r.Policy.APIKey.HasDigests() {
+			return true
+		}
+	}
+	return false
+}
+
 // applyLinear updates the resource caches: the new and changed resources, or the removals.
 func (s *Server) applyLinear(eds, drds linearDiff, removals bool) error {
 	for _, step := range []struct {
@@ -319,7 +351,7 @@ func (s *Server) ensureNodeCluster(nodeCluster string) {
 		return
 	}
 	s.nodeClusters[nodeCluster] = true
-	if snap := s.current[s.flavorOf(nodeCluster)]; snap != nil {
+	if snap := s.current[s.targetOf(nodeCluster)]; snap != nil {
 		if err := s.snapshots.SetSnapshot(context.Background(), nodeCluster, snap); err != nil {
 			s.log.Error("setting the snapshot of a new node cluster", "node_cluster", nodeCluster, "error", err)
 		}
@@ -343,7 +375,8 @@ func (c *nodeClusterCache) createDeltaWatch(stream streamKey, req *cache.DeltaRe
 	return c.streamCache.createDeltaWatch(stream, req, sub, out)
 }
 
-// Versions returns the current version of each resource type of the configured flavor, by type
+// Versions returns the current version of each resource type of the configured flavor (as
+// Envoys get it), by type
 // URL (endpoints and Dubbo routes: a hash of their content); empty before the first successful
 // Update.
 func (s *Server) Versions() map[string]string {
@@ -355,7 +388,7 @@ func (s *Server) Versions() map[string]string {
 // versionsLocked is Versions with s.mu held.
 func (s *Server) versionsLocked() map[string]string {
 	out := map[string]string{}
-	snap := s.current[s.opts.Flavor]
+	snap := s.current[target{s.opts.Flavor, false}]
 	if snap == nil {
 		return out
 	}

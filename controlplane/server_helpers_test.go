@@ -27,9 +27,16 @@ type testServer struct {
 // startServer starts a Server on 127.0.0.1:0 and stops it when the test ends.
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerWith(t, ServerOptions{})
+}
+
+// startServerWith is startServer with opts (its Logger and Registerer are the test's).
+func startServerWith(t *testing.T, opts ServerOptions) *testServer {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := NewServer(ServerOptions{Logger: log, Registerer: reg})
+	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Registerer = reg
+	srv := NewServer(opts)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,11 @@ type Options struct {
 	// Downstream bounds what clients can make the HTTP listener hold (timeouts, buffer limit,
 	// HTTP/2 settings); nil means DefaultDownstreamLimits.
 	Downstream *DownstreamLimits
+	// RPCBridgeGateway makes the resources for rpcbridge's own gateways (the embedded one and
+	// `rpcbridge gateway`), not for an Envoy: a route whose API keys include hashed ones then
+	// authenticates them with the contract's gatewayv1.APIKeyDigestAuthFilter instead of being
+	// withheld. It changes nothing else, so without hashed keys the output is the flavor's.
+	RPCBridgeGateway bool
 }
 
 // downstream returns the downstream limits in effect.
@@ -74,7 +79,7 @@ func Translate(g ir.Gateway, opts Options) (*Resources, error) {
 		return nil, err
 	}
 	r := &Resources{}
-	routes, err := httpRouteConfiguration(g, opts.Flavor, opts.downstream())
+	routes, err := httpRouteConfiguration(g, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -27,13 +27,15 @@ func TestTranslateGolden(t *testing.T) {
 }
 
 // translateInput is the format of testdata/translate/*.in.yaml: the gateway, and optionally
-// the flavor ("flavor: higress"), binary descriptor sets beside the file
-// ("descriptorFiles: {service: file}") and the downstream limits ("downstream: {...}").
+// the flavor ("flavor: higress"), the resources for rpcbridge's gateways ("rpcbridgeGateway:
+// true"), binary descriptor sets beside the file ("descriptorFiles: {service: file}") and the
+// downstream limits ("downstream: {...}").
 type translateInput struct {
-	ir.Gateway      `yaml:",inline"`
-	Flavor          Flavor            `yaml:"flavor"`
-	DescriptorFiles map[string]string `yaml:"descriptorFiles"`
-	Downstream      *downstreamInput  `yaml:"downstream"`
+	ir.Gateway       `yaml:",inline"`
+	Flavor           Flavor            `yaml:"flavor"`
+	RPCBridgeGateway bool              `yaml:"rpcbridgeGateway"`
+	DescriptorFiles  map[string]string `yaml:"descriptorFiles"`
+	Downstream       *downstreamInput  `yaml:"downstream"`
 }
 
 // downstreamInput is DownstreamLimits in a golden input.
@@ -50,7 +52,7 @@ type downstreamInput struct {
 
 // options are the translation options of an input.
 func (in translateInput) options() Options {
-	opts := Options{Flavor: in.Flavor}
+	opts := Options{Flavor: in.Flavor, RPCBridgeGateway: in.RPCBridgeGateway}
 	if d := in.Downstream; d != nil {
 		opts.Downstream = &DownstreamLimits{
 			IdleTimeout: d.IdleTimeout, StreamIdleTimeout: d.StreamIdleTimeout, RequestTimeout: d.RequestTimeout,

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -9,6 +10,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	leastrequestv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/least_request/v3"
 	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -114,6 +116,13 @@ func circuitBreakers(cb ir.CircuitBreakers, http2 bool) *clusterv3.CircuitBreake
 		MaxRequests: wrapperspb.UInt32(cb.MaxRequests),
 		MaxRetries:  wrapperspb.UInt32(cb.MaxRetries),
 	}}}
+	if b := cb.RetryBudget; b != nil {
+		// With a retry budget Envoy ignores max_retries (resource_manager_impl.h RetryBudgetImpl).
+		out.Thresholds[0].RetryBudget = &clusterv3.CircuitBreakers_Thresholds_RetryBudget{
+			BudgetPercent:       &typev3.Percent{Value: b.BudgetPercent},
+			MinRetryConcurrency: wrapperspb.UInt32(b.MinRetryConcurrency),
+		}
+	}
 	if cb.MaxRequestsPerEndpoint > 0 {
 		connections := cb.MaxRequestsPerEndpoint
 		if http2 {
@@ -149,7 +158,7 @@ func retryPolicy(p *ir.RetryPolicy) (*routev3.RetryPolicy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &routev3.RetryPolicy{
+	out := &routev3.RetryPolicy{
 		RetryOn:    strings.Join(p.RetryOn, ","),
 		NumRetries: wrapperspb.UInt32(p.NumRetries),
 		RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{
@@ -157,5 +166,25 @@ func retryPolicy(p *ir.RetryPolicy) (*routev3.RetryPolicy, error) {
 			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: predicate},
 		}},
 		HostSelectionRetryMaxAttempts: int64(p.HostSelectionMaxAttempts),
-	}, nil
+		RetriableStatusCodes:          slices.Clone(p.RetriableStatusCodes),
+	}
+	if p.PerTryTimeout > 0 {
+		out.PerTryTimeout = durationpb.New(p.PerTryTimeout)
+	}
+	if b := p.BackOff; b != nil {
+		out.RetryBackOff = &routev3.RetryPolicy_RetryBackOff{BaseInterval: durationpb.New(b.BaseInterval)}
+		if b.MaxInterval > 0 {
+			out.RetryBackOff.MaxInterval = durationpb.New(b.MaxInterval)
+		}
+	}
+	if len(p.RetriableMethods) > 0 {
+		// Envoy clears retry_on for a request no retriable_request_headers matcher matches
+		// (source/common/router/retry_state_impl.cc): only these methods are ever retried.
+		methods, err := methodMatcher(p.RetriableMethods)
+		if err != nil {
+			return nil, fmt.Errorf("retry policy: %w", err)
+		}
+		out.RetriableRequestHeaders = []*routev3.HeaderMatcher{methods}
+	}
+	return out, nil
 }

@@ -84,9 +84,10 @@ func checkReferences(r *Resources) error {
 		delete(used, rc.GetName())
 		for _, vh := range rc.GetVirtualHosts() {
 			for _, rt := range vh.GetRoutes() {
-				target := rt.GetRoute().GetCluster()
-				if target != "" && clusters[target] == nil {
-					return fmt.Errorf("route %q: cluster %q does not exist", rt.GetName(), target)
+				for _, target := range routeTargets(rt) {
+					if clusters[target] == nil {
+						return fmt.Errorf("route %q: cluster %q does not exist", rt.GetName(), target)
+					}
 				}
 			}
 		}

@@ -89,7 +89,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolDubbo, Cluster: route.Cluster,
 		Service: call.Interface, Method: dubboMethod(call)})
 	tc.InjectAttachments(call.Attachments)
-	resp, err := g.invokeDubbo(ctx, up, route.Retry, call)
+	resp, err := g.invokeDubbo(ctx, up, retryFor(route.Retry, r), call)
 	tc.End(dubboResult(ctx, err))
 	if err == nil {
 		if err := route.Dubbo.WriteResult(w, resp); err != nil {
@@ -113,6 +113,10 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 			fmt.Sprintf("%s did not answer within %s", route.Dubbo.Method(), timeout))
 	case r.Context().Err() != nil:
 		w.WriteHeader(statusClientClosed)
+	case errors.Is(err, errPerTryTimeout):
+		log.Warn("dubbo call per-try timeout")
+		writeError(w, http.StatusGatewayTimeout, StatusUpstreamTimeout,
+			fmt.Sprintf("%s did not answer within the per-try timeout of %s", route.Dubbo.Method(), route.Retry.PerTryTimeout))
 	case errors.Is(err, errNoEndpoint):
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
 	case errors.Is(err, errOverflow):

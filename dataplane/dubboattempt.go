@@ -3,31 +3,68 @@ package dataplane
 import (
 	"context"
 	"errors"
+	"net/http"
+
+	"google.golang.org/grpc/codes"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
 )
 
 // invokeDubbo sends call to the host the cluster's pool picks, and again to another one while
-// the call never left the gateway (dubborpc.ErrNotSent: no verified connection, or it closed
-// before the request was written) and the route's retry policy says so. A call that may have
-// reached a provider is never sent again: Dubbo calls are not known to be idempotent.
+// the attempt failed under one of the route's retry conditions (dubboFailure maps a Dubbo
+// failure onto them). Transcoding leaves a route of non-idempotent methods only the conditions
+// under which the call never left the gateway, unless its policy says nonIdempotent.
 func (g *Gateway) invokeDubbo(ctx context.Context, up *upstream, retry *routetable.RetryPolicy, call dubborpc.Request) (dubborpc.Response, error) {
 	var resp dubborpc.Response
-	err := up.pool.try(ctx, retry, func(ctx context.Context, h *host, release func()) (string, error) {
+	err := up.pool.try(ctx, retry, func(ctx context.Context, h *host, release func()) attemptResult {
 		defer release()
 		var err error
 		resp, err = g.dubbo.endpoint(h.addr).Invoke(ctx, call)
 		up.pool.reportDubbo(ctx, h, err)
-		switch {
-		case err == nil || !errors.Is(err, dubborpc.ErrNotSent) || ctx.Err() != nil:
-			return "", err
-		case errors.Is(err, dubborpc.ErrUnavailable):
-			return retryConnectFailure, err
-		}
-		return retryResetBeforeRequest, err
+		return attemptResult{err: err, failure: dubboFailure(ctx, err)}
 	})
 	return resp, err
+}
+
+// dubboFailure maps a failed Dubbo call onto Envoy's retry conditions: what it would be as an
+// HTTP or gRPC exchange. A call that never left the gateway is a connect failure (no verified
+// connection) or a reset before the request; a connection lost under a sent call is a reset;
+// an answer has the status the gateway answers it with (callDubbo) and, for the Dubbo response
+// statuses that have one, the gRPC status of the same meaning: SERVER_TIMEOUT and
+// CLIENT_TIMEOUT 504 deadline-exceeded, SERVICE_NOT_FOUND 503 unavailable,
+// SERVER_THREADPOOL_EXHAUSTED 503 resource-exhausted, SERVICE_ERROR and SERVER_ERROR 502
+// internal, other statuses 502; a Java exception is a 500 (no gRPC condition: it is the
+// method's own answer, as gRPC's UNKNOWN is). Calls refused before sending (payload limits),
+// and calls whose context ended, are never retried.
+func dubboFailure(ctx context.Context, err error) failure {
+	var remote *dubborpc.RemoteError
+	var st *dubborpc.StatusError
+	switch {
+	case err == nil, ctx.Err() != nil, errors.Is(err, dubborpc.ErrPayloadTooLarge):
+		return failure{}
+	case errors.Is(err, dubborpc.ErrUnavailable):
+		return failure{kind: failedConnect}
+	case errors.Is(err, dubborpc.ErrNotSent):
+		return failure{kind: failedBeforeRequest}
+	case errors.Is(err, dubborpc.ErrConnectionLost), errors.Is(err, dubborpc.ErrOwnConnectionLost):
+		return failure{kind: failedReset}
+	case errors.As(err, &remote):
+		return answered(http.StatusInternalServerError)
+	case errors.As(err, &st):
+		switch st.Status {
+		case dubborpc.StatusServerTimeout, dubborpc.StatusClientTimeout:
+			return failure{kind: failedAnswer, status: http.StatusGatewayTimeout, grpcStatus: codes.DeadlineExceeded}
+		case dubborpc.StatusServiceNotFound:
+			return failure{kind: failedAnswer, status: http.StatusServiceUnavailable, grpcStatus: codes.Unavailable}
+		case dubborpc.StatusServerThreadpoolExhausted:
+			return failure{kind: failedAnswer, status: http.StatusServiceUnavailable, grpcStatus: codes.ResourceExhausted}
+		case dubborpc.StatusServiceError, dubborpc.StatusServerError:
+			return failure{kind: failedAnswer, status: http.StatusBadGateway, grpcStatus: codes.Internal}
+		}
+		return answered(http.StatusBadGateway)
+	}
+	return failure{}
 }
 
 // reportDubbo gives a call's outcome to outlier detection as Envoy's dubbo_proxy router does
@@ -58,7 +95,7 @@ func (p *pool) reportDubbo(ctx context.Context, h *host, err error) {
 		case dubborpc.StatusServiceError, dubborpc.StatusServerError, dubborpc.StatusServerThreadpoolExhausted:
 			d.putResult(h, extOriginRequestFailed)
 		}
-	case errors.Is(context.Cause(ctx), errRouteTimeout):
+	case timedOut(ctx):
 		d.putResult(h, localOriginTimeout)
 	case ctx.Err() != nil:
 	case errors.Is(err, dubborpc.ErrOwnConnectionLost), errors.Is(err, dubborpc.ErrPayloadTooLarge):

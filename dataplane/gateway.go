@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -101,6 +102,10 @@ type Options struct {
 	// BufferBudgetBytes bounds the request bodies the transcoders hold at once; a request that
 	// does not fit is answered 503 (default DefaultBufferBudgetBytes).
 	BufferBudgetBytes int64
+	// RandomValue draws the random value that picks a route's weighted cluster (Envoy's
+	// per-request random value); it must be safe for concurrent use. Nil means math/rand/v2;
+	// tests set a seeded source so that a split's distribution is reproducible.
+	RandomValue func() uint64
 }
 
 // xdsServers lists the control planes to follow: XDSAddress, then XDSServers, each once.
@@ -164,6 +169,9 @@ func New(opts Options) *Gateway {
 	}
 	if opts.BufferBudgetBytes <= 0 {
 		opts.BufferBudgetBytes = DefaultBufferBudgetBytes
+	}
+	if opts.RandomValue == nil {
+		opts.RandomValue = rand.Uint64
 	}
 	logger := opts.Logger
 	if logger == nil {

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -32,37 +33,98 @@ func (u *upstream) forRoute(route *routetable.Route) http.RoundTripper {
 	return &httpRoute{up: u, retry: route.Retry}
 }
 
+// replayLimit is the largest request body kept to be sent again: Envoy's default
+// per_connection_buffer_limit_bytes (1 MiB), beyond which its router stops retrying a request.
+const replayLimit = 1 << 20
+
 // RoundTrip sends the request to the host the pool picks, and again to another one while an
-// attempt did not reach its host (connect failure, or failed before the request was written)
-// and the route's retry policy says so. A request whose body was read is never sent again.
+// attempt failed under one of the route's retry conditions (connect failure, reset before or
+// after the request was written, a per-try timeout, an answer of a retried status; for a gRPC
+// answer its grpc-status header). A body is kept in memory to be sent again, up to replayLimit,
+// when the route retries under conditions that may replay the request; otherwise, or beyond
+// that, a request whose body was read is never sent again.
 func (t *httpRoute) RoundTrip(req *http.Request) (*http.Response, error) {
+	policy := retryFor(t.retry, req)
 	body := &retryableBody{ReadCloser: req.Body}
-	if req.Body != nil {
+	var replay []byte
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+	case replays(policy):
+		kept, err := io.ReadAll(io.LimitReader(req.Body, replayLimit+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(kept) <= replayLimit {
+			replay = kept
+			break
+		}
+		body.ReadCloser = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(kept), req.Body), req.Body}
+		req.Body = body // too large to keep: sent once, as a body that is not kept
+	default:
 		req.Body = body
 	}
 	var resp *http.Response
-	err := t.up.pool.try(req.Context(), t.retry, func(ctx context.Context, h *host, release func()) (string, error) {
+	err := t.up.pool.try(req.Context(), policy, func(ctx context.Context, h *host, release func()) attemptResult {
 		var wrote atomic.Bool
 		traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
-		r, err := t.up.send(traced, req, h.addr)
+		out := req
+		if replay != nil {
+			out = req.WithContext(traced)
+			out.Body = io.NopCloser(bytes.NewReader(replay))
+		}
+		r, err := t.up.send(traced, out, h.addr)
 		t.up.pool.reportHTTP(ctx, h, r, err)
 		if err != nil {
+			// Classified before release, which cancels the attempt's context (its per-try
+			// timeout): after it, ctx.Err() would take every failure for a client gone away.
+			res := httpFailure(ctx, err, wrote.Load(), body.read.Load())
 			release()
-			switch {
-			case body.read.Load() || ctx.Err() != nil:
-				return "", err
-			case isConnectFailure(err):
-				return retryConnectFailure, err
-			case !wrote.Load():
-				return retryResetBeforeRequest, err
-			}
-			return "", err
+			return res
 		}
 		r.Body = &releasingBody{ReadCloser: r.Body, release: release}
 		resp = r
-		return "", nil
+		f := answeredHTTP(r)
+		if body.read.Load() || f.kind == failedNot {
+			return attemptResult{}
+		}
+		return attemptResult{failure: f, discard: func() {
+			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, replayLimit))
+			_ = r.Body.Close()
+			resp = nil
+		}}
 	})
 	return resp, err
+}
+
+// replays reports whether policy retries under a condition that may send a request twice.
+func replays(policy *routetable.RetryPolicy) bool {
+	if policy == nil {
+		return false
+	}
+	for _, on := range policy.RetryOn {
+		if on != retryConnectFailure && on != retryRefusedStream && on != retryResetBeforeRequest {
+			return true
+		}
+	}
+	return false
+}
+
+// answeredHTTP is what an upstream's answer says to the retry policy: its status, the
+// grpc-status of a trailers-only gRPC answer, x-envoy-ratelimited. A 2xx without a gRPC status
+// is no failure.
+func answeredHTTP(r *http.Response) failure {
+	f := answered(r.StatusCode)
+	if s, err := strconv.Atoi(r.Header.Get("Grpc-Status")); err == nil {
+		f.grpcStatus = codes.Code(s)
+	}
+	_, f.rateLimited = r.Header["X-Envoy-Ratelimited"]
+	if r.StatusCode < 300 && f.grpcStatus == codes.OK {
+		return failure{}
+	}
+	return f
 }
 
 // send performs one attempt against the host at addr.
@@ -90,7 +152,7 @@ func (p *pool) reportHTTP(ctx context.Context, h *host, resp *http.Response, err
 			code = grpcjson.HTTPStatus(codes.Code(s))
 		}
 		d.putHTTPStatus(h, code)
-	case errors.Is(context.Cause(ctx), errRouteTimeout):
+	case timedOut(ctx):
 		d.putResult(h, localOriginTimeout)
 	case ctx.Err() != nil:
 	default:
@@ -150,4 +212,21 @@ func (b *releasingBody) Close() error {
 func isConnectFailure(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// httpFailure classifies a failed HTTP attempt: the attempt's context ended (the client went
+// away, the route timeout or the per-try timeout, which pool.try tells apart), no connection,
+// nothing sent, the body consumed (it cannot be sent again), or a reset after sending.
+func httpFailure(ctx context.Context, err error, wroteHeaders, bodyRead bool) attemptResult {
+	switch {
+	case ctx.Err() != nil:
+		return attemptResult{err: err}
+	case isConnectFailure(err):
+		return attemptResult{err: err, failure: failure{kind: failedConnect}}
+	case !wroteHeaders && !bodyRead:
+		return attemptResult{err: err, failure: failure{kind: failedBeforeRequest}}
+	case bodyRead:
+		return attemptResult{err: err}
+	}
+	return attemptResult{err: err, failure: failure{kind: failedReset}}
 }

@@ -26,7 +26,8 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	ex, r := g.beginRequest(r)
 	served, cluster, routeName := r, "", ""
-	defer func() { finishRequest(ex, rec, served, routeName, cluster) }()
+	query := r.URL.RawQuery
+	defer func() { finishRequest(ex, rec, served, query, routeName, cluster) }()
 	cfg := g.config.Load()
 	w, r, finish := g.guardStream(rec, r, cfg) // the listener's stream timeouts, 408 through rec
 	defer finish()
@@ -39,7 +40,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	served = r
-	route := cfg.table.Match(r)
+	route := cfg.table.Match(r).ForRequest(r, g.opts.RandomValue())
 	if route == nil {
 		writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches %s %s%s", r.Method, r.Host, r.URL.Path))
 		return
@@ -50,8 +51,21 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("route %q is not served by this gateway: %s", route.Name, route.Withheld))
 		return
 	}
+	for _, step := range route.Edge {
+		var next bool
+		if r, next = step.Serve(w, r); !next {
+			if a, ok := step.(routetable.Answering); ok {
+				rec.details = a.ResponseDetails()
+			}
+			return
+		}
+		served = r
+	}
 	if route.DirectStatus != 0 {
 		rec.details = detailsDirect
+		if route.DirectContentType != "" {
+			w.Header().Set("Content-Type", route.DirectContentType)
+		}
 		w.WriteHeader(route.DirectStatus)
 		_, _ = w.Write([]byte(route.DirectBody))
 		return
@@ -118,6 +132,10 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error, 
 	case r.Context().Err() != nil:
 		log.Debug("client went away before the upstream answered")
 		w.WriteHeader(statusClientClosed)
+	case errors.Is(err, errPerTryTimeout):
+		log.Warn("upstream per-try timeout")
+		writeError(w, http.StatusGatewayTimeout, StatusUpstreamTimeout,
+			fmt.Sprintf("cluster %q did not answer within the per-try timeout of %s", route.Cluster, route.Retry.PerTryTimeout))
 	case errors.Is(err, errNoEndpoint):
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q has no healthy endpoint", route.Cluster))
 	case errors.Is(err, errOverflow):

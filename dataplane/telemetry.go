@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
+	"github.com/rpcbridge/rpcbridge/dataplane/localratelimit"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
@@ -20,7 +21,7 @@ import (
 // Envoy's response flags (%RESPONSE_FLAGS%, https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage)
 // that the gateway's answers correspond to. Others do not apply: the gateway retries only
 // requests that never reached an endpoint, which Envoy does not flag URX either (that flag is for
-// retries that ran out), and has no rate limits (RL).
+// retries that ran out).
 const (
 	flagNoRoute           = "NR" // no route matched (404)
 	flagNoHealthyUpstream = "UH" // the cluster has no usable endpoint (503)
@@ -28,6 +29,7 @@ const (
 	flagUpstreamTimeout   = "UT" // the route timeout expired (504)
 	flagDownstreamClosed  = "DC" // the client went away before the answer (499)
 	flagUpstreamOverflow  = "UO" // a circuit breaker refused the request (503)
+	flagRateLimited       = "RL" // the local rate limit refused the request (429)
 	detailsDirect         = "direct_response"
 )
 
@@ -38,6 +40,7 @@ var flagOfStatus = map[string]string{
 	StatusUpstreamConnectFailure: flagConnectFailure,
 	StatusUpstreamTimeout:        flagUpstreamTimeout,
 	StatusUpstreamOverflow:       flagUpstreamOverflow,
+	localratelimit.Details:       flagRateLimited,
 }
 
 type exchangeKey struct{}
@@ -50,14 +53,18 @@ func (g *Gateway) beginRequest(r *http.Request) (*telemetry.Exchange, *http.Requ
 }
 
 // finishRequest ends the telemetry of the request r (as served: its context carries what the
-// connection manager found) that rec answered.
-func finishRequest(ex *telemetry.Exchange, rec *statusRecorder, r *http.Request, route, cluster string) {
+// connection manager found) that rec answered; query is the query it arrived with, and when
+// an edge filter changed it (hide_credentials), the log shows r's.
+func finishRequest(ex *telemetry.Exchange, rec *statusRecorder, r *http.Request, query, route, cluster string) {
 	resp := telemetry.Response{
 		Route: route, Cluster: cluster, Status: rec.statusCode(), BytesSent: rec.written, HeaderAt: rec.headerAt,
 		Details: rec.details, Flags: flagOfStatus[rec.details],
 	}
 	if rec.code == statusClientClosed {
 		resp.Flags = flagDownstreamClosed
+	}
+	if r.URL.RawQuery != query {
+		resp.Path = r.URL.RequestURI()
 	}
 	if d, ok := hcm.FromContext(r.Context()); ok {
 		resp.RequestID = d.RequestID
@@ -125,7 +132,7 @@ func dubboResult(ctx context.Context, err error) telemetry.CallResult {
 	case errors.As(err, &remote):
 		// The method threw: the provider answered OK with an exception.
 		r.Outcome, r.DubboException = telemetry.OutcomeError, remote.Class
-	case errors.Is(context.Cause(ctx), errRouteTimeout):
+	case errors.Is(context.Cause(ctx), errRouteTimeout), errors.Is(err, errPerTryTimeout):
 		r.Outcome, r.DubboStatus = telemetry.OutcomeTimeout, ""
 	case ctx.Err() != nil:
 		r.Outcome, r.DubboStatus = telemetry.OutcomeCancelled, ""

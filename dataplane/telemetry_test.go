@@ -56,7 +56,8 @@ func startTelemetryStack(t *testing.T) *telemetryStack {
 		greeterRoute("fail", "POST", "/fail", greeterCluster, ir.DubboParam{Name: "message", Type: "java.lang.String", From: ir.FromBody, Key: "message"}))
 	ts.apply(t, nil)
 	eventually(t, "the Dubbo routes", func() error {
-		if resp, body := ts.get(t, dubboIDPath, nil); resp.StatusCode != http.StatusOK {
+		// A route of this update: the base's routes answer before it arrives.
+		if resp, body := ts.get(t, "/slow?ms=0", nil); resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("%d %s", resp.StatusCode, body)
 		}
 		return nil

@@ -38,7 +38,8 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	target := route
 	if !tr.MatchIncomingRequestRoute() {
 		// Envoy routes the transcoded request again, as the gRPC call it has become.
-		target = cfg.table.Match(asGRPCRequest(r, call.Binding.FullMethod))
+		grpcReq := asGRPCRequest(r, call.Binding.FullMethod)
+		target = cfg.table.Match(grpcReq).ForRequest(grpcReq, g.opts.RandomValue())
 		if target == nil || target.Cluster == "" {
 			writeError(w, http.StatusNotFound, StatusRouteNotFound, fmt.Sprintf("no route matches the gRPC call %s", call.Binding.FullMethod))
 			return true
@@ -55,7 +56,7 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolGRPC, Cluster: target.Cluster,
 		Service: string(m.Parent().FullName()), Method: string(m.Name())})
 	tc.InjectMetadata(call.Metadata)
-	err = tr.Execute(ctx, w, call, up.forGRPC(target))
+	err = tr.Execute(ctx, w, call, up.forGRPC(target, r))
 	tc.End(grpcResult(ctx, err))
 	if err != nil {
 		g.requestLog(ctx).Debug("transcoded call failed", "cluster", target.Cluster, "method", call.Binding.FullMethod, "error", err)

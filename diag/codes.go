@@ -109,6 +109,26 @@ const (
 	// UpstreamPolicyInvalid: the upstreams: overrides that apply to a service give an invalid
 	// policy once combined; the service keeps the defaults.
 	UpstreamPolicyInvalid Code = "upstream.policy-invalid"
+	// PolicyInvalid: an edge policy (policies:) is invalid or defined twice; the routes that use
+	// it are withheld.
+	PolicyInvalid Code = "policy.invalid"
+	// PolicyUnknown: a route rule references a policy that is not defined (or is invalid); the
+	// route is withheld rather than served without it.
+	PolicyUnknown Code = "policy.unknown"
+	// PolicyUnknownService: a policy's services: names a service that is not in the catalog; the
+	// policy attaches to the others.
+	PolicyUnknownService Code = "policy.unknown-service"
+	// PolicyKeysUnavailable: a JWT provider of a policy has no good key set (its JWKS file or URL
+	// was never read successfully); the routes that use the policy are withheld.
+	PolicyKeysUnavailable Code = "policy.keys-unavailable"
+	// PolicyKeysStale: the latest read or fetch of a JWT provider's key set failed or gave a bad
+	// key set; the last good keys are kept.
+	PolicyKeysStale Code = "policy.keys-stale"
+	// PolicyCanaryInactive: a canary's subset matches no endpoint of a service it applies to
+	// (or every one), so its weight split is inactive: the route's requests stay on the whole
+	// service, and those its header or cookie selects are answered 503 while the subset is
+	// empty.
+	PolicyCanaryInactive Code = "policy.canary-inactive"
 )
 
 // Envoy translation codes (stage "controlplane").
@@ -116,6 +136,9 @@ const (
 	// EnvoyGatewayOnly: a route is left out of the Envoy configuration of the configured flavor
 	// and served by the embedded gateway only.
 	EnvoyGatewayOnly Code = "envoy.gateway-only"
+	// EnvoyPolicyWithheld: a route's edge policy cannot be translated into Envoy filter
+	// configuration; the route answers 503 instead of being served without it.
+	EnvoyPolicyWithheld Code = "envoy.policy-withheld"
 )
 
 // Store codes: what the shared store (kvstore) found in its space.

@@ -50,6 +50,8 @@ type document struct {
 	opIDs   map[string]int
 	protos  *protoSchemas
 	javas   *javaSchemas
+	// security are the security schemes the operations use, by name (security.go).
+	security obj
 }
 
 // Generate renders g as an OpenAPI 3.1 JSON document. Routes come in match order; when two
@@ -60,9 +62,14 @@ func Generate(g ir.Gateway, info Info) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &document{paths: map[string]obj{}, schemas: obj{}, shapes: map[string]string{}, opIDs: map[string]int{},
+	d := &document{paths: map[string]obj{}, schemas: obj{}, shapes: map[string]string{}, opIDs: map[string]int{}, security: obj{},
 		protos: protos, javas: newJavaSchemas(g.JavaClasses, g.DubboValues)}
 	for _, r := range g.Routes {
+		if len(r.Match.Headers) > 0 {
+			// A route with header conditions is a canary's (or a Dubbo tag's) copy of the route
+			// after it, for the same operation: that route describes it.
+			continue
+		}
 		if err := d.addRoute(r); err != nil {
 			return nil, fmt.Errorf("route %s: %w", r.Name, err)
 		}
@@ -78,8 +85,15 @@ func Generate(g ir.Gateway, info Info) ([]byte, error) {
 	if info.ServerURL != "" {
 		root["servers"] = []any{obj{"url": info.ServerURL}}
 	}
+	components := obj{}
 	if len(d.schemas) > 0 {
-		root["components"] = obj{"schemas": d.schemas}
+		components["schemas"] = d.schemas
+	}
+	if len(d.security) > 0 {
+		components["securitySchemes"] = d.security
+	}
+	if len(components) > 0 {
+		root["components"] = components
 	}
 	if len(d.omitted) > 0 {
 		sort.Strings(d.omitted)
@@ -135,6 +149,9 @@ func (d *document) addRoute(r ir.Route) error {
 		op, err := d.operation(r, m, p, names)
 		if err != nil {
 			return err
+		}
+		if sec := d.securityOf(r); sec != nil {
+			op["security"] = sec
 		}
 		item[method] = op
 	}

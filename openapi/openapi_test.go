@@ -30,6 +30,8 @@ type generateCase struct {
 	Catalog bridge.Catalog    `yaml:"catalog"`
 	Schemas []schemaCase      `yaml:"schemas"`
 	Rules   transcoding.Rules `yaml:"rules"`
+	// KeySets are the JWT policies' key sets (transcoding.Rules.KeySets, which YAML skips).
+	KeySets map[string]transcoding.KeySet `yaml:"keySets"`
 }
 
 type schemaCase struct {
@@ -77,6 +79,7 @@ func buildGateway(t *testing.T, in []byte) ir.Gateway {
 		s.Name = sc.Name
 		schemas = append(schemas, s)
 	}
+	c.Rules.KeySets = c.KeySets
 	g, _ := transcoding.Build(c.Catalog, schemas, c.Rules)
 	if len(g.Routes) == 0 {
 		t.Fatal("the case builds no routes")

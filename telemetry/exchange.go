@@ -131,6 +131,11 @@ type Response struct {
 	// RequestID is the x-request-id after the connection manager, ClientAddress the trusted
 	// client address.
 	RequestID, ClientAddress string
+	// Path, when set, is the access log's path instead of the request line's: the path and
+	// query as the edge filters left them. Envoy renders %REQ(:PATH)% from the request headers
+	// as its filters changed them, so an API key that api_key_auth's hide_credentials removed
+	// from the query is not logged.
+	Path string
 }
 
 // Finish ends the request: it observes the request and upstream histograms, ends the span
@@ -191,6 +196,9 @@ func (e *Exchange) writeLog(resp Response, end time.Time, call *Call, upstream *
 		BytesSent: resp.BytesSent, Duration: Millis(end.Sub(e.start)), UpstreamServiceTime: upstream,
 		UpstreamCluster: resp.Cluster, TraceID: e.traceID, RequestID: resp.RequestID,
 		DownstreamRemoteAddress: resp.ClientAddress,
+	}
+	if resp.Path != "" {
+		rec.Path = resp.Path
 	}
 	if rec.ResponseFlags == "" {
 		rec.ResponseFlags = "-" // Envoy's rendering of no flag

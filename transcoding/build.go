@@ -69,6 +69,11 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 	g.Routes = routes
 	ds = append(ds, cds...)
 	ds = append(ds, applyUpstreamPolicies(&g, cat, rules.Upstreams)...)
+	routes, pds := applyPolicies(g.Routes, cat, rules.Policies, rules.KeySets)
+	g.Routes = routes
+	ds = append(ds, pds...)
+	ds = append(ds, applyCanaries(&g, rules.Policies)...)
+	routes = g.Routes
 	var ods []diag.Diagnostic
 	g.ProtoDescriptors, g.JavaClasses, ods = rpcOutputs(routes, rpc)
 	ds = append(ds, ods...)

@@ -34,6 +34,8 @@ type buildCase struct {
 	Catalog bridge.Catalog `yaml:"catalog"`
 	Schemas []schemaCase   `yaml:"schemas"`
 	Rules   Rules          `yaml:"rules"`
+	// KeySets are the JWKS stage's key sets (Rules.KeySets), by source key.
+	KeySets map[string]KeySet `yaml:"keySets"`
 }
 
 // schemaCase is one IDL upload in a golden input, in exactly one of its forms.
@@ -81,6 +83,7 @@ func TestBuildGolden(t *testing.T) {
 		for i := range c.Rules.RPC {
 			c.Rules.RPC[i].Origin = fmt.Sprintf("rpc[%d]", i)
 		}
+		c.Rules.KeySets = c.KeySets
 		schemas := loadSchemas(t, c.Schemas)
 		g, ds := Build(c.Catalog, schemas, c.Rules)
 		again, _ := Build(c.Catalog, schemas, c.Rules)

@@ -360,6 +360,7 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 	if r.Timeout != nil {
 		route.Timeout, route.Dubbo.Timeout = r.Timeout.Std(), r.Timeout.Std()
 	}
+	route.Policy = policyReference(r.Policy)
 	return candidate{origin: r.Origin, route: route, tmpl: *tmpl}, nil
 }
 

@@ -27,6 +27,8 @@ type binding struct {
 	body         string
 	responseBody string
 	timeout      *yamltime.Duration
+	// policy is the rule's policy reference ("" for none and for annotations).
+	policy string
 }
 
 // scalarMessages are the message types that stand for one scalar in JSON and may therefore be
@@ -76,7 +78,7 @@ func grpcRoutes(svc bridge.Service, ps protoService, rules []RPCRule, defaultTim
 		var ruled []binding
 		for _, r := range byMethod[m.Name] {
 			ruled = append(ruled, binding{subject: r.Origin, origin: r.Origin, httpMethod: r.HTTP.Method,
-				pattern: r.HTTP.Path, body: r.Body, responseBody: r.ResponseBody, timeout: r.Timeout})
+				pattern: r.HTTP.Path, body: r.Body, responseBody: r.ResponseBody, timeout: r.Timeout, policy: r.Policy})
 		}
 		cs, bds := grpcCandidates(svc, ps.info.Name, m, files, ruled, defaultTimeout)
 		ds = append(ds, bds...)
@@ -181,6 +183,7 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 	if b.timeout != nil {
 		route.Timeout = b.timeout.Std()
 	}
+	route.Policy = policyReference(b.policy)
 	return candidate{origin: b.origin, route: route, tmpl: *tmpl}, nil
 }
 

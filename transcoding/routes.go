@@ -50,6 +50,7 @@ func ruleRoutes(cat bridge.Catalog, rules Rules, exposed map[string]bool) ([]can
 		if r.Timeout != nil {
 			route.Timeout = r.Timeout.Std()
 		}
+		route.Policy = policyReference(r.Policy)
 		out = append(out, candidate{origin: r.Origin, route: route})
 	}
 	return out, ds

@@ -35,6 +35,11 @@ type Rules struct {
 	// DubboValues bound the BigDecimal and BigInteger values of Dubbo routes, copied into the
 	// gateway; nil means the defaults.
 	DubboValues *ir.DubboValueLimits `yaml:"dubboValues,omitempty"`
+	// Policies are the edge policies that rules reference by name (policies.go).
+	Policies []Policy `yaml:"policies,omitempty"`
+	// KeySets are the latest key sets of the policies' JWKS sources, by JWKSSource.Key: input
+	// from the stage that reads and fetches them, never written in YAML.
+	KeySets map[string]KeySet `yaml:"-"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.
@@ -53,6 +58,9 @@ type HTTPRule struct {
 	RewritePrefix *string `yaml:"rewritePrefix,omitempty"`
 	// Timeout, when set, bounds the request instead of DefaultTimeout; 0s disables the timeout.
 	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
+	// Policy names the edge policy (policies[].name) the route's requests must pass; empty
+	// means its service's, if a policy attaches to it.
+	Policy string `yaml:"policy,omitempty"`
 }
 
 // DefaultConnectTimeout is used when Rules.ConnectTimeout is 0.
@@ -90,6 +98,9 @@ type RPCRule struct {
 	// Timeout, when set, overrides the route timeout and the Dubbo call timeout (which, left
 	// out, are the provider's <method>.timeout or timeout URL parameter).
 	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
+	// Policy names the edge policy (policies[].name) the route's requests must pass; empty
+	// means its service's, if a policy attaches to it.
+	Policy string `yaml:"policy,omitempty"`
 }
 
 // HTTPBinding is the HTTP side of an RPC rule.

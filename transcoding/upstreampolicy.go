@@ -55,7 +55,7 @@ const (
 // NeverSentRetryOn are the retry conditions of the default retry policy: the request did not
 // reach the endpoint (Envoy's connect-failure, refused-stream and reset-before-request), so a
 // retry cannot run a non-idempotent call twice.
-var NeverSentRetryOn = []string{"connect-failure", "refused-stream", "reset-before-request"}
+var NeverSentRetryOn = ir.NeverSentRetryConditions
 
 // DefaultRPCPolicy is the policy of gRPC, Triple and Dubbo clusters: least request over a full
 // scan, consecutive gateway failures (502, 503, 504, and connect failures and timeouts, which
@@ -122,7 +122,7 @@ func applyUpstreamPolicies(g *ir.Gateway, cat bridge.Catalog, rules UpstreamRule
 		if rp := retries[g.Routes[i].Cluster]; rp != nil {
 			r := *rp
 			r.RetryOn = slices.Clone(rp.RetryOn)
-			g.Routes[i].Retry = &r
+			g.Routes[i].Retry = idempotentOnly(&r, g.Routes[i].Match.Methods)
 		}
 	}
 	return ds

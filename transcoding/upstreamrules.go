@@ -110,15 +110,37 @@ type CircuitBreakersRule struct {
 	// MaxRequestsPerEndpoint caps the calls in flight to one endpoint; beyond it another endpoint
 	// is picked, or 503 upstream_overflow when all are full.
 	MaxRequestsPerEndpoint *uint32 `yaml:"maxRequestsPerEndpoint,omitempty"`
+	// RetryBudget caps the retries in flight at a share of the requests in flight instead of
+	// maxRetries (thresholds retry_budget); Envoy's defaults for what is left out.
+	RetryBudget *RetryBudgetRule `yaml:"retryBudget,omitempty"`
 }
+
+// RetryBudgetRule is a cluster's retry budget (fields of ir.RetryBudget); Enabled false turns
+// it off (maxRetries applies again).
+type RetryBudgetRule struct {
+	// Enabled false turns the retry budget off.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// BudgetPercent is the share of the cluster's requests in flight that may be retries in
+	// flight (budget_percent; Envoy's default 20).
+	BudgetPercent *float64 `yaml:"budgetPercent,omitempty"`
+	// MinRetryConcurrency is how many retries may be in flight however few requests are
+	// (min_retry_concurrency; Envoy's default 3).
+	MinRetryConcurrency *uint32 `yaml:"minRetryConcurrency,omitempty"`
+}
+
+// Envoy's retry_budget defaults.
+const (
+	DefaultRetryBudgetPercent  = 20
+	DefaultMinRetryConcurrency = 3
+)
 
 // RetryRule changes the retry policy of the service's routes (fields of ir.RetryPolicy);
 // Enabled false turns retries off.
 type RetryRule struct {
 	// Enabled false turns retries off.
 	Enabled *bool `yaml:"enabled,omitempty"`
-	// RetryOn are Envoy's retry conditions (retry_on); the embedded gateway executes the
-	// never-sent ones: connect-failure, refused-stream, reset-before-request.
+	// RetryOn are Envoy's retry conditions (retry_on), as for policies[].retry.retryOn; those
+	// that may send a request twice apply to idempotent methods only (docs/policies.md).
 	RetryOn []string `yaml:"retryOn,omitempty"`
 	// NumRetries is how many times a request may be retried (num_retries).
 	NumRetries *uint32 `yaml:"numRetries,omitempty"`
@@ -193,6 +215,13 @@ func (r PolicyRule) apply(p UpstreamPolicy) UpstreamPolicy {
 			set(&cb.MaxRequests, c.MaxRequests)
 			set(&cb.MaxRetries, c.MaxRetries)
 			set(&cb.MaxRequestsPerEndpoint, c.MaxRequestsPerEndpoint)
+			if b := c.RetryBudget; b != nil {
+				cb.RetryBudget = toggle(cb.RetryBudget, b.Enabled, &ir.RetryBudget{BudgetPercent: DefaultRetryBudgetPercent, MinRetryConcurrency: DefaultMinRetryConcurrency})
+				if rb := cb.RetryBudget; rb != nil {
+					set(&rb.BudgetPercent, b.BudgetPercent)
+					set(&rb.MinRetryConcurrency, b.MinRetryConcurrency)
+				}
+			}
 		}
 	}
 	if rr := r.Retry; rr != nil {

@@ -32,7 +32,7 @@ func oneShot(cmd *cobra.Command, logger func() (*slog.Logger, error), file strin
 	if err != nil {
 		return nil, compiled{}, err
 	}
-	return cfg, compile(snaps, schemas, cfg), nil
+	return cfg, compile(snaps, schemas, cfg, loadKeySets(cmd.Context(), cfg)), nil
 }
 
 func newRenderCommand(logger func() (*slog.Logger, error), stdout io.Writer) *cobra.Command {

@@ -20,8 +20,8 @@ func newRulesCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "rules",
 		Short: "Read, replace and remove the route rules kept in the store (store.rules)",
 		Long: `rules talks to the admin API of a running rpcbridge whose configuration sets store.rules:
-true. The rules document holds routes and rpcRoutes exactly as rpcbridge.yaml does (YAML or
-JSON); it is validated strictly before it is stored, and every replica on the store serves it
+true. The rules document holds routes, rpcRoutes and policies exactly as rpcbridge.yaml does (YAML
+or JSON; a rule may reference a policy of the file); it is validated strictly before it is stored, and every replica on the store serves it
 beside the rules of its own file. Writes are compare-and-set: --if-match takes the ETag that
 "rules get" printed, and a push over rules that changed since answers 412.`,
 		Example: `  rpcbridge rules get > rules.yaml

@@ -30,6 +30,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/idl/store"
 	"github.com/rpcbridge/rpcbridge/idl/upload"
 	"github.com/rpcbridge/rpcbridge/internal/bus"
+	"github.com/rpcbridge/rpcbridge/jwks"
 	"github.com/rpcbridge/rpcbridge/kvstore"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
@@ -95,6 +96,7 @@ type server struct {
 	store    *store.Store
 	kv       kvstore.Store          // the store section's kvstore, nil when nothing uses one (store.go)
 	rules    *bus.Topic[rulesState] // the store's rules (store.rules), nil when off
+	keys     *bus.Topic[jwks.Sets]  // the JWT policies' key sets (keysets.go)
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
 	// gatewayTLS is the try-it forward's client of the gateway listener under gateway.tls.
@@ -117,6 +119,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		clock:    newClock(),
 		compiled: bus.NewTopic(func(a, b compiled) bool { return reflect.DeepEqual(a, b) }),
 		catalogs: bus.NewTopic(func(a, b bridge.Catalog) bool { return reflect.DeepEqual(a, b) }),
+		keys:     newKeySetTopic(),
 		metrics:  reg,
 	}
 	s.cfg.Publish(cfg)
@@ -189,15 +192,24 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		_ = g.Wait() // the runners started so far end with ctx
 		return err
 	}
-	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock}
+	keyFiles := policyFiles()
+	inputs := []bus.Watchable{s.snaps.out, s.cfg, s.clock, s.keys, keyFiles}
 	if cfg.Store.Rules && s.kv != nil {
 		s.rules = bus.NewTopic(func(a, b rulesState) bool { return reflect.DeepEqual(a, b) })
 		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
 		inputs = append(inputs, s.rules)
 	}
+	keyInputs := []bus.Watchable{s.cfg}
+	if s.rules != nil {
+		keyInputs = append(keyInputs, s.rules)
+	}
+	g.Go(func() error {
+		return followKeySets(gctx, s.keySources, s.keys, log.With("component", "jwks"), keyInputs...)
+	})
 	for _, t := range s.schemas {
 		inputs = append(inputs, t)
 	}
+	g.Go(func() error { return watchPolicyFiles(gctx, s.policies, keyFiles, policyFilesInterval) })
 	g.Go(func() error { return s.xds.Serve(gctx, xdsLis) })
 	g.Go(func() error {
 		return serveAdmin(gctx, adminLis, sec.adminHandler(s.adminHandler()), cfg.Admin.Limits, tlsCfg.admin, log)
@@ -229,6 +241,16 @@ func gatewayAddr(cfg *config.Config) string {
 	return cfg.Gateway.Listen
 }
 
+// keySources are the key-set sources of the policies of the configuration and the store's rules.
+func (s *server) keySources() []jwks.Source {
+	cfg, _ := s.cfg.Latest()
+	if s.rules != nil {
+		rules, _ := s.rules.Latest()
+		cfg = cfg.WithStoreRules(rules.Rules)
+	}
+	return jwksSources(cfg)
+}
+
 // compileStep recomputes catalog and gateway from the latest snapshots and configuration, and
 // what the merge remembers for the next step.
 func (s *server) compileStep() {
@@ -240,7 +262,8 @@ func (s *server) compileStep() {
 		cfg = cfg.WithStoreRules(rules.Rules)
 	}
 	var c compiled
-	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, s.memory, time.Now())
+	keys, _ := s.keys.Latest()
+	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, keySets(keys), s.memory, time.Now())
 	c.Diagnostics = append(c.Diagnostics, s.store.Diagnostics()...)
 	c.Diagnostics = append(c.Diagnostics, rules.Diagnostics...)
 	s.catalogs.Publish(c.Catalog)

@@ -57,6 +57,9 @@ type Cluster struct {
 	OutlierDetection *OutlierDetection `json:"outlierDetection,omitempty" yaml:"outlierDetection,omitempty"`
 	// CircuitBreakers, when set, bound what is in flight; nil leaves Envoy's defaults.
 	CircuitBreakers *CircuitBreakers `json:"circuitBreakers,omitempty" yaml:"circuitBreakers,omitempty"`
+	// Subset, when set, says the cluster holds some of another cluster's endpoints (see
+	// canary.go).
+	Subset *Subset `json:"subset,omitempty" yaml:"subset,omitempty"`
 }
 
 // Endpoint is one upstream instance.
@@ -79,8 +82,13 @@ type Route struct {
 	Name string `json:"name" yaml:"name"`
 	// Match selects requests.
 	Match Match `json:"match" yaml:"match"`
-	// Cluster is the name of the target cluster.
+	// Cluster is the name of the target cluster: the route's service.
 	Cluster string `json:"cluster" yaml:"cluster"`
+	// WeightedClusters, when set, are where the route's requests go instead of Cluster: each
+	// to one of them, picked at random in proportion to the weights (Envoy's
+	// weighted_clusters; one entry sends everything there). They are subsets of Cluster (see
+	// canary.go).
+	WeightedClusters []ClusterWeight `json:"weightedClusters,omitempty" yaml:"weightedClusters,omitempty"`
 	// PrefixRewrite replaces the matched path prefix when non-empty (only for prefix matches).
 	PrefixRewrite string `json:"prefixRewrite,omitempty" yaml:"prefixRewrite,omitempty"`
 	// Timeout bounds the whole upstream exchange; 0 means none.
@@ -91,6 +99,12 @@ type Route struct {
 	GRPC *GRPCRoute `json:"grpc,omitempty" yaml:"grpc,omitempty"`
 	// Dubbo, when set, turns the request into a Dubbo call (see rpc.go).
 	Dubbo *DubboRoute `json:"dubbo,omitempty" yaml:"dubbo,omitempty"`
+	// Policy, when set, is the edge policy the request must pass first (see edge.go).
+	Policy *EdgePolicy `json:"policy,omitempty" yaml:"policy,omitempty"`
+	// Withheld, when non-empty, says why the route is not served: the requests it matches are
+	// answered 503 with this reason instead of going upstream or falling through to a later
+	// route (fail closed). Such a route has no GRPC, Dubbo, Retry, Policy or WeightedClusters.
+	Withheld string `json:"withheld,omitempty" yaml:"withheld,omitempty"`
 }
 
 // Match selects requests by path and method. Exactly one of PathPrefix, Path and PathTemplate
@@ -105,6 +119,9 @@ type Match struct {
 	PathTemplate string `json:"pathTemplate,omitempty" yaml:"pathTemplate,omitempty"`
 	// Methods restricts the HTTP methods; empty means all.
 	Methods []string `json:"methods,omitempty" yaml:"methods,omitempty"`
+	// Headers are further conditions on request headers, all of which must hold (see
+	// canary.go).
+	Headers []HeaderMatch `json:"headers,omitempty" yaml:"headers,omitempty"`
 }
 
 // GRPCService is a gRPC service that proxyless gRPC clients can resolve as xds:///<Name>.

@@ -84,6 +84,20 @@ type CircuitBreakers struct {
 	// Dubbo TCP upstream carries one request per connection) and, on HTTP/2 clusters, as
 	// max_concurrent_streams of a single connection per endpoint.
 	MaxRequestsPerEndpoint uint32 `json:"maxRequestsPerEndpoint,omitempty" yaml:"maxRequestsPerEndpoint,omitempty"`
+	// RetryBudget, when set, replaces MaxRetries: the retries in flight may be BudgetPercent of
+	// the cluster's requests in flight, and at least MinRetryConcurrency (thresholds
+	// retry_budget).
+	RetryBudget *RetryBudget `json:"retryBudget,omitempty" yaml:"retryBudget,omitempty"`
+}
+
+// RetryBudget is a cluster's retry_budget (circuit_breakers thresholds): a limit on retries in
+// flight that grows with the traffic, max(BudgetPercent % of the requests in flight,
+// MinRetryConcurrency) (Envoy's source/common/upstream/resource_manager_impl.h RetryBudgetImpl).
+type RetryBudget struct {
+	// BudgetPercent is budget_percent (Envoy's default 20).
+	BudgetPercent float64 `json:"budgetPercent" yaml:"budgetPercent"`
+	// MinRetryConcurrency is min_retry_concurrency (Envoy's default 3).
+	MinRetryConcurrency uint32 `json:"minRetryConcurrency" yaml:"minRetryConcurrency"`
 }
 
 // RetryPolicy is a route's retry_policy: which failed attempts are tried again, how often, and
@@ -97,15 +111,50 @@ type RetryPolicy struct {
 	// HostSelectionMaxAttempts is how often a retry's endpoint is chosen again when it is one
 	// already tried (host_selection_retry_max_attempts).
 	HostSelectionMaxAttempts uint32 `json:"hostSelectionMaxAttempts" yaml:"hostSelectionMaxAttempts"`
+	// PerTryTimeout bounds each attempt, the first included (per_try_timeout); 0 means only the
+	// route timeout applies. An attempt that runs out is retried under reset, 5xx and
+	// gateway-error, as Envoy retries an upstream reset.
+	PerTryTimeout time.Duration `json:"perTryTimeout,omitempty" yaml:"perTryTimeout,omitempty"`
+	// BackOff is retry_back_off; nil means Envoy's default (25 ms base, 10 × base at most).
+	BackOff *RetryBackOff `json:"backOff,omitempty" yaml:"backOff,omitempty"`
+	// RetriableStatusCodes are the statuses "retriable-status-codes" retries
+	// (retriable_status_codes).
+	RetriableStatusCodes []uint32 `json:"retriableStatusCodes,omitempty" yaml:"retriableStatusCodes,omitempty"`
+	// RetriableMethods, when set, restricts every retry to requests with one of these methods
+	// (retriable_request_headers on ":method": a request of another method is not retried at
+	// all, not even under the never-sent conditions).
+	RetriableMethods []string `json:"retriableMethods,omitempty" yaml:"retriableMethods,omitempty"`
+}
+
+// RetryBackOff is Envoy's retry_back_off: retry n waits a random time in
+// [0, min(BaseInterval × 2^(n−1), MaxInterval)) (fully jittered exponential back-off).
+type RetryBackOff struct {
+	// BaseInterval is base_interval (more than 0).
+	BaseInterval time.Duration `json:"baseInterval" yaml:"baseInterval"`
+	// MaxInterval is max_interval (at least BaseInterval; 0 means 10 × BaseInterval).
+	MaxInterval time.Duration `json:"maxInterval,omitempty" yaml:"maxInterval,omitempty"`
 }
 
 // RetryConditions are the retry_on values a RetryPolicy may name: Envoy's HTTP retry conditions
-// (router filter, x-envoy-retry-on). Only "connect-failure", "refused-stream" and
-// "reset-before-request" leave out every request that may have reached the upstream.
-var RetryConditions = []string{
+// (router filter, x-envoy-retry-on) and its gRPC ones (GRPCRetryConditions), which Envoy's
+// route retry_on accepts alike (source/common/router/config_impl.cc RetryPolicyImpl).
+var RetryConditions = append([]string{
 	"5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited",
 	"retriable-4xx", "refused-stream", "retriable-status-codes", "retriable-headers", "http3-post-connect-failure",
-}
+}, GRPCRetryConditions...)
+
+// GRPCRetryConditions are Envoy's x-envoy-retry-grpc-on conditions: the gRPC status of a
+// response whose headers carry it (a trailers-only response, as every unary gRPC error is).
+var GRPCRetryConditions = []string{"cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"}
+
+// NeverSentRetryConditions are the retry conditions under which the request did not reach the
+// upstream, so that a retry cannot run a call twice: the only ones a route of non-idempotent
+// methods keeps.
+var NeverSentRetryConditions = []string{"connect-failure", "refused-stream", "reset-before-request"}
+
+// IdempotentMethods are the HTTP methods whose requests may be sent twice (RFC 9110 §9.2.2,
+// without TRACE): the only ones retried under conditions that may replay a request.
+var IdempotentMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PUT"}
 
 // MinLeastRequestChoices is the smallest LEAST_REQUEST choice_count (Envoy and grpc-go's gRFC A48
 // reject fewer).
@@ -169,6 +218,9 @@ func (cb CircuitBreakers) Validate() error {
 	if cb.MaxRequests == 0 {
 		return policyError("maxRequests", "0 would fail every request")
 	}
+	if b := cb.RetryBudget; b != nil && (b.BudgetPercent < 0 || b.BudgetPercent > 100) {
+		return policyError("retryBudget.budgetPercent", "%g is not a percentage (0..100)", b.BudgetPercent)
+	}
 	return nil
 }
 
@@ -184,6 +236,34 @@ func (rp RetryPolicy) Validate() error {
 	}
 	if rp.HostSelectionMaxAttempts == 0 {
 		return policyError("hostSelectionMaxAttempts", "must be at least 1")
+	}
+	if rp.PerTryTimeout < 0 {
+		return policyError("perTryTimeout", "%s is negative", rp.PerTryTimeout)
+	}
+	if b := rp.BackOff; b != nil {
+		switch {
+		case b.BaseInterval <= 0:
+			return policyError("backOff.baseInterval", "%s is not positive", b.BaseInterval)
+		case b.MaxInterval != 0 && b.MaxInterval < b.BaseInterval:
+			return policyError("backOff.maxInterval", "%s is shorter than baseInterval %s", b.MaxInterval, b.BaseInterval)
+		}
+	}
+	statusCodes := slices.Contains(rp.RetryOn, "retriable-status-codes")
+	switch {
+	case statusCodes && len(rp.RetriableStatusCodes) == 0:
+		return policyError("retriableStatusCodes", "retriable-status-codes needs the status codes it retries")
+	case !statusCodes && len(rp.RetriableStatusCodes) > 0:
+		return policyError("retriableStatusCodes", "status codes without the retriable-status-codes condition are never used")
+	}
+	for _, c := range rp.RetriableStatusCodes {
+		if c < 100 || c > 599 {
+			return policyError("retriableStatusCodes", "%d is not an HTTP status code", c)
+		}
+	}
+	for _, m := range rp.RetriableMethods {
+		if m == "" || strings.ToUpper(m) != m {
+			return policyError("retriableMethods", "%q is not an upper-case HTTP method", m)
+		}
 	}
 	return nil
 }

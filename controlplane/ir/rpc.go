@@ -52,6 +52,9 @@ type DubboRoute struct {
 	Returns string `json:"returns" yaml:"returns"`
 	// Attachments lists request headers forwarded as Dubbo attachments; "*" forwards all.
 	Attachments []string `json:"attachments,omitempty" yaml:"attachments,omitempty"`
+	// AttachmentNames are the attachment keys of forwarded headers whose key is not the
+	// header's name, by header name (lower case): x-dubbo-tag → dubbo.tag.
+	AttachmentNames map[string]string `json:"attachmentNames,omitempty" yaml:"attachmentNames,omitempty"`
 	// Timeout is the Dubbo call timeout (from the provider's URL params or a rule); 0 means the
 	// route's timeout.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -173,18 +174,23 @@ func argumentError(p ir.DubboParam, err error) error {
 	return &RequestError{Status: http.StatusBadRequest, Message: msg}
 }
 
-// attachments are the request headers the route forwards.
+// attachments are the request headers the route forwards, under their attachment names.
 func (r *Route) attachments(req *http.Request) map[string]string {
 	out := map[string]string{}
+	names := r.dubbo.AttachmentNames
 	if slices.Contains(r.dubbo.Attachments, "*") {
 		for k, v := range req.Header {
+			if name, ok := names[strings.ToLower(k)]; ok {
+				out[name] = v[0]
+				continue
+			}
 			out[http.CanonicalHeaderKey(k)] = v[0]
 		}
 		return out
 	}
 	for _, k := range r.dubbo.Attachments {
 		if v := req.Header.Get(k); v != "" {
-			out[k] = v
+			out[cmp.Or(names[strings.ToLower(k)], k)] = v
 		}
 	}
 	return out

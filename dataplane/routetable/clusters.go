@@ -69,6 +69,7 @@ func decodeCluster(c *clusterv3.Cluster) (*Cluster, []Endpoint, error) {
 	for _, kind := range unexecutedOutlierDetection(c) {
 		out.Unexecuted = append(out.Unexecuted, "outlier detection by "+kind)
 	}
+	out.Unexecuted = append(out.Unexecuted, unexecutedCircuitBreakers(c)...)
 	if ts := c.GetTransportSocket(); ts != nil && ts.GetName() != "envoy.transport_sockets.raw_buffer" {
 		out.Unusable = fmt.Sprintf("transport socket %q is not supported by the embedded gateway", ts.GetName())
 	}

@@ -53,7 +53,7 @@ func dubboRoute(r *routev3.Route) (*dubbojson.Route, error) {
 func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
 	d := ir.DubboRoute{
 		Interface: m.GetInterface(), Version: m.GetVersion(), Group: m.GetGroup(), Method: m.GetMethod(),
-		Returns: m.GetReturns(), Attachments: m.GetAttachments(), PayloadLimit: int(m.GetPayloadLimit()),
+		Returns: m.GetReturns(), Attachments: m.GetAttachments(), AttachmentNames: m.GetAttachmentNames(), PayloadLimit: int(m.GetPayloadLimit()),
 	}
 	if m.GetTimeout() != nil {
 		d.Timeout = m.GetTimeout().AsDuration()

@@ -3,6 +3,7 @@ package routetable
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -57,6 +58,23 @@ type CircuitBreakers struct {
 	// MaxRequestsPerEndpoint is per_host_thresholds max_connections times the requests one
 	// connection carries (max_concurrent_streams on HTTP/2, else one); 0 means no cap.
 	MaxRequestsPerEndpoint int
+	// RetryBudget is the thresholds' retry_budget; when Set, it replaces MaxRetries.
+	RetryBudget RetryBudget
+}
+
+// RetryBudget is a retry_budget (Envoy's defaults: 20 percent, 3 retries): the retries in flight
+// may be max(BudgetPercent % of the requests in flight, MinRetryConcurrency).
+type RetryBudget struct {
+	Set                 bool
+	BudgetPercent       float64
+	MinRetryConcurrency int
+}
+
+// Limit is how many retries may be in flight while active requests are: Envoy's RetryBudgetImpl
+// max() (source/common/upstream/resource_manager_impl.h), the percentage of the requests in
+// flight rounded down, never below MinRetryConcurrency.
+func (b RetryBudget) Limit(active int64) int64 {
+	return max(int64(b.BudgetPercent/100*float64(active)), int64(b.MinRetryConcurrency))
 }
 
 // RetryPolicy is a route's (or its virtual host's) retry_policy.
@@ -69,11 +87,30 @@ type RetryPolicy struct {
 	OtherHosts bool
 	// BackOffBase and BackOffMax are retry_back_off (defaults 25 ms and 10 × base).
 	BackOffBase, BackOffMax time.Duration
+	// PerTryTimeout is per_try_timeout; 0 means none.
+	PerTryTimeout time.Duration
+	// RetriableStatusCodes are retriable_status_codes.
+	RetriableStatusCodes []int
+	// retriableRequests are retriable_request_headers: when there are some, a request none of
+	// them matches is not retried at all.
+	retriableRequests []headerMatcher
 }
 
 // RetriesOn reports whether condition is one of the policy's retry_on conditions.
 func (p *RetryPolicy) RetriesOn(condition string) bool {
 	return p != nil && slices.Contains(p.RetryOn, condition)
+}
+
+// Retriable reports whether r may be retried at all: Envoy clears a request's retry_on when
+// the route has retriable_request_headers and none matches (retry_state_impl.cc).
+func (p *RetryPolicy) Retriable(r *http.Request) bool {
+	if p == nil {
+		return false
+	}
+	if len(p.retriableRequests) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(p.retriableRequests, func(h headerMatcher) bool { return h.matches(r) })
 }
 
 // Envoy's defaults for the fields above.
@@ -85,6 +122,9 @@ const (
 	defaultRetryBackOffBase   = 25 * time.Millisecond
 	defaultMaxEjectionTime    = 300 * time.Second
 	defaultConsecutiveFailure = 5
+	// defaultBudgetPercent and defaultMinRetryConcurrency are retry_budget's.
+	defaultBudgetPercent       = 20
+	defaultMinRetryConcurrency = 3
 )
 
 // decodeLoadBalancing reads load_balancing_policy (its first policy the gateway knows, as Envoy
@@ -171,6 +211,13 @@ func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOpti
 	if t := defaultPriority(c.GetCircuitBreakers().GetThresholds()); t != nil {
 		out.MaxRequests = int(uint32Or(t.GetMaxRequests(), defaultMaxRequests))
 		out.MaxRetries = int(uint32Or(t.GetMaxRetries(), defaultMaxRetries))
+		if b := t.GetRetryBudget(); b != nil {
+			out.RetryBudget = RetryBudget{Set: true, BudgetPercent: defaultBudgetPercent, MinRetryConcurrency: defaultMinRetryConcurrency}
+			if p := b.GetBudgetPercent(); p != nil {
+				out.RetryBudget.BudgetPercent = p.GetValue()
+			}
+			out.RetryBudget.MinRetryConcurrency = int(uint32Or(b.GetMinRetryConcurrency(), defaultMinRetryConcurrency))
+		}
 	}
 	t := defaultPriority(c.GetCircuitBreakers().GetPerHostThresholds())
 	if t == nil || t.GetMaxConnections() == nil {
@@ -182,6 +229,23 @@ func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOpti
 	}
 	if capped := uint64(t.GetMaxConnections().GetValue()) * perConnection; capped < math.MaxInt32 {
 		out.MaxRequestsPerEndpoint = int(capped)
+	}
+	return out
+}
+
+// unexecutedCircuitBreakers names the DEFAULT-priority thresholds a cluster sets that the gateway
+// does not execute: max_connections and max_pending_requests. The gateway holds no queue of
+// requests waiting for a connection (gRPC and Dubbo calls share one multiplexed connection per
+// endpoint, HTTP requests dial at once), so it has nothing those limits could bound; rpcbridge
+// never emits them (docs/policies.md).
+func unexecutedCircuitBreakers(c *clusterv3.Cluster) []string {
+	t := defaultPriority(c.GetCircuitBreakers().GetThresholds())
+	var out []string
+	if t.GetMaxConnections() != nil {
+		out = append(out, "circuit breaker max_connections")
+	}
+	if t.GetMaxPendingRequests() != nil {
+		out = append(out, "circuit breaker max_pending_requests")
 	}
 	return out
 }
@@ -212,11 +276,22 @@ func http2Options(c *clusterv3.Cluster) (*corev3.Http2ProtocolOptions, error) {
 }
 
 // decodeRetryPolicy resolves a retry_policy; nil for none.
-func decodeRetryPolicy(p *routev3.RetryPolicy) *RetryPolicy {
+func decodeRetryPolicy(p *routev3.RetryPolicy) (*RetryPolicy, error) {
 	if p == nil {
-		return nil
+		return nil, nil
 	}
-	out := &RetryPolicy{NumRetries: int(uint32Or(p.GetNumRetries(), 1)), BackOffBase: defaultRetryBackOffBase}
+	out := &RetryPolicy{NumRetries: int(uint32Or(p.GetNumRetries(), 1)), BackOffBase: defaultRetryBackOffBase,
+		PerTryTimeout: p.GetPerTryTimeout().AsDuration()}
+	for _, c := range p.GetRetriableStatusCodes() {
+		out.RetriableStatusCodes = append(out.RetriableStatusCodes, int(c))
+	}
+	for i, h := range p.GetRetriableRequestHeaders() {
+		m, err := compileHeaderMatcher(h)
+		if err != nil {
+			return nil, fmt.Errorf("retry_policy retriable_request_headers[%d]: %w", i, err)
+		}
+		out.retriableRequests = append(out.retriableRequests, m)
+	}
 	for _, on := range strings.Split(p.GetRetryOn(), ",") {
 		if on = strings.TrimSpace(on); on != "" {
 			out.RetryOn = append(out.RetryOn, on)
@@ -234,7 +309,7 @@ func decodeRetryPolicy(p *routev3.RetryPolicy) *RetryPolicy {
 	if m := p.GetRetryBackOff().GetMaxInterval(); m != nil {
 		out.BackOffMax = max(m.AsDuration(), out.BackOffBase)
 	}
-	return out
+	return out, nil
 }
 
 // uint32Or is v, or def when v is unset.

@@ -122,3 +122,65 @@ func TestEnvoyPolicyDefaults(t *testing.T) {
 		t.Errorf("virtual host retry = %+v, want %+v", route.Retry, wantRetry)
 	}
 }
+
+// TestRetryPolicyRoundTrip: a policy's retry block (per-try timeout, back-off, retriable status
+// codes, retries restricted to idempotent methods) and a cluster's retry budget, translated by
+// the control plane, decode in the gateway to the same values; a retry_budget without values
+// takes Envoy's (20 %, 3); cluster-level max_connections and max_pending_requests, which the
+// gateway has nothing to apply to, are named as not executed.
+func TestRetryPolicyRoundTrip(t *testing.T) {
+	rp := &ir.RetryPolicy{RetryOn: []string{"reset", "retriable-status-codes", "unavailable"}, NumRetries: 3, HostSelectionMaxAttempts: 5,
+		PerTryTimeout: 2 * time.Second, BackOff: &ir.RetryBackOff{BaseInterval: 50 * time.Millisecond, MaxInterval: time.Second},
+		RetriableStatusCodes: []uint32{503, 429}, RetriableMethods: []string{"GET", "PUT"}}
+	g := ir.Gateway{
+		Clusters: []ir.Cluster{{Name: "http:e", Protocol: ir.UpstreamHTTP1,
+			CircuitBreakers: &ir.CircuitBreakers{MaxRequests: 100, MaxRetries: 1, RetryBudget: &ir.RetryBudget{BudgetPercent: 25, MinRetryConcurrency: 2}}}},
+		Routes: []ir.Route{{Name: "r", Match: ir.Match{PathPrefix: "/"}, Cluster: "http:e", Retry: rp}},
+	}
+	res, err := controlplane.Translate(g, controlplane.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := routetable.Build(resources(res.Listeners, res.Routes, res.Clusters, res.Endpoints), gatewayv1.HTTPListener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCB := routetable.CircuitBreakers{MaxRequests: 100, MaxRetries: 1,
+		RetryBudget: routetable.RetryBudget{Set: true, BudgetPercent: 25, MinRetryConcurrency: 2}}
+	if got := table.Cluster("http:e").CircuitBreakers; got != wantCB {
+		t.Errorf("circuit breakers = %+v, want %+v", got, wantCB)
+	}
+	route := table.Match(httptest.NewRequest("GET", "/x", nil))
+	got := *route.Retry
+	if got.PerTryTimeout != 2*time.Second || got.BackOffBase != 50*time.Millisecond || got.BackOffMax != time.Second ||
+		!reflect.DeepEqual(got.RetriableStatusCodes, []int{503, 429}) || got.NumRetries != 3 || !got.OtherHosts ||
+		!reflect.DeepEqual(got.RetryOn, rp.RetryOn) {
+		t.Errorf("retry policy decoded as %+v", got)
+	}
+	for method, want := range map[string]bool{"GET": true, "PUT": true, "POST": false, "PATCH": false} {
+		if r := route.Retry.Retriable(httptest.NewRequest(method, "/x", nil)); r != want {
+			t.Errorf("%s retriable = %v, want %v (retriable_request_headers on :method)", method, r, want)
+		}
+	}
+
+	c := xdsfixture.Cluster("c", "c", false)
+	c.CircuitBreakers = &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		RetryBudget: &clusterv3.CircuitBreakers_Thresholds_RetryBudget{}, MaxConnections: wrapperspb.UInt32(10), MaxPendingRequests: wrapperspb.UInt32(5)}}}
+	table, err = routetable.Build(resources([]*listenerv3.Listener{xdsfixture.Listener(listenerName, listenerName)},
+		[]*routev3.RouteConfiguration{xdsfixture.RouteConfig(listenerName, xdsfixture.VirtualHost("vh", []string{"*"}, xdsfixture.PrefixRoute("/", "c")))},
+		[]*clusterv3.Cluster{c}, []*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("c")}), listenerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := table.Cluster("c").CircuitBreakers.RetryBudget; b != (routetable.RetryBudget{Set: true, BudgetPercent: 20, MinRetryConcurrency: 3}) {
+		t.Errorf("retry budget without values = %+v, want Envoy's 20 %% and 3", b)
+	}
+	if u := table.Cluster("c").Unexecuted; !reflect.DeepEqual(u, []string{"circuit breaker max_connections", "circuit breaker max_pending_requests"}) {
+		t.Errorf("unexecuted = %v", u)
+	}
+	for active, want := range map[int64]int64{0: 3, 10: 3, 20: 4, 99: 19} {
+		if got := (routetable.RetryBudget{Set: true, BudgetPercent: 20, MinRetryConcurrency: 3}).Limit(active); got != want {
+			t.Errorf("limit with %d active = %d, want %d", active, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
@@ -34,6 +35,9 @@ type Route struct {
 	// DirectStatus, when non-zero, answers the request locally with DirectBody.
 	DirectStatus int
 	DirectBody   string
+	// DirectContentType is the content-type the route's response_headers_to_add give a direct
+	// response (a withheld route's JSON error body), if any.
+	DirectContentType string
 	// Transcoder, when set, transcodes the route's HTTP/JSON requests to gRPC calls (the
 	// route's per-filter envoy.filters.http.grpc_json_transcoder config, or its virtual host's).
 	Transcoder *grpcjson.Transcoder
@@ -46,6 +50,15 @@ type Route struct {
 	Withheld string
 	// Retry is the route's retry_policy, else its virtual host's; nil means no retries.
 	Retry *RetryPolicy
+	// Split, when set, is the route's weighted_clusters: each request goes to one of them,
+	// picked by ForRequest (Cluster is then the first one).
+	Split *WeightedClusters
+	// Edge are the steps of the connection manager's edge filters for this route, in filter
+	// order (edge.go); the request passes them before it is transcoded or proxied.
+	Edge []EdgeStep
+
+	// perFilter is the route's typed_per_filter_config, for the edge filters.
+	perFilter map[string]*anypb.Any
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -136,6 +149,8 @@ type virtualHost struct {
 	name    string
 	domains []string
 	routes  []*Route
+	// perFilter is the virtual host's typed_per_filter_config, for the edge filters.
+	perFilter map[string]*anypb.Any
 }
 
 // decodeRouteConfig decodes a RouteConfiguration into its virtual hosts.
@@ -143,7 +158,7 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 	hosts := make([]*virtualHost, 0, len(rc.GetVirtualHosts()))
 	seen := map[string]string{}
 	for _, vh := range rc.GetVirtualHosts() {
-		out := &virtualHost{name: vh.GetName()}
+		out := &virtualHost{name: vh.GetName(), perFilter: vh.GetTypedPerFilterConfig()}
 		for _, domain := range vh.GetDomains() {
 			domain = strings.ToLower(domain)
 			if other, dup := seen[domain]; dup {
@@ -165,8 +180,11 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}
+			route.perFilter = r.GetTypedPerFilterConfig()
 			if route.Cluster != "" && route.Retry == nil {
-				route.Retry = decodeRetryPolicy(vh.GetRetryPolicy())
+				if route.Retry, err = decodeRetryPolicy(vh.GetRetryPolicy()); err != nil {
+					return nil, fmt.Errorf("virtual host %q: %w", vh.GetName(), err)
+				}
 			}
 			out.routes = append(out.routes, route)
 		}
@@ -189,6 +207,11 @@ func decodeRoute(r *routev3.Route) (*Route, error) {
 	case *routev3.Route_DirectResponse:
 		out.DirectStatus = int(a.DirectResponse.GetStatus())
 		out.DirectBody = a.DirectResponse.GetBody().GetInlineString()
+		for _, h := range r.GetResponseHeadersToAdd() {
+			if strings.EqualFold(h.GetHeader().GetKey(), "content-type") {
+				out.DirectContentType = h.GetHeader().GetValue()
+			}
+		}
 	default:
 		return nil, fmt.Errorf("unsupported route action %T", a)
 	}
@@ -238,11 +261,16 @@ func decodeMatch(m *routev3.RouteMatch, out *Route) error {
 
 // decodeAction fills the forwarding part of a route.
 func decodeAction(a *routev3.RouteAction, out *Route) error {
-	cluster, ok := a.GetClusterSpecifier().(*routev3.RouteAction_Cluster)
-	if !ok {
-		return fmt.Errorf("unsupported cluster specifier %T (only cluster is supported)", a.GetClusterSpecifier())
+	switch c := a.GetClusterSpecifier().(type) {
+	case *routev3.RouteAction_Cluster:
+		out.Cluster = c.Cluster
+	case *routev3.RouteAction_WeightedClusters:
+		if err := decodeWeightedClusters(c.WeightedClusters, out); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unsupported cluster specifier %T (only cluster and weighted_clusters are supported)", a.GetClusterSpecifier())
 	}
-	out.Cluster = cluster.Cluster
 	if a.GetRegexRewrite() != nil || a.GetPathRewritePolicy() != nil || a.GetPathRewrite() != "" {
 		return fmt.Errorf("only prefix_rewrite is supported as a path rewrite")
 	}
@@ -261,6 +289,7 @@ func decodeAction(a *routev3.RouteAction, out *Route) error {
 	if a.GetTimeout() != nil {
 		out.Timeout = a.GetTimeout().AsDuration()
 	}
-	out.Retry = decodeRetryPolicy(a.GetRetryPolicy())
-	return nil
+	var err error
+	out.Retry, err = decodeRetryPolicy(a.GetRetryPolicy())
+	return err
 }

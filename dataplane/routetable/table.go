@@ -43,6 +43,9 @@ type Table struct {
 	withheld     []WithheldRoute
 	headers      *hcm.Policy
 	downstream   downstream.Settings
+	// limiters are the local rate limiters of the table's routes, kept by the next table for
+	// the routes whose configuration it does not change (edge_localratelimit.go).
+	limiters *limiterSet
 }
 
 // WithheldRoute is a route of the served listener that the gateway does not run (see
@@ -68,6 +71,7 @@ func Build(res Resources, listenerName string) (*Table, error) {
 func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, error) {
 	t := &Table{listenerName: listenerName, clusters: map[string]*Cluster{}}
 	tcs := newTranscoders(previous)
+	t.limiters = newLimiterSet(previous)
 
 	listeners := map[string]*httpListener{}
 	routeNames := map[string]bool{}
@@ -119,6 +123,9 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 		if found {
 			policy, err := hcm.FromEnvoy(hl.manager, rc)
 			if err != nil {
+				return nil, fmt.Errorf("listener %q: %w", listenerName, err)
+			}
+			if err := attachEdge(hosts, hl.manager, t.limiters); err != nil {
 				return nil, fmt.Errorf("listener %q: %w", listenerName, err)
 			}
 			t.hasRoutes = true

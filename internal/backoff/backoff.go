@@ -66,3 +66,24 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// Jittered is Envoy's fully jittered exponential back-off (source/common/common/
+// backoff_strategy.cc JitteredBackOffStrategy, used by the router's retry_back_off): retry n
+// (1, 2, ...) waits a random time in [0, interval), where the interval starts at base and
+// doubles with each retry until doubling would reach past maxDelay/2, when it becomes maxDelay.
+// A base of zero or less waits nothing; a maxDelay below base counts as base.
+func Jittered(base, maxDelay time.Duration, n int) time.Duration {
+	if base <= 0 {
+		return 0
+	}
+	maxDelay = max(maxDelay, base)
+	interval := base
+	for i := 1; i < n && interval < maxDelay; i++ {
+		if interval < maxDelay/2 {
+			interval *= 2
+		} else {
+			interval = maxDelay
+		}
+	}
+	return rand.N(interval)
+}

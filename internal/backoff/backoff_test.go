@@ -66,3 +66,29 @@ func TestSleep(t *testing.T) {
 		t.Error("Sleep(0) with an ended context reported it alive")
 	}
 }
+
+func TestJitteredFollowsEnvoy(t *testing.T) {
+	// Envoy's JitteredBackOffStrategy with base 25 ms and max 250 ms: intervals 25, 50, 100, 200,
+	// then 250 (doubling 200 would pass max/2), and 250 from then on.
+	base, maxDelay := 25*time.Millisecond, 250*time.Millisecond
+	for n, interval := range map[int]time.Duration{1: 25, 2: 50, 3: 100, 4: 200, 5: 250, 9: 250} {
+		interval *= time.Millisecond
+		var highest time.Duration
+		for range 2000 {
+			d := Jittered(base, maxDelay, n)
+			if d < 0 || d >= interval {
+				t.Fatalf("retry %d: %s outside [0, %s)", n, d, interval)
+			}
+			highest = max(highest, d)
+		}
+		if highest < interval*3/4 {
+			t.Errorf("retry %d: highest of 2000 delays %s, want close to %s", n, highest, interval)
+		}
+	}
+	if d := Jittered(0, time.Second, 3); d != 0 {
+		t.Errorf("base 0: %s, want 0", d)
+	}
+	if d := Jittered(time.Second, time.Millisecond, 4); d >= time.Second {
+		t.Errorf("max below base: %s, want below the base", d)
+	}
+}

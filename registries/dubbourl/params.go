@@ -16,7 +16,8 @@ import (
 // MetadataService lists, whose params are the same URL parameters).
 
 // labelParams are the provider parameters copied into endpoint labels.
-var labelParams = []string{"version", "group", "application", "dubbo", "release", "side", "serialization"}
+// "dubbo.tag" is the provider's tag, which Dubbo's tag router routes by (canary policies).
+var labelParams = []string{"version", "group", "application", "dubbo", "release", "side", "serialization", "dubbo.tag"}
 
 // perEndpointParams vary from one provider of a service to the next, or repeat what the
 // service's identity, protocol and registration already say: they never become service metadata.
@@ -28,7 +29,7 @@ var perEndpointParams = map[string]bool{
 }
 
 // EndpointLabels returns the parameters that label a provider's endpoint (version, group,
-// application, dubbo, release, side, serialization), nil when it has none of them.
+// application, dubbo, release, side, serialization, dubbo.tag), nil when it has none of them.
 func EndpointLabels(params map[string]string) map[string]string {
 	var labels map[string]string
 	for _, k := range labelParams {

@@ -47,9 +47,9 @@ func TestServiceMetadata(t *testing.T) {
 
 func TestEndpointLabels(t *testing.T) {
 	got := EndpointLabels(map[string]string{"version": "1.0.0", "group": "", "application": "demo", "dubbo": "2.0.2",
-		"release": "3.3.2", "side": "provider", "serialization": "hessian2", "timeout": "3000", "pid": "1"})
+		"release": "3.3.2", "side": "provider", "serialization": "hessian2", "timeout": "3000", "pid": "1", "dubbo.tag": "gray"})
 	want := map[string]string{"version": "1.0.0", "application": "demo", "dubbo": "2.0.2", "release": "3.3.2",
-		"side": "provider", "serialization": "hessian2"}
+		"side": "provider", "serialization": "hessian2", "dubbo.tag": "gray"}
 	if !maps.Equal(got, want) {
 		t.Errorf("EndpointLabels = %v, want %v", got, want)
 	}

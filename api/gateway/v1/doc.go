@@ -11,6 +11,9 @@
 //   - the metadata keys rpcbridge writes: DubboRouteKey (the DubboRoute message of gateway.proto
 //     on every REST-to-Dubbo route, with the Java classes its types use) and EndpointLabelsKey;
 //   - MarshalDubboRoute and UnmarshalDubboRoute, the only encoder and decoder of that message;
+//   - APIKeyDigestAuthFilter, the HTTP filter of hashed API keys (Envoy's api_key_auth
+//     configuration with digests for keys, which only an rpcbridge gateway receives), and its
+//     APIKeyDigestAuth message (MarshalAPIKeyDigestAuth, UnmarshalAPIKeyDigestAuth);
 //   - ClientFeature, which a gateway announces in its xDS node to say which version it reads.
 //
 // The control plane's IR (controlplane/ir) stays internal to it and may change freely; the

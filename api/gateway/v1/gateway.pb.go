@@ -100,6 +100,55 @@ func (ParamSource) EnumDescriptor() ([]byte, []int) {
 	return file_gateway_proto_rawDescGZIP(), []int{0}
 }
 
+// DigestAlgorithm is the hash of an APIKeyDigestAuth's credentials.
+type DigestAlgorithm int32
+
+const (
+	// DIGEST_ALGORITHM_UNSPECIFIED is never valid: a gateway refuses the filter.
+	DigestAlgorithm_DIGEST_ALGORITHM_UNSPECIFIED DigestAlgorithm = 0
+	// DIGEST_ALGORITHM_SHA256 is SHA-256 (FIPS 180-4) of the key's bytes, 64 hex digits.
+	DigestAlgorithm_DIGEST_ALGORITHM_SHA256 DigestAlgorithm = 1
+)
+
+// Enum value maps for DigestAlgorithm.
+var (
+	DigestAlgorithm_name = map[int32]string{
+		0: "DIGEST_ALGORITHM_UNSPECIFIED",
+		1: "DIGEST_ALGORITHM_SHA256",
+	}
+	DigestAlgorithm_value = map[string]int32{
+		"DIGEST_ALGORITHM_UNSPECIFIED": 0,
+		"DIGEST_ALGORITHM_SHA256":      1,
+	}
+)
+
+func (x DigestAlgorithm) Enum() *DigestAlgorithm {
+	p := new(DigestAlgorithm)
+	*p = x
+	return p
+}
+
+func (x DigestAlgorithm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DigestAlgorithm) Descriptor() protoreflect.EnumDescriptor {
+	return file_gateway_proto_enumTypes[1].Descriptor()
+}
+
+func (DigestAlgorithm) Type() protoreflect.EnumType {
+	return &file_gateway_proto_enumTypes[1]
+}
+
+func (x DigestAlgorithm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DigestAlgorithm.Descriptor instead.
+func (DigestAlgorithm) EnumDescriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{1}
+}
+
 // DubboRoute is what a gateway needs to run one REST-to-Dubbo route: which Java method to call,
 // where each argument comes from in the HTTP request, and the Java classes its arguments and
 // result use. The control plane puts it on an Envoy route, in
@@ -134,9 +183,13 @@ type DubboRoute struct {
 	PayloadLimit uint32 `protobuf:"varint,11,opt,name=payload_limit,json=payloadLimit,proto3" json:"payload_limit,omitempty"`
 	// value_limits bound the BigDecimal and BigInteger arguments the gateway converts; a value
 	// beyond them is a 400. Unset fields mean the gateway's defaults.
-	ValueLimits   *DubboValueLimits `protobuf:"bytes,12,opt,name=value_limits,json=valueLimits,proto3" json:"value_limits,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ValueLimits *DubboValueLimits `protobuf:"bytes,12,opt,name=value_limits,json=valueLimits,proto3" json:"value_limits,omitempty"`
+	// attachment_names renames forwarded headers: the attachment key of a header in attachments
+	// whose key is not the header's name (x-dubbo-tag -> dubbo.tag, for Dubbo tag routing). A
+	// gateway that ignores it forwards the header under its own name.
+	AttachmentNames map[string]string `protobuf:"bytes,13,rep,name=attachment_names,json=attachmentNames,proto3" json:"attachment_names,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DubboRoute) Reset() {
@@ -249,6 +302,13 @@ func (x *DubboRoute) GetPayloadLimit() uint32 {
 func (x *DubboRoute) GetValueLimits() *DubboValueLimits {
 	if x != nil {
 		return x.ValueLimits
+	}
+	return nil
+}
+
+func (x *DubboRoute) GetAttachmentNames() map[string]string {
+	if x != nil {
+		return x.AttachmentNames
 	}
 	return nil
 }
@@ -528,11 +588,65 @@ func (x *JavaField) GetType() string {
 	return ""
 }
 
+// APIKeyDigestAuth is the connection-manager configuration of the HTTP filter
+// "rpcbridge.gateway.v1.api_key_auth_digest" (gatewayv1.APIKeyDigestAuthFilter): Envoy's
+// envoy.filters.http.api_key_auth, except that the credentials hold digests of the keys. Each
+// route that enables the filter carries an envoy.extensions.filters.http.api_key_auth.v3.
+// ApiKeyAuthPerRoute under the filter's name, read exactly as api_key_auth reads it, except that
+// each credential's key is the lower-case hex digest of the key by algorithm: a gateway compares
+// the digest of the presented key with them. The filter is never optional, so a gateway (or an
+// Envoy) that does not know it refuses the routes that enable it instead of reading the digests
+// as keys.
+type APIKeyDigestAuth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// algorithm is how the credentials' keys were made from the keys.
+	Algorithm     DigestAlgorithm `protobuf:"varint,1,opt,name=algorithm,proto3,enum=rpcbridge.gateway.v1.DigestAlgorithm" json:"algorithm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *APIKeyDigestAuth) Reset() {
+	*x = APIKeyDigestAuth{}
+	mi := &file_gateway_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *APIKeyDigestAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*APIKeyDigestAuth) ProtoMessage() {}
+
+func (x *APIKeyDigestAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_gateway_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use APIKeyDigestAuth.ProtoReflect.Descriptor instead.
+func (*APIKeyDigestAuth) Descriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *APIKeyDigestAuth) GetAlgorithm() DigestAlgorithm {
+	if x != nil {
+		return x.Algorithm
+	}
+	return DigestAlgorithm_DIGEST_ALGORITHM_UNSPECIFIED
+}
+
 var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf6\x03\n" +
+	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\x9c\x05\n" +
 	"\n" +
 	"DubboRoute\x12\x1c\n" +
 	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x18\n" +
@@ -547,7 +661,11 @@ const file_gateway_proto_rawDesc = "" +
 	"\fjava_classes\x18\n" +
 	" \x03(\v2\x1f.rpcbridge.gateway.v1.JavaClassR\vjavaClasses\x12#\n" +
 	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
-	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\"\x9a\x01\n" +
+	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\x12`\n" +
+	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x1aB\n" +
+	"\x14AttachmentNamesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
 	"\x10DubboValueLimits\x12,\n" +
 	"\x12max_decimal_digits\x18\x01 \x01(\rR\x10maxDecimalDigits\x12*\n" +
 	"\x11max_decimal_scale\x18\x02 \x01(\rR\x0fmaxDecimalScale\x12,\n" +
@@ -567,14 +685,19 @@ const file_gateway_proto_rawDesc = "" +
 	"\x06fields\x18\x05 \x03(\v2\x1f.rpcbridge.gateway.v1.JavaFieldR\x06fields\"3\n" +
 	"\tJavaField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04type\x18\x02 \x01(\tR\x04type*\xa7\x01\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\"W\n" +
+	"\x10APIKeyDigestAuth\x12C\n" +
+	"\talgorithm\x18\x01 \x01(\x0e2%.rpcbridge.gateway.v1.DigestAlgorithmR\talgorithm*\xa7\x01\n" +
 	"\vParamSource\x12\x1c\n" +
 	"\x18PARAM_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PARAM_SOURCE_QUERY\x10\x01\x12\x17\n" +
 	"\x13PARAM_SOURCE_HEADER\x10\x02\x12\x15\n" +
 	"\x11PARAM_SOURCE_PATH\x10\x03\x12\x15\n" +
 	"\x11PARAM_SOURCE_BODY\x10\x04\x12\x1b\n" +
-	"\x17PARAM_SOURCE_WHOLE_BODY\x10\x05B9Z7github.com/rpcbridge/rpcbridge/api/gateway/v1;gatewayv1b\x06proto3"
+	"\x17PARAM_SOURCE_WHOLE_BODY\x10\x05*P\n" +
+	"\x0fDigestAlgorithm\x12 \n" +
+	"\x1cDIGEST_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17DIGEST_ALGORITHM_SHA256\x10\x01B9Z7github.com/rpcbridge/rpcbridge/api/gateway/v1;gatewayv1b\x06proto3"
 
 var (
 	file_gateway_proto_rawDescOnce sync.Once
@@ -588,29 +711,34 @@ func file_gateway_proto_rawDescGZIP() []byte {
 	return file_gateway_proto_rawDescData
 }
 
-var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_gateway_proto_goTypes = []any{
 	(ParamSource)(0),            // 0: rpcbridge.gateway.v1.ParamSource
-	(*DubboRoute)(nil),          // 1: rpcbridge.gateway.v1.DubboRoute
-	(*DubboValueLimits)(nil),    // 2: rpcbridge.gateway.v1.DubboValueLimits
-	(*DubboParam)(nil),          // 3: rpcbridge.gateway.v1.DubboParam
-	(*JavaClass)(nil),           // 4: rpcbridge.gateway.v1.JavaClass
-	(*JavaField)(nil),           // 5: rpcbridge.gateway.v1.JavaField
-	(*durationpb.Duration)(nil), // 6: google.protobuf.Duration
+	(DigestAlgorithm)(0),        // 1: rpcbridge.gateway.v1.DigestAlgorithm
+	(*DubboRoute)(nil),          // 2: rpcbridge.gateway.v1.DubboRoute
+	(*DubboValueLimits)(nil),    // 3: rpcbridge.gateway.v1.DubboValueLimits
+	(*DubboParam)(nil),          // 4: rpcbridge.gateway.v1.DubboParam
+	(*JavaClass)(nil),           // 5: rpcbridge.gateway.v1.JavaClass
+	(*JavaField)(nil),           // 6: rpcbridge.gateway.v1.JavaField
+	(*APIKeyDigestAuth)(nil),    // 7: rpcbridge.gateway.v1.APIKeyDigestAuth
+	nil,                         // 8: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	(*durationpb.Duration)(nil), // 9: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
-	3, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	6, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
-	4, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
-	2, // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
-	0, // 4: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	5, // 5: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	4, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
+	9, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	5, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
+	3, // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
+	8, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	0, // 5: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	6, // 6: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
+	1, // 7: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -623,8 +751,8 @@ func file_gateway_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   5,
+			NumEnums:      2,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
