@@ -31,6 +31,10 @@ func TestAPIKeyHashedAuth(t *testing.T) {
 	}
 	for _, path := range []string{httpPath, grpcPath, dubboAllPath, dubboIDPath} {
 		eventually(t, path+" accepts the hashed key", func() error {
+			// The route answered 200 before the update too: wait for the policy itself.
+			if resp, _ := s.get(t, path, http.Header{"X-Tenant": {"t1"}}); resp.StatusCode != 401 {
+				return fmt.Errorf("%s without a key: %d, want the policy's 401", path, resp.StatusCode)
+			}
 			if resp, text := s.get(t, path, http.Header{"X-Api-Key": {initechKey}, "X-Tenant": {"t1"}}); resp.StatusCode != 200 {
 				return fmt.Errorf("%s: %d %s", path, resp.StatusCode, text)
 			}
