@@ -8,6 +8,7 @@ package transcoding
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 
@@ -152,7 +153,7 @@ func ValidatePolicyReferences(policies []Policy, http []HTTPRule, rpc []RPCRule)
 	}
 	check := func(key, name string) {
 		if _, ok := defined[name]; name != "" && !ok {
-			errs = append(errs, field.Errorf(key, "no policy is named %q (policies: %v)", name, slices.Sorted(mapKeys(defined))))
+			errs = append(errs, field.Errorf(key, "no policy is named %q (policies: %v)", name, slices.Sorted(maps.Keys(defined))))
 		}
 	}
 	for i, r := range http {
@@ -162,17 +163,6 @@ func ValidatePolicyReferences(policies []Policy, http []HTTPRule, rpc []RPCRule)
 		check(fmt.Sprintf("rpcRoutes[%d].policy", i), r.Policy)
 	}
 	return errors.Join(errs...)
-}
-
-// mapKeys iterates over the keys of m.
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // applyPolicies gives each route its policy: the one its rule referenced (carried as a name-only

@@ -9,6 +9,7 @@ package transcoding
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
@@ -190,7 +191,7 @@ func (p JWTProviderRule) Validate() error {
 			add(fmt.Sprintf("fromCookies[%d]", i), "%q is not a cookie name", c)
 		}
 	}
-	for _, claim := range slices.Sorted(mapKeys(p.ClaimHeaders)) {
+	for _, claim := range slices.Sorted(maps.Keys(p.ClaimHeaders)) {
 		h := p.ClaimHeaders[claim]
 		if claim == "" || strings.HasPrefix(claim, ".") || strings.HasSuffix(claim, ".") {
 			add("claimHeaders."+claim, "%q is not a claim name", claim)

@@ -27,10 +27,10 @@ import (
 	"fmt"
 	"net/http"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/fraction"
 )
 
 // The CORS headers.
@@ -96,7 +96,7 @@ func New(compile StringMatcherCompiler, configs ...*corsv3.CorsPolicy) (*Filter,
 
 // decode decodes one CorsPolicy.
 func decode(compile StringMatcherCompiler, c *corsv3.CorsPolicy) (policy, error) {
-	enabled, err := runtimeEnabled(c.GetFilterEnabled(), true)
+	enabled, err := fraction.AllOrNothing(c.GetFilterEnabled(), true)
 	if err != nil {
 		return policy{}, fmt.Errorf("filter_enabled: %w", err)
 	}
@@ -124,27 +124,6 @@ func decode(compile StringMatcherCompiler, c *corsv3.CorsPolicy) (policy, error)
 		p.origins = append(p.origins, match)
 	}
 	return p, nil
-}
-
-// runtimeEnabled is a RuntimeFractionalPercent's default value taken as all or nothing (the
-// gateway has no runtime and does not sample); nil is def.
-func runtimeEnabled(f *corev3.RuntimeFractionalPercent, def bool) (bool, error) {
-	if f == nil {
-		return def, nil
-	}
-	v := f.GetDefaultValue()
-	denominator := map[typev3.FractionalPercent_DenominatorType]uint32{
-		typev3.FractionalPercent_HUNDRED:      100,
-		typev3.FractionalPercent_TEN_THOUSAND: 10_000,
-		typev3.FractionalPercent_MILLION:      1_000_000,
-	}[v.GetDenominator()]
-	switch {
-	case v.GetNumerator() == 0:
-		return false, nil
-	case v.GetNumerator() >= denominator:
-		return true, nil
-	}
-	return false, fmt.Errorf("%d/%d of requests: the gateway runs a filter for all requests or none", v.GetNumerator(), denominator)
 }
 
 // Serve implements the gateway's edge step: it answers a preflight, or sets the CORS headers of

@@ -37,7 +37,8 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
-	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/fraction"
 )
 
 // Body is the body of a rate-limited answer.
@@ -98,10 +99,10 @@ func New(cfg *localratelimitv3.LocalRateLimit, now func() time.Time) (*Limiter, 
 		alwaysDefault:   cfg.GetAlwaysConsumeDefaultTokenBucket() == nil || cfg.GetAlwaysConsumeDefaultTokenBucket().GetValue(),
 		responseHeaders: cfg.GetResponseHeadersToAdd()}
 	var err error
-	if l.enabled, err = allOrNothing(cfg.GetFilterEnabled()); err != nil {
+	if l.enabled, err = fraction.AllOrNothing(cfg.GetFilterEnabled(), false); err != nil {
 		return nil, fmt.Errorf("filter_enabled: %w", err)
 	}
-	if l.enforced, err = allOrNothing(cfg.GetFilterEnforced()); err != nil {
+	if l.enforced, err = fraction.AllOrNothing(cfg.GetFilterEnforced(), false); err != nil {
 		return nil, fmt.Errorf("filter_enforced: %w", err)
 	}
 	if code := int(cfg.GetStatus().GetCode()); code >= 400 {
@@ -161,27 +162,6 @@ func New(cfg *localratelimitv3.LocalRateLimit, now func() time.Time) (*Limiter, 
 		l.rateLimits = append(l.rateLimits, d)
 	}
 	return l, nil
-}
-
-// allOrNothing is a RuntimeFractionalPercent's default value as all (true) or nothing; unset is
-// nothing, as Envoy's FilterConfig::enabled() and enforced() have it.
-func allOrNothing(f *corev3.RuntimeFractionalPercent) (bool, error) {
-	if f == nil {
-		return false, nil
-	}
-	v := f.GetDefaultValue()
-	denominator := map[typev3.FractionalPercent_DenominatorType]uint32{
-		typev3.FractionalPercent_HUNDRED:      100,
-		typev3.FractionalPercent_TEN_THOUSAND: 10_000,
-		typev3.FractionalPercent_MILLION:      1_000_000,
-	}[v.GetDenominator()]
-	switch {
-	case v.GetNumerator() == 0:
-		return false, nil
-	case v.GetNumerator() >= denominator:
-		return true, nil
-	}
-	return false, fmt.Errorf("%d/%d of requests: the gateway runs a filter for all requests or none", v.GetNumerator(), denominator)
 }
 
 // decision is what the limiter decided for a request: allowed or not, and, when counted, the

@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Hashed API keys: the names of the contract's api_key_auth variant whose credentials are
@@ -33,20 +29,7 @@ func MarshalAPIKeyDigestAuth(m *APIKeyDigestAuth) (*anypb.Any, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", APIKeyDigestAuthFilter, err)
-	}
-	value := &structpb.Struct{}
-	if err := protojson.Unmarshal(raw, value); err != nil {
-		return nil, fmt.Errorf("%s: %w", APIKeyDigestAuthFilter, err)
-	}
-	out := &anypb.Any{}
-	ts := &xdstypev3.TypedStruct{TypeUrl: APIKeyDigestAuthTypeURL, Value: value}
-	if err := anypb.MarshalFrom(out, ts, proto.MarshalOptions{Deterministic: true}); err != nil {
-		return nil, fmt.Errorf("%s: %w", APIKeyDigestAuthFilter, err)
-	}
-	return out, nil
+	return packTypedStruct(APIKeyDigestAuthFilter, APIKeyDigestAuthTypeURL, m)
 }
 
 // UnmarshalAPIKeyDigestAuth decodes and checks the typed_config of APIKeyDigestAuthFilter: the
@@ -55,29 +38,11 @@ func MarshalAPIKeyDigestAuth(m *APIKeyDigestAuth) (*anypb.Any, error) {
 // *UnsupportedError: the gateway withholds the routes that enable the filter.
 func UnmarshalAPIKeyDigestAuth(a *anypb.Any) (*APIKeyDigestAuth, error) {
 	m := &APIKeyDigestAuth{}
-	switch url := a.GetTypeUrl(); url {
-	case APIKeyDigestAuthTypeURL:
-		if err := proto.Unmarshal(a.GetValue(), m); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", APIKeyDigestAuthTypeURL, err)
-		}
-	case typedStructTypeURL:
-		ts := &xdstypev3.TypedStruct{}
-		if err := proto.Unmarshal(a.GetValue(), ts); err != nil {
-			return nil, fmt.Errorf("decoding TypedStruct: %w", err)
-		}
-		if ts.GetTypeUrl() != APIKeyDigestAuthTypeURL {
-			return nil, unsupportedDigestType(ts.GetTypeUrl())
-		}
-		raw, err := protojson.Marshal(ts.GetValue())
-		if err != nil {
-			return nil, fmt.Errorf("decoding TypedStruct value: %w", err)
-		}
-		// An enum name this version does not know fails here; it is a later version's.
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, m); err != nil {
-			return nil, &UnsupportedError{Reason: fmt.Sprintf("%s: %v: upgrade the gateway to the control plane's version", APIKeyDigestAuthFilter, err)}
-		}
-	default:
-		return nil, unsupportedDigestType(url)
+	// An enum name this version does not know fails in the JSON form; it is a later version's.
+	if err := unpackTypedStruct(a, APIKeyDigestAuthTypeURL, m, unsupportedDigestType, func(err error) error {
+		return &UnsupportedError{Reason: fmt.Sprintf("%s: %v: upgrade the gateway to the control plane's version", APIKeyDigestAuthFilter, err)}
+	}); err != nil {
+		return nil, err
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

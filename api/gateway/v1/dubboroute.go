@@ -6,10 +6,7 @@ import (
 	"strings"
 
 	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Type URLs of the contract. The descriptor is not registered yet when package variables are
@@ -52,20 +49,7 @@ func MarshalDubboRoute(r *DubboRoute) (*anypb.Any, error) {
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", DubboRouteKey, err)
 	}
-	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", DubboRouteKey, err)
-	}
-	value := &structpb.Struct{}
-	if err := protojson.Unmarshal(raw, value); err != nil {
-		return nil, fmt.Errorf("%s: %w", DubboRouteKey, err)
-	}
-	out := &anypb.Any{}
-	ts := &xdstypev3.TypedStruct{TypeUrl: DubboRouteTypeURL, Value: value}
-	if err := anypb.MarshalFrom(out, ts, proto.MarshalOptions{Deterministic: true}); err != nil {
-		return nil, fmt.Errorf("%s: %w", DubboRouteKey, err)
-	}
-	return out, nil
+	return packTypedStruct(DubboRouteKey, DubboRouteTypeURL, r)
 }
 
 // UnmarshalDubboRoute decodes and checks the value of metadata.typed_filter_metadata
@@ -76,28 +60,10 @@ func MarshalDubboRoute(r *DubboRoute) (*anypb.Any, error) {
 // them: the versioning rules of gateway.proto keep that safe.
 func UnmarshalDubboRoute(a *anypb.Any) (*DubboRoute, error) {
 	r := &DubboRoute{}
-	switch url := a.GetTypeUrl(); url {
-	case DubboRouteTypeURL:
-		if err := proto.Unmarshal(a.GetValue(), r); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", DubboRouteTypeURL, err)
-		}
-	case typedStructTypeURL:
-		ts := &xdstypev3.TypedStruct{}
-		if err := proto.Unmarshal(a.GetValue(), ts); err != nil {
-			return nil, fmt.Errorf("decoding TypedStruct: %w", err)
-		}
-		if ts.GetTypeUrl() != DubboRouteTypeURL {
-			return nil, unsupportedType(ts.GetTypeUrl())
-		}
-		raw, err := protojson.Marshal(ts.GetValue())
-		if err != nil {
-			return nil, fmt.Errorf("decoding TypedStruct value: %w", err)
-		}
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, r); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", DubboRouteTypeURL, err)
-		}
-	default:
-		return nil, unsupportedType(url)
+	if err := unpackTypedStruct(a, DubboRouteTypeURL, r, unsupportedType, func(err error) error {
+		return fmt.Errorf("decoding %s: %w", DubboRouteTypeURL, err)
+	}); err != nil {
+		return nil, err
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
