@@ -19,6 +19,8 @@ policies:
   - name: web
   - name: web
   - name: Bad_Name
+  - {name: addr, clientAddressHeader: "x client ip"}
+  - {name: host, clientAddressHeader: Host}
 routes:
   - service: hello
     pathPrefix: /a/
@@ -31,7 +33,9 @@ routes:
 	want := []string{
 		`f.yaml:9: policies[1].name: policy "web" is already defined by policies[0]`,
 		`f.yaml:10: policies[2].name: "Bad_Name" is not a policy name (lower-case letters, digits and dashes, at most 63)`,
-		`f.yaml:17: routes[1].policy: no policy is named "nowhere" (policies: [Bad_Name web])`,
+		`f.yaml:11: policies[3].clientAddressHeader: "x client ip" is not a header name a policy may set`,
+		`f.yaml:12: policies[4].clientAddressHeader: "Host" is not a header name a policy may set`,
+		`f.yaml:19: routes[1].policy: no policy is named "nowhere" (policies: [Bad_Name addr host web])`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems:\n%q\nwant\n%q", got, want)

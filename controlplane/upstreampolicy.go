@@ -116,6 +116,12 @@ func circuitBreakers(cb ir.CircuitBreakers, http2 bool) *clusterv3.CircuitBreake
 		MaxRequests: wrapperspb.UInt32(cb.MaxRequests),
 		MaxRetries:  wrapperspb.UInt32(cb.MaxRetries),
 	}}}
+	if cb.MaxConnections > 0 {
+		out.Thresholds[0].MaxConnections = wrapperspb.UInt32(cb.MaxConnections)
+	}
+	if cb.MaxPendingRequests > 0 {
+		out.Thresholds[0].MaxPendingRequests = wrapperspb.UInt32(cb.MaxPendingRequests)
+	}
 	if b := cb.RetryBudget; b != nil {
 		// With a retry budget Envoy ignores max_retries (resource_manager_impl.h RetryBudgetImpl).
 		out.Thresholds[0].RetryBudget = &clusterv3.CircuitBreakers_Thresholds_RetryBudget{

@@ -42,3 +42,31 @@ func TestIdentityHeadersCannotBeForged(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAddressHeaderReachesEveryUpstream: a policy's client-address header carries the
+// client's address (loopback here, the connection's peer: the gateway trusts no
+// X-Forwarded-For hop by default) to the HTTP echo server, the grpc-go bookstore's metadata and
+// the dubbo-go provider's attachments; a value the client sent under that name is replaced, not
+// kept beside it.
+func TestClientAddressHeaderReachesEveryUpstream(t *testing.T) {
+	s := startForwardingStack(t)
+	g := s.base
+	g.Routes = nil
+	for _, r := range s.base.Routes {
+		r.Policy = &ir.EdgePolicy{Name: "partners", IdentityHeaders: []string{"x-client-ip"}, ClientAddressHeader: "x-client-ip"}
+		g.Routes = append(g.Routes, r)
+	}
+	if err := s.xds.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	forged := http.Header{"X-Client-Ip": {"203.0.113.9"}, "X-Forwarded-For": {"198.51.100.7"}}
+	for _, path := range []string{httpPath, grpcPath, dubboAllPath} {
+		eventually(t, path+" carries the client address", func() error {
+			got, _ := s.seen(t, path, forged)
+			if v := got.Values("X-Client-Ip"); len(v) != 1 || v[0] != "127.0.0.1" {
+				return fmt.Errorf("upstream saw x-client-ip=%q, want exactly [127.0.0.1]", v)
+			}
+			return nil
+		})
+	}
+}

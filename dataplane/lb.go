@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -46,6 +47,9 @@ type pool struct {
 	// max_retries); a rebuilt pool shares them with the one it replaces, whose requests may still
 	// be running.
 	active, retries *atomic.Int64
+	// conns is the cluster's connection capacity and pending queue (max_connections,
+	// max_pending_requests), shared with the pool it replaces like active.
+	conns *connGate
 
 	mu    sync.Mutex // round-robin scores
 	slots []slot
@@ -67,7 +71,12 @@ func newPool(c *routetable.Cluster, prev *pool, metrics *metrics, logger *slog.L
 		active: new(atomic.Int64), retries: new(atomic.Int64)}
 	old := map[string]*host{}
 	if prev != nil {
-		p.active, p.retries = prev.active, prev.retries
+		p.active, p.retries, p.conns = prev.active, prev.retries, prev.conns
+		p.conns.resize(c.CircuitBreakers.MaxConnectionRequests, c.CircuitBreakers.MaxPendingRequests)
+	} else {
+		p.conns = newConnGate(c.CircuitBreakers.MaxConnectionRequests, c.CircuitBreakers.MaxPendingRequests)
+	}
+	if prev != nil {
 		// By index: a copy of the slot would read its score, which round robin writes.
 		for i := range prev.slots {
 			old[prev.slots[i].host.addr] = prev.slots[i].host
@@ -123,8 +132,10 @@ func (p *pool) sameAs(c *routetable.Cluster) bool {
 
 // pick chooses the host of an attempt and counts it in flight; release must be called when the
 // attempt is over. With avoid set, hosts in tried are left out while another host is left
-// (the previous_hosts retry predicate). It fails with errNoEndpoint or errOverflow.
-func (p *pool) pick(tried []*host, avoid bool) (h *host, release func(), err error) {
+// (the previous_hosts retry predicate). While the cluster's connections are all busy it waits as
+// pending (connGate), within ctx. It fails with errNoEndpoint, errOverflow (errPendingOverflow
+// among them) or ctx's error.
+func (p *pool) pick(ctx context.Context, tried []*host, avoid bool) (h *host, release func(), err error) {
 	if len(p.slots) == 0 {
 		return nil, nil, errNoEndpoint
 	}
@@ -132,6 +143,23 @@ func (p *pool) pick(tried []*host, avoid bool) (h *host, release func(), err err
 		p.metrics.overflow.WithLabelValues(p.cluster, "max_requests").Inc()
 		return nil, nil, errOverflow
 	}
+	conn, err := p.conns.acquire(ctx)
+	if err != nil {
+		if errors.Is(err, errPendingOverflow) {
+			p.metrics.overflow.WithLabelValues(p.cluster, "max_pending_requests").Inc()
+		}
+		return nil, nil, err
+	}
+	h, done, err := p.pickHost(tried, avoid)
+	if err != nil {
+		conn()
+		return nil, nil, err
+	}
+	return h, func() { done(); conn() }, nil
+}
+
+// pickHost is pick once the request holds a connection.
+func (p *pool) pickHost(tried []*host, avoid bool) (h *host, release func(), err error) {
 	if p.detector != nil {
 		p.detector.sweep()
 	}

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"context"
 	"errors"
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -35,7 +37,7 @@ func picks(t *testing.T, p *pool, n int, tried []*host) []string {
 	t.Helper()
 	var out []string
 	for range n {
-		h, release, err := p.pick(tried, true)
+		h, release, err := p.pick(context.Background(), tried, true)
 		if err != nil {
 			t.Fatalf("pick: %v", err)
 		}
@@ -61,7 +63,7 @@ func TestSmoothWRRSequence(t *testing.T) {
 	if got := picks(t, single, 2, []*host{single.slots[0].host}); !slices.Equal(got, []string{"b:1", "b:1"}) {
 		t.Errorf("a retry on a one-host cluster goes to that host again: %v", got)
 	}
-	if _, _, err := testPool(nil, routetable.LoadBalancing{}, routetable.CircuitBreakers{}, nil).pick(nil, false); !errors.Is(err, errNoEndpoint) {
+	if _, _, err := testPool(nil, routetable.LoadBalancing{}, routetable.CircuitBreakers{}, nil).pick(context.Background(), nil, false); !errors.Is(err, errNoEndpoint) {
 		t.Errorf("pick on an empty cluster: %v", err)
 	}
 }
@@ -113,7 +115,7 @@ func TestRequestCaps(t *testing.T) {
 	var releases []func()
 	seen := map[string]bool{}
 	for range 2 {
-		h, release, err := p.pick(nil, false)
+		h, release, err := p.pick(context.Background(), nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,21 +125,21 @@ func TestRequestCaps(t *testing.T) {
 	if len(seen) != 2 {
 		t.Errorf("two calls in flight went to %v, want one per host (cap 1)", seen)
 	}
-	if _, _, err := p.pick(nil, false); !errors.Is(err, errOverflow) {
+	if _, _, err := p.pick(context.Background(), nil, false); !errors.Is(err, errOverflow) {
 		t.Errorf("third call with both hosts at their cap: %v, want errOverflow", err)
 	}
 	releases[0]()
 	releases[0]() // releasing twice counts once
-	if _, release, err := p.pick(nil, false); err != nil {
+	if _, release, err := p.pick(context.Background(), nil, false); err != nil {
 		t.Errorf("after a release: %v", err)
 	} else {
 		release()
 	}
 	cluster := testPool(eps, routetable.LoadBalancing{}, routetable.CircuitBreakers{MaxRequests: 1}, nil)
-	if _, _, err := cluster.pick(nil, false); err != nil {
+	if _, _, err := cluster.pick(context.Background(), nil, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := cluster.pick(nil, false); !errors.Is(err, errOverflow) {
+	if _, _, err := cluster.pick(context.Background(), nil, false); !errors.Is(err, errOverflow) {
 		t.Errorf("second call at max_requests 1: %v, want errOverflow", err)
 	}
 }
@@ -230,7 +232,7 @@ func TestConcurrentPicks(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 2000 {
-				h, release, err := p.pick(nil, false)
+				h, release, err := p.pick(context.Background(), nil, false)
 				if err != nil {
 					t.Error(err)
 					return
@@ -246,4 +248,82 @@ func TestConcurrentPicks(t *testing.T) {
 	if counts["a:1"] != 12000 || counts["b:1"] != 4000 {
 		t.Errorf("picks = %v, want a:1 12000 and b:1 4000", counts)
 	}
+}
+
+// TestPendingRequests: with the cluster's connections all carrying a request (max_connections),
+// a request waits as pending and gets the first connection released, in arrival order; one
+// beyond max_pending_requests overflows at once (Envoy's upstream_rq_pending_overflow); a
+// pending request whose context ends gives up its place and takes no connection; a rebuilt
+// pool with more connections lets the waiting requests go.
+func TestPendingRequests(t *testing.T) {
+	eps := []routetable.Endpoint{{Address: "a:1", Weight: 1}, {Address: "b:1", Weight: 1}}
+	limits := routetable.CircuitBreakers{MaxRequests: 100, MaxConnectionRequests: 1, MaxPendingRequests: 2}
+	p := testPool(eps, routetable.LoadBalancing{}, limits, nil)
+	_, first, err := p.pick(context.Background(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n       int
+		release func()
+		err     error
+	}
+	results := make(chan result, 2)
+	wait := func(n int, ctx context.Context) {
+		go func() {
+			_, release, err := p.pick(ctx, nil, false)
+			results <- result{n, release, err}
+		}()
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	wait(1, gone)
+	waitPending(t, p, 1)
+	wait(2, context.Background())
+	waitPending(t, p, 2)
+	if _, _, err := p.pick(context.Background(), nil, false); !errors.Is(err, errPendingOverflow) || !errors.Is(err, errOverflow) {
+		t.Fatalf("a third pending request: %v, want errPendingOverflow (an errOverflow)", err)
+	}
+	cancel()
+	if r := <-results; r.n != 1 || !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("the cancelled pending request: %+v, want request 1 with context.Canceled", r)
+	}
+	first()
+	r := <-results
+	if r.n != 2 || r.err != nil {
+		t.Fatalf("after the release: %+v, want request 2 to get the connection", r)
+	}
+	if p.active.Load() != 1 {
+		t.Errorf("requests in flight = %d, want 1", p.active.Load())
+	}
+
+	wait(3, context.Background())
+	waitPending(t, p, 1)
+	limits.MaxConnectionRequests = 2
+	rebuilt := newPool(&routetable.Cluster{Name: "c", Endpoints: eps, CircuitBreakers: limits}, p, newMetrics(nil, nil), slog.New(slog.DiscardHandler))
+	if got := <-results; got.n != 3 || got.err != nil {
+		t.Fatalf("after the resize: %+v, want request 3 to get a connection", got)
+	} else {
+		got.release()
+	}
+	r.release()
+	if _, release, err := rebuilt.pick(context.Background(), nil, false); err != nil {
+		t.Errorf("with every connection released: %v", err)
+	} else {
+		release()
+	}
+}
+
+// waitPending waits until n requests wait for a connection of p.
+func waitPending(t *testing.T, p *pool, n int) {
+	t.Helper()
+	for range 1000 {
+		p.conns.mu.Lock()
+		got := len(p.conns.waiters)
+		p.conns.mu.Unlock()
+		if got == n {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("never saw %d pending requests", n)
 }

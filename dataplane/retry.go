@@ -168,7 +168,7 @@ func (p *pool) try(ctx context.Context, policy *routetable.RetryPolicy, run atte
 	var tried []*host
 	var last error
 	for n := 0; ; n++ {
-		h, release, err := p.pick(tried, policy != nil && policy.OtherHosts)
+		h, release, err := p.pick(ctx, tried, policy != nil && policy.OtherHosts)
 		if err != nil {
 			if n > 0 {
 				p.retries.Add(-1)

@@ -233,3 +233,38 @@ func TestPerEndpointCap(t *testing.T) {
 		t.Errorf("503 body = %s, want status %s", overflowBody, dataplane.StatusUpstreamOverflow)
 	}
 }
+
+// TestPendingConnections: with max_connections 2 and max_pending_requests 2 on a Dubbo cluster
+// (a connection carries one call, as Envoy's Dubbo TCP upstream does), 6 concurrent slow calls
+// give 2 calls in flight, 2 that wait for a connection and then succeed, and 2 refused at once
+// with 503 upstream_overflow (Envoy's upstream_rq_pending_overflow), counted by the limit.
+func TestPendingConnections(t *testing.T) {
+	s := startDubboStack(t, func(g *ir.Gateway) {
+		g.Clusters[0].CircuitBreakers.MaxConnections = 2
+		g.Clusters[0].CircuitBreakers.MaxPendingRequests = 2
+		for i := range g.Routes {
+			if g.Routes[i].Name == "slow" {
+				g.Routes[i].Dubbo.Timeout = 20 * time.Second
+			}
+		}
+	})
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			status, _ := s.call(t, "GET", "/slow?ms=1500", "")
+			mu.Lock()
+			defer mu.Unlock()
+			codes[status]++
+		})
+	}
+	wg.Wait()
+	if codes[http.StatusOK] != 4 || codes[http.StatusServiceUnavailable] != 2 || len(codes) != 2 {
+		t.Fatalf("answers by status = %v, want 4 × 200 (2 of them after waiting) and 2 × 503", codes)
+	}
+	if n := metric(t, s.reg, "rpcbridge_gateway_upstream_overflow_total",
+		map[string]string{"cluster": greeterCluster, "limit": "max_pending_requests"}); n != 2 {
+		t.Errorf("overflows by max_pending_requests = %v, want 2", n)
+	}
+}

@@ -169,7 +169,7 @@ func Metrics() []Metric {
 			Help: "Retries left out because the cluster's max_retries, or its retry budget, were in flight, by cluster.", Labels: []Label{labelCluster}},
 		{Name: "rpcbridge_gateway_upstream_overflow_total", Kind: KindCounter, Component: "gateway",
 			Help:   "Requests refused by a circuit breaker, by cluster and limit.",
-			Labels: []Label{labelCluster, {"limit", "max_requests (the cluster's) or max_requests_per_endpoint (every endpoint at its cap)"}}},
+			Labels: []Label{labelCluster, {"limit", "max_requests (the cluster's), max_pending_requests (the cluster's connections busy and its pending queue full) or max_requests_per_endpoint (every endpoint at its cap)"}}},
 
 		// The gateway's xDS client (Envoy's control_plane.connected_state and the version gauge
 		// of its subscriptions).

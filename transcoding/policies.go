@@ -11,6 +11,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
@@ -47,6 +48,12 @@ type Policy struct {
 	// Retry is the retry policy of the policy's routes (Envoy's route retry_policy), in place of
 	// their service's.
 	Retry *RetryBlock `yaml:"retry,omitempty"`
+	// ClientAddressHeader, when set, is the request header that carries the client's address
+	// to the provider (gRPC metadata, a Dubbo attachment): the address the connection manager
+	// trusts (the peer, or the X-Forwarded-For entry its trusted hops name), without the port,
+	// as Envoy's %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%. A copy sent by the client is always
+	// replaced.
+	ClientAddressHeader string `yaml:"clientAddressHeader,omitempty"`
 }
 
 // policyNameRE is what a policy name may be (it appears in Envoy route metadata and metrics).
@@ -82,6 +89,9 @@ func (p Policy) Validate() error {
 	if p.Retry != nil {
 		errs = append(errs, field.Under("retry", p.Retry.Validate()))
 	}
+	if h := p.ClientAddressHeader; h != "" && (!headerNameRE.MatchString(h) || strings.EqualFold(h, "host")) {
+		errs = append(errs, field.Errorf("clientAddressHeader", "%q is not a header name a policy may set", h))
+	}
 	return errors.Join(errs...)
 }
 
@@ -90,6 +100,10 @@ func (p Policy) Validate() error {
 // JWT key sets); on an error its routes are withheld, and code says which diagnostic reports it.
 func (p Policy) edge(keys map[string]KeySet) (e *ir.EdgePolicy, code diag.Code, err error) {
 	e = &ir.EdgePolicy{Name: p.Name}
+	if h := strings.ToLower(p.ClientAddressHeader); h != "" {
+		e.ClientAddressHeader = h
+		e.IdentityHeaders = mergeHeaders(e.IdentityHeaders, []string{h})
+	}
 	if p.CORS != nil {
 		e.CORS = p.CORS.ir()
 	}

@@ -16,6 +16,7 @@ rpc:
   outlierDetection: {baseEjectionTime: 10s, maxEjectionTime: 5s}
 http:
   retry: {retryOn: [connect-failure]}
+  circuitBreakers: {maxPendingRequests: 0}
 services:
   - service: a
     loadBalancer: {policy: least_request, choiceCount: 1}
@@ -26,6 +27,10 @@ services:
     circuitBreakers: {maxRequests: 0}
   - service: d
     outlierDetection: {enabled: false}
+  - service: e
+    circuitBreakers: {maxConnections: 0, maxPendingRequests: 0}
+  - service: f
+    circuitBreakers: {maxConnections: 1, maxPendingRequests: 1}
 `
 	var rules UpstreamRules
 	dec := yaml.NewDecoder(strings.NewReader(in))
@@ -37,8 +42,9 @@ services:
 	for _, p := range rules.Validate() {
 		got = append(got, p.Path)
 	}
-	want := []string{"rpc.outlierDetection.maxEjectionTime", "services[0].loadBalancer.choiceCount",
-		"services[1].service", "services[2].retry.retryOn", "services[3].circuitBreakers.maxRequests"}
+	want := []string{"http.circuitBreakers.maxPendingRequests", "rpc.outlierDetection.maxEjectionTime", "services[0].loadBalancer.choiceCount",
+		"services[1].service", "services[2].retry.retryOn", "services[3].circuitBreakers.maxRequests",
+		"services[5].circuitBreakers.maxConnections", "services[5].circuitBreakers.maxPendingRequests"}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems at %v, want %v", got, want)
 	}

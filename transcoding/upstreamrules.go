@@ -110,6 +110,15 @@ type CircuitBreakersRule struct {
 	// MaxRequestsPerEndpoint caps the calls in flight to one endpoint; beyond it another endpoint
 	// is picked, or 503 upstream_overflow when all are full.
 	MaxRequestsPerEndpoint *uint32 `yaml:"maxRequestsPerEndpoint,omitempty"`
+	// MaxConnections caps the cluster's upstream connections (thresholds max_connections);
+	// unset leaves Envoy's 1024. Where a connection carries one call at a time (HTTP/1.1, and
+	// Dubbo as Envoy's TCP upstream sends it) it caps the calls holding a connection; a call
+	// beyond it waits as pending.
+	MaxConnections *uint32 `yaml:"maxConnections,omitempty"`
+	// MaxPendingRequests caps the calls waiting for a connection (thresholds
+	// max_pending_requests); beyond it a call answers 503 upstream_overflow at once. Unset
+	// leaves Envoy's 1024.
+	MaxPendingRequests *uint32 `yaml:"maxPendingRequests,omitempty"`
 	// RetryBudget caps the retries in flight at a share of the requests in flight instead of
 	// maxRetries (thresholds retry_budget); Envoy's defaults for what is left out.
 	RetryBudget *RetryBudgetRule `yaml:"retryBudget,omitempty"`
@@ -215,6 +224,8 @@ func (r PolicyRule) apply(p UpstreamPolicy) UpstreamPolicy {
 			set(&cb.MaxRequests, c.MaxRequests)
 			set(&cb.MaxRetries, c.MaxRetries)
 			set(&cb.MaxRequestsPerEndpoint, c.MaxRequestsPerEndpoint)
+			set(&cb.MaxConnections, c.MaxConnections)
+			set(&cb.MaxPendingRequests, c.MaxPendingRequests)
 			if b := c.RetryBudget; b != nil {
 				cb.RetryBudget = toggle(cb.RetryBudget, b.Enabled, &ir.RetryBudget{BudgetPercent: DefaultRetryBudgetPercent, MinRetryConcurrency: DefaultMinRetryConcurrency})
 				if rb := cb.RetryBudget; rb != nil {
@@ -275,6 +286,23 @@ type RuleProblem struct {
 	Message string
 }
 
+// zeroLimits reports the connection limits r sets to 0, which would fail every request (in the
+// IR, 0 means "not set": Envoy's default).
+func (r PolicyRule) zeroLimits(at string) []RuleProblem {
+	c := r.CircuitBreakers
+	if c == nil {
+		return nil
+	}
+	var out []RuleProblem
+	for name, v := range map[string]*uint32{"maxConnections": c.MaxConnections, "maxPendingRequests": c.MaxPendingRequests} {
+		if v != nil && *v == 0 {
+			out = append(out, RuleProblem{Path: at + ".circuitBreakers." + name, Message: "0 would fail every request; leave it out for Envoy's default (1024)"})
+		}
+	}
+	slices.SortFunc(out, func(a, b RuleProblem) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
 // Validate reports every block of r that gives an invalid policy over what it applies to (a
 // service's block over both protocol families' blocks, as its protocol is not known here).
 func (r UpstreamRules) Validate() []RuleProblem {
@@ -299,9 +327,12 @@ func (r UpstreamRules) Validate() []RuleProblem {
 		}
 		return p
 	}
+	out = append(out, r.RPC.zeroLimits("rpc")...)
+	out = append(out, r.HTTP.zeroLimits("http")...)
 	rpc, http := base("rpc", r.RPC, DefaultRPCPolicy()), base("http", r.HTTP, DefaultHTTPPolicy())
 	for i, rule := range r.Services {
 		at := fmt.Sprintf("services[%d]", i)
+		out = append(out, rule.zeroLimits(at)...)
 		if strings.TrimSpace(rule.Service) == "" {
 			out = append(out, RuleProblem{Path: at + ".service", Message: "names no service"})
 			continue

@@ -15,6 +15,11 @@ type EdgePolicy struct {
 	// before authentication runs (Envoy's envoy.filters.http.header_mutation, per route). They
 	// reach gRPC providers as metadata and Dubbo providers as attachments.
 	IdentityHeaders []string `json:"identityHeaders,omitempty" yaml:"identityHeaders,omitempty"`
+	// ClientAddressHeader, when set, is the identity header set to the client's address as the
+	// connection manager trusts it, without the port (Envoy's
+	// %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, appended by the same header_mutation that
+	// removes the client's copies), lower case.
+	ClientAddressHeader string `json:"clientAddressHeader,omitempty" yaml:"clientAddressHeader,omitempty"`
 	// CORS, when set, is the route's cross-origin resource sharing (envoy.filters.http.cors).
 	CORS *CORS `json:"cors,omitempty" yaml:"cors,omitempty"`
 	// RateLimit, when set, is the route's local rate limit (envoy.filters.http.local_ratelimit).

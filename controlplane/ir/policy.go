@@ -84,6 +84,12 @@ type CircuitBreakers struct {
 	// Dubbo TCP upstream carries one request per connection) and, on HTTP/2 clusters, as
 	// max_concurrent_streams of a single connection per endpoint.
 	MaxRequestsPerEndpoint uint32 `json:"maxRequestsPerEndpoint,omitempty" yaml:"maxRequestsPerEndpoint,omitempty"`
+	// MaxConnections bounds the cluster's upstream connections (thresholds max_connections);
+	// 0 leaves it unset (Envoy's 1024).
+	MaxConnections uint32 `json:"maxConnections,omitempty" yaml:"maxConnections,omitempty"`
+	// MaxPendingRequests bounds the requests waiting for a connection (max_pending_requests);
+	// 0 leaves it unset (Envoy's 1024).
+	MaxPendingRequests uint32 `json:"maxPendingRequests,omitempty" yaml:"maxPendingRequests,omitempty"`
 	// RetryBudget, when set, replaces MaxRetries: the retries in flight may be BudgetPercent of
 	// the cluster's requests in flight, and at least MinRetryConcurrency (thresholds
 	// retry_budget).

@@ -51,10 +51,19 @@ type OutlierDetection struct {
 }
 
 // CircuitBreakers are a cluster's circuit_breakers for the DEFAULT priority (Envoy's defaults:
-// 1024 requests, 3 retries) and its per-endpoint request cap.
+// 1024 requests, 3 retries, 1024 connections, 1024 pending requests) and its per-endpoint
+// request cap.
 type CircuitBreakers struct {
 	MaxRequests int
 	MaxRetries  int
+	// MaxConnectionRequests is how many requests the cluster's connections carry at once:
+	// max_connections times the requests one connection carries (max_concurrent_streams on
+	// HTTP/2, else one, as an HTTP/1.1 connection or Envoy's Dubbo TCP upstream carries); 0
+	// means no cap (HTTP/2 without a stream limit). A request beyond it waits as pending.
+	MaxConnectionRequests int
+	// MaxPendingRequests is max_pending_requests: how many requests may wait for a connection;
+	// one more is refused at once (503, overflow).
+	MaxPendingRequests int
 	// MaxRequestsPerEndpoint is per_host_thresholds max_connections times the requests one
 	// connection carries (max_concurrent_streams on HTTP/2, else one); 0 means no cap.
 	MaxRequestsPerEndpoint int
@@ -119,6 +128,8 @@ const (
 	defaultChoiceCount        = 2
 	defaultMaxRequests        = 1024
 	defaultMaxRetries         = 3
+	defaultMaxConnections     = 1024
+	defaultMaxPendingRequests = 1024
 	defaultRetryBackOffBase   = 25 * time.Millisecond
 	defaultMaxEjectionTime    = 300 * time.Second
 	defaultConsecutiveFailure = 5
@@ -207,10 +218,17 @@ func unexecutedOutlierDetection(c *clusterv3.Cluster) []string {
 // Envoy takes) and the per-endpoint cap; http2 is the cluster's HTTP/2 options, nil for other
 // protocols.
 func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOptions) CircuitBreakers {
-	out := CircuitBreakers{MaxRequests: defaultMaxRequests, MaxRetries: defaultMaxRetries}
+	out := CircuitBreakers{MaxRequests: defaultMaxRequests, MaxRetries: defaultMaxRetries, MaxPendingRequests: defaultMaxPendingRequests}
+	perConnection := uint64(1)
+	if http2 != nil {
+		perConnection = uint64(uint32Or(http2.GetMaxConcurrentStreams(), math.MaxInt32))
+	}
+	connections := uint64(defaultMaxConnections)
 	if t := defaultPriority(c.GetCircuitBreakers().GetThresholds()); t != nil {
 		out.MaxRequests = int(uint32Or(t.GetMaxRequests(), defaultMaxRequests))
 		out.MaxRetries = int(uint32Or(t.GetMaxRetries(), defaultMaxRetries))
+		connections = uint64(uint32Or(t.GetMaxConnections(), defaultMaxConnections))
+		out.MaxPendingRequests = int(uint32Or(t.GetMaxPendingRequests(), defaultMaxPendingRequests))
 		if b := t.GetRetryBudget(); b != nil {
 			out.RetryBudget = RetryBudget{Set: true, BudgetPercent: defaultBudgetPercent, MinRetryConcurrency: defaultMinRetryConcurrency}
 			if p := b.GetBudgetPercent(); p != nil {
@@ -219,13 +237,12 @@ func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOpti
 			out.RetryBudget.MinRetryConcurrency = int(uint32Or(b.GetMinRetryConcurrency(), defaultMinRetryConcurrency))
 		}
 	}
+	if capped := connections * perConnection; capped < math.MaxInt32 {
+		out.MaxConnectionRequests = int(capped)
+	}
 	t := defaultPriority(c.GetCircuitBreakers().GetPerHostThresholds())
 	if t == nil || t.GetMaxConnections() == nil {
 		return out
-	}
-	perConnection := uint64(1)
-	if http2 != nil {
-		perConnection = uint64(uint32Or(http2.GetMaxConcurrentStreams(), math.MaxInt32))
 	}
 	if capped := uint64(t.GetMaxConnections().GetValue()) * perConnection; capped < math.MaxInt32 {
 		out.MaxRequestsPerEndpoint = int(capped)
@@ -234,20 +251,12 @@ func decodeCircuitBreakers(c *clusterv3.Cluster, http2 *corev3.Http2ProtocolOpti
 }
 
 // unexecutedCircuitBreakers names the DEFAULT-priority thresholds a cluster sets that the gateway
-// does not execute: max_connections and max_pending_requests. The gateway holds no queue of
-// requests waiting for a connection (gRPC and Dubbo calls share one multiplexed connection per
-// endpoint, HTTP requests dial at once), so it has nothing those limits could bound; rpcbridge
-// never emits them (docs/policies.md).
+// does not execute: max_connection_pools (the gateway keeps one connection pool per endpoint).
 func unexecutedCircuitBreakers(c *clusterv3.Cluster) []string {
-	t := defaultPriority(c.GetCircuitBreakers().GetThresholds())
-	var out []string
-	if t.GetMaxConnections() != nil {
-		out = append(out, "circuit breaker max_connections")
+	if defaultPriority(c.GetCircuitBreakers().GetThresholds()).GetMaxConnectionPools() != nil {
+		return []string{"circuit breaker max_connection_pools"}
 	}
-	if t.GetMaxPendingRequests() != nil {
-		out = append(out, "circuit breaker max_pending_requests")
-	}
-	return out
+	return nil
 }
 
 func defaultPriority(ts []*clusterv3.CircuitBreakers_Thresholds) *clusterv3.CircuitBreakers_Thresholds {

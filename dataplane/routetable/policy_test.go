@@ -34,7 +34,7 @@ func TestPoliciesRoundTrip(t *testing.T) {
 		Clusters: []ir.Cluster{
 			{Name: "grpc:a.B", Protocol: ir.UpstreamHTTP2, LoadBalancer: rpc.LoadBalancer, OutlierDetection: rpc.OutlierDetection, CircuitBreakers: rpc.CircuitBreakers},
 			{Name: "dubbo:c.D::", Protocol: ir.UpstreamDubbo, LoadBalancer: ir.LoadBalancer{Policy: ir.LBLeastRequest, ChoiceCount: 3},
-				OutlierDetection: dubboOD, CircuitBreakers: &ir.CircuitBreakers{MaxRequests: 10, MaxRetries: 1, MaxRequestsPerEndpoint: 4}},
+				OutlierDetection: dubboOD, CircuitBreakers: &ir.CircuitBreakers{MaxRequests: 10, MaxRetries: 1, MaxRequestsPerEndpoint: 4, MaxConnections: 8, MaxPendingRequests: 16}},
 			{Name: "http:e", Protocol: ir.UpstreamHTTP1},
 		},
 		Routes: []ir.Route{{Name: "r", Match: ir.Match{PathPrefix: "/"}, Cluster: "http:e", Retry: rpc.Retry}},
@@ -54,7 +54,8 @@ func TestPoliciesRoundTrip(t *testing.T) {
 	wantOD := &routetable.OutlierDetection{Consecutive5xx: 5, EnforcingConsecutive5xx: 0, ConsecutiveGatewayFailure: 5,
 		EnforcingConsecutiveGatewayFailure: 100, ConsecutiveLocalOriginFailure: 5, EnforcingConsecutiveLocalOriginFailure: 100,
 		Interval: od.Interval, BaseEjectionTime: od.BaseEjectionTime, MaxEjectionTime: od.MaxEjectionTime, MaxEjectionPercent: 50}
-	wantCB := routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3, MaxRequestsPerEndpoint: 200}
+	// Envoy's 1024 connections, each carrying max_concurrent_streams (the per-endpoint cap).
+	wantCB := routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3, MaxConnectionRequests: 1024 * 200, MaxPendingRequests: 1024, MaxRequestsPerEndpoint: 200}
 	if grpc.LoadBalancing != wantLB || !reflect.DeepEqual(grpc.OutlierDetection, wantOD) || grpc.CircuitBreakers != wantCB || len(grpc.Unexecuted) > 0 {
 		t.Errorf("grpc cluster decoded as %+v %+v %+v %v\nwant %+v %+v %+v", grpc.LoadBalancing, grpc.OutlierDetection, grpc.CircuitBreakers,
 			grpc.Unexecuted, wantLB, wantOD, wantCB)
@@ -67,7 +68,7 @@ func TestPoliciesRoundTrip(t *testing.T) {
 		MaxEjectionPercent: 100, AlwaysEjectOneHost: true}
 	if dubbo.LoadBalancing != (routetable.LoadBalancing{LeastRequest: true, ChoiceCount: 3, PanicThreshold: 50}) ||
 		!reflect.DeepEqual(dubbo.OutlierDetection, wantDubboOD) ||
-		dubbo.CircuitBreakers != (routetable.CircuitBreakers{MaxRequests: 10, MaxRetries: 1, MaxRequestsPerEndpoint: 4}) {
+		dubbo.CircuitBreakers != (routetable.CircuitBreakers{MaxRequests: 10, MaxRetries: 1, MaxConnectionRequests: 8, MaxPendingRequests: 16, MaxRequestsPerEndpoint: 4}) {
 		t.Errorf("dubbo cluster decoded as %+v %+v %+v", dubbo.LoadBalancing, dubbo.OutlierDetection, dubbo.CircuitBreakers)
 	}
 
@@ -109,7 +110,7 @@ func TestEnvoyPolicyDefaults(t *testing.T) {
 	if got.LoadBalancing != (routetable.LoadBalancing{LeastRequest: true, ChoiceCount: 2, PanicThreshold: 50}) {
 		t.Errorf("load balancing = %+v", got.LoadBalancing)
 	}
-	if got.CircuitBreakers != (routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3, MaxRequestsPerEndpoint: 7}) {
+	if got.CircuitBreakers != (routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3, MaxConnectionRequests: 1024, MaxPendingRequests: 1024, MaxRequestsPerEndpoint: 7}) {
 		t.Errorf("circuit breakers = %+v", got.CircuitBreakers)
 	}
 	if !reflect.DeepEqual(got.Unexecuted, []string{"outlier detection by success rate"}) {
@@ -126,8 +127,9 @@ func TestEnvoyPolicyDefaults(t *testing.T) {
 // TestRetryPolicyRoundTrip: a policy's retry block (per-try timeout, back-off, retriable status
 // codes, retries restricted to idempotent methods) and a cluster's retry budget, translated by
 // the control plane, decode in the gateway to the same values; a retry_budget without values
-// takes Envoy's (20 %, 3); cluster-level max_connections and max_pending_requests, which the
-// gateway has nothing to apply to, are named as not executed.
+// takes Envoy's (20 %, 3); cluster-level max_connections and max_pending_requests decode to the
+// requests the connections carry (one per HTTP/1.1 connection; Envoy's 1024 each when unset),
+// and only max_connection_pools is named as not executed.
 func TestRetryPolicyRoundTrip(t *testing.T) {
 	rp := &ir.RetryPolicy{RetryOn: []string{"reset", "retriable-status-codes", "unavailable"}, NumRetries: 3, HostSelectionMaxAttempts: 5,
 		PerTryTimeout: 2 * time.Second, BackOff: &ir.RetryBackOff{BaseInterval: 50 * time.Millisecond, MaxInterval: time.Second},
@@ -145,7 +147,7 @@ func TestRetryPolicyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCB := routetable.CircuitBreakers{MaxRequests: 100, MaxRetries: 1,
+	wantCB := routetable.CircuitBreakers{MaxRequests: 100, MaxRetries: 1, MaxConnectionRequests: 1024, MaxPendingRequests: 1024,
 		RetryBudget: routetable.RetryBudget{Set: true, BudgetPercent: 25, MinRetryConcurrency: 2}}
 	if got := table.Cluster("http:e").CircuitBreakers; got != wantCB {
 		t.Errorf("circuit breakers = %+v, want %+v", got, wantCB)
@@ -165,7 +167,8 @@ func TestRetryPolicyRoundTrip(t *testing.T) {
 
 	c := xdsfixture.Cluster("c", "c", false)
 	c.CircuitBreakers = &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
-		RetryBudget: &clusterv3.CircuitBreakers_Thresholds_RetryBudget{}, MaxConnections: wrapperspb.UInt32(10), MaxPendingRequests: wrapperspb.UInt32(5)}}}
+		RetryBudget: &clusterv3.CircuitBreakers_Thresholds_RetryBudget{}, MaxConnections: wrapperspb.UInt32(10), MaxPendingRequests: wrapperspb.UInt32(5),
+		MaxConnectionPools: wrapperspb.UInt32(3)}}}
 	table, err = routetable.Build(resources([]*listenerv3.Listener{xdsfixture.Listener(listenerName, listenerName)},
 		[]*routev3.RouteConfiguration{xdsfixture.RouteConfig(listenerName, xdsfixture.VirtualHost("vh", []string{"*"}, xdsfixture.PrefixRoute("/", "c")))},
 		[]*clusterv3.Cluster{c}, []*endpointv3.ClusterLoadAssignment{xdsfixture.Assignment("c")}), listenerName)
@@ -175,7 +178,10 @@ func TestRetryPolicyRoundTrip(t *testing.T) {
 	if b := table.Cluster("c").CircuitBreakers.RetryBudget; b != (routetable.RetryBudget{Set: true, BudgetPercent: 20, MinRetryConcurrency: 3}) {
 		t.Errorf("retry budget without values = %+v, want Envoy's 20 %% and 3", b)
 	}
-	if u := table.Cluster("c").Unexecuted; !reflect.DeepEqual(u, []string{"circuit breaker max_connections", "circuit breaker max_pending_requests"}) {
+	if cb := table.Cluster("c").CircuitBreakers; cb.MaxConnectionRequests != 10 || cb.MaxPendingRequests != 5 {
+		t.Errorf("max_connections 10, max_pending_requests 5 decoded as %+v", cb)
+	}
+	if u := table.Cluster("c").Unexecuted; !reflect.DeepEqual(u, []string{"circuit breaker max_connection_pools"}) {
 		t.Errorf("unexecuted = %v", u)
 	}
 	for active, want := range map[int64]int64{0: 3, 10: 3, 20: 4, 99: 19} {

@@ -254,7 +254,9 @@ func TestClusters(t *testing.T) {
 	// Clusters without upstream policies get Envoy's defaults (policy_test.go covers the rest).
 	withDefaults := func(c routetable.Cluster) routetable.Cluster {
 		c.LoadBalancing = routetable.LoadBalancing{ChoiceCount: 2, PanicThreshold: 50}
-		c.CircuitBreakers = routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3}
+		if c.CircuitBreakers == (routetable.CircuitBreakers{}) {
+			c.CircuitBreakers = routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3, MaxConnectionRequests: 1024, MaxPendingRequests: 1024}
+		}
 		return c
 	}
 	cases := []struct {
@@ -271,9 +273,11 @@ func TestClusters(t *testing.T) {
 			routetable.Cluster{Name: "c", EDSServiceName: "svc", ConnectTimeout: 2 * time.Second, Endpoints: []routetable.Endpoint{
 				{Address: "10.0.0.1:1", Weight: 1}, {Address: "10.0.0.1:2", Weight: 3},
 			}}},
+		// HTTP/2 without max_concurrent_streams: the connections carry any number of requests.
 		{"http2", xdsfixture.Cluster("g", "g", true), xdsfixture.Assignment("g", ep(9, 0, corev3.HealthStatus_HEALTHY)),
 			routetable.Cluster{Name: "g", EDSServiceName: "g", ConnectTimeout: 2 * time.Second, HTTP2: true,
-				Endpoints: []routetable.Endpoint{{Address: "10.0.0.1:9", Weight: 1}}}},
+				Endpoints:       []routetable.Endpoint{{Address: "10.0.0.1:9", Weight: 1}},
+				CircuitBreakers: routetable.CircuitBreakers{MaxRequests: 1024, MaxRetries: 3, MaxPendingRequests: 1024}}},
 		{"no assignment yet", xdsfixture.Cluster("n", "n", false), nil,
 			routetable.Cluster{Name: "n", EDSServiceName: "n", ConnectTimeout: 2 * time.Second}},
 		{"all unhealthy", xdsfixture.Cluster("u", "u", false), xdsfixture.Assignment("u", ep(1, 1, corev3.HealthStatus_UNHEALTHY)),

@@ -142,10 +142,12 @@ check "no token: WWW-Authenticate" 'WWW-Authenticate: Bearer realm=' "$out"
 out=$(answer -H "Authorization: Bearer $expired" "$dubbo/attachments")
 check "expired token" "HTTP/1.1 401" "$out"
 check "expired token: the answer" "Jwt is expired" "$out"
-out=$(answer -H "Authorization: Bearer $token" -H "x-user-sub: admin" "$dubbo/attachments")
+out=$(answer -H "Authorization: Bearer $token" -H "x-user-sub: admin" -H "x-client-ip: 203.0.113.9" "$dubbo/attachments")
 check "valid token" "HTTP/1.1 200" "$out"
 check "the sub claim at the dubbo-go provider" '"x-user-sub":"ada"' "$out"
 refute "a client's own x-user-sub" '"x-user-sub":"admin"' "$out"
+check "the client address at the dubbo-go provider" '"x-client-ip":"127.0.0.1"' "$out"
+refute "a client's own x-client-ip" '203.0.113.9' "$out"
 refute "the token at the provider" "${token:0:20}" "$out"
 echo "    the provider's attachments: $(tail -n 1 <<<"$out")"
 check "valid token, rpcRoutes rule" '"Hello, Ada Hello, Ada"' "$(answer -H "Authorization: Bearer $token" "$gateway/greetings/Ada?times=2")"
