@@ -153,14 +153,21 @@ type AdminConfig struct {
 
 // EnvoyConfig shapes the Envoy resources.
 type EnvoyConfig struct {
-	// Flavor is the Envoy build that connects: "envoy" (stock; Dubbo REST routes are served only
-	// by the embedded gateway) or "higress" (with the HTTP-to-Dubbo transcoder). Default envoy.
+	// Flavor is the Envoy build that connects: "envoy" (stock; Dubbo REST routes go to the
+	// rpcbridge gateways of dubboGateways, or are left out and served only by rpcbridge's
+	// gateways) or "higress" (with the HTTP-to-Dubbo transcoder). Default envoy.
 	// The control plane owns the type and validates it.
 	Flavor controlplane.Flavor `yaml:"flavor"`
 	// HTTPPort is the port of Envoy's north-south listener rpcbridge-http.
 	HTTPPort uint32 `yaml:"httpPort"`
 	// DubboPort is the port of Envoy's Dubbo ingress listener rpcbridge-dubbo.
 	DubboPort uint32 `yaml:"dubboPort"`
+	// DubboGateways are the rpcbridge gateways (`rpcbridge gateway`, or serve's embedded one)
+	// that stock Envoy (flavor envoy) routes the Dubbo REST routes to, so that Envoy serves every
+	// route and rpcbridge does only the Dubbo hop (docs/protocols.md). Without addresses those
+	// routes are left out of Envoy's configuration, with a diagnostic. The control plane owns
+	// the type and validates it.
+	DubboGateways controlplane.DubboGateways `yaml:"dubboGateways"`
 }
 
 // The defaults of the embedded configuration.
@@ -209,6 +216,10 @@ func (c Config) Defaults() Config {
 	if c.Envoy.Flavor == "" {
 		c.Envoy.Flavor = DefaultEnvoyFlavor
 	}
+	if c.Envoy.DubboGateways.Protocol == "" {
+		c.Envoy.DubboGateways.Protocol = controlplane.GatewayHTTP1
+	}
+	c.Envoy.DubboGateways.Addresses = slices.Clone(c.Envoy.DubboGateways.Addresses)
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}

@@ -49,6 +49,7 @@ func (c *Config) validate() []Problem {
 	if err := c.Envoy.Flavor.Validate(); err != nil {
 		add("envoy.flavor", "%v", err)
 	}
+	addErr("envoy.dubboGateways", c.Envoy.DubboGateways.Validate())
 	names := map[string]int{}
 	for i, r := range c.Registries {
 		at := fmt.Sprintf("registries[%d]", i)

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"errors"
+	"fmt"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -11,34 +12,57 @@ import (
 // TLSTransportSocket is the name of Envoy's TLS transport socket.
 const TLSTransportSocket = "envoy.transport_sockets.tls"
 
-// BootstrapTLS is how Envoy reaches the control plane over TLS: files on Envoy's host, read by
-// Envoy (and re-read by it when they change through a watched directory, which this does not
-// configure). The zero value is plaintext.
-type BootstrapTLS struct {
-	// CAFile is the PEM bundle the control planes' certificates must chain to (the
-	// validation context's trusted_ca); required for TLS.
-	CAFile string
-	// CertFile and KeyFile are Envoy's client certificate and key, for control planes that
-	// require client certificates (mTLS); both or neither.
-	CertFile, KeyFile string
-	// ServerName is sent as SNI and must be a DNS name of the control plane's certificate;
-	// empty verifies the chain only.
-	ServerName string
+// UpstreamTLS is how Envoy reaches an upstream of rpcbridge's own over TLS (the control planes,
+// the rpcbridge gateways of DubboGateways): files on Envoy's host, read by Envoy (and re-read by
+// it when they change through a watched directory, which this does not configure). The zero value
+// is plaintext.
+type UpstreamTLS struct {
+	// CAFile is the PEM bundle the servers' certificates must chain to (the validation
+	// context's trusted_ca); required for TLS.
+	CAFile string `yaml:"caFile"`
+	// CertFile and KeyFile are Envoy's client certificate and key, for servers that require
+	// client certificates (mTLS); both or neither.
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+	// ServerName is sent as SNI and must be a DNS name of the server's certificate; empty
+	// verifies the chain only.
+	ServerName string `yaml:"serverName"`
 }
 
-// IsZero reports whether t is plaintext.
-func (t BootstrapTLS) IsZero() bool { return t == BootstrapTLS{} }
+// BootstrapTLS is how Envoy reaches the control plane over TLS (Bootstrap's XDSTLS).
+type BootstrapTLS = UpstreamTLS
 
-// xdsTransportSocket is the xDS cluster's UpstreamTlsContext, nil for plaintext.
-func xdsTransportSocket(t BootstrapTLS) (*corev3.TransportSocket, error) {
+// IsZero reports whether t is plaintext.
+func (t UpstreamTLS) IsZero() bool { return t == UpstreamTLS{} }
+
+// Validate reports a half configuration: TLS needs its CA, a certificate its key.
+func (t UpstreamTLS) Validate() error {
 	if t.IsZero() {
-		return nil, nil
+		return nil
 	}
 	if t.CAFile == "" {
-		return nil, errors.New("xDS over TLS needs the CA file that the control planes' certificates chain to")
+		return errors.New("TLS needs the CA file that the servers' certificates chain to (caFile)")
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		return nil, errors.New("a client certificate needs its key and a key its certificate")
+		return errors.New("a client certificate needs its key and a key its certificate (certFile, keyFile)")
+	}
+	return nil
+}
+
+// xdsTransportSocket is the xDS cluster's UpstreamTlsContext, nil for plaintext. gRPC servers
+// refuse TLS clients that do not offer h2 by ALPN.
+func xdsTransportSocket(t BootstrapTLS) (*corev3.TransportSocket, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("xDS over TLS: %w", err)
+	}
+	return tlsTransportSocket(t, []string{"h2"})
+}
+
+// tlsTransportSocket is Envoy's TLS transport socket for t, offering alpn; nil for plaintext.
+// t must be valid.
+func tlsTransportSocket(t UpstreamTLS, alpn []string) (*corev3.TransportSocket, error) {
+	if t.IsZero() {
+		return nil, nil
 	}
 	validation := &tlsv3.CertificateValidationContext{
 		TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: t.CAFile}},
@@ -50,8 +74,7 @@ func xdsTransportSocket(t BootstrapTLS) (*corev3.TransportSocket, error) {
 		}}
 	}
 	common := &tlsv3.CommonTlsContext{
-		// gRPC servers refuse TLS clients that do not offer h2 by ALPN.
-		AlpnProtocols:         []string{"h2"},
+		AlpnProtocols:         alpn,
 		ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: validation},
 	}
 	if t.CertFile != "" {

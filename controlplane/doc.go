@@ -58,8 +58,12 @@
 //     match_http_method_spec ALL_<METHOD>}, parameter_mapping [{extract_key_spec ALL_QUERY_PARAMETER|
 //     ALL_HEADER|ALL_PATH|ALL_BODY, extract_key (absent for the whole body), mapping_type: the
 //     erased Java type}], passthrough_setting}]}]}} and route.upgrade_configs [{CONNECT,
-//     connect_config{allow_post}}]. On FlavorEnvoy they are left out and reported in
-//     Resources.Diagnostics (one info diagnostic per route: the embedded gateway serves it).
+//     connect_config{allow_post}}]. On FlavorEnvoy with Options.DubboGateways they route
+//     to the static (or STRICT_DNS) cluster rpcbridge-dubbo-gateways of rpcbridge gateways,
+//     keeping match, timeout and the edge's copy of the policy, without transcoder config,
+//     metadata, retry policy or canary split (the gateway serves the same route); without
+//     DubboGateways they are left out and reported in Resources.Diagnostics (one info
+//     diagnostic per route: the embedded gateway serves it).
 //   - Every Dubbo route also carries metadata.typed_filter_metadata["rpcbridge.io/dubbo"]
 //     (gatewayv1.DubboRouteKey): an Any of xds.type.v3.TypedStruct{type_url:
 //     "type.googleapis.com/rpcbridge.gateway.v1.DubboRoute", value: the message in proto3 JSON

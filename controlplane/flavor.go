@@ -7,8 +7,9 @@ type Flavor string
 
 // The flavors.
 const (
-	// FlavorEnvoy is stock Envoy: HTTP-to-Dubbo routes are left out (the embedded gateway serves
-	// them) and reported as diagnostics.
+	// FlavorEnvoy is stock Envoy: HTTP-to-Dubbo routes go to the rpcbridge gateways of
+	// Options.DubboGateways (dubbogateways.go), or without them are left out (rpcbridge's own
+	// gateways serve them) and reported as diagnostics.
 	FlavorEnvoy Flavor = "envoy"
 	// FlavorHigress is the Higress Envoy build, which has the HTTP-to-Dubbo transcoder and the
 	// Dubbo TCP upstream. The embedded gateway always gets this flavor.

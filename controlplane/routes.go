@@ -24,11 +24,13 @@ import (
 var httpMethodToken = regexp.MustCompile(`^[!#$%&'*+.^_|~0-9A-Za-z-]+$`)
 
 // httpRoutes is the translated north-south routing: the route configuration, the HTTP filters
-// its routes need before the router, and the routes the flavor left out.
+// its routes need before the router, the routes the flavor left out, and whether some route goes
+// to the rpcbridge gateways (DubboGatewaysCluster).
 type httpRoutes struct {
-	config      *routev3.RouteConfiguration
-	filters     []*hcmv3.HttpFilter
-	diagnostics []diag.Diagnostic
+	config            *routev3.RouteConfiguration
+	filters           []*hcmv3.HttpFilter
+	diagnostics       []diag.Diagnostic
+	usesDubboGateways bool
 }
 
 // httpRouteConfiguration is the route configuration of the north-south listener: one virtual
@@ -87,6 +89,9 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
 			usesGRPC = true
+		case r.Dubbo != nil && flavor != FlavorHigress && opts.DubboGateways.Enabled():
+			r = toDubboGateways(er, r) // dubbogateways.go
+			out.usesDubboGateways = true
 		case r.Dubbo != nil && flavor != FlavorHigress:
 			out.diagnostics = append(out.diagnostics, diag.Diagnostic{
 				Severity: diag.Info,
@@ -94,7 +99,8 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 				Stage:    "controlplane",
 				Subject:  r.Name,
 				Message: fmt.Sprintf("HTTP-to-Dubbo route left out of the %s-flavor Envoy config "+
-					"(stock Envoy has no HTTP-to-Dubbo filter); the embedded gateway serves it", flavor),
+					"(stock Envoy has no HTTP-to-Dubbo filter); the embedded gateway serves it "+
+					"(envoy.dubboGateways routes it from Envoy to rpcbridge gateways)", flavor),
 			})
 			continue
 		case r.Dubbo != nil:

@@ -47,6 +47,9 @@ type Options struct {
 	// authenticates them with the contract's gatewayv1.APIKeyDigestAuthFilter instead of being
 	// withheld. It changes nothing else, so without hashed keys the output is the flavor's.
 	RPCBridgeGateway bool
+	// DubboGateways, when enabled, makes FlavorEnvoy route HTTP-to-Dubbo routes to a cluster of
+	// rpcbridge gateways instead of leaving them out (dubbogateways.go); other flavors ignore it.
+	DubboGateways *DubboGateways
 }
 
 // downstream returns the downstream limits in effect.
@@ -104,6 +107,13 @@ func Translate(g ir.Gateway, opts Options) (*Resources, error) {
 		r.Routes = append(r.Routes, rc)
 	}
 
+	if routes.usesDubboGateways {
+		cl, err := dubboGatewaysCluster(*opts.DubboGateways)
+		if err != nil {
+			return nil, err
+		}
+		r.Clusters = append(r.Clusters, cl)
+	}
 	for _, c := range g.Clusters {
 		cl, err := cluster(c, opts.Flavor)
 		if err != nil {

@@ -29,11 +29,13 @@ func TestTranslateGolden(t *testing.T) {
 // translateInput is the format of testdata/translate/*.in.yaml: the gateway, and optionally
 // the flavor ("flavor: higress"), the resources for rpcbridge's gateways ("rpcbridgeGateway:
 // true"), binary descriptor sets beside the file ("descriptorFiles: {service: file}") and the
-// downstream limits ("downstream: {...}").
+// downstream limits ("downstream: {...}") and the rpcbridge gateways of stock Envoy's Dubbo routes
+// ("dubboGateways: {...}").
 type translateInput struct {
 	ir.Gateway       `yaml:",inline"`
 	Flavor           Flavor            `yaml:"flavor"`
 	RPCBridgeGateway bool              `yaml:"rpcbridgeGateway"`
+	DubboGateways    *DubboGateways    `yaml:"dubboGateways"`
 	DescriptorFiles  map[string]string `yaml:"descriptorFiles"`
 	Downstream       *downstreamInput  `yaml:"downstream"`
 }
@@ -52,7 +54,7 @@ type downstreamInput struct {
 
 // options are the translation options of an input.
 func (in translateInput) options() Options {
-	opts := Options{Flavor: in.Flavor, RPCBridgeGateway: in.RPCBridgeGateway}
+	opts := Options{Flavor: in.Flavor, RPCBridgeGateway: in.RPCBridgeGateway, DubboGateways: in.DubboGateways}
 	if d := in.Downstream; d != nil {
 		opts.Downstream = &DownstreamLimits{
 			IdleTimeout: d.IdleTimeout, StreamIdleTimeout: d.StreamIdleTimeout, RequestTimeout: d.RequestTimeout,

@@ -89,8 +89,10 @@ func warnDiagnostics(w io.Writer, c compiled) {
 // translateOptions derives the Envoy translation options from the configuration.
 func translateOptions(cfg *config.Config) controlplane.Options {
 	downstream := cfg.Gateway.Limits.Downstream()
+	gateways := cfg.Envoy.DubboGateways
 	return controlplane.Options{
 		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: cfg.Envoy.Flavor, Downstream: &downstream,
+		DubboGateways: &gateways,
 	}
 }
 

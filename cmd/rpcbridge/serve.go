@@ -419,7 +419,7 @@ func restartOnly(old, cur *config.Config) []string {
 	if !reflect.DeepEqual(old.XDS.Auth, cur.XDS.Auth) {
 		out = append(out, "xds.auth")
 	}
-	if old.Envoy != cur.Envoy {
+	if !reflect.DeepEqual(old.Envoy, cur.Envoy) {
 		out = append(out, "envoy")
 	}
 	if old.SyncTimeout != cur.SyncTimeout {
