@@ -87,6 +87,13 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
 			usesGRPC = true
+		case r.Dubbo != nil && r.Dubbo.Protocol == ir.DubboProtocolTriple && !opts.RPCBridgeGateway:
+			out.diagnostics = append(out.diagnostics, tripleGatewayOnly(r, flavor))
+			continue
+		case r.Dubbo != nil && r.Dubbo.Protocol == ir.DubboProtocolTriple:
+			if err := decorateTripleRoute(er, r, classes, g.DubboValues); err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
 		case r.Dubbo != nil && flavor != FlavorHigress:
 			out.diagnostics = append(out.diagnostics, diag.Diagnostic{
 				Severity: diag.Info,
