@@ -87,6 +87,8 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
 			usesGRPC = true
+		case r.Dubbo != nil && r.Dubbo.Protocol != ir.DubboProtocolDubbo && r.Dubbo.Protocol != ir.DubboProtocolTriple:
+			return out, fmt.Errorf("route %q: unknown dubbo protocol %q", r.Name, r.Dubbo.Protocol)
 		case r.Dubbo != nil && r.Dubbo.Protocol == ir.DubboProtocolTriple && !opts.RPCBridgeGateway:
 			out.diagnostics = append(out.diagnostics, tripleGatewayOnly(r, flavor))
 			continue

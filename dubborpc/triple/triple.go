@@ -159,8 +159,9 @@ var javaThrowable = regexp.MustCompile(`^((?:[A-Za-z_$][A-Za-z0-9_$]*\.)+[A-Z][A
 // callError maps a failed Triple call onto dubborpc's errors, by the meaning of its gRPC status
 // as Java Dubbo's TriRpcStatus maps statuses and Dubbo's response codes onto each other:
 //   - UNKNOWN is what Triple servers answer when the method threw (dubbo-go: grpc-message is
-//     the error's text; Java: the exception's toString()): a *dubborpc.RemoteError, whose
-//     class is read from the message when it has Throwable.toString()'s form;
+//     the error's text; no exception object travels): a *dubborpc.RemoteError, whose class is
+//     read from the message when it has Throwable.toString()'s form, else java.lang.Throwable
+//     (as dubborpc names an exception that came as bare text);
 //   - DEADLINE_EXCEEDED: SERVER_TIMEOUT; UNIMPLEMENTED and NOT_FOUND: SERVICE_NOT_FOUND;
 //     RESOURCE_EXHAUSTED: SERVER_THREADPOOL_EXHAUSTED; INVALID_ARGUMENT: BAD_REQUEST;
 //     INTERNAL and others: SERVICE_ERROR (*dubborpc.StatusError);
@@ -175,7 +176,7 @@ func callError(err error) error {
 	msg := st.Message()
 	switch st.Code() {
 	case codes.Unknown:
-		re := &dubborpc.RemoteError{Class: "java.lang.Exception", Message: msg}
+		re := &dubborpc.RemoteError{Class: "java.lang.Throwable", Message: msg}
 		if m := javaThrowable.FindStringSubmatch(msg); m != nil {
 			re.Class, re.Message = m[1], m[2]
 		}
