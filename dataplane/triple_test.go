@@ -38,6 +38,10 @@ func startTripleStack(tb testing.TB) *dubboStack {
 	echoSample := tri(greeterRoute("echoSample", "POST", "/samples", greeterCluster,
 		ir.DubboParam{Name: "sample", Type: "org.rpcbridge.test.Sample", From: ir.FromWholeBody}))
 	echoSample.Dubbo.Returns = "org.rpcbridge.test.Sample"
+	small := tri(greeterRoute("echoUser", "POST", "/small/users", greeterCluster,
+		ir.DubboParam{Name: "user", Type: "org.rpcbridge.test.User", From: ir.FromWholeBody}))
+	small.Name = "echoUserSmall"
+	small.Dubbo.PayloadLimit = 400 // the JSON body and the encoded call are held to it
 	gateway := ir.Gateway{
 		Clusters: []ir.Cluster{{Name: tripleCluster, Protocol: ir.UpstreamHTTP2, ConnectTimeout: time.Second,
 			Endpoints: []ir.Endpoint{{Address: "127.0.0.1", Port: uint32(p.Port()), Weight: 100, Healthy: true}}}},
@@ -50,6 +54,7 @@ func startTripleStack(tb testing.TB) *dubboStack {
 			tri(greeterRoute("echoUser", "POST", "/users", greeterCluster,
 				ir.DubboParam{Name: "user", Type: "org.rpcbridge.test.User", From: ir.FromWholeBody})),
 			echoSample,
+			small,
 			tri(greeterRoute("fail", "POST", "/fail", greeterCluster,
 				ir.DubboParam{Name: "message", Type: "java.lang.String", From: ir.FromBody, Key: "message"})),
 			slow,
@@ -124,6 +129,9 @@ func TestRESTToTripleNonIDL(t *testing.T) {
 		{"int out of range", "GET", "/hello/Bob/times?n=3000000000", "", 400, `argument times (int, from query \"n\"): \"3000000000\" is not a int (32-bit integer)`, true},
 		{"bad enum", "POST", "/users", `{"level":"BRONZE"}`, 400, `.level: \"BRONZE\" is not a constant of org.rpcbridge.test.Level (GOLD, SILVER)`, true},
 		{"garbage body", "POST", "/users", `{"id":`, 400, `body is not JSON`, true},
+		{"within the payload limit", "POST", "/small/users", `{"name":"Ada"}`, 200, `"name":"Ada"`, true},
+		{"body over the payload limit", "POST", "/small/users", `{"name":"` + strings.Repeat("a", 500) + `"}`, 413, `larger than 400 bytes`, true},
+		{"call over the payload limit", "POST", "/small/users", `{"name":"` + strings.Repeat("a", 300) + `"}`, 413, `triple request of`, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,14 +18,33 @@ import (
 // (hessian2) and PbGreeter with protobuf. serve discovers both; GreeterService's API arrives as
 // Java source, PbGreeter's as its .proto; the embedded gateway calls the first with Triple's
 // hessian2 wrapper and the second as gRPC (which IDL-mode Triple is on the wire), each route
-// picking the protocol the provider serves.
+// picking the protocol the provider serves. The provider registers at interface level
+// (tri:// URLs) or at application level (dubbo.endpoints with protocol tri, resolved through
+// its MetadataService).
 func TestRESTToTripleThroughServe(t *testing.T) {
+	for _, mode := range []string{"interface", "application"} {
+		t.Run(mode, func(t *testing.T) { tripleThroughServe(t, mode) })
+	}
+}
+
+// tripleThroughServe is TestRESTToTripleThroughServe with the provider registered in mode.
+func tripleThroughServe(t *testing.T, mode string) {
 	zk := zookeeper.Start(t)
-	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "greeter-tri", Registry: "interface", Protocol: "tri"})
+	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "greeter-tri", Registry: mode, Protocol: "tri"})
 	srv := startServe(t, fmt.Sprintf(`registries:
   - name: zk
     type: zookeeper
     zookeeper: {servers: [%q], root: dubbo, debounce: 50ms}
+rpcRoutes:
+  - service: "grpc:org.rpcbridge.test.GreeterService:1.0.0:"
+    method: slow
+    http: {method: GET, path: "/tri/slow"}
+    params: [{arg: millis, from: query}]
+    timeout: 300ms
+  - service: org.rpcbridge.test.triple.PbGreeter
+    method: Slow
+    http: {method: GET, path: "/triple/pb/slow"}
+    timeout: 300ms
 `, zk.Addr()))
 	admin := "--admin=http://" + srv.admin
 	if code, out, stderr := runCLI(t, context.Background(), "idl", "push", "greeter-api", greeterAPI, admin); code != exitOK {
@@ -70,6 +89,9 @@ func TestRESTToTripleThroughServe(t *testing.T) {
 		{"non-IDL: java exception", "POST", base + "fail", `{"message":"boom"}`, 500,
 			`{"error":{"code":500,"status":"java_exception","exception":"org.rpcbridge.test.GreeterException","message":"boom"}}`, false},
 		{"non-IDL: bad argument", "POST", base + "echoUser", `{"user":{"level":"BRONZE"}}`, 400, `is not a constant of org.rpcbridge.test.Level`, true},
+		{"non-IDL: rule timeout", "GET", "/tri/slow?millis=5000", "", 504, `"status":"upstream_timeout"`, true},
+		{"non-IDL: rule fast enough", "GET", "/tri/slow?millis=1", "", 200, `"slept 1ms"`, false},
+		{"IDL: rule timeout", "GET", "/triple/pb/slow?millis=5000", "", 504, ``, true},
 		{"IDL: unary", "GET", "/triple/pb/hello/J%C3%BCrgen", "", 200, `{"message":"Hello, Jürgen"}`, false},
 		{"IDL: status NOT_FOUND is 404", "POST", "/triple/pb/fail", `{"name":"gone"}`, 404, `gone`, true},
 		{"IDL: fast enough", "GET", "/triple/pb/slow?millis=1", "", 200, `{"message":"slept 1ms"}`, false},
