@@ -1,7 +1,8 @@
 // Package dubboprovider runs the real dubbo-go v3.3.2 test provider (internal/testpeers/dubbogo,
 // built by scripts/dubbo-provider.sh) for tests: org.rpcbridge.test.GreeterService version 1.0.0
-// over the dubbo protocol, registered into a ZooKeeper at interface level, application level or
-// both, or nowhere (for a static registry, as in the quickstart).
+// over the dubbo protocol (or over Dubbo 3 Triple, Options.Protocol, beside the protobuf service
+// PbInterface), registered into a ZooKeeper at interface level, application level or both, or
+// nowhere (for a static registry, as in the quickstart).
 package dubboprovider
 
 import (
