@@ -205,6 +205,7 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.
 		Interface: d.Interface, Version: d.Version, Group: d.Group, Method: d.Method,
 		Returns: d.Returns, Attachments: d.Attachments, PathTemplate: dubboMatchPattern(r.Match),
 		PayloadLimit: contractSize(d.PayloadLimit), AttachmentNames: d.AttachmentNames,
+		Protocol: contractProtocols[d.Protocol],
 	}
 	if values != nil && *values != (ir.DubboValueLimits{}) {
 		out.ValueLimits = &gatewayv1.DubboValueLimits{MaxDecimalDigits: contractSize(values.MaxDecimalDigits),
@@ -227,6 +228,12 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.
 		out.JavaClasses = append(out.JavaClasses, jc)
 	}
 	return out
+}
+
+// contractProtocols maps the IR's Dubbo protocols to the contract's.
+var contractProtocols = map[ir.DubboProtocol]gatewayv1.DubboProtocol{
+	ir.DubboProtocolDubbo:  gatewayv1.DubboProtocol_DUBBO_PROTOCOL_DUBBO,
+	ir.DubboProtocolTriple: gatewayv1.DubboProtocol_DUBBO_PROTOCOL_TRIPLE,
 }
 
 // contractSize is a size or count of the IR as the contract's uint32 (the IR's are validated

@@ -89,9 +89,18 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
 			usesGRPC = true
+		case r.Dubbo != nil && r.Dubbo.Protocol != ir.DubboProtocolDubbo && r.Dubbo.Protocol != ir.DubboProtocolTriple:
+			return out, fmt.Errorf("route %q: unknown dubbo protocol %q", r.Name, r.Dubbo.Protocol)
 		case r.Dubbo != nil && flavor != FlavorHigress && opts.DubboGateways.Enabled():
 			r = toDubboGateways(er, r) // dubbogateways.go
 			out.usesDubboGateways = true
+		case r.Dubbo != nil && r.Dubbo.Protocol == ir.DubboProtocolTriple && !opts.RPCBridgeGateway:
+			out.diagnostics = append(out.diagnostics, tripleGatewayOnly(r, flavor))
+			continue
+		case r.Dubbo != nil && r.Dubbo.Protocol == ir.DubboProtocolTriple:
+			if err := decorateTripleRoute(er, r, classes, g.DubboValues); err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
 		case r.Dubbo != nil && flavor != FlavorHigress:
 			out.diagnostics = append(out.diagnostics, diag.Diagnostic{
 				Severity: diag.Info,

@@ -57,7 +57,7 @@ func (p *dubboPool) endpoint(addr string) *dubborpc.Endpoint {
 }
 
 // callDubbo runs a REST-to-Dubbo route: arguments from the request, a generic call to a
-// balanced provider, the result or error as JSON.
+// balanced provider (over Dubbo or Triple, see invokeRPC), the result or error as JSON.
 func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route) {
 	body := g.limitBody(r, cfg)
 	defer body.Release()
@@ -89,7 +89,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolDubbo, Cluster: route.Cluster,
 		Service: call.Interface, Method: dubboMethod(call)})
 	tc.InjectAttachments(call.Attachments)
-	resp, err := g.invokeDubbo(ctx, up, retryFor(route.Retry, r), call)
+	resp, err := g.invokeRPC(ctx, up, route.Dubbo, retryFor(route.Retry, r), call)
 	tc.End(dubboResult(ctx, err))
 	if err == nil {
 		if err := route.Dubbo.WriteResult(w, resp); err != nil {

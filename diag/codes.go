@@ -102,6 +102,9 @@ const (
 	// DubboOverloaded: an overloaded Dubbo method is served once per overload, at
 	// <method>~<parameter types>.
 	DubboOverloaded Code = "dubbo.overloaded"
+	// TripleServedOverDubbo: a service that providers export over both Dubbo and Triple
+	// (non-IDL) gets its REST routes over Dubbo only; the Triple twin gets none.
+	TripleServedOverDubbo Code = "triple.served-over-dubbo"
 	// JavaTypeUnmapped: a Java class that has no JSON mapping (java.util.UUID, Optional, ...) is
 	// needed by a method's argument or result, which is then not served (a rule naming it is
 	// skipped), or by a DTO field, which is then always null.

@@ -1,6 +1,12 @@
 package dubborpc
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
+	"github.com/apache/dubbo-go-hessian2/java_exception"
+)
 
 // RawArg is a request argument that is already hessian2-encoded: its bytes are written into
 // the request body as they are. It lets a caller send values the hessian2 library cannot
@@ -27,4 +33,44 @@ func (e *Endpoint) InBackoff() bool {
 		}
 	}
 	return true
+}
+
+// EncodeArgs encodes each argument of req as one complete hessian2 value of its own, as Dubbo
+// 3's Triple protocol carries arguments in non-IDL mode (TripleRequestWrapper.args): RawArgs
+// as their bytes, the Object[] of a GenericRequest framed with its elements. Each value
+// numbers its class definitions from zero, so a RawArg must define every class it uses (the
+// elements of a GenericRequest's Object[] share one numbering, as dataplane/dubbojson writes
+// them).
+func EncodeArgs(req Request) ([][]byte, error) {
+	if len(req.ParamTypes) != len(req.Args) {
+		return nil, fmt.Errorf("%d parameter types for %d arguments", len(req.ParamTypes), len(req.Args))
+	}
+	out := make([][]byte, len(req.Args))
+	for i, a := range req.Args {
+		enc := hessian.NewEncoder()
+		if err := encodeArg(enc, a); err != nil {
+			return nil, fmt.Errorf("encode argument %d (%s): %w", i, req.ParamTypes[i], err)
+		}
+		out[i] = enc.Buffer()
+	}
+	return out, nil
+}
+
+// DecodeValue decodes one hessian2 value (a Triple response's TripleResponseWrapper.data) as
+// Response.Value holds it. A Throwable decodes into a *RemoteError, which is returned as the
+// error: what a provider that answers with its exception object sends.
+func DecodeValue(b []byte) (any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	v, err := hessian.NewDecoderSize(b, min(len(b), 4096)).Decode()
+	if err != nil {
+		return nil, fmt.Errorf("decode hessian2 value: %w", err)
+	}
+	if t, ok := v.(java_exception.Throwabler); ok {
+		re := remoteError(t)
+		unwrapGenericException(re)
+		return nil, re
+	}
+	return v, nil
 }

@@ -42,6 +42,20 @@ func rpcRoutes(cat bridge.Catalog, schemas []idl.Schema, rules Rules) rpcResult 
 				ps, ok, lds = idx.protoFor(svc.ID, name)
 			}
 			res.diags = append(res.diags, lds...)
+			if !ok && svc.Protocol == registries.ProtocolTriple {
+				// Triple without a protobuf IDL: a Java interface whose calls go in Triple's
+				// hessian2 wrapper messages (non-IDL mode).
+				if twin, ok := dubboTwin(cat, svc); ok {
+					res.diags = append(res.diags, diagnostic(diag.TripleServedOverDubbo, diag.Info, svc.ID, fmt.Sprintf(
+						"the providers also serve this interface over dubbo (%s), whose routes it gets; no REST routes over Triple", twin)))
+					continue
+				}
+				if js, ok, _ := idx.javaFor(svc.ID, cmp.Or(svc.Interface, svc.Name)); ok {
+					res.javas[svc.ID] = js
+					cs, ds = tripleRoutes(svc, js, byService[svc.ID], rules.DefaultTimeout.Std())
+					break
+				}
+			}
 			if !ok {
 				res.diags = append(res.diags, noSchema(svc.ID, "no protobuf schema defines service "+svc.Name+
 					"; it gets no REST routes (proxyless gRPC clients can still call it)", byService[svc.ID])...)

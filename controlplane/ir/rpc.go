@@ -62,7 +62,22 @@ type DubboRoute struct {
 	// the service's providers accept (Dubbo's payload limit, the smallest among the providers):
 	// a provider closes the connection on a larger one. 0 means Dubbo's default, 8 MiB.
 	PayloadLimit int `json:"payloadLimit,omitempty" yaml:"payloadLimit,omitempty"`
+	// Protocol is what the providers speak: Dubbo (the default) or Dubbo 3 Triple in non-IDL
+	// mode (the Java interface's arguments hessian2-encoded inside Triple's wrapper messages,
+	// over HTTP/2; its cluster is UpstreamHTTP2).
+	Protocol DubboProtocol `json:"protocol,omitempty" yaml:"protocol,omitempty"`
 }
+
+// DubboProtocol is the wire protocol of a Dubbo route's calls.
+type DubboProtocol string
+
+// The protocols a Dubbo route's calls can take.
+const (
+	// DubboProtocolDubbo is the Dubbo 2 TCP protocol (the zero value).
+	DubboProtocolDubbo DubboProtocol = ""
+	// DubboProtocolTriple is Dubbo 3 Triple in non-IDL mode, hessian2 serialization.
+	DubboProtocolTriple DubboProtocol = "triple"
+)
 
 // ParamSource says where in the HTTP request an argument comes from.
 type ParamSource string

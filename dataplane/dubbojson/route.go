@@ -93,6 +93,10 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 // Timeout is the route's Dubbo call timeout; 0 means the HTTP route's timeout applies.
 func (r *Route) Timeout() time.Duration { return r.dubbo.Timeout }
 
+// Protocol is what the route's providers speak: Dubbo, or Triple in non-IDL mode (the same
+// call, carried by dubborpc/triple).
+func (r *Route) Protocol() ir.DubboProtocol { return r.dubbo.Protocol }
+
 // Method names the called method, for logs ("iface:version.method").
 func (r *Route) Method() string {
 	return r.dubbo.Interface + ":" + r.dubbo.Version + "." + r.dubbo.Method

@@ -20,6 +20,12 @@ var paramSources = map[gatewayv1.ParamSource]ir.ParamSource{
 	gatewayv1.ParamSource_PARAM_SOURCE_WHOLE_BODY: ir.FromWholeBody,
 }
 
+// protocols maps the contract's Dubbo protocols (checked by Validate) to the IR's.
+var protocols = map[gatewayv1.DubboProtocol]ir.DubboProtocol{
+	gatewayv1.DubboProtocol_DUBBO_PROTOCOL_DUBBO:  ir.DubboProtocolDubbo,
+	gatewayv1.DubboProtocol_DUBBO_PROTOCOL_TRIPLE: ir.DubboProtocolTriple,
+}
+
 // dubboRoute returns the Dubbo call a route runs: nil when it carries no
 // gatewayv1.DubboRouteKey metadata, a *gatewayv1.UnsupportedError when the metadata is of a
 // contract this gateway does not read (the caller withholds the route), another error when it
@@ -54,6 +60,7 @@ func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
 	d := ir.DubboRoute{
 		Interface: m.GetInterface(), Version: m.GetVersion(), Group: m.GetGroup(), Method: m.GetMethod(),
 		Returns: m.GetReturns(), Attachments: m.GetAttachments(), AttachmentNames: m.GetAttachmentNames(), PayloadLimit: int(m.GetPayloadLimit()),
+		Protocol: protocols[m.GetProtocol()],
 	}
 	if m.GetTimeout() != nil {
 		d.Timeout = m.GetTimeout().AsDuration()

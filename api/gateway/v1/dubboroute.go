@@ -82,8 +82,8 @@ func unsupportedType(url string) error {
 }
 
 // Validate reports what makes r unrunnable: a missing interface, method or key, a negative or
-// invalid timeout, an unnamed Java class (plain errors), or a parameter source this version
-// does not know (an *UnsupportedError, as a later control plane may send one).
+// invalid timeout, an unnamed Java class (plain errors), or a parameter source or protocol this
+// version does not know (an *UnsupportedError, as a later control plane may send one).
 func (r *DubboRoute) Validate() error {
 	if r.GetInterface() == "" || r.GetMethod() == "" {
 		return errors.New("dubbo route: empty interface or method")
@@ -110,6 +110,12 @@ func (r *DubboRoute) Validate() error {
 		if t.AsDuration() < 0 {
 			return fmt.Errorf("dubbo route %s.%s: negative timeout %s", r.GetInterface(), r.GetMethod(), t.AsDuration())
 		}
+	}
+	switch r.GetProtocol() {
+	case DubboProtocol_DUBBO_PROTOCOL_DUBBO, DubboProtocol_DUBBO_PROTOCOL_TRIPLE:
+	default:
+		return &UnsupportedError{Reason: fmt.Sprintf("dubbo route %s.%s: protocol %v is unknown to this gateway: "+
+			"upgrade the gateway to the control plane's version", r.GetInterface(), r.GetMethod(), r.GetProtocol())}
 	}
 	for i, c := range r.GetJavaClasses() {
 		if c.GetName() == "" {

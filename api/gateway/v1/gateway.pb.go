@@ -37,6 +37,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// DubboProtocol is the wire protocol of a DubboRoute's calls. A gateway refuses a route with a
+// value it does not know.
+type DubboProtocol int32
+
+const (
+	// DUBBO_PROTOCOL_DUBBO is the Dubbo 2 TCP protocol, hessian2 bodies (the default: every
+	// DubboRoute written before protocol existed).
+	DubboProtocol_DUBBO_PROTOCOL_DUBBO DubboProtocol = 0
+	// DUBBO_PROTOCOL_TRIPLE is Dubbo 3 Triple in non-IDL mode: POST /<interface>/<method> over
+	// HTTP/2 with gRPC framing (application/grpc+proto), the arguments hessian2 values inside a
+	// TripleRequestWrapper, the result inside a TripleResponseWrapper, group and version in the
+	// tri-service-group and tri-service-version headers. The route's cluster is HTTP/2.
+	DubboProtocol_DUBBO_PROTOCOL_TRIPLE DubboProtocol = 1
+)
+
+// Enum value maps for DubboProtocol.
+var (
+	DubboProtocol_name = map[int32]string{
+		0: "DUBBO_PROTOCOL_DUBBO",
+		1: "DUBBO_PROTOCOL_TRIPLE",
+	}
+	DubboProtocol_value = map[string]int32{
+		"DUBBO_PROTOCOL_DUBBO":  0,
+		"DUBBO_PROTOCOL_TRIPLE": 1,
+	}
+)
+
+func (x DubboProtocol) Enum() *DubboProtocol {
+	p := new(DubboProtocol)
+	*p = x
+	return p
+}
+
+func (x DubboProtocol) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DubboProtocol) Descriptor() protoreflect.EnumDescriptor {
+	return file_gateway_proto_enumTypes[0].Descriptor()
+}
+
+func (DubboProtocol) Type() protoreflect.EnumType {
+	return &file_gateway_proto_enumTypes[0]
+}
+
+func (x DubboProtocol) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DubboProtocol.Descriptor instead.
+func (DubboProtocol) EnumDescriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{0}
+}
+
 // ParamSource says where in the HTTP request an argument comes from (the Higress transcoder's
 // extract_key_spec).
 type ParamSource int32
@@ -84,11 +138,11 @@ func (x ParamSource) String() string {
 }
 
 func (ParamSource) Descriptor() protoreflect.EnumDescriptor {
-	return file_gateway_proto_enumTypes[0].Descriptor()
+	return file_gateway_proto_enumTypes[1].Descriptor()
 }
 
 func (ParamSource) Type() protoreflect.EnumType {
-	return &file_gateway_proto_enumTypes[0]
+	return &file_gateway_proto_enumTypes[1]
 }
 
 func (x ParamSource) Number() protoreflect.EnumNumber {
@@ -97,7 +151,7 @@ func (x ParamSource) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ParamSource.Descriptor instead.
 func (ParamSource) EnumDescriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{0}
+	return file_gateway_proto_rawDescGZIP(), []int{1}
 }
 
 // DigestAlgorithm is the hash of an APIKeyDigestAuth's credentials.
@@ -133,11 +187,11 @@ func (x DigestAlgorithm) String() string {
 }
 
 func (DigestAlgorithm) Descriptor() protoreflect.EnumDescriptor {
-	return file_gateway_proto_enumTypes[1].Descriptor()
+	return file_gateway_proto_enumTypes[2].Descriptor()
 }
 
 func (DigestAlgorithm) Type() protoreflect.EnumType {
-	return &file_gateway_proto_enumTypes[1]
+	return &file_gateway_proto_enumTypes[2]
 }
 
 func (x DigestAlgorithm) Number() protoreflect.EnumNumber {
@@ -146,7 +200,7 @@ func (x DigestAlgorithm) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DigestAlgorithm.Descriptor instead.
 func (DigestAlgorithm) EnumDescriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{1}
+	return file_gateway_proto_rawDescGZIP(), []int{2}
 }
 
 // DubboRoute is what a gateway needs to run one REST-to-Dubbo route: which Java method to call,
@@ -188,8 +242,12 @@ type DubboRoute struct {
 	// whose key is not the header's name (x-dubbo-tag -> dubbo.tag, for Dubbo tag routing). A
 	// gateway that ignores it forwards the header under its own name.
 	AttachmentNames map[string]string `protobuf:"bytes,13,rep,name=attachment_names,json=attachmentNames,proto3" json:"attachment_names,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// protocol is what the providers speak. Added in v1 for Dubbo 3 Triple: a gateway that
+	// predates it calls a Triple route's providers over Dubbo, which a Triple port does not
+	// speak, so the call fails (502/503) and is never run otherwise than asked.
+	Protocol      DubboProtocol `protobuf:"varint,14,opt,name=protocol,proto3,enum=rpcbridge.gateway.v1.DubboProtocol" json:"protocol,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DubboRoute) Reset() {
@@ -311,6 +369,13 @@ func (x *DubboRoute) GetAttachmentNames() map[string]string {
 		return x.AttachmentNames
 	}
 	return nil
+}
+
+func (x *DubboRoute) GetProtocol() DubboProtocol {
+	if x != nil {
+		return x.Protocol
+	}
+	return DubboProtocol_DUBBO_PROTOCOL_DUBBO
 }
 
 // DubboValueLimits bound the java.math values of Dubbo arguments so that every provider decodes
@@ -646,7 +711,7 @@ var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\x9c\x05\n" +
+	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xdd\x05\n" +
 	"\n" +
 	"DubboRoute\x12\x1c\n" +
 	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x18\n" +
@@ -662,7 +727,8 @@ const file_gateway_proto_rawDesc = "" +
 	" \x03(\v2\x1f.rpcbridge.gateway.v1.JavaClassR\vjavaClasses\x12#\n" +
 	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
 	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\x12`\n" +
-	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x1aB\n" +
+	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x12?\n" +
+	"\bprotocol\x18\x0e \x01(\x0e2#.rpcbridge.gateway.v1.DubboProtocolR\bprotocol\x1aB\n" +
 	"\x14AttachmentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
@@ -687,7 +753,10 @@ const file_gateway_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\"W\n" +
 	"\x10APIKeyDigestAuth\x12C\n" +
-	"\talgorithm\x18\x01 \x01(\x0e2%.rpcbridge.gateway.v1.DigestAlgorithmR\talgorithm*\xa7\x01\n" +
+	"\talgorithm\x18\x01 \x01(\x0e2%.rpcbridge.gateway.v1.DigestAlgorithmR\talgorithm*D\n" +
+	"\rDubboProtocol\x12\x18\n" +
+	"\x14DUBBO_PROTOCOL_DUBBO\x10\x00\x12\x19\n" +
+	"\x15DUBBO_PROTOCOL_TRIPLE\x10\x01*\xa7\x01\n" +
 	"\vParamSource\x12\x1c\n" +
 	"\x18PARAM_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PARAM_SOURCE_QUERY\x10\x01\x12\x17\n" +
@@ -711,34 +780,36 @@ func file_gateway_proto_rawDescGZIP() []byte {
 	return file_gateway_proto_rawDescData
 }
 
-var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_gateway_proto_goTypes = []any{
-	(ParamSource)(0),            // 0: rpcbridge.gateway.v1.ParamSource
-	(DigestAlgorithm)(0),        // 1: rpcbridge.gateway.v1.DigestAlgorithm
-	(*DubboRoute)(nil),          // 2: rpcbridge.gateway.v1.DubboRoute
-	(*DubboValueLimits)(nil),    // 3: rpcbridge.gateway.v1.DubboValueLimits
-	(*DubboParam)(nil),          // 4: rpcbridge.gateway.v1.DubboParam
-	(*JavaClass)(nil),           // 5: rpcbridge.gateway.v1.JavaClass
-	(*JavaField)(nil),           // 6: rpcbridge.gateway.v1.JavaField
-	(*APIKeyDigestAuth)(nil),    // 7: rpcbridge.gateway.v1.APIKeyDigestAuth
-	nil,                         // 8: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
-	(*durationpb.Duration)(nil), // 9: google.protobuf.Duration
+	(DubboProtocol)(0),          // 0: rpcbridge.gateway.v1.DubboProtocol
+	(ParamSource)(0),            // 1: rpcbridge.gateway.v1.ParamSource
+	(DigestAlgorithm)(0),        // 2: rpcbridge.gateway.v1.DigestAlgorithm
+	(*DubboRoute)(nil),          // 3: rpcbridge.gateway.v1.DubboRoute
+	(*DubboValueLimits)(nil),    // 4: rpcbridge.gateway.v1.DubboValueLimits
+	(*DubboParam)(nil),          // 5: rpcbridge.gateway.v1.DubboParam
+	(*JavaClass)(nil),           // 6: rpcbridge.gateway.v1.JavaClass
+	(*JavaField)(nil),           // 7: rpcbridge.gateway.v1.JavaField
+	(*APIKeyDigestAuth)(nil),    // 8: rpcbridge.gateway.v1.APIKeyDigestAuth
+	nil,                         // 9: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	(*durationpb.Duration)(nil), // 10: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
-	4, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	9, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
-	5, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
-	3, // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
-	8, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
-	0, // 5: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	6, // 6: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
-	1, // 7: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	5,  // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
+	10, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	6,  // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
+	4,  // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
+	9,  // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	0,  // 5: rpcbridge.gateway.v1.DubboRoute.protocol:type_name -> rpcbridge.gateway.v1.DubboProtocol
+	1,  // 6: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	7,  // 7: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
+	2,  // 8: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -751,7 +822,7 @@ func file_gateway_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -1,7 +1,8 @@
 // Command provider is a dubbo-go v3.3.2 provider for rpcbridge's tests: it serves
 // org.rpcbridge.test.GreeterService (version 1.0.0) over the dubbo protocol with hessian2 and
 // registers it into ZooKeeper at interface level, application level or both, or nowhere
-// (-registry none: for a static registry, as in the quickstart). -payload publishes and
+// (-registry none: for a static registry, as in the quickstart); -protocol tri serves it over
+// Dubbo 3 Triple instead (triple.go). -payload publishes and
 // enforces a request size limit, -max-msg-len enforces one without publishing it.
 //
 // It lives in a Go module of its own so that dubbo-go and its dependencies stay out of
@@ -33,14 +34,15 @@ func main() {
 	mode := flag.String("registry", "all", "registration mode: interface, application, all or none")
 	payload := flag.Int("payload", 0, "request body limit in bytes: published as the URL parameter payload and enforced (0: dubbo-go's default, unpublished)")
 	maxMsgLen := flag.Int("max-msg-len", 0, "getty's max-msg-len (header and body) without publishing it (0: from -payload, else dubbo-go's default 1024000)")
+	proto := flag.String("protocol", "dubbo", "dubbo, or tri: Dubbo 3 Triple (GreeterService non-IDL with hessian2, PbGreeter with protobuf; see triple.go)")
 	flag.Parse()
-	if err := run(*zkAddr, *app, *ip, *port, *mode, *payload, *maxMsgLen); err != nil {
+	if err := run(*zkAddr, *app, *ip, *port, *mode, *payload, *maxMsgLen, *proto); err != nil {
 		fmt.Fprintln(os.Stderr, "provider:", err)
 		os.Exit(1)
 	}
 }
 
-func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int) error {
+func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int, proto string) error {
 	registerTypes()
 	var regMode registry.Option
 	switch mode {
@@ -66,7 +68,15 @@ func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int) 
 		conf.GettySessionParam.MaxMsgLen = maxMsgLen
 		getty.SetServerConfig(conf)
 	}
-	opts := []dubbo.InstanceOption{dubbo.WithName(app), dubbo.WithProtocol(protocol.WithDubbo(), protocol.WithPort(port))}
+	wire := protocol.WithDubbo()
+	switch proto {
+	case "dubbo":
+	case "tri":
+		wire = protocol.WithTriple()
+	default:
+		return fmt.Errorf("unknown protocol %q (want dubbo or tri)", proto)
+	}
+	opts := []dubbo.InstanceOption{dubbo.WithName(app), dubbo.WithProtocol(wire, protocol.WithPort(port))}
 	if regMode != nil {
 		opts = append(opts, dubbo.WithRegistry(registry.WithZookeeper(), registry.WithAddress(zkAddr), regMode))
 	}
@@ -90,11 +100,15 @@ func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int) 
 	if payload > 0 {
 		serviceOpts = append(serviceOpts, server.WithParam("payload", strconv.Itoa(payload)))
 	}
-	if err := srv.Register(&Greeter{}, nil, serviceOpts...); err != nil {
+	if proto == "tri" {
+		if err := registerTriple(srv, serviceOpts); err != nil {
+			return err
+		}
+	} else if err := srv.Register(&Greeter{}, nil, serviceOpts...); err != nil {
 		return fmt.Errorf("register %s: %w", Interface, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Printf("provider %s serving dubbo on %s:%d (registry %s, mode %s)\n", app, ip, port, zkAddr, mode)
+	fmt.Printf("provider %s serving %s on %s:%d (registry %s, mode %s)\n", app, proto, ip, port, zkAddr, mode)
 	return srv.ServeContext(ctx)
 }

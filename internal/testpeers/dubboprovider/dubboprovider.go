@@ -1,7 +1,8 @@
 // Package dubboprovider runs the real dubbo-go v3.3.2 test provider (internal/testpeers/dubbogo,
 // built by scripts/dubbo-provider.sh) for tests: org.rpcbridge.test.GreeterService version 1.0.0
-// over the dubbo protocol, registered into a ZooKeeper at interface level, application level or
-// both, or nowhere (for a static registry, as in the quickstart).
+// over the dubbo protocol (or over Dubbo 3 Triple, Options.Protocol, beside the protobuf service
+// PbInterface), registered into a ZooKeeper at interface level, application level or both, or
+// nowhere (for a static registry, as in the quickstart).
 package dubboprovider
 
 import (
@@ -31,7 +32,17 @@ import (
 const (
 	Interface = "org.rpcbridge.test.GreeterService"
 	Version   = "1.0.0"
+	// PbInterface is the protobuf service a provider started with Protocol "tri" also serves,
+	// defined by TripleProto.
+	PbInterface = "org.rpcbridge.test.triple.PbGreeter"
 )
+
+// TripleProto is the path of the .proto of PbInterface (internal/testpeers/dubbogo/triple.proto),
+// what a test uploads as the service's IDL.
+func TripleProto() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "dubbogo", "triple.proto")
+}
 
 // JavaClasses are the DTOs and enums of the provider's Java API (internal/testpeers/dubbogo),
 // as rpcbridge's IDL reads them from examples/quickstart/dubbo-api.
@@ -109,6 +120,9 @@ type Options struct {
 	// provider accepts without publishing it (dubbo-go's getty max-msg-len; its default is
 	// 1,024,000 bytes).
 	MaxMessageLength int
+	// Protocol is "dubbo" (default), or "tri": Dubbo 3 Triple on Port, GreeterService in non-IDL
+	// mode (hessian2 in Triple's wrapper messages) and the protobuf service PbInterface.
+	Protocol string
 }
 
 // Provider is one running (or stopped) provider process.
@@ -130,6 +144,9 @@ func Start(t testing.TB, opts Options) *Provider {
 	}
 	if opts.Registry == "" {
 		opts.Registry = "all"
+	}
+	if opts.Protocol == "" {
+		opts.Protocol = "dubbo"
 	}
 	if opts.Port == 0 {
 		opts.Port = peerproc.FreePort(t)
@@ -234,7 +251,7 @@ func (p *Provider) Restart() {
 		what, ready = "dubbo-go provider (registered in zookeeper)", func() bool { return p.registered(conn) }
 	}
 	args := []string{"-app", p.opts.App, "-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1",
-		"-payload", strconv.Itoa(p.opts.Payload), "-max-msg-len", strconv.Itoa(p.opts.MaxMessageLength)}
+		"-payload", strconv.Itoa(p.opts.Payload), "-max-msg-len", strconv.Itoa(p.opts.MaxMessageLength), "-protocol", p.opts.Protocol}
 	if p.opts.ZooKeeper != "" {
 		args = append(args, "-zookeeper", p.opts.ZooKeeper)
 	}
