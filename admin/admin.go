@@ -1,9 +1,10 @@
 // Package admin is rpcbridge's admin HTTP API: health and readiness, metrics and the live figures
 // drawn from them, the read-only view of what the pipeline computed (catalog, routes,
 // diagnostics, OpenAPI, whole or per service), the IDL store (upload, list, versions, diff,
-// rollback, delete), a same-origin forward to the embedded gateway (tryit.go), and the web
-// console (package console) at /, which uses nothing but this API. It holds no state of its
-// own; the server hands it functions that read the current values.
+// rollback, delete), the route rules and API key sets kept in the store, a same-origin forward
+// to the embedded gateway (tryit.go), and the web console (package console) at /, which uses
+// nothing but this API. It holds no state of its own; the server hands it functions that read
+// the current values.
 package admin
 
 import (
@@ -56,6 +57,8 @@ type Options struct {
 	GatewayTLS *tls.Config
 	// Rules turns on /api/v1/rules (rules.go); nil leaves it off.
 	Rules *RulesOptions
+	// APIKeys turns on /api/v1/apikeys (apikeys.go); nil leaves it off.
+	APIKeys *APIKeysOptions
 	// StoreStatus reports the store's state at GET /api/v1/store; nil leaves it off.
 	StoreStatus func() store.Status
 	// Logger receives the API's events; nil discards them.
@@ -113,6 +116,9 @@ func Handler(opts Options) http.Handler {
 	}
 	if opts.Rules != nil {
 		registerRules(mux, *opts.Rules)
+	}
+	if opts.APIKeys != nil {
+		registerAPIKeys(mux, *opts.APIKeys)
 	}
 	if opts.StoreStatus != nil {
 		mux.HandleFunc("GET /api/v1/store", func(w http.ResponseWriter, _ *http.Request) {

@@ -51,7 +51,7 @@ xds:
 		`f.yaml:7: admin.auth.tokens[2].name: token name "bad name": want letters, digits, '.', '_' or '-'`,
 		`f.yaml:7: admin.auth.tokens[2]: set file or env: where the token is read from`,
 		`f.yaml:8: admin.auth.tokens[3]: set file or env, not both`,
-		`f.yaml:9: admin.auth.public[1]: group "everything": want one of [health metrics console catalog routes openapi idl rules gateway]`,
+		`f.yaml:9: admin.auth.public[1]: group "everything": want one of [health metrics console catalog routes openapi idl rules apikeys gateway]`,
 		`f.yaml:13: xds.auth.tokens[0].scopes: unknown key "scopes"`,
 	}
 	if got := problems(t, doc); !slices.Equal(got, want) {

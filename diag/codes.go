@@ -122,7 +122,9 @@ const (
 	// policy attaches to the others.
 	PolicyUnknownService Code = "policy.unknown-service"
 	// PolicyKeysUnavailable: a JWT provider of a policy has no good key set (its JWKS file or URL
-	// was never read successfully); the routes that use the policy are withheld.
+	// was never read successfully), or the API key set a policy reads from the store
+	// (keys: {store: NAME}) is not there or holds no good set; the routes that use the policy
+	// are withheld.
 	PolicyKeysUnavailable Code = "policy.keys-unavailable"
 	// PolicyKeysStale: the latest read or fetch of a JWT provider's key set failed or gave a bad
 	// key set; the last good keys are kept.

@@ -69,7 +69,7 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 	g.Routes = routes
 	ds = append(ds, cds...)
 	ds = append(ds, applyUpstreamPolicies(&g, cat, rules.Upstreams)...)
-	routes, pds := applyPolicies(g.Routes, cat, rules.Policies, rules.KeySets)
+	routes, pds := applyPolicies(g.Routes, cat, rules.Policies, rules.KeySets, rules.APIKeySets)
 	g.Routes = routes
 	ds = append(ds, pds...)
 	ds = append(ds, applyCanaries(&g, rules.Policies)...)

@@ -96,9 +96,9 @@ func (p Policy) Validate() error {
 }
 
 // edge is the IR form of the policy, for a route of it, with the key sets of its JWT providers
-// from keys. It reads what the policy names outside the configuration (the API key file, the
-// JWT key sets); on an error its routes are withheld, and code says which diagnostic reports it.
-func (p Policy) edge(keys map[string]KeySet) (e *ir.EdgePolicy, code diag.Code, err error) {
+// from keys and its store-held API key set from apiKeySets. It reads what the policy names
+// outside the configuration (the API key file); on an error its routes are withheld, and code says which diagnostic reports it.
+func (p Policy) edge(keys map[string]KeySet, apiKeySets map[string]string) (e *ir.EdgePolicy, code diag.Code, err error) {
 	e = &ir.EdgePolicy{Name: p.Name}
 	if h := strings.ToLower(p.ClientAddressHeader); h != "" {
 		e.ClientAddressHeader = h
@@ -111,9 +111,9 @@ func (p Policy) edge(keys map[string]KeySet) (e *ir.EdgePolicy, code diag.Code, 
 		e.RateLimit = p.RateLimit.ir()
 	}
 	if p.APIKey != nil {
-		a, err := p.APIKey.edge()
+		a, code, err := p.APIKey.edge(apiKeySets)
 		if err != nil {
-			return nil, diag.PolicyInvalid, field.Under("apiKey", err)
+			return nil, code, field.Under("apiKey", err)
 		}
 		e.APIKey = a
 		if a.ClientHeader != "" {
@@ -184,7 +184,7 @@ func ValidatePolicyReferences(policies []Policy, http []HTTPRule, rpc []RPCRule)
 // policy is not defined or is invalid is withheld (fail closed: it keeps its match and answers
 // 503, so it is neither served without its policy nor left to a less specific route), each
 // with a diagnostic.
-func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy, keys map[string]KeySet) ([]ir.Route, []diag.Diagnostic) {
+func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy, keys map[string]KeySet, apiKeySets map[string]string) ([]ir.Route, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	byName := map[string]Policy{}
 	edges := map[string]*ir.EdgePolicy{}
@@ -204,7 +204,7 @@ func applyPolicies(routes []ir.Route, cat bridge.Catalog, policies []Policy, key
 			invalid[p.Name] = true
 			continue
 		}
-		e, code, err := p.edge(keys)
+		e, code, err := p.edge(keys, apiKeySets)
 		if err != nil {
 			for _, fe := range field.List(err) {
 				ds = append(ds, diagnostic(code, diag.Error, policySubject(p), fe.Error()+"; routes that use the policy are withheld"))

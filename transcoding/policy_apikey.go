@@ -2,8 +2,8 @@ package transcoding
 
 // The apiKey block of a policy: requests authenticated by an API key, as Envoy's
 // envoy.filters.http.api_key_auth does. The keys live in a key file (or an environment
-// variable) named by a secret reference, never in rpcbridge.yaml; the file is read each time
-// the gateway is built, so rewriting it rotates the keys. Nothing here ever prints a key:
+// variable), or hashed in the shared store (policy_apikey_store.go), never in rpcbridge.yaml;
+// the file is read each time the gateway is built, so rewriting it rotates the keys. Nothing here ever prints a key:
 // problems in the key file are reported by line number only.
 
 import (
@@ -16,8 +16,8 @@ import (
 	"strings"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/internal/field"
-	"github.com/rpcbridge/rpcbridge/internal/secret"
 )
 
 // MinAPIKeyLength is the shortest key a key file may hold: shorter ones are guessable.
@@ -27,14 +27,15 @@ const MinAPIKeyLength = 16
 // A request without a key is answered 401, one with a key that is not in the key file 401, one
 // whose client is not in allowedClients 403.
 type APIKeyRule struct {
-	// Keys is where the key file is read from ({file: PATH} or {env: NAME}): one
+	// Keys is where the key file is read from ({file: PATH} or {env: NAME}), or the key set
+	// held hashed in the shared store that replaces it ({store: NAME}, docs/store.md): one
 	// "<client>: <key>" line per key, "#" comments and blank lines ignored. A client may have
-	// several keys (to rotate them). The file is re-read when it changes. A key is at least 16
-	// characters of visible ASCII, or "sha256:" and the 64 lower-case hex digits of its SHA-256
-	// (printf %s "$KEY" | sha256sum): rpcbridge's gateways verify such a hashed key, Envoy
-	// cannot, so for Envoy the routes of a file with a hashed key answer 503 (see
-	// docs/policies.md).
-	Keys secret.Ref `yaml:"keys"`
+	// several keys (to rotate them). The file is re-read when it changes, the store's set
+	// followed. A key is at least 16 characters of visible ASCII, or "sha256:" and the 64
+	// lower-case hex digits of its SHA-256 (printf %s "$KEY" | sha256sum): rpcbridge's gateways
+	// verify such a hashed key, Envoy cannot, so for Envoy the routes of a file with a hashed key
+	// (and of every store-held set, which holds digests only) answer 503 (see docs/policies.md).
+	Keys APIKeys `yaml:"keys"`
 	// From are where the key is read from, in order (the first one present is used): each
 	// exactly one of {header: NAME} (its first value, without a "Bearer " prefix),
 	// {query: NAME} or {cookie: NAME}.
@@ -79,7 +80,7 @@ const apiKeyDigestPrefix = "sha256:"
 func (a APIKeyRule) Validate() error {
 	var errs []error
 	if a.Keys.IsZero() {
-		errs = append(errs, field.Errorf("keys", "set {file: PATH} or {env: NAME}: where the key file is read from"))
+		errs = append(errs, field.Errorf("keys", "set {file: PATH}, {env: NAME} or {store: NAME}: where the keys are read from"))
 	} else if err := a.Keys.Validate(); err != nil {
 		errs = append(errs, field.Errorf("keys", "%v", err))
 	}
@@ -114,27 +115,37 @@ func (a APIKeyRule) Validate() error {
 	return errors.Join(errs...)
 }
 
-// edge reads the key file and gives the block's IR form; an error (the file cannot be read, a
-// line is malformed) is a field.Error at "keys" that names lines, never keys.
-func (a APIKeyRule) edge() (*ir.APIKeyAuth, error) {
-	text, err := a.Keys.Read()
-	if err != nil {
-		return nil, field.Errorf("keys", "%v", err)
-	}
-	creds, problems := parseAPIKeys(text)
-	if len(problems) > 0 {
-		errs := make([]error, len(problems))
-		for i, p := range problems {
-			errs[i] = field.Errorf("keys", "%s %v", a.Keys, p)
+// edge reads the key file (or takes the store-held set from sets) and gives the block's IR
+// form; an error (the file cannot be read, a line is malformed, the set is not in the store) is
+// a field.Error at "keys" that names lines, never keys, and code is the diagnostic reporting
+// it: policy.invalid for the file, policy.keys-unavailable for a store-held set.
+func (a APIKeyRule) edge(sets map[string]string) (_ *ir.APIKeyAuth, code diag.Code, _ error) {
+	var creds []ir.APIKeyCredential
+	if a.Keys.Store != "" {
+		var err error
+		if creds, err = storeEdgeCredentials(a.Keys.Store, sets); err != nil {
+			return nil, diag.PolicyKeysUnavailable, field.Errorf("keys", "%v", err)
 		}
-		return nil, errors.Join(errs...)
+	} else {
+		text, _, err := a.Keys.ReadFile()
+		if err != nil {
+			return nil, diag.PolicyInvalid, field.Errorf("keys", "%v", err)
+		}
+		var problems []error
+		if creds, problems = parseAPIKeys(text); len(problems) > 0 {
+			errs := make([]error, len(problems))
+			for i, p := range problems {
+				errs[i] = field.Errorf("keys", "%s %v", a.Keys, p)
+			}
+			return nil, diag.PolicyInvalid, errors.Join(errs...)
+		}
 	}
 	out := &ir.APIKeyAuth{Credentials: creds, ClientHeader: strings.ToLower(a.ClientHeader),
 		HideCredentials: a.HideCredentials, AllowedClients: slices.Clone(a.AllowedClients)}
 	for _, s := range a.From {
 		out.Sources = append(out.Sources, ir.APIKeySource{Header: strings.ToLower(s.Header), Query: s.Query, Cookie: s.Cookie})
 	}
-	return out, nil
+	return out, "", nil
 }
 
 // parseAPIKeys parses a key file: "<client>: <key>" and "<client>: sha256:<hex>" lines. Problems

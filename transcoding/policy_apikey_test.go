@@ -12,7 +12,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/internal/field"
-	"github.com/rpcbridge/rpcbridge/internal/secret"
 )
 
 // apiKeyCatalog is one HTTP service for the API key tests.
@@ -30,7 +29,7 @@ func apiKeyCatalog(t *testing.T) bridge.Catalog {
 func apiKeyRoute(t *testing.T, keys string) ir.Route {
 	t.Helper()
 	rules := Rules{Policies: []Policy{{Name: "partners", Services: []string{"orders"}, APIKey: &APIKeyRule{
-		Keys: secret.Ref{File: keys}, From: []APIKeySource{{Header: "x-api-key"}}, ClientHeader: "x-client-id"}}}}
+		Keys: APIKeys{File: keys}, From: []APIKeySource{{Header: "x-api-key"}}, ClientHeader: "x-client-id"}}}}
 	g, ds := Build(apiKeyCatalog(t), nil, rules)
 	if len(g.Routes) != 1 {
 		t.Fatalf("%d routes, want 1 (diagnostics %v)", len(g.Routes), ds)
@@ -84,7 +83,7 @@ func TestAPIKeysNeverShown(t *testing.T) {
 	secrets := []string{"acme-key-0123456789", "globex-key-0123456789", "some-key-0123456789", "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8",
 		"5e884898da28047151d0e56f8dc6", "5dfdc41a2e55540c54ae606999e2ed7753fa48e6643041ff1d4e0d9171f3c6e4", "short"}
 	rules := Rules{Policies: []Policy{
-		{Name: "broken", Services: []string{"orders"}, APIKey: &APIKeyRule{Keys: secret.Ref{File: "testdata/apikeys/broken"}, From: []APIKeySource{{Header: "x-api-key"}}}},
+		{Name: "broken", Services: []string{"orders"}, APIKey: &APIKeyRule{Keys: APIKeys{File: "testdata/apikeys/broken"}, From: []APIKeySource{{Header: "x-api-key"}}}},
 	}}
 	_, ds := Build(apiKeyCatalog(t), nil, rules)
 	if len(ds) < 7 {
@@ -158,10 +157,10 @@ func TestAPIKeyRuleValidate(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("problems at %v, want %s (%v)", got, want, err)
 	}
-	if err := (Policy{Name: "p", APIKey: &APIKeyRule{Keys: secret.Ref{File: "k"}}}).Validate(); len(field.List(err)) != 1 || field.List(err)[0].Path != "apiKey.from" {
+	if err := (Policy{Name: "p", APIKey: &APIKeyRule{Keys: APIKeys{File: "k"}}}).Validate(); len(field.List(err)) != 1 || field.List(err)[0].Path != "apiKey.from" {
 		t.Errorf("no source: %v, want one problem at apiKey.from", err)
 	}
-	if err := (Policy{Name: "p", APIKey: &APIKeyRule{Keys: secret.Ref{File: "k"}, From: []APIKeySource{{Cookie: "c"}}}}).Validate(); err != nil {
+	if err := (Policy{Name: "p", APIKey: &APIKeyRule{Keys: APIKeys{File: "k"}, From: []APIKeySource{{Cookie: "c"}}}}).Validate(); err != nil {
 		t.Errorf("valid block: %v", err)
 	}
 }

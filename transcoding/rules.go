@@ -40,6 +40,10 @@ type Rules struct {
 	// KeySets are the latest key sets of the policies' JWKS sources, by JWKSSource.Key: input
 	// from the stage that reads and fetches them, never written in YAML.
 	KeySets map[string]KeySet `yaml:"-"`
+	// APIKeySets are the last good API key sets held in the shared store, by name, each the
+	// text of a key file of digests only: input from the stage that follows the store, never
+	// written in YAML.
+	APIKeySets map[string]string `yaml:"-"`
 }
 
 // HTTPRule exposes one service under a path or path prefix.

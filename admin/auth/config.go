@@ -25,8 +25,8 @@ type Scope string
 const (
 	// ScopeRead allows every GET (and HEAD) of the groups that are not public.
 	ScopeRead Scope = "read"
-	// ScopeWrite allows what changes state: IDL upload, delete and rollback, reload, rules
-	// PUT and DELETE.
+	// ScopeWrite allows what changes state: IDL upload, delete and rollback, reload, rules and
+	// API key sets PUT and DELETE.
 	ScopeWrite Scope = "write"
 )
 
@@ -56,7 +56,7 @@ func (c Credential) Ref() secret.Ref { return secret.Ref{File: c.File, Env: c.En
 type Token struct {
 	Credential `yaml:",inline" json:",inline"`
 	// Scopes are what the token may do: read (every GET), write (IDL upload, delete and
-	// rollback, reload, rules PUT and DELETE); write does not imply read.
+	// rollback, reload, rules and API key sets PUT and DELETE); write does not imply read.
 	Scopes []Scope `yaml:"scopes" json:"scopes"`
 }
 
@@ -66,7 +66,7 @@ type Config struct {
 	// Tokens are the bearer tokens the admin API accepts.
 	Tokens []Token `yaml:"tokens" json:"tokens"`
 	// Public are endpoint groups readable (GET) without a token: metrics, catalog, routes,
-	// openapi, idl, rules, gateway. health (/healthz, /readyz) and console (the console's
+	// openapi, idl, rules, apikeys, gateway. health (/healthz, /readyz) and console (the console's
 	// static files, which hold no data) are always public; writes always need a token.
 	Public []Group `yaml:"public" json:"public"`
 }

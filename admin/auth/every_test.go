@@ -199,6 +199,7 @@ func newFixture(t *testing.T, public ...auth.Group) *fixture {
 	t.Cleanup(func() { _ = kv.Close() })
 	f.mux = admin.Handler(admin.Options{
 		Rules:       &admin.RulesOptions{Store: kv, Key: "rules/current", Validate: func([]byte) error { return nil }},
+		APIKeys:     &admin.APIKeysOptions{Store: kv, Prefix: "apikeys/"},
 		StoreStatus: func() store.Status { return store.Status{} },
 		State:       func() admin.State { return admin.State{} },
 		Ready:       func() (bool, string) { return true, "ready" },
@@ -306,7 +307,7 @@ func TestAuthEveryEndpoint(t *testing.T) {
 		}
 	}
 	// Where the fixture has data the answer is the endpoint's own 200.
-	for _, path := range []string{"/api/v1/catalog", "/api/v1/routes", "/api/v1/diagnostics", "/api/v1/idl", "/metrics", "/openapi.json", "/api/v1/openapi", "/api/v1/stats"} {
+	for _, path := range []string{"/api/v1/catalog", "/api/v1/routes", "/api/v1/diagnostics", "/api/v1/idl", "/metrics", "/openapi.json", "/api/v1/openapi", "/api/v1/stats", "/api/v1/apikeys"} {
 		if w := f.do("GET", path, f.tokens["reader"]); w.Code != 200 {
 			t.Errorf("GET %s with a read token: %d %s", path, w.Code, w.Body)
 		}

@@ -29,6 +29,10 @@ const (
 	// GroupRules is the route rules kept in the store (/api/v1/rules...) and reload
 	// (/api/v1/reload): reads need read, PUT, POST and DELETE need write.
 	GroupRules Group = "rules"
+	// GroupAPIKeys is the API key sets kept hashed in the store (/api/v1/apikeys...): reads
+	// (set names, client names and key counts, never a key or a digest) need read, PUT and
+	// DELETE need write.
+	GroupAPIKeys Group = "apikeys"
 	// GroupGateway is the forward to the embedded gateway (/gateway/...), Swagger UI's "try it
 	// out": any method needs read, since it reaches only the data plane, which answers the same
 	// requests on its own listener. The Authorization header is removed before forwarding, so
@@ -38,7 +42,7 @@ const (
 
 // Groups lists every group.
 func Groups() []Group {
-	return []Group{GroupHealth, GroupMetrics, GroupConsole, GroupCatalog, GroupRoutes, GroupOpenAPI, GroupIDL, GroupRules, GroupGateway}
+	return []Group{GroupHealth, GroupMetrics, GroupConsole, GroupCatalog, GroupRoutes, GroupOpenAPI, GroupIDL, GroupRules, GroupAPIKeys, GroupGateway}
 }
 
 // alwaysPublic reports the groups no configuration can close.
@@ -72,6 +76,7 @@ var table = []endpoint{
 	{"/api/v1/rules", GroupRules},
 	{"/api/v1/rpcRoutes", GroupRules},
 	{"/api/v1/reload", GroupRules},
+	{"/api/v1/apikeys", GroupAPIKeys},
 	{"/gateway/", GroupGateway},
 }
 

@@ -43,7 +43,10 @@ func policyFilesDigest(policies []transcoding.Policy) [sha256.Size]byte {
 		if p.APIKey == nil {
 			continue
 		}
-		v, err := p.APIKey.Keys.Read()
+		v, ok, err := p.APIKey.Keys.ReadFile()
+		if !ok {
+			continue // a store-held set: followAPIKeys publishes its changes
+		}
 		if err != nil {
 			v = "\x00error: " + err.Error()
 		}

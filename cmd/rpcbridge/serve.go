@@ -49,6 +49,7 @@ the admin API it uses:
   /api/v1/idl[/NAME] (GET, PUT an upload, DELETE), /api/v1/idl/NAME/versions[/N],
   /api/v1/idl/NAME/diff?from=N[&to=M], POST /api/v1/idl/NAME/rollback {"version": N}
   /api/v1/store (the store's state), /api/v1/rules (GET, PUT, DELETE; with store.rules)
+  /api/v1/apikeys[/NAME] (API key sets held hashed in the store: GET, PUT a key file, DELETE)
   /gateway/... (forwarded to the embedded gateway, for Swagger UI's "try it out")
 The configuration file is reloaded when it changes or on SIGHUP; an invalid file is reported and
 the previous one kept. An IDL upload that does not compile is rejected with file:line:col and the
@@ -94,9 +95,10 @@ type server struct {
 	catalogs *bus.Topic[bridge.Catalog]
 	schemas  []*bus.Topic[[]idl.Schema]
 	store    *store.Store
-	kv       kvstore.Store          // the store section's kvstore, nil when nothing uses one (store.go)
-	rules    *bus.Topic[rulesState] // the store's rules (store.rules), nil when off
-	keys     *bus.Topic[jwks.Sets]  // the JWT policies' key sets (keysets.go)
+	kv       kvstore.Store            // the store section's kvstore, nil when nothing uses one (store.go)
+	rules    *bus.Topic[rulesState]   // the store's rules (store.rules), nil when off
+	apiKeys  *bus.Topic[apiKeysState] // the store's API key sets (apikeys.go), nil without a kvstore
+	keys     *bus.Topic[jwks.Sets]    // the JWT policies' key sets (keysets.go)
 	xds      *controlplane.Server
 	gateway  *dataplane.Gateway
 	// gatewayTLS is the try-it forward's client of the gateway listener under gateway.tls.
@@ -199,6 +201,11 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 		g.Go(func() error { return followRules(gctx, s.kv, s.rules, log.With("component", "rules-store")) })
 		inputs = append(inputs, s.rules)
 	}
+	if s.kv != nil {
+		s.apiKeys = bus.NewTopic(func(a, b apiKeysState) bool { return reflect.DeepEqual(a, b) })
+		g.Go(func() error { return followAPIKeys(gctx, s.kv, s.apiKeys, log.With("component", apiKeysStage)) })
+		inputs = append(inputs, s.apiKeys)
+	}
 	keyInputs := []bus.Watchable{s.cfg}
 	if s.rules != nil {
 		keyInputs = append(keyInputs, s.rules)
@@ -261,11 +268,16 @@ func (s *server) compileStep() {
 		rules, _ = s.rules.Latest()
 		cfg = cfg.WithStoreRules(rules.Rules)
 	}
+	var apiKeys apiKeysState
+	if s.apiKeys != nil {
+		apiKeys, _ = s.apiKeys.Latest()
+	}
 	var c compiled
 	keys, _ := s.keys.Latest()
-	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, keySets(keys), s.memory, time.Now())
+	c, s.memory = compileAt(snaps, allSchemas(s.schemas), cfg, keySets(keys), apiKeys.Sets, s.memory, time.Now())
 	c.Diagnostics = append(c.Diagnostics, s.store.Diagnostics()...)
 	c.Diagnostics = append(c.Diagnostics, rules.Diagnostics...)
+	c.Diagnostics = append(c.Diagnostics, apiKeys.Diagnostics...)
 	s.catalogs.Publish(c.Catalog)
 	s.compiled.Publish(c)
 }
@@ -287,6 +299,7 @@ func (s *server) adminHandler() http.Handler {
 		Gateway:              s.gatewayAddr(),
 		GatewayTLS:           s.gatewayTLS,
 		Rules:                rulesOptions(s.start, s.kv),
+		APIKeys:              apiKeysOptions(s.kv),
 		StoreStatus:          s.store.Status,
 		Logger:               s.log.With("component", "admin"),
 	})
@@ -430,6 +443,9 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if !reflect.DeepEqual(old.Store, cur.Store) {
 		out = append(out, "store")
+	}
+	if !sharedIDL(old) && !needsKV(old) && needsKV(cur) {
+		out = append(out, "policies[].apiKey.keys.store (the store is opened at start)")
 	}
 	return out
 }

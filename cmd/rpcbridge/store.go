@@ -60,12 +60,12 @@ func storeOptions(cfg *config.Config, log *slog.Logger) store.Options {
 }
 
 // openIDLStore opens the IDL store the configuration names and returns it with the kvstore
-// (nil when neither IDL nor rules use one) and a function that closes what it opened. A shared
+// (nil when neither IDL, rules nor store-held API key sets use one) and a function that closes what it opened. A shared
 // store that cannot be read fails the start: a replica never serves nothing in place of it.
 func openIDLStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, kvstore.Store, func(), error) {
 	if !sharedIDL(cfg) {
 		st, err := openStore(cfg, log)
-		if err != nil || !cfg.Store.Rules {
+		if err != nil || !needsKV(cfg) {
 			return st, nil, func() {}, err
 		}
 		kv, err := openKV(cfg, log)
