@@ -47,6 +47,11 @@ type Options struct {
 	// authenticates them with the contract's gatewayv1.APIKeyDigestAuthFilter instead of being
 	// withheld. It changes nothing else, so without hashed keys the output is the flavor's.
 	RPCBridgeGateway bool
+	// MCPServices are globs (path.Match syntax) on the service IDs of routes ("grpc:pkg.Service",
+	// "dubbo:iface:version:group") whose gRPC and Dubbo routes rpcbridge's gateways also offer as
+	// Model Context Protocol tools: each such route carries a gatewayv1.MCPTool. Empty offers
+	// none; resources for an Envoy (RPCBridgeGateway false) never carry tools.
+	MCPServices []string
 }
 
 // downstream returns the downstream limits in effect.

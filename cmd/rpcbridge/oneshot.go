@@ -91,6 +91,7 @@ func translateOptions(cfg *config.Config) controlplane.Options {
 	downstream := cfg.Gateway.Limits.Downstream()
 	return controlplane.Options{
 		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: cfg.Envoy.Flavor, Downstream: &downstream,
+		MCPServices: cfg.Gateway.MCP.Services,
 	}
 }
 
