@@ -132,6 +132,9 @@ type GatewayConfig struct {
 	Dubbo DubboConfig `yaml:"dubbo"`
 	// AccessLog writes one JSON line per request, in telemetry's own type (default off).
 	AccessLog telemetry.AccessLogConfig `yaml:"accessLog"`
+	// MCP offers the gRPC and Dubbo routes of chosen services as Model Context Protocol tools
+	// on a path of the listener (default off).
+	MCP MCPConfig `yaml:"mcp"`
 }
 
 // On reports whether the gateway is enabled.

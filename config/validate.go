@@ -38,6 +38,7 @@ func (c *Config) validate() []Problem {
 	c.Admin.Limits.validate(add)
 	c.Gateway.Limits.validate(add)
 	c.Gateway.Dubbo.validate(add)
+	c.Gateway.MCP.validate(add)
 	addErr("gateway.accessLog", c.Gateway.AccessLog.Validate())
 	addErr("telemetry.tracing", c.Telemetry.Tracing.Validate())
 	if c.Envoy.HTTPPort > 65535 {

@@ -51,6 +51,11 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 		Name:    gatewayv1.HTTPVirtualHost,
 		Domains: []string{"*"},
 	}
+	tools, toolDiags, err := mcpTools(g, opts)
+	if err != nil {
+		return out, err
+	}
+	out.diagnostics = append(out.diagnostics, toolDiags...)
 	seen := make(map[string]bool, len(g.Routes))
 	var usesGRPC, usesDubbo bool
 	var edge edgeListener
@@ -118,6 +123,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			}
 			usesDubbo = true
 		}
+		attachMCPTool(er, tools[r.Name])
 		if d := applyEdge(r, er, &edge, opts.RPCBridgeGateway); d != nil {
 			out.diagnostics = append(out.diagnostics, *d)
 		}

@@ -175,12 +175,13 @@ func (s *Server) targets() []target {
 
 // translationOf is the translation a target needs for g: targets with equal translations get
 // the same resources, so they are translated once and share one snapshot value. Without Dubbo
-// the flavor makes no difference, without hashed API keys the gateway kind makes none.
-func translationOf(t target, g ir.Gateway) target {
+// the flavor makes no difference, without hashed API keys and MCP tools (mcpServices) the
+// gateway kind makes none.
+func translationOf(t target, g ir.Gateway, mcpServices []string) target {
 	if !flavorDependent(g) {
 		t.flavor = ""
 	}
-	if !hasAPIKeyDigests(g) {
+	if !hasAPIKeyDigests(g) && len(mcpServices) == 0 {
 		t.rpcbridge = false
 	}
 	return t
@@ -209,7 +210,7 @@ func (s *Server) update(g ir.Gateway) error {
 	byTranslation := map[target]*cache.Snapshot{}
 	var shared *Resources
 	for _, t := range s.targets() {
-		tr := translationOf(t, g)
+		tr := translationOf(t, g, s.opts.Translate.MCPServices)
 		if snap := byTranslation[tr]; snap != nil {
 			snaps[t] = snap
 			continue

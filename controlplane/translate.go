@@ -50,6 +50,11 @@ type Options struct {
 	// DubboGateways, when enabled, makes FlavorEnvoy route HTTP-to-Dubbo routes to a cluster of
 	// rpcbridge gateways instead of leaving them out (dubbogateways.go); other flavors ignore it.
 	DubboGateways *DubboGateways
+	// MCPServices are globs (path.Match syntax) on the service IDs of routes ("grpc:pkg.Service",
+	// "dubbo:iface:version:group") whose gRPC and Dubbo routes rpcbridge's gateways also offer as
+	// Model Context Protocol tools: each such route carries a gatewayv1.MCPTool. Empty offers
+	// none; resources for an Envoy (RPCBridgeGateway false) never carry tools.
+	MCPServices []string
 }
 
 // downstream returns the downstream limits in effect.

@@ -43,6 +43,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
+	"github.com/rpcbridge/rpcbridge/dataplane/mcptools"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dataplane/xdsclient"
 	"github.com/rpcbridge/rpcbridge/internal/downstream"
@@ -106,6 +107,10 @@ type Options struct {
 	// per-request random value); it must be safe for concurrent use. Nil means math/rand/v2;
 	// tests set a seeded source so that a split's distribution is reproducible.
 	RandomValue func() uint64
+	// MCPPath, when set, is the path of the listener where the gateway serves its tool routes
+	// as Model Context Protocol tools (package mcptools, streamable HTTP); requests to it are
+	// not routed. Empty serves no MCP.
+	MCPPath string
 }
 
 // xdsServers lists the control planes to follow: XDSAddress, then XDSServers, each once.
@@ -138,6 +143,8 @@ type Gateway struct {
 	// InitialFetchTimeout had passed since routableSince.
 	routableSince atomic.Pointer[time.Time]
 	warmed        atomic.Bool
+	// mcp serves Options.MCPPath; nil without it.
+	mcp *mcptools.Handler
 }
 
 // InitialFetchTimeout is how long, at start, the gateway waits for the endpoints of the clusters
@@ -179,9 +186,21 @@ func New(opts Options) *Gateway {
 	}
 	logger = logger.With("component", "gateway")
 	tel := telemetry.NewGateway(telemetry.GatewayOptions{Registerer: opts.Registerer, AccessLog: opts.AccessLog, Tracing: opts.Tracing, Logger: logger})
-	return &Gateway{opts: opts, logger: logger, telemetry: tel, metrics: newMetrics(opts.Registerer, logger),
+	g := &Gateway{opts: opts, logger: logger, telemetry: tel, metrics: newMetrics(opts.Registerer, logger),
 		xds: newXDSMetrics(opts.Registerer, logger, opts.xdsServers()), dubbo: newDubboPool(),
 		budget: downstream.NewBudget(opts.BufferBudgetBytes)}
+	if opts.MCPPath != "" {
+		g.mcp = mcptools.New(mcptools.Options{Table: g.table, REST: http.HandlerFunc(g.serveHTTP), Logger: logger})
+	}
+	return g
+}
+
+// table is the routing table in effect, nil before the first.
+func (g *Gateway) table() *routetable.Table {
+	if cfg := g.config.Load(); cfg != nil {
+		return cfg.table
+	}
+	return nil
 }
 
 // Run serves HTTP on ListenAddress and follows the control plane until ctx ends, then drains
@@ -309,8 +328,20 @@ func (g *Gateway) Addr() net.Addr {
 	return nil
 }
 
-// Handler returns the proxying handler (the one Run serves), for in-process use.
-func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveHTTP) }
+// Handler returns the proxying handler (the one Run serves), for in-process use: the MCP
+// endpoint on Options.MCPPath, the routes everywhere else.
+func (g *Gateway) Handler() http.Handler {
+	if g.mcp == nil {
+		return http.HandlerFunc(g.serveHTTP)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == g.opts.MCPPath {
+			g.mcp.ServeHTTP(w, r)
+			return
+		}
+		g.serveHTTP(w, r)
+	})
+}
 
 // logWithheld logs each route the new table withholds, once: when it is withheld for a reason
 // the previous table did not have (every xDS update rebuilds the table).

@@ -144,6 +144,9 @@ const (
 	// EnvoyPolicyWithheld: a route's edge policy cannot be translated into Envoy filter
 	// configuration; the route answers 503 instead of being served without it.
 	EnvoyPolicyWithheld Code = "envoy.policy-withheld"
+	// EnvoyToolOmitted: a route of a service exposed as MCP tools cannot be described as a
+	// tool; the route is served as REST, without a tool.
+	EnvoyToolOmitted Code = "envoy.tool-omitted"
 )
 
 // Store codes: what the shared store (kvstore) found in its space.

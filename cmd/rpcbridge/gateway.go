@@ -40,6 +40,8 @@ type gatewayFlags struct {
 	xdsTokenFile string
 	xdsPerRPC    credentials.PerRPCCredentials
 	tls          gatewayTLSFlags
+	// mcpPath serves the tool routes as MCP tools there (gateway.mcp.path of serve).
+	mcpPath string
 }
 
 func newGatewayCommand(logger func() (*slog.Logger, error)) *cobra.Command {
@@ -103,6 +105,8 @@ what is left.`,
 	cmd.Flags().StringVar(&f.nodeID, "node-id", "", "xDS node id (default: the host name)")
 	cmd.Flags().StringVar(&f.nodeCluster, "node-cluster", gatewayv1.EmbeddedNodeCluster,
 		"xDS node cluster; "+gatewayv1.EmbeddedNodeCluster+" gets the routes only an rpcbridge gateway runs (REST to Dubbo)")
+	cmd.Flags().StringVar(&f.mcpPath, "mcp-path", "",
+		"serve the routes the control plane marks as tools (gateway.mcp.services) as MCP tools on this path, e.g. /mcp")
 	addGatewayTLSFlags(cmd, &f.tls)
 	cmd.Flags().DurationVar(&f.drain, "drain-timeout", dataplane.DefaultShutdownTimeout, "how long requests in flight may finish at shutdown")
 	cmd.Flags().StringVar(&f.xdsTokenFile, "xds-token-file", "",
@@ -123,6 +127,7 @@ func runGateway(ctx context.Context, log *slog.Logger, f gatewayFlags, servers [
 		XDSServers: servers, NodeID: f.nodeID, NodeCluster: f.nodeCluster,
 		ListenAddress: f.listen, Logger: log, Registerer: reg, ShutdownTimeout: f.drain,
 		TLS: listenTLS, XDSCredentials: xdsclient.Credentials{Transport: xdsTransport, PerRPC: f.xdsPerRPC},
+		MCPPath: f.mcpPath,
 	})
 	// The admin listener outlives the gateway's drain, so that probes see it not ready.
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))

@@ -175,6 +175,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 			MaxConnections: cfg.Gateway.Limits.MaxConnections, BufferBudgetBytes: cfg.Gateway.Limits.BufferBudgetBytes,
 			AccessLog: tel.accessLog, Tracing: tel.tracing,
 			TLS: tlsCfg.gateway, XDSCredentials: embeddedXDSCredentials(tlsCfg, sec.gatewayCreds.PerRPC),
+			MCPPath: cfg.Gateway.MCP.Path,
 		})
 	}
 

@@ -10,6 +10,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 )
@@ -59,6 +60,9 @@ type Route struct {
 
 	// perFilter is the route's typed_per_filter_config, for the edge filters.
 	perFilter map[string]*anypb.Any
+	// tool is the route's MCP tool (tools.go), or toolProblem why it has none to offer.
+	tool        *gatewayv1.MCPTool
+	toolProblem string
 
 	path    pathMatcher
 	headers []headerMatcher
@@ -181,6 +185,9 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}
 			route.perFilter = r.GetTypedPerFilterConfig()
+			if route.Cluster != "" {
+				route.tool, route.toolProblem = mcpTool(r)
+			}
 			if route.Cluster != "" && route.Retry == nil {
 				if route.Retry, err = decodeRetryPolicy(vh.GetRetryPolicy()); err != nil {
 					return nil, fmt.Errorf("virtual host %q: %w", vh.GetName(), err)

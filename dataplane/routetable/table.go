@@ -15,6 +15,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
 	"github.com/rpcbridge/rpcbridge/internal/downstream"
@@ -41,6 +42,8 @@ type Table struct {
 	warming      []string
 	transcoders  map[[sha256.Size]byte]*grpcjson.Transcoder
 	withheld     []WithheldRoute
+	tools        []*gatewayv1.MCPTool
+	omittedTools []OmittedTool
 	headers      *hcm.Policy
 	downstream   downstream.Settings
 	// limiters are the local rate limiters of the table's routes, kept by the next table for
@@ -131,6 +134,7 @@ func BuildReusing(res Resources, listenerName string, previous *Table) (*Table, 
 			t.hasRoutes = true
 			t.hosts = newHostIndex(hosts)
 			t.withheld = withheldRoutes(hosts)
+			t.tools, t.omittedTools = collectTools(hosts)
 			t.headers = policy
 		}
 	}

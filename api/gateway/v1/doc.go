@@ -14,6 +14,8 @@
 //   - APIKeyDigestAuthFilter, the HTTP filter of hashed API keys (Envoy's api_key_auth
 //     configuration with digests for keys, which only an rpcbridge gateway receives), and its
 //     APIKeyDigestAuth message (MarshalAPIKeyDigestAuth, UnmarshalAPIKeyDigestAuth);
+//   - MCPToolKey, the MCPTool message on each route that rpcbridge's gateways also offer as a
+//     Model Context Protocol tool (MarshalMCPTool, UnmarshalMCPTool);
 //   - ClientFeature, which a gateway announces in its xDS node to say which version it reads.
 //
 // The control plane's IR (controlplane/ir) stays internal to it and may change freely; the

@@ -707,6 +707,170 @@ func (x *APIKeyDigestAuth) GetAlgorithm() DigestAlgorithm {
 	return DigestAlgorithm_DIGEST_ALGORITHM_UNSPECIFIED
 }
 
+// MCPTool is a route that an rpcbridge gateway also offers as a Model Context Protocol tool: a
+// call of the tool becomes the REST request of the route (method, path, query, headers, body
+// from the arguments) and runs through the gateway's handler like any request, so the route's
+// policies apply. The control plane puts it on the route, in
+// metadata.typed_filter_metadata["rpcbridge.io/mcp"], for the routes whose services the
+// configuration exposes as tools; Envoy ignores it.
+type MCPTool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the tool's name: unique in the route configuration, 1 to 128 of [A-Za-z0-9_.-].
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// description says what the tool calls, for the model.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// input_schema is the JSON Schema (2020-12) of the arguments object, as JSON text: an object
+	// schema whose $refs point into its own $defs.
+	InputSchema string `protobuf:"bytes,3,opt,name=input_schema,json=inputSchema,proto3" json:"input_schema,omitempty"`
+	// method is the HTTP method of the REST request.
+	Method string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	// path_template is the google.api.http path template of the REST request; the PATH
+	// arguments fill its variables.
+	PathTemplate string `protobuf:"bytes,5,opt,name=path_template,json=pathTemplate,proto3" json:"path_template,omitempty"`
+	// arguments say where each top-level property of the arguments goes in the REST request.
+	Arguments     []*MCPArgument `protobuf:"bytes,6,rep,name=arguments,proto3" json:"arguments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MCPTool) Reset() {
+	*x = MCPTool{}
+	mi := &file_gateway_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MCPTool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MCPTool) ProtoMessage() {}
+
+func (x *MCPTool) ProtoReflect() protoreflect.Message {
+	mi := &file_gateway_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MCPTool.ProtoReflect.Descriptor instead.
+func (*MCPTool) Descriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MCPTool) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MCPTool) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *MCPTool) GetInputSchema() string {
+	if x != nil {
+		return x.InputSchema
+	}
+	return ""
+}
+
+func (x *MCPTool) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *MCPTool) GetPathTemplate() string {
+	if x != nil {
+		return x.PathTemplate
+	}
+	return ""
+}
+
+func (x *MCPTool) GetArguments() []*MCPArgument {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+// MCPArgument is where one top-level property of an MCPTool's arguments goes.
+type MCPArgument struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the property's name in the arguments object.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// source is the part of the REST request it fills (PARAM_SOURCE_PATH: the path template's
+	// variable key; QUERY: the query parameter key, repeated for an array; HEADER: the header
+	// key; BODY: the member key of a JSON body object; WHOLE_BODY: the JSON body).
+	Source ParamSource `protobuf:"varint,2,opt,name=source,proto3,enum=rpcbridge.gateway.v1.ParamSource" json:"source,omitempty"`
+	// key names the variable, parameter, header or body member; empty for WHOLE_BODY.
+	Key           string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MCPArgument) Reset() {
+	*x = MCPArgument{}
+	mi := &file_gateway_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MCPArgument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MCPArgument) ProtoMessage() {}
+
+func (x *MCPArgument) ProtoReflect() protoreflect.Message {
+	mi := &file_gateway_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MCPArgument.ProtoReflect.Descriptor instead.
+func (*MCPArgument) Descriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *MCPArgument) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MCPArgument) GetSource() ParamSource {
+	if x != nil {
+		return x.Source
+	}
+	return ParamSource_PARAM_SOURCE_UNSPECIFIED
+}
+
+func (x *MCPArgument) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
@@ -753,7 +917,18 @@ const file_gateway_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\"W\n" +
 	"\x10APIKeyDigestAuth\x12C\n" +
-	"\talgorithm\x18\x01 \x01(\x0e2%.rpcbridge.gateway.v1.DigestAlgorithmR\talgorithm*D\n" +
+	"\talgorithm\x18\x01 \x01(\x0e2%.rpcbridge.gateway.v1.DigestAlgorithmR\talgorithm\"\xe0\x01\n" +
+	"\aMCPTool\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12!\n" +
+	"\finput_schema\x18\x03 \x01(\tR\vinputSchema\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\x12#\n" +
+	"\rpath_template\x18\x05 \x01(\tR\fpathTemplate\x12?\n" +
+	"\targuments\x18\x06 \x03(\v2!.rpcbridge.gateway.v1.MCPArgumentR\targuments\"n\n" +
+	"\vMCPArgument\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\x06source\x18\x02 \x01(\x0e2!.rpcbridge.gateway.v1.ParamSourceR\x06source\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key*D\n" +
 	"\rDubboProtocol\x12\x18\n" +
 	"\x14DUBBO_PROTOCOL_DUBBO\x10\x00\x12\x19\n" +
 	"\x15DUBBO_PROTOCOL_TRIPLE\x10\x01*\xa7\x01\n" +
@@ -781,7 +956,7 @@ func file_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_gateway_proto_goTypes = []any{
 	(DubboProtocol)(0),          // 0: rpcbridge.gateway.v1.DubboProtocol
 	(ParamSource)(0),            // 1: rpcbridge.gateway.v1.ParamSource
@@ -792,24 +967,28 @@ var file_gateway_proto_goTypes = []any{
 	(*JavaClass)(nil),           // 6: rpcbridge.gateway.v1.JavaClass
 	(*JavaField)(nil),           // 7: rpcbridge.gateway.v1.JavaField
 	(*APIKeyDigestAuth)(nil),    // 8: rpcbridge.gateway.v1.APIKeyDigestAuth
-	nil,                         // 9: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
-	(*durationpb.Duration)(nil), // 10: google.protobuf.Duration
+	(*MCPTool)(nil),             // 9: rpcbridge.gateway.v1.MCPTool
+	(*MCPArgument)(nil),         // 10: rpcbridge.gateway.v1.MCPArgument
+	nil,                         // 11: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	(*durationpb.Duration)(nil), // 12: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
 	5,  // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	10, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	12, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
 	6,  // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
 	4,  // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
-	9,  // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	11, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
 	0,  // 5: rpcbridge.gateway.v1.DubboRoute.protocol:type_name -> rpcbridge.gateway.v1.DubboProtocol
 	1,  // 6: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
 	7,  // 7: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
 	2,  // 8: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	10, // 9: rpcbridge.gateway.v1.MCPTool.arguments:type_name -> rpcbridge.gateway.v1.MCPArgument
+	1,  // 10: rpcbridge.gateway.v1.MCPArgument.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -823,7 +1002,7 @@ func file_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
