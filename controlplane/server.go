@@ -175,12 +175,13 @@ func (s *Server) targets() []target {
 
 // translationOf is the translation a target needs for g: targets with equal translations get
 // the same resources, so they are translated once and share one snapshot value. Without Dubbo
-// the flavor makes no difference, without hashed API keys the gateway kind makes none.
+// the flavor makes no difference, without hashed API keys and streaming gRPC methods (their
+// WebSocket routes) the gateway kind makes none.
 func translationOf(t target, g ir.Gateway) target {
 	if !flavorDependent(g) {
 		t.flavor = ""
 	}
-	if !hasAPIKeyDigests(g) {
+	if !hasAPIKeyDigests(g) && !hasStreamingGRPC(g) {
 		t.rpcbridge = false
 	}
 	return t
