@@ -15,8 +15,9 @@ package controlplane
 // x-grpc-web header, so the preflights of a default REST route on the same path keep its policy.
 //
 // WebSocket: a route bound to a streaming method also takes WebSocket upgrades
-// (upgrade_configs [{upgrade_type: websocket}] on the route, which Envoy's HCM honours per route
-// without an HCM-level entry: HttpConnectionManagerConfig::createUpgradeFilterChain). The
+// (upgrade_configs [{upgrade_type: websocket}] on the route, which Envoy honours per route
+// without an HCM-level entry: "any per-route enabling/disabling automatically overrides
+// HttpConnectionManager configuration", Envoy's docs/root/intro/arch_overview/http/upgrades.rst). The
 // handshake is a GET: a route bound to GET takes the upgrade itself; any other gets a copy before
 // it that matches GET with Upgrade: websocket. Only rpcbridge's gateways bridge a WebSocket to
 // a gRPC stream (stock Envoy would forward the upgrade to the gRPC server, which cannot take it),

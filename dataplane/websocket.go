@@ -7,6 +7,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
@@ -14,7 +15,8 @@ import (
 // (grpcjson.Transcoder.ServeWebSocket): the route's upgrade_configs allowed the upgrade
 // (serveHTTP checked). It reports false, having answered nothing, when no streaming binding
 // matches the handshake, which then goes upstream as it is, as any request the transcoder does
-// not handle. The route timeout bounds the whole call, as it bounds a gRPC stream in Envoy.
+// not handle. The route timeout bounds the whole call, as it bounds a gRPC stream in Envoy; the
+// listener's stream idle timeout ends it when no frame moved for that long.
 func (g *Gateway) transcodeWebSocket(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route, cluster *string) bool {
 	tr := route.Transcoder
 	call, err := tr.PrepareWebSocket(r)
@@ -40,6 +42,7 @@ func (g *Gateway) transcodeWebSocket(w http.ResponseWriter, r *http.Request, cfg
 			return true
 		}
 	}
+	call.OnActivity = func() { downstream.MarkActive(w) } // frames count against the stream idle timeout
 	*cluster = target.Cluster
 	up := g.upstreamOf(w, cfg, target.Cluster)
 	if up == nil {

@@ -75,6 +75,9 @@ type WebSocketCall struct {
 	// FrameLimit bounds a frame the client sends (max_request_body_size, else
 	// DefaultMaxRequestBodySize).
 	FrameLimit int64
+	// OnActivity, when set, is called for every frame read or written: the frames pass the
+	// hijacked connection, not the HTTP server, so its stream idle timeout must be told.
+	OnActivity func()
 
 	vars   map[string]string
 	params []boundParam
@@ -164,7 +167,7 @@ func (t *Transcoder) ServeWebSocket(ctx context.Context, w http.ResponseWriter, 
 		}
 	}()
 
-	st := t.relay(ctx, ws, cs, b)
+	st := t.relay(ctx, ws, cs, call)
 	endMu.Lock()
 	e := end
 	endMu.Unlock()
@@ -192,7 +195,8 @@ func (t *Transcoder) ServeWebSocket(ctx context.Context, w http.ResponseWriter, 
 
 // relay sends each response message to the client as a text frame until the call ends, and
 // returns its status.
-func (t *Transcoder) relay(ctx context.Context, ws *websocket.Conn, cs grpc.ClientStream, b *Binding) *status.Status {
+func (t *Transcoder) relay(ctx context.Context, ws *websocket.Conn, cs grpc.ClientStream, call *WebSocketCall) *status.Status {
+	b := call.Binding
 	for {
 		var reply []byte
 		err := cs.RecvMsg(&reply)
@@ -209,6 +213,7 @@ func (t *Transcoder) relay(ctx context.Context, ws *websocket.Conn, cs grpc.Clie
 		if err := ws.Write(ctx, websocket.MessageText, wrapResult(chunk)); err != nil {
 			return status.New(codes.Canceled, "the WebSocket client went away")
 		}
+		call.active()
 	}
 }
 
@@ -229,6 +234,7 @@ func (t *Transcoder) pump(ctx context.Context, ws *websocket.Conn, cs grpc.Clien
 	}
 	for {
 		typ, data, err := ws.Read(ctx)
+		call.active()
 		if err != nil {
 			// The client closed, the connection was lost, or a frame was over the limit (the
 			// library closed with 1009 itself).
@@ -270,6 +276,13 @@ func (t *Transcoder) send(cs grpc.ClientStream, call *WebSocketCall, frame []byt
 	}
 	_ = cs.SendMsg(msg)
 	return clientEnd{}, true
+}
+
+// active reports activity on the connection.
+func (c *WebSocketCall) active() {
+	if c.OnActivity != nil {
+		c.OnActivity()
+	}
 }
 
 // closeReason cuts a reason to what a close frame carries, at a UTF-8 boundary.

@@ -39,7 +39,7 @@ func RouteUpgrades(a *routev3.RouteAction) Upgrades {
 
 // Allows is Envoy's HttpConnectionManagerConfig::createUpgradeFilterChain: the route's entry
 // for the upgrade type decides when it has one (false refuses even what the HCM allows), else
-// the HCM's.
+// the HCM's (the HCM/route table of Envoy's docs/root/intro/arch_overview/http/upgrades.rst).
 func Allows(hcm, route Upgrades, upgrade string) bool {
 	if enabled, ok := route[upgrade]; ok {
 		return enabled
