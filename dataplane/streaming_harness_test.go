@@ -41,9 +41,9 @@ type chatStack struct {
 
 // chatRoutes are the REST routes of the chat service, as transcoding.Build makes them from
 // chat.proto's bindings. Last has a CORS policy, for the gRPC-Web preflight.
-func chatRoutes() []ir.Route {
+func chatRoutes(timeout time.Duration) []ir.Route {
 	route := func(name, template, verb, method, body string, serverStreaming bool) ir.Route {
-		return ir.Route{Name: name, Cluster: chatCluster, Timeout: 20 * time.Second,
+		return ir.Route{Name: name, Cluster: chatCluster, Timeout: timeout,
 			Match: ir.Match{PathTemplate: template, Methods: []string{verb}},
 			GRPC:  &ir.GRPCRoute{Service: chat.Service, Method: method, Body: body, ServerStreaming: serverStreaming}}
 	}
@@ -58,9 +58,15 @@ func chatRoutes() []ir.Route {
 	}
 }
 
-// startChatStack starts the chat server, rpcbridge's xDS server with the chat routes and an
-// embedded gateway, and waits until the gateway transcodes.
+// startChatStack starts the chat server, rpcbridge's xDS server with the chat routes (route
+// timeout 20 s) and an embedded gateway, and waits until the gateway transcodes.
 func startChatStack(t *testing.T) *chatStack {
+	t.Helper()
+	return startChatStackWith(t, 20*time.Second)
+}
+
+// startChatStackWith is startChatStack with the routes' timeout.
+func startChatStackWith(t *testing.T, routeTimeout time.Duration) *chatStack {
 	t.Helper()
 	fds := chat.MustDescriptors(t)
 	host, port, err := net.SplitHostPort(chat.Start(t, fds))
@@ -78,7 +84,7 @@ func startChatStack(t *testing.T) *chatStack {
 	g := ir.Gateway{
 		Clusters: []ir.Cluster{{Name: chatCluster, Protocol: ir.UpstreamHTTP2, ConnectTimeout: time.Second,
 			Endpoints: []ir.Endpoint{{Address: host, Port: uint32(p), Weight: 1, Healthy: true}}}},
-		Routes:           chatRoutes(),
+		Routes:           chatRoutes(routeTimeout),
 		ProtoDescriptors: []ir.ProtoDescriptors{{Service: chat.Service, FileDescriptorSet: set}},
 	}
 	xds := controlplane.NewServer(controlplane.ServerOptions{})

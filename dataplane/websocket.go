@@ -15,8 +15,9 @@ import (
 // (grpcjson.Transcoder.ServeWebSocket): the route's upgrade_configs allowed the upgrade
 // (serveHTTP checked). It reports false, having answered nothing, when no streaming binding
 // matches the handshake, which then goes upstream as it is, as any request the transcoder does
-// not handle. The route timeout bounds the whole call, as it bounds a gRPC stream in Envoy; the
-// listener's stream idle timeout ends it when no frame moved for that long.
+// not handle. The route timeout runs from the end of the client stream, as Envoy's runs from the
+// end of the downstream request; the listener's stream idle timeout ends the call when no frame
+// moved for that long.
 func (g *Gateway) transcodeWebSocket(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route, cluster *string) bool {
 	tr := route.Transcoder
 	call, err := tr.PrepareWebSocket(r)
@@ -48,8 +49,8 @@ func (g *Gateway) transcodeWebSocket(w http.ResponseWriter, r *http.Request, cfg
 	if up == nil {
 		return true
 	}
-	ctx, cancel := withRouteTimeout(r.Context(), target)
-	defer cancel()
+	call.Timeout = target.Timeout // armed when the client stream ends, as Envoy's runs from the request's end
+	ctx := r.Context()
 	m := call.Binding.Method
 	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolGRPC, Cluster: target.Cluster,
 		Service: string(m.Parent().FullName()), Method: string(m.Name())})

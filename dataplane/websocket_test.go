@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -182,5 +183,33 @@ func TestWebSocketGarbage(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("after the garbage the gateway answers %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestWebSocketRouteTimeout: the route timeout runs from the end of the client stream, as
+// Envoy's runs from the end of the downstream request: a conversation outlives it while the
+// client talks, and a stream that goes on after the client's last message is cut by it
+// (DEADLINE_EXCEEDED, close 4004). The pauses are many times the timeout, so a slow machine only
+// widens the margins.
+func TestWebSocketRouteTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	s := startChatStackWith(t, timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), giveUp)
+	defer cancel()
+
+	ws := dialChat(t, ctx, s, "/v1/rooms/t:talk")
+	send(t, ctx, ws, `{"text":"a"}`)
+	receive(t, ctx, ws, `{"result":{"room":"t","text":"A","seq":1}}`)
+	time.Sleep(3 * timeout)
+	send(t, ctx, ws, `{"text":"b"}`)
+	receive(t, ctx, ws, `{"result":{"room":"t","text":"B","seq":2}}`)
+	send(t, ctx, ws, "")
+	if ce := closed(t, ctx, ws); ce.Code != websocket.StatusNormalClosure {
+		t.Errorf("a conversation longer than the route timeout: close %v, want 1000", ce)
+	}
+
+	slow := dialChat(t, ctx, s, "/v1/rooms/t/notes?count=10&pauseMs=300")
+	if ce := closed(t, ctx, slow); ce.Code != 4000+4 || !strings.Contains(ce.Reason, "route timeout") {
+		t.Errorf("a stream going on after the request: close %v, want 4004 naming the route timeout", ce)
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
@@ -78,6 +80,11 @@ type WebSocketCall struct {
 	// OnActivity, when set, is called for every frame read or written: the frames pass the
 	// hijacked connection, not the HTTP server, so its stream idle timeout must be told.
 	OnActivity func()
+	// Timeout, when positive, is the route timeout. As in Envoy, where it runs from the end of
+	// the downstream request, it starts when the client stream ends (the empty frame, or the
+	// one request message of a server-streaming method), so a conversation is not cut while the
+	// client still talks; the call then ends with DEADLINE_EXCEEDED (close 4004).
+	Timeout time.Duration
 
 	vars   map[string]string
 	params []boundParam
@@ -128,7 +135,7 @@ type clientEnd struct {
 
 // ServeWebSocket opens the call's gRPC stream over conn, accepts the WebSocket upgrade and
 // bridges the two until the call ends (see the file comment for the frames and close codes).
-// ctx bounds the call. A stream that cannot be opened is answered before the upgrade, as a
+// ctx bounds the call (call.Timeout is the route timeout, armed when the client stream ends). A stream that cannot be opened is answered before the upgrade, as a
 // unary error. It returns the call's error, if any.
 func (t *Transcoder) ServeWebSocket(ctx context.Context, w http.ResponseWriter, r *http.Request, call *WebSocketCall, conn grpc.ClientConnInterface) error {
 	b := call.Binding
@@ -156,9 +163,26 @@ func (t *Transcoder) ServeWebSocket(ctx context.Context, w http.ResponseWriter, 
 	// connection at once, and the close frame with the call's status must go out first.
 	readCtx, stopRead := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRead()
+	var timedOut atomic.Bool
+	var timer *time.Timer
+	var timerMu sync.Mutex
+	clientDone := func() { // the client stream ended: the route timeout starts
+		timerMu.Lock()
+		defer timerMu.Unlock()
+		if call.Timeout > 0 && timer == nil {
+			timer = time.AfterFunc(call.Timeout, func() { timedOut.Store(true); cancel() })
+		}
+	}
+	defer func() {
+		timerMu.Lock()
+		defer timerMu.Unlock()
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	go func() {
 		defer close(readDone)
-		e := t.pump(readCtx, ws, cs, call)
+		e := t.pump(readCtx, ws, cs, call, clientDone)
 		endMu.Lock()
 		end = e
 		endMu.Unlock()
@@ -168,6 +192,9 @@ func (t *Transcoder) ServeWebSocket(ctx context.Context, w http.ResponseWriter, 
 	}()
 
 	st := t.relay(ctx, ws, cs, call)
+	if timedOut.Load() {
+		st = status.Newf(codes.DeadlineExceeded, "the route timeout of %s expired", call.Timeout)
+	}
 	endMu.Lock()
 	e := end
 	endMu.Unlock()
@@ -222,7 +249,7 @@ func (t *Transcoder) relay(ctx context.Context, ws *websocket.Conn, cs grpc.Clie
 // the connection, or breaks the protocol. A method that takes one request message (server
 // streaming) takes it from the first frame when its binding has a body, else from the path and
 // query at once.
-func (t *Transcoder) pump(ctx context.Context, ws *websocket.Conn, cs grpc.ClientStream, call *WebSocketCall) clientEnd {
+func (t *Transcoder) pump(ctx context.Context, ws *websocket.Conn, cs grpc.ClientStream, call *WebSocketCall, clientDone func()) clientEnd {
 	b := call.Binding
 	single := !b.Method.IsStreamingClient()
 	halfClosed := false
@@ -231,6 +258,7 @@ func (t *Transcoder) pump(ctx context.Context, ws *websocket.Conn, cs grpc.Clien
 			return e
 		}
 		halfClosed = true
+		clientDone()
 	}
 	for {
 		typ, data, err := ws.Read(ctx)
@@ -250,6 +278,7 @@ func (t *Transcoder) pump(ctx context.Context, ws *websocket.Conn, cs grpc.Clien
 		case len(bytes.TrimSpace(data)) == 0 && !single:
 			halfClosed = true
 			_ = cs.CloseSend()
+			clientDone()
 			continue
 		}
 		if e, ok := t.send(cs, call, data); !ok {
@@ -257,6 +286,7 @@ func (t *Transcoder) pump(ctx context.Context, ws *websocket.Conn, cs grpc.Clien
 		}
 		if single {
 			halfClosed = true
+			clientDone()
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -99,6 +100,13 @@ func handle(c *dynamicgrpc.Call) error {
 		for i := 1; i <= int(c.Field("count").Int()); i++ {
 			if fail := int(c.Field("fail_after").Int()); fail > 0 && i > fail {
 				return status.Errorf(codes.Aborted, "room %s closed after %d notes", room, fail)
+			}
+			if pause := time.Duration(c.Field("pause_ms").Int()) * time.Millisecond; pause > 0 {
+				select {
+				case <-time.After(pause):
+				case <-c.Stream.Context().Done():
+					return status.FromContextError(c.Stream.Context().Err()).Err()
+				}
 			}
 			if err := c.SendJSON(map[string]any{"room": room, "text": fmt.Sprintf("note %d", i), "seq": i}); err != nil {
 				return err
