@@ -135,8 +135,9 @@ type clientEnd struct {
 
 // ServeWebSocket opens the call's gRPC stream over conn, accepts the WebSocket upgrade and
 // bridges the two until the call ends (see the file comment for the frames and close codes).
-// ctx bounds the call (call.Timeout is the route timeout, armed when the client stream ends). A stream that cannot be opened is answered before the upgrade, as a
-// unary error. It returns the call's error, if any.
+// ctx bounds the call; call.Timeout, the route timeout, is armed when the client stream ends. A
+// stream that cannot be opened is answered before the upgrade, as a unary error. It returns the
+// call's error, if any.
 func (t *Transcoder) ServeWebSocket(ctx context.Context, w http.ResponseWriter, r *http.Request, call *WebSocketCall, conn grpc.ClientConnInterface) error {
 	b := call.Binding
 	ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(ctx, call.Metadata))
