@@ -89,7 +89,7 @@ func dubboTCPUpstream() (*corev3.TypedExtensionConfig, error) {
 // decorateDubboRoute adds to a translated route what the Higress transcoder needs (per-route
 // config, CONNECT upgrade) and, for rpcbridge's gateways, the route as the contract's
 // DubboRoute in typed_filter_metadata.
-func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) error {
+func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits, uploadLimit uint32) error {
 	d := r.Dubbo
 	if d.Interface == "" || d.Method == "" {
 		return fmt.Errorf("dubbo: empty interface or method")
@@ -107,7 +107,7 @@ func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.Ja
 		UpgradeType:   "CONNECT",
 		ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{AllowPost: true},
 	}}
-	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes, values))
+	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes, values, uploadLimit))
 	if err != nil {
 		return err
 	}
@@ -197,9 +197,10 @@ func dubboMatchPattern(m ir.Match) string {
 
 // contractDubboRoute is route r as the gateway contract's DubboRoute: the Dubbo call, the
 // transcoder's match pattern (which feeds path arguments), the classes that the parameter and
-// return types reach, and the limits on what the gateway sends (the providers' payload limit,
-// the gateway's value limits).
-func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) *gatewayv1.DubboRoute {
+// return types reach, the limits on what the gateway sends (the providers' payload limit,
+// the gateway's value limits), and, for a route that takes a file, the body limit
+// (uploadLimit) and how a byte[] result is answered.
+func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits, uploadLimit uint32) *gatewayv1.DubboRoute {
 	d := r.Dubbo
 	out := &gatewayv1.DubboRoute{
 		Interface: d.Interface, Version: d.Version, Group: d.Group, Method: d.Method,
@@ -212,6 +213,12 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.
 	}
 	if d.Timeout != 0 {
 		out.Timeout = durationpb.New(d.Timeout)
+	}
+	if d.Upload {
+		out.UploadLimit = uploadLimit
+	}
+	if d.Download != nil {
+		out.Download = &gatewayv1.DubboDownload{ContentType: d.Download.ContentType, Filename: d.Download.Filename}
 	}
 	types := make([]string, 0, len(d.Params)+1)
 	for _, p := range d.Params {

@@ -81,7 +81,11 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
-			cfg, err := grpcTranscoderPerRoute(r.GRPC, set, limits.BufferLimitBytes)
+			maxBody := limits.BufferLimitBytes
+			if r.GRPC.Upload {
+				maxBody = limits.uploadLimit()
+			}
+			cfg, err := grpcTranscoderPerRoute(r.GRPC, set, maxBody)
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
@@ -98,7 +102,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			})
 			continue
 		case r.Dubbo != nil:
-			if err := decorateDubboRoute(er, r, classes, g.DubboValues); err != nil {
+			if err := decorateDubboRoute(er, r, classes, g.DubboValues, limits.uploadLimit()); err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
 			usesDubbo = true

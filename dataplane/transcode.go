@@ -15,7 +15,7 @@ import (
 // must be proxied as it is (Envoy's pass-through). cluster receives the cluster the call used.
 func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route, cluster *string) bool {
 	tr := route.Transcoder
-	body := g.limitBody(r, cfg)
+	body := g.limitBodyTo(r, cfg, tr.BodyLimit())
 	defer body.Release()
 	call, err := tr.Prepare(r)
 	var rejected *grpcjson.RequestError

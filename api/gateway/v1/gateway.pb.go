@@ -188,8 +188,17 @@ type DubboRoute struct {
 	// whose key is not the header's name (x-dubbo-tag -> dubbo.tag, for Dubbo tag routing). A
 	// gateway that ignores it forwards the header under its own name.
 	AttachmentNames map[string]string `protobuf:"bytes,13,rep,name=attachment_names,json=attachmentNames,proto3" json:"attachment_names,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// upload_limit, when not 0, marks a route that takes a file (a byte[] argument from the
+	// body): the gateway also binds multipart/form-data parts and raw bodies to its arguments,
+	// reading at most upload_limit bytes of the body instead of the listener's buffer limit (413
+	// beyond it). A gateway that ignores it reads JSON bodies only, within the buffer limit.
+	UploadLimit uint32 `protobuf:"varint,14,opt,name=upload_limit,json=uploadLimit,proto3" json:"upload_limit,omitempty"`
+	// download, when set, is how a byte[] result is answered (its content type and file name);
+	// unset, a byte[] result is answered as application/octet-stream. A gateway that ignores it
+	// answers the same bytes without them.
+	Download      *DubboDownload `protobuf:"bytes,15,opt,name=download,proto3" json:"download,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DubboRoute) Reset() {
@@ -313,6 +322,76 @@ func (x *DubboRoute) GetAttachmentNames() map[string]string {
 	return nil
 }
 
+func (x *DubboRoute) GetUploadLimit() uint32 {
+	if x != nil {
+		return x.UploadLimit
+	}
+	return 0
+}
+
+func (x *DubboRoute) GetDownload() *DubboDownload {
+	if x != nil {
+		return x.Download
+	}
+	return nil
+}
+
+// DubboDownload is how a gateway answers a byte[] result: the bytes as the body.
+type DubboDownload struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// content_type is the answer's Content-Type; "" means application/octet-stream.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// filename, when set, makes the answer an attachment of that name (Content-Disposition);
+	// "{var}" in it is replaced by the path variable var of path_template.
+	Filename      string `protobuf:"bytes,2,opt,name=filename,proto3" json:"filename,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DubboDownload) Reset() {
+	*x = DubboDownload{}
+	mi := &file_gateway_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DubboDownload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DubboDownload) ProtoMessage() {}
+
+func (x *DubboDownload) ProtoReflect() protoreflect.Message {
+	mi := &file_gateway_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DubboDownload.ProtoReflect.Descriptor instead.
+func (*DubboDownload) Descriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DubboDownload) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *DubboDownload) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
 // DubboValueLimits bound the java.math values of Dubbo arguments so that every provider decodes
 // them (dubbo-go's decimal holds 81 digits; Java's BigDecimal takes any int scale, which a
 // provider may expand into as many digits).
@@ -330,7 +409,7 @@ type DubboValueLimits struct {
 
 func (x *DubboValueLimits) Reset() {
 	*x = DubboValueLimits{}
-	mi := &file_gateway_proto_msgTypes[1]
+	mi := &file_gateway_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -342,7 +421,7 @@ func (x *DubboValueLimits) String() string {
 func (*DubboValueLimits) ProtoMessage() {}
 
 func (x *DubboValueLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[1]
+	mi := &file_gateway_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -355,7 +434,7 @@ func (x *DubboValueLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DubboValueLimits.ProtoReflect.Descriptor instead.
 func (*DubboValueLimits) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{1}
+	return file_gateway_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DubboValueLimits) GetMaxDecimalDigits() uint32 {
@@ -397,7 +476,7 @@ type DubboParam struct {
 
 func (x *DubboParam) Reset() {
 	*x = DubboParam{}
-	mi := &file_gateway_proto_msgTypes[2]
+	mi := &file_gateway_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +488,7 @@ func (x *DubboParam) String() string {
 func (*DubboParam) ProtoMessage() {}
 
 func (x *DubboParam) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[2]
+	mi := &file_gateway_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +501,7 @@ func (x *DubboParam) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DubboParam.ProtoReflect.Descriptor instead.
 func (*DubboParam) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{2}
+	return file_gateway_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DubboParam) GetName() string {
@@ -472,7 +551,7 @@ type JavaClass struct {
 
 func (x *JavaClass) Reset() {
 	*x = JavaClass{}
-	mi := &file_gateway_proto_msgTypes[3]
+	mi := &file_gateway_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +563,7 @@ func (x *JavaClass) String() string {
 func (*JavaClass) ProtoMessage() {}
 
 func (x *JavaClass) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[3]
+	mi := &file_gateway_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +576,7 @@ func (x *JavaClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JavaClass.ProtoReflect.Descriptor instead.
 func (*JavaClass) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{3}
+	return file_gateway_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *JavaClass) GetName() string {
@@ -546,7 +625,7 @@ type JavaField struct {
 
 func (x *JavaField) Reset() {
 	*x = JavaField{}
-	mi := &file_gateway_proto_msgTypes[4]
+	mi := &file_gateway_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +637,7 @@ func (x *JavaField) String() string {
 func (*JavaField) ProtoMessage() {}
 
 func (x *JavaField) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[4]
+	mi := &file_gateway_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +650,7 @@ func (x *JavaField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JavaField.ProtoReflect.Descriptor instead.
 func (*JavaField) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{4}
+	return file_gateway_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *JavaField) GetName() string {
@@ -607,7 +686,7 @@ type APIKeyDigestAuth struct {
 
 func (x *APIKeyDigestAuth) Reset() {
 	*x = APIKeyDigestAuth{}
-	mi := &file_gateway_proto_msgTypes[5]
+	mi := &file_gateway_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +698,7 @@ func (x *APIKeyDigestAuth) String() string {
 func (*APIKeyDigestAuth) ProtoMessage() {}
 
 func (x *APIKeyDigestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[5]
+	mi := &file_gateway_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +711,7 @@ func (x *APIKeyDigestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use APIKeyDigestAuth.ProtoReflect.Descriptor instead.
 func (*APIKeyDigestAuth) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{5}
+	return file_gateway_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *APIKeyDigestAuth) GetAlgorithm() DigestAlgorithm {
@@ -646,7 +725,7 @@ var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\x9c\x05\n" +
+	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\x80\x06\n" +
 	"\n" +
 	"DubboRoute\x12\x1c\n" +
 	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x18\n" +
@@ -662,10 +741,15 @@ const file_gateway_proto_rawDesc = "" +
 	" \x03(\v2\x1f.rpcbridge.gateway.v1.JavaClassR\vjavaClasses\x12#\n" +
 	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
 	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\x12`\n" +
-	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x1aB\n" +
+	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x12!\n" +
+	"\fupload_limit\x18\x0e \x01(\rR\vuploadLimit\x12?\n" +
+	"\bdownload\x18\x0f \x01(\v2#.rpcbridge.gateway.v1.DubboDownloadR\bdownload\x1aB\n" +
 	"\x14AttachmentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
+	"\rDubboDownload\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x1a\n" +
+	"\bfilename\x18\x02 \x01(\tR\bfilename\"\x9a\x01\n" +
 	"\x10DubboValueLimits\x12,\n" +
 	"\x12max_decimal_digits\x18\x01 \x01(\rR\x10maxDecimalDigits\x12*\n" +
 	"\x11max_decimal_scale\x18\x02 \x01(\rR\x0fmaxDecimalScale\x12,\n" +
@@ -712,33 +796,35 @@ func file_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_gateway_proto_goTypes = []any{
 	(ParamSource)(0),            // 0: rpcbridge.gateway.v1.ParamSource
 	(DigestAlgorithm)(0),        // 1: rpcbridge.gateway.v1.DigestAlgorithm
 	(*DubboRoute)(nil),          // 2: rpcbridge.gateway.v1.DubboRoute
-	(*DubboValueLimits)(nil),    // 3: rpcbridge.gateway.v1.DubboValueLimits
-	(*DubboParam)(nil),          // 4: rpcbridge.gateway.v1.DubboParam
-	(*JavaClass)(nil),           // 5: rpcbridge.gateway.v1.JavaClass
-	(*JavaField)(nil),           // 6: rpcbridge.gateway.v1.JavaField
-	(*APIKeyDigestAuth)(nil),    // 7: rpcbridge.gateway.v1.APIKeyDigestAuth
-	nil,                         // 8: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
-	(*durationpb.Duration)(nil), // 9: google.protobuf.Duration
+	(*DubboDownload)(nil),       // 3: rpcbridge.gateway.v1.DubboDownload
+	(*DubboValueLimits)(nil),    // 4: rpcbridge.gateway.v1.DubboValueLimits
+	(*DubboParam)(nil),          // 5: rpcbridge.gateway.v1.DubboParam
+	(*JavaClass)(nil),           // 6: rpcbridge.gateway.v1.JavaClass
+	(*JavaField)(nil),           // 7: rpcbridge.gateway.v1.JavaField
+	(*APIKeyDigestAuth)(nil),    // 8: rpcbridge.gateway.v1.APIKeyDigestAuth
+	nil,                         // 9: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	(*durationpb.Duration)(nil), // 10: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
-	4, // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	9, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
-	5, // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
-	3, // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
-	8, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
-	0, // 5: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	6, // 6: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
-	1, // 7: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	5,  // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
+	10, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	6,  // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
+	4,  // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
+	9,  // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	3,  // 5: rpcbridge.gateway.v1.DubboRoute.download:type_name -> rpcbridge.gateway.v1.DubboDownload
+	0,  // 6: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	7,  // 7: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
+	1,  // 8: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -752,7 +838,7 @@ func file_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
