@@ -52,7 +52,7 @@ func dubboFileRoute(name, method, template, returns string, params ...ir.DubboPa
 func grpcFileRoute(method, verb, template, body string, upload, streaming bool) ir.Route {
 	return ir.Route{Name: "filestore-" + method, Cluster: fileStoreCluster, Timeout: 10 * time.Second,
 		Match: ir.Match{PathTemplate: template, Methods: []string{verb}},
-		GRPC: &ir.GRPCRoute{Service: filestore.Service, Method: method, Body: body, Upload: upload, ServerStreaming: streaming}}
+		GRPC:  &ir.GRPCRoute{Service: filestore.Service, Method: method, Body: body, Upload: upload, ServerStreaming: streaming}}
 }
 
 func startFilesStack(t *testing.T) *filesStack {
