@@ -92,6 +92,7 @@ func startFilesStack(t *testing.T) *filesStack {
 			grpcFileRoute("UploadForm", "POST", "/v1/forms", "*", true, false),
 			grpcFileRoute("Put", "PUT", "/v1/blobs/{name}", "file", true, false),
 			grpcFileRoute("PutRaw", "POST", "/v1/raw", "*", true, false),
+			grpcFileRoute("UploadStream", "POST", "/v1/streams", "*", true, false),
 			grpcFileRoute("Get", "GET", "/v1/files/{name}:get", "", false, false),
 			grpcFileRoute("Download", "GET", "/v1/files/{name}", "", false, true),
 		},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/filestore"
 )
@@ -175,5 +176,68 @@ func checkRefusals(t *testing.T, s *filesStack, formPath, rawPath string) {
 		if r.status != c.status || json.Unmarshal(r.body, &e) != nil || e.Error.Code != c.status || !strings.Contains(e.Error.Message, c.message) {
 			t.Errorf("%s (%s): %d %s, want %d with %q", name, c.path, r.status, r.body, c.status, c.message)
 		}
+	}
+}
+
+// TestFilesGRPCStreamedUpload sends a body to a client-streaming google.api.HttpBody method:
+// the gateway sends it as it arrives (the server has the first piece while the client still
+// holds the rest back), in pieces of at most 1 MiB, and bounds it by neither the buffer limit
+// nor the upload limit, as Envoy's transcoder does; a real grpc-go server receives it.
+func TestFilesGRPCStreamedUpload(t *testing.T) {
+	s := startFilesStack(t)
+	head, tail := randomFile(t, 100<<10), randomFile(t, 2<<20+1)
+	pr, pw := io.Pipe()
+	type answer struct {
+		r   response
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		req, err := http.NewRequest("POST", "http://"+s.addr+"/v1/streams", pr)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- answer{r: response{status: resp.StatusCode, header: resp.Header, body: b}, err: err}
+	}()
+	if _, err := pw.Write(head); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.store.FirstPiece():
+	case a := <-done:
+		t.Fatalf("the call ended before the body did: %+v", a)
+	case <-time.After(giveUp):
+		t.Fatal("the server got no piece of the body while the client held the rest back: the gateway buffers it")
+	}
+	if _, err := pw.Write(tail); err != nil {
+		t.Fatal(err)
+	}
+	_ = pw.Close()
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	var got struct {
+		Size, Sha256, ContentType string
+		Messages                  int
+	}
+	all := append(append([]byte{}, head...), tail...)
+	if a.r.status != 200 || json.Unmarshal(a.r.body, &got) != nil {
+		t.Fatalf("streamed upload: %d %s", a.r.status, a.r.body)
+	}
+	if want := strings.Fields(filestore.Summary(all)); got.Size != want[0] || got.Sha256 != want[1] || got.ContentType != "application/x-ndjson" {
+		t.Errorf("streamed upload received %+v, want %v", got, want)
+	}
+	if got.Messages < 3 {
+		t.Errorf("%d bytes came in %d messages; pieces of at most 1 MiB make at least 3", len(all), got.Messages)
 	}
 }

@@ -35,6 +35,11 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
 		return true
 	}
+	if call.StreamsBody() {
+		// Sent as it arrives, never buffered (an HttpBody client stream, as in Envoy): neither
+		// the buffer limit nor the budget applies.
+		body.Unwrap(r)
+	}
 	target := route
 	if !tr.MatchIncomingRequestRoute() {
 		// Envoy routes the transcoded request again, as the gRPC call it has become.

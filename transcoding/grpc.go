@@ -68,7 +68,9 @@ func grpcRoutes(svc bridge.Service, ps protoService, rules []RPCRule, defaultTim
 	var out []candidate
 	for _, m := range ps.info.Methods {
 		full := ps.info.Name + "." + m.Name
-		if m.ClientStreaming {
+		// A client stream of google.api.HttpBody is an upload: Envoy's transcoder sends the
+		// body as it arrives, one message per piece (dataplane/grpcjson upload.go).
+		if m.ClientStreaming && (m.ServerStreaming || m.Input != string(httpBodyMessage)) {
 			ds = append(ds, diagnostic(diag.GRPCClientStreaming, diag.Info, svc.ID, fmt.Sprintf(
 				"method %s streams requests from the client, which HTTP/JSON transcoding cannot carry; it gets no route", full)))
 			for _, r := range byMethod[m.Name] {

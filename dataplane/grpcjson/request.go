@@ -50,6 +50,9 @@ type Call struct {
 	Requests [][]byte
 	// Metadata is the outgoing gRPC metadata taken from the request headers.
 	Metadata metadata.MD
+
+	// streamed, when set, is a request body that Execute sends as it arrives (upload.go).
+	streamed *streamedBody
 }
 
 // boundParam is a query parameter resolved to a request field.
@@ -80,6 +83,15 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 	}
 	call := &Call{Binding: b, Metadata: outgoingMetadata(r)}
 	contentType := r.Header.Get("Content-Type")
+	if b.Method.IsStreamingClient() && b.httpBodyTarget() {
+		// Envoy streams such a body as a sequence of HttpBody messages (upload.go).
+		msg, err := t.boundMessage(b, vars, params)
+		if err != nil {
+			return nil, err
+		}
+		call.streamed = &streamedBody{first: msg, req: r, contentType: contentType}
+		return call, nil
+	}
 	if b.Body != "" && !b.httpBodyTarget() && formdata.KindOf(contentType) == formdata.Multipart {
 		msg, err := t.formMessage(b, vars, params, r, contentType)
 		if err != nil {

@@ -3,6 +3,7 @@ package grpcjson
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -26,6 +27,76 @@ import (
 // Envoy's grpc_json_transcoder parses any body that is not for an HttpBody as JSON, so the
 // multipart form and raw bytes into a bytes field are the embedded gateway's alone (Envoy
 // answers them 400); docs/protocols.md ("Files") says so.
+
+// A client-streaming method whose body fills a google.api.HttpBody (the request, or the body
+// field) takes the body as it arrives, unbuffered, as Envoy's transcoder does
+// (json_transcoder_filter.cc, decodeData and maybeSendHttpBodyRequestMessage): every read of
+// the body, in pieces of at most 1 MiB (Envoy's MaxStreamedPieceSize, below grpc-go's 4 MiB
+// message limit), becomes one request message; the first one also holds the fields the path
+// and query bind and the content type, the others only data. Envoy bounds neither the number
+// nor the total size of the pieces (max_request_body_size applies to buffered bodies), and
+// neither does this: the route's timeouts bound the upload.
+
+// streamedPieceSize is the largest piece of a streamed body sent as one message.
+const streamedPieceSize = 1 << 20
+
+// streamedBody is a request body sent as it arrives.
+type streamedBody struct {
+	// first is the first message, with the bound fields.
+	first *dynamicpb.Message
+	// req is the request whose body is read when the call runs: the data plane may give the
+	// request its unbounded body back first (StreamsBody).
+	req         *http.Request
+	contentType string
+}
+
+// StreamsBody reports whether Execute sends the request body as it arrives, reading it from
+// the request then, rather than having read it in Prepare: such a body is not buffered, so a
+// data plane need not bound it by its buffer limits.
+func (c *Call) StreamsBody() bool { return c.streamed != nil }
+
+// sendBody sends the streamed body over cs, one message per read: at least one message, the
+// first with the bound fields and the content type. It stops without error when the server
+// ended the call (RecvMsg tells how), and returns the body's read error.
+func (t *Transcoder) sendBody(cs interface{ SendMsg(any) error }, b *Binding, s *streamedBody) error {
+	body := s.req.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	buf := make([]byte, streamedPieceSize)
+	for first := true; ; first = false {
+		n, readErr := body.Read(buf)
+		if n > 0 || first {
+			msg := s.first
+			if !first {
+				msg = dynamicpb.NewMessage(b.Method.Input())
+			}
+			target := msg.ProtoReflect()
+			if b.Body != "*" {
+				leaf := b.bodyPath[len(b.bodyPath)-1]
+				target = mutableParent(msg, b.bodyPath).Mutable(leaf).Message()
+			}
+			fields := target.Descriptor().Fields()
+			if first && s.contentType != "" {
+				target.Set(fields.ByName("content_type"), protoreflect.ValueOfString(s.contentType))
+			}
+			target.Set(fields.ByName("data"), protoreflect.ValueOfBytes(append([]byte(nil), buf[:n]...)))
+			raw, err := encodeRequest(b.Method.Input(), msg)
+			if err != nil {
+				return err
+			}
+			if cs.SendMsg(raw) != nil {
+				return nil
+			}
+		}
+		switch {
+		case errors.Is(readErr, io.EOF):
+			return nil
+		case readErr != nil:
+			return fmt.Errorf("reading the request body: %w", readErr)
+		}
+	}
+}
 
 // httpBodyTarget reports whether the body fills a google.api.HttpBody: the request (body "*")
 // or the body field. Such a body is always raw, a multipart one too, as in Envoy and

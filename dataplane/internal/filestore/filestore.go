@@ -9,15 +9,19 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dynamicgrpc"
@@ -67,7 +71,12 @@ type Server struct {
 	Addr    string
 	release chan struct{}
 	once    sync.Once
+	first   chan struct{}
+	seen    sync.Once
 }
+
+// FirstPiece is closed when a streamed upload's first message has arrived.
+func (s *Server) FirstPiece() <-chan struct{} { return s.first }
 
 // Release lets a held download (HeldName) send the rest of its chunks.
 func (s *Server) Release() { s.once.Do(func() { close(s.release) }) }
@@ -75,7 +84,7 @@ func (s *Server) Release() { s.once.Do(func() { close(s.release) }) }
 // Start serves the filestore on a free loopback port until the test ends.
 func Start(tb testing.TB, fds *descriptorpb.FileDescriptorSet) *Server {
 	tb.Helper()
-	s := &Server{release: make(chan struct{})}
+	s := &Server{release: make(chan struct{}), first: make(chan struct{})}
 	tb.Cleanup(s.Release)
 	s.Addr = dynamicgrpc.Serve(tb, fds, Service, s.handle)
 	return s
@@ -103,6 +112,8 @@ func (s *Server) handle(c *dynamicgrpc.Call) error {
 		return c.SendJSON(map[string]any{"contentType": "text/plain", "data": Pattern(get("name").String(), int(get("size").Int()))})
 	case "Download":
 		return s.download(c)
+	case "UploadStream":
+		return s.uploadStream(c)
 	}
 	return status.Errorf(codes.Unimplemented, "method %s has no behaviour", c.Method.Name())
 }
@@ -135,4 +146,33 @@ func (s *Server) download(c *dynamicgrpc.Call) error {
 		}
 	}
 	return nil
+}
+
+// uploadStream receives every message of a streamed upload and answers with its sum.
+func (s *Server) uploadStream(c *dynamicgrpc.Call) error {
+	s.seen.Do(func() { close(s.first) })
+	sum := sha256.New()
+	contentType := c.Field("content_type").String()
+	size, messages := len(c.Field("data").Bytes()), 1
+	sum.Write(c.Field("data").Bytes())
+	for {
+		var raw []byte
+		err := c.Stream.RecvMsg(&raw)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		msg := dynamicpb.NewMessage(c.Method.Input())
+		if err := proto.Unmarshal(raw, msg); err != nil {
+			return status.Errorf(codes.InvalidArgument, "decode piece %d: %v", messages, err)
+		}
+		data := httpBody(msg, "data").Bytes()
+		sum.Write(data)
+		size += len(data)
+		messages++
+	}
+	return c.SendJSON(map[string]any{"size": fmt.Sprint(size), "sha256": hex.EncodeToString(sum.Sum(nil)),
+		"contentType": contentType, "messages": messages})
 }
