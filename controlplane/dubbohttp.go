@@ -16,6 +16,7 @@ import (
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
@@ -263,4 +264,17 @@ func reachedClasses(types []string, classes map[string]ir.JavaClass) []ir.JavaCl
 	}
 	slices.SortFunc(out, func(a, b ir.JavaClass) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// higressFiles is the diagnostic of a Dubbo route that takes or returns a file: Higress's
+// transcoder carries byte[] as base64 JSON only, so the route's files are the embedded
+// gateway's (docs/protocols.md, "Files"); nil for other routes.
+func higressFiles(r ir.Route) *diag.Diagnostic {
+	d := r.Dubbo
+	if !d.Upload && javatype.Name(d.Returns).Family() != javatype.Bytes {
+		return nil
+	}
+	return &diag.Diagnostic{Severity: diag.Info, Code: diag.EnvoyFilesGatewayOnly, Stage: "controlplane", Subject: r.Name,
+		Message: "the route takes or returns a file (byte[]); Higress's http_dubbo_transcoder carries it as base64 JSON, " +
+			"so multipart and raw uploads and binary downloads work through the embedded gateway only"}
 }

@@ -102,6 +102,9 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			})
 			continue
 		case r.Dubbo != nil:
+			if d := higressFiles(r); d != nil && !opts.RPCBridgeGateway {
+				out.diagnostics = append(out.diagnostics, *d)
+			}
 			if err := decorateDubboRoute(er, r, classes, g.DubboValues, limits.uploadLimit()); err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}

@@ -9,19 +9,21 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
-	"time"
-
-	"google.golang.org/protobuf/proto"
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
+	"github.com/rpcbridge/rpcbridge/bridge"
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane"
 	"github.com/rpcbridge/rpcbridge/dataplane/internal/filestore"
+	"github.com/rpcbridge/rpcbridge/diag"
+	"github.com/rpcbridge/rpcbridge/idl"
+	javaidl "github.com/rpcbridge/rpcbridge/idl/java"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
+	"github.com/rpcbridge/rpcbridge/registries"
+	"github.com/rpcbridge/rpcbridge/transcoding"
 )
 
 // The limits of the files stack: a listener buffer limit far below the upload limit, so that
@@ -29,74 +31,77 @@ import (
 const (
 	filesBufferLimit = 4 << 10
 	filesUploadLimit = 64 << 10
-	filesCluster     = "dubbo:org.rpcbridge.test.FileService:1.0.0:"
-	fileStoreCluster = "grpc:filestore"
 )
 
 // filesStack is the real dubbo-go provider's FileService and the filestore grpc-go server
-// behind the embedded gateway, fed by rpcbridge's control plane with file routes.
+// behind the embedded gateway, fed by rpcbridge's control plane with the routes transcoding
+// builds for them.
 type filesStack struct {
 	addr  string
 	store *filestore.Server
 }
 
-// dubboFileRoute is a route to a method of the provider's FileService.
-func dubboFileRoute(name, method, template, returns string, params ...ir.DubboParam) ir.Route {
-	return ir.Route{Name: name, Cluster: filesCluster, Timeout: 10 * time.Second,
-		Match: ir.Match{PathTemplate: template, Methods: []string{method}},
-		Dubbo: &ir.DubboRoute{Interface: dubboprovider.FileInterface, Version: dubboprovider.Version,
-			Method: strings.TrimSuffix(name, "Plain"), Params: params, Returns: returns}}
+// fileServiceJava is the Java API of the provider's FileService (internal/testpeers/dubbogo
+// files.go), as a user would upload it.
+const fileServiceJava = `package org.rpcbridge.test;
+
+public interface FileService {
+    String upload(String name, byte[] data);
+    String checksum(byte[] data);
+    byte[] download(String name, int size);
+}
+`
+
+// filesRules are the user's rules of the stack: the default route of upload (POST with the
+// body members name and data), checksum's byte[] as the whole body, and download twice, with
+// and without a download setting. The gRPC routes are filestore.proto's annotations.
+func filesRules() transcoding.Rules {
+	service := "dubbo:" + dubboprovider.FileInterface + ":" + dubboprovider.Version + ":"
+	return transcoding.Rules{RPC: []transcoding.RPCRule{
+		{Service: service, Method: "checksum", HTTP: transcoding.HTTPBinding{Method: "POST", Path: "/dubbo/checksums"},
+			Params: []transcoding.ArgRule{{Arg: "data", From: ir.FromWholeBody}}},
+		{Service: service, Method: "download", HTTP: transcoding.HTTPBinding{Method: "GET", Path: "/dubbo/files/{name}"},
+			Download: &transcoding.DownloadRule{ContentType: "application/pdf", Filename: "{name}.pdf"}},
+		{Service: service, Method: "download", HTTP: transcoding.HTTPBinding{Method: "GET", Path: "/dubbo/plain/{name}"}},
+	}}
 }
 
-// grpcFileRoute is a route to a method of the filestore.
-func grpcFileRoute(method, verb, template, body string, upload, streaming bool) ir.Route {
-	return ir.Route{Name: "filestore-" + method, Cluster: fileStoreCluster, Timeout: 10 * time.Second,
-		Match: ir.Match{PathTemplate: template, Methods: []string{verb}},
-		GRPC:  &ir.GRPCRoute{Service: filestore.Service, Method: method, Body: body, Upload: upload, ServerStreaming: streaming}}
-}
+// uploadPath is the default route of FileService.upload.
+const uploadPath = "/dubbo/" + dubboprovider.FileInterface + ":" + dubboprovider.Version + "/upload"
 
+// startFilesStack builds the gateway with transcoding.Build from a catalog of the two peers,
+// the Java API and the proto, and serves it with the stack's limits.
 func startFilesStack(t *testing.T) *filesStack {
 	t.Helper()
-	fds, err := filestore.Descriptors(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := proto.Marshal(fds)
+	ctx := context.Background()
+	fds, err := filestore.Descriptors(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &filesStack{store: filestore.Start(t, fds)}
 	zk := zookeeper.Start(t)
 	p := dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "files", Registry: "interface"})
-	str, bytesT := "java.lang.String", "byte[]"
-	upload := dubboFileRoute("upload", "POST", "/dubbo/files/upload", str,
-		ir.DubboParam{Name: "name", Type: str, From: ir.FromBody, Key: "name"},
-		ir.DubboParam{Name: "data", Type: bytesT, From: ir.FromBody, Key: "data"})
-	upload.Dubbo.Upload = true
-	checksum := dubboFileRoute("checksum", "POST", "/dubbo/checksums", str,
-		ir.DubboParam{Name: "data", Type: bytesT, From: ir.FromWholeBody})
-	checksum.Dubbo.Upload = true
-	sizeParams := []ir.DubboParam{{Name: "name", Type: str, From: ir.FromPath, Key: "name"}, {Name: "size", Type: "int", From: ir.FromQuery, Key: "size"}}
-	download := dubboFileRoute("download", "GET", "/dubbo/files/{name}", bytesT, sizeParams...)
-	download.Dubbo.Download = &ir.Download{ContentType: "application/pdf", Filename: "{name}.pdf"}
-	g := ir.Gateway{
-		Clusters: []ir.Cluster{
-			{Name: filesCluster, Protocol: ir.UpstreamDubbo, ConnectTimeout: time.Second,
-				Endpoints: []ir.Endpoint{{Address: "127.0.0.1", Port: uint32(p.Port()), Weight: 100, Healthy: true}}},
-			{Name: fileStoreCluster, Protocol: ir.UpstreamHTTP2, ConnectTimeout: time.Second, Endpoints: []ir.Endpoint{irEndpoint(t, s.store.Addr)}},
-		},
-		Routes: []ir.Route{
-			upload, checksum, download,
-			dubboFileRoute("downloadPlain", "GET", "/dubbo/plain/{name}", bytesT, sizeParams...),
-			grpcFileRoute("Upload", "POST", "/v1/files/{name}", "data", true, false),
-			grpcFileRoute("UploadForm", "POST", "/v1/forms", "*", true, false),
-			grpcFileRoute("Put", "PUT", "/v1/blobs/{name}", "file", true, false),
-			grpcFileRoute("PutRaw", "POST", "/v1/raw", "*", true, false),
-			grpcFileRoute("UploadStream", "POST", "/v1/streams", "*", true, false),
-			grpcFileRoute("Get", "GET", "/v1/files/{name}:get", "", false, false),
-			grpcFileRoute("Download", "GET", "/v1/files/{name}", "", false, true),
-		},
-		ProtoDescriptors: []ir.ProtoDescriptors{{Service: filestore.Service, FileDescriptorSet: set}},
+	java, err := javaidl.ParseSources(ctx, map[string][]byte{"org/rpcbridge/test/FileService.java": []byte(fileServiceJava)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	java.Name = "files-api"
+	dubboSvc := registries.Service{Protocol: registries.ProtocolDubbo, Interface: dubboprovider.FileInterface, Version: dubboprovider.Version}
+	endpoint := func(ep ir.Endpoint) []bridge.Endpoint {
+		return []bridge.Endpoint{{Endpoint: registries.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 100, Healthy: true}, Source: "test"}}
+	}
+	cat := bridge.Catalog{Services: []bridge.Service{
+		{ID: bridge.ServiceID(dubboSvc), Name: dubboprovider.FileInterface, Protocol: registries.ProtocolDubbo,
+			Interface: dubboprovider.FileInterface, Version: dubboprovider.Version, Sources: []string{"test"},
+			Endpoints: endpoint(ir.Endpoint{Address: "127.0.0.1", Port: uint32(p.Port())})},
+		{ID: "grpc:" + filestore.Service, Name: filestore.Service, Protocol: registries.ProtocolGRPC, Sources: []string{"test"},
+			Endpoints: endpoint(irEndpoint(t, s.store.Addr))},
+	}}
+	g, ds := transcoding.Build(cat, []idl.Schema{java, {Name: "filestore", Descriptors: fds}}, filesRules())
+	for _, d := range ds {
+		if d.Severity != diag.Info {
+			t.Fatalf("Build: %s %s: %s", d.Code, d.Subject, d.Message)
+		}
 	}
 	limits := controlplane.DefaultDownstreamLimits()
 	limits.BufferLimitBytes, limits.UploadLimitBytes = filesBufferLimit, filesUploadLimit
@@ -108,7 +113,7 @@ func startFilesStack(t *testing.T) *filesStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- cp.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-served })

@@ -24,7 +24,7 @@ func TestFilesDubbo(t *testing.T) {
 
 	ct, body := multipartBody(t, formPart{name: "name", data: []byte("report.bin")},
 		formPart{name: "data", filename: "report.bin", contentType: "application/octet-stream", data: file})
-	if r := s.do(t, "POST", "/dubbo/files/upload", ct, bytes.NewReader(body)); r.status != 200 || strings.TrimSpace(string(r.body)) != want {
+	if r := s.do(t, "POST", uploadPath, ct, bytes.NewReader(body)); r.status != 200 || strings.TrimSpace(string(r.body)) != want {
 		t.Errorf("multipart upload: %d %s, want 200 %s", r.status, r.body, want)
 	}
 	if r := s.do(t, "POST", "/dubbo/checksums", "application/octet-stream", bytes.NewReader(file)); r.status != 200 ||
@@ -39,7 +39,7 @@ func TestFilesDubbo(t *testing.T) {
 	}
 	small := []byte{0, 1, 2, 250, 255}
 	jsonBody := fmt.Sprintf(`{"name":"j","data":%q}`, base64.StdEncoding.EncodeToString(small))
-	if r := s.do(t, "POST", "/dubbo/files/upload", "application/json", strings.NewReader(jsonBody)); r.status != 200 ||
+	if r := s.do(t, "POST", uploadPath, "application/json", strings.NewReader(jsonBody)); r.status != 200 ||
 		strings.TrimSpace(string(r.body)) != fmt.Sprintf("%q", "j "+filestore.Summary(small)) {
 		t.Errorf("JSON (base64) upload: %d %s", r.status, r.body)
 	}
@@ -60,7 +60,7 @@ func TestFilesDubbo(t *testing.T) {
 		t.Errorf("download without a rule: %d %v %q", r.status, r.header, r.body)
 	}
 
-	checkRefusals(t, s, "/dubbo/files/upload", "/dubbo/checksums")
+	checkRefusals(t, s, uploadPath, "/dubbo/checksums")
 	// Still serving after every refusal.
 	if r := s.do(t, "GET", "/dubbo/plain/after?size=5", "", nil); r.status != 200 {
 		t.Errorf("after the refusals: %d %s", r.status, r.body)
