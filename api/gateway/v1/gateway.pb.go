@@ -192,11 +192,11 @@ type DubboRoute struct {
 	// body): the gateway also binds multipart/form-data parts and raw bodies to its arguments,
 	// reading at most upload_limit bytes of the body instead of the listener's buffer limit (413
 	// beyond it). A gateway that ignores it reads JSON bodies only, within the buffer limit.
-	UploadLimit uint32 `protobuf:"varint,14,opt,name=upload_limit,json=uploadLimit,proto3" json:"upload_limit,omitempty"`
+	UploadLimit uint32 `protobuf:"varint,15,opt,name=upload_limit,json=uploadLimit,proto3" json:"upload_limit,omitempty"`
 	// download, when set, is how a byte[] result is answered (its content type and file name);
 	// unset, a byte[] result is answered as application/octet-stream. A gateway that ignores it
 	// answers the same bytes without them.
-	Download      *DubboDownload `protobuf:"bytes,15,opt,name=download,proto3" json:"download,omitempty"`
+	Download      *DubboDownload `protobuf:"bytes,16,opt,name=download,proto3" json:"download,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -742,8 +742,8 @@ const file_gateway_proto_rawDesc = "" +
 	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
 	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\x12`\n" +
 	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x12!\n" +
-	"\fupload_limit\x18\x0e \x01(\rR\vuploadLimit\x12?\n" +
-	"\bdownload\x18\x0f \x01(\v2#.rpcbridge.gateway.v1.DubboDownloadR\bdownload\x1aB\n" +
+	"\fupload_limit\x18\x0f \x01(\rR\vuploadLimit\x12?\n" +
+	"\bdownload\x18\x10 \x01(\v2#.rpcbridge.gateway.v1.DubboDownloadR\bdownload\x1aB\n" +
 	"\x14AttachmentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
