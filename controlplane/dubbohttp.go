@@ -108,7 +108,11 @@ func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.Ja
 		UpgradeType:   "CONNECT",
 		ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{AllowPost: true},
 	}}
-	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes, values, uploadLimit))
+	contract := contractDubboRoute(r, classes, values)
+	if r.Dubbo.Upload {
+		contract.UploadLimit = uploadLimit // the route takes a file: its body limit (DownstreamLimits.UploadLimitBytes)
+	}
+	meta, err := gatewayv1.MarshalDubboRoute(contract)
 	if err != nil {
 		return err
 	}
@@ -199,9 +203,9 @@ func dubboMatchPattern(m ir.Match) string {
 // contractDubboRoute is route r as the gateway contract's DubboRoute: the Dubbo call, the
 // transcoder's match pattern (which feeds path arguments), the classes that the parameter and
 // return types reach, the limits on what the gateway sends (the providers' payload limit,
-// the gateway's value limits), and, for a route that takes a file, the body limit
-// (uploadLimit) and how a byte[] result is answered.
-func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits, uploadLimit uint32) *gatewayv1.DubboRoute {
+// the gateway's value limits), and how a byte[] result is answered. A route that takes a file
+// gets its body limit from decorateDubboRoute.
+func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) *gatewayv1.DubboRoute {
 	d := r.Dubbo
 	out := &gatewayv1.DubboRoute{
 		Interface: d.Interface, Version: d.Version, Group: d.Group, Method: d.Method,
@@ -214,9 +218,6 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.
 	}
 	if d.Timeout != 0 {
 		out.Timeout = durationpb.New(d.Timeout)
-	}
-	if d.Upload {
-		out.UploadLimit = uploadLimit
 	}
 	if d.Download != nil {
 		out.Download = &gatewayv1.DubboDownload{ContentType: d.Download.ContentType, Filename: d.Download.Filename}
