@@ -32,6 +32,11 @@ type GatewayLimits struct {
 	// BufferLimitBytes bounds a request body the transcoders buffer; larger ones get 413
 	// (listener per_connection_buffer_limit_bytes and the transcoders' max_request_body_size).
 	BufferLimitBytes int64 `yaml:"bufferLimitBytes"`
+	// MaxUploadBytes bounds the body of a route that takes a file (a bytes or
+	// google.api.HttpBody body field, a byte[] argument from the body) instead of
+	// bufferLimitBytes: raw, multipart/form-data or JSON, read as it arrives; larger ones get
+	// 413 (the gRPC routes' max_request_body_size, the Dubbo routes' upload limit). Default 8 MiB.
+	MaxUploadBytes int64 `yaml:"maxUploadBytes"`
 	// MaxConcurrentStreams bounds the streams of one HTTP/2 connection
 	// (http2_protocol_options.max_concurrent_streams).
 	MaxConcurrentStreams int64 `yaml:"maxConcurrentStreams"`
@@ -68,6 +73,9 @@ func (g GatewayLimits) Downstream() controlplane.DownstreamLimits {
 	if g.BufferLimitBytes > 0 {
 		d.BufferLimitBytes = uint32(g.BufferLimitBytes)
 	}
+	if g.MaxUploadBytes > 0 {
+		d.UploadLimitBytes = uint32(g.MaxUploadBytes)
+	}
 	if g.MaxConcurrentStreams > 0 {
 		d.MaxConcurrentStreams = uint32(g.MaxConcurrentStreams)
 	}
@@ -103,6 +111,12 @@ func (g GatewayLimits) validate(add func(key, format string, args ...any)) {
 		add("gateway.limits.bufferLimitBytes", "%d is not in 0..4294967295; use 0 for the default", g.BufferLimitBytes)
 	case g.BufferBudgetBytes > 0 && g.BufferLimitBytes > g.BufferBudgetBytes:
 		add("gateway.limits.bufferLimitBytes", "%d is more than bufferBudgetBytes (%d): no such body could be buffered", g.BufferLimitBytes, g.BufferBudgetBytes)
+	}
+	switch {
+	case g.MaxUploadBytes < 0 || g.MaxUploadBytes > 1<<32-1:
+		add("gateway.limits.maxUploadBytes", "%d is not in 0..4294967295; use 0 for the default", g.MaxUploadBytes)
+	case g.BufferBudgetBytes > 0 && g.MaxUploadBytes > g.BufferBudgetBytes:
+		add("gateway.limits.maxUploadBytes", "%d is more than bufferBudgetBytes (%d): no such upload could be read", g.MaxUploadBytes, g.BufferBudgetBytes)
 	}
 	if g.MaxConcurrentStreams < 0 || g.MaxConcurrentStreams > 1<<31-1 {
 		add("gateway.limits.maxConcurrentStreams", "%d is not in 0..2147483647; use 0 for the default", g.MaxConcurrentStreams)

@@ -25,7 +25,7 @@ func TestParseListenerLimits(t *testing.T) {
 	}
 
 	cfg, err = Parse("rpcbridge.yaml", []byte(valid+`gateway:
-  limits: {idleTimeout: 2m, requestTimeout: 0s, bufferLimitBytes: 65536, maxConcurrentStreams: 10, maxConnections: 500, bufferBudgetBytes: 1048576}
+  limits: {idleTimeout: 2m, requestTimeout: 0s, bufferLimitBytes: 65536, maxUploadBytes: 524288, maxConcurrentStreams: 10, maxConnections: 500, bufferBudgetBytes: 1048576}
 admin:
   limits: {streamIdleTimeout: 0s, maxConnections: 8}
 `))
@@ -34,6 +34,7 @@ admin:
 	}
 	want := controlplane.DefaultDownstreamLimits()
 	want.IdleTimeout, want.RequestTimeout, want.BufferLimitBytes, want.MaxConcurrentStreams = 2*time.Minute, 0, 65536, 10
+	want.UploadLimitBytes = 524288
 	if got := cfg.Gateway.Limits.Downstream(); got != want {
 		t.Errorf("gateway limits = %+v, want %+v", got, want)
 	}
@@ -48,6 +49,8 @@ admin:
 		{"gateway:\n  limits: {maxConnections: -1}\n", "gateway.limits.maxConnections: -1 is negative"},
 		{"gateway:\n  limits: {bufferLimitBytes: 8192, bufferBudgetBytes: 4096}\n", "gateway.limits.bufferLimitBytes: 8192 is more than bufferBudgetBytes"},
 		{"gateway:\n  limits: {streamIdleTimeout: -5s}\n", `duration "-5s" is negative`},
+		{"gateway:\n  limits: {maxUploadBytes: -1}\n", "gateway.limits.maxUploadBytes: -1 is not in 0..4294967295"},
+		{"gateway:\n  limits: {maxUploadBytes: 8192, bufferBudgetBytes: 4096}\n", "gateway.limits.maxUploadBytes: 8192 is more than bufferBudgetBytes"},
 		{"admin:\n  limits: {maxConections: 3}\n", `admin.limits.maxConections: unknown key "maxConections"`},
 	} {
 		_, err := Parse("rpcbridge.yaml", []byte(valid+c.yaml))

@@ -37,6 +37,11 @@ type DownstreamLimits struct {
 	// that a filter buffers whole: 413 beyond it (listener per_connection_buffer_limit_bytes,
 	// Envoy's default 1 MiB). It is also each gRPC-JSON transcoder's max_request_body_size.
 	BufferLimitBytes uint32
+	// UploadLimitBytes bounds the body of a route that takes a file (ir.GRPCRoute.Upload,
+	// ir.DubboRoute.Upload) instead of BufferLimitBytes: 413 beyond it. It is such a gRPC
+	// route's max_request_body_size and such a Dubbo route's upload_limit (the gateway
+	// contract); 0 means BufferLimitBytes.
+	UploadLimitBytes uint32
 	// MaxConcurrentStreams, InitialStreamWindowSize and InitialConnectionWindowSize are the
 	// downstream HTTP/2 settings (http2_protocol_options).
 	MaxConcurrentStreams        uint32
@@ -64,6 +69,9 @@ const (
 	// advises 32 KiB for streaming proxies; the transcoders need the whole body, so it stays at
 	// 1 MiB, and the gateway's global buffer budget bounds many such bodies at once.
 	DefaultBufferLimitBytes = 1 << 20
+	// DefaultUploadLimitBytes is Dubbo's default payload limit (8 MiB), which a file sent to
+	// a Dubbo provider cannot exceed anyway; grpc-go servers take 4 MiB messages by default.
+	DefaultUploadLimitBytes = 8 << 20
 	// DefaultMaxConcurrentStreams and the window sizes are the edge guide's values.
 	DefaultMaxConcurrentStreams        = 100
 	DefaultInitialStreamWindowSize     = 64 << 10
@@ -78,6 +86,7 @@ func DefaultDownstreamLimits() DownstreamLimits {
 		RequestTimeout:              DefaultRequestTimeout,
 		RequestHeadersTimeout:       DefaultRequestHeadersTimeout,
 		BufferLimitBytes:            DefaultBufferLimitBytes,
+		UploadLimitBytes:            DefaultUploadLimitBytes,
 		MaxConcurrentStreams:        DefaultMaxConcurrentStreams,
 		InitialStreamWindowSize:     DefaultInitialStreamWindowSize,
 		InitialConnectionWindowSize: DefaultInitialConnectionWindowSize,
@@ -96,6 +105,14 @@ func (d DownstreamLimits) validate() error {
 		}
 	}
 	return nil
+}
+
+// uploadLimit is the body limit of a route that takes a file.
+func (d DownstreamLimits) uploadLimit() uint32 {
+	if d.UploadLimitBytes == 0 {
+		return d.BufferLimitBytes
+	}
+	return d.UploadLimitBytes
 }
 
 // bufferLimit is the listener's per_connection_buffer_limit_bytes; nil leaves Envoy's default.

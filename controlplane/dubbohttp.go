@@ -16,6 +16,7 @@ import (
 
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
@@ -89,7 +90,7 @@ func dubboTCPUpstream() (*corev3.TypedExtensionConfig, error) {
 // decorateDubboRoute adds to a translated route what the Higress transcoder needs (per-route
 // config, CONNECT upgrade) and, for rpcbridge's gateways, the route as the contract's
 // DubboRoute in typed_filter_metadata.
-func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) error {
+func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits, uploadLimit uint32) error {
 	d := r.Dubbo
 	if d.Interface == "" || d.Method == "" {
 		return fmt.Errorf("dubbo: empty interface or method")
@@ -107,7 +108,11 @@ func decorateDubboRoute(out *routev3.Route, r ir.Route, classes map[string]ir.Ja
 		UpgradeType:   "CONNECT",
 		ConnectConfig: &routev3.RouteAction_UpgradeConfig_ConnectConfig{AllowPost: true},
 	}}
-	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes, values))
+	contract := contractDubboRoute(r, classes, values)
+	if r.Dubbo.Upload {
+		contract.UploadLimit = uploadLimit // the route takes a file: its body limit (DownstreamLimits.UploadLimitBytes)
+	}
+	meta, err := gatewayv1.MarshalDubboRoute(contract)
 	if err != nil {
 		return err
 	}
@@ -197,8 +202,9 @@ func dubboMatchPattern(m ir.Match) string {
 
 // contractDubboRoute is route r as the gateway contract's DubboRoute: the Dubbo call, the
 // transcoder's match pattern (which feeds path arguments), the classes that the parameter and
-// return types reach, and the limits on what the gateway sends (the providers' payload limit,
-// the gateway's value limits).
+// return types reach, the limits on what the gateway sends (the providers' payload limit,
+// the gateway's value limits), and how a byte[] result is answered. A route that takes a file
+// gets its body limit from decorateDubboRoute.
 func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) *gatewayv1.DubboRoute {
 	d := r.Dubbo
 	out := &gatewayv1.DubboRoute{
@@ -213,6 +219,9 @@ func contractDubboRoute(r ir.Route, classes map[string]ir.JavaClass, values *ir.
 	}
 	if d.Timeout != 0 {
 		out.Timeout = durationpb.New(d.Timeout)
+	}
+	if d.Download != nil {
+		out.Download = &gatewayv1.DubboDownload{ContentType: d.Download.ContentType, Filename: d.Download.Filename}
 	}
 	types := make([]string, 0, len(d.Params)+1)
 	for _, p := range d.Params {
@@ -263,4 +272,17 @@ func reachedClasses(types []string, classes map[string]ir.JavaClass) []ir.JavaCl
 	}
 	slices.SortFunc(out, func(a, b ir.JavaClass) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// higressFiles is the diagnostic of a Dubbo route that takes or returns a file: Higress's
+// transcoder carries byte[] as base64 JSON only, so the route's files are the embedded
+// gateway's (docs/protocols.md, "Files"); nil for other routes.
+func higressFiles(r ir.Route) *diag.Diagnostic {
+	d := r.Dubbo
+	if !d.Upload && javatype.Name(d.Returns).Family() != javatype.Bytes {
+		return nil
+	}
+	return &diag.Diagnostic{Severity: diag.Info, Code: diag.EnvoyFilesGatewayOnly, Stage: "controlplane", Subject: r.Name,
+		Message: "the route takes or returns a file (byte[]); Higress's http_dubbo_transcoder carries it as base64 JSON, " +
+			"so multipart and raw uploads and binary downloads work through the embedded gateway only"}
 }

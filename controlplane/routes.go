@@ -90,7 +90,11 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
-			cfg, err := grpcTranscoderPerRoute(r.GRPC, set, limits.BufferLimitBytes)
+			maxBody := limits.BufferLimitBytes
+			if r.GRPC.Upload {
+				maxBody = limits.uploadLimit()
+			}
+			cfg, err := grpcTranscoderPerRoute(r.GRPC, set, maxBody)
 			if err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
@@ -108,7 +112,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			out.diagnostics = append(out.diagnostics, tripleGatewayOnly(r, flavor))
 			continue
 		case r.Dubbo != nil && r.Dubbo.Protocol == ir.DubboProtocolTriple:
-			if err := decorateTripleRoute(er, r, classes, g.DubboValues); err != nil {
+			if err := decorateTripleRoute(er, r, classes, g.DubboValues, limits.uploadLimit()); err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
 		case r.Dubbo != nil && flavor != FlavorHigress:
@@ -123,7 +127,10 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			})
 			continue
 		case r.Dubbo != nil:
-			if err := decorateDubboRoute(er, r, classes, g.DubboValues); err != nil {
+			if d := higressFiles(r); d != nil && !opts.RPCBridgeGateway {
+				out.diagnostics = append(out.diagnostics, *d)
+			}
+			if err := decorateDubboRoute(er, r, classes, g.DubboValues, limits.uploadLimit()); err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
 			usesDubbo = true

@@ -47,6 +47,7 @@ type downstreamInput struct {
 	RequestTimeout              time.Duration `yaml:"requestTimeout"`
 	RequestHeadersTimeout       time.Duration `yaml:"requestHeadersTimeout"`
 	BufferLimitBytes            uint32        `yaml:"bufferLimitBytes"`
+	UploadLimitBytes            uint32        `yaml:"uploadLimitBytes"`
 	MaxConcurrentStreams        uint32        `yaml:"maxConcurrentStreams"`
 	InitialStreamWindowSize     uint32        `yaml:"initialStreamWindowSize"`
 	InitialConnectionWindowSize uint32        `yaml:"initialConnectionWindowSize"`
@@ -58,7 +59,7 @@ func (in translateInput) options() Options {
 	if d := in.Downstream; d != nil {
 		opts.Downstream = &DownstreamLimits{
 			IdleTimeout: d.IdleTimeout, StreamIdleTimeout: d.StreamIdleTimeout, RequestTimeout: d.RequestTimeout,
-			RequestHeadersTimeout: d.RequestHeadersTimeout, BufferLimitBytes: d.BufferLimitBytes,
+			RequestHeadersTimeout: d.RequestHeadersTimeout, BufferLimitBytes: d.BufferLimitBytes, UploadLimitBytes: d.UploadLimitBytes,
 			MaxConcurrentStreams: d.MaxConcurrentStreams, InitialStreamWindowSize: d.InitialStreamWindowSize,
 			InitialConnectionWindowSize: d.InitialConnectionWindowSize,
 		}

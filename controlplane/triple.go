@@ -14,9 +14,14 @@ import (
 
 // decorateTripleRoute makes out a REST-to-Triple route (Dubbo 3 Triple in non-IDL mode) for
 // rpcbridge's gateways: the contract's DubboRoute with the Triple protocol, and nothing of
-// Higress's Dubbo transcoder, which speaks Dubbo over TCP and cannot reach a Triple port.
-func decorateTripleRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits) error {
-	meta, err := gatewayv1.MarshalDubboRoute(contractDubboRoute(r, classes, values))
+// Higress's Dubbo transcoder, which speaks Dubbo over TCP and cannot reach a Triple port. A route
+// that takes a file gets the upload limit as a Dubbo route does.
+func decorateTripleRoute(out *routev3.Route, r ir.Route, classes map[string]ir.JavaClass, values *ir.DubboValueLimits, uploadLimit uint32) error {
+	contract := contractDubboRoute(r, classes, values)
+	if r.Dubbo.Upload {
+		contract.UploadLimit = uploadLimit
+	}
+	meta, err := gatewayv1.MarshalDubboRoute(contract)
 	if err != nil {
 		return err
 	}

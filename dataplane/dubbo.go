@@ -59,7 +59,7 @@ func (p *dubboPool) endpoint(addr string) *dubborpc.Endpoint {
 // callDubbo runs a REST-to-Dubbo route: arguments from the request, a generic call to a
 // balanced provider (over Dubbo or Triple, see invokeRPC), the result or error as JSON.
 func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route) {
-	body := g.limitBody(r, cfg)
+	body := g.limitBodyTo(r, cfg, route.Dubbo.UploadLimit())
 	defer body.Release()
 	call, err := route.Dubbo.Prepare(r)
 	var rejected *dubbojson.RequestError
@@ -92,7 +92,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 	resp, err := g.invokeRPC(ctx, up, route.Dubbo, retryFor(route.Retry, r), call)
 	tc.End(dubboResult(ctx, err))
 	if err == nil {
-		if err := route.Dubbo.WriteResult(w, resp); err != nil {
+		if err := route.Dubbo.WriteResult(w, r, resp); err != nil {
 			writeError(w, http.StatusBadGateway, StatusBadGateway, fmt.Sprintf("rendering the result of %s: %v", route.Dubbo.Method(), err))
 		}
 		return

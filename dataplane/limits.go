@@ -79,6 +79,15 @@ func (g *Gateway) guardStream(w http.ResponseWriter, r *http.Request, cfg *confi
 // the transcoder fails, body.Unwrap when it passes the request on as it is, and release the
 // body (Release) when the request is done.
 func (g *Gateway) limitBody(r *http.Request, cfg *config) *downstream.Body {
+	return g.limitBodyTo(r, cfg, 0)
+}
+
+// limitBodyTo is limitBody with the route's own limit, when it is not 0, instead of the
+// listener's: the transcoder's max_request_body_size, a Dubbo file route's upload limit.
+func (g *Gateway) limitBodyTo(r *http.Request, cfg *config, routeLimit int64) *downstream.Body {
+	if routeLimit > 0 {
+		return downstream.LimitBody(r, routeLimit, g.budget)
+	}
 	return downstream.LimitBody(r, downstreamOf(cfg).BufferLimitBytes, g.budget)
 }
 

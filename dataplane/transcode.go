@@ -18,7 +18,7 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	if grpcjson.IsWebSocket(r) {
 		return g.transcodeWebSocket(w, r, cfg, route, cluster)
 	}
-	body := g.limitBody(r, cfg)
+	body := g.limitBodyTo(r, cfg, tr.BodyLimit())
 	defer body.Release()
 	call, err := tr.Prepare(r)
 	var rejected *grpcjson.RequestError
@@ -37,6 +37,11 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 		*cluster = route.Cluster
 		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
 		return true
+	}
+	if call.StreamsBody() {
+		// Sent as it arrives, never buffered (an HttpBody client stream, as in Envoy): neither
+		// the buffer limit nor the budget applies.
+		body.Unwrap(r)
 	}
 	target := route
 	if !tr.MatchIncomingRequestRoute() {

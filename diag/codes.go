@@ -141,6 +141,9 @@ const (
 	// EnvoyGatewayOnly: a route is left out of the Envoy configuration of the configured flavor
 	// and served by the embedded gateway only.
 	EnvoyGatewayOnly Code = "envoy.gateway-only"
+	// EnvoyFilesGatewayOnly: a Dubbo route that takes or returns a file (byte[]) is served as a
+	// file by the embedded gateway only; Higress's transcoder reads and answers JSON (base64).
+	EnvoyFilesGatewayOnly Code = "envoy.files-gateway-only"
 	// EnvoyPolicyWithheld: a route's edge policy cannot be translated into Envoy filter
 	// configuration; the route answers 503 instead of being served without it.
 	EnvoyPolicyWithheld Code = "envoy.policy-withheld"

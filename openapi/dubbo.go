@@ -67,10 +67,72 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 		op["requestBody"] = obj{"required": len(required) > 0, "description": "The arguments by name.",
 			"content": obj{"application/json": obj{"schema": body}}}
 	}
+	if db.Upload {
+		addDubboUpload(op, db, d.javas.schema)
+	}
 	ok := obj{"description": "The method returned nothing (JSON null)."}
-	if db.Returns != "" && javatype.Name(db.Returns).Family() != javatype.Void {
+	switch {
+	case db.Returns != "" && javatype.Name(db.Returns).Family() == javatype.Bytes:
+		ok = dubboDownload(db)
+	case db.Returns != "" && javatype.Name(db.Returns).Family() != javatype.Void:
 		ok = jsonContent(d.javas.schema(db.Returns), "The result ("+db.Returns+").")
 	}
 	op["responses"] = obj{"200": ok, "default": obj{"description": "The call failed or the provider threw an exception."}}
 	return op
+}
+
+// binarySchema is a file: the body itself, or a multipart/form-data part.
+func binarySchema() obj { return obj{"type": "string", "format": "binary"} }
+
+// addDubboUpload adds the upload forms of a route that takes a file to its request body: a
+// multipart/form-data object whose byte[] members are files (format: binary) and, when the
+// route's only body argument is byte[], the raw body (application/octet-stream).
+func addDubboUpload(op obj, db *ir.DubboRoute, schema func(string) obj) {
+	props, fileArgs, bodyArgs := obj{}, 0, 0
+	for _, prm := range db.Params {
+		if prm.From != ir.FromBody && prm.From != ir.FromWholeBody {
+			continue
+		}
+		bodyArgs++
+		key := prm.Key
+		if prm.From == ir.FromWholeBody {
+			key = prm.Name
+		}
+		if javatype.Name(prm.Type).Family() == javatype.Bytes {
+			props[key] = binarySchema()
+			fileArgs++
+			continue
+		}
+		props[key] = schema(prm.Type)
+	}
+	body, _ := op["requestBody"].(obj)
+	if body == nil {
+		body = obj{"required": true, "description": "The arguments by name."}
+		op["requestBody"] = body
+	}
+	content, _ := body["content"].(obj)
+	if content == nil {
+		content = obj{}
+		body["content"] = content
+	}
+	content["multipart/form-data"] = obj{"schema": obj{"type": "object", "properties": props}}
+	if fileArgs == 1 && bodyArgs == 1 {
+		content["application/octet-stream"] = obj{"schema": binarySchema()}
+	}
+	body["description"] = "The arguments: JSON (byte[] as base64), a multipart/form-data form (files as parts), " +
+		"or, for a sole byte[] argument, the raw bytes."
+}
+
+// dubboDownload is the answer of a byte[] result: the bytes themselves.
+func dubboDownload(db *ir.DubboRoute) obj {
+	contentType, desc := "application/octet-stream", "The result (byte[]) as the body."
+	if dl := db.Download; dl != nil {
+		if dl.ContentType != "" {
+			contentType = dl.ContentType
+		}
+		if dl.Filename != "" {
+			desc += " An attachment named " + dl.Filename + " (Content-Disposition)."
+		}
+	}
+	return obj{"description": desc, "content": obj{contentType: obj{"schema": binarySchema()}}}
 }

@@ -51,13 +51,20 @@ func (d *document) grpcOperation(r ir.Route, method string, p openAPIPath, names
 			op["requestBody"] = jsonContent(d.protos.fieldSchema(fd), "Request field "+g.Body+".")
 		}
 	}
+	if g.Upload {
+		d.addGRPCUpload(op, g, in)
+	}
 	op["responses"] = obj{"200": d.grpcResponse(g, out), "default": obj{"description": "An error (google.rpc.Status as JSON)."}}
 	return op, nil
 }
 
 func (d *document) grpcResponse(g *ir.GRPCRoute, out protoreflect.MessageDescriptor) obj {
 	if out.FullName() == "google.api.HttpBody" && g.ResponseBody == "" {
-		return obj{"description": "The body the method returns, with its own content type.", "content": obj{"*/*": obj{"schema": obj{}}}}
+		desc := "The body the method returns (google.api.HttpBody), with its own content type."
+		if g.ServerStreaming {
+			desc = "The bodies the method streams (google.api.HttpBody), written as they arrive, with the first one's content type."
+		}
+		return obj{"description": desc, "content": obj{"*/*": obj{"schema": binarySchema()}}}
 	}
 	schema, desc := d.protos.messageRef(out), "The response message "+string(out.FullName())+"."
 	if g.ResponseBody != "" {
@@ -117,4 +124,47 @@ func queryScalar(name protoreflect.FullName) bool {
 // jsonContent is a request body or response with one JSON schema.
 func jsonContent(schema obj, desc string) obj {
 	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+// addGRPCUpload describes the upload forms of a route that takes a file: the raw body into a
+// google.api.HttpBody (any content type) or a bytes body field (application/octet-stream),
+// and, for body "*", a multipart/form-data form of the request's top-level fields, whose bytes
+// and HttpBody fields are files.
+func (d *document) addGRPCUpload(op obj, g *ir.GRPCRoute, in protoreflect.MessageDescriptor) {
+	isFile := func(fd protoreflect.FieldDescriptor) bool {
+		return !fd.IsList() && !fd.IsMap() && (fd.Kind() == protoreflect.BytesKind ||
+			fd.Message() != nil && fd.Message().FullName() == "google.api.HttpBody")
+	}
+	if target := in.Fields().ByName(protoreflect.Name(g.Body)); g.Body == "*" && in.FullName() == "google.api.HttpBody" ||
+		target != nil && target.Message() != nil && target.Message().FullName() == "google.api.HttpBody" {
+		// A google.api.HttpBody takes every body as it is, with its content type.
+		op["requestBody"] = obj{"required": true, "description": "The raw body, with its content type (google.api.HttpBody).",
+			"content": obj{"*/*": obj{"schema": binarySchema()}}}
+		return
+	}
+	body, _ := op["requestBody"].(obj)
+	if body == nil {
+		return
+	}
+	content, _ := body["content"].(obj)
+	props := obj{}
+	fields := in.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if g.Body != "*" && string(fd.Name()) != g.Body && !isFile(fd) {
+			continue
+		}
+		if isFile(fd) {
+			props[fd.JSONName()] = binarySchema()
+		} else {
+			props[fd.JSONName()] = d.protos.fieldSchema(fd)
+		}
+	}
+	if g.Body != "*" {
+		if fd := fields.ByName(protoreflect.Name(g.Body)); fd != nil && isFile(fd) {
+			content["application/octet-stream"] = obj{"schema": binarySchema()}
+		}
+	}
+	content["multipart/form-data"] = obj{"schema": obj{"type": "object", "properties": props}}
+	body["description"] = "The body: JSON, a multipart/form-data form (files as parts), or the raw bytes of the file field."
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/httprule"
 	"github.com/rpcbridge/rpcbridge/idl"
+	"github.com/rpcbridge/rpcbridge/javatype"
 	"github.com/rpcbridge/rpcbridge/registries/dubbourl"
 )
 
@@ -132,10 +134,44 @@ func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.Dubb
 		Dubbo: &ir.DubboRoute{
 			Interface: cmp.Or(t.svc.Interface, t.svc.Name), Version: t.svc.Version, Group: t.svc.Group,
 			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.timeoutOf(m.Name),
-			Attachments: withRequestID(nil), PayloadLimit: t.payloadLimit,
+			Attachments: withRequestID(nil), PayloadLimit: t.payloadLimit, Upload: dubboUpload(params),
 		},
 	}
 }
+
+// dubboUpload reports whether a route takes a file: a byte[] argument from the body. Such
+// routes also read multipart/form-data and raw bodies, within the upload limit.
+func dubboUpload(params []ir.DubboParam) bool {
+	for _, p := range params {
+		if (p.From == ir.FromBody || p.From == ir.FromWholeBody) && javatype.Name(p.Type).Family() == javatype.Bytes {
+			return true
+		}
+	}
+	return false
+}
+
+// dubboDownload checks a rule's download setting against the method and path template.
+func dubboDownload(m idl.JavaMethod, d *DownloadRule, tmpl *httprule.Template) (*ir.Download, error) {
+	if d == nil {
+		return nil, nil
+	}
+	if javatype.Name(string(m.Returns)).Family() != javatype.Bytes {
+		return nil, fmt.Errorf("download: %s returns %s, not byte[]", signature(m), m.Returns)
+	}
+	vars := map[string]bool{}
+	for _, v := range tmpl.Variables {
+		vars[v.FieldPath] = true
+	}
+	for _, ref := range filenameVarRE.FindAllStringSubmatch(d.Filename, -1) {
+		if !vars[ref[1]] {
+			return nil, fmt.Errorf("download: filename %q uses {%s}, which is not a path variable", d.Filename, ref[1])
+		}
+	}
+	return &ir.Download{ContentType: d.ContentType, Filename: d.Filename}, nil
+}
+
+// filenameVarRE finds the "{var}" references of a download filename.
+var filenameVarRE = regexp.MustCompile(`\{([^{}]*)\}`)
 
 // withRequestID is the attachments a Dubbo route forwards: the rule's headers, plus
 // x-request-id, so that the request's id reaches Dubbo providers as it reaches HTTP and gRPC
@@ -357,6 +393,9 @@ func (t dubboTarget) ruleCandidate(m idl.JavaMethod, r RPCRule) (candidate, erro
 	route := t.route(m, httpMethod, params)
 	setMatchPath(&route.Match, r.HTTP.Path, tmpl)
 	route.Dubbo.Attachments = withRequestID(r.Attachments)
+	if route.Dubbo.Download, err = dubboDownload(m, r.Download, tmpl); err != nil {
+		return candidate{}, err
+	}
 	if r.Timeout != nil {
 		route.Timeout, route.Dubbo.Timeout = r.Timeout.Std(), r.Timeout.Std()
 	}

@@ -57,16 +57,20 @@ func grpcRoutes(svc bridge.Service, ps protoService, rules []RPCRule, defaultTim
 				"service %s has no method %q; the rule is skipped", ps.info.Name, r.Method)))
 			continue
 		}
-		if len(r.Params) > 0 || r.ParamTypes != nil || len(r.Attachments) > 0 {
+		if len(r.Params) > 0 || r.ParamTypes != nil || len(r.Attachments) > 0 || r.Download != nil {
 			ds = append(ds, diagnostic(diag.RuleIgnoredFields, diag.Warning, r.Origin,
-				"params, paramTypes and attachments apply to Dubbo methods only; they are ignored for gRPC"))
+				"params, paramTypes, attachments and download apply to Dubbo methods only; they are ignored for gRPC "+
+					"(a google.api.HttpBody response carries its own content type, and the server's content-disposition "+
+					"response metadata becomes the header)"))
 		}
 		byMethod[r.Method] = append(byMethod[r.Method], r)
 	}
 	var out []candidate
 	for _, m := range ps.info.Methods {
 		full := ps.info.Name + "." + m.Name
-		if m.ClientStreaming {
+		// A client stream of google.api.HttpBody is an upload: Envoy's transcoder sends the
+		// body as it arrives, one message per piece (dataplane/grpcjson upload.go).
+		if m.ClientStreaming && (m.ServerStreaming || m.Input != string(httpBodyMessage)) {
 			ds = append(ds, diagnostic(diag.GRPCClientStreaming, diag.Info, svc.ID, fmt.Sprintf(
 				"method %s streams requests from the client, which HTTP/JSON transcoding cannot carry; it gets no route", full)))
 			for _, r := range byMethod[m.Name] {
@@ -177,7 +181,7 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 		Cluster: svc.ID,
 		Timeout: defaultTimeout,
 		GRPC: &ir.GRPCRoute{Service: service, Method: m.Name, Body: b.body, ResponseBody: b.responseBody,
-			ServerStreaming: m.ServerStreaming},
+			ServerStreaming: m.ServerStreaming, Upload: grpcUpload(in, b.body)},
 	}
 	setMatchPath(&route.Match, b.pattern, tmpl)
 	if b.timeout != nil {
@@ -214,3 +218,34 @@ func scalarField(fd protoreflect.FieldDescriptor) bool {
 	}
 	return fd.Message() == nil || scalarMessages[fd.Message().FullName()]
 }
+
+// grpcUpload reports whether a binding takes a file: its body fills a google.api.HttpBody or
+// a bytes field, the whole request or the body field, or (body "*") a top-level field that a
+// multipart/form-data part fills. Such routes read their bodies within the upload limit.
+func grpcUpload(in protoreflect.MessageDescriptor, body string) bool {
+	fileField := func(fd protoreflect.FieldDescriptor) bool {
+		if fd == nil || fd.IsList() || fd.IsMap() {
+			return false
+		}
+		return fd.Kind() == protoreflect.BytesKind || fd.Message() != nil && fd.Message().FullName() == httpBodyMessage
+	}
+	switch body {
+	case "":
+		return false
+	case "*":
+		if in.FullName() == httpBodyMessage {
+			return true
+		}
+		fields := in.Fields()
+		for i := 0; i < fields.Len(); i++ {
+			if fileField(fields.Get(i)) {
+				return true
+			}
+		}
+		return false
+	}
+	return fileField(in.Fields().ByName(protoreflect.Name(body)))
+}
+
+// httpBodyMessage is google.api.HttpBody, whose messages carry raw bodies.
+const httpBodyMessage protoreflect.FullName = "google.api.HttpBody"

@@ -3,6 +3,7 @@ package transcoding
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"regexp"
 	"slices"
 	"strings"
@@ -99,12 +100,39 @@ type RPCRule struct {
 	ResponseBody string `yaml:"responseBody,omitempty"`
 	// Attachments are request headers forwarded as Dubbo attachments; "*" forwards all.
 	Attachments []string `yaml:"attachments,omitempty"`
+	// Download applies to Dubbo methods that return byte[], which are answered with the bytes
+	// themselves: their content type (default application/octet-stream) and file name.
+	Download *DownloadRule `yaml:"download,omitempty"`
 	// Timeout, when set, overrides the route timeout and the Dubbo call timeout (which, left
 	// out, are the provider's <method>.timeout or timeout URL parameter).
 	Timeout *yamltime.Duration `yaml:"timeout,omitempty"`
 	// Policy names the edge policy (policies[].name) the route's requests must pass; empty
 	// means its service's, if a policy attaches to it.
 	Policy string `yaml:"policy,omitempty"`
+}
+
+// DownloadRule is how a Dubbo method's byte[] result is answered.
+type DownloadRule struct {
+	// ContentType is the answer's Content-Type; empty means application/octet-stream.
+	ContentType string `yaml:"contentType,omitempty"`
+	// Filename, when set, makes the answer an attachment of that name (Content-Disposition:
+	// attachment; filename=...); "{var}" in it is replaced by the path variable var.
+	Filename string `yaml:"filename,omitempty"`
+}
+
+// Validate reports the rule's problems, each a field.Error at its key, joined; nil means none.
+// Whether the filename's variables are the path's is for Build to tell.
+func (d DownloadRule) Validate() error {
+	var errs []error
+	if d.ContentType != "" {
+		if _, _, err := mime.ParseMediaType(d.ContentType); err != nil {
+			errs = append(errs, field.Errorf("contentType", "%q is not a media type: %v", d.ContentType, err))
+		}
+	}
+	if strings.ContainsAny(d.Filename, "/\\\"\x00\r\n") {
+		errs = append(errs, field.Errorf("filename", "%q holds a path separator, a quote or a control character", d.Filename))
+	}
+	return errors.Join(errs...)
 }
 
 // HTTPBinding is the HTTP side of an RPC rule.
@@ -182,6 +210,9 @@ func (r RPCRule) Validate() error {
 	}
 	for j, p := range r.Params {
 		errs = append(errs, field.Under(fmt.Sprintf("params[%d]", j), p.Validate()))
+	}
+	if r.Download != nil {
+		errs = append(errs, field.Under("download", r.Download.Validate()))
 	}
 	return errors.Join(errs...)
 }

@@ -27,6 +27,11 @@ type GRPCRoute struct {
 	ResponseBody string `json:"responseBody,omitempty" yaml:"responseBody,omitempty"`
 	// ServerStreaming marks a method whose responses are streamed.
 	ServerStreaming bool `json:"serverStreaming,omitempty" yaml:"serverStreaming,omitempty"`
+	// Upload marks a route that takes a file: its body fills a google.api.HttpBody or a bytes
+	// field (the whole request, the body field, or a top-level field of a body "*" request,
+	// which a multipart/form-data part fills). Its body is bounded by the upload limit rather
+	// than the listener's buffer limit.
+	Upload bool `json:"upload,omitempty" yaml:"upload,omitempty"`
 }
 
 // ProtoDescriptors is the descriptor set one gRPC service needs, shared by its routes.
@@ -66,6 +71,23 @@ type DubboRoute struct {
 	// mode (the Java interface's arguments hessian2-encoded inside Triple's wrapper messages,
 	// over HTTP/2; its cluster is UpstreamHTTP2).
 	Protocol DubboProtocol `json:"protocol,omitempty" yaml:"protocol,omitempty"`
+	// Upload marks a route that takes a file: a byte[] parameter from the body (a body field
+	// or the whole body). It also accepts multipart/form-data (parts bind the body arguments by
+	// name) and a raw body (into its one byte[] body argument), bounded by the upload limit
+	// rather than the listener's buffer limit.
+	Upload bool `json:"upload,omitempty" yaml:"upload,omitempty"`
+	// Download, when set, is how a byte[] result is answered: its content type and file
+	// name. A byte[] result without it is application/octet-stream without a file name.
+	Download *Download `json:"download,omitempty" yaml:"download,omitempty"`
+}
+
+// Download is how a route answers a byte[] result: as the body itself, not JSON.
+type Download struct {
+	// ContentType is the answer's Content-Type; "" means application/octet-stream.
+	ContentType string `json:"contentType,omitempty" yaml:"contentType,omitempty"`
+	// Filename, when set, makes the answer an attachment of that name (Content-Disposition:
+	// attachment; filename=...). "{var}" in it is replaced by the route's path variable var.
+	Filename string `json:"filename,omitempty" yaml:"filename,omitempty"`
 }
 
 // DubboProtocol is the wire protocol of a Dubbo route's calls.

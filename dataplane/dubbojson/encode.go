@@ -206,8 +206,11 @@ func (e *encoder) encodeBigInteger(v any, path string) error {
 	return nil
 }
 
-// encodeBytes writes byte[] from base64.
+// encodeBytes writes byte[] from base64, or as it is from an upload (rawBytes).
 func (e *encoder) encodeBytes(v any, path string) error {
+	if raw, ok := v.(rawBytes); ok {
+		return e.w.scalar([]byte(raw))
+	}
 	s, ok := v.(string)
 	if !ok {
 		return failf(path, "want a base64 string for byte[]")

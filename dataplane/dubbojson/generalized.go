@@ -2,7 +2,6 @@ package dubbojson
 
 import (
 	"encoding/base64"
-	"reflect"
 	"time"
 
 	"github.com/apache/dubbo-go-hessian2/java8_time"
@@ -190,17 +189,9 @@ func wholeNumber(v any) (int64, bool) {
 // bytesFromList is a byte[] that arrived as a list of numbers, as base64; ok is false when v
 // is not such a list.
 func bytesFromList(v any) (string, bool) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice {
+	b, err := byteList(v)
+	if err != nil {
 		return "", false
 	}
-	out := make([]byte, rv.Len())
-	for i := range out {
-		n, ok := wholeNumber(rv.Index(i).Interface())
-		if !ok || n < -128 || n > 255 {
-			return "", false
-		}
-		out[i] = byte(n)
-	}
-	return base64.StdEncoding.EncodeToString(out), true
+	return base64.StdEncoding.EncodeToString(b), true
 }

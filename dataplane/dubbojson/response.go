@@ -31,8 +31,12 @@ func (r *Route) Render(resp dubborpc.Response) any {
 	return (&renderer{classes: r.classes}).render(r.returns, resp.Value)
 }
 
-// WriteResult answers 200 with the result as JSON.
-func (r *Route) WriteResult(w http.ResponseWriter, resp dubborpc.Response) error {
+// WriteResult answers req with 200 and the result: as JSON, or, for a byte[] result, as the
+// bytes themselves with the route's content type and file name (download.go).
+func (r *Route) WriteResult(w http.ResponseWriter, req *http.Request, resp dubborpc.Response) error {
+	if r.download != nil {
+		return r.download.write(w, req, resp.Value)
+	}
 	body, err := json.Marshal(r.Render(resp))
 	if err != nil {
 		return err

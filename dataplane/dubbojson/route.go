@@ -35,6 +35,9 @@ type Metadata struct {
 	JavaClasses []ir.JavaClass `json:"javaClasses,omitempty"`
 	// Values bound the BigDecimal and BigInteger arguments (zero fields: javatype's defaults).
 	Values ir.DubboValueLimits `json:"values,omitzero"`
+	// UploadLimit, when > 0, makes the route take files (upload.go): multipart/form-data and
+	// raw bodies too, read up to UploadLimit bytes instead of PayloadLimit.
+	UploadLimit int64 `json:"uploadLimit,omitempty"`
 }
 
 // Route is one REST-to-Dubbo route ready to run. It is immutable and safe for concurrent use.
@@ -48,6 +51,13 @@ type Route struct {
 	numbers    javatype.NumberLimits
 	// payloadLimit bounds both the JSON body and the encoded Dubbo request body (see Prepare).
 	payloadLimit int
+	// uploadLimit, when > 0, bounds the body of a route that takes files (upload.go).
+	uploadLimit int64
+	// rawParam is the index of the one byte[] body argument a raw body fills, -1 for none.
+	rawParam int
+	// download is how a byte[] result is answered (download.go); nil when the result is not
+	// byte[].
+	download *download
 }
 
 // NewRoute prepares a route from its metadata and the transcoder's match pattern (the path
@@ -82,6 +92,13 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 		return nil, fmt.Errorf("dubbo route %s.%s returns: %w", d.Interface, d.Method, err)
 	}
 	r.returns = t
+	if meta.UploadLimit < 0 {
+		return nil, fmt.Errorf("dubbo route %s.%s: negative upload limit %d", d.Interface, d.Method, meta.UploadLimit)
+	}
+	r.uploadLimit, r.rawParam = meta.UploadLimit, rawParam(d.Params, r.params)
+	if r.download, err = newDownload(d.Download, t, matchPattern); err != nil {
+		return nil, fmt.Errorf("dubbo route %s.%s: %w", d.Interface, d.Method, err)
+	}
 	if matchPattern != "" && slices.ContainsFunc(d.Params, func(p ir.DubboParam) bool { return p.From == ir.FromPath }) {
 		if r.template, err = compileTemplate(matchPattern); err != nil {
 			return nil, fmt.Errorf("dubbo route %s.%s: %w", d.Interface, d.Method, err)
@@ -111,6 +128,9 @@ func numberLimits(v ir.DubboValueLimits) javatype.NumberLimits {
 // PayloadLimit is the largest Dubbo request body the route's providers accept (Dubbo's
 // payload limit, default 8 MiB), which also bounds the JSON request body.
 func (r *Route) PayloadLimit() int { return r.payloadLimit }
+
+// UploadLimit bounds the body of a route that takes files; 0 for other routes.
+func (r *Route) UploadLimit() int64 { return r.uploadLimit }
 
 // RequestError is a request the route refuses: an argument that is missing, is not valid
 // UTF-8 or does not convert to its Java type (400), or a body over PayloadLimit (413).

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/dataplane/formdata"
 	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
@@ -15,6 +16,13 @@ type sources struct {
 	pathVars map[string]string
 	body     any
 	hasBody  bool
+	// form holds the parts of a multipart/form-data body by form name, raw a raw body
+	// (upload.go); with either, body is nil.
+	form map[string][]formdata.Part
+	raw  []byte
+	// firstFile is the form's first file part; rawName the argument the raw body fills.
+	firstFile *formdata.Part
+	rawName   string
 }
 
 // errMissing is an argument absent from the request.
@@ -31,6 +39,9 @@ func (r *Route) sources(req *http.Request) (*sources, error) {
 	}
 	for _, p := range r.dubbo.Params {
 		if p.From == ir.FromBody || p.From == ir.FromWholeBody {
+			if done, err := r.readUpload(req, s); done || err != nil {
+				return s, err
+			}
 			body, err := readBody(req, r.payloadLimit)
 			if err != nil {
 				return nil, err
@@ -74,6 +85,12 @@ func (s *sources) value(p ir.DubboParam, t *javatype.Type) (any, error) {
 			return nil, errMissing
 		}
 		return strings([]string{v})
+	case ir.FromWholeBody, ir.FromBody:
+		if s.form != nil || s.raw != nil {
+			return s.uploaded(p, t, strings)
+		}
+	}
+	switch p.From {
 	case ir.FromWholeBody:
 		if !s.hasBody {
 			return nil, errMissing

@@ -127,6 +127,12 @@ func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Ca
 			break // the server ended the call; RecvMsg reports how
 		}
 	}
+	if call.streamed != nil {
+		if err := t.sendBody(cs, b, call.streamed); err != nil {
+			cancel()
+			return t.finishUnary(w, b, nil, nil, nil, status.Error(codes.InvalidArgument, err.Error()))
+		}
+	}
 	if err := cs.CloseSend(); err != nil {
 		return t.finishUnary(w, b, nil, nil, nil, err)
 	}

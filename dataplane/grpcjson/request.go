@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/formdata"
 )
 
 // DefaultMaxRequestBodySize bounds a request body when max_request_body_size is unset, like
@@ -51,6 +53,9 @@ type Call struct {
 	// Accept are the request's Accept values: they choose the framing of a server stream
 	// (StreamFormatFor).
 	Accept []string
+
+	// streamed, when set, is a request body that Execute sends as it arrives (upload.go).
+	streamed *streamedBody
 }
 
 // boundParam is a query parameter resolved to a request field.
@@ -79,12 +84,29 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
+	call := &Call{Binding: b, Metadata: outgoingMetadata(r), Accept: r.Header.Values("Accept")}
+	contentType := r.Header.Get("Content-Type")
+	if b.Method.IsStreamingClient() && b.httpBodyTarget() {
+		// Envoy streams such a body as a sequence of HttpBody messages (upload.go).
+		msg, err := t.boundMessage(b, vars, params)
+		if err != nil {
+			return nil, err
+		}
+		call.streamed = &streamedBody{first: msg, req: r, contentType: contentType}
+		return call, nil
+	}
+	if b.Body != "" && !b.httpBodyTarget() && formdata.KindOf(contentType) == formdata.Multipart {
+		msg, err := t.formMessage(b, vars, params, r, contentType)
+		if err != nil {
+			return nil, err
+		}
+		call.Requests = [][]byte{msg}
+		return call, nil
+	}
 	body, err := t.readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	call := &Call{Binding: b, Metadata: outgoingMetadata(r), Accept: r.Header.Values("Accept")}
-	contentType := r.Header.Get("Content-Type")
 	if b.Method.IsStreamingClient() && b.Body != "" && len(bytes.TrimSpace(body)) > 0 {
 		var elements []json.RawMessage
 		if err := json.Unmarshal(body, &elements); err != nil {
@@ -164,10 +186,7 @@ func (t *Transcoder) readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	limit := int64(DefaultMaxRequestBodySize)
-	if m := t.cfg.GetMaxRequestBodySize(); m != nil {
-		limit = int64(m.GetValue())
-	}
+	limit := t.MaxRequestBodySize()
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the request body: %v", err)}
@@ -176,6 +195,21 @@ func (t *Transcoder) readBody(r *http.Request) ([]byte, error) {
 		return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
 	}
 	return body, nil
+}
+
+// MaxRequestBodySize is the largest request body the transcoder reads: max_request_body_size,
+// or DefaultMaxRequestBodySize when it is unset.
+func (t *Transcoder) MaxRequestBodySize() int64 {
+	if m := t.cfg.GetMaxRequestBodySize(); m != nil {
+		return int64(m.GetValue())
+	}
+	return DefaultMaxRequestBodySize
+}
+
+// BodyLimit is max_request_body_size, 0 when it is unset: a data plane bounds the stream's
+// buffer by it instead of its own buffer limit, as Envoy's transcoder does.
+func (t *Transcoder) BodyLimit() int64 {
+	return int64(t.cfg.GetMaxRequestBodySize().GetValue())
 }
 
 // buildMessage builds and serializes one request message: query parameters first, then path
@@ -191,7 +225,23 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 		}
 		return encodeRequest(in, fromBody)
 	}
-	msg := dynamicpb.NewMessage(in)
+	msg, err := t.boundMessage(b, vars, params)
+	if err != nil {
+		return nil, err
+	}
+	if b.Body != "" {
+		fromBody, err := t.bodyMessage(b, body, contentType)
+		if err != nil {
+			return nil, err
+		}
+		proto.Merge(msg, fromBody)
+	}
+	return encodeRequest(in, msg)
+}
+
+// boundMessage is a request message holding the query parameters and path variables.
+func (t *Transcoder) boundMessage(b *Binding, vars map[string]string, params []boundParam) (*dynamicpb.Message, error) {
+	msg := dynamicpb.NewMessage(b.Method.Input())
 	fold := t.cfg.GetCaseInsensitiveEnumParsing()
 	for _, p := range params {
 		if err := setFromText(msg, p.fields, p.values, fold); err != nil {
@@ -203,14 +253,7 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 			return nil, badRequest("path variable {%s}: %v", v.FieldPath, err)
 		}
 	}
-	if b.Body != "" {
-		fromBody, err := t.bodyMessage(b, body, contentType)
-		if err != nil {
-			return nil, err
-		}
-		proto.Merge(msg, fromBody)
-	}
-	return encodeRequest(in, msg)
+	return msg, nil
 }
 
 // encodeRequest serializes a request message of type in.
@@ -244,6 +287,11 @@ func (t *Transcoder) bodyMessage(b *Binding, body []byte, contentType string) (*
 	parent := mutableParent(msg, b.bodyPath)
 	if leaf.Message() != nil && leaf.Message().FullName() == httpBodyName && !leaf.IsList() {
 		setHTTPBody(parent.Mutable(leaf).Message(), body, contentType)
+		return msg, nil
+	}
+	if isBytesField(leaf) && formdata.KindOf(contentType) == formdata.Raw {
+		// A raw (non-JSON) body into a bytes field is the field's value as it is (upload.go).
+		parent.Set(leaf, protoreflect.ValueOfBytes(body))
 		return msg, nil
 	}
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -65,11 +65,14 @@ func dubboMetadata(m *gatewayv1.DubboRoute) dubbojson.Metadata {
 	if m.GetTimeout() != nil {
 		d.Timeout = m.GetTimeout().AsDuration()
 	}
+	if dl := m.GetDownload(); dl != nil {
+		d.Download = &ir.Download{ContentType: dl.GetContentType(), Filename: dl.GetFilename()}
+	}
 	for _, p := range m.GetParams() {
 		d.Params = append(d.Params, ir.DubboParam{Name: p.GetName(), Type: p.GetType(), From: paramSources[p.GetSource()], Key: p.GetKey()})
 	}
 	v := m.GetValueLimits()
-	out := dubbojson.Metadata{Route: d, Values: ir.DubboValueLimits{MaxDecimalDigits: int(v.GetMaxDecimalDigits()),
+	out := dubbojson.Metadata{Route: d, UploadLimit: int64(m.GetUploadLimit()), Values: ir.DubboValueLimits{MaxDecimalDigits: int(v.GetMaxDecimalDigits()),
 		MaxDecimalScale: int(v.GetMaxDecimalScale()), MaxIntegerDigits: int(v.GetMaxIntegerDigits())}}
 	for _, c := range m.GetJavaClasses() {
 		jc := ir.JavaClass{Name: c.GetName(), Enum: c.GetIsEnum(), Constants: c.GetConstants(), TypeParams: c.GetTypeParams()}

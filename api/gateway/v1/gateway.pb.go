@@ -245,7 +245,16 @@ type DubboRoute struct {
 	// protocol is what the providers speak. Added in v1 for Dubbo 3 Triple: a gateway that
 	// predates it calls a Triple route's providers over Dubbo, which a Triple port does not
 	// speak, so the call fails (502/503) and is never run otherwise than asked.
-	Protocol      DubboProtocol `protobuf:"varint,14,opt,name=protocol,proto3,enum=rpcbridge.gateway.v1.DubboProtocol" json:"protocol,omitempty"`
+	Protocol DubboProtocol `protobuf:"varint,14,opt,name=protocol,proto3,enum=rpcbridge.gateway.v1.DubboProtocol" json:"protocol,omitempty"`
+	// upload_limit, when not 0, marks a route that takes a file (a byte[] argument from the
+	// body): the gateway also binds multipart/form-data parts and raw bodies to its arguments,
+	// reading at most upload_limit bytes of the body instead of the listener's buffer limit (413
+	// beyond it). A gateway that ignores it reads JSON bodies only, within the buffer limit.
+	UploadLimit uint32 `protobuf:"varint,15,opt,name=upload_limit,json=uploadLimit,proto3" json:"upload_limit,omitempty"`
+	// download, when set, is how a byte[] result is answered (its content type and file name);
+	// unset, a byte[] result is answered as application/octet-stream. A gateway that ignores it
+	// answers the same bytes without them.
+	Download      *DubboDownload `protobuf:"bytes,16,opt,name=download,proto3" json:"download,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -378,6 +387,76 @@ func (x *DubboRoute) GetProtocol() DubboProtocol {
 	return DubboProtocol_DUBBO_PROTOCOL_DUBBO
 }
 
+func (x *DubboRoute) GetUploadLimit() uint32 {
+	if x != nil {
+		return x.UploadLimit
+	}
+	return 0
+}
+
+func (x *DubboRoute) GetDownload() *DubboDownload {
+	if x != nil {
+		return x.Download
+	}
+	return nil
+}
+
+// DubboDownload is how a gateway answers a byte[] result: the bytes as the body.
+type DubboDownload struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// content_type is the answer's Content-Type; "" means application/octet-stream.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// filename, when set, makes the answer an attachment of that name (Content-Disposition);
+	// "{var}" in it is replaced by the path variable var of path_template.
+	Filename      string `protobuf:"bytes,2,opt,name=filename,proto3" json:"filename,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DubboDownload) Reset() {
+	*x = DubboDownload{}
+	mi := &file_gateway_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DubboDownload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DubboDownload) ProtoMessage() {}
+
+func (x *DubboDownload) ProtoReflect() protoreflect.Message {
+	mi := &file_gateway_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DubboDownload.ProtoReflect.Descriptor instead.
+func (*DubboDownload) Descriptor() ([]byte, []int) {
+	return file_gateway_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DubboDownload) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *DubboDownload) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
 // DubboValueLimits bound the java.math values of Dubbo arguments so that every provider decodes
 // them (dubbo-go's decimal holds 81 digits; Java's BigDecimal takes any int scale, which a
 // provider may expand into as many digits).
@@ -395,7 +474,7 @@ type DubboValueLimits struct {
 
 func (x *DubboValueLimits) Reset() {
 	*x = DubboValueLimits{}
-	mi := &file_gateway_proto_msgTypes[1]
+	mi := &file_gateway_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +486,7 @@ func (x *DubboValueLimits) String() string {
 func (*DubboValueLimits) ProtoMessage() {}
 
 func (x *DubboValueLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[1]
+	mi := &file_gateway_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +499,7 @@ func (x *DubboValueLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DubboValueLimits.ProtoReflect.Descriptor instead.
 func (*DubboValueLimits) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{1}
+	return file_gateway_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DubboValueLimits) GetMaxDecimalDigits() uint32 {
@@ -462,7 +541,7 @@ type DubboParam struct {
 
 func (x *DubboParam) Reset() {
 	*x = DubboParam{}
-	mi := &file_gateway_proto_msgTypes[2]
+	mi := &file_gateway_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -474,7 +553,7 @@ func (x *DubboParam) String() string {
 func (*DubboParam) ProtoMessage() {}
 
 func (x *DubboParam) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[2]
+	mi := &file_gateway_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -487,7 +566,7 @@ func (x *DubboParam) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DubboParam.ProtoReflect.Descriptor instead.
 func (*DubboParam) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{2}
+	return file_gateway_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DubboParam) GetName() string {
@@ -537,7 +616,7 @@ type JavaClass struct {
 
 func (x *JavaClass) Reset() {
 	*x = JavaClass{}
-	mi := &file_gateway_proto_msgTypes[3]
+	mi := &file_gateway_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +628,7 @@ func (x *JavaClass) String() string {
 func (*JavaClass) ProtoMessage() {}
 
 func (x *JavaClass) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[3]
+	mi := &file_gateway_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +641,7 @@ func (x *JavaClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JavaClass.ProtoReflect.Descriptor instead.
 func (*JavaClass) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{3}
+	return file_gateway_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *JavaClass) GetName() string {
@@ -611,7 +690,7 @@ type JavaField struct {
 
 func (x *JavaField) Reset() {
 	*x = JavaField{}
-	mi := &file_gateway_proto_msgTypes[4]
+	mi := &file_gateway_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +702,7 @@ func (x *JavaField) String() string {
 func (*JavaField) ProtoMessage() {}
 
 func (x *JavaField) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[4]
+	mi := &file_gateway_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +715,7 @@ func (x *JavaField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JavaField.ProtoReflect.Descriptor instead.
 func (*JavaField) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{4}
+	return file_gateway_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *JavaField) GetName() string {
@@ -672,7 +751,7 @@ type APIKeyDigestAuth struct {
 
 func (x *APIKeyDigestAuth) Reset() {
 	*x = APIKeyDigestAuth{}
-	mi := &file_gateway_proto_msgTypes[5]
+	mi := &file_gateway_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -684,7 +763,7 @@ func (x *APIKeyDigestAuth) String() string {
 func (*APIKeyDigestAuth) ProtoMessage() {}
 
 func (x *APIKeyDigestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[5]
+	mi := &file_gateway_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -697,7 +776,7 @@ func (x *APIKeyDigestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use APIKeyDigestAuth.ProtoReflect.Descriptor instead.
 func (*APIKeyDigestAuth) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{5}
+	return file_gateway_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *APIKeyDigestAuth) GetAlgorithm() DigestAlgorithm {
@@ -735,7 +814,7 @@ type MCPTool struct {
 
 func (x *MCPTool) Reset() {
 	*x = MCPTool{}
-	mi := &file_gateway_proto_msgTypes[6]
+	mi := &file_gateway_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +826,7 @@ func (x *MCPTool) String() string {
 func (*MCPTool) ProtoMessage() {}
 
 func (x *MCPTool) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[6]
+	mi := &file_gateway_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +839,7 @@ func (x *MCPTool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MCPTool.ProtoReflect.Descriptor instead.
 func (*MCPTool) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{6}
+	return file_gateway_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MCPTool) GetName() string {
@@ -822,7 +901,7 @@ type MCPArgument struct {
 
 func (x *MCPArgument) Reset() {
 	*x = MCPArgument{}
-	mi := &file_gateway_proto_msgTypes[7]
+	mi := &file_gateway_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +913,7 @@ func (x *MCPArgument) String() string {
 func (*MCPArgument) ProtoMessage() {}
 
 func (x *MCPArgument) ProtoReflect() protoreflect.Message {
-	mi := &file_gateway_proto_msgTypes[7]
+	mi := &file_gateway_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +926,7 @@ func (x *MCPArgument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MCPArgument.ProtoReflect.Descriptor instead.
 func (*MCPArgument) Descriptor() ([]byte, []int) {
-	return file_gateway_proto_rawDescGZIP(), []int{7}
+	return file_gateway_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MCPArgument) GetName() string {
@@ -875,7 +954,7 @@ var File_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xdd\x05\n" +
+	"\rgateway.proto\x12\x14rpcbridge.gateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xc1\x06\n" +
 	"\n" +
 	"DubboRoute\x12\x1c\n" +
 	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x18\n" +
@@ -892,10 +971,15 @@ const file_gateway_proto_rawDesc = "" +
 	"\rpayload_limit\x18\v \x01(\rR\fpayloadLimit\x12I\n" +
 	"\fvalue_limits\x18\f \x01(\v2&.rpcbridge.gateway.v1.DubboValueLimitsR\vvalueLimits\x12`\n" +
 	"\x10attachment_names\x18\r \x03(\v25.rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntryR\x0fattachmentNames\x12?\n" +
-	"\bprotocol\x18\x0e \x01(\x0e2#.rpcbridge.gateway.v1.DubboProtocolR\bprotocol\x1aB\n" +
+	"\bprotocol\x18\x0e \x01(\x0e2#.rpcbridge.gateway.v1.DubboProtocolR\bprotocol\x12!\n" +
+	"\fupload_limit\x18\x0f \x01(\rR\vuploadLimit\x12?\n" +
+	"\bdownload\x18\x10 \x01(\v2#.rpcbridge.gateway.v1.DubboDownloadR\bdownload\x1aB\n" +
 	"\x14AttachmentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
+	"\rDubboDownload\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x1a\n" +
+	"\bfilename\x18\x02 \x01(\tR\bfilename\"\x9a\x01\n" +
 	"\x10DubboValueLimits\x12,\n" +
 	"\x12max_decimal_digits\x18\x01 \x01(\rR\x10maxDecimalDigits\x12*\n" +
 	"\x11max_decimal_scale\x18\x02 \x01(\rR\x0fmaxDecimalScale\x12,\n" +
@@ -956,39 +1040,41 @@ func file_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_gateway_proto_goTypes = []any{
 	(DubboProtocol)(0),          // 0: rpcbridge.gateway.v1.DubboProtocol
 	(ParamSource)(0),            // 1: rpcbridge.gateway.v1.ParamSource
 	(DigestAlgorithm)(0),        // 2: rpcbridge.gateway.v1.DigestAlgorithm
 	(*DubboRoute)(nil),          // 3: rpcbridge.gateway.v1.DubboRoute
-	(*DubboValueLimits)(nil),    // 4: rpcbridge.gateway.v1.DubboValueLimits
-	(*DubboParam)(nil),          // 5: rpcbridge.gateway.v1.DubboParam
-	(*JavaClass)(nil),           // 6: rpcbridge.gateway.v1.JavaClass
-	(*JavaField)(nil),           // 7: rpcbridge.gateway.v1.JavaField
-	(*APIKeyDigestAuth)(nil),    // 8: rpcbridge.gateway.v1.APIKeyDigestAuth
-	(*MCPTool)(nil),             // 9: rpcbridge.gateway.v1.MCPTool
-	(*MCPArgument)(nil),         // 10: rpcbridge.gateway.v1.MCPArgument
-	nil,                         // 11: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
-	(*durationpb.Duration)(nil), // 12: google.protobuf.Duration
+	(*DubboDownload)(nil),       // 4: rpcbridge.gateway.v1.DubboDownload
+	(*DubboValueLimits)(nil),    // 5: rpcbridge.gateway.v1.DubboValueLimits
+	(*DubboParam)(nil),          // 6: rpcbridge.gateway.v1.DubboParam
+	(*JavaClass)(nil),           // 7: rpcbridge.gateway.v1.JavaClass
+	(*JavaField)(nil),           // 8: rpcbridge.gateway.v1.JavaField
+	(*APIKeyDigestAuth)(nil),    // 9: rpcbridge.gateway.v1.APIKeyDigestAuth
+	(*MCPTool)(nil),             // 10: rpcbridge.gateway.v1.MCPTool
+	(*MCPArgument)(nil),         // 11: rpcbridge.gateway.v1.MCPArgument
+	nil,                         // 12: rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	(*durationpb.Duration)(nil), // 13: google.protobuf.Duration
 }
 var file_gateway_proto_depIdxs = []int32{
-	5,  // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
-	12, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
-	6,  // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
-	4,  // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
-	11, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
+	6,  // 0: rpcbridge.gateway.v1.DubboRoute.params:type_name -> rpcbridge.gateway.v1.DubboParam
+	13, // 1: rpcbridge.gateway.v1.DubboRoute.timeout:type_name -> google.protobuf.Duration
+	7,  // 2: rpcbridge.gateway.v1.DubboRoute.java_classes:type_name -> rpcbridge.gateway.v1.JavaClass
+	5,  // 3: rpcbridge.gateway.v1.DubboRoute.value_limits:type_name -> rpcbridge.gateway.v1.DubboValueLimits
+	12, // 4: rpcbridge.gateway.v1.DubboRoute.attachment_names:type_name -> rpcbridge.gateway.v1.DubboRoute.AttachmentNamesEntry
 	0,  // 5: rpcbridge.gateway.v1.DubboRoute.protocol:type_name -> rpcbridge.gateway.v1.DubboProtocol
-	1,  // 6: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	7,  // 7: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
-	2,  // 8: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
-	10, // 9: rpcbridge.gateway.v1.MCPTool.arguments:type_name -> rpcbridge.gateway.v1.MCPArgument
-	1,  // 10: rpcbridge.gateway.v1.MCPArgument.source:type_name -> rpcbridge.gateway.v1.ParamSource
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 6: rpcbridge.gateway.v1.DubboRoute.download:type_name -> rpcbridge.gateway.v1.DubboDownload
+	1,  // 7: rpcbridge.gateway.v1.DubboParam.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	8,  // 8: rpcbridge.gateway.v1.JavaClass.fields:type_name -> rpcbridge.gateway.v1.JavaField
+	2,  // 9: rpcbridge.gateway.v1.APIKeyDigestAuth.algorithm:type_name -> rpcbridge.gateway.v1.DigestAlgorithm
+	11, // 10: rpcbridge.gateway.v1.MCPTool.arguments:type_name -> rpcbridge.gateway.v1.MCPArgument
+	1,  // 11: rpcbridge.gateway.v1.MCPArgument.source:type_name -> rpcbridge.gateway.v1.ParamSource
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_gateway_proto_init() }
@@ -1002,7 +1088,7 @@ func file_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gateway_proto_rawDesc), len(file_gateway_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

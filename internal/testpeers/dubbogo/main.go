@@ -1,5 +1,5 @@
 // Command provider is a dubbo-go v3.3.2 provider for rpcbridge's tests: it serves
-// org.rpcbridge.test.GreeterService (version 1.0.0) over the dubbo protocol with hessian2 and
+// org.rpcbridge.test.GreeterService and org.rpcbridge.test.FileService (version 1.0.0) over the dubbo protocol with hessian2 and
 // registers it into ZooKeeper at interface level, application level or both, or nowhere
 // (-registry none: for a static registry, as in the quickstart); -protocol tri serves it over
 // Dubbo 3 Triple instead (triple.go). -payload publishes and
@@ -106,6 +106,11 @@ func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int, 
 		}
 	} else if err := srv.Register(&Greeter{}, nil, serviceOpts...); err != nil {
 		return fmt.Errorf("register %s: %w", Interface, err)
+	}
+	// The file service (files.go) is served beside the greeter, with the same options.
+	fileOpts := append([]server.ServiceOption{server.WithInterface(FileInterface)}, serviceOpts[1:]...)
+	if err := srv.Register(&Files{}, nil, fileOpts...); err != nil {
+		return fmt.Errorf("register %s: %w", FileInterface, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,8 +1,8 @@
 // Package dubboprovider runs the real dubbo-go v3.3.2 test provider (internal/testpeers/dubbogo,
-// built by scripts/dubbo-provider.sh) for tests: org.rpcbridge.test.GreeterService version 1.0.0
-// over the dubbo protocol (or over Dubbo 3 Triple, Options.Protocol, beside the protobuf service
-// PbInterface), registered into a ZooKeeper at interface level, application level or both, or
-// nowhere (for a static registry, as in the quickstart).
+// built by scripts/dubbo-provider.sh) for tests: org.rpcbridge.test.GreeterService (and
+// FileService) version 1.0.0 over the dubbo protocol (or over Dubbo 3 Triple, Options.Protocol,
+// beside the protobuf service PbInterface), registered into a ZooKeeper at interface level,
+// application level or both, or nowhere (for a static registry, as in the quickstart).
 package dubboprovider
 
 import (
@@ -43,6 +43,12 @@ func TripleProto() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "dubbogo", "triple.proto")
 }
+
+// FileInterface is the provider's file service, of the same version (internal/testpeers/dubbogo
+// files.go): String upload(String name, byte[] data) answers "<name> <size> <sha256 hex>",
+// String checksum(byte[] data) "<size> <sha256 hex>", and byte[] download(String name, int
+// size) gives size bytes of the same pattern as dataplane/internal/filestore.Pattern.
+const FileInterface = "org.rpcbridge.test.FileService"
 
 // JavaClasses are the DTOs and enums of the provider's Java API (internal/testpeers/dubbogo),
 // as rpcbridge's IDL reads them from examples/quickstart/dubbo-api.
