@@ -93,6 +93,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
+			setTripleServiceHeaders(er, r.GRPC.Triple) // triple.go
 			usesGRPC = true
 		case r.Dubbo != nil && r.Dubbo.Protocol != ir.DubboProtocolDubbo && r.Dubbo.Protocol != ir.DubboProtocolTriple:
 			return out, fmt.Errorf("route %q: unknown dubbo protocol %q", r.Name, r.Dubbo.Protocol)
