@@ -99,6 +99,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
+			setTripleServiceHeaders(er, r.GRPC.Triple) // triple.go
 			usesGRPC = true
 			if streaming, err = streamingMethod(set, r.GRPC); err != nil {
 				return out, fmt.Errorf("route %q: %w", r.Name, err)

@@ -86,7 +86,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRouteTimeout)
 	}
 	defer cancel()
-	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolDubbo, Cluster: route.Cluster,
+	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: callProtocol(route.Dubbo), Cluster: route.Cluster,
 		Service: call.Interface, Method: dubboMethod(call)})
 	tc.InjectAttachments(call.Attachments)
 	resp, err := g.invokeRPC(ctx, up, route.Dubbo, retryFor(route.Retry, r), call)

@@ -91,6 +91,10 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if route.Transcoder != nil && g.transcode(w, r, cfg, route, &cluster) {
 		return
 	}
+	// The router's request_headers_to_add and request_headers_to_remove, applied after the
+	// edge filters as Envoy's router applies them when it forwards (a transcoded call got those
+	// of the route it is sent on in transcode).
+	r = route.RequestHeaders.Apply(r)
 	if route.Dubbo != nil {
 		cluster = route.Cluster
 		g.callDubbo(w, r, cfg, route)

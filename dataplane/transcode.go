@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
@@ -60,6 +63,7 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	}
 	ctx, cancel := withRouteTimeout(r.Context(), target)
 	defer cancel()
+	call.Metadata = withRouteHeaders(call.Metadata, target, r)
 	m := call.Binding.Method
 	ctx, tc := startCall(ctx, telemetry.CallInfo{Protocol: telemetry.ProtocolGRPC, Cluster: target.Cluster,
 		Service: string(m.Parent().FullName()), Method: string(m.Name())})
@@ -80,5 +84,25 @@ func asGRPCRequest(r *http.Request, fullMethod string) *http.Request {
 	out.URL.Path, out.URL.RawPath, out.URL.RawQuery = fullMethod, "", ""
 	out.Header.Set("Content-Type", "application/grpc")
 	out.Header.Set("Te", "trailers")
+	return out
+}
+
+// withRouteHeaders applies the request_headers_to_add and request_headers_to_remove of the route
+// a transcoded call is sent on to the call's metadata, as Envoy's router applies them to the
+// headers of the request the transcoder made (Triple's tri-service-version and
+// tri-service-group of a versioned protobuf Triple service come this way).
+func withRouteHeaders(md metadata.MD, route *routetable.Route, r *http.Request) metadata.MD {
+	if route.RequestHeaders == nil {
+		return md
+	}
+	h := make(http.Header, len(md))
+	for k, vs := range md {
+		h[http.CanonicalHeaderKey(k)] = vs
+	}
+	route.RequestHeaders.ApplyTo(h, r)
+	out := make(metadata.MD, len(h))
+	for k, vs := range h {
+		out[strings.ToLower(k)] = vs
+	}
 	return out
 }

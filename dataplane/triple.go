@@ -8,7 +8,16 @@ import (
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/dubborpc"
 	"github.com/rpcbridge/rpcbridge/dubborpc/triple"
+	"github.com/rpcbridge/rpcbridge/telemetry"
 )
+
+// callProtocol is the protocol a Dubbo route's calls are reported with: Dubbo, or Triple.
+func callProtocol(route *dubbojson.Route) telemetry.Protocol {
+	if route.Protocol() == ir.DubboProtocolTriple {
+		return telemetry.ProtocolTriple
+	}
+	return telemetry.ProtocolDubbo
+}
 
 // invokeRPC sends a Dubbo route's call over the protocol its providers speak: Dubbo, or Dubbo 3
 // Triple in non-IDL mode.

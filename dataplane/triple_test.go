@@ -149,6 +149,19 @@ func TestRESTToTripleNonIDL(t *testing.T) {
 	if status, body := s.call(t, "GET", "/hello/again", ""); status != 200 || body != "\"Hello, again\"\n" {
 		t.Fatalf("after the failures: %d %s", status, body)
 	}
+	// The calls are reported as Triple's, not Dubbo's: protocol "triple" on the upstream
+	// histogram, with the outcomes of Dubbo calls.
+	counts := upstreamCounts(t, s.reg)
+	for _, outcome := range []string{"ok", "error", "timeout"} {
+		if counts[[3]string{tripleCluster, "triple", outcome}] == 0 {
+			t.Errorf("no Triple call counted with outcome %s (all: %v)", outcome, counts)
+		}
+	}
+	for k := range counts {
+		if k[1] != "triple" {
+			t.Errorf("upstream call counted with protocol %q, want triple: %v", k[1], k)
+		}
+	}
 
 	t.Run("provider stopped", func(t *testing.T) {
 		s.providers[0].Stop()

@@ -79,7 +79,8 @@ type Record struct {
 	UpstreamServiceTime *Millis `json:"upstream_service_time"`
 	// UpstreamCluster is %UPSTREAM_CLUSTER%.
 	UpstreamCluster string `json:"upstream_cluster,omitempty"`
-	// RPCSystem ("grpc", "dubbo"), RPCService (gRPC service, Dubbo interface) and RPCMethod name
+	// RPCSystem ("grpc", "dubbo", "triple": a Dubbo call over Triple without IDL), RPCService
+	// (gRPC service, Dubbo interface) and RPCMethod name
 	// the RPC the request became, with OpenTelemetry's rpc.* meaning.
 	RPCSystem  string `json:"rpc_system,omitempty"`
 	RPCService string `json:"rpc_service,omitempty"`

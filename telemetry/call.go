@@ -74,6 +74,11 @@ func (e *Exchange) StartCall(ctx context.Context, info CallInfo) (context.Contex
 		case ProtocolDubbo:
 			name = info.Service + "/" + info.Method
 			attrs = append(attrs, semconv.RPCSystemNameDubbo, semconv.RPCMethod(name))
+		case ProtocolTriple:
+			// The RPC system is Dubbo (semconv has no other value for it); the protocol that
+			// carried the call is Triple.
+			name = info.Service + "/" + info.Method
+			attrs = append(attrs, semconv.RPCSystemNameDubbo, semconv.RPCMethod(name), semconv.NetworkProtocolName(string(ProtocolTriple)))
 		default:
 			attrs = append(attrs, attribute.String(string(semconv.HTTPRequestMethodKey), info.HTTPMethod))
 		}
@@ -172,6 +177,8 @@ func (c *Call) describe(rec *Record) {
 		rec.RPCSystem = "grpc"
 	case ProtocolDubbo:
 		rec.RPCSystem = "dubbo"
+	case ProtocolTriple:
+		rec.RPCSystem = "triple"
 	}
 	rec.RPCService, rec.RPCMethod = c.info.Service, c.info.Method
 	rec.GRPCStatus = c.result.GRPCStatus

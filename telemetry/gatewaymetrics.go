@@ -16,6 +16,10 @@ const (
 	ProtocolHTTP  Protocol = "http"
 	ProtocolGRPC  Protocol = "grpc"
 	ProtocolDubbo Protocol = "dubbo"
+	// ProtocolTriple is a Dubbo call (a Dubbo route's generic invocation, Dubbo's statuses and
+	// exceptions) carried by Dubbo 3 Triple in non-IDL mode. Triple with a protobuf IDL is gRPC
+	// on the wire and reported as ProtocolGRPC.
+	ProtocolTriple Protocol = "triple"
 )
 
 // Outcome is how an upstream call ended, a label value of the upstream-duration histogram.

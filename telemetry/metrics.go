@@ -89,7 +89,7 @@ func Metrics() []Metric {
 		{Name: "rpcbridge_gateway_upstream_duration_seconds", Kind: KindHistogram, Component: "gateway", Buckets: durationBuckets,
 			Help: "Time of the gateway's upstream calls, from the first attempt to the upstream's response header " +
 				"(the whole call for Dubbo and unary gRPC), by cluster, protocol and outcome.",
-			Labels: []Label{labelCluster, {"protocol", "upstream protocol: http, grpc, dubbo"},
+			Labels: []Label{labelCluster, {"protocol", "upstream protocol: http, grpc, dubbo, triple (Dubbo calls over Dubbo 3 Triple without IDL)"},
 				{"outcome", "ok; error (gRPC status other than OK, Dubbo exception or error status, HTTP 5xx); " +
 					"timeout; unavailable (no endpoint could be connected to); cancelled (the client went away)"}}},
 		{Name: "rpcbridge_gateway_access_log_write_errors_total", Kind: KindCounter, Component: "gateway",

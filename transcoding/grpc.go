@@ -15,6 +15,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/httprule"
 	protoidl "github.com/rpcbridge/rpcbridge/idl/proto"
 	"github.com/rpcbridge/rpcbridge/internal/yamltime"
+	"github.com/rpcbridge/rpcbridge/registries"
 )
 
 // binding is one HTTP binding of an RPC method, from an annotation or a rule.
@@ -183,6 +184,15 @@ func grpcCandidate(svc bridge.Service, service string, m protoidl.MethodInfo, fi
 		GRPC: &ir.GRPCRoute{Service: service, Method: m.Name, Body: b.body, ResponseBody: b.responseBody,
 			ServerStreaming: m.ServerStreaming, Upload: grpcUpload(in, b.body)},
 	}
+	if svc.Protocol == registries.ProtocolTriple {
+		// Triple with a protobuf IDL: every call names the service's version and group.
+		for _, f := range [][2]string{{"version", svc.Version}, {"group", svc.Group}} {
+			if !headerValue(f[1]) {
+				return candidate{}, fmt.Errorf("the Triple service's %s %q cannot be sent as a header value", f[0], f[1])
+			}
+		}
+		route.GRPC.Triple = &ir.TripleService{Version: svc.Version, Group: svc.Group}
+	}
 	setMatchPath(&route.Match, b.pattern, tmpl)
 	if b.timeout != nil {
 		route.Timeout = b.timeout.Std()
@@ -249,3 +259,17 @@ func grpcUpload(in protoreflect.MessageDescriptor, body string) bool {
 
 // httpBodyMessage is google.api.HttpBody, whose messages carry raw bodies.
 const httpBodyMessage protoreflect.FullName = "google.api.HttpBody"
+
+// headerValue reports whether v can be an HTTP header value: no control characters other than
+// tab, no leading or trailing whitespace (RFC 9110 field-value).
+func headerValue(v string) bool {
+	if strings.TrimSpace(v) != v {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -32,6 +32,18 @@ type GRPCRoute struct {
 	// which a multipart/form-data part fills). Its body is bounded by the upload limit rather
 	// than the listener's buffer limit.
 	Upload bool `json:"upload,omitempty" yaml:"upload,omitempty"`
+	// Triple, when set, says that the service is Dubbo 3 Triple with a protobuf IDL (gRPC on the
+	// wire) and names the version and group its providers registered it with, which every call
+	// must carry in Triple's service headers: a Triple server looks the implementation up by
+	// them.
+	Triple *TripleService `json:"triple,omitempty" yaml:"triple,omitempty"`
+}
+
+// TripleService is the identity of a Triple service beyond its name.
+type TripleService struct {
+	// Version and Group are the service's version and group; empty for none.
+	Version string `json:"version,omitempty" yaml:"version,omitempty"`
+	Group   string `json:"group,omitempty" yaml:"group,omitempty"`
 }
 
 // ProtoDescriptors is the descriptor set one gRPC service needs, shared by its routes.

@@ -102,8 +102,10 @@ func appendOp(o *corev3.HeaderValueOption) (headerOp, error) {
 	return op, nil
 }
 
-// mutationValue compiles a header value: a literal, or exactly one of Envoy's downstream-address
-// operators (the formatter of request_headers_to_add, docs: "Custom request/response headers").
+// mutationValue compiles a header value: a literal (%% standing for %), or exactly one of
+// Envoy's downstream-address operators (the formatter of request_headers_to_add, docs: "Custom
+// request/response headers"). It is the one value compiler of the header_mutation filter and of
+// the router's request_headers_to_add (routeheaders.go).
 // An operator whose value is unknown yields no header, as Envoy skips a header whose formatted
 // value is empty.
 func mutationValue(v string) (func(*http.Request) (string, bool), error) {
@@ -126,9 +128,10 @@ func mutationValue(v string) (func(*http.Request) (string, bool), error) {
 	case "%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%":
 		return address(false), nil
 	}
-	if strings.Contains(v, "%") {
+	if strings.Contains(strings.ReplaceAll(v, "%%", ""), "%") {
 		return nil, fmt.Errorf("value %q: only a literal or one of %%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%%, %%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%% is supported", v)
 	}
+	v = strings.ReplaceAll(v, "%%", "%") // the formatter's escape of a literal %
 	return func(*http.Request) (string, bool) { return v, v != "" }, nil
 }
 

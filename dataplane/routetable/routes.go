@@ -63,6 +63,11 @@ type Route struct {
 	// GRPCWeb: the connection manager's envoy.filters.http.grpc_web runs on this route
 	// (streaming.go): gRPC-Web requests go upstream as gRPC.
 	GRPCWeb bool
+	// RequestHeaders are the request headers the router adds and removes for this route (its,
+	// its virtual host's and its route configuration's request_headers_to_add and
+	// request_headers_to_remove; routeheaders.go), applied after the edge steps, on what goes
+	// upstream; nil when none.
+	RequestHeaders *RequestHeaders
 
 	// perFilter is the route's typed_per_filter_config, for the edge filters.
 	perFilter map[string]*anypb.Any
@@ -167,8 +172,10 @@ type virtualHost struct {
 func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*virtualHost, error) {
 	hosts := make([]*virtualHost, 0, len(rc.GetVirtualHosts()))
 	seen := map[string]string{}
+	headerSet := newRouteHeaderSet(rc)
 	for _, vh := range rc.GetVirtualHosts() {
 		out := &virtualHost{name: vh.GetName(), perFilter: vh.GetTypedPerFilterConfig()}
+		vhHeaders, vhHeadersErr := compileVirtualHostHeaders(vh)
 		for _, domain := range vh.GetDomains() {
 			domain = strings.ToLower(domain)
 			if other, dup := seen[domain]; dup {
@@ -189,6 +196,12 @@ func decodeRouteConfig(rc *routev3.RouteConfiguration, tcs *transcoders) ([]*vir
 			}
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
+			}
+			if route.Cluster != "" {
+				var herr error
+				if route.RequestHeaders, herr = headerSet.forRoute(r, vhHeaders, vhHeadersErr); herr != nil && route.Withheld == "" {
+					route.Withheld = "request headers the gateway cannot apply: " + herr.Error()
+				}
 			}
 			route.perFilter = r.GetTypedPerFilterConfig()
 			if route.Cluster != "" {

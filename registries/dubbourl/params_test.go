@@ -146,3 +146,31 @@ func TestSharedPayload(t *testing.T) {
 		}
 	}
 }
+
+// TestTriplePayload: a Triple provider's request limit is its payload parameter, else a dubbo-go
+// provider's max-server-recv-msg-size (go-humanize's sizes) or dubbo-go's 4 MiB default, else
+// Java Dubbo's 8 MiB; a size that does not parse is reported and the default applies.
+func TestTriplePayload(t *testing.T) {
+	goRelease := "dubbo-golang-3.3.2"
+	for _, c := range []struct {
+		params map[string]string
+		want   int
+		bad    bool
+	}{
+		{map[string]string{}, DefaultPayload, false},
+		{map[string]string{"release": "3.3.0"}, DefaultPayload, false},
+		{map[string]string{"release": goRelease}, 4 << 20, false},
+		{map[string]string{"release": goRelease, "max-server-recv-msg-size": "4mib"}, 4 << 20, false},
+		{map[string]string{"release": goRelease, "max-server-recv-msg-size": "2 MB"}, 2000000, false},
+		{map[string]string{"release": goRelease, "max-server-recv-msg-size": "1048576"}, 1 << 20, false},
+		{map[string]string{"release": goRelease, "max-server-recv-msg-size": "lots"}, 4 << 20, true},
+		{map[string]string{"release": goRelease, "max-server-recv-msg-size": "0"}, 4 << 20, true},
+		{map[string]string{"release": goRelease, "payload": "5000", "max-server-recv-msg-size": "4mib"}, 5000, false},
+		{map[string]string{"payload": "-1"}, DefaultPayload, true},
+	} {
+		got, err := TriplePayload(c.params)
+		if got != c.want || (err != nil) != c.bad {
+			t.Errorf("TriplePayload(%v) = %d, %v; want %d, error %v", c.params, got, err, c.want, c.bad)
+		}
+	}
+}

@@ -2,7 +2,8 @@
 // org.rpcbridge.test.GreeterService and org.rpcbridge.test.FileService (version 1.0.0) over the dubbo protocol with hessian2 and
 // registers it into ZooKeeper at interface level, application level or both, or nowhere
 // (-registry none: for a static registry, as in the quickstart); -protocol tri serves it over
-// Dubbo 3 Triple instead (triple.go). -payload publishes and
+// Dubbo 3 Triple instead (triple.go), and -pb-version and -pb-group then register its protobuf
+// service with a version and a group. -payload publishes and
 // enforces a request size limit, -max-msg-len enforces one without publishing it.
 //
 // It lives in a Go module of its own so that dubbo-go and its dependencies stay out of
@@ -35,14 +36,17 @@ func main() {
 	payload := flag.Int("payload", 0, "request body limit in bytes: published as the URL parameter payload and enforced (0: dubbo-go's default, unpublished)")
 	maxMsgLen := flag.Int("max-msg-len", 0, "getty's max-msg-len (header and body) without publishing it (0: from -payload, else dubbo-go's default 1024000)")
 	proto := flag.String("protocol", "dubbo", "dubbo, or tri: Dubbo 3 Triple (GreeterService non-IDL with hessian2, PbGreeter with protobuf; see triple.go)")
+	pbVersion := flag.String("pb-version", "", "with -protocol tri: the version PbGreeter is registered with (none by default)")
+	pbGroup := flag.String("pb-group", "", "with -protocol tri: the group PbGreeter is registered with (none by default)")
 	flag.Parse()
-	if err := run(*zkAddr, *app, *ip, *port, *mode, *payload, *maxMsgLen, *proto); err != nil {
+	pb := pbService{version: *pbVersion, group: *pbGroup}
+	if err := run(*zkAddr, *app, *ip, *port, *mode, *payload, *maxMsgLen, *proto, pb); err != nil {
 		fmt.Fprintln(os.Stderr, "provider:", err)
 		os.Exit(1)
 	}
 }
 
-func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int, proto string) error {
+func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int, proto string, pb pbService) error {
 	registerTypes()
 	var regMode registry.Option
 	switch mode {
@@ -101,7 +105,7 @@ func run(zkAddr, app, ip string, port int, mode string, payload, maxMsgLen int, 
 		serviceOpts = append(serviceOpts, server.WithParam("payload", strconv.Itoa(payload)))
 	}
 	if proto == "tri" {
-		if err := registerTriple(srv, serviceOpts); err != nil {
+		if err := registerTriple(srv, serviceOpts, pb); err != nil {
 			return err
 		}
 	} else if err := srv.Register(&Greeter{}, nil, serviceOpts...); err != nil {

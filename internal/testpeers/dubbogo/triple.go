@@ -118,15 +118,28 @@ func (t *TripleGreeter) Attachments(ctx context.Context) (map[string]string, err
 	return t.g.Attachments(ctx)
 }
 
+// pbService is the version and group PbGreeter is registered with (empty: none). dubbo-go's
+// Triple server then serves it only to calls that name them in the tri-service-version and
+// tri-service-group headers (triple_protocol/handler.go looks its implementation up by group and
+// version), and registers them as the provider URL's version and group parameters.
+type pbService struct{ version, group string }
+
 // registerTriple registers the provider's services over tri: GreeterService in Triple's
 // non-IDL mode (its Java interface, hessian2 inside Triple's wrapper messages; the mode a Java
 // provider is in when it switches its protocol to tri and keeps its interfaces), and
-// PbGreeter in IDL mode (protobuf).
-func registerTriple(srv *server.Server, greeterOpts []server.ServiceOption) error {
+// PbGreeter in IDL mode (protobuf), with pb's version and group.
+func registerTriple(srv *server.Server, greeterOpts []server.ServiceOption, pb pbService) error {
 	if err := srv.RegisterService(&TripleGreeter{}, greeterOpts...); err != nil {
 		return fmt.Errorf("register %s (non-IDL): %w", Interface, err)
 	}
-	if err := srv.Register(&PbGreeter{}, &pbGreeterInfo, server.WithInterface(PbInterface)); err != nil {
+	pbOpts := []server.ServiceOption{server.WithInterface(PbInterface)}
+	if pb.version != "" {
+		pbOpts = append(pbOpts, server.WithVersion(pb.version))
+	}
+	if pb.group != "" {
+		pbOpts = append(pbOpts, server.WithGroup(pb.group))
+	}
+	if err := srv.Register(&PbGreeter{}, &pbGreeterInfo, pbOpts...); err != nil {
 		return fmt.Errorf("register %s: %w", PbInterface, err)
 	}
 	return nil

@@ -129,6 +129,10 @@ type Options struct {
 	// Protocol is "dubbo" (default), or "tri": Dubbo 3 Triple on Port, GreeterService in non-IDL
 	// mode (hessian2 in Triple's wrapper messages) and the protobuf service PbInterface.
 	Protocol string
+	// PbVersion and PbGroup, with Protocol "tri", register PbInterface with this version and
+	// group (empty: none); dubbo-go's Triple server then answers only calls that name them in
+	// the tri-service-version and tri-service-group headers.
+	PbVersion, PbGroup string
 }
 
 // Provider is one running (or stopped) provider process.
@@ -258,6 +262,9 @@ func (p *Provider) Restart() {
 	}
 	args := []string{"-app", p.opts.App, "-port", strconv.Itoa(p.opts.Port), "-registry", p.opts.Registry, "-ip", "127.0.0.1",
 		"-payload", strconv.Itoa(p.opts.Payload), "-max-msg-len", strconv.Itoa(p.opts.MaxMessageLength), "-protocol", p.opts.Protocol}
+	if p.opts.PbVersion != "" || p.opts.PbGroup != "" {
+		args = append(args, "-pb-version", p.opts.PbVersion, "-pb-group", p.opts.PbGroup)
+	}
 	if p.opts.ZooKeeper != "" {
 		args = append(args, "-zookeeper", p.opts.ZooKeeper)
 	}
