@@ -2,6 +2,8 @@ package zookeeper
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
 	"maps"
 	"slices"
 
@@ -12,9 +14,26 @@ import (
 
 // ifaceEntry caches what one /<root>/<iface>/providers node gave.
 type ifaceEntry struct {
-	children []string // sorted node names, to skip rebuilding when nothing changed
+	// children is the digest of the sorted node names, to skip rebuilding when nothing
+	// changed: the names themselves (about 250 bytes each) would be most of what the source
+	// holds (docs/benchmarks.md, "ZooKeeper registry").
+	children [sha256.Size]byte
 	services []registries.Service
 	diags    []diag.Diagnostic
+}
+
+// childrenDigest is the digest of sorted node names (each length-prefixed, so that no two
+// lists share one).
+func childrenDigest(sorted []string) [sha256.Size]byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, name := range sorted {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(name)))])
+		h.Write([]byte(name))
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // instanceEntry caches one application-level instance node.
