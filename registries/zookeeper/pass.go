@@ -71,7 +71,11 @@ func (s *Source) pass(ctx context.Context, t tree, st *state, ch zkwatch.Changes
 		if err != nil {
 			return err
 		}
+		known := len(st.ifaces)
 		ifaces = append(ifaces, syncKeys(st, st.ifaces, names, ch.Full)...)
+		if len(st.ifaces) != known {
+			st.orderStale = true // syncKeys only removes
+		}
 	}
 	if err := s.readInterfaces(ctx, t, st, unique(ifaces)); err != nil {
 		return err
@@ -241,6 +245,9 @@ func (s *Source) readInterfaces(ctx context.Context, t tree, st *state, ifaces [
 		}
 		if r.built == nil {
 			continue // unchanged, or unreadable: keep what was known
+		}
+		if _, known := st.ifaces[iface]; !known {
+			st.orderStale = true
 		}
 		st.ifaces[iface] = r.built
 		st.changed = true

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
@@ -57,6 +58,12 @@ type state struct {
 	readDiags map[string]diag.Diagnostic          // path -> why it could not be read
 	appMeta   dubbometa.Cache                     // MetadataService answers (metadataservice.go)
 	changed   bool
+
+	// order is the keys of ifaces sorted by name+":", the order in which their services'
+	// names sort ("providers:<interface>:..."), so that a snapshot need not sort them again;
+	// orderStale says that a key was added or removed since it was sorted.
+	order      []string
+	orderStale bool
 }
 
 func newState() *state {
@@ -102,7 +109,16 @@ func (st *state) hasInterfaceLevel(iface string) bool {
 // ones for the same interface (Dubbo 3 registers both by default).
 func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true}
-	for _, iface := range slices.Sorted(maps.Keys(st.ifaces)) {
+	if st.orderStale || len(st.order) != len(st.ifaces) {
+		st.order = slices.SortedFunc(maps.Keys(st.ifaces), compareWithColon)
+		st.orderStale = false
+	}
+	count := 0
+	for _, e := range st.ifaces {
+		count += len(e.services)
+	}
+	snap.Services = make([]registries.Service, 0, count)
+	for _, iface := range st.order {
 		e := st.ifaces[iface]
 		for _, svc := range e.services {
 			if len(svc.Methods) == 0 && svc.Metadata["application"] != "" {
@@ -113,6 +129,10 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 		}
 		snap.Diagnostics = append(snap.Diagnostics, e.diags...)
 	}
+	// Interface-level services are in name order already (see order); the others are sorted
+	// and merged in after them, as a stable sort of the whole list would place them.
+	ifaceLevel := snap.Services
+	snap.Services = nil
 	instances, instanceDiags := st.appInstances(stage)
 	snap.Diagnostics = append(snap.Diagnostics, instanceDiags...)
 	// Instances whose revision the MetadataService described publish their real services; the
@@ -146,6 +166,35 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 		snap.Diagnostics = append(snap.Diagnostics, d)
 	}
 	slices.SortStableFunc(snap.Services, func(a, b registries.Service) int { return cmp.Compare(a.Name, b.Name) })
+	snap.Services = mergeByName(ifaceLevel, snap.Services)
 	diag.Sort(snap.Diagnostics)
 	return snap
+}
+
+// mergeByName merges two lists sorted by name; for equal names a's come first.
+func mergeByName(a, b []registries.Service) []registries.Service {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]registries.Service, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].Name < a[0].Name {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// compareWithColon compares a+":" with b+":" without building them.
+func compareWithColon(a, b string) int {
+	n := min(len(a), len(b))
+	if c := strings.Compare(a[:n], b[:n]); c != 0 || len(a) == len(b) {
+		return c
+	}
+	if len(a) < len(b) {
+		return cmp.Compare(':', b[n])
+	}
+	return cmp.Compare(a[n], ':')
 }
