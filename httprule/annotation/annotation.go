@@ -10,13 +10,29 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// FromOptions returns the google.api.http rule of a method, or nil when it has none. The
-// options are re-read from their wire form with a resolver that knows the extension, so that
-// the rule is found whether it was decoded as a known extension or kept as unknown fields (as in
+// FromOptions returns the google.api.http rule of a method, or nil when it has none. A rule
+// decoded as the known extension is returned as it is (shared with opts: clone it before
+// changing it), one decoded with a dynamic type (as protocompile decodes it) is re-read from its
+// wire form; otherwise the options are re-read from their wire form with a resolver that knows
+// the extension, so that the rule is found also when it was kept as unknown fields (as in
 // descriptors built at run time).
 func FromOptions(opts *descriptorpb.MethodOptions) *annotations.HttpRule {
 	if opts == nil {
 		return nil
+	}
+	if proto.HasExtension(opts, annotations.E_Http) {
+		// Get by descriptor rather than GetExtension: a value set with another (dynamic) type
+		// of the same extension, as protocompile sets it, would make GetExtension panic.
+		v := opts.ProtoReflect().Get(annotations.E_Http.TypeDescriptor()).Message().Interface()
+		if rule, ok := v.(*annotations.HttpRule); ok {
+			return rule
+		}
+		if raw, err := proto.Marshal(v); err == nil {
+			rule := &annotations.HttpRule{}
+			if proto.Unmarshal(raw, rule) == nil {
+				return rule
+			}
+		}
 	}
 	raw, err := proto.Marshal(opts)
 	if err != nil {

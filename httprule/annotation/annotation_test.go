@@ -5,8 +5,10 @@ import (
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 func TestNewAndVerbPathRoundTrip(t *testing.T) {
@@ -48,5 +50,26 @@ func TestFromOptionsReadsKnownAndUnknownEncodings(t *testing.T) {
 	}
 	if FromOptions(nil) != nil || FromOptions(&descriptorpb.MethodOptions{}) != nil || Bindings(nil) != nil {
 		t.Error("no option must give nil")
+	}
+}
+
+// TestFromOptionsReadsDynamicEncoding sets the option with a dynamic extension type (as a
+// descriptor compiled at run time may carry it) and checks that the rule is still found.
+func TestFromOptionsReadsDynamicEncoding(t *testing.T) {
+	rule := New("PATCH", "/v1/{name=items/*}", "item", "")
+	raw, err := proto.Marshal(rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xt := dynamicpb.NewExtensionType(annotations.E_Http.TypeDescriptor().Descriptor())
+	value := dynamicpb.NewMessage(xt.TypeDescriptor().Message())
+	if err := proto.Unmarshal(raw, value); err != nil {
+		t.Fatal(err)
+	}
+	opts := &descriptorpb.MethodOptions{}
+	opts.ProtoReflect().Set(xt.TypeDescriptor(), protoreflect.ValueOfMessage(value))
+	got := FromOptions(opts)
+	if !proto.Equal(got, rule) {
+		t.Fatalf("FromOptions = %v, want %v", got, rule)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/bufbuild/protocompile"
+	"github.com/bufbuild/protocompile/linker"
 	"github.com/bufbuild/protocompile/reporter"
 	"google.golang.org/genproto/googleapis/api"
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -90,6 +91,10 @@ func bundledFiles() map[string]protoreflect.FileDescriptor {
 // order. Files whose names do not end in ".proto" are ignored. Uploaded files take precedence
 // over the bundled google/api, google/rpc and well-known imports. When the sources have errors it
 // returns a *CompileError listing all of them.
+//
+// Sources that compile are compiled file by file in import order (ordered.go); when that path
+// meets any problem, the whole upload is compiled again in one protocompile call, which reports
+// every problem with its position, as it always has.
 func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDescriptorSet, error) {
 	var roots []string
 	for name := range files {
@@ -101,30 +106,52 @@ func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDe
 		return nil, &CompileError{Problems: []Problem{{Message: "no .proto files in the upload"}}}
 	}
 	sort.Strings(roots)
+	bundled := bundledFiles()
+	compiled, ok := compileInOrder(ctx, files, roots, bundled)
+	if !ok {
+		var err error
+		if compiled, err = compileTogether(ctx, files, roots, bundled); err != nil {
+			return nil, err
+		}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, fmt.Errorf("compile protobuf: %w", ctxErr)
+	}
+	return descriptorSet(compiled)
+}
 
+// resolver finds uploaded sources first, then the bundled files, then protocompile's
+// well-known imports.
+func resolver(files map[string][]byte, bundled map[string]protoreflect.FileDescriptor) protocompile.Resolver {
+	return protocompile.WithStandardImports(protocompile.CompositeResolver{
+		&protocompile.SourceResolver{Accessor: func(path string) (io.ReadCloser, error) {
+			src, ok := files[path]
+			if !ok {
+				return nil, fmt.Errorf("%s: %w", path, protoregistry.NotFound)
+			}
+			return io.NopCloser(bytes.NewReader(src)), nil
+		}},
+		protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
+			if fd, ok := bundled[path]; ok {
+				return protocompile.SearchResult{Desc: fd}, nil
+			}
+			return protocompile.SearchResult{}, fmt.Errorf("%s: %w", path, protoregistry.NotFound)
+		}),
+	})
+}
+
+// compileTogether compiles roots in one protocompile call, collecting every problem. It is the
+// path that reports errors, and the baseline of BenchmarkCompileLargeProtoSet.
+func compileTogether(ctx context.Context, files map[string][]byte, roots []string,
+	bundled map[string]protoreflect.FileDescriptor) ([]protoreflect.FileDescriptor, error) {
 	var problems []Problem
 	collect := func(err reporter.ErrorWithPos) error {
 		pos := err.GetPosition()
 		problems = append(problems, Problem{File: pos.Filename, Line: pos.Line, Column: pos.Col, Message: errorMessage(err)})
 		return nil // keep going: report every problem, not only the first
 	}
-	bundled := bundledFiles()
 	compiler := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(protocompile.CompositeResolver{
-			&protocompile.SourceResolver{Accessor: func(path string) (io.ReadCloser, error) {
-				src, ok := files[path]
-				if !ok {
-					return nil, fmt.Errorf("%s: %w", path, protoregistry.NotFound)
-				}
-				return io.NopCloser(bytes.NewReader(src)), nil
-			}},
-			protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
-				if fd, ok := bundled[path]; ok {
-					return protocompile.SearchResult{Desc: fd}, nil
-				}
-				return protocompile.SearchResult{}, fmt.Errorf("%s: %w", path, protoregistry.NotFound)
-			}),
-		}),
+		Resolver: resolver(files, bundled),
 		Reporter: reporter.NewReporter(collect, nil),
 	}
 	compiled, err := compiler.Compile(ctx, roots...)
@@ -142,14 +169,22 @@ func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDe
 	if err != nil {
 		return nil, fmt.Errorf("compile protobuf: %w", err)
 	}
+	out := make([]protoreflect.FileDescriptor, len(compiled))
+	for i, fd := range compiled {
+		out[i] = fd
+	}
+	return out, nil
+}
 
+// descriptorSet returns compiled and all of their imports, dependencies first.
+func descriptorSet(compiled []protoreflect.FileDescriptor) (*descriptorpb.FileDescriptorSet, error) {
 	byName := map[string]*descriptorpb.FileDescriptorProto{}
 	var add func(fd protoreflect.FileDescriptor)
 	add = func(fd protoreflect.FileDescriptor) {
 		if _, done := byName[fd.Path()]; done {
 			return
 		}
-		byName[fd.Path()] = protodesc.ToFileDescriptorProto(fd)
+		byName[fd.Path()] = fileProto(fd)
 		imports := fd.Imports()
 		for i := 0; i < imports.Len(); i++ {
 			add(imports.Get(i).FileDescriptor)
@@ -163,6 +198,17 @@ func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDe
 		return nil, fmt.Errorf("compile protobuf: %w", err)
 	}
 	return &descriptorpb.FileDescriptorSet{File: ordered}, nil
+}
+
+// fileProto is the descriptor proto of fd: for a file protocompile linked, the one it built (a
+// linker.Result holds it; these files are not used after Compile, so it can be handed out),
+// otherwise one converted from the descriptor. Both give the same proto
+// (TestFileProtoMatchesConversion).
+func fileProto(fd protoreflect.FileDescriptor) *descriptorpb.FileDescriptorProto {
+	if res, ok := fd.(linker.Result); ok {
+		return res.FileDescriptorProto()
+	}
+	return protodesc.ToFileDescriptorProto(fd)
 }
 
 // errorMessage is the text of a positioned error without the position prefix.

@@ -3,11 +3,15 @@ package proto
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/bufbuild/protocompile/linker"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
@@ -206,5 +210,136 @@ func TestFromDescriptorSetRejectsUnlinkable(t *testing.T) {
 	raw, _ := proto.Marshal(set)
 	if _, err := FromDescriptorSet(raw); err == nil || !strings.Contains(err.Error(), "nowhere.Msg") {
 		t.Fatalf("want a link error naming nowhere.Msg, got %v", err)
+	}
+}
+
+// TestCompileInOrderMatchesOneCall checks that compiling file by file in import order gives
+// exactly the descriptor set of one protocompile call over the whole upload.
+func TestCompileInOrderMatchesOneCall(t *testing.T) {
+	uploads := map[string]map[string][]byte{
+		"generated": largeProtoSet(60),
+		"greeter": {
+			"greet/v1/greeter.proto":  []byte(greeterProto),
+			"greet/v1/messages.proto": []byte(messagesProto),
+		},
+		"overrides a bundled file": {
+			"google/api/http.proto": []byte("syntax = \"proto3\";\npackage google.api;\nmessage HttpRule { string get = 2; }\n"),
+			"a.proto":               []byte("syntax = \"proto3\";\npackage a;\nimport \"google/api/http.proto\";\nmessage A { google.api.HttpRule r = 1; }\n"),
+		},
+	}
+	for name, files := range uploads {
+		t.Run(name, func(t *testing.T) {
+			var roots []string
+			for f := range files {
+				roots = append(roots, f)
+			}
+			slices.Sort(roots)
+			ordered, ok := compileInOrder(context.Background(), files, roots, bundledFiles())
+			if !ok {
+				t.Fatal("compileInOrder gave up on sources that compile")
+			}
+			got, err := descriptorSet(ordered)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := compileOneCall(context.Background(), files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(got, want) {
+				t.Fatalf("ordered compilation differs from one call:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+// TestCompileInOrderGivesUp checks that every kind of broken upload leaves compileInOrder to the
+// one-call path, and that Compile still reports the problem.
+func TestCompileInOrderGivesUp(t *testing.T) {
+	cases := map[string]struct {
+		files map[string][]byte
+		want  string
+	}{
+		"syntax error": {map[string][]byte{"a.proto": []byte("syntax = \"proto3\";\nmessage A {\n")}, "a.proto:3"},
+		"import cycle": {map[string][]byte{
+			"a.proto": []byte("syntax = \"proto3\";\nimport \"b.proto\";\n"),
+			"b.proto": []byte("syntax = \"proto3\";\nimport \"a.proto\";\n"),
+		}, "cycle found in imports"},
+		"self import":    {map[string][]byte{"a.proto": []byte("syntax = \"proto3\";\nimport \"a.proto\";\n")}, "cycle found in imports"},
+		"missing import": {map[string][]byte{"a.proto": []byte("syntax = \"proto3\";\nimport \"nope.proto\";\n")}, "nope.proto"},
+		"unknown type":   {map[string][]byte{"a.proto": []byte("syntax = \"proto3\";\nmessage A { Nope n = 1; }\n")}, "Nope"},
+		"symbol defined twice": {map[string][]byte{
+			"a.proto": []byte("syntax = \"proto3\";\npackage p;\nmessage M {}\n"),
+			"b.proto": []byte("syntax = \"proto3\";\npackage p;\nmessage M {}\n"),
+		}, "already defined"},
+		"import of a non-.proto upload": {map[string][]byte{
+			"a.proto": []byte("syntax = \"proto3\";\nimport \"b.txt\";\nmessage A { B b = 1; }\n"),
+			"b.txt":   []byte("syntax = \"proto3\";\nmessage B {}\n"),
+		}, ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			var roots []string
+			for f := range c.files {
+				if strings.HasSuffix(f, ".proto") {
+					roots = append(roots, f)
+				}
+			}
+			slices.Sort(roots)
+			if _, ok := compileInOrder(context.Background(), c.files, roots, bundledFiles()); ok {
+				t.Fatal("compileInOrder accepted the upload")
+			}
+			_, err := Compile(context.Background(), c.files)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("one-call path failed: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Compile error = %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestFileProtoMatchesConversion checks that the descriptor protos protocompile built, which
+// Compile hands out, equal the conversion of the linked descriptors it used to hand out.
+func TestFileProtoMatchesConversion(t *testing.T) {
+	files := largeProtoSet(40)
+	files["greet/v1/greeter.proto"] = []byte(greeterProto)
+	files["greet/v1/messages.proto"] = []byte(messagesProto)
+	var roots []string
+	for f := range files {
+		roots = append(roots, f)
+	}
+	slices.Sort(roots)
+	for name, compile := range map[string]func() ([]protoreflect.FileDescriptor, error){
+		"ordered": func() ([]protoreflect.FileDescriptor, error) {
+			fds, ok := compileInOrder(context.Background(), files, roots, bundledFiles())
+			if !ok {
+				return nil, errors.New("compileInOrder gave up")
+			}
+			return fds, nil
+		},
+		"one call": func() ([]protoreflect.FileDescriptor, error) {
+			return compileTogether(context.Background(), files, roots, bundledFiles())
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			compiled, err := compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, fd := range compiled {
+				if _, ok := fd.(linker.Result); !ok {
+					t.Fatalf("%s is not a linker.Result", fd.Path())
+				}
+				want := protodesc.ToFileDescriptorProto(fd)
+				if got := fileProto(fd); !proto.Equal(got, want) {
+					t.Fatalf("%s: built proto differs from the converted one:\n got %v\nwant %v", fd.Path(), got, want)
+				}
+			}
+		})
 	}
 }

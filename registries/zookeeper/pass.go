@@ -13,8 +13,11 @@ import (
 	"github.com/rpcbridge/rpcbridge/internal/zkwatch"
 )
 
-// workers bounds the concurrent ZooKeeper reads of one pass.
-const workers = 16
+// workers bounds the concurrent ZooKeeper reads of one pass. go-zookeeper pipelines concurrent
+// requests on its one connection, and the server answers a session's requests in order, so
+// more requests in flight only hide the round trips: past 64 the 10,000-interface benchmark
+// gains nothing (docs/benchmarks.md).
+const workers = 64
 
 // skippedChildren are the nodes under the root that are not interfaces.
 var skippedChildren = map[string]bool{"config": true, "mapping": true, "metadata": true}
@@ -68,7 +71,11 @@ func (s *Source) pass(ctx context.Context, t tree, st *state, ch zkwatch.Changes
 		if err != nil {
 			return err
 		}
+		known := len(st.ifaces)
 		ifaces = append(ifaces, syncKeys(st, st.ifaces, names, ch.Full)...)
+		if len(st.ifaces) != known {
+			st.orderStale = true // syncKeys only removes
+		}
 	}
 	if err := s.readInterfaces(ctx, t, st, unique(ifaces)); err != nil {
 		return err
@@ -198,21 +205,32 @@ func unique(s []string) []string {
 }
 
 // readInterfaces re-reads the providers of ifaces and rebuilds those whose children changed.
+// The reading workers also build the services (buildInterface is pure), so that parsing the
+// provider URLs overlaps the reads; st is only read until the reads are done.
 func (s *Source) readInterfaces(ctx context.Context, t tree, st *state, ifaces []string) error {
 	type result struct {
-		children []string
-		err      error
+		err   error
+		built *ifaceEntry // nil when the children did not change
 	}
 	var mu sync.Mutex
-	results := map[string]result{}
+	results := make(map[string]result, len(ifaces))
 	err := forEach(ctx, ifaces, func(iface string) error {
-		names, err := t.children("/" + s.cfg.Root + "/" + iface + "/providers")
+		path := "/" + s.cfg.Root + "/" + iface + "/providers"
+		names, err := t.children(path)
 		if isConnectionError(err) {
 			return err
 		}
 		slices.Sort(names)
+		r := result{err: err}
+		if err == nil || errors.Is(err, errNoNode) {
+			digest := childrenDigest(names)
+			if old := st.ifaces[iface]; old == nil || old.children != digest {
+				services, diags := buildInterface(s.stage, path, iface, names)
+				r.built = &ifaceEntry{children: digest, services: services, diags: diags}
+			}
+		}
 		mu.Lock()
-		results[iface] = result{names, err}
+		results[iface] = r
 		mu.Unlock()
 		return nil
 	})
@@ -225,15 +243,13 @@ func (s *Source) readInterfaces(ctx context.Context, t tree, st *state, ifaces [
 		if err := s.readError(st, path, r.err); err != nil {
 			return err
 		}
-		if r.err != nil && !errors.Is(r.err, errNoNode) {
-			continue // keep what was known
+		if r.built == nil {
+			continue // unchanged, or unreadable: keep what was known
 		}
-		old := st.ifaces[iface]
-		if old != nil && slices.Equal(old.children, r.children) {
-			continue
+		if _, known := st.ifaces[iface]; !known {
+			st.orderStale = true
 		}
-		services, diags := buildInterface(s.stage, path, iface, r.children)
-		st.ifaces[iface] = &ifaceEntry{children: r.children, services: services, diags: diags}
+		st.ifaces[iface] = r.built
 		st.changed = true
 	}
 	return nil

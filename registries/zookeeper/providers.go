@@ -3,10 +3,12 @@ package zookeeper
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
@@ -82,7 +84,9 @@ func buildService(stage, name, iface, version, group string, protocol registries
 	var diags []diag.Diagnostic
 	svc := registries.Service{Name: name, Protocol: protocol, Interface: iface, Version: version, Group: group}
 	seen := map[string]string{}
+	svc.Endpoints = make([]registries.Endpoint, 0, len(providers))
 	var kept []dubbourl.URL
+	var labelSets []map[string]string
 	for _, p := range providers {
 		hostPort := net.JoinHostPort(p.url.Host, strconv.Itoa(int(p.url.Port)))
 		if first, dup := seen[hostPort]; dup {
@@ -91,22 +95,53 @@ func buildService(stage, name, iface, version, group string, protocol registries
 			continue
 		}
 		seen[hostPort] = p.path
-		svc.Endpoints = append(svc.Endpoints, endpointOf(p.url))
+		ep := endpointOf(p.url)
+		ep.Labels, labelSets = sharedLabels(ep.Labels, labelSets)
+		svc.Endpoints = append(svc.Endpoints, ep)
 		kept = append(kept, p.url)
 	}
 	svc.Methods, svc.Metadata = dubbourl.Shared(kept)
+	// Copied out of the provider URLs, which would otherwise stay in memory whole for them.
+	for i, m := range svc.Methods {
+		svc.Methods[i] = strings.Clone(m)
+	}
+	for k, v := range svc.Metadata {
+		svc.Metadata[k] = strings.Clone(v)
+	}
 	slices.SortFunc(svc.Endpoints, compareEndpoints)
 	return svc, diags
 }
 
+// endpointOf is the endpoint of a provider. The address is copied out of the URL, which would
+// otherwise stay in memory whole for it.
 func endpointOf(u dubbourl.URL) registries.Endpoint {
 	return registries.Endpoint{
-		Address: u.Host,
+		Address: strings.Clone(u.Host),
 		Port:    uint32(u.Port),
 		Weight:  u.Weight(),
 		Healthy: u.Params["enabled"] != "false" && u.Params["disabled"] != "true",
 		Labels:  dubbourl.EndpointLabels(u.Params),
 	}
+}
+
+// sharedLabels returns labels, or an equal map of sets (the providers of one service usually
+// carry the same labels), and the sets with labels added when it is new. A new map gets its
+// values copied out of the provider URL, which would otherwise stay in memory whole for them.
+// Endpoints of snapshots are shared read-only (as their services are from one snapshot to the
+// next), so one map can serve several.
+func sharedLabels(labels map[string]string, sets []map[string]string) (map[string]string, []map[string]string) {
+	if labels == nil {
+		return nil, sets
+	}
+	for _, s := range sets {
+		if maps.Equal(s, labels) {
+			return s, sets
+		}
+	}
+	for k, v := range labels {
+		labels[k] = strings.Clone(v)
+	}
+	return labels, append(sets, labels)
 }
 
 func compareEndpoints(a, b registries.Endpoint) int {

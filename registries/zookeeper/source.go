@@ -105,6 +105,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 	var retry <-chan time.Time
 	var last registries.Snapshot
 	published := false
+	listed := false // a pass succeeded in this run
 	stale := false
 	shown := "" // the reason of the last unreachable snapshot published
 	unreachable := func(reason string) {
@@ -144,7 +145,9 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 			retry = nil
 			ev.RequestFull()
 		}
-		if !backoff.Sleep(ctx, time.Duration(s.cfg.Debounce)) {
+		// The first listing is not debounced: there is nothing yet to coalesce it with. (While
+		// the digest credential is pending the loop polls, so it keeps the debounce then.)
+		if (listed || !auth.ok()) && !backoff.Sleep(ctx, time.Duration(s.cfg.Debounce)) {
 			return ctx.Err()
 		}
 		ch, connected := ev.Take()
@@ -183,6 +186,7 @@ func (s *Source) Run(ctx context.Context, publish func(registries.Snapshot)) err
 		s.logger.Debug("zookeeper pass done", "full", ch.Full, "paths", len(ch.Paths),
 			"changed", st.changed, "took", time.Since(start))
 		s.passed()
+		listed = true
 		startMetadataFetches(ctx, meta, st)
 		if !st.changed && published && !stale {
 			continue

@@ -2,8 +2,11 @@ package zookeeper
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/rpcbridge/rpcbridge/diag"
 	"github.com/rpcbridge/rpcbridge/registries"
@@ -12,9 +15,26 @@ import (
 
 // ifaceEntry caches what one /<root>/<iface>/providers node gave.
 type ifaceEntry struct {
-	children []string // sorted node names, to skip rebuilding when nothing changed
+	// children is the digest of the sorted node names, to skip rebuilding when nothing
+	// changed: the names themselves (about 250 bytes each) would be most of what the source
+	// holds (docs/benchmarks.md, "ZooKeeper registry").
+	children [sha256.Size]byte
 	services []registries.Service
 	diags    []diag.Diagnostic
+}
+
+// childrenDigest is the digest of sorted node names (each length-prefixed, so that no two
+// lists share one).
+func childrenDigest(sorted []string) [sha256.Size]byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, name := range sorted {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(name)))])
+		h.Write([]byte(name))
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // instanceEntry caches one application-level instance node.
@@ -38,6 +58,12 @@ type state struct {
 	readDiags map[string]diag.Diagnostic          // path -> why it could not be read
 	appMeta   dubbometa.Cache                     // MetadataService answers (metadataservice.go)
 	changed   bool
+
+	// order is the keys of ifaces sorted by name+":", the order in which their services'
+	// names sort ("providers:<interface>:..."), so that a snapshot need not sort them again;
+	// orderStale says that a key was added or removed since it was sorted.
+	order      []string
+	orderStale bool
 }
 
 func newState() *state {
@@ -83,7 +109,16 @@ func (st *state) hasInterfaceLevel(iface string) bool {
 // ones for the same interface (Dubbo 3 registers both by default).
 func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true}
-	for _, iface := range slices.Sorted(maps.Keys(st.ifaces)) {
+	if st.orderStale || len(st.order) != len(st.ifaces) {
+		st.order = slices.SortedFunc(maps.Keys(st.ifaces), compareWithColon)
+		st.orderStale = false
+	}
+	count := 0
+	for _, e := range st.ifaces {
+		count += len(e.services)
+	}
+	snap.Services = make([]registries.Service, 0, count)
+	for _, iface := range st.order {
 		e := st.ifaces[iface]
 		for _, svc := range e.services {
 			if len(svc.Methods) == 0 && svc.Metadata["application"] != "" {
@@ -94,6 +129,10 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 		}
 		snap.Diagnostics = append(snap.Diagnostics, e.diags...)
 	}
+	// Interface-level services are in name order already (see order); the others are sorted
+	// and merged in after them, as a stable sort of the whole list would place them.
+	ifaceLevel := snap.Services
+	snap.Services = nil
 	instances, instanceDiags := st.appInstances(stage)
 	snap.Diagnostics = append(snap.Diagnostics, instanceDiags...)
 	// Instances whose revision the MetadataService described publish their real services; the
@@ -127,6 +166,35 @@ func (st *state) snapshot(source, stage, root string) registries.Snapshot {
 		snap.Diagnostics = append(snap.Diagnostics, d)
 	}
 	slices.SortStableFunc(snap.Services, func(a, b registries.Service) int { return cmp.Compare(a.Name, b.Name) })
+	snap.Services = mergeByName(ifaceLevel, snap.Services)
 	diag.Sort(snap.Diagnostics)
 	return snap
+}
+
+// mergeByName merges two lists sorted by name; for equal names a's come first.
+func mergeByName(a, b []registries.Service) []registries.Service {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]registries.Service, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].Name < a[0].Name {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// compareWithColon compares a+":" with b+":" without building them.
+func compareWithColon(a, b string) int {
+	n := min(len(a), len(b))
+	if c := strings.Compare(a[:n], b[:n]); c != 0 || len(a) == len(b) {
+		return c
+	}
+	if len(a) < len(b) {
+		return cmp.Compare(':', b[n])
+	}
+	return cmp.Compare(a[n], ':')
 }

@@ -31,17 +31,28 @@ const TickTime = 500 * time.Millisecond
 
 const startTimeout = 30 * time.Second
 
+// defaultHeapMiB is the server's Java heap unless StartWithHeap says otherwise.
+const defaultHeapMiB = 256
+
 // Server is one running (or stopped) ZooKeeper server.
 type Server struct {
-	t    testing.TB
-	dir  string
-	port int
-	proc *peerproc.Process // nil while stopped
+	t       testing.TB
+	dir     string
+	port    int
+	heapMiB int
+	proc    *peerproc.Process // nil while stopped
 }
 
 // Start runs a ZooKeeper server for the test and stops it when the test ends. It skips the test
 // when ZooKeeper is not installed, unless RPCBRIDGE_REQUIRE_PEERS=1, which makes that a failure.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWithHeap(t, defaultHeapMiB)
+}
+
+// StartWithHeap is Start with a Java heap of heapMiB MiB, for tests that hold more nodes than
+// the default 256 MiB can (500,000 provider nodes need about 1 GiB).
+func StartWithHeap(t testing.TB, heapMiB int) *Server {
 	t.Helper()
 	if _, err := os.Stat(Jar); err != nil {
 		if os.Getenv("RPCBRIDGE_REQUIRE_PEERS") == "1" {
@@ -49,7 +60,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("zookeeper not installed; run scripts/test-deps.sh")
 	}
-	s := &Server{t: t, dir: t.TempDir(), port: peerproc.FreePort(t)}
+	s := &Server{t: t, dir: t.TempDir(), port: peerproc.FreePort(t), heapMiB: heapMiB}
 	cfg := fmt.Sprintf("tickTime=%d\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
 		"admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n",
 		TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
@@ -87,7 +98,7 @@ func (s *Server) logPath() string { return filepath.Join(s.dir, "server.log") }
 
 func (s *Server) start() {
 	s.t.Helper()
-	cmd := exec.Command("java", "-Xmx256m", "-cp", Jar+":"+slf4jBinding,
+	cmd := exec.Command("java", fmt.Sprintf("-Xmx%dm", s.heapMiB), "-cp", Jar+":"+slf4jBinding,
 		"org.apache.zookeeper.server.ZooKeeperServerMain", s.cfgPath())
 	proc, err := peerproc.Start(cmd, s.logPath(), "zookeeper (ruok)", startTimeout, s.serving)
 	if err != nil {
