@@ -93,7 +93,7 @@ func translateOptions(cfg *config.Config) controlplane.Options {
 	return controlplane.Options{
 		HTTPPort: cfg.Envoy.HTTPPort, DubboPort: cfg.Envoy.DubboPort, Flavor: cfg.Envoy.Flavor, Downstream: &downstream,
 		DubboGateways: &gateways,
-		MCPServices: cfg.Gateway.MCP.Services,
+		MCPServices:   cfg.Gateway.MCP.Services,
 	}
 }
 
