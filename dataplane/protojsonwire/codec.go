@@ -62,7 +62,7 @@ var wkts = map[protoreflect.FullName]wkt{
 	"google.protobuf.Timestamp": wktTimestamp, "google.protobuf.Duration": wktDuration,
 	"google.protobuf.FieldMask": wktFieldMask, "google.protobuf.Struct": wktStruct,
 	"google.protobuf.Value": wktValue, "google.protobuf.ListValue": wktListValue,
-	"google.protobuf.Empty": wktEmpty,
+	"google.protobuf.Empty":       wktEmpty,
 	"google.protobuf.DoubleValue": wktWrapper, "google.protobuf.FloatValue": wktWrapper,
 	"google.protobuf.Int64Value": wktWrapper, "google.protobuf.UInt64Value": wktWrapper,
 	"google.protobuf.Int32Value": wktWrapper, "google.protobuf.UInt32Value": wktWrapper,
@@ -104,12 +104,12 @@ type field struct {
 	msg      *message
 	key, val *field // map entry fields
 	enum     protoreflect.EnumDescriptor
-	nullEnum bool   // google.protobuf.NullValue
+	nullEnum bool // google.protobuf.NullValue
 	// enumNames are the enum's values by name.
 	enumNames map[string]protoreflect.EnumNumber
-	jsonKey  []byte // `"name":` as printed, for each naming option
-	protoKey []byte
-	tag      []byte
+	jsonKey   []byte // `"name":` as printed, for each naming option
+	protoKey  []byte
+	tag       []byte
 }
 
 // compiler builds messages, sharing them between references (recursive types included).

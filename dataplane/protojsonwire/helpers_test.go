@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -72,7 +73,14 @@ func refEncode(md protoreflect.MessageDescriptor, types *dynamicpb.Types, in []b
 }
 
 // refDecode is the path the fast decoder must match: proto into dynamicpb, protojson, compacted.
-func refDecode(md protoreflect.MessageDescriptor, types *dynamicpb.Types, in []byte, o protojsonwire.Options) ([]byte, error) {
+func refDecode(md protoreflect.MessageDescriptor, types *dynamicpb.Types, in []byte, o protojsonwire.Options) (_ []byte, err error) {
+	// proto.Unmarshal into dynamicpb panics on some malformed map entries (a key of the wrong
+	// wire type, testdata/fuzz/FuzzDecodeMatchesProtojson/d58c801fa40e2df2): that is a refusal.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("proto.Unmarshal panicked: %v", p)
+		}
+	}()
 	msg := dynamicpb.NewMessage(md)
 	if err := (proto.UnmarshalOptions{Resolver: types}).Unmarshal(in, msg); err != nil {
 		return nil, err
