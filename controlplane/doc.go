@@ -13,15 +13,17 @@
 // Translate takes a Flavor: FlavorEnvoy (stock Envoy) or FlavorHigress (the Higress build). The
 // server always gives FlavorHigress to rpcbridge's gateways (node cluster
 // gatewayv1.EmbeddedNodeCluster, "rpcbridge-embedded"), translated with
-// Options.RPCBridgeGateway: the only difference is that a route whose API keys include hashed
-// ones enables the contract's gatewayv1.APIKeyDigestAuthFilter (an Envoy gets it withheld).
-// Without hashed keys the rpcbridge gateways' snapshot is the flavor's.
+// Options.RPCBridgeGateway: the only differences are that a route whose API keys include hashed
+// ones enables the contract's gatewayv1.APIKeyDigestAuthFilter (an Envoy gets it withheld), and
+// that routes bound to streaming gRPC methods take WebSocket upgrades (streaming.go). Without
+// either the rpcbridge gateways' snapshot is the flavor's.
 //
 // Listeners:
 //   - "rpcbridge-http" on Options.HTTPAddress:HTTPPort (default 0.0.0.0:10080), always present,
 //     with one filter chain holding one filter "envoy.filters.network.http_connection_manager":
 //     stat_prefix "rpcbridge-http", codec AUTO, rds{config_source{ads{}, resource_api_version V3},
-//     route_config_name "rpcbridge-http"}, http_filters in this order:
+//     route_config_name "rpcbridge-http"}, http_filters in this order: the edge filters (edge.go),
+//     "envoy.filters.http.grpc_web" (only when a route transcodes gRPC; streaming.go),
 //     "envoy.filters.http.grpc_json_transcoder" (only when a route transcodes gRPC; disabled: true,
 //     with a no-service config), "envoy.filters.http.http_dubbo_transcoder" (only on
 //     FlavorHigress with Dubbo routes; is_optional, a TypedStruct of
@@ -48,7 +50,9 @@
 //     services [service], print_options{always_print_primitive_fields: true,
 //     preserve_proto_field_names: false}, match_incoming_request_route: true,
 //     convert_grpc_status: true, auto_mapping: true (unannotated methods' POST /pkg.Svc/Method)}. A descriptor set that does not parse, resolve or declare the
-//     service is a translation error.
+//     service is a translation error. Each gRPC method also gets a "<route>~grpc-web" route
+//     before its first route, and, for rpcbridge's gateways, routes bound to streaming methods
+//     take WebSocket upgrades (upgrade_configs, or a "<route>~websocket" copy): streaming.go.
 //   - Dubbo routes (Route.Dubbo) on FlavorHigress carry
 //     typed_per_filter_config["envoy.filters.http.http_dubbo_transcoder"] = FilterConfig{is_optional,
 //     config: TypedStruct HttpDubboTranscoder{url_unescape_spec ALL_CHARACTERS_EXCEPT_RESERVED,

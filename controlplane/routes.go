@@ -57,6 +57,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 	}
 	out.diagnostics = append(out.diagnostics, toolDiags...)
 	seen := make(map[string]bool, len(g.Routes))
+	grpcWeb := map[string]bool{} // the gRPC-Web routes made (grpcWebKey)
 	var usesGRPC, usesDubbo bool
 	var edge edgeListener
 	for _, r := range g.Routes {
@@ -76,6 +77,7 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 		if err != nil {
 			return out, fmt.Errorf("route %q: %w", r.Name, err)
 		}
+		streaming := false
 		switch {
 		case r.GRPC != nil && r.Dubbo != nil:
 			return out, fmt.Errorf("route %q: both grpc and dubbo are set", r.Name)
@@ -94,6 +96,9 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 			}
 			er.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.GRPCJSONTranscoder: cfg}
 			usesGRPC = true
+			if streaming, err = streamingMethod(set, r.GRPC); err != nil {
+				return out, fmt.Errorf("route %q: %w", r.Name, err)
+			}
 		case r.Dubbo != nil && r.Dubbo.Protocol != ir.DubboProtocolDubbo && r.Dubbo.Protocol != ir.DubboProtocolTriple:
 			return out, fmt.Errorf("route %q: unknown dubbo protocol %q", r.Name, r.Dubbo.Protocol)
 		case r.Dubbo != nil && flavor != FlavorHigress && opts.DubboGateways.Enabled():
@@ -127,8 +132,21 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 		if d := applyEdge(r, er, &edge, opts.RPCBridgeGateway); d != nil {
 			out.diagnostics = append(out.diagnostics, *d)
 		}
+		if r.GRPC != nil && !grpcWeb[grpcWebKey(r)] {
+			grpcWeb[grpcWebKey(r)] = true
+			web, err := grpcWebRoutes(r, &edge, opts.RPCBridgeGateway)
+			if err != nil {
+				return out, fmt.Errorf("route %q: gRPC-Web: %w", r.Name, err)
+			}
+			vh.Routes = append(vh.Routes, web...) // before er: its method's gRPC-Web calls (streaming.go)
+		}
 		if pf := corsPreflightRoute(er); pf != nil {
 			vh.Routes = append(vh.Routes, pf) // before er: the preflight of er's requests (edge_cors.go)
+		}
+		if streaming && opts.RPCBridgeGateway && er.GetRoute() != nil {
+			if ws := webSocketRoute(r, er); ws != nil {
+				vh.Routes = append(vh.Routes, ws) // before er: its WebSocket handshakes (streaming.go)
+			}
 		}
 		vh.Routes = append(vh.Routes, er)
 	}
@@ -138,6 +156,11 @@ func httpRouteConfiguration(g ir.Gateway, opts Options) (httpRoutes, error) {
 	}
 	out.filters = append(out.filters, edgeFilters...)
 	if usesGRPC {
+		web, err := grpcWebHTTPFilter()
+		if err != nil {
+			return out, err
+		}
+		out.filters = append(out.filters, web)
 		f, err := grpcTranscoderHTTPFilter()
 		if err != nil {
 			return out, err

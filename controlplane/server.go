@@ -175,13 +175,13 @@ func (s *Server) targets() []target {
 
 // translationOf is the translation a target needs for g: targets with equal translations get
 // the same resources, so they are translated once and share one snapshot value. Without Dubbo
-// the flavor makes no difference, without hashed API keys and MCP tools (mcpServices) the
-// gateway kind makes none.
+// the flavor makes no difference, without hashed API keys, MCP tools (mcpServices) and streaming
+// gRPC methods (their WebSocket routes) the gateway kind makes none.
 func translationOf(t target, g ir.Gateway, mcpServices []string) target {
 	if !flavorDependent(g) {
 		t.flavor = ""
 	}
-	if !hasAPIKeyDigests(g) && len(mcpServices) == 0 {
+	if !hasAPIKeyDigests(g) && len(mcpServices) == 0 && !hasStreamingGRPC(g) {
 		t.rpcbridge = false
 	}
 	return t

@@ -45,7 +45,8 @@ type Options struct {
 	// RPCBridgeGateway makes the resources for rpcbridge's own gateways (the embedded one and
 	// `rpcbridge gateway`), not for an Envoy: a route whose API keys include hashed ones then
 	// authenticates them with the contract's gatewayv1.APIKeyDigestAuthFilter instead of being
-	// withheld. It changes nothing else, so without hashed keys the output is the flavor's.
+	// withheld, and routes bound to streaming gRPC methods take WebSocket upgrades (streaming.go).
+	// It changes nothing else, so without either the output is the flavor's.
 	RPCBridgeGateway bool
 	// DubboGateways, when enabled, makes FlavorEnvoy route HTTP-to-Dubbo routes to a cluster of
 	// rpcbridge gateways instead of leaving them out (dubbogateways.go); other flavors ignore it.

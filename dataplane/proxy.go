@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
+	"github.com/rpcbridge/rpcbridge/dataplane/grpcweb"
+	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
@@ -51,6 +53,12 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("route %q is not served by this gateway: %s", route.Name, route.Withheld))
 		return
 	}
+	if d, _ := hcm.FromContext(r.Context()); d.Upgrade != "" && !route.AllowsUpgrade(cfg.table.HeaderPolicy(), d.Upgrade) {
+		rej := hcm.UpgradeRejection(d.Upgrade)
+		rec.details = rej.Detail
+		writeError(w, rej.Status, StatusUpgradeFailed, rej.Message)
+		return
+	}
 	for _, step := range route.Edge {
 		var next bool
 		if r, next = step.Serve(w, r); !next {
@@ -60,6 +68,16 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		served = r
+	}
+	if route.GRPCWeb && grpcweb.IsGRPCWeb(r) {
+		web, grpcReq, done, err := grpcweb.Convert(w, r, downstreamOf(cfg).BufferLimitBytes)
+		var rejected *grpcweb.RequestError
+		if errors.As(err, &rejected) {
+			writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)
+			return
+		}
+		defer done()
+		w, r, served = web, grpcReq, grpcReq
 	}
 	if route.DirectStatus != 0 {
 		rec.details = detailsDirect

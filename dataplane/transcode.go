@@ -15,6 +15,9 @@ import (
 // must be proxied as it is (Envoy's pass-through). cluster receives the cluster the call used.
 func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config, route *routetable.Route, cluster *string) bool {
 	tr := route.Transcoder
+	if grpcjson.IsWebSocket(r) {
+		return g.transcodeWebSocket(w, r, cfg, route, cluster)
+	}
 	body := g.limitBody(r, cfg)
 	defer body.Release()
 	call, err := tr.Prepare(r)

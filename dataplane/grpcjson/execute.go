@@ -107,30 +107,11 @@ func (t *Transcoder) writeStatus(w http.ResponseWriter, st *status.Status) {
 	w.WriteHeader(code)
 }
 
-// framing is how the messages of a server stream are laid out in the HTTP body.
-type framing struct {
-	open, separator, close, before, after string
-}
-
-// streamFraming follows the print options: a JSON array by default, newline-delimited JSON, or
-// Server-Sent Events (which wins over newline-delimited).
-func (t *Transcoder) streamFraming(httpBody bool) (framing, string) {
-	po := t.cfg.GetPrintOptions()
-	switch {
-	case httpBody:
-		return framing{}, ""
-	case po.GetStreamSseStyleDelimited():
-		return framing{before: "data: ", after: "\n\n"}, "text/event-stream"
-	case po.GetStreamNewlineDelimited():
-		return framing{after: "\n"}, "application/json"
-	default:
-		return framing{open: "[", separator: ",", close: "]"}, "application/json"
-	}
-}
-
-// stream runs a streaming call. Messages are written and flushed as they arrive; an error
-// before the first message is answered like a unary error, a later one ends the body and is
-// reported in the grpc-status and grpc-message trailers.
+// stream runs a streaming call. Messages are written and flushed as they arrive, framed in the
+// format the request's Accept chose (StreamFormatFor; the print options by default). An error
+// before the first message is answered like a unary error (with its HTTP status and the
+// format's error chunk when Accept chose one); a later one ends the body and is reported in the
+// grpc-status and grpc-message trailers, and in the body too when Accept chose a format.
 func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Call, conn grpc.ClientConnInterface) error {
 	b := call.Binding
 	ctx, cancel := context.WithCancel(ctx)
@@ -157,7 +138,8 @@ func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Ca
 	}
 
 	httpBody := b.Method.Output().FullName() == httpBodyName
-	frame, contentType := t.streamFraming(httpBody)
+	format, accepted := StreamFormatFor(call.Accept)
+	frame, contentType := t.streamFraming(httpBody, format, accepted)
 	flusher := http.NewResponseController(w)
 	h := w.Header()
 	started := false
@@ -175,6 +157,17 @@ func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Ca
 		err := cs.RecvMsg(&reply)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if err != nil && !started && frame.errorChunk != nil {
+			header, _ := cs.Header()
+			copyMetadata(h, header)
+			copyMetadata(h, cs.Trailer())
+			st := status.Convert(err)
+			h.Set("Content-Type", contentType)
+			h.Set("Grpc-Status", strconv.Itoa(int(st.Code())))
+			w.WriteHeader(HTTPStatus(st.Code()))
+			_, _ = w.Write(frame.errorChunk(st))
+			return err
 		}
 		if err != nil && !started {
 			header, _ := cs.Header()
@@ -195,6 +188,9 @@ func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Ca
 			streamErr = status.Error(codes.Internal, err.Error())
 			break
 		}
+		if frame.result {
+			chunk = wrapResult(chunk)
+		}
 		if started {
 			_, _ = io.WriteString(w, frame.separator)
 		} else {
@@ -207,6 +203,9 @@ func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Ca
 	}
 	if !started {
 		start(contentType)
+	}
+	if streamErr != nil && frame.errorChunk != nil {
+		_, _ = w.Write(frame.errorChunk(status.Convert(streamErr)))
 	}
 	_, _ = io.WriteString(w, frame.close)
 	trailer := http.Header{}

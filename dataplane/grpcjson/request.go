@@ -48,6 +48,9 @@ type Call struct {
 	Requests [][]byte
 	// Metadata is the outgoing gRPC metadata taken from the request headers.
 	Metadata metadata.MD
+	// Accept are the request's Accept values: they choose the framing of a server stream
+	// (StreamFormatFor).
+	Accept []string
 }
 
 // boundParam is a query parameter resolved to a request field.
@@ -80,7 +83,7 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	call := &Call{Binding: b, Metadata: outgoingMetadata(r)}
+	call := &Call{Binding: b, Metadata: outgoingMetadata(r), Accept: r.Header.Values("Accept")}
 	contentType := r.Header.Get("Content-Type")
 	if b.Method.IsStreamingClient() && b.Body != "" && len(bytes.TrimSpace(body)) > 0 {
 		var elements []json.RawMessage

@@ -20,6 +20,9 @@ type Downstream struct {
 	Internal bool
 	// Edge is set for external requests to a gateway that uses the remote address.
 	Edge bool
+	// Upgrade is the lower-cased Upgrade of an upgrade request some upgrade_configs may allow
+	// ("websocket"); the gateway checks the matched route's (see Policy.MayUpgrade).
+	Upgrade string
 }
 
 type contextKey struct{}

@@ -1,7 +1,6 @@
 package hcm
 
 import (
-	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -72,19 +71,27 @@ func (p *Policy) Apply(h http.Header, c Conn) (Downstream, error) {
 	for _, k := range p.EarlyRemove {
 		h.Del(k)
 	}
+	var upgrade string
 	if isUpgrade(h) {
-		// Envoy keeps Connection and Upgrade of an upgrade request and then refuses it, 403
-		// upgrade_failed, unless upgrade_configs allow that upgrade; rpcbridge configures none.
-		return Downstream{}, &Rejection{Status: http.StatusForbidden, Detail: "upgrade_failed",
-			Message: fmt.Sprintf("upgrade to %q is not enabled on this listener", h.Get(headerUpgrade))}
+		// Envoy keeps Connection and Upgrade of an upgrade request and refuses it, 403
+		// upgrade_failed, unless upgrade_configs (of the HCM, or of the route the request
+		// matches: see UpgradeRejection) allow that upgrade.
+		upgrade = strings.ToLower(strings.TrimSpace(h.Get(headerUpgrade)))
+		if !p.MayUpgrade(upgrade) {
+			return Downstream{}, UpgradeRejection(h.Get(headerUpgrade))
+		}
 	}
-	for _, k := range []string{headerConnection, headerUpgrade, headerInternal, "Keep-Alive", "Proxy-Connection", "Transfer-Encoding"} {
+	drop := []string{headerConnection, headerUpgrade, headerInternal, "Keep-Alive", "Proxy-Connection", "Transfer-Encoding"}
+	if upgrade != "" {
+		drop = drop[2:] // an allowed upgrade keeps Connection and Upgrade, as Envoy's HCM does
+	}
+	for _, k := range drop {
 		h.Del(k)
 	}
 	sanitizeTE(h)
 
 	remote := c.Remote.Unmap()
-	d := Downstream{DirectRemoteAddress: remote}
+	d := Downstream{DirectRemoteAddress: remote, Upgrade: upgrade}
 	var trusted netip.Addr
 	var trustChecks bool // Envoy's allow_trusted_address_checks
 	if p.UseRemoteAddress {

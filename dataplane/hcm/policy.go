@@ -51,6 +51,10 @@ type Policy struct {
 	// EarlyRemove are the headers the HCM's early_header_mutation_extensions remove from every
 	// request before anything else looks at it.
 	EarlyRemove []string
+	// Upgrades are the HCM's upgrade_configs; RouteMayUpgrade the upgrade types some route of
+	// the route configuration enables. An upgrade of another type is refused before routing.
+	Upgrades        Upgrades
+	RouteMayUpgrade map[string]bool
 }
 
 // earlyHeaderMutationType is the one early header mutation extension the gateway executes.
@@ -97,6 +101,19 @@ func FromEnvoy(m *hcmv3.HttpConnectionManager, rc *routev3.RouteConfiguration) (
 				return nil, fmt.Errorf("early header mutation %q: only remove mutations are supported", ext.GetName())
 			}
 			p.EarlyRemove = append(p.EarlyRemove, http.CanonicalHeaderKey(mut.GetRemove()))
+		}
+	}
+	p.Upgrades = HCMUpgrades(m)
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, r := range vh.GetRoutes() {
+			for typ, enabled := range RouteUpgrades(r.GetRoute()) {
+				if enabled {
+					if p.RouteMayUpgrade == nil {
+						p.RouteMayUpgrade = map[string]bool{}
+					}
+					p.RouteMayUpgrade[typ] = true
+				}
+			}
 		}
 	}
 	for _, h := range rc.GetInternalOnlyHeaders() {

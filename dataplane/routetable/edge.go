@@ -116,6 +116,9 @@ func newEdgeFilter(f *hcmv3.HttpFilter, lims *limiterSet) (ef edgeFilter, known 
 	case gatewayv1.APIKeyDigestAuthFilter:
 		ef, err = newAPIKeyDigestAuth(f.GetTypedConfig())
 		return ef, true, err
+	case grpcWebFilterName:
+		ef, err = newGRPCWeb(f.GetTypedConfig())
+		return ef, true, err
 	}
 	return nil, false, nil
 }

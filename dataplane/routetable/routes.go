@@ -13,6 +13,7 @@ import (
 	gatewayv1 "github.com/rpcbridge/rpcbridge/api/gateway/v1"
 	"github.com/rpcbridge/rpcbridge/dataplane/dubbojson"
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
+	"github.com/rpcbridge/rpcbridge/dataplane/hcm"
 )
 
 // DefaultRouteTimeout is Envoy's route timeout when a route sets none.
@@ -57,6 +58,11 @@ type Route struct {
 	// Edge are the steps of the connection manager's edge filters for this route, in filter
 	// order (edge.go); the request passes them before it is transcoded or proxied.
 	Edge []EdgeStep
+	// Upgrades are the route's upgrade_configs (see AllowsUpgrade).
+	Upgrades hcm.Upgrades
+	// GRPCWeb: the connection manager's envoy.filters.http.grpc_web runs on this route
+	// (streaming.go): gRPC-Web requests go upstream as gRPC.
+	GRPCWeb bool
 
 	// perFilter is the route's typed_per_filter_config, for the edge filters.
 	perFilter map[string]*anypb.Any
@@ -292,6 +298,7 @@ func decodeAction(a *routev3.RouteAction, out *Route) error {
 	default:
 		return fmt.Errorf("unsupported host rewrite %T", h)
 	}
+	out.Upgrades = hcm.RouteUpgrades(a)
 	out.Timeout = DefaultRouteTimeout
 	if a.GetTimeout() != nil {
 		out.Timeout = a.GetTimeout().AsDuration()

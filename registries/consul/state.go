@@ -20,6 +20,10 @@ type serviceState struct {
 	svc    registries.Service
 	ok     bool // svc has at least one usable instance
 	diags  []diag.Diagnostic
+	// known is the service as it was last read with a usable instance (knownOK), kept for
+	// snapshots taken while the catalog cannot be read.
+	known   registries.Service
+	knownOK bool
 }
 
 // state is everything the run loop knows. Only the run loop touches it.
@@ -59,6 +63,9 @@ func (st *state) apply(r watchResult, b builder, start func(name string, gen uin
 		return wasFailing
 	}
 	cur.read, cur.svc, cur.diags, cur.ok = true, svc, diags, ok
+	if ok {
+		cur.known, cur.knownOK = svc, true
+	}
 	return true
 }
 
@@ -103,13 +110,20 @@ func (st *state) synced() bool {
 
 // snapshot is the full state. Services not read yet (listed after the first sync) are left out
 // until their first answer. While queries fail, it is stale and carries a
-// registries.Unreachable diagnostic about agent (the address asked).
+// registries.Unreachable diagnostic about agent (the address asked). While the catalog itself
+// cannot be read, a service whose health now lists no usable instance keeps its last known
+// instances: an agent that restarted empty answers health queries (with nothing) before the
+// catalog watcher is back, and whether the service left is the catalog's to say.
 func (st *state) snapshot(source, agent string) registries.Snapshot {
 	snap := registries.Snapshot{Source: source, Services: []registries.Service{}, Synced: true}
+	_, catalogFailing := st.failing[""]
 	for _, name := range slices.Sorted(maps.Keys(st.services)) {
 		cur := st.services[name]
-		if cur.ok {
+		switch {
+		case cur.ok:
 			snap.Services = append(snap.Services, cur.svc)
+		case catalogFailing && cur.knownOK:
+			snap.Services = append(snap.Services, cur.known)
 		}
 		snap.Diagnostics = append(snap.Diagnostics, cur.diags...)
 	}

@@ -32,13 +32,16 @@ func (*PbGreeter) Fail(_ context.Context, req *wrapperspb.StringValue) (*wrapper
 	return nil, tri.NewError(tri.CodeNotFound, errors.New(req.GetValue()))
 }
 
-// Slow answers after the requested milliseconds, or when the call's deadline passes.
+// Slow answers after the requested milliseconds, or with DEADLINE_EXCEEDED when the call's
+// deadline passes first, as a gRPC server does (a bare ctx.Err() would reach the client as
+// dubbo-go's CodeBizError, 17, which no gRPC client maps; the gateway, like Envoy, answers 500
+// for it, and which of the two deadlines fires first is a race on a loaded machine).
 func (*PbGreeter) Slow(ctx context.Context, req *wrapperspb.Int32Value) (*wrapperspb.StringValue, error) {
 	select {
 	case <-time.After(time.Duration(req.GetValue()) * time.Millisecond):
 		return wrapperspb.String(fmt.Sprintf("slept %dms", req.GetValue())), nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, tri.NewError(tri.CodeDeadlineExceeded, ctx.Err())
 	}
 }
 
