@@ -58,8 +58,13 @@ func (t *Transcoder) StatusJSON(st *status.Status) ([]byte, bool) {
 // RenderResponse renders one serialized response message as the HTTP body: the JSON of the
 // message, or of its response_body field. HttpBody responses are not rendered here (see Execute).
 func (t *Transcoder) RenderResponse(b *Binding, raw []byte) ([]byte, error) {
+	if out, ok := fastRender(b, raw); ok {
+		return out, nil
+	}
 	msg := dynamicpb.NewMessage(b.Method.Output())
-	if err := (proto.UnmarshalOptions{Resolver: t.types}).Unmarshal(raw, msg); err != nil {
+	if err := safeUnmarshal(b.Method.Output().FullName(), func() error {
+		return (proto.UnmarshalOptions{Resolver: t.types}).Unmarshal(raw, msg)
+	}); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", b.Method.Output().FullName(), err)
 	}
 	if b.respField == nil {

@@ -219,6 +219,9 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 	if b.Body != "" && len(params) == 0 && len(b.template.Variables) == 0 {
 		// Only the body fills the message: encode the decoded body as it is, without an
 		// empty message to merge it into (one message and a copy less per request).
+		if out, ok := fastEncode(b, body); ok {
+			return out, nil
+		}
 		fromBody, err := t.bodyMessage(b, body, contentType)
 		if err != nil {
 			return nil, err

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/rpcbridge/rpcbridge/dataplane/protojsonwire"
 	"github.com/rpcbridge/rpcbridge/httprule"
 
 	"github.com/rpcbridge/rpcbridge/httprule/annotation"
@@ -41,6 +42,7 @@ type Transcoder struct {
 	ignored  map[string]bool
 	marshal  protojson.MarshalOptions
 	parse    protojson.UnmarshalOptions
+	codecs   codecs
 }
 
 // Binding is one HTTP binding of a gRPC method: a google.api.http rule (primary or additional)
@@ -57,6 +59,9 @@ type Binding struct {
 	Body string
 	// ResponseBody is "" or the response field rendered as the body.
 	ResponseBody string
+
+	// reqCodec and respCodec transcode straight between JSON and the wire (nil: protojson).
+	reqCodec, respCodec *protojsonwire.Codec
 
 	template  *httprule.Template
 	bodyPath  []protoreflect.FieldDescriptor
@@ -102,6 +107,10 @@ func New(cfg *grpcjsonv3.GrpcJsonTranscoder) (*Transcoder, error) {
 		t.marshal.Indent = "  "
 	}
 	t.parse = protojson.UnmarshalOptions{Resolver: t.types}
+	// Multiline output keeps protojson: its whitespace is its own.
+	t.codecs = codecs{enabled: !po.GetAddWhitespace(), byName: map[protoreflect.FullName]*protojsonwire.Codec{},
+		opts: protojsonwire.Options{EmitDefaultValues: t.marshal.EmitDefaultValues,
+			UseEnumNumbers: t.marshal.UseEnumNumbers, UseProtoNames: t.marshal.UseProtoNames}}
 	for _, q := range cfg.GetIgnoredQueryParameters() {
 		t.ignored[q] = true
 	}
@@ -141,6 +150,7 @@ func (t *Transcoder) addService(sd protoreflect.ServiceDescriptor) error {
 			if err != nil {
 				return fmt.Errorf("method %s binding %d: %w", md.FullName(), j, err)
 			}
+			t.codecs.attach(b)
 			t.bindings[b.HTTPMethod] = append(t.bindings[b.HTTPMethod], b)
 			if b.template.Verb != "" {
 				t.verbs[b.template.Verb] = true

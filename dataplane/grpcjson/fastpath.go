@@ -1,0 +1,77 @@
+package grpcjson
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/rpcbridge/rpcbridge/dataplane/protojsonwire"
+)
+
+// codecs compiles the protojsonwire codecs of a transcoder's messages, once per message type.
+// The fast path transcodes JSON straight to and from the wire format; a type it does not
+// cover has no codec and keeps the dynamicpb/protojson path, and so does any input the fast
+// path hands back (protojsonwire.ErrFallback), so that answers and errors never differ.
+type codecs struct {
+	opts    protojsonwire.Options
+	enabled bool
+	byName  map[protoreflect.FullName]*protojsonwire.Codec
+}
+
+// codec returns md's codec, or nil when md goes through protojson.
+func (c *codecs) codec(md protoreflect.MessageDescriptor) *protojsonwire.Codec {
+	if !c.enabled || md.FullName() == httpBodyName {
+		return nil
+	}
+	if codec, ok := c.byName[md.FullName()]; ok {
+		return codec
+	}
+	codec := protojsonwire.For(md, c.opts)
+	c.byName[md.FullName()] = codec
+	return codec
+}
+
+// attach gives a binding the codecs of its request (for bodies that fill the whole message)
+// and response (rendered whole) messages.
+func (c *codecs) attach(b *Binding) {
+	if b.Body == "*" {
+		b.reqCodec = c.codec(b.Method.Input())
+	}
+	if b.respField == nil {
+		b.respCodec = c.codec(b.Method.Output())
+	}
+}
+
+// fastEncode encodes a JSON body that fills the whole request message, when the fast path takes
+// it.
+func fastEncode(b *Binding, body []byte) ([]byte, bool) {
+	if b.reqCodec == nil {
+		return nil, false
+	}
+	out, err := b.reqCodec.Encode(nil, body)
+	return out, err == nil
+}
+
+// fastRender renders a whole response message, when the fast path takes it.
+func fastRender(b *Binding, raw []byte) ([]byte, bool) {
+	if b.respCodec == nil {
+		return nil, false
+	}
+	out, err := b.respCodec.Decode(nil, raw)
+	return out, err == nil
+}
+
+// errDecodePanic is what a panic of proto.Unmarshal on a malformed response becomes.
+var errDecodePanic = errors.New("malformed message")
+
+// safeUnmarshal runs proto.Unmarshal into a dynamicpb message, turning its panics on some
+// malformed map entries (found by FuzzDecodeMatchesProtojson) into an error.
+func safeUnmarshal(name protoreflect.FullName, unmarshal func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("decoding %s: %w: %v", name, errDecodePanic, p)
+		}
+	}()
+	return unmarshal()
+}
