@@ -65,7 +65,13 @@ func Build(cat bridge.Catalog, schemas []idl.Schema, rules Rules) (ir.Gateway, [
 			}})
 		}
 	}
-	routes, cds := resolveConflicts(candidates)
+	retained := map[string]bool{}
+	for _, svc := range cat.Services {
+		if svc.Retained != nil {
+			retained[svc.ID] = true
+		}
+	}
+	routes, cds := resolveConflicts(candidates, retained)
 	g.Routes = routes
 	ds = append(ds, cds...)
 	ds = append(ds, applyUpstreamPolicies(&g, cat, rules.Upstreams)...)

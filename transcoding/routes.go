@@ -84,13 +84,27 @@ func findService(cat bridge.Catalog, ref string) (bridge.Service, error) {
 
 // resolveConflicts orders the candidates, names them, and drops every pair that claims the same
 // requests (same path, prefix or normalized template with overlapping methods), reporting both.
-func resolveConflicts(cs []candidate) ([]ir.Route, []diag.Diagnostic) {
+// A route of a retained service (retained: by service ID; it left every registry and only keeps
+// its routes to answer 503) yields to a live service's instead: a service that moved to another
+// identity (a new version or group, an application-level placeholder resolved to its real
+// interface) serves at once, and the route it replaces is reported.
+func resolveConflicts(cs []candidate, retained map[string]bool) ([]ir.Route, []diag.Diagnostic) {
 	slices.SortStableFunc(cs, compareCandidates)
 	drop := make([]bool, len(cs))
 	var ds []diag.Diagnostic
 	for i := range cs {
 		for j := i + 1; j < len(cs) && sameMatchPath(cs[i], cs[j]); j++ {
 			if !methodsOverlap(cs[i].route.Match.Methods, cs[j].route.Match.Methods) {
+				continue
+			}
+			if ri, rj := retained[cs[i].route.Cluster], retained[cs[j].route.Cluster]; ri != rj {
+				gone, live := i, j
+				if rj {
+					gone, live = j, i
+				}
+				drop[gone] = true
+				ds = append(ds, diagnostic(diag.RouteConflict, diag.Info, matchKey(cs[gone].route.Match), fmt.Sprintf(
+					"%s and %s claim the same requests; the first is of a retained service (no registry lists it), so the second is served", cs[gone].origin, cs[live].origin)))
 				continue
 			}
 			drop[i], drop[j] = true, true
