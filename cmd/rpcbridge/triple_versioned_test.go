@@ -45,19 +45,14 @@ func versionedTripleIDL(t *testing.T, mode string) {
 	checkTripleNeedsServiceHeaders(t, p.Addr())
 
 	// At application level the interface is first published without version and group, until
-	// the MetadataService answers; that placeholder is then retained for serviceRetention like a
-	// service whose providers left, and its routes claim the same paths as the versioned
-	// service's (route.conflict). serviceRetention 0s drops it at once (a gap of the
-	// application-level path, docs/protocols.md "Triple").
-	retention := ""
-	if mode == "application" {
-		retention = "\n    serviceRetention: 0s"
-	}
+	// the MetadataService answers; that placeholder is then retained like a service whose
+	// providers left, with routes on the same paths as the versioned service's, which yield to
+	// the live service's (transcoding: a retained service's route never blocks a live one).
 	srv := startServe(t, fmt.Sprintf(`registries:
   - name: zk
     type: zookeeper
-    zookeeper: {servers: [%q], root: dubbo, debounce: 50ms}%s
-`, zk.Addr(), retention))
+    zookeeper: {servers: [%q], root: dubbo, debounce: 50ms}
+`, zk.Addr()))
 	proto, err := os.ReadFile(dubboprovider.TripleProto())
 	if err != nil {
 		t.Fatal(err)
