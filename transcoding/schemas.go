@@ -26,6 +26,8 @@ type protoService struct {
 	closure *descriptorpb.FileDescriptorSet
 	// encoded is closure serialized deterministically.
 	encoded []byte
+	// docs are the schema's comments of closure's elements.
+	docs map[string]string
 }
 
 // javaService is the chosen Java definition of one Dubbo interface.
@@ -62,7 +64,8 @@ func indexSchemas(schemas []idl.Schema) (schemaIndex, []diag.Diagnostic) {
 						"service %s: %v; the schema's definition is not used", info.Name, err)))
 					continue
 				}
-				idx.proto[info.Name] = append(idx.proto[info.Name], protoService{schema: s.Name, info: info, closure: closure, encoded: encoded})
+				idx.proto[info.Name] = append(idx.proto[info.Name], protoService{schema: s.Name, info: info, closure: closure, encoded: encoded,
+					docs: protoidl.DocsOf(closure, s.ProtoDocs)})
 			}
 		}
 		classes := map[string]idl.JavaClass{}
@@ -93,7 +96,8 @@ func (idx schemaIndex) protoFor(subject, name string) (protoService, bool, []dia
 }
 
 // javaFor returns the definition of a Java interface, choosing among schemas as described
-// above. Definitions differ when the interface or any class it reaches differs.
+// above. Definitions differ when the interface or any class it reaches differs; comments alone
+// (a jar's schema beside the sources' Javadoc) do not make them differ.
 func (idx schemaIndex) javaFor(subject, name string) (javaService, bool, []diag.Diagnostic) {
 	defs := idx.java[name]
 	if len(defs) == 0 {
@@ -102,7 +106,8 @@ func (idx schemaIndex) javaFor(subject, name string) (javaService, bool, []diag.
 	var ds []diag.Diagnostic
 	first := reachableClasses(defs[0], defs[0].iface.Methods)
 	for _, other := range defs[1:] {
-		if !reflect.DeepEqual(other.iface, defs[0].iface) || !reflect.DeepEqual(reachableClasses(other, other.iface.Methods), first) {
+		if !reflect.DeepEqual(undocumentedInterface(other.iface), undocumentedInterface(defs[0].iface)) ||
+			!reflect.DeepEqual(undocumentedClasses(reachableClasses(other, other.iface.Methods)), undocumentedClasses(first)) {
 			ds = append(ds, differently(subject, name, defs[0].schema, other.schema))
 		}
 	}

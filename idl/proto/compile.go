@@ -91,6 +91,11 @@ func bundledFiles() map[string]protoreflect.FileDescriptor {
 // over the bundled google/api, google/rpc and well-known imports. When the sources have errors it
 // returns a *CompileError listing all of them.
 func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDescriptorSet, error) {
+	return compile(ctx, files, protocompile.SourceInfoNone)
+}
+
+// compile is Compile, with the files' SourceCodeInfo as sourceInfo asks (CompileWithDocs).
+func compile(ctx context.Context, files map[string][]byte, sourceInfo protocompile.SourceInfoMode) (*descriptorpb.FileDescriptorSet, error) {
 	var roots []string
 	for name := range files {
 		if strings.HasSuffix(name, ".proto") {
@@ -125,7 +130,8 @@ func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDe
 				return protocompile.SearchResult{}, fmt.Errorf("%s: %w", path, protoregistry.NotFound)
 			}),
 		}),
-		Reporter: reporter.NewReporter(collect, nil),
+		Reporter:       reporter.NewReporter(collect, nil),
+		SourceInfoMode: sourceInfo,
 	}
 	compiled, err := compiler.Compile(ctx, roots...)
 	if ctxErr := ctx.Err(); ctxErr != nil {
