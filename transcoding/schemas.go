@@ -16,7 +16,9 @@ import (
 )
 
 // When two schemas define the same service differently, the schema whose name sorts first wins
-// and a warning names both; identical definitions in several schemas are no problem.
+// and a warning names both; identical definitions in several schemas are no problem. Comments
+// do not make definitions differ: among identical ones, the first that has comments is used
+// (an API jar's schema beside the sources' Javadoc).
 
 // protoService is the chosen protobuf definition of one service.
 type protoService struct {
@@ -87,12 +89,15 @@ func (idx schemaIndex) protoFor(subject, name string) (protoService, bool, []dia
 		return protoService{}, false, nil
 	}
 	var ds []diag.Diagnostic
+	chosen := defs[0]
 	for _, other := range defs[1:] {
 		if !bytes.Equal(other.encoded, defs[0].encoded) {
 			ds = append(ds, differently(subject, name, defs[0].schema, other.schema))
+		} else if len(chosen.docs) == 0 && len(other.docs) > 0 {
+			chosen = other // the same definition, with its comments
 		}
 	}
-	return defs[0], true, ds
+	return chosen, true, ds
 }
 
 // javaFor returns the definition of a Java interface, choosing among schemas as described
@@ -105,13 +110,16 @@ func (idx schemaIndex) javaFor(subject, name string) (javaService, bool, []diag.
 	}
 	var ds []diag.Diagnostic
 	first := reachableClasses(defs[0], defs[0].iface.Methods)
+	chosen, documented := defs[0], !reflect.DeepEqual(undocumentedInterface(defs[0].iface), defs[0].iface)
 	for _, other := range defs[1:] {
 		if !reflect.DeepEqual(undocumentedInterface(other.iface), undocumentedInterface(defs[0].iface)) ||
 			!reflect.DeepEqual(undocumentedClasses(reachableClasses(other, other.iface.Methods)), undocumentedClasses(first)) {
 			ds = append(ds, differently(subject, name, defs[0].schema, other.schema))
+		} else if !documented && !reflect.DeepEqual(undocumentedInterface(other.iface), other.iface) {
+			chosen, documented = other, true // the same definition, with its Javadoc
 		}
 	}
-	return defs[0], true, ds
+	return chosen, true, ds
 }
 
 func differently(subject, name, chosen, other string) diag.Diagnostic {
