@@ -18,6 +18,13 @@ type Schema struct {
 	Version int64 `json:"version" yaml:"version"`
 	// Descriptors holds protobuf files, with every import, when the schema came from protobuf.
 	Descriptors *descriptorpb.FileDescriptorSet `json:"-" yaml:"-"`
+	// ProtoDocs are the comments of the elements of Descriptors, by full name without a leading
+	// dot: services ("pkg.Greeter"), methods ("pkg.Greeter.SayHello"), messages ("pkg.Hello"),
+	// fields ("pkg.Hello.name"), enums and enum values. Each is the element's leading comment,
+	// then its trailing comment after a blank line (idl/proto.ExtractDocs). They are kept here,
+	// not as the descriptors' SourceCodeInfo, so that the descriptor sets sent to Envoy stay as
+	// small as without comments.
+	ProtoDocs map[string]string `json:"protoDocs,omitempty" yaml:"protoDocs,omitempty"`
 	// Interfaces holds Dubbo/Java service interfaces, sorted by Name.
 	Interfaces []JavaInterface `json:"interfaces,omitempty" yaml:"interfaces,omitempty"`
 	// Classes holds the DTO classes and enums the interfaces use, sorted by Name.
@@ -33,6 +40,8 @@ type TypeName = javatype.Name
 type JavaInterface struct {
 	// Name is the fully qualified interface name.
 	Name string `json:"name" yaml:"name"`
+	// Doc is the interface's Javadoc description ("" when the IDL form carries none).
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 	// Methods are in declaration order; overloads are separate entries with the same Name.
 	Methods []JavaMethod `json:"methods" yaml:"methods"`
 }
@@ -40,10 +49,15 @@ type JavaInterface struct {
 // JavaMethod is one method of a Java interface.
 type JavaMethod struct {
 	Name string `json:"name" yaml:"name"`
+	// Doc is the main description of the method's Javadoc: Java sources carry it; class files
+	// (jars) and metadata-center definitions do not, and leave it "".
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 	// Params are the parameters in order.
 	Params []JavaParam `json:"params" yaml:"params"`
 	// Returns is the return type ("void" when none).
 	Returns TypeName `json:"returns" yaml:"returns"`
+	// ReturnsDoc is the text of the Javadoc's @return tag.
+	ReturnsDoc string `json:"returnsDoc,omitempty" yaml:"returnsDoc,omitempty"`
 }
 
 // JavaParam is one method parameter.
@@ -51,6 +65,8 @@ type JavaParam struct {
 	// Name is the source name, or "" when the IDL form does not carry names.
 	Name string   `json:"name,omitempty" yaml:"name,omitempty"`
 	Type TypeName `json:"type" yaml:"type"`
+	// Doc is the text of the method Javadoc's @param tag for this parameter.
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 }
 
 // JavaClassKind says whether a class is a plain DTO or an enum.
@@ -67,6 +83,8 @@ type JavaClass struct {
 	// Name is the fully qualified class name (nested classes use '$': "com.foo.Outer$Inner").
 	Name string        `json:"name" yaml:"name"`
 	Kind JavaClassKind `json:"kind" yaml:"kind"`
+	// Doc is the class's Javadoc description ("" when the IDL form carries none).
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 	// TypeParams are the generic type parameters ("T"), in order.
 	TypeParams []string `json:"typeParams,omitempty" yaml:"typeParams,omitempty"`
 	// Super is the superclass when it is not java.lang.Object.
@@ -81,4 +99,6 @@ type JavaClass struct {
 type JavaField struct {
 	Name string   `json:"name" yaml:"name"`
 	Type TypeName `json:"type" yaml:"type"`
+	// Doc is the field's Javadoc description ("" when the IDL form carries none).
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 }

@@ -27,6 +27,12 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 		"summary":     "Calls " + service + " " + db.Method + "(" + strings.Join(types, ",") + ")",
 		"tags":        []any{service},
 	}
+	if summary, description := splitDoc(db.Doc); summary != "" {
+		op["summary"] = summary
+		if description != "" {
+			op["description"] = description
+		}
+	}
 	byKey := map[string]ir.DubboParam{}
 	for _, prm := range db.Params {
 		if prm.From == ir.FromPath {
@@ -35,20 +41,20 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 	}
 	params := d.pathParams(p, names, func(field string) (obj, string) {
 		if prm, ok := byKey[field]; ok {
-			return d.javas.schema(prm.Type), "Argument " + prm.Name + " (" + prm.Type + ")."
+			return d.javas.schema(prm.Type), argumentDoc(prm)
 		}
 		return obj{"type": "string"}, ""
 	})
 	bodyProps, required := obj{}, []any{}
 	for _, prm := range db.Params {
 		schema := d.javas.schema(prm.Type)
-		desc := "Argument " + prm.Name + " (" + prm.Type + ")."
+		desc := argumentDoc(prm)
 		primitive := javatype.Name(prm.Type).IsPrimitive()
 		switch prm.From {
 		case ir.FromQuery, ir.FromHeader:
 			params = append(params, obj{"name": prm.Key, "in": string(prm.From), "required": primitive, "schema": schema, "description": desc})
 		case ir.FromBody:
-			bodyProps[prm.Key] = schema
+			bodyProps[prm.Key] = documented(schema, prm.Doc)
 			if primitive {
 				required = append(required, prm.Key)
 			}
@@ -75,7 +81,7 @@ func (d *document) dubboOperation(r ir.Route, method string, p openAPIPath, name
 	case db.Returns != "" && javatype.Name(db.Returns).Family() == javatype.Bytes:
 		ok = dubboDownload(db)
 	case db.Returns != "" && javatype.Name(db.Returns).Family() != javatype.Void:
-		ok = jsonContent(d.javas.schema(db.Returns), "The result ("+db.Returns+").")
+		ok = jsonContent(d.javas.schema(db.Returns), or(db.ReturnsDoc, "The result ("+db.Returns+")."))
 	}
 	op["responses"] = obj{"200": ok, "default": obj{"description": "The call failed or the provider threw an exception."}}
 	return op
@@ -135,4 +141,12 @@ func dubboDownload(db *ir.DubboRoute) obj {
 		}
 	}
 	return obj{"description": desc, "content": obj{contentType: obj{"schema": binarySchema()}}}
+}
+
+// argumentDoc describes a Dubbo argument: its @param text, or its name and type.
+func argumentDoc(prm ir.DubboParam) string {
+	if prm.Doc != "" {
+		return prm.Doc
+	}
+	return "Argument " + prm.Name + " (" + prm.Type + ")."
 }

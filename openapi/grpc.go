@@ -27,6 +27,12 @@ func (d *document) grpcOperation(r ir.Route, method string, p openAPIPath, names
 		"summary":     "Calls " + g.Service + "/" + g.Method,
 		"tags":        []any{g.Service},
 	}
+	if summary, description := splitDoc(d.protos.doc(md.FullName())); summary != "" {
+		op["summary"] = summary
+		if description != "" {
+			op["description"] = description
+		}
+	}
 	bound := map[string]bool{}
 	params := d.pathParams(p, names, func(field string) (obj, string) {
 		fds, err := httprule.FieldPath(in, field)
@@ -34,7 +40,8 @@ func (d *document) grpcOperation(r ir.Route, method string, p openAPIPath, names
 			return obj{"type": "string"}, ""
 		}
 		bound[field] = true
-		return d.protos.fieldSchema(fds[len(fds)-1]), "Request field " + field + "."
+		last := fds[len(fds)-1]
+		return d.protos.fieldSchema(last), or(d.protos.doc(last.FullName()), "Request field "+field+".")
 	})
 	if g.Body != "*" {
 		params = append(params, d.queryParams(in, "", g.Body, bound, 0, map[protoreflect.FullName]bool{})...)
@@ -48,7 +55,7 @@ func (d *document) grpcOperation(r ir.Route, method string, p openAPIPath, names
 		op["requestBody"] = jsonContent(d.protos.messageRef(in), "The request message "+string(in.FullName())+".")
 	default:
 		if fd := in.Fields().ByName(protoreflect.Name(g.Body)); fd != nil {
-			op["requestBody"] = jsonContent(d.protos.fieldSchema(fd), "Request field "+g.Body+".")
+			op["requestBody"] = jsonContent(d.protos.fieldSchema(fd), or(d.protos.doc(fd.FullName()), "Request field "+g.Body+"."))
 		}
 	}
 	if g.Upload {
@@ -69,7 +76,7 @@ func (d *document) grpcResponse(g *ir.GRPCRoute, out protoreflect.MessageDescrip
 	schema, desc := d.protos.messageRef(out), "The response message "+string(out.FullName())+"."
 	if g.ResponseBody != "" {
 		if fd := out.Fields().ByName(protoreflect.Name(g.ResponseBody)); fd != nil {
-			schema, desc = d.protos.fieldSchema(fd), "Response field "+g.ResponseBody+"."
+			schema, desc = d.protos.fieldSchema(fd), or(d.protos.doc(fd.FullName()), "Response field "+g.ResponseBody+".")
 		}
 	}
 	if g.ServerStreaming {
@@ -103,6 +110,9 @@ func (d *document) queryParams(md protoreflect.MessageDescriptor, prefix, body s
 			continue
 		}
 		param := obj{"name": path, "in": "query", "schema": d.protos.fieldSchema(fd)}
+		if doc := d.protos.doc(fd.FullName()); doc != "" {
+			param["description"] = doc
+		}
 		if fd.IsList() {
 			param["explode"] = true
 			param["style"] = "form"

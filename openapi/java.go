@@ -114,13 +114,13 @@ func (js *javaSchemas) classSchema(c ir.JavaClass) obj {
 		for i, k := range c.Constants {
 			constants[i] = k
 		}
-		return obj{"type": "string", "enum": constants, "description": "Enum " + c.Name + ", by constant name."}
+		return obj{"type": "string", "enum": constants, "description": or(c.Doc, "Enum "+c.Name+", by constant name.")}
 	}
 	props := obj{}
 	for _, f := range c.Fields {
-		props[f.Name] = js.schema(f.Type)
+		props[f.Name] = documented(js.schema(f.Type), f.Doc)
 	}
-	desc := "Class " + c.Name + "."
+	desc := or(c.Doc, "Class "+c.Name+".")
 	if len(c.TypeParams) > 0 {
 		desc += " Fields typed by its type parameters (" + strings.Join(c.TypeParams, ", ") + ") take any JSON value."
 	}

@@ -38,6 +38,7 @@ type schemaCase struct {
 	Name            string            `yaml:"name"`
 	Proto           map[string]string `yaml:"proto"`
 	JavaDeclarative map[string]string `yaml:"javaDeclarative"`
+	JavaSources     map[string]string `yaml:"javaSources"`
 }
 
 // TestGenerateGolden renders every case, compares it with its golden file, checks that two
@@ -68,9 +69,12 @@ func buildGateway(t *testing.T, in []byte) ir.Gateway {
 	for _, sc := range c.Schemas {
 		var s idl.Schema
 		var err error
-		if sc.Proto != nil {
-			s.Descriptors, err = protoidl.Compile(ctx, bytesMap(sc.Proto))
-		} else {
+		switch {
+		case sc.Proto != nil:
+			s.Descriptors, s.ProtoDocs, err = protoidl.CompileWithDocs(ctx, bytesMap(sc.Proto))
+		case sc.JavaSources != nil:
+			s, err = java.ParseSources(ctx, bytesMap(sc.JavaSources))
+		default:
 			s, err = java.ParseDeclarative(ctx, bytesMap(sc.JavaDeclarative))
 		}
 		if err != nil {

@@ -18,11 +18,16 @@ import (
 type protoSchemas struct {
 	files map[string]*protoregistry.Files // by service
 	used  map[protoreflect.FullName]protoreflect.Descriptor
+	// docs are the comments of the descriptors' elements, by full name.
+	docs map[string]string
 }
 
 func newProtoSchemas(pds []ir.ProtoDescriptors) (*protoSchemas, error) {
-	ps := &protoSchemas{files: map[string]*protoregistry.Files{}, used: map[protoreflect.FullName]protoreflect.Descriptor{}}
+	ps := &protoSchemas{files: map[string]*protoregistry.Files{}, used: map[protoreflect.FullName]protoreflect.Descriptor{}, docs: map[string]string{}}
 	for _, pd := range pds {
+		for name, doc := range pd.Docs {
+			ps.docs[name] = doc
+		}
 		var fds descriptorpb.FileDescriptorSet
 		if err := proto.Unmarshal(pd.FileDescriptorSet, &fds); err != nil {
 			return nil, fmt.Errorf("descriptors of %s: %w", pd.Service, err)
@@ -54,6 +59,33 @@ func (ps *protoSchemas) method(service, method string) (protoreflect.MethodDescr
 		return nil, fmt.Errorf("service %s has no method %s", service, method)
 	}
 	return md, nil
+}
+
+// doc is the comment of the element named name, "" when it has none.
+func (ps *protoSchemas) doc(name protoreflect.FullName) string { return ps.docs[string(name)] }
+
+// documented is a copy of schema whose description is doc, before the schema's own description
+// (a well-known type's), or schema itself when doc is "".
+func documented(schema obj, doc string) obj {
+	if doc == "" {
+		return schema
+	}
+	out := obj{}
+	for k, v := range schema {
+		out[k] = v
+	}
+	if own, ok := out["description"].(string); ok && own != "" {
+		doc += "\n\n" + own
+	}
+	out["description"] = doc
+	return out
+}
+
+// splitDoc divides a comment into an operation's summary (its first paragraph) and
+// description (the rest), as protoc-gen-openapiv2 does (updateOpenAPIDataFromComments).
+func splitDoc(doc string) (summary, description string) {
+	first, rest, _ := strings.Cut(doc, "\n\n")
+	return strings.TrimSpace(first), strings.TrimSpace(rest)
 }
 
 // wellKnown are the schemas of the well-known types, as protojson renders them.
@@ -155,18 +187,32 @@ func (ps *protoSchemas) emit(schemas obj) {
 			case protoreflect.MessageDescriptor:
 				schemas[string(name)] = ps.messageSchema(d)
 			case protoreflect.EnumDescriptor:
-				schemas[string(name)] = enumSchema(d)
+				schemas[string(name)] = ps.enumSchema(d)
 			}
 		}
 	}
 }
 
-func enumSchema(ed protoreflect.EnumDescriptor) obj {
+// enumSchema is an enum by value name; its description is the enum's comment and the
+// comments of its values, or says what it is.
+func (ps *protoSchemas) enumSchema(ed protoreflect.EnumDescriptor) obj {
 	var names []any
+	var values []string
 	for i := 0; i < ed.Values().Len(); i++ {
-		names = append(names, string(ed.Values().Get(i).Name()))
+		v := ed.Values().Get(i)
+		names = append(names, string(v.Name()))
+		if doc := ps.doc(v.FullName()); doc != "" {
+			values = append(values, string(v.Name())+": "+doc)
+		}
 	}
-	return obj{"type": "string", "enum": names, "description": "Enum " + string(ed.FullName()) + ", by value name."}
+	desc := ps.doc(ed.FullName())
+	if desc == "" {
+		desc = "Enum " + string(ed.FullName()) + ", by value name."
+	}
+	if len(values) > 0 {
+		desc += "\n\n" + strings.Join(values, "\n")
+	}
+	return obj{"type": "string", "enum": names, "description": desc}
 }
 
 func (ps *protoSchemas) messageSchema(md protoreflect.MessageDescriptor) obj {
@@ -174,7 +220,7 @@ func (ps *protoSchemas) messageSchema(md protoreflect.MessageDescriptor) obj {
 	fields := md.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
-		props[fd.JSONName()] = ps.fieldSchema(fd)
+		props[fd.JSONName()] = documented(ps.fieldSchema(fd), ps.doc(fd.FullName()))
 	}
 	s := obj{"type": "object", "properties": props}
 	var notes []string
@@ -190,7 +236,10 @@ func (ps *protoSchemas) messageSchema(md protoreflect.MessageDescriptor) obj {
 		}
 		notes = append(notes, "At most one of "+strings.Join(members, ", ")+" (oneof "+string(od.Name())+") may be set.")
 	}
-	desc := "Message " + string(md.FullName()) + "."
+	desc := ps.doc(md.FullName())
+	if desc == "" {
+		desc = "Message " + string(md.FullName()) + "."
+	}
 	if len(notes) > 0 {
 		desc += " " + strings.Join(notes, " ")
 	}

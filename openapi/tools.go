@@ -23,7 +23,8 @@ type Tool struct {
 	// "[<group>/]<interface>[:<version>].<method>" for Dubbo, sanitized, with "_2", "_3", ...
 	// for later routes of the same method.
 	Name string
-	// Description is the operation's summary and the REST request it makes.
+	// Description is the comment of the route's method in the IDL, else the operation's
+	// summary and the REST request it makes.
 	Description string
 	// InputSchema is the JSON Schema (2020-12) of the arguments: an object whose component
 	// schemas are in its own $defs.
@@ -179,15 +180,34 @@ func (d *document) tool(r ir.Route) (Tool, obj, error) {
 			return Tool{}, nil, err
 		}
 	}
-	t.Description = op["summary"].(string) + " (" + method + " " + p.path + ")."
-	if r.Dubbo != nil && r.Dubbo.Returns != "" && javatype.Name(r.Dubbo.Returns).Family() != javatype.Void {
-		t.Description += " Returns " + r.Dubbo.Returns + "."
-	}
+	t.Description = d.toolDescription(r, op, method, p)
 	input := obj{"type": "object", "properties": props, "additionalProperties": false}
 	if len(required) > 0 {
 		input["required"] = required
 	}
 	return t, input, nil
+}
+
+// toolDescription is the comment of the route's method in the IDL (a protobuf method's, or a
+// Java method's Javadoc with its @return text), else the operation's summary and the REST
+// request the tool makes.
+func (d *document) toolDescription(r ir.Route, op obj, method string, p openAPIPath) string {
+	if r.GRPC != nil {
+		if doc := d.protos.docs[r.GRPC.Service+"."+r.GRPC.Method]; doc != "" {
+			return doc
+		}
+	}
+	if db := r.Dubbo; db != nil && db.Doc != "" {
+		if db.ReturnsDoc != "" {
+			return db.Doc + "\n\nReturns " + db.ReturnsDoc
+		}
+		return db.Doc
+	}
+	desc := op["summary"].(string) + " (" + method + " " + p.path + ")."
+	if r.Dubbo != nil && r.Dubbo.Returns != "" && javatype.Name(r.Dubbo.Returns).Family() != javatype.Void {
+		desc += " Returns " + r.Dubbo.Returns + "."
+	}
+	return desc
 }
 
 // toolName is the tool name of a gRPC or Dubbo route before deduplication.

@@ -41,7 +41,8 @@ type buildCase struct {
 // schemaCase is one IDL upload in a golden input, in exactly one of its forms.
 type schemaCase struct {
 	Name string `yaml:"name"`
-	// Proto holds .proto sources by import path, compiled with idl/proto.Compile.
+	// Proto holds .proto sources by import path, compiled with idl/proto.CompileWithDocs as
+	// uploads are.
 	Proto map[string]string `yaml:"proto"`
 	// JavaSources holds .java files by path; JavaDeclarative holds declarative YAML files;
 	// JavaMetadata holds metadata-center service definitions (JSON); JavaJar names an API jar
@@ -68,8 +69,9 @@ type renderedGateway struct {
 }
 
 type renderedDescriptors struct {
-	Service string   `yaml:"service"`
-	Files   []string `yaml:"files"`
+	Service string            `yaml:"service"`
+	Files   []string          `yaml:"files"`
+	Docs    map[string]string `yaml:"docs,omitempty"`
 }
 
 func TestBuildGolden(t *testing.T) {
@@ -93,7 +95,7 @@ func TestBuildGolden(t *testing.T) {
 		rendered := renderedGateway{Clusters: g.Clusters, Routes: g.Routes, GRPCServices: g.GRPCServices, JavaClasses: g.JavaClasses, DubboValues: g.DubboValues}
 		for _, pd := range g.ProtoDescriptors {
 			rendered.ProtoDescriptors = append(rendered.ProtoDescriptors, renderedDescriptors{
-				Service: pd.Service, Files: checkDescriptorSet(t, pd)})
+				Service: pd.Service, Files: checkDescriptorSet(t, pd), Docs: pd.Docs})
 		}
 		out, err := yaml.Marshal(buildResult{Gateway: rendered, Diagnostics: ds})
 		if err != nil {
@@ -147,7 +149,7 @@ func loadSchemas(t *testing.T, cases []schemaCase) []idl.Schema {
 		var err error
 		switch {
 		case c.Proto != nil:
-			s.Descriptors, err = protoidl.Compile(ctx, bytesMap(c.Proto))
+			s.Descriptors, s.ProtoDocs, err = protoidl.CompileWithDocs(ctx, bytesMap(c.Proto))
 		case c.JavaSources != nil:
 			s, err = java.ParseSources(ctx, bytesMap(c.JavaSources))
 		case c.JavaDeclarative != nil:

@@ -125,15 +125,22 @@ func providerPayload(svc bridge.Service) (int, []diag.Diagnostic) {
 	return limit, ds
 }
 
-// route builds a route calling m with the given parameter sources.
+// route builds a route calling m with the given parameter sources (in m's parameter order),
+// documented with m's Javadoc.
 func (t dubboTarget) route(m idl.JavaMethod, httpMethod string, params []ir.DubboParam) ir.Route {
+	params = slices.Clone(params)
+	for i := range params {
+		if i < len(m.Params) {
+			params[i].Doc = m.Params[i].Doc
+		}
+	}
 	return ir.Route{
 		Match:   ir.Match{Methods: []string{httpMethod}},
 		Cluster: t.svc.ID,
 		Timeout: t.defaultTimeout,
 		Dubbo: &ir.DubboRoute{
 			Interface: cmp.Or(t.svc.Interface, t.svc.Name), Version: t.svc.Version, Group: t.svc.Group,
-			Method: m.Name, Params: params, Returns: string(m.Returns), Timeout: t.timeoutOf(m.Name),
+			Method: m.Name, Doc: m.Doc, ReturnsDoc: m.ReturnsDoc, Params: params, Returns: string(m.Returns), Timeout: t.timeoutOf(m.Name),
 			Attachments: withRequestID(nil), PayloadLimit: t.payloadLimit, Upload: dubboUpload(params),
 		},
 	}

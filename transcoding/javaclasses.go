@@ -52,7 +52,7 @@ func reachableFrom(classes map[string]idl.JavaClass, roots []idl.TypeName) []ir.
 // toIRClass converts a class, putting the fields of its superclasses first with the
 // superclass's type parameters replaced by the arguments the subclass gives them.
 func toIRClass(classes map[string]idl.JavaClass, c idl.JavaClass) ir.JavaClass {
-	out := ir.JavaClass{Name: c.Name, Enum: c.Kind == idl.ClassEnum, Constants: c.Constants, TypeParams: c.TypeParams}
+	out := ir.JavaClass{Name: c.Name, Doc: c.Doc, Enum: c.Kind == idl.ClassEnum, Constants: c.Constants, TypeParams: c.TypeParams}
 	out.Fields = inheritedFields(classes, c, 0)
 	return out
 }
@@ -80,7 +80,36 @@ func inheritedFields(classes map[string]idl.JavaClass, c idl.JavaClass, depth in
 		}
 	}
 	for _, f := range c.Fields {
-		fields = append(fields, ir.JavaField{Name: f.Name, Type: string(f.Type)})
+		fields = append(fields, ir.JavaField{Name: f.Name, Type: string(f.Type), Doc: f.Doc})
 	}
 	return fields
+}
+
+// undocumentedInterface is iface without its Javadoc, for comparing definitions.
+func undocumentedInterface(iface idl.JavaInterface) idl.JavaInterface {
+	iface.Doc = ""
+	iface.Methods = slices.Clone(iface.Methods)
+	for i, m := range iface.Methods {
+		m.Doc, m.ReturnsDoc = "", ""
+		m.Params = slices.Clone(m.Params)
+		for j := range m.Params {
+			m.Params[j].Doc = ""
+		}
+		iface.Methods[i] = m
+	}
+	return iface
+}
+
+// undocumentedClasses are classes without their Javadoc, for comparing definitions.
+func undocumentedClasses(classes []ir.JavaClass) []ir.JavaClass {
+	out := make([]ir.JavaClass, len(classes))
+	for i, c := range classes {
+		c.Doc = ""
+		c.Fields = slices.Clone(c.Fields)
+		for j := range c.Fields {
+			c.Fields[j].Doc = ""
+		}
+		out[i] = c
+	}
+	return out
 }

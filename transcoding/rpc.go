@@ -138,7 +138,8 @@ func rpcOutputs(routes []ir.Route, res rpcResult) ([]ir.ProtoDescriptors, []ir.J
 	for _, r := range routes {
 		if r.GRPC != nil && !done[r.GRPC.Service] {
 			done[r.GRPC.Service] = true
-			descs = append(descs, ir.ProtoDescriptors{Service: r.GRPC.Service, FileDescriptorSet: res.protos[r.GRPC.Service].encoded})
+			ps := res.protos[r.GRPC.Service]
+			descs = append(descs, ir.ProtoDescriptors{Service: r.GRPC.Service, FileDescriptorSet: ps.encoded, Docs: ps.docs})
 		}
 		if r.Dubbo != nil {
 			types[r.Cluster] = append(types[r.Cluster], idl.TypeName(r.Dubbo.Returns))
@@ -157,7 +158,7 @@ func rpcOutputs(routes []ir.Route, res rpcResult) ([]ir.ProtoDescriptors, []ir.J
 		js := res.javas[cluster]
 		for _, c := range reachableFrom(js.classes, types[cluster]) {
 			if prev, ok := classes[c.Name]; ok {
-				if !reflect.DeepEqual(prev, c) {
+				if !reflect.DeepEqual(undocumentedClasses([]ir.JavaClass{prev}), undocumentedClasses([]ir.JavaClass{c})) {
 					ds = append(ds, diagnostic(diag.SchemaClassConflict, diag.Warning, cluster, fmt.Sprintf(
 						"class %s differs between schema %q (used by %s) and schema %q; the first is used", c.Name, from[c.Name].schema, from[c.Name].cluster, js.schema)))
 				}

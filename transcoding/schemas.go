@@ -16,7 +16,9 @@ import (
 )
 
 // When two schemas define the same service differently, the schema whose name sorts first wins
-// and a warning names both; identical definitions in several schemas are no problem.
+// and a warning names both; identical definitions in several schemas are no problem. Comments
+// do not make definitions differ: among identical ones, the first that has comments is used
+// (an API jar's schema beside the sources' Javadoc).
 
 // protoService is the chosen protobuf definition of one service.
 type protoService struct {
@@ -26,6 +28,8 @@ type protoService struct {
 	closure *descriptorpb.FileDescriptorSet
 	// encoded is closure serialized deterministically.
 	encoded []byte
+	// docs are the schema's comments of closure's elements.
+	docs map[string]string
 }
 
 // javaService is the chosen Java definition of one Dubbo interface.
@@ -62,7 +66,8 @@ func indexSchemas(schemas []idl.Schema) (schemaIndex, []diag.Diagnostic) {
 						"service %s: %v; the schema's definition is not used", info.Name, err)))
 					continue
 				}
-				idx.proto[info.Name] = append(idx.proto[info.Name], protoService{schema: s.Name, info: info, closure: closure, encoded: encoded})
+				idx.proto[info.Name] = append(idx.proto[info.Name], protoService{schema: s.Name, info: info, closure: closure, encoded: encoded,
+					docs: protoidl.DocsOf(closure, s.ProtoDocs)})
 			}
 		}
 		classes := map[string]idl.JavaClass{}
@@ -84,16 +89,20 @@ func (idx schemaIndex) protoFor(subject, name string) (protoService, bool, []dia
 		return protoService{}, false, nil
 	}
 	var ds []diag.Diagnostic
+	chosen := defs[0]
 	for _, other := range defs[1:] {
 		if !bytes.Equal(other.encoded, defs[0].encoded) {
 			ds = append(ds, differently(subject, name, defs[0].schema, other.schema))
+		} else if len(chosen.docs) == 0 && len(other.docs) > 0 {
+			chosen = other // the same definition, with its comments
 		}
 	}
-	return defs[0], true, ds
+	return chosen, true, ds
 }
 
 // javaFor returns the definition of a Java interface, choosing among schemas as described
-// above. Definitions differ when the interface or any class it reaches differs.
+// above. Definitions differ when the interface or any class it reaches differs; comments alone
+// (a jar's schema beside the sources' Javadoc) do not make them differ.
 func (idx schemaIndex) javaFor(subject, name string) (javaService, bool, []diag.Diagnostic) {
 	defs := idx.java[name]
 	if len(defs) == 0 {
@@ -101,12 +110,16 @@ func (idx schemaIndex) javaFor(subject, name string) (javaService, bool, []diag.
 	}
 	var ds []diag.Diagnostic
 	first := reachableClasses(defs[0], defs[0].iface.Methods)
+	chosen, documented := defs[0], !reflect.DeepEqual(undocumentedInterface(defs[0].iface), defs[0].iface)
 	for _, other := range defs[1:] {
-		if !reflect.DeepEqual(other.iface, defs[0].iface) || !reflect.DeepEqual(reachableClasses(other, other.iface.Methods), first) {
+		if !reflect.DeepEqual(undocumentedInterface(other.iface), undocumentedInterface(defs[0].iface)) ||
+			!reflect.DeepEqual(undocumentedClasses(reachableClasses(other, other.iface.Methods)), undocumentedClasses(first)) {
 			ds = append(ds, differently(subject, name, defs[0].schema, other.schema))
+		} else if !documented && !reflect.DeepEqual(undocumentedInterface(other.iface), other.iface) {
+			chosen, documented = other, true // the same definition, with its Javadoc
 		}
 	}
-	return defs[0], true, ds
+	return chosen, true, ds
 }
 
 func differently(subject, name, chosen, other string) diag.Diagnostic {

@@ -53,6 +53,9 @@ type ProtoDescriptors struct {
 	// FileDescriptorSet is a serialized google.protobuf.FileDescriptorSet holding the service's
 	// file and everything it imports, deterministic for equal input.
 	FileDescriptorSet []byte `json:"fileDescriptorSet" yaml:"fileDescriptorSet"`
+	// Docs are the comments of the set's elements by full name (idl.Schema.ProtoDocs), for the
+	// OpenAPI document and MCP tools; the set itself carries no SourceCodeInfo.
+	Docs map[string]string `json:"docs,omitempty" yaml:"docs,omitempty"`
 }
 
 // DubboRoute makes a route call a Dubbo method.
@@ -63,6 +66,10 @@ type DubboRoute struct {
 	Group     string `json:"group,omitempty" yaml:"group,omitempty"`
 	// Method is the Java method name.
 	Method string `json:"method" yaml:"method"`
+	// Doc and ReturnsDoc are the method's Javadoc description and @return text, when the IDL
+	// carries them (Java sources, declarative YAML), for the OpenAPI document and MCP tools.
+	Doc        string `json:"doc,omitempty" yaml:"doc,omitempty"`
+	ReturnsDoc string `json:"returnsDoc,omitempty" yaml:"returnsDoc,omitempty"`
 	// Params are the method's parameters in call order.
 	Params []DubboParam `json:"params" yaml:"params"`
 	// Returns is the Java return type, for rendering the result.
@@ -138,6 +145,8 @@ type DubboParam struct {
 	// called Key; Key is empty for FromWholeBody.
 	From ParamSource `json:"from" yaml:"from"`
 	Key  string      `json:"key,omitempty" yaml:"key,omitempty"`
+	// Doc is the parameter's @param text, when the IDL carries it.
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 }
 
 // JavaClass is a DTO or enum that Dubbo arguments and results use, so that JSON can be encoded
@@ -145,6 +154,8 @@ type DubboParam struct {
 type JavaClass struct {
 	// Name is the fully qualified class name ("com.foo.Outer$Inner").
 	Name string `json:"name" yaml:"name"`
+	// Doc is the class's Javadoc description, when the IDL carries it.
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 	// Enum is true for enums, whose values are Constants.
 	Enum      bool     `json:"enum,omitempty" yaml:"enum,omitempty"`
 	Constants []string `json:"constants,omitempty" yaml:"constants,omitempty"`
@@ -158,4 +169,6 @@ type JavaClass struct {
 type JavaField struct {
 	Name string `json:"name" yaml:"name"`
 	Type string `json:"type" yaml:"type"`
+	// Doc is the field's Javadoc description, when the IDL carries it.
+	Doc string `json:"doc,omitempty" yaml:"doc,omitempty"`
 }

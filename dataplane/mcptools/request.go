@@ -136,8 +136,13 @@ func restRequest(ctx context.Context, def *gatewayv1.MCPTool, args map[string]js
 }
 
 // fillTemplate is the path of a google.api.http template with its variables set: a one-segment
-// variable's value escaped whole ('/' too), a "**" variable's segment by segment.
+// variable's value escaped whole ('/' too), a "**" variable's segment by segment. A template
+// without variables is the route's exact path, taken as it is: the path of a Dubbo default
+// route ("/dubbo/<interface>:<version>/<method>~<types>") is not in the template grammar.
 func fillTemplate(template string, vars map[string]string) (string, error) {
+	if strings.HasPrefix(template, "/") && !strings.ContainsAny(template, "{}*") {
+		return template, nil
+	}
 	t, err := httprule.Parse(template)
 	if err != nil {
 		return "", fmt.Errorf("tool path template: %w", err)

@@ -25,6 +25,8 @@ func TestFillTemplate(t *testing.T) {
 		{"/v1/{a}/x/{b.c}", map[string]string{"a": "1", "b.c": "2"}, "/v1/1/x/2", ""},
 		{"/v1/{a}", map[string]string{}, "", `argument "a" is missing`},
 		{"/v1/{a}", map[string]string{"a": ""}, "", `argument "a" is missing or empty`},
+		{"/dubbo/a.B:1.0.0/m~java.lang.String,int", nil, "/dubbo/a.B:1.0.0/m~java.lang.String,int", ""},
+		{"/v1/*/x", nil, "", "wildcard outside a variable"},
 	}
 	for _, c := range cases {
 		got, err := fillTemplate(c.template, c.vars)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bufbuild/protocompile"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
@@ -83,7 +84,7 @@ func compileOneCall(ctx context.Context, files map[string][]byte) (*descriptorpb
 		roots = append(roots, name)
 	}
 	slices.Sort(roots)
-	compiled, err := compileTogether(ctx, files, roots, bundledFiles())
+	compiled, err := compileTogether(ctx, files, roots, bundledFiles(), protocompile.SourceInfoNone)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,11 @@ func bundledFiles() map[string]protoreflect.FileDescriptor {
 // meets any problem, the whole upload is compiled again in one protocompile call, which reports
 // every problem with its position, as it always has.
 func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDescriptorSet, error) {
+	return compile(ctx, files, protocompile.SourceInfoNone)
+}
+
+// compile is Compile, with the files' SourceCodeInfo as sourceInfo asks (CompileWithDocs).
+func compile(ctx context.Context, files map[string][]byte, sourceInfo protocompile.SourceInfoMode) (*descriptorpb.FileDescriptorSet, error) {
 	var roots []string
 	for name := range files {
 		if strings.HasSuffix(name, ".proto") {
@@ -107,10 +112,10 @@ func Compile(ctx context.Context, files map[string][]byte) (*descriptorpb.FileDe
 	}
 	sort.Strings(roots)
 	bundled := bundledFiles()
-	compiled, ok := compileInOrder(ctx, files, roots, bundled)
+	compiled, ok := compileInOrder(ctx, files, roots, bundled, sourceInfo)
 	if !ok {
 		var err error
-		if compiled, err = compileTogether(ctx, files, roots, bundled); err != nil {
+		if compiled, err = compileTogether(ctx, files, roots, bundled, sourceInfo); err != nil {
 			return nil, err
 		}
 	}
@@ -143,7 +148,7 @@ func resolver(files map[string][]byte, bundled map[string]protoreflect.FileDescr
 // compileTogether compiles roots in one protocompile call, collecting every problem. It is the
 // path that reports errors, and the baseline of BenchmarkCompileLargeProtoSet.
 func compileTogether(ctx context.Context, files map[string][]byte, roots []string,
-	bundled map[string]protoreflect.FileDescriptor) ([]protoreflect.FileDescriptor, error) {
+	bundled map[string]protoreflect.FileDescriptor, sourceInfo protocompile.SourceInfoMode) ([]protoreflect.FileDescriptor, error) {
 	var problems []Problem
 	collect := func(err reporter.ErrorWithPos) error {
 		pos := err.GetPosition()
@@ -151,8 +156,9 @@ func compileTogether(ctx context.Context, files map[string][]byte, roots []strin
 		return nil // keep going: report every problem, not only the first
 	}
 	compiler := protocompile.Compiler{
-		Resolver: resolver(files, bundled),
-		Reporter: reporter.NewReporter(collect, nil),
+		Resolver:       resolver(files, bundled),
+		Reporter:       reporter.NewReporter(collect, nil),
+		SourceInfoMode: sourceInfo,
 	}
 	compiled, err := compiler.Compile(ctx, roots...)
 	if ctxErr := ctx.Err(); ctxErr != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -234,7 +235,7 @@ func TestCompileInOrderMatchesOneCall(t *testing.T) {
 				roots = append(roots, f)
 			}
 			slices.Sort(roots)
-			ordered, ok := compileInOrder(context.Background(), files, roots, bundledFiles())
+			ordered, ok := compileInOrder(context.Background(), files, roots, bundledFiles(), protocompile.SourceInfoNone)
 			if !ok {
 				t.Fatal("compileInOrder gave up on sources that compile")
 			}
@@ -286,7 +287,7 @@ func TestCompileInOrderGivesUp(t *testing.T) {
 				}
 			}
 			slices.Sort(roots)
-			if _, ok := compileInOrder(context.Background(), c.files, roots, bundledFiles()); ok {
+			if _, ok := compileInOrder(context.Background(), c.files, roots, bundledFiles(), protocompile.SourceInfoNone); ok {
 				t.Fatal("compileInOrder accepted the upload")
 			}
 			_, err := Compile(context.Background(), c.files)
@@ -316,14 +317,14 @@ func TestFileProtoMatchesConversion(t *testing.T) {
 	slices.Sort(roots)
 	for name, compile := range map[string]func() ([]protoreflect.FileDescriptor, error){
 		"ordered": func() ([]protoreflect.FileDescriptor, error) {
-			fds, ok := compileInOrder(context.Background(), files, roots, bundledFiles())
+			fds, ok := compileInOrder(context.Background(), files, roots, bundledFiles(), protocompile.SourceInfoNone)
 			if !ok {
 				return nil, errors.New("compileInOrder gave up")
 			}
 			return fds, nil
 		},
 		"one call": func() ([]protoreflect.FileDescriptor, error) {
-			return compileTogether(context.Background(), files, roots, bundledFiles())
+			return compileTogether(context.Background(), files, roots, bundledFiles(), protocompile.SourceInfoNone)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -36,7 +36,7 @@ const descriptorProtoPath = "google/protobuf/descriptor.proto"
 // descriptor.proto, ctx ending): the caller then compiles the upload in one call, which reports
 // every problem as it always did.
 func compileInOrder(ctx context.Context, files map[string][]byte, roots []string,
-	bundled map[string]protoreflect.FileDescriptor) (compiled []protoreflect.FileDescriptor, ok bool) {
+	bundled map[string]protoreflect.FileDescriptor, sourceInfo protocompile.SourceInfoMode) (compiled []protoreflect.FileDescriptor, ok bool) {
 	if _, overrides := files[descriptorProtoPath]; overrides {
 		return nil, false // protocompile then makes every file import it
 	}
@@ -86,6 +86,7 @@ func compileInOrder(ctx context.Context, files map[string][]byte, roots []string
 			return wrappedImport(base, path, &mu, wrapped)
 		}),
 		Reporter:       failFast(),
+		SourceInfoMode: sourceInfo,
 		Symbols:        &linker.Symbols{},
 		MaxParallelism: 1,
 	}

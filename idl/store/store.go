@@ -371,13 +371,13 @@ func (s *Store) announceLocked() {
 	s.changed = make(chan struct{})
 }
 
-// validateProto compiles .proto sources.
+// validateProto compiles .proto sources, keeping their comments as the schema's ProtoDocs.
 func validateProto(ctx context.Context, files map[string][]byte) (idl.Schema, error) {
-	fds, err := proto.Compile(ctx, files)
+	fds, docs, err := proto.CompileWithDocs(ctx, files)
 	if err != nil {
 		return idl.Schema{}, err
 	}
-	return idl.Schema{Descriptors: fds}, nil
+	return idl.Schema{Descriptors: fds, ProtoDocs: docs}, nil
 }
 
 // validateDescriptorSet reads one binary FileDescriptorSet.
@@ -393,5 +393,7 @@ func validateDescriptorSet(_ context.Context, files map[string][]byte) (idl.Sche
 	if err != nil {
 		return idl.Schema{}, err
 	}
-	return idl.Schema{Descriptors: fds}, nil
+	// A set written with source info (buf build, protoc --include_source_info) gives its
+	// comments; the descriptors are kept without it.
+	return idl.Schema{Descriptors: fds, ProtoDocs: proto.ExtractDocs(fds)}, nil
 }

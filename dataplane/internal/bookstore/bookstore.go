@@ -37,9 +37,14 @@ const Service = "bookstore.v1.Bookstore"
 //go:embed bookstore.proto
 var source []byte
 
+// ProtoFiles is bookstore.proto by its import path, as a user uploads it.
+func ProtoFiles() map[string][]byte {
+	return map[string][]byte{"bookstore/v1/bookstore.proto": source}
+}
+
 // Descriptors compiles bookstore.proto with its imports into a FileDescriptorSet.
 func Descriptors(ctx context.Context) (*descriptorpb.FileDescriptorSet, error) {
-	fds, err := protoidl.Compile(ctx, map[string][]byte{"bookstore/v1/bookstore.proto": source})
+	fds, err := protoidl.Compile(ctx, ProtoFiles())
 	if err != nil {
 		return nil, fmt.Errorf("compile bookstore.proto: %w", err)
 	}

@@ -3,10 +3,13 @@
 //
 //	interfaces:
 //	  - name: com.foo.UserService          # fully qualified interface name
+//	    doc: Looks up users.               # optional descriptions (doc), as Javadoc gives them
 //	    methods:                           # declaration order; overloads repeat the name
 //	      - name: find
-//	        params: [{name: id, type: long}]   # name may be omitted
+//	        doc: Finds a user by id.
+//	        params: [{name: id, type: long, doc: the user's id}]   # name may be omitted
 //	        returns: com.foo.User              # omitted means void
+//	        returnsDoc: the user, or null
 //	classes:
 //	  - name: com.foo.User                 # nested classes use '$': com.foo.User$Address
 //	    kind: class                        # class (default) or enum
@@ -47,24 +50,29 @@ type document struct {
 
 type iface struct {
 	Name    name       `yaml:"name"`
+	Doc     string     `yaml:"doc"`
 	Extends []typeName `yaml:"extends"`
 	Methods []method   `yaml:"methods"`
 }
 
 type method struct {
-	Name    name     `yaml:"name"`
-	Params  []param  `yaml:"params"`
-	Returns typeName `yaml:"returns"`
+	Name       name     `yaml:"name"`
+	Doc        string   `yaml:"doc"`
+	Params     []param  `yaml:"params"`
+	Returns    typeName `yaml:"returns"`
+	ReturnsDoc string   `yaml:"returnsDoc"`
 }
 
 type param struct {
 	Name string   `yaml:"name"`
 	Type typeName `yaml:"type"`
+	Doc  string   `yaml:"doc"`
 }
 
 type class struct {
 	Name       name     `yaml:"name"`
 	Kind       string   `yaml:"kind"`
+	Doc        string   `yaml:"doc"`
 	TypeParams []string `yaml:"typeParams"`
 	Super      typeName `yaml:"super"`
 	Fields     []field  `yaml:"fields"`
@@ -74,6 +82,7 @@ type class struct {
 type field struct {
 	Name name     `yaml:"name"`
 	Type typeName `yaml:"type"`
+	Doc  string   `yaml:"doc"`
 }
 
 // name is a required identifier that remembers its line.
@@ -152,7 +161,7 @@ func parseFile(file string, data []byte, out *reach.Decls) error {
 		if err := checkName(file, in.Name, fmt.Sprintf("interface %d", i+1)); err != nil {
 			return err
 		}
-		ri := reach.Interface{JavaInterface: idl.JavaInterface{Name: in.Name.value, Methods: []idl.JavaMethod{}}}
+		ri := reach.Interface{JavaInterface: idl.JavaInterface{Name: in.Name.value, Doc: in.Doc, Methods: []idl.JavaMethod{}}}
 		for _, e := range in.Extends {
 			ri.Extends = append(ri.Extends, e.value)
 		}
@@ -160,7 +169,7 @@ func parseFile(file string, data []byte, out *reach.Decls) error {
 			if err := checkName(file, m.Name, fmt.Sprintf("interface %s: method %d", in.Name.value, j+1)); err != nil {
 				return err
 			}
-			jm := idl.JavaMethod{Name: m.Name.value, Params: []idl.JavaParam{}, Returns: m.Returns.value}
+			jm := idl.JavaMethod{Name: m.Name.value, Doc: m.Doc, Params: []idl.JavaParam{}, Returns: m.Returns.value, ReturnsDoc: m.ReturnsDoc}
 			if jm.Returns == "" {
 				jm.Returns = "void"
 			}
@@ -168,7 +177,7 @@ func parseFile(file string, data []byte, out *reach.Decls) error {
 				if p.Type.value == "" {
 					return fmt.Errorf("%s: interface %s: method %s: parameter %d has no type", file, in.Name.value, m.Name.value, k+1)
 				}
-				jm.Params = append(jm.Params, idl.JavaParam{Name: p.Name, Type: p.Type.value})
+				jm.Params = append(jm.Params, idl.JavaParam{Name: p.Name, Type: p.Type.value, Doc: p.Doc})
 			}
 			ri.Methods = append(ri.Methods, jm)
 		}
@@ -188,7 +197,7 @@ func convertClass(file string, i int, c class) (idl.JavaClass, error) {
 	if err := checkName(file, c.Name, fmt.Sprintf("class %d", i+1)); err != nil {
 		return idl.JavaClass{}, err
 	}
-	jc := idl.JavaClass{Name: c.Name.value, Kind: idl.ClassDTO, TypeParams: c.TypeParams, Super: c.Super.value}
+	jc := idl.JavaClass{Name: c.Name.value, Kind: idl.ClassDTO, Doc: c.Doc, TypeParams: c.TypeParams, Super: c.Super.value}
 	switch c.Kind {
 	case "", string(idl.ClassDTO):
 		if len(c.Constants) > 0 {
@@ -210,7 +219,7 @@ func convertClass(file string, i int, c class) (idl.JavaClass, error) {
 		if f.Type.value == "" {
 			return jc, fmt.Errorf("%s:%d: class %s: field %s has no type", file, f.Name.line, c.Name.value, f.Name.value)
 		}
-		jc.Fields = append(jc.Fields, idl.JavaField{Name: f.Name.value, Type: f.Type.value})
+		jc.Fields = append(jc.Fields, idl.JavaField{Name: f.Name.value, Type: f.Type.value, Doc: f.Doc})
 	}
 	return jc, nil
 }

@@ -45,7 +45,7 @@ func Schema(d Decls) idl.Schema {
 }
 
 func flatten(in Interface, byName map[string]Interface) idl.JavaInterface {
-	out := idl.JavaInterface{Name: in.Name, Methods: []idl.JavaMethod{}}
+	out := idl.JavaInterface{Name: in.Name, Doc: in.Doc, Methods: []idl.JavaMethod{}}
 	seenMethods := map[string]bool{}
 	visited := map[string]bool{}
 	var add func(Interface)

@@ -25,11 +25,13 @@ const (
 	kindAnnotation declKind = "@interface"
 )
 
-// typeDecl is a class, interface, enum, record or annotation declaration.
+// typeDecl is a class, interface, enum, record or annotation declaration. Declarations keep
+// the raw body of their documentation comment as doc (javadoc.go reads it).
 type typeDecl struct {
 	kind       declKind
 	name       string
 	pos        Pos
+	doc        string
 	static     bool
 	typeParams []typeParam
 	// extends holds the superclass of a class or the super-interfaces of an interface.
@@ -54,6 +56,7 @@ type fieldDecl struct {
 	typ       *typeRef
 	static    bool
 	transient bool
+	doc       string
 }
 
 // methodDecl is one declared method; abstract is false when it has a body or is static,
@@ -65,6 +68,7 @@ type methodDecl struct {
 	params     []paramDecl
 	returns    *typeRef
 	abstract   bool
+	doc        string
 }
 
 // paramDecl is one formal parameter; varargs parameters become arrays when resolved.

@@ -6,7 +6,7 @@ func (p *parser) typeDecl(mods modifierSet, outer *typeDecl, depth int) (*typeDe
 		return nil, p.errorAt(p.peek().pos, "types nested deeper than %d", maxNesting)
 	}
 	t := p.peek()
-	d := &typeDecl{outer: outer, file: p.file, static: mods.static}
+	d := &typeDecl{outer: outer, file: p.file, static: mods.static, doc: mods.doc}
 	switch {
 	case p.accept("class"):
 		d.kind = kindClass
@@ -222,7 +222,7 @@ func (p *parser) member(d *typeDecl, depth int) error {
 		return err
 	}
 	if p.is("(") {
-		m := methodDecl{name: name.text, pos: name.pos, typeParams: typeParams, returns: typ}
+		m := methodDecl{name: name.text, pos: name.pos, typeParams: typeParams, returns: typ, doc: mods.doc}
 		if err := p.skipMethodRest(&m); err != nil {
 			return err
 		}
@@ -320,7 +320,7 @@ func (p *parser) fieldDeclarators(d *typeDecl, mods modifierSet, typ *typeRef, n
 			p.i += 2
 			ft.dims++
 		}
-		d.fields = append(d.fields, fieldDecl{name: name.text, typ: &ft, static: mods.static, transient: mods.transient})
+		d.fields = append(d.fields, fieldDecl{name: name.text, typ: &ft, static: mods.static, transient: mods.transient, doc: mods.doc})
 		if p.accept("=") {
 			if err := p.skipExpression(); err != nil {
 				return err

@@ -35,11 +35,13 @@ const (
 )
 
 // token is one lexical token; text is the identifier or punctuation ("...", "::", "->" or one
-// character) and is empty for literals.
+// character) and is empty for literals. doc is the body of the last documentation comment
+// ("/** … */") between the previous token and this one, as written.
 type token struct {
 	kind tokenKind
 	text string
 	pos  Pos
+	doc  string
 }
 
 func (t token) String() string {
@@ -52,13 +54,16 @@ func (t token) String() string {
 	return fmt.Sprintf("%q", t.text)
 }
 
-// lexer turns a Java source file into tokens, dropping whitespace and comments.
+// lexer turns a Java source file into tokens, dropping whitespace and comments but keeping
+// documentation comments on the token they precede.
 type lexer struct {
 	file string
 	src  string
 	off  int
 	line int
 	col  int
+	// doc is the last documentation comment since the previous token.
+	doc string
 }
 
 // tokenize returns every token of src followed by one tokEOF token.
@@ -110,6 +115,12 @@ func (lx *lexer) advance() rune {
 }
 
 func (lx *lexer) next() (token, error) {
+	tok, err := lx.scan()
+	tok.doc, lx.doc = lx.doc, ""
+	return tok, err
+}
+
+func (lx *lexer) scan() (token, error) {
 	if err := lx.skipSpaceAndComments(); err != nil {
 		return token{}, err
 	}
@@ -163,6 +174,7 @@ func (lx *lexer) skipSpaceAndComments() error {
 			}
 		case r == '/' && lx.peekRune(1) == '*':
 			start := lx.pos()
+			begin := lx.off
 			lx.advance()
 			lx.advance()
 			for {
@@ -175,6 +187,10 @@ func (lx *lexer) skipSpaceAndComments() error {
 					break
 				}
 				lx.advance()
+			}
+			// "/**/" is an empty ordinary comment, not a documentation comment.
+			if body := lx.src[begin:lx.off]; strings.HasPrefix(body, "/**") && len(body) > len("/**/") {
+				lx.doc = body[len("/**") : len(body)-len("*/")]
 			}
 		default:
 			return nil

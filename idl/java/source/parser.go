@@ -151,14 +151,16 @@ func (p *parser) importDecl() error {
 	return nil
 }
 
-// modifierSet is what the parser keeps of a declaration's modifiers.
+// modifierSet is what the parser keeps of a declaration's modifiers, and the documentation
+// comment before them (the declaration's Javadoc).
 type modifierSet struct {
 	static, transient, dflt, private, abstract bool
+	doc                                        string
 }
 
 // modifiers reads modifiers and annotations in any order.
 func (p *parser) modifiers() (modifierSet, error) {
-	var m modifierSet
+	m := modifierSet{doc: p.peek().doc}
 	for {
 		t := p.peek()
 		switch {

@@ -2,7 +2,8 @@
 // interfaces with their method signatures, DTO classes with their serialized fields, enums with
 // their constants, and records. It has a real tokenizer (comments, strings, character literals
 // and text blocks) and a parser for declarations; method bodies, initializers and annotation
-// arguments are skipped. Simple names are resolved to fully qualified binary names through the
+// arguments are skipped; documentation comments are kept as the Javadoc of the declaration
+// they precede (javadoc.go). Simple names are resolved to fully qualified binary names through the
 // enclosing and nested classes, single-type imports, the package, on-demand imports (of packages
 // in the upload, or of well-known JDK classes) and java.lang. Every error carries file:line:col.
 package source
@@ -86,7 +87,7 @@ func (ix *index) collect(d *typeDecl, outer scope, out *reach.Decls) error {
 	name := binaryName(d)
 	switch d.kind {
 	case kindInterface:
-		in := reach.Interface{JavaInterface: idl.JavaInterface{Name: name, Methods: []idl.JavaMethod{}}}
+		in := reach.Interface{JavaInterface: idl.JavaInterface{Name: name, Doc: parseJavadoc(d.doc).text, Methods: []idl.JavaMethod{}}}
 		for _, ext := range d.extends {
 			t, err := ix.resolve(ext, sc)
 			if err != nil {
@@ -106,9 +107,10 @@ func (ix *index) collect(d *typeDecl, outer scope, out *reach.Decls) error {
 		}
 		out.Interfaces = append(out.Interfaces, in)
 	case kindEnum:
-		out.Classes = append(out.Classes, idl.JavaClass{Name: name, Kind: idl.ClassEnum, Constants: d.constants})
+		out.Classes = append(out.Classes, idl.JavaClass{Name: name, Kind: idl.ClassEnum, Doc: parseJavadoc(d.doc).text, Constants: d.constants})
 	case kindClass, kindRecord:
-		c := idl.JavaClass{Name: name, Kind: idl.ClassDTO}
+		classDoc := parseJavadoc(d.doc)
+		c := idl.JavaClass{Name: name, Kind: idl.ClassDTO, Doc: classDoc.text}
 		for _, tp := range d.typeParams {
 			c.TypeParams = append(c.TypeParams, tp.name)
 		}
@@ -129,7 +131,11 @@ func (ix *index) collect(d *typeDecl, outer scope, out *reach.Decls) error {
 			if err != nil {
 				return err
 			}
-			c.Fields = append(c.Fields, idl.JavaField{Name: f.name, Type: t})
+			doc := parseJavadoc(f.doc).text
+			if d.kind == kindRecord && doc == "" {
+				doc = classDoc.params[f.name] // a record's components are its @param tags
+			}
+			c.Fields = append(c.Fields, idl.JavaField{Name: f.name, Type: t, Doc: doc})
 		}
 		out.Classes = append(out.Classes, c)
 	}
@@ -158,7 +164,8 @@ func (ix *index) method(m methodDecl, classScope scope) (idl.JavaMethod, error) 
 			}
 		}
 	}
-	jm := idl.JavaMethod{Name: m.name, Params: []idl.JavaParam{}}
+	doc := parseJavadoc(m.doc)
+	jm := idl.JavaMethod{Name: m.name, Doc: doc.text, Params: []idl.JavaParam{}, ReturnsDoc: doc.returns}
 	for _, p := range m.params {
 		t, err := ix.resolve(p.typ, sc)
 		if err != nil {
@@ -167,7 +174,7 @@ func (ix *index) method(m methodDecl, classScope scope) (idl.JavaMethod, error) 
 		if p.varargs {
 			t += "[]"
 		}
-		jm.Params = append(jm.Params, idl.JavaParam{Name: p.name, Type: t})
+		jm.Params = append(jm.Params, idl.JavaParam{Name: p.name, Type: t, Doc: doc.params[p.name]})
 	}
 	ret, err := ix.resolve(m.returns, sc)
 	if err != nil {

@@ -57,13 +57,13 @@ func JavaClasses() []ir.JavaClass {
 		{Name: "org.rpcbridge.test.Address", Fields: []ir.JavaField{
 			{Name: "street", Type: "java.lang.String"}, {Name: "city", Type: "java.lang.String"}, {Name: "zip", Type: "java.lang.String"}}},
 		{Name: "org.rpcbridge.test.Level", Enum: true, Constants: []string{"GOLD", "SILVER"}},
-		{Name: "org.rpcbridge.test.User", Fields: []ir.JavaField{
-			{Name: "id", Type: "long"}, {Name: "name", Type: "java.lang.String"},
+		{Name: "org.rpcbridge.test.User", Doc: "A user of the greeter.", Fields: []ir.JavaField{
+			{Name: "id", Type: "long"}, {Name: "name", Type: "java.lang.String", Doc: "The user's display name."},
 			{Name: "balance", Type: "java.math.BigDecimal"}, {Name: "level", Type: "org.rpcbridge.test.Level"},
 			{Name: "created", Type: "java.util.Date"}, {Name: "tags", Type: "java.util.List<java.lang.String>"},
 			{Name: "scores", Type: "java.util.Map<java.lang.String,java.lang.Integer>"},
 			{Name: "address", Type: "org.rpcbridge.test.Address"}}},
-		{Name: "org.rpcbridge.test.Sample", Fields: []ir.JavaField{
+		{Name: "org.rpcbridge.test.Sample", Doc: "One field of every Java type family the REST-to-Dubbo conversion handles.", Fields: []ir.JavaField{
 			{Name: "flag", Type: "boolean"}, {Name: "small", Type: "byte"}, {Name: "medium", Type: "short"},
 			{Name: "count", Type: "int"}, {Name: "big", Type: "long"}, {Name: "ratio", Type: "float"},
 			{Name: "precise", Type: "double"}, {Name: "letter", Type: "char"},

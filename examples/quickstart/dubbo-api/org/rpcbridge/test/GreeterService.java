@@ -6,6 +6,13 @@ package org.rpcbridge.test;
 public interface GreeterService {
     String sayHello(String name);
 
+    /**
+     * Greets {@code name} several times in one answer.
+     *
+     * @param name  who is greeted
+     * @param times how many greetings, one after the other
+     * @return the greetings, separated by spaces
+     */
     String sayHello(String name, int times);
 
     User echoUser(User user);

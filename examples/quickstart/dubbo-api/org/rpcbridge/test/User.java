@@ -6,8 +6,10 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 
+/** A user of the greeter. */
 public class User implements Serializable {
     private long id;
+    /** The user's display name. */
     private String name;
     private BigDecimal balance;
     private Level level;

@@ -18,6 +18,12 @@ import com.example.user.model.User;
 @SuppressWarnings({"unused", "rawtypes"})
 public interface UserService {
     // Overloads: the same name with different parameter types.
+    /**
+     * Finds a user by {@code id}.
+     *
+     * @param id the user's id
+     * @return the user, or null
+     */
     User find(long id);
 
     User find(String name);

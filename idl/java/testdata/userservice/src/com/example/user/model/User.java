@@ -13,6 +13,7 @@ import java.util.Set;
 public class User implements Serializable {
     private static final long serialVersionUID = 42L;
 
+    /** The user's id. */
     private long id;
     private String name;
     private Role role;
