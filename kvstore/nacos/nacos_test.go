@@ -27,7 +27,9 @@ const (
 func open(t testing.TB, cfg Config) *Store {
 	t.Helper()
 	cfg.Group, cfg.Root = group, root
-	cfg.RequestTimeout = yamltime.Duration(5 * time.Second)
+	// The default request timeout: two 20 MB chunked writes racing through the double (the
+	// conformance suite's LargeValue) took more than 5 s per request on a loaded 2-core machine.
+	cfg.RequestTimeout = yamltime.Duration(DefaultRequestTimeout)
 	cfg.Resync = yamltime.Duration(time.Second)
 	s, err := Open(cfg, nil)
 	if err != nil {
