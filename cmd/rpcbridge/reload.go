@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,25 +41,35 @@ func readFileState(path string) fileState {
 
 func (a fileState) equal(b fileState) bool { return a.err == b.err && bytes.Equal(a.data, b.data) }
 
-// watchConfig reloads the configuration when its file changes or on SIGHUP, once the file has
-// settled (see reloadSettle). The directory is watched rather than the file, so that editors
-// that replace the file by renaming are seen.
-func (s *server) watchConfig(ctx context.Context, sup *supervisor) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
+// configWatcher watches the configuration file's directory (rather than the file, so that
+// editors that replace the file by renaming are seen). It is made before serve says it serves,
+// so that no change made after that is missed.
+func (s *server) configWatcher() (*fsnotify.Watcher, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("watch the configuration file: %w", err)
 	}
-	defer w.Close()
 	abs, err := filepath.Abs(s.file)
 	if err != nil {
-		return err
+		w.Close()
+		return nil, fmt.Errorf("watch the configuration file: %w", err)
 	}
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		s.log.Warn("cannot watch the configuration file; reload with SIGHUP", "err", err)
+	}
+	return w, nil
+}
+
+// watchConfig reloads the configuration when its file changes (events of w, configWatcher's) or
+// on SIGHUP, once the file has settled (see reloadSettle). It closes w when it returns.
+func (s *server) watchConfig(ctx context.Context, sup *supervisor, w *fsnotify.Watcher) error {
+	defer w.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	abs, err := filepath.Abs(s.file)
+	if err != nil {
+		return err
 	}
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()

@@ -188,9 +188,14 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	if err := sup.apply(ctx, cfg.Registries); err != nil {
 		return err
 	}
+	cw, err := s.configWatcher()
+	if err != nil {
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	if s.schemas, err = schemaSources(gctx, g, cfg, log, s.store, s.catalogs); err != nil {
+		cw.Close()
 		cancel()
 		_ = g.Wait() // the runners started so far end with ctx
 		return err
@@ -225,7 +230,7 @@ func serve(ctx context.Context, log *slog.Logger, file string, cfg *config.Confi
 	g.Go(func() error { return bus.RunStage(gctx, s.compileStep, inputs...) })
 	g.Go(func() error { return wakeAtExpiry(gctx, s.compiled, s.clock) })
 	g.Go(func() error { return s.pushLoop(gctx, time.Duration(cfg.SyncTimeout)) })
-	g.Go(func() error { return s.watchConfig(gctx, sup) })
+	g.Go(func() error { return s.watchConfig(gctx, sup, cw) })
 	g.Go(func() error { return s.stats.Run(gctx) })
 	if s.gateway != nil {
 		g.Go(func() error { return s.gateway.Run(gctx) })
