@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +23,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/rpcbridge/rpcbridge/admin"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/browser"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
 )
@@ -113,6 +120,7 @@ func TestConsoleFiles(t *testing.T) {
 
 	t.Run("upload a chosen file", func(t *testing.T) { checkUploadTryIt(t, b, srv, url) })
 	t.Run("download link", func(t *testing.T) { checkDownloadTryIt(t, b, srv, url) })
+	t.Run("upload limit through the forward", func(t *testing.T) { checkForwardedUploadLimit(t, srv) })
 
 	if off := b.Offsite(srv.admin); len(off) > 0 {
 		t.Errorf("the console requested URLs outside the admin address: %v", off)
@@ -262,4 +270,65 @@ func checkDownloadTryIt(t *testing.T, b *browser.Browser, srv *running, document
 		t.Errorf("chromium suggested the name %q for the download, want report.pdf", suggested)
 	}
 	b.Screenshot(t, "console-files-download.png")
+}
+
+// checkForwardedUploadLimit sends uploads beyond gateway.limits.maxUploadBytes through the
+// admin address's forward, with and without Content-Length: the client must get the gateway's
+// own 413 and JSON error, not a failed forward, and the gateway must keep serving. The client
+// reads the answer while it still sends the body, as browsers and curl do: a server that
+// refuses a body closes the connection without reading the rest of it, and Go's own client
+// gives up on the write error instead.
+func checkForwardedUploadLimit(t *testing.T, srv *running) {
+	var form bytes.Buffer
+	w := multipart.NewWriter(&form)
+	_ = w.WriteField("name", "big.bin")
+	part, _ := w.CreateFormFile("data", "big.bin")
+	_, _ = part.Write(make([]byte, filesUploadLimit+1<<20))
+	_ = w.Close()
+	big := form.Bytes()
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = bytes.NewReader(big)
+		if chunked {
+			body = io.MultiReader(bytes.NewReader(big)) // no length known: sent chunked
+		}
+		req, err := http.NewRequest(http.MethodPost, "http://"+srv.admin+admin.GatewayPath+strings.TrimPrefix(filesUploadPath, "/"), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		status, answer := sendReadingEarly(t, srv.admin, req)
+		var e struct {
+			Error struct{ Code int } `json:"error"`
+		}
+		if status != http.StatusRequestEntityTooLarge || json.Unmarshal([]byte(answer), &e) != nil || e.Error.Code != status {
+			t.Errorf("upload of %d bytes (chunked %v) through the forward: %d %s, want 413 with the gateway's JSON error", len(big), chunked, status, answer)
+		}
+	}
+	if code, body, err := get("http://" + srv.admin + "/gateway/files/after?size=5"); err != nil || code != http.StatusOK || body != "after" {
+		t.Errorf("after the refused uploads: %d %q %v", code, body, err)
+	}
+}
+
+// sendReadingEarly writes req on a connection of its own to addr while it reads the answer.
+func sendReadingEarly(t *testing.T, addr string, req *http.Request) (int, string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, giveUp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(giveUp))
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		_ = req.Write(conn) // fails once the server closes: the answer is what matters
+	}()
+	defer func() { conn.Close(); <-wrote }()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		t.Fatalf("reading the answer to %s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
