@@ -37,6 +37,9 @@ type UpstreamTLS struct {
 // and a context without trusted_ca (Envoy would then accept any server certificate).
 func decodeUpstreamTLS(ts *corev3.TransportSocket) (*UpstreamTLS, error) {
 	var ctx tlsv3.UpstreamTlsContext
+	if ts.GetTypedConfig() == nil {
+		return nil, fmt.Errorf("transport socket %s has no UpstreamTlsContext", tlsTransportSocket)
+	}
 	if err := ts.GetTypedConfig().UnmarshalTo(&ctx); err != nil {
 		return nil, fmt.Errorf("transport socket %s: %w", tlsTransportSocket, err)
 	}
