@@ -31,7 +31,7 @@ func upstreamTLS(ca *testpki.CA, client testpki.Pair, name string, alpn ...strin
 		return &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: f}}
 	}
 	return &tlsv3.UpstreamTlsContext{Sni: name, CommonTlsContext: &tlsv3.CommonTlsContext{
-		AlpnProtocols: alpn,
+		AlpnProtocols:   alpn,
 		TlsCertificates: []*tlsv3.TlsCertificate{{CertificateChain: file(client.CertFile), PrivateKey: file(client.KeyFile)}},
 		ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
 			TrustedCa: file(ca.CAFile),
