@@ -73,7 +73,7 @@ func (g *Gateway) callDubbo(w http.ResponseWriter, r *http.Request, cfg *config,
 		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
 		return
 	}
-	up := g.upstreamOf(w, cfg, route.Cluster)
+	up := g.upstreamOf(w, cfg, route.Cluster, false)
 	if up == nil {
 		return
 	}

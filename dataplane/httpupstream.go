@@ -132,6 +132,9 @@ func (u *upstream) send(ctx context.Context, req *http.Request, addr string) (*h
 	attempt := req.WithContext(ctx)
 	target := *req.URL
 	target.Scheme, target.Host = "http", addr
+	if u.cluster.TLS != nil {
+		target.Scheme = "https"
+	}
 	attempt.URL = &target
 	if attempt.Host == autoHost {
 		attempt.Host = addr

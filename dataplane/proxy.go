@@ -101,7 +101,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cluster = route.Cluster
-	up := g.upstreamOf(w, cfg, route.Cluster)
+	up := g.upstreamOf(w, cfg, route.Cluster, true)
 	if up == nil {
 		return
 	}
@@ -119,12 +119,17 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // upstreamOf returns the upstream of a cluster that can take traffic, or answers 503 and
-// returns nil.
-func (g *Gateway) upstreamOf(w http.ResponseWriter, cfg *config, cluster string) *upstream {
+// returns nil. The gateway executes a cluster's TLS only when it proxies HTTP (httpOnTLS, the
+// transport of upstream.go); its gRPC connections and Dubbo calls are plaintext, so they refuse
+// a TLS cluster rather than send in the clear (fail closed).
+func (g *Gateway) upstreamOf(w http.ResponseWriter, cfg *config, cluster string, httpOnTLS bool) *upstream {
 	up := cfg.upstreams[cluster]
 	switch {
 	case up == nil:
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q is unknown", cluster))
+	case up.cluster.TLS != nil && !httpOnTLS:
+		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream,
+			fmt.Sprintf("cluster %q: its TLS transport socket is executed by the embedded gateway only for proxied HTTP, not for gRPC or Dubbo calls", cluster))
 	case up.cluster.Unusable != "":
 		writeError(w, http.StatusServiceUnavailable, StatusNoHealthyUpstream, fmt.Sprintf("cluster %q: %s", cluster, up.cluster.Unusable))
 	case len(up.cluster.Endpoints) == 0:

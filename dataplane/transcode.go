@@ -57,7 +57,7 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 		}
 	}
 	*cluster = target.Cluster
-	up := g.upstreamOf(w, cfg, target.Cluster)
+	up := g.upstreamOf(w, cfg, target.Cluster, false)
 	if up == nil {
 		return true
 	}

@@ -45,7 +45,7 @@ func (g *Gateway) transcodeWebSocket(w http.ResponseWriter, r *http.Request, cfg
 	}
 	call.OnActivity = func() { downstream.MarkActive(w) } // frames count against the stream idle timeout
 	*cluster = target.Cluster
-	up := g.upstreamOf(w, cfg, target.Cluster)
+	up := g.upstreamOf(w, cfg, target.Cluster, false)
 	if up == nil {
 		return true
 	}

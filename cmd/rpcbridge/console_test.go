@@ -117,10 +117,13 @@ func open(t *testing.T, b *browser.Browser, srv *running, view, loaded string) {
 	page[bool](t, b, loaded, "true")
 }
 
-// do runs browser actions, failing the test on an error.
+// do runs browser actions, failing the test on an error or when they have not run within
+// giveUp (a selector that matches nothing waits forever otherwise).
 func do(t *testing.T, b *browser.Browser, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(b.Ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.Ctx, giveUp)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 }

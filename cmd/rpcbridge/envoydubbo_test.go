@@ -13,6 +13,7 @@ import (
 	"github.com/rpcbridge/rpcbridge/controlplane"
 	"github.com/rpcbridge/rpcbridge/internal/jwttest"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/dubboprovider"
+	"github.com/rpcbridge/rpcbridge/internal/testpeers/testpki"
 	"github.com/rpcbridge/rpcbridge/internal/testpeers/zookeeper"
 )
 
@@ -27,10 +28,21 @@ import (
 // at the gateway) and again at the gateway, which sees the token because the edge's copy of the
 // policy forwards it; the claim header the gateway derives reaches the provider as an attachment.
 //
+// The edge reaches the gateway over TLS with a client certificate (envoy.dubboGateways.tls:
+// an UpstreamTlsContext the edge executes, dataplane/routetable/upstreamtls.go; the gateway's
+// listener requires client certificates of the CA), over HTTP/1.1 and over HTTP/2 by ALPN.
+//
 // Gap: a real Envoy is not available here; what the edge does is what rpcbridge's gateway does
 // with the same Envoy resources, and the resources themselves are checked by goldens and
 // go-control-plane's validation (controlplane/testdata/translate/dubbo-envoy-gateways*.yaml).
 func TestStockEnvoyDubboThroughGateways(t *testing.T) {
+	for _, protocol := range []string{"http1", "http2"} {
+		t.Run(protocol, func(t *testing.T) { checkStockEnvoyDubbo(t, protocol) })
+	}
+}
+
+// checkStockEnvoyDubbo runs the stack with the edge speaking protocol to the gateway over TLS.
+func checkStockEnvoyDubbo(t *testing.T, protocol string) {
 	zk := zookeeper.Start(t)
 	dubboprovider.Start(t, dubboprovider.Options{ZooKeeper: zk.Addr(), App: "greeter-edge", Registry: "interface"})
 	key := jwttest.NewEC(t, "k1")
@@ -39,6 +51,8 @@ func TestStockEnvoyDubboThroughGateways(t *testing.T) {
 		t.Fatal(err)
 	}
 	gatewayAddr := freeAddr(t)
+	ca := testpki.New(t)
+	gatewayCert, edgeCert := ca.Server(t, "gateway.test", "gateway.test"), ca.Client(t, "edge")
 	srv := startServe(t, zookeeperConfig(zk.Addr())+fmt.Sprintf(`policies:
   - name: corp
     services: [%q]
@@ -50,12 +64,16 @@ func TestStockEnvoyDubboThroughGateways(t *testing.T) {
           claimHeaders: {sub: x-user-sub}
 envoy:
   flavor: envoy
-  dubboGateways: {addresses: [%q]}
-`, greeterID, jwks, gatewayAddr))
+  dubboGateways:
+    addresses: [%q]
+    protocol: %s
+    tls: {caFile: %q, certFile: %q, keyFile: %q, serverName: gateway.test}
+`, greeterID, jwks, gatewayAddr, protocol, ca.CAFile, edgeCert.CertFile, edgeCert.KeyFile))
 	if code, out, stderr := runCLI(t, t.Context(), "idl", "push", "greeter-api", greeterAPI, "--admin", "http://"+srv.admin); code != exitOK {
 		t.Fatalf("idl push: exit %d %s %s", code, out, stderr)
 	}
-	dubboGateway := startStandalone(t, "--xds", srv.xds, "--listen", gatewayAddr, "--node-id", "dubbo-gateway-1")
+	dubboGateway := startStandalone(t, "--xds", srv.xds, "--listen", gatewayAddr, "--node-id", "dubbo-gateway-1",
+		"--tls-cert-file", gatewayCert.CertFile, "--tls-key-file", gatewayCert.KeyFile, "--tls-client-ca-file", ca.CAFile)
 	edge := startStandalone(t, "--xds", srv.xds, "--node-cluster", "edge-envoys", "--node-id", "edge-1")
 	token := jwttest.Sign(t, key, map[string]any{"iss": "https://id.example.com", "sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
 	edgeURL := "http://" + edge.listen + greeterBase
@@ -90,8 +108,14 @@ envoy:
 		}
 	})
 	t.Run("the gateway enforces the policy on its own clients", func(t *testing.T) {
-		if code, _, err := getWithToken("http://"+gatewayAddr+greeterBase+"attachments", ""); err != nil || code != http.StatusUnauthorized {
+		code, _, _, _, err := served(tlsClient(t, ca, "gateway.test", &edgeCert), "https://"+gatewayAddr+greeterBase+"attachments")
+		if err != nil || code != http.StatusUnauthorized {
 			t.Errorf("straight to the gateway without a token: %d %v, want 401", code, err)
+		}
+	})
+	t.Run("the gateway refuses clients without a certificate", func(t *testing.T) {
+		if _, _, _, _, err := served(tlsClient(t, ca, "gateway.test", nil), "https://"+gatewayAddr+greeterBase+"attachments"); err == nil {
+			t.Errorf("a client without a certificate got an answer from the gateway")
 		}
 	})
 	t.Run("each hop counted its requests", func(t *testing.T) {

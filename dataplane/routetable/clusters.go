@@ -23,8 +23,11 @@ type Cluster struct {
 	EDSServiceName string
 	// ConnectTimeout bounds connection establishment to one endpoint.
 	ConnectTimeout time.Duration
-	// HTTP2 selects cleartext HTTP/2 (h2c) to the upstream instead of HTTP/1.1.
+	// HTTP2 selects HTTP/2 to the upstream instead of HTTP/1.1: cleartext with prior knowledge
+	// (h2c), or over TLS when TLS is set.
 	HTTP2 bool
+	// TLS, when not nil, is the cluster's envoy.transport_sockets.tls (upstreamtls.go).
+	TLS *UpstreamTLS
 	// Endpoints are the endpoints eligible for traffic (healthy, best priority), in the
 	// order the control plane sent them.
 	Endpoints []Endpoint
@@ -49,7 +52,7 @@ type Endpoint struct {
 }
 
 // decodeCluster decodes a Cluster resource. Clusters the gateway cannot serve (custom
-// cluster types, TLS upstreams) are returned with Unusable set rather than as an error,
+// cluster types, transport sockets or TLS settings it does not execute) are returned with Unusable set rather than as an error,
 // because they are valid Envoy configuration meant for other consumers.
 func decodeCluster(c *clusterv3.Cluster) (*Cluster, []Endpoint, error) {
 	out := &Cluster{Name: c.GetName(), ConnectTimeout: defaultConnectTimeout}
@@ -70,8 +73,17 @@ func decodeCluster(c *clusterv3.Cluster) (*Cluster, []Endpoint, error) {
 		out.Unexecuted = append(out.Unexecuted, "outlier detection by "+kind)
 	}
 	out.Unexecuted = append(out.Unexecuted, unexecutedCircuitBreakers(c)...)
-	if ts := c.GetTransportSocket(); ts != nil && ts.GetName() != "envoy.transport_sockets.raw_buffer" {
+	switch ts := c.GetTransportSocket(); {
+	case ts == nil || ts.GetName() == "envoy.transport_sockets.raw_buffer":
+	case ts.GetName() == tlsTransportSocket && len(c.GetTransportSocketMatches()) == 0:
+		if out.TLS, err = decodeUpstreamTLS(ts); err != nil {
+			out.Unusable = err.Error()
+		}
+	default:
 		out.Unusable = fmt.Sprintf("transport socket %q is not supported by the embedded gateway", ts.GetName())
+	}
+	if len(c.GetTransportSocketMatches()) > 0 {
+		out.Unusable = "transport_socket_matches are not supported by the embedded gateway"
 	}
 	var inline []Endpoint
 	switch t := c.GetClusterDiscoveryType().(type) {

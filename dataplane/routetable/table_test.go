@@ -282,8 +282,9 @@ func TestClusters(t *testing.T) {
 			routetable.Cluster{Name: "n", EDSServiceName: "n", ConnectTimeout: 2 * time.Second}},
 		{"all unhealthy", xdsfixture.Cluster("u", "u", false), xdsfixture.Assignment("u", ep(1, 1, corev3.HealthStatus_UNHEALTHY)),
 			routetable.Cluster{Name: "u", EDSServiceName: "u", ConnectTimeout: 2 * time.Second}},
-		{"tls upstream unusable", tlsCluster, nil, routetable.Cluster{Name: "tls", EDSServiceName: "tls", ConnectTimeout: 2 * time.Second,
-			Unusable: `transport socket "envoy.transport_sockets.tls" is not supported by the embedded gateway`}},
+		// upstreamtls_test.go covers the TLS contexts the gateway executes and those it refuses.
+		{"tls upstream without a context unusable", tlsCluster, nil, routetable.Cluster{Name: "tls", EDSServiceName: "tls", ConnectTimeout: 2 * time.Second,
+			Unusable: `transport socket envoy.transport_sockets.tls has no UpstreamTlsContext`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
