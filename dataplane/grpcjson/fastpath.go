@@ -32,11 +32,17 @@ func (c *codecs) codec(md protoreflect.MessageDescriptor) *protojsonwire.Codec {
 	return codec
 }
 
-// attach gives a binding the codecs of its request (for bodies that fill the whole message)
-// and response (rendered whole) messages.
+// attach gives a binding the codecs of its request (for bodies that fill the whole message),
+// of the message holding its body field, and of its response (rendered whole).
 func (c *codecs) attach(b *Binding) {
 	if b.Body == "*" {
 		b.reqCodec = c.codec(b.Method.Input())
+	}
+	if len(b.bodyPath) > 0 {
+		leaf := b.bodyPath[len(b.bodyPath)-1]
+		if leaf.Message() == nil || leaf.Message().FullName() != httpBodyName {
+			b.bodyCodec = c.codec(leaf.ContainingMessage())
+		}
 	}
 	if b.respField == nil {
 		b.respCodec = c.codec(b.Method.Output())

@@ -228,6 +228,9 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 		}
 		return encodeRequest(in, fromBody)
 	}
+	if out, ok := t.fastBound(b, vars, params, body, contentType); ok {
+		return out, nil
+	}
 	msg, err := t.boundMessage(b, vars, params)
 	if err != nil {
 		return nil, err
@@ -310,7 +313,11 @@ func (t *Transcoder) bodyMessage(b *Binding, body []byte, contentType string) (*
 	if err := t.parse.Unmarshal(wrapper, holder); err != nil {
 		return nil, badRequest("body (field %s): %v", b.Body, err)
 	}
-	parent.Set(leaf, holder.Get(leaf))
+	if holder.Has(leaf) {
+		// A null body leaves the field unset: a null message, list or map cannot be set (it
+		// panicked), and an unset scalar is a zero that proto.Merge does not copy anyway.
+		parent.Set(leaf, holder.Get(leaf))
+	}
 	return msg, nil
 }
 

@@ -62,6 +62,8 @@ type Binding struct {
 
 	// reqCodec and respCodec transcode straight between JSON and the wire (nil: protojson).
 	reqCodec, respCodec *protojsonwire.Codec
+	// bodyCodec transcodes the message holding the body field (nil: protojson).
+	bodyCodec *protojsonwire.Codec
 
 	template  *httprule.Template
 	bodyPath  []protoreflect.FieldDescriptor
