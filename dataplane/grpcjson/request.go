@@ -56,6 +56,14 @@ type Call struct {
 
 	// streamed, when set, is a request body that Execute sends as it arrives (upload.go).
 	streamed *streamedBody
+	// one holds the request of a call with one, so that Requests needs no allocation of its own.
+	one [1][]byte
+}
+
+// single sets the call's one request message.
+func (c *Call) single(msg []byte) {
+	c.one[0] = msg
+	c.Requests = c.one[:]
 }
 
 // boundParam is a query parameter resolved to a request field.
@@ -125,18 +133,23 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	call.Requests = [][]byte{msg}
+	call.single(msg)
 	return call, nil
 }
 
-// bindQuery resolves the query parameters against the request message.
+// bindQuery resolves the query parameters against the request message. A parameter given
+// again adds a value to the first; the values of all parameters share one backing array.
 func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error) {
 	if rawQuery == "" {
 		return nil, nil
 	}
-	var params []boundParam
-	index := map[string]int{}
-	for _, pair := range strings.Split(rawQuery, "&") {
+	n := strings.Count(rawQuery, "&") + 1
+	params := make([]boundParam, 0, n)
+	values := make([]string, n)
+	var index map[string]int // beyond a few parameters, so that repeated keys stay linear
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
 		if pair == "" {
 			continue
 		}
@@ -151,11 +164,11 @@ func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error
 		if t.ignored[key] {
 			continue
 		}
-		if i, seen := index[key]; seen {
+		if i := findParam(params, index, key); i >= 0 {
 			params[i].values = append(params[i].values, value)
 			continue
 		}
-		fields, err := resolvePath(b.Method.Input(), key)
+		fields, err := b.resolveQuery(key)
 		if err != nil {
 			switch {
 			case t.cfg.GetIgnoreUnknownQueryParameters() || t.cfg.GetCaptureUnknownQueryParameters():
@@ -166,10 +179,36 @@ func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error
 				return nil, ErrNotTranscoded
 			}
 		}
-		index[key] = len(params)
-		params = append(params, boundParam{name: key, fields: fields, values: []string{value}})
+		if len(params) == 8 {
+			index = make(map[string]int, n)
+			for i, p := range params {
+				index[p.name] = i
+			}
+		}
+		if index != nil {
+			index[key] = len(params)
+		}
+		at := len(params)
+		values[at] = value
+		params = append(params, boundParam{name: key, fields: fields, values: values[at : at+1 : at+1]})
 	}
 	return params, nil
+}
+
+// findParam is the index of the parameter called key, or -1.
+func findParam(params []boundParam, index map[string]int, key string) int {
+	if index != nil {
+		if i, ok := index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range params {
+		if params[i].name == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // unescapeQuery percent-decodes a query key or value; '+' means a space only with

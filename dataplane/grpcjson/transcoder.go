@@ -69,6 +69,16 @@ type Binding struct {
 	bodyPath  []protoreflect.FieldDescriptor
 	respField protoreflect.FieldDescriptor
 	varPaths  map[string][]protoreflect.FieldDescriptor
+	// topFields are the request's fields as one-field paths, by proto and JSON name.
+	topFields map[string][]protoreflect.FieldDescriptor
+}
+
+// resolveQuery resolves a query parameter's field path in the request message.
+func (b *Binding) resolveQuery(path string) ([]protoreflect.FieldDescriptor, error) {
+	if fds, ok := b.topFields[path]; ok {
+		return fds, nil
+	}
+	return resolvePath(b.Method.Input(), path)
 }
 
 // New builds a transcoder from a GrpcJsonTranscoder config. It fails, as Envoy does, when the
@@ -177,6 +187,7 @@ func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.Ht
 	b.template = tmpl
 	in, out := md.Input(), md.Output()
 	b.varPaths = map[string][]protoreflect.FieldDescriptor{}
+	b.topFields = topFields(in)
 	for _, v := range tmpl.Variables {
 		fds, err := resolvePath(in, v.FieldPath)
 		if err != nil {
@@ -195,6 +206,22 @@ func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.Ht
 		}
 	}
 	return b, nil
+}
+
+// topFields maps each field of md by JSON name, then by proto name (which findField prefers),
+// to the one-field path of it.
+func topFields(md protoreflect.MessageDescriptor) map[string][]protoreflect.FieldDescriptor {
+	fields := md.Fields()
+	out := make(map[string][]protoreflect.FieldDescriptor, 2*fields.Len())
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		out[fd.JSONName()] = []protoreflect.FieldDescriptor{fd}
+	}
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		out[string(fd.Name())] = []protoreflect.FieldDescriptor{fd}
+	}
+	return out
 }
 
 // Match finds the binding for an HTTP method and escaped request path (no query string) and
