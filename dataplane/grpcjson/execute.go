@@ -96,7 +96,9 @@ func (t *Transcoder) finishUnary(w http.ResponseWriter, b *Binding, header, trai
 	if b.Method.Output().FullName() == httpBodyName {
 		contentType, body, err = httpBodyParts(b.Method.Output(), reply)
 	} else {
-		body, err = t.RenderResponse(b, reply)
+		buf := t.bodies.get()
+		body, err = t.appendResponse(*buf, b, reply)
+		defer t.bodies.put(buf, body)
 	}
 	if err != nil {
 		t.writeStatus(w, status.New(codes.Internal, err.Error()))

@@ -3,6 +3,7 @@ package grpcjson
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -59,13 +60,38 @@ func fastEncode(b *Binding, body []byte) ([]byte, bool) {
 	return out, err == nil
 }
 
-// fastRender renders a whole response message, when the fast path takes it.
-func fastRender(b *Binding, raw []byte) ([]byte, bool) {
+// fastRender appends to dst the JSON of a whole response message, when the fast path takes it.
+func fastRender(dst []byte, b *Binding, raw []byte) ([]byte, bool) {
 	if b.respCodec == nil {
 		return nil, false
 	}
-	out, err := b.respCodec.Decode(nil, raw)
+	out, err := b.respCodec.Decode(dst, raw)
 	return out, err == nil
+}
+
+// maxPooledBody bounds the response buffers kept for reuse: a rare large response does not pin
+// its buffer.
+const maxPooledBody = 64 << 10
+
+// bodyPool holds response body buffers (*[]byte) between unary responses: a body is rendered
+// into one, written, and the buffer goes back (io.Writer implementations do not retain what
+// they are given).
+type bodyPool struct{ pool sync.Pool }
+
+func (p *bodyPool) get() *[]byte {
+	if buf, ok := p.pool.Get().(*[]byte); ok {
+		return buf
+	}
+	buf := make([]byte, 0, 1024)
+	return &buf
+}
+
+func (p *bodyPool) put(buf *[]byte, used []byte) {
+	if cap(used) > maxPooledBody {
+		return
+	}
+	*buf = used[:0]
+	p.pool.Put(buf)
 }
 
 // errDecodePanic is what a panic of proto.Unmarshal on a malformed response becomes.

@@ -43,6 +43,7 @@ type Transcoder struct {
 	marshal  protojson.MarshalOptions
 	parse    protojson.UnmarshalOptions
 	codecs   codecs
+	bodies   *bodyPool
 }
 
 // Binding is one HTTP binding of a gRPC method: a google.api.http rule (primary or additional)
@@ -107,6 +108,7 @@ func New(cfg *grpcjsonv3.GrpcJsonTranscoder) (*Transcoder, error) {
 		bindings: map[string][]*Binding{},
 		verbs:    map[string]bool{},
 		ignored:  map[string]bool{},
+		bodies:   &bodyPool{},
 	}
 	t.marshal = protojson.MarshalOptions{
 		Multiline:         po.GetAddWhitespace(),
