@@ -38,12 +38,15 @@ const (
 	headerTE            = "Te"
 	headerXFF           = "X-Forwarded-For"
 	headerXFP           = "X-Forwarded-Proto"
-	headerRequestID     = ir.RequestIDHeader
 	headerInternal      = "X-Envoy-Internal"
 	headerExternalAddr  = "X-Envoy-External-Address"
 	headerClientCert    = "X-Forwarded-Client-Cert"
 	headerHTTP2Settings = "Http2-Settings"
 )
+
+// headerRequestID is ir.RequestIDHeader in canonical form, so that Set and Get need not
+// canonicalize (and allocate) it per request.
+var headerRequestID = http.CanonicalHeaderKey(ir.RequestIDHeader)
 
 // cleanedFromEdge are removed from edge requests (external, with use_remote_address), and
 // cleanedFromExternal from every request that is not internal: ConnectionManagerUtility::
