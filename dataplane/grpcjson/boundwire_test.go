@@ -264,3 +264,91 @@ func FuzzBoundFastPath(f *testing.F) {
 		k.compare(t, method, target, body, "application/json")
 	})
 }
+
+// responseBodyPaths are kinds.proto's bindings with a response_body: singular message fields
+// (the fast path), a oneof member and a repeated field (the dynamicpb path).
+var responseBodyPaths = []string{"/v1/rb/inner/x", "/v1/rb/cm/x", "/v1/rb/ts/x", "/v1/rb/w32/x", "/v1/rb/rstr/x"}
+
+// responseSamples are serialized Kinds responses: built from JSON, and crafted on the wire (a
+// field given twice, which merges; a wrong wire type; truncated and malformed bytes).
+func responseSamples(tb testing.TB, k *kinds) [][]byte {
+	tb.Helper()
+	md := k.fast.BindingsFor("GET", "/v1/kinds/x").Method.Input()
+	var out [][]byte
+	for _, text := range []string{`{}`, `{"inner":{}}`, `{"inner":{"s":"a","r":["1","2"],"deeper":{"i":3},"ob":false,"pi":4}}`,
+		`{"cm":{"s":"m"}}`, `{"ts":"2020-01-02T03:04:05.5Z","w32":0,"rstr":["a","b"],"inner":{"ps":"p"}}`, `{"w32":7,"str":"s"}`} {
+		m := dynamicpb.NewMessage(md)
+		if err := (protojson.UnmarshalOptions{Resolver: k.types}).Unmarshal([]byte(text), m); err != nil {
+			tb.Fatal(err)
+		}
+		raw, err := proto.Marshal(m)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, raw)
+	}
+	inner := func(payload ...byte) []byte { return append([]byte{0xe2, 0x03, byte(len(payload))}, payload...) } // field 60
+	twice := append(inner(0x0a, 0x01, 'a', 0x18, 0x01), inner(0x10, 0x05, 0x18, 0x02)...)
+	out = append(out, twice,
+		append(twice, 0x70, 0x01),           // and a string field 14 as a varint
+		[]byte{0xe0, 0x03, 0x05},            // field 60 as a varint
+		inner(0x0a, 0x02, 'a'),              // truncated inner string
+		inner(0x0a, 0x01, 0xff),             // invalid UTF-8 inside
+		[]byte{0x72, 0x01, 0xff},            // invalid UTF-8 in another field
+		[]byte{0xe2, 0x03, 0x7f},            // length beyond the end
+		append(inner(), []byte{0x80}...),    // truncated tag
+		append(inner(0x22, 0x00), twice...), // nested message, then merges
+	)
+	return out
+}
+
+// TestResponseBodyFastPathMatchesProtojson: a response_body message field renders the same
+// JSON, or fails the same way, on the fast path as through dynamicpb and protojson.
+func TestResponseBodyFastPathMatchesProtojson(t *testing.T) {
+	k := kindsTranscoders(t)
+	samples := responseSamples(t, k)
+	for _, path := range responseBodyPaths {
+		for _, raw := range samples {
+			k.compareResponse(t, path, raw)
+		}
+	}
+	// The fast path takes the well-formed responses of a singular message field, and leaves
+	// a oneof member and a repeated field to protojson.
+	for path, want := range map[string]bool{"/v1/rb/inner/x": true, "/v1/rb/ts/x": true, "/v1/rb/w32/x": true,
+		"/v1/rb/cm/x": false, "/v1/rb/rstr/x": false} {
+		b := k.fast.BindingsFor("GET", path)
+		for _, raw := range samples[:6] {
+			if took := grpcjson.TookResponseFastPath(b, raw); took != want {
+				t.Errorf("%s %x: fast path taken %v, want %v", path, raw, took, want)
+			}
+		}
+	}
+}
+
+// compareResponse renders raw through the binding of path with both transcoders.
+func (k *kinds) compareResponse(tb testing.TB, path string, raw []byte) {
+	tb.Helper()
+	fastB, slowB := k.fast.BindingsFor("GET", path), k.slow.BindingsFor("GET", path)
+	fast, fastErr := k.fast.RenderResponse(fastB, raw)
+	slow, slowErr := k.slow.RenderResponse(slowB, raw)
+	if string(fast) != string(slow) || (fastErr == nil) != (slowErr == nil) ||
+		fastErr != nil && fastErr.Error() != slowErr.Error() {
+		tb.Errorf("%s %x:\n fast path %s (%v)\n dynamicpb %s (%v)", path, raw, fast, fastErr, slow, slowErr)
+	}
+}
+
+// FuzzResponseBody compares the response_body fast path with dynamicpb and protojson on
+// arbitrary response bytes.
+//
+//	go test ./dataplane/grpcjson -run '^$' -fuzz FuzzResponseBody -fuzztime 60s
+func FuzzResponseBody(f *testing.F) {
+	k := kindsTranscoders(f)
+	for _, raw := range responseSamples(f, k) {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, path := range responseBodyPaths {
+			k.compareResponse(t, path, raw)
+		}
+	})
+}

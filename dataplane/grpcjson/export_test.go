@@ -16,7 +16,7 @@ func NewWithoutFastPath(cfg *grpcjsonv3.GrpcJsonTranscoder) (*Transcoder, error)
 	t.codecs.enabled = false
 	for _, bs := range t.bindings {
 		for _, b := range bs {
-			b.reqCodec, b.respCodec, b.bodyCodec = nil, nil, nil
+			b.reqCodec, b.respCodec, b.bodyCodec, b.respCheck = nil, nil, nil, nil
 		}
 	}
 	return t, nil
@@ -40,4 +40,16 @@ func (t *Transcoder) TookBoundFastPath(r *http.Request) bool {
 	}
 	_, took := t.fastBound(b, vars, params, body, r.Header.Get("Content-Type"))
 	return took
+}
+
+// BindingsFor is the binding a request matches (nil if none), for tests of rendering.
+func (t *Transcoder) BindingsFor(method, path string) *Binding {
+	b, _, _ := t.Match(method, path)
+	return b
+}
+
+// TookResponseFastPath reports whether the fast path renders raw for b.
+func TookResponseFastPath(b *Binding, raw []byte) bool {
+	_, ok := fastRender(nil, b, raw)
+	return ok
 }

@@ -65,6 +65,9 @@ type Binding struct {
 	reqCodec, respCodec *protojsonwire.Codec
 	// bodyCodec transcodes the message holding the body field (nil: protojson).
 	bodyCodec *protojsonwire.Codec
+	// respCheck, with a response_body message field, is the whole response's codec, which
+	// checks the response; respCodec is then the field's message's.
+	respCheck *protojsonwire.Codec
 
 	template  *httprule.Template
 	bodyPath  []protoreflect.FieldDescriptor
