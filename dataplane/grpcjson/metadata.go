@@ -66,7 +66,8 @@ var commonLower = lowerTable("Accept", "Accept-Encoding", "Accept-Language", "Au
 	"Cache-Control", "Content-Length", "Content-Type", "Cookie", "Origin", "Referer", "User-Agent",
 	"Traceparent", "Tracestate", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
 	"X-Request-Id", "X-Real-Ip", "X-B3-Traceid", "X-B3-Spanid", "X-B3-Parentspanid", "X-B3-Sampled",
-	"X-Envoy-Expected-Rq-Timeout-Ms", "X-Envoy-Original-Path", "X-Envoy-Attempt-Count")
+	"X-Envoy-Expected-Rq-Timeout-Ms", "X-Envoy-Original-Path", "X-Envoy-Attempt-Count",
+	"X-Envoy-External-Address", "X-Envoy-Internal")
 
 // lowerTable maps each name to its lower-case form.
 func lowerTable(names ...string) map[string]string {

@@ -111,7 +111,11 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 		call.Requests = [][]byte{msg}
 		return call, nil
 	}
-	body, err := t.readBody(r)
+	buf := t.bodies.get()
+	body, err := t.readBodyInto((*buf)[:0], r)
+	// The body is read into a pooled buffer: every message built from it below is encoded
+	// (copied) before Prepare returns.
+	defer t.bodies.put(buf, body)
 	if err != nil {
 		return nil, err
 	}
@@ -222,18 +226,31 @@ func (t *Transcoder) unescapeQuery(s string) (string, error) {
 
 // readBody reads the whole body within max_request_body_size (413 beyond it).
 func (t *Transcoder) readBody(r *http.Request) ([]byte, error) {
+	return t.readBodyInto(nil, r)
+}
+
+// readBodyInto is readBody appending to buf.
+func (t *Transcoder) readBodyInto(buf []byte, r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+		return buf, nil
 	}
 	limit := t.MaxRequestBodySize()
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the request body: %v", err)}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the request body: %v", err)}
+		}
 	}
-	if int64(len(body)) > limit {
-		return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
-	}
-	return body, nil
 }
 
 // MaxRequestBodySize is the largest request body the transcoder reads: max_request_body_size,

@@ -239,10 +239,14 @@ func (t *Transcoder) Match(method, path string) (*Binding, map[string]string, bo
 	}
 	var best *Binding
 	var bestRank []httprule.SegmentKind
+	// Ranks go to two buffers on the stack: one holds the best so far, the other the next try.
+	var bufA, bufB [16]httprule.SegmentKind
+	scratch, spare := bufA[:0], bufB[:0]
 	for _, b := range t.bindings[method] {
-		rank, ok := b.template.Match(parts, verb)
+		rank, ok := b.template.AppendMatch(scratch[:0], parts, verb)
 		if ok && (best == nil || slices.Compare(rank, bestRank) < 0) {
 			best, bestRank = b, rank
+			scratch, spare = spare, rank
 		}
 	}
 	if best == nil {
