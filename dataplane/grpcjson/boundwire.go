@@ -3,11 +3,15 @@ package grpcjson
 import (
 	"bytes"
 	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rpcbridge/rpcbridge/dataplane/formdata"
+	"github.com/rpcbridge/rpcbridge/dataplane/protojsonwire"
 )
 
 // The bound fast path encodes the fields a request binds from text (query parameters, path
@@ -19,9 +23,9 @@ import (
 // the body, which it merges on top with proto.Merge — gives a message equal to that path's.
 // The text of each value is parsed by parseScalar, the same function as on the dynamicpb path,
 // as grpc-gateway's runtime.PopulateFieldFromPath and Envoy's grpc_json_transcoder parse a
-// value per field kind. Anything it does not take (an invalid value, a well-known type in its
-// string form, a body the codecs hand back) falls back to the dynamicpb path, which gives the
-// answer or the error in its own words.
+// value per field kind. Anything it does not take (an invalid value, a map, a body the codecs
+// hand back) falls back to the dynamicpb path, which gives the answer or the error in its own
+// words.
 
 // fastBound builds the request bytes of a binding with path variables or query parameters, when
 // the fast path takes the request.
@@ -29,16 +33,19 @@ func (t *Transcoder) fastBound(b *Binding, vars map[string]string, params []boun
 	if !t.codecs.enabled {
 		return nil, false
 	}
-	fold := t.cfg.GetCaseInsensitiveEnumParsing()
+	w := textWriter{fold: t.cfg.GetCaseInsensitiveEnumParsing(), wkt: t.textCodec}
+	if setTwice(b, params) {
+		return nil, false
+	}
 	out := make([]byte, 0, 64+len(body))
 	var ok bool
 	for _, p := range params {
-		if out, ok = appendBound(out, p.fields, p.values, fold); !ok {
+		if out, ok = w.appendBound(out, p.fields, p.values); !ok {
 			return nil, false
 		}
 	}
 	for _, v := range b.template.Variables {
-		if out, ok = appendBound(out, b.varPaths[v.FieldPath], []string{vars[v.FieldPath]}, fold); !ok {
+		if out, ok = w.appendBound(out, b.varPaths[v.FieldPath], []string{vars[v.FieldPath]}); !ok {
 			return nil, false
 		}
 	}
@@ -46,6 +53,53 @@ func (t *Transcoder) fastBound(b *Binding, vars map[string]string, params []boun
 		return out, true
 	}
 	return appendBodyWire(out, b, body, contentType)
+}
+
+// textWriter writes textual values as wire fields: fold is case_insensitive_enum_parsing, wkt
+// the codec of a well-known type given in its JSON string form (nil when it has none).
+type textWriter struct {
+	fold bool
+	wkt  func(protoreflect.MessageDescriptor) *protojsonwire.Codec
+}
+
+// textCodec is the codec of a well-known type bound from text (Timestamp, Duration, FieldMask),
+// compiled once per type.
+func (t *Transcoder) textCodec(md protoreflect.MessageDescriptor) *protojsonwire.Codec {
+	if c, ok := t.wktCodecs.Load(md.FullName()); ok {
+		return c.(*protojsonwire.Codec)
+	}
+	c := protojsonwire.For(md, t.codecs.opts)
+	t.wktCodecs.Store(md.FullName(), c)
+	return c
+}
+
+// setTwice reports a Timestamp, Duration or FieldMask field that two bindings set (a query
+// parameter under its proto and its JSON name, or a query parameter and a path variable): the
+// dynamicpb path replaces the first message with the second, where the wire would merge them.
+func setTwice(b *Binding, params []boundParam) bool {
+	var seen []protoreflect.FieldDescriptor
+	check := func(fds []protoreflect.FieldDescriptor) bool {
+		leaf := fds[len(fds)-1]
+		if leaf.Message() == nil || !stringTypes[leaf.Message().FullName()] || leaf.IsList() {
+			return false
+		}
+		if slices.Contains(seen, leaf) {
+			return true
+		}
+		seen = append(seen, leaf)
+		return false
+	}
+	for _, p := range params {
+		if check(p.fields) {
+			return true
+		}
+	}
+	for _, v := range b.template.Variables {
+		if check(b.varPaths[v.FieldPath]) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendBodyWire appends the wire bytes the body gives its target (the whole message or the
@@ -84,18 +138,18 @@ func appendBodyWire(out []byte, b *Binding, body []byte, contentType string) ([]
 
 // appendBound appends the field at fds set from textual values: every value for a repeated
 // field, the last for a singular one (the earlier ones are not parsed, as on the dynamicpb path).
-func appendBound(b []byte, fds []protoreflect.FieldDescriptor, values []string, fold bool) ([]byte, bool) {
+func (w textWriter) appendBound(b []byte, fds []protoreflect.FieldDescriptor, values []string) ([]byte, bool) {
 	leaf := fds[len(fds)-1]
 	if leaf.IsMap() {
 		return nil, false
 	}
 	return appendNested(b, fds[:len(fds)-1], func(inner []byte) ([]byte, bool) {
 		if !leaf.IsList() {
-			return appendText(inner, leaf, values[len(values)-1], fold)
+			return w.appendText(inner, leaf, values[len(values)-1])
 		}
 		for _, s := range values {
 			var ok bool
-			if inner, ok = appendText(inner, leaf, s, fold); !ok {
+			if inner, ok = w.appendText(inner, leaf, s); !ok {
 				return nil, false
 			}
 		}
@@ -139,24 +193,27 @@ func setLength(b []byte, at int) []byte {
 // it, which clears what a query parameter set before the path variable of the same field, and
 // an explicit zero on the wire does the same (proto.Merge of a body leaves such a field alone,
 // and so does the body codec, which writes no zeros).
-func appendText(b []byte, fd protoreflect.FieldDescriptor, s string, fold bool) ([]byte, bool) {
+func (w textWriter) appendText(b []byte, fd protoreflect.FieldDescriptor, s string) ([]byte, bool) {
 	num := fd.Number()
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		md := fd.Message()
-		if !wrapperTypes[md.FullName()] {
-			return nil, false // Timestamp, Duration, FieldMask in string form: the dynamicpb path
-		}
-		inner := md.Fields().ByName("value")
 		b = protowire.AppendTag(b, num, protowire.BytesType)
 		at := len(b)
-		b, ok := appendText(append(b, 0), inner, s, fold)
+		b = append(b, 0)
+		var ok bool
+		switch {
+		case wrapperTypes[md.FullName()]:
+			b, ok = w.appendText(b, md.Fields().ByName("value"), s)
+		case stringTypes[md.FullName()]:
+			b, ok = w.appendWellKnown(b, md, s)
+		}
 		if !ok {
 			return nil, false
 		}
 		return setLength(b, at), true
 	}
-	v, err := parseScalar(fd, s, fold)
+	v, err := parseScalar(fd, s, w.fold)
 	if err != nil {
 		return nil, false
 	}
@@ -189,6 +246,21 @@ func appendText(b []byte, fd protoreflect.FieldDescriptor, s string, fold bool) 
 		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v.Bytes()), true
 	}
 	return nil, false
+}
+
+// appendWellKnown appends the wire form of a Timestamp, Duration or FieldMask given as the text
+// of its JSON string: the codec reads it quoted, which is what the dynamicpb path gives
+// protojson (json.Marshal of the text) for text without quotes, backslashes, control characters
+// or invalid UTF-8; other text goes to that path.
+func (w textWriter) appendWellKnown(b []byte, md protoreflect.MessageDescriptor, s string) ([]byte, bool) {
+	c := w.wkt(md)
+	if c == nil || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == '"' || r == '\\' }) {
+		return nil, false
+	}
+	quoted := make([]byte, 0, len(s)+2)
+	quoted = append(append(append(quoted, '"'), s...), '"')
+	out, err := c.Encode(b, quoted)
+	return out, err == nil
 }
 
 func appendVarint(b []byte, num protowire.Number, v uint64) []byte {

@@ -147,7 +147,20 @@ var boundCases = []struct {
 	{"GET", "/v1/kinds/n1?by=!!", "", "", false},
 	{"GET", "/v1/kinds/n1?color=GREEN", "", "", false},
 	{"GET", "/v1/kinds/n1?m=1", "", "", false},
-	{"GET", "/v1/kinds/n1?ts=2020-01-02T03:04:05Z&mask=a,b.c", "", "", false},
+	{"GET", "/v1/kinds/n1?ts=2020-01-02T03:04:05Z&mask=a,b.c", "", "", true},
+	{"GET", "/v1/kinds/n1?ts=1970-01-01T00:00:00Z&max_wait=0s&update_mask=&rts=2020-01-02T03:04:05.5Z&rts=1999-12-31T23:59:59Z", "", "", true},
+	{"GET", "/v1/kinds/n1?max_wait=-1.5s&mask=fooBar,x.yZ", "", "", true},
+	{"GET", "/v1/kinds/n1?ts=2020-01-02", "", "", false},
+	{"GET", "/v1/kinds/n1?mask=a_b", "", "", false},
+	{"GET", "/v1/kinds/n1?mask=a%22b", "", "", false},
+	{"GET", "/v1/kinds/n1?mask=a%5Cb", "", "", false},
+	{"GET", "/v1/kinds/n1?ts=%E2%80%A8", "", "", false},
+	{"GET", "/v1/kinds/n1?update_mask=a&updateMask=b", "", "", false}, // the second replaces the first
+	{"GET", "/v1/kinds/n1?max_wait=1.5s&maxWait=2s", "", "", false},
+	{"GET", "/v1/kinds/n1?update_mask=a&update_mask=b", "", "", true}, // one parameter: the last value
+	{"GET", "/v1/kinds/n1?in_print=true&inPrint=false", "", "", true},
+	{"GET", "/v1/kinds/n1?page_size=3&pageSize=0", "", "", true},
+	{"POST", "/v1/kinds/n1?ts=2020-01-02T03:04:05.5Z&update_mask=a", `{"ts":"2021-01-01T00:00:00Z","updateMask":"b"}`, "application/json", true},
 	{"GET", "/v1/kinds/n1?nope=1", "", "", false},
 	{"GET", "/v1/kinds/n1?name=q", "", "", true}, // the path variable wins over the query
 	{"GET", "/v1/kinds/%2F?name=q&name=r", "", "", true},

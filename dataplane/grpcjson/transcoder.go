@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	grpcjsonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -44,6 +45,8 @@ type Transcoder struct {
 	parse    protojson.UnmarshalOptions
 	codecs   codecs
 	bodies   *bodyPool
+	// wktCodecs are the codecs of the well-known types bound from text, by full name.
+	wktCodecs *sync.Map
 }
 
 // Binding is one HTTP binding of a gRPC method: a google.api.http rule (primary or additional)
@@ -106,12 +109,13 @@ func New(cfg *grpcjsonv3.GrpcJsonTranscoder) (*Transcoder, error) {
 	}
 	po := cfg.GetPrintOptions()
 	t := &Transcoder{
-		cfg:      cfg,
-		types:    dynamicpb.NewTypes(files),
-		bindings: map[string][]*Binding{},
-		verbs:    map[string]bool{},
-		ignored:  map[string]bool{},
-		bodies:   &bodyPool{},
+		cfg:       cfg,
+		types:     dynamicpb.NewTypes(files),
+		bindings:  map[string][]*Binding{},
+		verbs:     map[string]bool{},
+		ignored:   map[string]bool{},
+		bodies:    &bodyPool{},
+		wktCodecs: &sync.Map{},
 	}
 	t.marshal = protojson.MarshalOptions{
 		Multiline:         po.GetAddWhitespace(),
