@@ -10,6 +10,7 @@ import (
 
 	"github.com/rpcbridge/rpcbridge/dataplane/grpcjson"
 	"github.com/rpcbridge/rpcbridge/dataplane/routetable"
+	"github.com/rpcbridge/rpcbridge/internal/downstream"
 	"github.com/rpcbridge/rpcbridge/telemetry"
 )
 
@@ -24,22 +25,8 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 	body := g.limitBodyTo(r, cfg, tr.BodyLimit())
 	defer body.Release()
 	call, err := tr.Prepare(r)
-	var rejected *grpcjson.RequestError
-	switch {
-	case errors.Is(err, grpcjson.ErrNotTranscoded):
-		body.Unwrap(r)
-		return false
-	case err != nil && rejectBody(w, body):
-		*cluster = route.Cluster
-		return true
-	case errors.As(err, &rejected):
-		*cluster = route.Cluster
-		writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)
-		return true
-	case err != nil:
-		*cluster = route.Cluster
-		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
-		return true
+	if err != nil {
+		return g.refuseTranscoding(w, r, err, body, route, cluster)
 	}
 	if call.StreamsBody() {
 		// Sent as it arrives, never buffered (an HttpBody client stream, as in Envoy): neither
@@ -74,6 +61,29 @@ func (g *Gateway) transcode(w http.ResponseWriter, r *http.Request, cfg *config,
 		g.requestLog(ctx).Debug("transcoded call failed", "cluster", target.Cluster, "method", call.Binding.FullMethod, "error", err)
 	}
 	return true
+}
+
+// refuseTranscoding answers a request Prepare did not transcode (err is not nil), or hands it
+// back (false) when it passes through untranscoded. It is apart from transcode so that the
+// error target errors.As needs is allocated only for such requests.
+func (g *Gateway) refuseTranscoding(w http.ResponseWriter, r *http.Request, err error, body *downstream.Body, route *routetable.Route, cluster *string) bool {
+	var rejected *grpcjson.RequestError
+	switch {
+	case errors.Is(err, grpcjson.ErrNotTranscoded):
+		body.Unwrap(r)
+		return false
+	case rejectBody(w, body):
+		*cluster = route.Cluster
+		return true
+	case errors.As(err, &rejected):
+		*cluster = route.Cluster
+		writeError(w, rejected.Status, StatusInvalidRequest, rejected.Message)
+		return true
+	default:
+		*cluster = route.Cluster
+		writeError(w, http.StatusInternalServerError, StatusInvalidRequest, err.Error())
+		return true
+	}
 }
 
 // asGRPCRequest is the request as Envoy re-routes it after transcoding: POST to the gRPC

@@ -59,6 +59,12 @@ func SplitPath(path string, verbs map[string]bool, anyVerb bool) (parts []string
 // them. On success it returns the specificity of the match, one kind per request segment;
 // compare ranks with slices.Compare, the smaller is the more specific.
 func (t *Template) Match(parts []string, verb string) ([]SegmentKind, bool) {
+	return t.AppendMatch(nil, parts, verb)
+}
+
+// AppendMatch is Match appending the rank to dst, so that a caller comparing templates can keep
+// the ranks in buffers of its own.
+func (t *Template) AppendMatch(dst []SegmentKind, parts []string, verb string) ([]SegmentKind, bool) {
 	if verb != t.Verb {
 		return nil, false
 	}
@@ -67,10 +73,10 @@ func (t *Template) Match(parts []string, verb string) ([]SegmentKind, bool) {
 	if (!multi && len(parts) != n) || (multi && len(parts) < n-1) {
 		return nil, false
 	}
-	rank := make([]SegmentKind, len(parts))
+	rank := dst
 	for i, part := range parts {
 		if i >= n-1 && multi {
-			rank[i] = KindMulti
+			rank = append(rank, KindMulti)
 			continue
 		}
 		seg := t.Segments[i]
@@ -78,7 +84,7 @@ func (t *Template) Match(parts []string, verb string) ([]SegmentKind, bool) {
 		if kind == KindLiteral && seg != part {
 			return nil, false
 		}
-		rank[i] = kind
+		rank = append(rank, kind)
 	}
 	return rank, true
 }

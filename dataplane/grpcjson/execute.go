@@ -15,27 +15,55 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// rawCodec sends and receives already serialized messages ([]byte / *[]byte), so that the
-// transcoder encodes dynamic messages itself. Its name keeps the standard content subtype.
+// rawCodec sends and receives already serialized messages ([]byte / *[]byte, or a *unaryCall),
+// so that the transcoder encodes dynamic messages itself. Its name keeps the standard content
+// subtype.
 type rawCodec struct{}
 
 func (rawCodec) Name() string { return "proto" }
 
 func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	b, ok := v.([]byte)
-	if !ok {
-		return nil, fmt.Errorf("grpcjson codec: cannot send %T", v)
+	switch m := v.(type) {
+	case *unaryCall:
+		return m.out[:], nil
+	case []byte:
+		return mem.BufferSlice{mem.SliceBuffer(m)}, nil
 	}
-	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	return nil, fmt.Errorf("grpcjson codec: cannot send %T", v)
 }
 
 func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	p, ok := v.(*[]byte)
-	if !ok {
+	switch m := v.(type) {
+	case *unaryCall:
+		m.reply = data.Materialize()
+	case *[]byte:
+		*m = data.Materialize()
+	default:
 		return fmt.Errorf("grpcjson codec: cannot receive into %T", v)
 	}
-	*p = data.Materialize()
 	return nil
+}
+
+// forceRawCodec is the call option that sends with rawCodec, built once (it is immutable).
+var forceRawCodec = grpc.ForceCodecV2(rawCodec{})
+
+// unaryCall is the state of one unary call in one allocation: the request as rawCodec sends
+// it, the reply it receives, and the call options that receive the header and trailer. Being
+// both the request and the reply value of Invoke, it also saves boxing them.
+type unaryCall struct {
+	out             [1]mem.Buffer
+	reply           []byte
+	header, trailer metadata.MD
+	opts            [3]grpc.CallOption
+}
+
+// invokeUnary runs a unary call and returns its header, trailer and serialized reply.
+func invokeUnary(ctx context.Context, conn grpc.ClientConnInterface, method string, req []byte) (*unaryCall, error) {
+	u := &unaryCall{}
+	u.out[0] = mem.SliceBuffer(req)
+	u.opts = [3]grpc.CallOption{grpc.Header(&u.header), grpc.Trailer(&u.trailer), forceRawCodec}
+	err := conn.Invoke(ctx, method, u, u, u.opts[:]...)
+	return u, err
 }
 
 // Execute sends the call over conn and writes the HTTP response to w. ctx bounds the call (its
@@ -45,11 +73,8 @@ func (t *Transcoder) Execute(ctx context.Context, w http.ResponseWriter, call *C
 	ctx = metadata.NewOutgoingContext(ctx, call.Metadata)
 	b := call.Binding
 	if !b.Method.IsStreamingClient() && !b.Method.IsStreamingServer() {
-		var header, trailer metadata.MD
-		var reply []byte
-		err := conn.Invoke(ctx, b.FullMethod, call.Requests[0], &reply,
-			grpc.Header(&header), grpc.Trailer(&trailer), grpc.ForceCodecV2(rawCodec{}))
-		return t.finishUnary(w, b, header, trailer, reply, err)
+		u, err := invokeUnary(ctx, conn, b.FullMethod, call.Requests[0])
+		return t.finishUnary(w, b, u.header, u.trailer, u.reply, err)
 	}
 	return t.stream(ctx, w, call, conn)
 }
@@ -71,15 +96,18 @@ func (t *Transcoder) finishUnary(w http.ResponseWriter, b *Binding, header, trai
 	if b.Method.Output().FullName() == httpBodyName {
 		contentType, body, err = httpBodyParts(b.Method.Output(), reply)
 	} else {
-		body, err = t.RenderResponse(b, reply)
+		buf := t.bodies.get()
+		body, err = t.appendResponse(*buf, b, reply)
+		defer t.bodies.put(buf, body)
 	}
 	if err != nil {
 		t.writeStatus(w, status.New(codes.Internal, err.Error()))
 		return err
 	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Grpc-Status", "0")
+	// One backing array for the three values (each capped, so that an append copies).
+	values := [...]string{contentType, strconv.Itoa(len(body)), "0"}
+	shared := values[:]
+	h["Content-Type"], h["Content-Length"], h["Grpc-Status"] = shared[0:1:1], shared[1:2:2], shared[2:3:3]
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(body)
 	return err
@@ -118,7 +146,7 @@ func (t *Transcoder) stream(ctx context.Context, w http.ResponseWriter, call *Ca
 	defer cancel()
 	desc := &grpc.StreamDesc{StreamName: string(b.Method.Name()),
 		ServerStreams: b.Method.IsStreamingServer(), ClientStreams: b.Method.IsStreamingClient()}
-	cs, err := conn.NewStream(ctx, desc, b.FullMethod, grpc.ForceCodecV2(rawCodec{}))
+	cs, err := conn.NewStream(ctx, desc, b.FullMethod, forceRawCodec)
 	if err != nil {
 		return t.finishUnary(w, b, nil, nil, nil, err)
 	}

@@ -39,15 +39,16 @@ func findField(md protoreflect.MessageDescriptor, name string) protoreflect.Fiel
 // resolvePath resolves a dotted field path in md. Every field but the last must be a singular
 // message, as google.api.http requires.
 func resolvePath(md protoreflect.MessageDescriptor, path string) ([]protoreflect.FieldDescriptor, error) {
-	names := strings.Split(path, ".")
-	fds := make([]protoreflect.FieldDescriptor, 0, len(names))
-	for i, name := range names {
+	fds := make([]protoreflect.FieldDescriptor, 0, strings.Count(path, ".")+1)
+	for rest, more := path, true; more; {
+		var name string
+		name, rest, more = strings.Cut(rest, ".")
 		fd := findField(md, name)
 		if fd == nil {
 			return nil, fmt.Errorf("message %s has no field %q", md.FullName(), name)
 		}
 		fds = append(fds, fd)
-		if i < len(names)-1 {
+		if more {
 			if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() {
 				return nil, fmt.Errorf("field %s is not a singular message, so %q cannot go through it", fd.FullName(), path)
 			}

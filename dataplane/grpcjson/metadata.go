@@ -33,12 +33,19 @@ var responseDropped = map[string]bool{
 func outgoingMetadata(r *http.Request) metadata.MD {
 	md := make(metadata.MD, len(r.Header))
 	for name, values := range r.Header {
-		key := strings.ToLower(name)
+		key := lowerName(name)
 		if replaced[key] || strings.HasPrefix(key, "grpc-") || !validKey(key) {
 			continue
 		}
+		binary := strings.HasSuffix(key, "-bin")
+		if _, dup := md[key]; !dup && !binary && allPrintable(values) {
+			// The request's own values, capped so that an append copies: nothing changes the
+			// request's headers once it is transcoded.
+			md[key] = values[:len(values):len(values)]
+			continue
+		}
 		for _, v := range values {
-			if strings.HasSuffix(key, "-bin") {
+			if binary {
 				decoded, err := decodeBinHeader(v)
 				if err != nil {
 					continue
@@ -51,6 +58,47 @@ func outgoingMetadata(r *http.Request) metadata.MD {
 		}
 	}
 	return md
+}
+
+// commonLower are the lower-case forms of headers most requests carry, so that lowerName finds
+// them without allocating.
+var commonLower = lowerTable("Accept", "Accept-Encoding", "Accept-Language", "Authorization",
+	"Cache-Control", "Content-Length", "Content-Type", "Cookie", "Origin", "Referer", "User-Agent",
+	"Traceparent", "Tracestate", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+	"X-Request-Id", "X-Real-Ip", "X-B3-Traceid", "X-B3-Spanid", "X-B3-Parentspanid", "X-B3-Sampled",
+	"X-Envoy-Expected-Rq-Timeout-Ms", "X-Envoy-Original-Path", "X-Envoy-Attempt-Count",
+	"X-Envoy-External-Address", "X-Envoy-Internal")
+
+// lowerTable maps each name to its lower-case form.
+func lowerTable(names ...string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		out[name] = strings.ToLower(name)
+	}
+	return out
+}
+
+// lowerName is name in lower case, without allocating for lower-case names and common headers.
+func lowerName(name string) string {
+	if l, ok := commonLower[name]; ok {
+		return l
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(name)
+		}
+	}
+	return name
+}
+
+// allPrintable reports whether every value is printable ASCII.
+func allPrintable(values []string) bool {
+	for _, v := range values {
+		if !printable(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // validKey reports whether gRPC accepts key as a metadata key.

@@ -58,7 +58,13 @@ func (t *Transcoder) StatusJSON(st *status.Status) ([]byte, bool) {
 // RenderResponse renders one serialized response message as the HTTP body: the JSON of the
 // message, or of its response_body field. HttpBody responses are not rendered here (see Execute).
 func (t *Transcoder) RenderResponse(b *Binding, raw []byte) ([]byte, error) {
-	if out, ok := fastRender(b, raw); ok {
+	return t.appendResponse(nil, b, raw)
+}
+
+// appendResponse is RenderResponse appending to dst on the fast path (the protojson path
+// returns a buffer of its own).
+func (t *Transcoder) appendResponse(dst []byte, b *Binding, raw []byte) ([]byte, error) {
+	if out, ok := fastRender(dst, b, raw); ok {
 		return out, nil
 	}
 	msg := dynamicpb.NewMessage(b.Method.Output())

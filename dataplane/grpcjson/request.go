@@ -56,6 +56,14 @@ type Call struct {
 
 	// streamed, when set, is a request body that Execute sends as it arrives (upload.go).
 	streamed *streamedBody
+	// one holds the request of a call with one, so that Requests needs no allocation of its own.
+	one [1][]byte
+}
+
+// single sets the call's one request message.
+func (c *Call) single(msg []byte) {
+	c.one[0] = msg
+	c.Requests = c.one[:]
 }
 
 // boundParam is a query parameter resolved to a request field.
@@ -103,7 +111,11 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 		call.Requests = [][]byte{msg}
 		return call, nil
 	}
-	body, err := t.readBody(r)
+	buf := t.bodies.get()
+	body, err := t.readBodyInto((*buf)[:0], r)
+	// The body is read into a pooled buffer: every message built from it below is encoded
+	// (copied) before Prepare returns.
+	defer t.bodies.put(buf, body)
 	if err != nil {
 		return nil, err
 	}
@@ -125,18 +137,23 @@ func (t *Transcoder) Prepare(r *http.Request) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	call.Requests = [][]byte{msg}
+	call.single(msg)
 	return call, nil
 }
 
-// bindQuery resolves the query parameters against the request message.
+// bindQuery resolves the query parameters against the request message. A parameter given
+// again adds a value to the first; the values of all parameters share one backing array.
 func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error) {
 	if rawQuery == "" {
 		return nil, nil
 	}
-	var params []boundParam
-	index := map[string]int{}
-	for _, pair := range strings.Split(rawQuery, "&") {
+	n := strings.Count(rawQuery, "&") + 1
+	params := make([]boundParam, 0, n)
+	values := make([]string, n)
+	var index map[string]int // beyond a few parameters, so that repeated keys stay linear
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
 		if pair == "" {
 			continue
 		}
@@ -151,11 +168,11 @@ func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error
 		if t.ignored[key] {
 			continue
 		}
-		if i, seen := index[key]; seen {
+		if i := findParam(params, index, key); i >= 0 {
 			params[i].values = append(params[i].values, value)
 			continue
 		}
-		fields, err := resolvePath(b.Method.Input(), key)
+		fields, err := b.resolveQuery(key)
 		if err != nil {
 			switch {
 			case t.cfg.GetIgnoreUnknownQueryParameters() || t.cfg.GetCaptureUnknownQueryParameters():
@@ -166,10 +183,36 @@ func (t *Transcoder) bindQuery(b *Binding, rawQuery string) ([]boundParam, error
 				return nil, ErrNotTranscoded
 			}
 		}
-		index[key] = len(params)
-		params = append(params, boundParam{name: key, fields: fields, values: []string{value}})
+		if len(params) == 8 {
+			index = make(map[string]int, n)
+			for i, p := range params {
+				index[p.name] = i
+			}
+		}
+		if index != nil {
+			index[key] = len(params)
+		}
+		at := len(params)
+		values[at] = value
+		params = append(params, boundParam{name: key, fields: fields, values: values[at : at+1 : at+1]})
 	}
 	return params, nil
+}
+
+// findParam is the index of the parameter called key, or -1.
+func findParam(params []boundParam, index map[string]int, key string) int {
+	if index != nil {
+		if i, ok := index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range params {
+		if params[i].name == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // unescapeQuery percent-decodes a query key or value; '+' means a space only with
@@ -183,18 +226,31 @@ func (t *Transcoder) unescapeQuery(s string) (string, error) {
 
 // readBody reads the whole body within max_request_body_size (413 beyond it).
 func (t *Transcoder) readBody(r *http.Request) ([]byte, error) {
+	return t.readBodyInto(nil, r)
+}
+
+// readBodyInto is readBody appending to buf.
+func (t *Transcoder) readBodyInto(buf []byte, r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+		return buf, nil
 	}
 	limit := t.MaxRequestBodySize()
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the request body: %v", err)}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, &RequestError{Status: http.StatusBadRequest, Message: fmt.Sprintf("reading the request body: %v", err)}
+		}
 	}
-	if int64(len(body)) > limit {
-		return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
-	}
-	return body, nil
 }
 
 // MaxRequestBodySize is the largest request body the transcoder reads: max_request_body_size,
@@ -227,6 +283,9 @@ func (t *Transcoder) buildMessage(b *Binding, vars map[string]string, params []b
 			return nil, err
 		}
 		return encodeRequest(in, fromBody)
+	}
+	if out, ok := t.fastBound(b, vars, params, body, contentType); ok {
+		return out, nil
 	}
 	msg, err := t.boundMessage(b, vars, params)
 	if err != nil {
@@ -310,7 +369,11 @@ func (t *Transcoder) bodyMessage(b *Binding, body []byte, contentType string) (*
 	if err := t.parse.Unmarshal(wrapper, holder); err != nil {
 		return nil, badRequest("body (field %s): %v", b.Body, err)
 	}
-	parent.Set(leaf, holder.Get(leaf))
+	if holder.Has(leaf) {
+		// A null body leaves the field unset: a null message, list or map cannot be set (it
+		// panicked), and an unset scalar is a zero that proto.Merge does not copy anyway.
+		parent.Set(leaf, holder.Get(leaf))
+	}
 	return msg, nil
 }
 

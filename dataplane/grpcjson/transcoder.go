@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	grpcjsonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -43,6 +44,9 @@ type Transcoder struct {
 	marshal  protojson.MarshalOptions
 	parse    protojson.UnmarshalOptions
 	codecs   codecs
+	bodies   *bodyPool
+	// wktCodecs are the codecs of the well-known types bound from text, by full name.
+	wktCodecs *sync.Map
 }
 
 // Binding is one HTTP binding of a gRPC method: a google.api.http rule (primary or additional)
@@ -62,11 +66,26 @@ type Binding struct {
 
 	// reqCodec and respCodec transcode straight between JSON and the wire (nil: protojson).
 	reqCodec, respCodec *protojsonwire.Codec
+	// bodyCodec transcodes the message holding the body field (nil: protojson).
+	bodyCodec *protojsonwire.Codec
+	// respCheck, with a response_body message field, is the whole response's codec, which
+	// checks the response; respCodec is then the field's message's.
+	respCheck *protojsonwire.Codec
 
 	template  *httprule.Template
 	bodyPath  []protoreflect.FieldDescriptor
 	respField protoreflect.FieldDescriptor
 	varPaths  map[string][]protoreflect.FieldDescriptor
+	// topFields are the request's fields as one-field paths, by proto and JSON name.
+	topFields map[string][]protoreflect.FieldDescriptor
+}
+
+// resolveQuery resolves a query parameter's field path in the request message.
+func (b *Binding) resolveQuery(path string) ([]protoreflect.FieldDescriptor, error) {
+	if fds, ok := b.topFields[path]; ok {
+		return fds, nil
+	}
+	return resolvePath(b.Method.Input(), path)
 }
 
 // New builds a transcoder from a GrpcJsonTranscoder config. It fails, as Envoy does, when the
@@ -90,11 +109,13 @@ func New(cfg *grpcjsonv3.GrpcJsonTranscoder) (*Transcoder, error) {
 	}
 	po := cfg.GetPrintOptions()
 	t := &Transcoder{
-		cfg:      cfg,
-		types:    dynamicpb.NewTypes(files),
-		bindings: map[string][]*Binding{},
-		verbs:    map[string]bool{},
-		ignored:  map[string]bool{},
+		cfg:       cfg,
+		types:     dynamicpb.NewTypes(files),
+		bindings:  map[string][]*Binding{},
+		verbs:     map[string]bool{},
+		ignored:   map[string]bool{},
+		bodies:    &bodyPool{},
+		wktCodecs: &sync.Map{},
 	}
 	t.marshal = protojson.MarshalOptions{
 		Multiline:         po.GetAddWhitespace(),
@@ -175,6 +196,7 @@ func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.Ht
 	b.template = tmpl
 	in, out := md.Input(), md.Output()
 	b.varPaths = map[string][]protoreflect.FieldDescriptor{}
+	b.topFields = topFields(in)
 	for _, v := range tmpl.Variables {
 		fds, err := resolvePath(in, v.FieldPath)
 		if err != nil {
@@ -195,6 +217,22 @@ func newBinding(md protoreflect.MethodDescriptor, full string, r *annotations.Ht
 	return b, nil
 }
 
+// topFields maps each field of md by JSON name, then by proto name (which findField prefers),
+// to the one-field path of it.
+func topFields(md protoreflect.MessageDescriptor) map[string][]protoreflect.FieldDescriptor {
+	fields := md.Fields()
+	out := make(map[string][]protoreflect.FieldDescriptor, 2*fields.Len())
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		out[fd.JSONName()] = []protoreflect.FieldDescriptor{fd}
+	}
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		out[string(fd.Name())] = []protoreflect.FieldDescriptor{fd}
+	}
+	return out
+}
+
 // Match finds the binding for an HTTP method and escaped request path (no query string) and
 // returns it with its path variables (field path → unescaped value). Among matching templates
 // the most specific wins, segment by segment: a literal before "*" before "**".
@@ -205,10 +243,14 @@ func (t *Transcoder) Match(method, path string) (*Binding, map[string]string, bo
 	}
 	var best *Binding
 	var bestRank []httprule.SegmentKind
+	// Ranks go to two buffers on the stack: one holds the best so far, the other the next try.
+	var bufA, bufB [16]httprule.SegmentKind
+	scratch, spare := bufA[:0], bufB[:0]
 	for _, b := range t.bindings[method] {
-		rank, ok := b.template.Match(parts, verb)
+		rank, ok := b.template.AppendMatch(scratch[:0], parts, verb)
 		if ok && (best == nil || slices.Compare(rank, bestRank) < 0) {
 			best, bestRank = b, rank
+			scratch, spare = spare, rank
 		}
 	}
 	if best == nil {

@@ -38,12 +38,28 @@ const (
 	headerTE            = "Te"
 	headerXFF           = "X-Forwarded-For"
 	headerXFP           = "X-Forwarded-Proto"
-	headerRequestID     = ir.RequestIDHeader
 	headerInternal      = "X-Envoy-Internal"
 	headerExternalAddr  = "X-Envoy-External-Address"
 	headerClientCert    = "X-Forwarded-Client-Cert"
 	headerHTTP2Settings = "Http2-Settings"
 )
+
+// cleanedEdgeSet and cleanedExternalSet are cleanedFromEdge and cleanedFromExternal as sets of
+// canonical names.
+var cleanedEdgeSet, cleanedExternalSet = canonicalSet(cleanedFromEdge), canonicalSet(cleanedFromExternal)
+
+// canonicalSet is the set of the canonical forms of names.
+func canonicalSet(names []string) map[string]bool {
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[http.CanonicalHeaderKey(n)] = true
+	}
+	return out
+}
+
+// headerRequestID is ir.RequestIDHeader in canonical form, so that Set and Get need not
+// canonicalize (and allocate) it per request.
+var headerRequestID = http.CanonicalHeaderKey(ir.RequestIDHeader)
 
 // cleanedFromEdge are removed from edge requests (external, with use_remote_address), and
 // cleanedFromExternal from every request that is not internal: ConnectionManagerUtility::
@@ -148,14 +164,13 @@ func (p *Policy) Apply(h http.Header, c Conn) (Downstream, error) {
 
 // cleanInternalHeaders removes the Envoy control headers (and the internal-only headers) that
 // an external client must not set.
+// It goes over the request's headers (a few) rather than the lists (about twenty): the same
+// (canonical) keys go, as h.Del of each listed name removes only its canonical key.
 func (p *Policy) cleanInternalHeaders(h http.Header, edge bool) {
-	if edge {
-		for _, k := range cleanedFromEdge {
-			h.Del(k)
+	for k := range h {
+		if cleanedExternalSet[k] || edge && cleanedEdgeSet[k] {
+			delete(h, k)
 		}
-	}
-	for _, k := range cleanedFromExternal {
-		h.Del(k)
 	}
 	for _, k := range p.InternalOnlyHeaders {
 		h.Del(k)

@@ -70,7 +70,9 @@ func (d *decoder) collect(m *message, in []byte, base int) bool {
 	sorted := true
 	for pos < len(in) {
 		num, wt, n := protowire.ConsumeTag(in[pos:])
-		if n < 0 {
+		if n < 0 || num > protowire.MaxValidNumber {
+			// proto.Unmarshal refuses field numbers beyond the largest valid one (found by
+			// FuzzResponseBody in dataplane/grpcjson).
 			return false
 		}
 		pos += n
@@ -169,6 +171,9 @@ func (d *decoder) fields(m *message, in, out []byte, base, depth int) ([]byte, b
 	for _, f := range m.fields {
 		lo, hi, nx := group(d.recs, next, f)
 		next = nx
+		if !d.check(f, in, lo, hi, depth) {
+			return out, false
+		}
 		live := false
 		for i := lo; i < hi; i++ {
 			if !d.recs[i].dead {
@@ -216,6 +221,34 @@ func (d *decoder) fields(m *message, in, out []byte, base, depth int) ([]byte, b
 		first = false
 	}
 	return append(out, '}'), true
+}
+
+// check reports whether the occurrences of a singular field that are not rendered on their own
+// — all but the last of a scalar, each of a message given more than once (rendered merged),
+// and every one a later member of its oneof replaced — are valid: proto.Unmarshal parses each
+// occurrence and refuses the message when one is malformed (found by FuzzResponseBody in
+// dataplane/grpcjson: two halves of a message field that are invalid apart but valid
+// concatenated). Lists and maps render every occurrence.
+func (d *decoder) check(f *field, in []byte, lo, hi, depth int) bool {
+	if f.isMap || f.list || hi-lo == 0 || hi-lo == 1 && !d.recs[lo].dead {
+		return true
+	}
+	for i := lo; i < hi; i++ {
+		r := d.recs[i]
+		if f.msg == nil && i == hi-1 && !r.dead {
+			continue // rendered
+		}
+		var ok bool
+		if f.msg != nil {
+			_, ok = d.message(f.msg, in[r.start:r.end], nil, depth+1)
+		} else {
+			_, ok = d.scalar(f, r.v, in[r.start:r.end], nil)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // isZero reports a value that implicit presence leaves unset (dynamicpb's isSet).

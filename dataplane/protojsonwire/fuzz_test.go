@@ -178,3 +178,33 @@ func TestUncoveredTypesHaveNoCodec(t *testing.T) {
 		t.Fatal("kinds.v1.Kinds has no codec")
 	}
 }
+
+// TestEveryOccurrenceIsChecked: proto.Unmarshal parses every occurrence of a field, so a
+// message is refused when an occurrence that rendering does not show on its own is malformed:
+// halves of a message field that are only valid concatenated, an overwritten string with
+// invalid UTF-8, a oneof member a later one replaced; and it refuses field numbers beyond the
+// largest valid one. Decode must not render those (it falls back, and protojson reports the
+// error).
+func TestEveryOccurrenceIsChecked(t *testing.T) {
+	md, types := kinds(t)
+	c := protojsonwire.For(md, protojsonwire.Options{})
+	for _, in := range [][]byte{
+		{0x8a, 0x01, 0x01, 0x18, 0x8a, 0x01, 0x01, 0x05}, // f_msg twice: 0x18 | 0x05
+		{0x72, 0x01, 0xff, 0x72, 0x01, 'a'},              // f_string: invalid, then "a"
+		{0xba, 0x04, 0x01, 0xff, 0xb0, 0x04, 0x01},       // c_string invalid, then c_int32
+		{0xc2, 0x04, 0x01, 0x18, 0xb0, 0x04, 0x01},       // c_msg truncated, then c_int32
+		{0xe2, 0xa1, 0xa1, 0xca, 0x9e, 0x00, 0x00},       // a field number beyond 2^29-1
+	} {
+		if _, wantErr := refDecode(md, types, in, protojsonwire.Options{}); wantErr == nil {
+			t.Fatalf("%x: protojson renders it; the case tests nothing", in)
+		}
+		if out, err := c.Decode(nil, in); err == nil {
+			t.Errorf("Decode(%x) = %s, want a fallback", in, out)
+		}
+	}
+	// Valid occurrences still take the fast path, merged.
+	in := []byte{0x8a, 0x01, 0x02, 0x18, 0x05, 0x8a, 0x01, 0x02, 0x20, 0x06}
+	if !checkDecode(t, c, md, types, in, protojsonwire.Options{}) {
+		t.Errorf("Decode(%x) fell back", in)
+	}
+}
