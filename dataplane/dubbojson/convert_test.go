@@ -34,7 +34,7 @@ func roundTrip(t *testing.T, typ, in string) (string, error) {
 		t.Fatal(err)
 	}
 	w := newWriter()
-	if err := (&encoder{w: w, classes: testClasses}).encode(jt, v, ""); err != nil {
+	if err := (&encoder{w: w, classes: testClasses}).encode(jt, v, nil); err != nil {
 		return "", err
 	}
 	decoded, err := hessian.NewDecoder(w.bytes()).Decode()

@@ -47,6 +47,7 @@ type Route struct {
 	paramTypes []string
 	returns    *javatype.Type
 	classes    map[string]ir.JavaClass
+	fields     map[string]classFields // see parseFields
 	template   *template
 	numbers    javatype.NumberLimits
 	// payloadLimit bounds both the JSON body and the encoded Dubbo request body (see Prepare).
@@ -75,6 +76,7 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 	for _, c := range meta.JavaClasses {
 		r.classes[c.Name] = c
 	}
+	r.fields = parseFields(r.classes)
 	for i, p := range d.Params {
 		t, err := javatype.Parse(p.Type)
 		if err != nil {
@@ -163,13 +165,13 @@ func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 	}
 	// One writer for all arguments: class definitions are numbered across the whole body.
 	w := newWriter()
-	enc := &encoder{w: w, classes: r.classes, numbers: r.numbers}
+	enc := &encoder{w: w, classes: r.classes, fields: r.fields, numbers: r.numbers}
 	args := make([]any, len(r.params))
 	start := 0
 	for i, p := range r.dubbo.Params {
 		v, err := src.value(p, r.params[i])
 		if err == nil {
-			err = enc.encode(r.params[i], v, "")
+			err = enc.encode(r.params[i], v, nil)
 		}
 		if err != nil {
 			return dubborpc.Request{}, argumentError(p, err)
