@@ -37,9 +37,11 @@ func BenchmarkEncodeRequest(b *testing.B) {
 	req := benchRequest()
 	b.ReportAllocs()
 	for i := range b.N {
-		if _, err := encodeRequest(int64(i), req, time.Second); err != nil {
+		_, buf, err := encodeRequest(int64(i), req, time.Second)
+		if err != nil {
 			b.Fatal(err)
 		}
+		putBuffer(buf)
 	}
 }
 
