@@ -32,10 +32,23 @@ func failf(path *jsonPath, format string, args ...any) error {
 // itself.
 type jsonPath struct {
 	parent  *jsonPath
+	depth   int    // parent's + 1: the index in encoder.paths is depth-1
 	key     string // an object's field or a map's key
 	index   int    // an array's index, when isIndex
 	isIndex bool
 	mapKey  bool // the key itself, not its value
+}
+
+// at returns the path of a value inside the one at parent (p without parent and depth). The
+// nodes live in e.paths, a stack reused from value to value: a node is overwritten when the
+// encoder moves on to the next value at its depth, once nothing below it runs any more.
+func (e *encoder) at(parent *jsonPath, p jsonPath) *jsonPath {
+	p.parent, p.depth = parent, 1
+	if parent != nil {
+		p.depth = parent.depth + 1
+	}
+	e.paths = append(e.paths[:p.depth-1], p)
+	return &e.paths[p.depth-1]
 }
 
 // String is the path as valueError prints it: ".address.zip", "[2]", ".k(key)".
@@ -62,6 +75,8 @@ type encoder struct {
 	classes map[string]ir.JavaClass
 	// fields are the fields of the non-generic classes, parsed once (nil: parsed per use).
 	fields map[string]classFields
+	// paths holds the jsonPaths of the values being written (see at).
+	paths []jsonPath
 	// numbers bound BigDecimal and BigInteger values (defaults filled in).
 	numbers javatype.NumberLimits
 }
@@ -108,7 +123,7 @@ func (e *encoder) encode(t *javatype.Type, v any, path *jsonPath) error {
 		}
 		e.w.untypedList(len(items))
 		for i, item := range items {
-			if err := e.encode(t.Arg(0), item, &jsonPath{parent: path, index: i, isIndex: true}); err != nil {
+			if err := e.encode(t.Arg(0), item, e.at(path, jsonPath{index: i, isIndex: true})); err != nil {
 				return err
 			}
 		}
@@ -257,7 +272,7 @@ func (e *encoder) encodeArray(t *javatype.Type, v any, path *jsonPath) error {
 	elem := t.Elem()
 	e.w.typedList(arrayTypeName(elem), len(items))
 	for i, item := range items {
-		if err := e.encode(elem, item, &jsonPath{parent: path, index: i, isIndex: true}); err != nil {
+		if err := e.encode(elem, item, e.at(path, jsonPath{index: i, isIndex: true})); err != nil {
 			return err
 		}
 	}
@@ -283,10 +298,10 @@ func (e *encoder) encodeMap(t *javatype.Type, v any, path *jsonPath) error {
 	e.w.mapStart()
 	for _, k := range sortedKeys(obj) {
 		// JSON keys are strings: keys of other types are parsed from them.
-		if err := e.encode(t.Arg(0), k, &jsonPath{parent: path, key: k, mapKey: true}); err != nil {
+		if err := e.encode(t.Arg(0), k, e.at(path, jsonPath{key: k, mapKey: true})); err != nil {
 			return err
 		}
-		if err := e.encode(t.Arg(1), obj[k], &jsonPath{parent: path, key: k}); err != nil {
+		if err := e.encode(t.Arg(1), obj[k], e.at(path, jsonPath{key: k})); err != nil {
 			return err
 		}
 	}
@@ -314,10 +329,16 @@ func (e *encoder) encodeObject(t *javatype.Type, c ir.JavaClass, v any, path *js
 	if err != nil {
 		return failf(path, "%v", err)
 	}
+	// The first unknown field in key order is named, so that the message does not depend on
+	// the map's iteration order.
+	unknown, found := "", false
 	for k := range obj {
-		if !slices.Contains(names, k) {
-			return failf(path, "%s has no field %q", c.Name, k)
+		if !slices.Contains(names, k) && (!found || k < unknown) {
+			unknown, found = k, true
 		}
+	}
+	if found {
+		return failf(path, "%s has no field %q", c.Name, unknown)
 	}
 	e.w.object(c.Name, names)
 	for i, name := range names {
@@ -325,7 +346,7 @@ func (e *encoder) encodeObject(t *javatype.Type, c ir.JavaClass, v any, path *js
 		if !present && types[i].IsPrimitive() {
 			fv = zeroOf(types[i])
 		}
-		if err := e.encode(types[i], fv, &jsonPath{parent: path, key: name}); err != nil {
+		if err := e.encode(types[i], fv, e.at(path, jsonPath{key: name})); err != nil {
 			return err
 		}
 	}

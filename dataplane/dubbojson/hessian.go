@@ -1,7 +1,7 @@
 package dubbojson
 
 import (
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/rpcbridge/rpcbridge/dubborpc/hessianwire"
@@ -49,10 +49,13 @@ func (w *writer) scalar(v any) error {
 	case time.Time:
 		w.buf = hessianwire.AppendDate(w.buf, x)
 	default:
-		return fmt.Errorf("hessian2 scalar of unsupported type %T", v)
+		return errUnsupportedScalar // v must not escape: callers' boxed values stay on the stack
 	}
 	return nil
 }
+
+// errUnsupportedScalar is a value scalar does not write.
+var errUnsupportedScalar = errors.New("dubbojson: hessian2 scalar of an unsupported type")
 
 // str writes a string.
 func (w *writer) str(s string) { w.buf = hessianwire.AppendString(w.buf, s) }

@@ -24,7 +24,7 @@ func (e *encoder) encodeUntyped(v any, path *jsonPath) error {
 	case []any:
 		e.w.untypedList(len(x))
 		for i, item := range x {
-			if err := e.encodeUntyped(item, &jsonPath{parent: path, index: i, isIndex: true}); err != nil {
+			if err := e.encodeUntyped(item, e.at(path, jsonPath{index: i, isIndex: true})); err != nil {
 				return err
 			}
 		}
@@ -33,7 +33,7 @@ func (e *encoder) encodeUntyped(v any, path *jsonPath) error {
 		e.w.mapStart()
 		for _, k := range sortedKeys(x) {
 			_ = e.w.scalar(k)
-			if err := e.encodeUntyped(x[k], &jsonPath{parent: path, key: k}); err != nil {
+			if err := e.encodeUntyped(x[k], e.at(path, jsonPath{key: k})); err != nil {
 				return err
 			}
 		}
