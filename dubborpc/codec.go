@@ -231,6 +231,47 @@ func eventPacket(h header) []byte {
 
 // decodeResponse decodes the body of a response with status st.
 func decodeResponse(st Status, body []byte) (Response, error) {
+	if st == StatusOK {
+		if resp, ok := readScalarResponse(body); ok {
+			return resp, nil
+		}
+	}
+	return decodeResponseWithDecoder(st, body)
+}
+
+// readScalarResponse reads, without a hessian2 Decoder, the responses whose value is a scalar
+// hessianwire.ReadScalar reads (or null) and whose attachments hessianwire.ReadStringMap reads:
+// what decodeResponseWithDecoder returns for them (TestScalarResponseAsDecoder). ok is false for
+// every other body.
+func readScalarResponse(body []byte) (Response, bool) {
+	kind, n, ok := hessianwire.ReadScalar(body)
+	if !ok {
+		return Response{}, false
+	}
+	var resp Response
+	switch kind {
+	case int32(responseValue), int32(responseValueWithAttachments):
+		v, vn, ok := hessianwire.ReadScalar(body[n:])
+		if !ok {
+			return Response{}, false
+		}
+		resp.Value, n = v, n+vn
+	case int32(responseNullValue), int32(responseNullValueWithAttachments):
+	default:
+		return Response{}, false
+	}
+	if kind == int32(responseValueWithAttachments) || kind == int32(responseNullValueWithAttachments) {
+		att, _, ok := hessianwire.ReadStringMap(body[n:])
+		if !ok {
+			return Response{}, false
+		}
+		resp.Attachments = att
+	}
+	return resp, true
+}
+
+// decodeResponseWithDecoder decodes any response body with a hessian2 Decoder.
+func decodeResponseWithDecoder(st Status, body []byte) (Response, error) {
 	// hessian.NewDecoder buffers through a fresh 4 KiB bufio.Reader; most bodies are far
 	// smaller, and the buffer is garbage after one response.
 	dec := hessian.NewDecoderSize(body, min(len(body), 4096))

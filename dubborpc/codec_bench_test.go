@@ -45,13 +45,28 @@ func BenchmarkEncodeRequest(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeResponse measures decoding one response body with a DTO result.
+// BenchmarkDecodeResponse measures decoding one response body: a DTO result (through the
+// Decoder), and the string and attachments the dubbo-go provider answers slow(0) with.
 func BenchmarkDecodeResponse(b *testing.B) {
-	body := benchResponse(b)
-	b.ReportAllocs()
-	for range b.N {
-		if _, err := decodeResponse(StatusOK, body); err != nil {
-			b.Fatal(err)
-		}
+	for name, body := range map[string][]byte{"DTO": benchResponse(b), "string": []byte("\x94\tslept 0msH\aversion\x051.0.0" +
+		"\x04path0!org.rpcbridge.test.GreeterService\nlocal-addr\x0f127.0.0.1:44695" +
+		"0+dubbo-go-graceful-shutdown-provider-countedT\atimeout\x041000\ageneric\x04true" +
+		"\tinterface0!org.rpcbridge.test.GreeterService\x05dubbo\x052.0.2\vremote-addr\x0f127.0.0.1:40174ZN")} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := decodeResponse(StatusOK, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"-decoder", func(b *testing.B) { // the baseline: the Decoder alone
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := decodeResponseWithDecoder(StatusOK, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

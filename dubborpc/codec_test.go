@@ -3,6 +3,7 @@ package dubborpc
 import (
 	"bytes"
 	"maps"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -102,4 +103,65 @@ func TestEncodeRequestFallsBackToEncoder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// responseBody encodes a response body of values with the hessian2 Encoder.
+func responseBody(t testing.TB, values ...any) []byte {
+	enc := hessian.NewEncoder()
+	for _, v := range values {
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return enc.Buffer()
+}
+
+func checkScalarResponse(t testing.TB, body []byte) bool {
+	t.Helper()
+	got, ok := readScalarResponse(body)
+	if !ok {
+		return false
+	}
+	want, err := decodeResponseWithDecoder(StatusOK, body)
+	if f, ok := got.Value.(float64); ok && math.IsNaN(f) { // NaN != NaN: compare the bits
+		if w, ok := want.Value.(float64); ok && math.Float64bits(w) == math.Float64bits(f) {
+			got.Value, want.Value = nil, nil
+		}
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("% x: read %#v, the Decoder %#v (%v)", body, got, want, err)
+	}
+	return true
+}
+
+// TestScalarResponseAsDecoder holds the Decoder-free reading of scalar responses to the
+// Decoder's, and checks which bodies it leaves to the Decoder.
+func TestScalarResponseAsDecoder(t *testing.T) {
+	att := map[string]any{"path": "a.B", "dubbo-go-graceful-shutdown-provider-counted": true, "n": int32(3)}
+	for _, c := range []struct {
+		body []byte
+		read bool
+	}{
+		{responseBody(t, int32(responseValueWithAttachments), "slept 0ms", att, nil), true},
+		{responseBody(t, int32(responseValue), int64(7)), true},
+		{responseBody(t, int32(responseNullValueWithAttachments), att), true},
+		{responseBody(t, int32(responseNullValue)), true},
+		{responseBody(t, int32(responseValueWithAttachments), 2.5, map[string]any{}), true},
+		{responseBody(t, int32(responseValue), "héllo"), false},
+		{responseBody(t, int32(responseValue), map[string]any{"a": "b"}), false},
+		{responseBody(t, int32(responseValueWithAttachments), "x", map[string]any{"d": 1.5}), false},
+		{responseBody(t, int32(responseWithException), "boom"), false},
+		{responseBody(t, int32(responseValueWithAttachments), "x"), false}, // no attachments
+	} {
+		if got := checkScalarResponse(t, c.body); got != c.read {
+			t.Errorf("% x: read without the Decoder: %v, want %v", c.body, got, c.read)
+		}
+	}
+}
+
+// FuzzScalarResponse: wherever readScalarResponse answers, the Decoder answers the same.
+func FuzzScalarResponse(f *testing.F) {
+	f.Add(responseBody(f, int32(responseValueWithAttachments), "slept 0ms", map[string]any{"k": "v", "b": true}))
+	f.Add(responseBody(f, int32(responseNullValue)))
+	f.Fuzz(func(t *testing.T, body []byte) { checkScalarResponse(t, body) })
 }
