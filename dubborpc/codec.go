@@ -261,7 +261,7 @@ func readScalarResponse(body []byte) (Response, bool) {
 		return Response{}, false
 	}
 	if kind == int32(responseValueWithAttachments) || kind == int32(responseNullValueWithAttachments) {
-		att, _, ok := hessianwire.ReadStringMap(body[n:])
+		att, _, ok := hessianwire.ReadStringMap(body[n:], internAttachment)
 		if !ok {
 			return Response{}, false
 		}
@@ -269,6 +269,21 @@ func readScalarResponse(body []byte) (Response, bool) {
 	}
 	return resp, true
 }
+
+// internAttachment returns the string of the attachment names and values that every
+// response carries (those of Dubbo and dubbo-go providers), so that reading them allocates
+// nothing.
+func internAttachment(text []byte) (string, bool) {
+	s, ok := attachmentStrings[string(text)] // looked up without converting text
+	return s, ok
+}
+
+// attachmentStrings are the strings internAttachment holds (read only).
+var attachmentStrings = map[string]string{"path": "path", "interface": "interface", "version": "version",
+	"group": "group", "dubbo": "dubbo", "timeout": "timeout", "generic": "generic", "true": "true", "false": "false",
+	dubboVersion: dubboVersion, "local-addr": "local-addr", "remote-addr": "remote-addr",
+	"dubbo-go-graceful-shutdown-provider-counted": "dubbo-go-graceful-shutdown-provider-counted",
+	"traceparent": "traceparent", "tracestate": "tracestate"}
 
 // decodeResponseWithDecoder decodes any response body with a hessian2 Decoder.
 func decodeResponseWithDecoder(st Status, body []byte) (Response, error) {

@@ -62,9 +62,32 @@ func ReadScalar(b []byte) (v any, n int, ok bool) {
 	return s, n, true
 }
 
+// readASCIIInterned is readASCII, with the text from intern when it holds it.
+func readASCIIInterned(b []byte, intern func([]byte) (string, bool)) (string, int, bool) {
+	text, n, ok := asciiText(b)
+	if !ok {
+		return "", 0, false
+	}
+	if intern != nil {
+		if s, ok := intern(text); ok {
+			return s, n, true
+		}
+	}
+	return string(text), n, true
+}
+
 // readASCII reads a string of one chunk whose text is ASCII (for which hessian2's UTF-16 length
 // is its length in bytes).
 func readASCII(b []byte) (string, int, bool) {
+	text, n, ok := asciiText(b)
+	if !ok {
+		return "", 0, false
+	}
+	return string(text), n, true
+}
+
+// asciiText is the text of the string readASCII reads, in b.
+func asciiText(b []byte) ([]byte, int, bool) {
 	var length, head int
 	switch tag := b[0]; {
 	case tag <= 0x1f:
@@ -74,25 +97,27 @@ func readASCII(b []byte) (string, int, bool) {
 	case tag == strFinal && len(b) >= 3:
 		length, head = int(binary.BigEndian.Uint16(b[1:])), 3
 	default:
-		return "", 0, false
+		return nil, 0, false
 	}
 	if len(b) < head+length {
-		return "", 0, false
+		return nil, 0, false
 	}
 	text := b[head : head+length]
 	for _, c := range text {
 		if c >= 0x80 {
-			return "", 0, false
+			return nil, 0, false
 		}
 	}
-	return string(text), head + length, true
+	return text, head + length, true
 }
 
 // ReadStringMap reads an untyped map ('H' ... 'Z') whose keys are strings ReadScalar reads and
 // whose values are such strings, booleans, ints, longs or null, as Dubbo's attachments: the
 // values as text (what fmt.Sprint prints), null values left out, the last of repeated keys
-// kept (a null last one removes the key). ok is false for any other map (the caller decodes it with the Decoder).
-func ReadStringMap(b []byte) (m map[string]string, n int, ok bool) {
+// kept (a null last one removes the key). ok is false for any other map (the caller decodes
+// it with the Decoder). intern, when not nil, may return a string it holds for a key's or a
+// string value's text (ok true), which saves allocating it again.
+func ReadStringMap(b []byte, intern func(text []byte) (string, bool)) (m map[string]string, n int, ok bool) {
 	if len(b) == 0 || b[0] != tagMap {
 		return nil, 0, false
 	}
@@ -104,12 +129,18 @@ func ReadStringMap(b []byte) (m map[string]string, n int, ok bool) {
 		if b[i] == tagEnd {
 			return m, i + 1, true
 		}
-		k, kn, ok := readASCII(b[i:])
+		k, kn, ok := readASCIIInterned(b[i:], intern)
 		if !ok {
 			return nil, 0, false
 		}
 		i += kn
-		v, vn, ok := ReadScalar(b[i:])
+		var v any
+		var vn int
+		if s, sn, isString := readASCIIInterned(b[i:], intern); isString {
+			v, vn, ok = s, sn, true
+		} else {
+			v, vn, ok = ReadScalar(b[i:])
+		}
 		if !ok {
 			return nil, 0, false
 		}

@@ -60,7 +60,7 @@ func TestReadScalarAsDecoder(t *testing.T) {
 func TestReadStringMapAsDecoder(t *testing.T) {
 	for _, m := range []map[string]any{{}, {"path": "a.B", "timeout": "1000"}, {"counted": true, "n": int32(7), "l": int64(1) << 40, "gone": nil}} {
 		b := want(t, m)
-		got, n, ok := ReadStringMap(b)
+		got, n, ok := ReadStringMap(b, nil)
 		if !ok || n != len(b) {
 			t.Fatalf("%v: ok %v, %d of %d bytes", m, ok, n, len(b))
 		}
@@ -74,14 +74,20 @@ func TestReadStringMapAsDecoder(t *testing.T) {
 			t.Errorf("read %v, want %v", got, wantMap)
 		}
 	}
+	interned, _, ok := ReadStringMap([]byte("H\x04path\x01a\x01k\x04pathZ"), func(text []byte) (string, bool) {
+		return "interned:" + string(text), string(text) == "path"
+	})
+	if !ok || !reflect.DeepEqual(interned, map[string]string{"interned:path": "a", "k": "interned:path"}) {
+		t.Errorf("interned: %v, %v", interned, ok)
+	}
 	// Repeated keys: the Decoder keeps the last value (null included).
 	b := []byte("H\x01k\x01a\x01k\x01b\x01j\x01c\x01jNZ")
-	got, _, ok := ReadStringMap(b)
+	got, _, ok := ReadStringMap(b, nil)
 	if !ok || !reflect.DeepEqual(got, map[string]string{"k": "b"}) {
 		t.Errorf("repeated keys read as %v, %v", got, ok)
 	}
 	for _, other := range []any{map[string]any{"d": 1.5}, map[int32]string{1: "x"}, map[string]any{"é": "x"}, []string{"a"}} {
-		if _, _, ok := ReadStringMap(want(t, other)); ok {
+		if _, _, ok := ReadStringMap(want(t, other), nil); ok {
 			t.Errorf("%#v was read, not left to the Decoder", other)
 		}
 	}
