@@ -231,8 +231,12 @@ func argumentError(p ir.DubboParam, err error) error {
 	return &RequestError{Status: http.StatusBadRequest, Message: msg}
 }
 
-// attachments are the request headers the route forwards, under their attachment names.
+// attachments are the request headers the route forwards, under their attachment names (nil
+// for none).
 func (r *Route) attachments(req *http.Request) map[string]string {
+	if len(r.dubbo.Attachments) == 0 {
+		return nil // GenericRequest makes the call's map
+	}
 	out := map[string]string{}
 	names := r.dubbo.AttachmentNames
 	if slices.Contains(r.dubbo.Attachments, "*") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/formdata"
@@ -13,6 +14,7 @@ import (
 // sources are the places of one request arguments come from.
 type sources struct {
 	req      *http.Request
+	query    url.Values // the parsed query, once a query argument needs it
 	pathVars map[string]string
 	body     any
 	hasBody  bool
@@ -127,7 +129,10 @@ func (s *sources) value(p ir.DubboParam, t *javatype.Type) (any, error) {
 	}
 	switch p.From {
 	case ir.FromQuery:
-		return strings(s.req.URL.Query()[p.Key])
+		if s.query == nil {
+			s.query = s.req.URL.Query() // parsed once for all query arguments
+		}
+		return strings(s.query[p.Key])
 	case ir.FromHeader:
 		return strings(s.req.Header.Values(p.Key))
 	case ir.FromPath:
