@@ -88,6 +88,9 @@ func readASCII(b []byte) (string, int, bool) {
 
 // asciiText is the text of the string readASCII reads, in b.
 func asciiText(b []byte) ([]byte, int, bool) {
+	if len(b) == 0 {
+		return nil, 0, false
+	}
 	var length, head int
 	switch tag := b[0]; {
 	case tag <= 0x1f:

@@ -100,3 +100,31 @@ func FuzzReadScalar(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkRead(t, b) })
 }
+
+// FuzzReadStringMap: ReadStringMap never panics, and what it reads is the Decoder's map.
+func FuzzReadStringMap(f *testing.F) {
+	f.Add(want(f, map[string]string{"path": "a.B", "k": "v"}))
+	f.Add([]byte("H\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, n, ok := ReadStringMap(b, func(text []byte) (string, bool) { return "path", string(text) == "path" })
+		if !ok {
+			return
+		}
+		v, err := decoded(b[:n])
+		dm, isMap := v.(map[any]any)
+		if err != nil || !isMap {
+			t.Fatalf("% x: read %v, the Decoder %#v (%v)", b, m, v, err)
+		}
+		for k, val := range dm {
+			if val == nil {
+				if _, ok := m[k.(string)]; ok {
+					t.Fatalf("% x: null value of %q kept", b, k)
+				}
+				continue
+			}
+			if m[k.(string)] != fmt.Sprint(val) {
+				t.Fatalf("% x: %q read as %q, the Decoder %#v", b, k, m[k.(string)], val)
+			}
+		}
+	})
+}
