@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,5 +153,57 @@ func BenchmarkRESTToDubboFixedRate(b *testing.B) {
 		for _, m := range sum.Metrics() {
 			b.ReportMetric(m.Value, m.Unit)
 		}
+	}
+}
+
+// BenchmarkRESTToDubboPaths runs each path on its own, one request at a time, for its
+// allocations per request (-benchmem; the gateway's include the HTTP client's and the test
+// server's side) and mean time, and closed-loop with 8 callers (b.RunParallel) for throughput
+// ("req/s"; the gateway's over the direct call's in the same run is the closed-loop ratio).
+//
+//	go test ./dataplane -run '^$' -bench 'BenchmarkRESTToDubboPaths' -benchmem -benchtime 3000x
+func BenchmarkRESTToDubboPaths(b *testing.B) {
+	bench := newDubboBench(b)
+	ctx := context.Background()
+	for i := range 50 { // warm both paths (connections, caches)
+		if err := bench.direct(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+		if err := bench.gateway(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		send func(context.Context, int) error
+	}{{"direct", bench.direct}, {"gateway", bench.gateway}} {
+		b.Run("serial/"+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				if err := p.send(ctx, i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for _, p := range []struct {
+		name string
+		send func(context.Context, int) error
+	}{{"direct", bench.direct}, {"gateway", bench.gateway}} {
+		b.Run("closed-loop/"+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(4) // 4 × GOMAXPROCS (2 here) callers
+			start := time.Now()
+			var seq atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := p.send(ctx, int(seq.Add(1))); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		})
 	}
 }

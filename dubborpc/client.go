@@ -154,7 +154,7 @@ func GenericRequest(iface, version, group, method string, paramTypes []string, a
 	att["generic"] = "true"
 	return Request{
 		Interface: iface, Version: version, Group: group, Method: "$invoke",
-		ParamTypes:  []string{"java.lang.String", "java.lang.String[]", "java.lang.Object[]"},
+		ParamTypes:  invokeParamTypes[:len(invokeParamTypes):len(invokeParamTypes)], // shared: read only
 		Args:        []any{method, nonNil(paramTypes), genericArgs(nonNil(args))},
 		Attachments: att,
 	}

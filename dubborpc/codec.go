@@ -2,14 +2,13 @@ package dubborpc
 
 import (
 	"fmt"
-	"maps"
 	"reflect"
-	"strconv"
 	"strings"
-	"time"
 
 	hessian "github.com/apache/dubbo-go-hessian2"
 	"github.com/apache/dubbo-go-hessian2/java_exception"
+
+	"github.com/rpcbridge/rpcbridge/dubborpc/hessianwire"
 )
 
 // dubboVersion is the protocol version the client announces. From 2.0.2 on, providers send
@@ -25,77 +24,6 @@ const (
 	responseValueWithAttachments         = 4
 	responseNullValueWithAttachments     = 5
 )
-
-// encodeRequest builds the whole packet of a two-way request: header and hessian2 body. timeout
-// goes to the provider as the "timeout" attachment (milliseconds) when positive.
-func encodeRequest(id int64, req Request, timeout time.Duration) ([]byte, error) {
-	desc, err := Descriptor(req.ParamTypes)
-	if err != nil {
-		return nil, err
-	}
-	if len(req.ParamTypes) != len(req.Args) {
-		return nil, fmt.Errorf("%d parameter types for %d arguments", len(req.ParamTypes), len(req.Args))
-	}
-	enc := hessian.NewEncoder()
-	enc.Append(appendHeader(make([]byte, 0, HeaderLength),
-		header{request: true, twoWay: true, serialization: serializationHessian2, id: id}))
-	for _, s := range []string{dubboVersion, req.Interface, req.Version, req.Method, desc} {
-		if err := enc.Encode(s); err != nil {
-			return nil, fmt.Errorf("encode request header field: %w", err)
-		}
-	}
-	for i, a := range req.Args {
-		if err := encodeArg(enc, a); err != nil {
-			return nil, fmt.Errorf("encode argument %d (%s): %w", i, req.ParamTypes[i], err)
-		}
-	}
-	att := make(map[string]string, len(req.Attachments)+6)
-	maps.Copy(att, req.Attachments)
-	att["path"] = req.Interface
-	att["interface"] = req.Interface
-	att["dubbo"] = dubboVersion
-	if req.Version != "" {
-		att["version"] = req.Version
-	}
-	if req.Group != "" {
-		att["group"] = req.Group
-	}
-	if timeout > 0 {
-		att["timeout"] = strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
-	}
-	if err := enc.Encode(att); err != nil {
-		return nil, fmt.Errorf("encode attachments: %w", err)
-	}
-	frame := enc.Buffer()
-	setBodyLength(frame)
-	return frame, nil
-}
-
-// encodeArg writes one argument: a RawArg as its bytes, a genericArgs list as the Object[] of
-// $invoke (framed here so that its elements may be RawArgs), anything else through hessian2.
-func encodeArg(enc *hessian.Encoder, a any) error {
-	switch a := a.(type) {
-	case RawArg:
-		enc.Append(a)
-		return nil
-	case genericArgs:
-		// What hessian2 writes for an Object[]: a fixed-length list typed "[object".
-		enc.Append([]byte{'V'})
-		if err := enc.Encode("[object"); err != nil {
-			return err
-		}
-		if err := enc.Encode(int32(len(a))); err != nil {
-			return err
-		}
-		for i, item := range a {
-			if err := encodeArg(enc, item); err != nil {
-				return fmt.Errorf("generic argument %d: %w", i, err)
-			}
-		}
-		return nil
-	}
-	return enc.Encode(a)
-}
 
 // heartbeatRequest is the packet of a heartbeat (event) request.
 func heartbeatRequest(id int64) []byte {
@@ -116,6 +44,62 @@ func eventPacket(h header) []byte {
 
 // decodeResponse decodes the body of a response with status st.
 func decodeResponse(st Status, body []byte) (Response, error) {
+	if st == StatusOK {
+		if resp, ok := readScalarResponse(body); ok {
+			return resp, nil
+		}
+	}
+	return decodeResponseWithDecoder(st, body)
+}
+
+// readScalarResponse reads, without a hessian2 Decoder, the responses whose value is a scalar
+// hessianwire.ReadScalar reads (or null) and whose attachments hessianwire.ReadStringMap reads:
+// what decodeResponseWithDecoder returns for them (TestScalarResponseAsDecoder). ok is false for
+// every other body.
+func readScalarResponse(body []byte) (Response, bool) {
+	kind, n, ok := hessianwire.ReadScalar(body)
+	if !ok {
+		return Response{}, false
+	}
+	var resp Response
+	switch kind {
+	case int32(responseValue), int32(responseValueWithAttachments):
+		v, vn, ok := hessianwire.ReadScalar(body[n:])
+		if !ok {
+			return Response{}, false
+		}
+		resp.Value, n = v, n+vn
+	case int32(responseNullValue), int32(responseNullValueWithAttachments):
+	default:
+		return Response{}, false
+	}
+	if kind == int32(responseValueWithAttachments) || kind == int32(responseNullValueWithAttachments) {
+		att, _, ok := hessianwire.ReadStringMap(body[n:], internAttachment)
+		if !ok {
+			return Response{}, false
+		}
+		resp.Attachments = att
+	}
+	return resp, true
+}
+
+// internAttachment returns the string of the attachment names and values that every
+// response carries (those of Dubbo and dubbo-go providers), so that reading them allocates
+// nothing.
+func internAttachment(text []byte) (string, bool) {
+	s, ok := attachmentStrings[string(text)] // looked up without converting text
+	return s, ok
+}
+
+// attachmentStrings are the strings internAttachment holds (read only).
+var attachmentStrings = map[string]string{"path": "path", "interface": "interface", "version": "version",
+	"group": "group", "dubbo": "dubbo", "timeout": "timeout", "generic": "generic", "true": "true", "false": "false",
+	dubboVersion: dubboVersion, "local-addr": "local-addr", "remote-addr": "remote-addr",
+	"dubbo-go-graceful-shutdown-provider-counted": "dubbo-go-graceful-shutdown-provider-counted",
+	"traceparent": "traceparent", "tracestate": "tracestate"}
+
+// decodeResponseWithDecoder decodes any response body with a hessian2 Decoder.
+func decodeResponseWithDecoder(st Status, body []byte) (Response, error) {
 	// hessian.NewDecoder buffers through a fresh 4 KiB bufio.Reader; most bodies are far
 	// smaller, and the buffer is garbage after one response.
 	dec := hessian.NewDecoderSize(body, min(len(body), 4096))

@@ -18,7 +18,8 @@ import (
 type reply struct {
 	header header
 	body   []byte
-	err    error // the call failed alone (see skipOversized)
+	buf    *[]byte // body's pooled buffer (see getBody), nil when it is not pooled
+	err    error   // the call failed alone (see skipOversized)
 }
 
 // conn is one multiplexed TCP connection to a provider: many calls in flight, told apart by
@@ -167,12 +168,16 @@ func (c *conn) readLoop() {
 			c.close(fmt.Errorf("%w: %s sent a bad packet: %v", ErrConnectionLost, c.addr, err))
 			return
 		}
-		body := make([]byte, h.bodyLength)
+		body, buf := getBody(h.bodyLength)
 		if _, err := io.ReadFull(r, body); err != nil {
+			putBuffer(buf)
 			c.close(fmt.Errorf("%w: read from %s: %v", ErrConnectionLost, c.addr, err))
 			return
 		}
 		c.readyOne.Do(func() { close(c.ready) })
+		if h.request || h.event { // nothing reads their bodies
+			putBuffer(buf)
+		}
 		switch {
 		case h.request && h.event:
 			if h.twoWay {
@@ -188,10 +193,11 @@ func (c *conn) readLoop() {
 			delete(c.pending, h.id)
 			c.mu.Unlock()
 			if ch == nil {
+				putBuffer(buf)
 				c.logger.Debug("dubbo response for a call that gave up; dropped", "id", h.id)
 				continue
 			}
-			ch <- reply{header: h, body: body}
+			ch <- reply{header: h, body: body, buf: buf}
 		}
 	}
 }

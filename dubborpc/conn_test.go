@@ -34,7 +34,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 }
 
 func TestRequestEncoding(t *testing.T) {
-	frame, err := encodeRequest(9, Request{Interface: "a.B", Version: "1", Group: "g", Method: "m",
+	frame, _, err := encodeRequest(9, Request{Interface: "a.B", Version: "1", Group: "g", Method: "m",
 		ParamTypes: []string{"java.lang.String", "int"}, Args: []any{"x", int32(1)}}, 1500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestRequestEncoding(t *testing.T) {
 	if err != nil || !h.request || !h.twoWay || h.event || h.id != 9 || h.bodyLength != len(frame)-HeaderLength {
 		t.Fatalf("header = %+v, %v", h, err)
 	}
-	if _, err := encodeRequest(1, Request{Method: "m", ParamTypes: []string{"int"}}, 0); err == nil {
+	if _, _, err := encodeRequest(1, Request{Method: "m", ParamTypes: []string{"int"}}, 0); err == nil {
 		t.Error("more parameter types than arguments was accepted")
 	}
 }
@@ -55,7 +55,7 @@ func TestGenericArgumentsFraming(t *testing.T) {
 	raw := GenericRequest("a.B", "1", "", "m", []string{"java.lang.String", "int"}, []any{RawArg{0x01, 'x'}, RawArg{0x91}}, nil)
 	byLibrary := plain
 	byLibrary.Args = []any{"m", []string{"java.lang.String", "int"}, []hessian.Object{"x", int32(1)}}
-	want, err := encodeRequest(1, byLibrary, 0)
+	want, _, err := encodeRequest(1, byLibrary, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestGenericArgumentsFraming(t *testing.T) {
 	}
 	want = want[:end+len(objects)]
 	for name, req := range map[string]Request{"plain": plain, "raw": raw} {
-		got, err := encodeRequest(1, req, 0)
+		got, _, err := encodeRequest(1, req, 0)
 		if err != nil || !bytes.HasPrefix(got, want) {
 			t.Errorf("%s $invoke request:\n got %q %v\nwant %q...", name, got, err, want)
 		}

@@ -1,6 +1,11 @@
 package dubborpc
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/rpcbridge/rpcbridge/javatype"
+)
 
 func TestDescriptor(t *testing.T) {
 	cases := []struct {
@@ -27,5 +32,19 @@ func TestDescriptor(t *testing.T) {
 		if got, err := Descriptor([]string{bad}); err == nil {
 			t.Errorf("Descriptor(%q) = %q, want an error", bad, got)
 		}
+	}
+}
+
+func TestInvokeDescriptor(t *testing.T) {
+	var b strings.Builder
+	for _, p := range invokeParamTypes {
+		d, err := javatype.Descriptor(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(d)
+	}
+	if b.String() != invokeDescriptor {
+		t.Errorf("$invoke's descriptor is %q, the constant says %q", b.String(), invokeDescriptor)
 	}
 }

@@ -66,21 +66,16 @@ func (e *Endpoint) Invoke(ctx context.Context, req Request) (Response, error) {
 	}
 	deadline, _ := ctx.Deadline()
 	id := e.ids.Add(1)
-	frame, err := encodeRequest(id, req, time.Until(deadline))
+	frame, buf, err := encodeRequest(id, req, time.Until(deadline))
 	if err != nil {
 		return Response{}, fmt.Errorf("dubbo %s.%s: %w", req.Interface, req.Method, err)
 	}
-	if err := e.checkPayload(req, frame); err != nil {
+	r, err := e.send(ctx, id, req, frame)
+	putBuffer(buf) // written (or never to be): roundTrip keeps no reference
+	if err != nil {
 		return Response{}, err
 	}
-	c, done, err := e.connFor(ctx, len(frame))
-	if err != nil {
-		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
-	}
-	r, err := c.roundTrip(ctx, id, frame)
-	if err = done(err); err != nil {
-		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
-	}
+	defer putBuffer(r.buf) // decodeResponse copies what it keeps
 	if r.header.serialization != serializationHessian2 {
 		return Response{}, fmt.Errorf("dubbo %s.%s on %s: response uses serialization %d, not hessian2",
 			req.Interface, req.Method, e.addr, r.header.serialization)
@@ -95,6 +90,24 @@ func (e *Endpoint) Invoke(ctx context.Context, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
 	}
 	return resp, nil
+}
+
+// send sends the packet frame of req (request id id) on a connection for it and waits for the
+// response, whose body the caller gives back (putBuffer(reply.buf)). Its errors are Invoke's.
+func (e *Endpoint) send(ctx context.Context, id int64, req Request, frame []byte) (reply, error) {
+	if err := e.checkPayload(req, frame); err != nil {
+		return reply{}, err
+	}
+	c, done, err := e.connFor(ctx, len(frame))
+	if err != nil {
+		return reply{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
+	}
+	r, err := c.roundTrip(ctx, id, frame)
+	if err = done(err); err != nil {
+		putBuffer(r.buf)
+		return reply{}, fmt.Errorf("dubbo %s.%s on %s: %w", req.Interface, req.Method, e.addr, err)
+	}
+	return r, nil
 }
 
 // GenericInvoke calls method through Dubbo's generic service ($invoke with the generic=true

@@ -6,6 +6,8 @@ import (
 
 	hessian "github.com/apache/dubbo-go-hessian2"
 	"github.com/apache/dubbo-go-hessian2/java_exception"
+
+	"github.com/rpcbridge/rpcbridge/dubborpc/hessianwire"
 )
 
 // RawArg is a request argument that is already hessian2-encoded: its bytes are written into
@@ -47,6 +49,10 @@ func EncodeArgs(req Request) ([][]byte, error) {
 	}
 	out := make([][]byte, len(req.Args))
 	for i, a := range req.Args {
+		if !needsEncoder(a) { // what appendArg writes is the Encoder's bytes (request.go)
+			out[i] = appendArg(nil, a)
+			continue
+		}
 		enc := hessian.NewEncoder()
 		if err := encodeArg(enc, a); err != nil {
 			return nil, fmt.Errorf("encode argument %d (%s): %w", i, req.ParamTypes[i], err)
@@ -62,6 +68,9 @@ func EncodeArgs(req Request) ([][]byte, error) {
 func DecodeValue(b []byte) (any, error) {
 	if len(b) == 0 {
 		return nil, nil
+	}
+	if v, _, ok := hessianwire.ReadScalar(b); ok { // the Decoder's value, without a Decoder
+		return v, nil
 	}
 	v, err := hessian.NewDecoderSize(b, min(len(b), 4096)).Decode()
 	if err != nil {

@@ -1,11 +1,14 @@
 package dubborpc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
 	"testing"
 	"time"
+
+	hessian "github.com/apache/dubbo-go-hessian2"
 )
 
 // TestInBackoff: an endpoint whose dial failed is in backoff until the backoff has passed; a
@@ -35,5 +38,27 @@ func TestInBackoff(t *testing.T) {
 	c.CloseEndpoint(addr)
 	if c.Endpoint(addr).InBackoff() {
 		t.Error("endpoint created again after CloseEndpoint reported in backoff")
+	}
+}
+
+// TestEncodeArgsAsEncoder: each Triple argument written by appendArg is the Encoder's bytes.
+func TestEncodeArgsAsEncoder(t *testing.T) {
+	req := GenericRequest("a.B", "1", "", "m", []string{"java.lang.String", "int", "long"},
+		[]any{"héllo", RawArg{0x91}, int64(1) << 40}, nil)
+	got, err := EncodeArgs(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range req.Args {
+		enc := hessian.NewEncoder()
+		if err := encodeArg(enc, a); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[i], enc.Buffer()) {
+			t.Errorf("argument %d:\n got % x\nwant % x", i, got[i], enc.Buffer())
+		}
+	}
+	if v, err := DecodeValue(got[0]); err != nil || v != "m" {
+		t.Errorf("DecodeValue of the method name: %#v, %v", v, err)
 	}
 }

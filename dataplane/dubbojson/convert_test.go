@@ -34,7 +34,7 @@ func roundTrip(t *testing.T, typ, in string) (string, error) {
 		t.Fatal(err)
 	}
 	w := newWriter()
-	if err := (&encoder{w: w, classes: testClasses}).encode(jt, v, ""); err != nil {
+	if err := (&encoder{w: w, classes: testClasses}).encode(jt, v, nil); err != nil {
 		return "", err
 	}
 	decoded, err := hessian.NewDecoder(w.bytes()).Decode()
@@ -159,6 +159,11 @@ func TestConversionErrors(t *testing.T) {
 		{"com.foo.Box<java.lang.String>", `{"colour":"red"}`, `com.foo.Box has no field "colour"`},
 		{"com.foo.Box<java.lang.Integer>", `{"item":"x"}`, `.item: "x" is not a java.lang.Integer`},
 		{"com.foo.Box<java.lang.String>", `[]`, `want a JSON object for com.foo.Box`},
+		// Paths of values deep inside, after siblings at every depth were written.
+		{"java.util.List<com.foo.Box<java.util.Map<String, int[]>>>", `[{"item":{"a":[1],"b":[1,2,"x"]}}]`,
+			`[0].item.b[2]: "x" is not a int`},
+		{"java.util.Map<String, java.util.List<com.foo.Box<Integer>>>", `{"a":[],"b":[{"count":1},{"item":1,"level":"RED"}]}`,
+			`.b[1].level: "RED" is not a constant`},
 	}
 	for _, c := range cases {
 		_, err := roundTrip(t, c.typ, c.in)

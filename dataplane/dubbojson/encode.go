@@ -14,19 +14,6 @@ import (
 	"github.com/rpcbridge/rpcbridge/javatype"
 )
 
-// valueError is a JSON value that cannot become its Java type; path locates it inside the
-// argument ("" for the argument itself, ".address.zip", "[2]").
-type valueError struct {
-	path   string
-	reason string
-}
-
-func (e *valueError) Error() string { return e.path + ": " + e.reason }
-
-func failf(path, format string, args ...any) error {
-	return &valueError{path: path, reason: fmt.Sprintf(format, args...)}
-}
-
 // integerSyntax is the syntax javatype states for integer strings.
 var integerSyntax = regexp.MustCompile(javatype.IntegerPattern)
 
@@ -35,12 +22,16 @@ var integerSyntax = regexp.MustCompile(javatype.IntegerPattern)
 type encoder struct {
 	w       *writer
 	classes map[string]ir.JavaClass
+	// fields are the fields of the non-generic classes, parsed once (nil: parsed per use).
+	fields map[string]classFields
+	// paths holds the jsonPaths of the values being written (see at).
+	paths []jsonPath
 	// numbers bound BigDecimal and BigInteger values (defaults filled in).
 	numbers javatype.NumberLimits
 }
 
 // encode writes v as a value of type t.
-func (e *encoder) encode(t *javatype.Type, v any, path string) error {
+func (e *encoder) encode(t *javatype.Type, v any, path *jsonPath) error {
 	if v == nil {
 		if t.IsPrimitive() {
 			return failf(path, "null is not a %s", t)
@@ -81,7 +72,7 @@ func (e *encoder) encode(t *javatype.Type, v any, path string) error {
 		}
 		e.w.untypedList(len(items))
 		for i, item := range items {
-			if err := e.encode(t.Arg(0), item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := e.encode(t.Arg(0), item, e.at(path, jsonPath{index: i, isIndex: true})); err != nil {
 				return err
 			}
 		}
@@ -109,7 +100,7 @@ func (e *encoder) encode(t *javatype.Type, v any, path string) error {
 	return e.encodeUntyped(v, path)
 }
 
-func (e *encoder) encodeBool(v any, path string) error {
+func (e *encoder) encodeBool(v any, path *jsonPath) error {
 	switch b := v.(type) {
 	case bool:
 		return e.w.scalar(b)
@@ -123,7 +114,7 @@ func (e *encoder) encodeBool(v any, path string) error {
 	return failf(path, "want true or false")
 }
 
-func (e *encoder) encodeInt(t *javatype.Type, v any, path string) error {
+func (e *encoder) encodeInt(t *javatype.Type, v any, path *jsonPath) error {
 	s, err := numberText(v, path)
 	if err != nil {
 		return err
@@ -139,7 +130,7 @@ func (e *encoder) encodeInt(t *javatype.Type, v any, path string) error {
 	return e.w.scalar(int32(n))
 }
 
-func (e *encoder) encodeFloat(t *javatype.Type, v any, path string) error {
+func (e *encoder) encodeFloat(t *javatype.Type, v any, path *jsonPath) error {
 	s, err := numberText(v, path)
 	if err != nil {
 		return err
@@ -152,7 +143,7 @@ func (e *encoder) encodeFloat(t *javatype.Type, v any, path string) error {
 }
 
 // numberText is the text of a JSON number or of a string holding one.
-func numberText(v any, path string) (string, error) {
+func numberText(v any, path *jsonPath) (string, error) {
 	switch n := v.(type) {
 	case json.Number:
 		return n.String(), nil
@@ -166,7 +157,7 @@ func numberText(v any, path string) (string, error) {
 // the decimal's text. The text is javatype.Decimal.String's, not the client's: the same
 // precision and scale for Java providers, and a form whose digits javatype's limits keep
 // within what dubbo-go's decoder holds (leading zeros, for one, would count against it).
-func (e *encoder) encodeBigDecimal(v any, path string) error {
+func (e *encoder) encodeBigDecimal(v any, path *jsonPath) error {
 	s, err := numberText(v, path)
 	if err != nil {
 		return err
@@ -181,7 +172,7 @@ func (e *encoder) encodeBigDecimal(v any, path string) error {
 
 // encodeBigInteger writes java.math.BigInteger as Java's serialized form: signum and the
 // magnitude as big-endian 32-bit words, with the deprecated fields dubbo-go-hessian2 expects.
-func (e *encoder) encodeBigInteger(v any, path string) error {
+func (e *encoder) encodeBigInteger(v any, path *jsonPath) error {
 	s, err := numberText(v, path)
 	if err != nil {
 		return err
@@ -207,7 +198,7 @@ func (e *encoder) encodeBigInteger(v any, path string) error {
 }
 
 // encodeBytes writes byte[] from base64, or as it is from an upload (rawBytes).
-func (e *encoder) encodeBytes(v any, path string) error {
+func (e *encoder) encodeBytes(v any, path *jsonPath) error {
 	if raw, ok := v.(rawBytes); ok {
 		return e.w.scalar([]byte(raw))
 	}
@@ -222,7 +213,7 @@ func (e *encoder) encodeBytes(v any, path string) error {
 	return e.w.scalar(b)
 }
 
-func (e *encoder) encodeArray(t *javatype.Type, v any, path string) error {
+func (e *encoder) encodeArray(t *javatype.Type, v any, path *jsonPath) error {
 	items, ok := v.([]any)
 	if !ok {
 		return failf(path, "want a JSON array for %s", t)
@@ -230,7 +221,7 @@ func (e *encoder) encodeArray(t *javatype.Type, v any, path string) error {
 	elem := t.Elem()
 	e.w.typedList(arrayTypeName(elem), len(items))
 	for i, item := range items {
-		if err := e.encode(elem, item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+		if err := e.encode(elem, item, e.at(path, jsonPath{index: i, isIndex: true})); err != nil {
 			return err
 		}
 	}
@@ -248,7 +239,7 @@ func arrayTypeName(elem *javatype.Type) string {
 	return "[" + elem.Name
 }
 
-func (e *encoder) encodeMap(t *javatype.Type, v any, path string) error {
+func (e *encoder) encodeMap(t *javatype.Type, v any, path *jsonPath) error {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return failf(path, "want a JSON object for %s", t)
@@ -256,10 +247,10 @@ func (e *encoder) encodeMap(t *javatype.Type, v any, path string) error {
 	e.w.mapStart()
 	for _, k := range sortedKeys(obj) {
 		// JSON keys are strings: keys of other types are parsed from them.
-		if err := e.encode(t.Arg(0), k, path+"."+k+"(key)"); err != nil {
+		if err := e.encode(t.Arg(0), k, e.at(path, jsonPath{key: k, mapKey: true})); err != nil {
 			return err
 		}
-		if err := e.encode(t.Arg(1), obj[k], path+"."+k); err != nil {
+		if err := e.encode(t.Arg(1), obj[k], e.at(path, jsonPath{key: k})); err != nil {
 			return err
 		}
 	}
@@ -267,7 +258,7 @@ func (e *encoder) encodeMap(t *javatype.Type, v any, path string) error {
 	return nil
 }
 
-func (e *encoder) encodeEnum(c ir.JavaClass, v any, path string) error {
+func (e *encoder) encodeEnum(c ir.JavaClass, v any, path *jsonPath) error {
 	s, ok := v.(string)
 	if !ok || !slices.Contains(c.Constants, s) {
 		return failf(path, "%s is not a constant of %s (%s)", jsonText(v), c.Name, strings.Join(c.Constants, ", "))
@@ -278,19 +269,25 @@ func (e *encoder) encodeEnum(c ir.JavaClass, v any, path string) error {
 
 // encodeObject writes a DTO as a typed object with the class's fields in order; absent fields
 // are null (zero for primitives); unknown fields are refused.
-func (e *encoder) encodeObject(t *javatype.Type, c ir.JavaClass, v any, path string) error {
+func (e *encoder) encodeObject(t *javatype.Type, c ir.JavaClass, v any, path *jsonPath) error {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return failf(path, "want a JSON object for %s", c.Name)
 	}
-	names, types, err := fieldTypes(t, c)
+	names, types, err := fieldsOf(e.fields, t, c)
 	if err != nil {
 		return failf(path, "%v", err)
 	}
+	// The first unknown field in key order is named, so that the message does not depend on
+	// the map's iteration order.
+	unknown, found := "", false
 	for k := range obj {
-		if !slices.Contains(names, k) {
-			return failf(path, "%s has no field %q", c.Name, k)
+		if !slices.Contains(names, k) && (!found || k < unknown) {
+			unknown, found = k, true
 		}
+	}
+	if found {
+		return failf(path, "%s has no field %q", c.Name, unknown)
 	}
 	e.w.object(c.Name, names)
 	for i, name := range names {
@@ -298,11 +295,42 @@ func (e *encoder) encodeObject(t *javatype.Type, c ir.JavaClass, v any, path str
 		if !present && types[i].IsPrimitive() {
 			fv = zeroOf(types[i])
 		}
-		if err := e.encode(types[i], fv, path+"."+name); err != nil {
+		if err := e.encode(types[i], fv, e.at(path, jsonPath{key: name})); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// classFields are the names and types of a class's fields.
+type classFields struct {
+	names []string
+	types []*javatype.Type
+}
+
+// parseFields parses the fields of the classes that have no type parameters (whose field
+// types do not depend on how they are used), once per route rather than once per value;
+// classes whose fields do not parse are left out (fieldsOf then reports the error).
+func parseFields(classes map[string]ir.JavaClass) map[string]classFields {
+	out := make(map[string]classFields, len(classes))
+	for name, c := range classes {
+		if len(c.TypeParams) > 0 || c.Enum {
+			continue
+		}
+		if names, types, err := fieldTypes(nil, c); err == nil {
+			out[name] = classFields{names: names, types: types}
+		}
+	}
+	return out
+}
+
+// fieldsOf is fieldTypes(t, c), from parsed when it holds c. The types returned are shared:
+// callers must not change them.
+func fieldsOf(parsed map[string]classFields, t *javatype.Type, c ir.JavaClass) ([]string, []*javatype.Type, error) {
+	if f, ok := parsed[c.Name]; ok && len(c.TypeParams) == 0 {
+		return f.names, f.types, nil
+	}
+	return fieldTypes(t, c)
 }
 
 // fieldTypes are the names and types of the fields of class c as type t uses it: type

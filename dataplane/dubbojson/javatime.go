@@ -19,7 +19,7 @@ import (
 const handlePackage = "com.alibaba.com.caucho.hessian.io.java8."
 
 // encodeTemporal writes a date or time value from its JSON text (javatype.ParseTemporal).
-func (e *encoder) encodeTemporal(t *javatype.Type, v any, path string) error {
+func (e *encoder) encodeTemporal(t *javatype.Type, v any, path *jsonPath) error {
 	f := t.Family()
 	var text string
 	switch x := v.(type) {

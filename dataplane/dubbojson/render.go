@@ -32,6 +32,8 @@ import (
 //   - results of generic calls come generalized (see generalized.go) and render the same.
 type renderer struct {
 	classes map[string]ir.JavaClass
+	// fields are the parsed fields of non-generic classes (nil: parsed per use).
+	fields map[string]classFields
 }
 
 // object is the type of values whose Java type says nothing.
@@ -128,7 +130,7 @@ func (r *renderer) renderMap(t *javatype.Type, rv reflect.Value) any {
 	out := make(map[string]any, rv.Len())
 	fields := map[string]*javatype.Type{}
 	if c, ok := r.classes[t.Name]; ok && t.Family() == javatype.Class {
-		if names, types, err := fieldTypes(t, c); err == nil {
+		if names, types, err := fieldsOf(r.fields, t, c); err == nil {
 			for i, name := range names {
 				fields[name] = types[i]
 			}

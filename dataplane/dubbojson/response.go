@@ -28,7 +28,7 @@ type ExceptionDetail struct {
 // Render turns a call's result into its JSON value, by the route's return type (see renderer
 // for the rules).
 func (r *Route) Render(resp dubborpc.Response) any {
-	return (&renderer{classes: r.classes}).render(r.returns, resp.Value)
+	return (&renderer{classes: r.classes, fields: r.fields}).render(r.returns, resp.Value)
 }
 
 // WriteResult answers req with 200 and the result: as JSON, or, for a byte[] result, as the

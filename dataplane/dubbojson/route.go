@@ -47,6 +47,7 @@ type Route struct {
 	paramTypes []string
 	returns    *javatype.Type
 	classes    map[string]ir.JavaClass
+	fields     map[string]classFields // see parseFields
 	template   *template
 	numbers    javatype.NumberLimits
 	// payloadLimit bounds both the JSON body and the encoded Dubbo request body (see Prepare).
@@ -55,6 +56,9 @@ type Route struct {
 	uploadLimit int64
 	// rawParam is the index of the one byte[] body argument a raw body fills, -1 for none.
 	rawParam int
+	// decodedOnly makes every JSON body take the decoded path (for the tests that hold the
+	// tape's output to it).
+	decodedOnly bool
 	// download is how a byte[] result is answered (download.go); nil when the result is not
 	// byte[].
 	download *download
@@ -75,6 +79,7 @@ func NewRoute(meta Metadata, matchPattern string) (*Route, error) {
 	for _, c := range meta.JavaClasses {
 		r.classes[c.Name] = c
 	}
+	r.fields = parseFields(r.classes)
 	for i, p := range d.Params {
 		t, err := javatype.Parse(p.Type)
 		if err != nil {
@@ -161,27 +166,55 @@ func (r *Route) Prepare(req *http.Request) (dubborpc.Request, error) {
 	if err != nil {
 		return dubborpc.Request{}, err
 	}
-	// One writer for all arguments: class definitions are numbered across the whole body.
-	w := newWriter()
-	enc := &encoder{w: w, classes: r.classes, numbers: r.numbers}
-	args := make([]any, len(r.params))
-	start := 0
-	for i, p := range r.dubbo.Params {
-		v, err := src.value(p, r.params[i])
-		if err == nil {
-			err = enc.encode(r.params[i], v, "")
+	defer src.release()
+	args, err := r.encodeArgs(src)
+	if errors.Is(err, errDecodedPath) { // a value the tape does not write: decode the body
+		if err = src.decode(); err == nil {
+			args, err = r.encodeArgs(src)
 		}
-		if err != nil {
-			return dubborpc.Request{}, argumentError(p, err)
-		}
-		end := len(w.bytes())
-		args[i] = dubborpc.RawArg(w.bytes()[start:end:end])
-		start = end
+	}
+	if err != nil {
+		return dubborpc.Request{}, err
 	}
 	d := r.dubbo
 	call := dubborpc.GenericRequest(d.Interface, d.Version, d.Group, d.Method, r.paramTypes, args, r.attachments(req))
 	call.PayloadLimit = r.payloadLimit
 	return call, nil
+}
+
+// encodeArgs converts the arguments of one request: from the body's tape when it has one
+// (stream.go; errDecodedPath when a value needs the decoded body), else from decoded values.
+func (r *Route) encodeArgs(src *sources) ([]any, error) {
+	// One writer for all arguments: class definitions are numbered across the whole body.
+	w := newWriter()
+	enc := &encoder{w: w, classes: r.classes, fields: r.fields, numbers: r.numbers}
+	args := make([]any, len(r.params))
+	start := 0
+	for i, p := range r.dubbo.Params {
+		if idx, ok, err := src.node(p); ok {
+			if err == nil {
+				err = enc.encodeNode(r.params[i], src.tape, idx, nil)
+			}
+			if errors.Is(err, errDecodedPath) {
+				return nil, err
+			}
+			if err != nil {
+				return nil, argumentError(p, err)
+			}
+		} else {
+			v, err := src.value(p, r.params[i])
+			if err == nil {
+				err = enc.encode(r.params[i], v, nil)
+			}
+			if err != nil {
+				return nil, argumentError(p, err)
+			}
+		}
+		end := len(w.bytes())
+		args[i] = dubborpc.RawArg(w.bytes()[start:end:end])
+		start = end
+	}
+	return args, nil
 }
 
 // argumentError is the 400 naming the argument and its Java type.
@@ -198,8 +231,12 @@ func argumentError(p ir.DubboParam, err error) error {
 	return &RequestError{Status: http.StatusBadRequest, Message: msg}
 }
 
-// attachments are the request headers the route forwards, under their attachment names.
+// attachments are the request headers the route forwards, under their attachment names (nil
+// for none).
 func (r *Route) attachments(req *http.Request) map[string]string {
+	if len(r.dubbo.Attachments) == 0 {
+		return nil // GenericRequest makes the call's map
+	}
 	out := map[string]string{}
 	names := r.dubbo.AttachmentNames
 	if slices.Contains(r.dubbo.Attachments, "*") {
@@ -224,6 +261,16 @@ func (r *Route) attachments(req *http.Request) map[string]string {
 // bytes is refused (413) without being read beyond it, at once when its Content-Length says
 // so; a body that is not valid UTF-8 JSON text is a 400.
 func readBody(req *http.Request, limit int) (any, error) {
+	raw, err := readJSON(req, limit)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return decodeJSON(raw)
+}
+
+// readJSON reads the body that readBody decodes, checked as Unicode text (checkText); nil for
+// an empty body.
+func readJSON(req *http.Request, limit int) ([]byte, error) {
 	if req.Body == nil {
 		return nil, nil
 	}
@@ -245,6 +292,11 @@ func readBody(req *http.Request, limit int) (any, error) {
 	if err := checkText(raw); err != nil {
 		return nil, &RequestError{Status: http.StatusBadRequest, Message: "body: " + err.Error()}
 	}
+	return raw, nil
+}
+
+// decodeJSON decodes the one JSON value of a body readJSON read.
+func decodeJSON(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

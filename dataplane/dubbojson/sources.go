@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/rpcbridge/rpcbridge/controlplane/ir"
 	"github.com/rpcbridge/rpcbridge/dataplane/formdata"
@@ -13,9 +14,14 @@ import (
 // sources are the places of one request arguments come from.
 type sources struct {
 	req      *http.Request
+	query    url.Values // the parsed query, once a query argument needs it
 	pathVars map[string]string
 	body     any
 	hasBody  bool
+	// json is the JSON body, tape its parse when the arguments are written from it
+	// (stream.go); body is then nil until decode.
+	json []byte
+	tape *tape
 	// form holds the parts of a multipart/form-data body by form name, raw a raw body
 	// (upload.go); with either, body is nil.
 	form map[string][]formdata.Part
@@ -42,15 +48,62 @@ func (r *Route) sources(req *http.Request) (*sources, error) {
 			if done, err := r.readUpload(req, s); done || err != nil {
 				return s, err
 			}
-			body, err := readBody(req, r.payloadLimit)
-			if err != nil {
-				return nil, err
+			raw, err := readJSON(req, r.payloadLimit)
+			if err != nil || raw == nil {
+				return s, err
 			}
-			s.body, s.hasBody = body, body != nil
-			break
+			s.json = raw
+			if tp, ok := parseTape(raw); ok && !r.decodedOnly {
+				s.tape, s.hasBody = tp, tp.nodes[0].kind != 'n'
+				return s, nil
+			}
+			return s, s.decode()
 		}
 	}
 	return s, nil
+}
+
+// decode decodes the JSON body into body, leaving the tape.
+func (s *sources) decode() error {
+	s.release()
+	if s.json == nil {
+		return nil
+	}
+	body, err := decodeJSON(s.json)
+	if err != nil {
+		return err
+	}
+	s.body, s.hasBody = body, body != nil
+	return nil
+}
+
+// release gives the tape back (see parseTape).
+func (s *sources) release() {
+	if s.tape != nil {
+		s.tape.release()
+		s.tape = nil
+	}
+}
+
+// node returns the tape node of body argument p (ok false when p is not read from a tape);
+// errMissing as value reports it.
+func (s *sources) node(p ir.DubboParam) (idx int, ok bool, err error) {
+	if s.tape == nil || (p.From != ir.FromWholeBody && p.From != ir.FromBody) {
+		return 0, false, nil
+	}
+	if !s.hasBody {
+		return 0, true, errMissing
+	}
+	if p.From == ir.FromWholeBody {
+		return 0, true, nil
+	}
+	if s.tape.nodes[0].kind != '{' {
+		return 0, true, errMissing
+	}
+	if idx = s.tape.member(0, p.Key); idx < 0 {
+		return 0, true, errMissing
+	}
+	return idx, true, nil
 }
 
 // value returns the JSON value of argument p: decoded JSON for body sources, strings (a list
@@ -76,7 +129,10 @@ func (s *sources) value(p ir.DubboParam, t *javatype.Type) (any, error) {
 	}
 	switch p.From {
 	case ir.FromQuery:
-		return strings(s.req.URL.Query()[p.Key])
+		if s.query == nil {
+			s.query = s.req.URL.Query() // parsed once for all query arguments
+		}
+		return strings(s.query[p.Key])
 	case ir.FromHeader:
 		return strings(s.req.Header.Values(p.Key))
 	case ir.FromPath:

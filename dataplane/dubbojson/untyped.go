@@ -2,14 +2,13 @@ package dubbojson
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"slices"
 )
 
 // encodeUntyped writes a value whose Java type says nothing (Object, unknown classes):
 // integers that fit as long, other numbers as double, objects as maps.
-func (e *encoder) encodeUntyped(v any, path string) error {
+func (e *encoder) encodeUntyped(v any, path *jsonPath) error {
 	switch x := v.(type) {
 	case json.Number:
 		if n, err := x.Int64(); err == nil {
@@ -25,7 +24,7 @@ func (e *encoder) encodeUntyped(v any, path string) error {
 	case []any:
 		e.w.untypedList(len(x))
 		for i, item := range x {
-			if err := e.encodeUntyped(item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := e.encodeUntyped(item, e.at(path, jsonPath{index: i, isIndex: true})); err != nil {
 				return err
 			}
 		}
@@ -34,7 +33,7 @@ func (e *encoder) encodeUntyped(v any, path string) error {
 		e.w.mapStart()
 		for _, k := range sortedKeys(x) {
 			_ = e.w.scalar(k)
-			if err := e.encodeUntyped(x[k], path+"."+k); err != nil {
+			if err := e.encodeUntyped(x[k], e.at(path, jsonPath{key: k})); err != nil {
 				return err
 			}
 		}
