@@ -40,40 +40,60 @@ func (a *adsServer) register(gs *grpc.Server) {
 	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, endpointService{a})
 }
 
+// StreamListeners serves a state-of-the-world stream of the service's type.
 func (s listenerService) StreamListeners(st sotwStream) error {
 	return s.a.serveSotW(st, resource.ListenerType)
 }
+
+// DeltaListeners serves a delta stream of the service's type.
 func (s listenerService) DeltaListeners(st deltaStream) error {
 	return s.a.serveDelta(st, resource.ListenerType)
 }
+
+// FetchListeners answers that REST is not served.
 func (listenerService) FetchListeners(context.Context, *discoveryv3.DiscoveryRequest) (*discoveryv3.DiscoveryResponse, error) {
 	return nil, errNoFetch
 }
 
+// StreamRoutes serves a state-of-the-world stream of the service's type.
 func (s routeService) StreamRoutes(st sotwStream) error { return s.a.serveSotW(st, resource.RouteType) }
+
+// DeltaRoutes serves a delta stream of the service's type.
 func (s routeService) DeltaRoutes(st deltaStream) error {
 	return s.a.serveDelta(st, resource.RouteType)
 }
+
+// FetchRoutes answers that REST is not served.
 func (routeService) FetchRoutes(context.Context, *discoveryv3.DiscoveryRequest) (*discoveryv3.DiscoveryResponse, error) {
 	return nil, errNoFetch
 }
 
+// StreamClusters serves a state-of-the-world stream of the service's type.
 func (s clusterService) StreamClusters(st sotwStream) error {
 	return s.a.serveSotW(st, resource.ClusterType)
 }
+
+// DeltaClusters serves a delta stream of the service's type.
 func (s clusterService) DeltaClusters(st deltaStream) error {
 	return s.a.serveDelta(st, resource.ClusterType)
 }
+
+// FetchClusters answers that REST is not served.
 func (clusterService) FetchClusters(context.Context, *discoveryv3.DiscoveryRequest) (*discoveryv3.DiscoveryResponse, error) {
 	return nil, errNoFetch
 }
 
+// StreamEndpoints serves a state-of-the-world stream of the service's type.
 func (s endpointService) StreamEndpoints(st sotwStream) error {
 	return s.a.serveSotW(st, resource.EndpointType)
 }
+
+// DeltaEndpoints serves a delta stream of the service's type.
 func (s endpointService) DeltaEndpoints(st deltaStream) error {
 	return s.a.serveDelta(st, resource.EndpointType)
 }
+
+// FetchEndpoints answers that REST is not served.
 func (endpointService) FetchEndpoints(context.Context, *discoveryv3.DiscoveryRequest) (*discoveryv3.DiscoveryResponse, error) {
 	return nil, errNoFetch
 }

@@ -62,12 +62,11 @@ type ServerOptions struct {
 	RequireClientCert bool
 }
 
-// Server is the xDS server: ADS over gRPC, state-of-the-world and delta. Listeners, route
-// configurations and clusters come from one snapshot per node cluster (clients of a node cluster
-// share it, and node clusters of one flavor share the same snapshot value); endpoints and the
-// Dubbo routes come from resource caches shared by every client (see resourceCache), which send
-// only the resources that changed (delta, and also state of the world, which allows that for
-// EDS and DRDS).
+// Server is the xDS server: ADS (and the per-type services) over gRPC, state-of-the-world and
+// delta, served by rpcbridge's own stream handling (adsServer) from collections: one per
+// target for listeners, routes and clusters (clients of a node cluster share their target's),
+// one shared by every client for endpoints and one for the Dubbo routes. Streams get only the
+// resources that changed (delta, and also state of the world for EDS and DRDS).
 // Update replaces the config; Serve serves it.
 type Server struct {
 	log      *slog.Logger

@@ -11,7 +11,8 @@
 // config to all proxies holding every load assignment, divided by N). The clients' memory and
 // CPU are not counted: they share the machine's cores, not the server's heap.
 // BENCH_ROUNDS=1 prints each round's slowest proxy; BENCH_HEAPPROFILE=file makes the server
-// write a heap profile once the proxies are connected (the last run's).
+// write a heap profile once the proxies are connected (the last run's); BENCH_CHANGEPROFILE=file
+// makes it profile its CPU during the rounds of changes only (the last run's).
 package main
 
 import (

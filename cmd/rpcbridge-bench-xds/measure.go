@@ -69,6 +69,11 @@ func measure(impl string, delta bool, s, n, rounds int, cpuProfile string) (resu
 	if err != nil {
 		return r, err
 	}
+	if path := os.Getenv("BENCH_CHANGEPROFILE"); path != "" {
+		if err := srv.startProfile(path); err != nil {
+			return r, err
+		}
+	}
 	for round := range rounds {
 		idx := (round*7919 + 1) % s
 		port := uint32(10000 + round)
@@ -96,6 +101,11 @@ func measure(impl string, delta bool, s, n, rounds int, cpuProfile string) (resu
 		}
 		// Let stragglers' ACKs settle so rounds do not overlap.
 		time.Sleep(50 * time.Millisecond)
+	}
+	if os.Getenv("BENCH_CHANGEPROFILE") != "" {
+		if err := srv.stopProfile(); err != nil {
+			return r, err
+		}
 	}
 	cpu1, err := srv.cpu()
 	if err != nil {

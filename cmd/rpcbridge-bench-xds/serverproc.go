@@ -108,6 +108,18 @@ func (p *serverProc) heapProfile(path string) error {
 	return err
 }
 
+// startProfile and stopProfile make the child profile its CPU in between (when -cpuprofile
+// does not already profile all of it).
+func (p *serverProc) startProfile(path string) error {
+	_, err := p.call("startprofile %s", path)
+	return err
+}
+
+func (p *serverProc) stopProfile() error {
+	_, err := p.call("stopprofile")
+	return err
+}
+
 // stop ends the child.
 func (p *serverProc) stop() {
 	p.in.Close()
@@ -163,6 +175,20 @@ func runServer(impl string, s int, cpuProfile string) error {
 			fmt.Printf("%.0f %.0f\n", heap, rss)
 		case f[0] == "cpu":
 			fmt.Println(int64(cpuTime()))
+		case f[0] == "startprofile" && len(f) == 2 && cpuProfile == "":
+			pf, err := os.Create(f[1])
+			if err == nil {
+				err = pprof.StartCPUProfile(pf)
+			}
+			if err != nil {
+				fmt.Println("error", err)
+				continue
+			}
+			defer pf.Close()
+			fmt.Println("ok")
+		case f[0] == "stopprofile" && cpuProfile == "":
+			pprof.StopCPUProfile()
+			fmt.Println("ok")
 		case f[0] == "heapprofile" && len(f) == 2:
 			pf, err := os.Create(f[1])
 			if err == nil {
