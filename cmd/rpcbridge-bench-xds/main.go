@@ -35,6 +35,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each server process to this file, suffixed .IMPL.MODE.SxN")
 	server := flag.String("server", "", "internal: serve this implementation and follow commands on stdin")
 	services := flag.Int("services", 0, "internal: the number of services of -server")
+	flag.DurationVar(&giveUp, "giveup", giveUp, "bound on every wait of a run (connecting all proxies, a round)")
 	flag.Parse()
 	if *server != "" {
 		if err := runServer(*server, *services, *cpuProfile); err != nil {

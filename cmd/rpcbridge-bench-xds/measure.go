@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// giveUp bounds every wait of a run.
-const giveUp = 3 * time.Minute
+// giveUp bounds every wait of a run (-giveup).
+var giveUp = 3 * time.Minute
 
 // result is what one run measured.
 type result struct {
