@@ -1,0 +1,54 @@
+package controlplane
+
+import (
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestRequestCodecSharesNames decodes requests with the codec and checks them against
+// protobuf's own decoding; two requests with the same names share one slice, and a name that is
+// not UTF-8 is refused as protobuf refuses it.
+func TestRequestCodecSharesNames(t *testing.T) {
+	c := newRequestCodec()
+	decode := func(req *discoveryv3.DiscoveryRequest) *discoveryv3.DiscoveryRequest {
+		t.Helper()
+		b, err := proto.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := &discoveryv3.DiscoveryRequest{}
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, got); err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(got, req) {
+			t.Fatalf("decoded %v, want %v", got, req)
+		}
+		return got
+	}
+	req := &discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "n"}, TypeUrl: resource.EndpointType,
+		VersionInfo: "v1", ResourceNames: []string{"b", "a", "b"}, ResponseNonce: "7"}
+	first, second := decode(req), decode(req)
+	if &first.ResourceNames[0] != &second.ResourceNames[0] {
+		t.Error("two requests with the same names got separate slices")
+	}
+	decode(&discoveryv3.DiscoveryRequest{TypeUrl: resource.ClusterType})
+	other := decode(&discoveryv3.DiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNames: []string{"a"}})
+	if &other.ResourceNames[0] == &first.ResourceNames[0] {
+		t.Error("different names share a slice")
+	}
+
+	bad := protowire.AppendTag(nil, resourceNamesField, protowire.BytesType)
+	bad = protowire.AppendBytes(bad, []byte{0xff, 0xfe})
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &discoveryv3.DiscoveryRequest{}); err == nil {
+		t.Error("a resource name that is not UTF-8 was accepted")
+	}
+	if err := proto.Unmarshal(bad, &discoveryv3.DiscoveryRequest{}); err == nil {
+		t.Error("protobuf accepts the name the codec refuses")
+	}
+}
