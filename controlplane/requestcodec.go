@@ -69,9 +69,11 @@ func (c *requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // splitNames separates the resource_names fields of a wire-form DiscoveryRequest (names, in
-// order) from the rest.
+// order) from the rest. Encoders write fields in number order, so the names are one run of
+// bytes, returned without copying (names aliases b); a request whose names are interleaved with
+// other fields is copied apart.
 func splitNames(b []byte) (rest, names []byte, err error) {
-	start := 0
+	first, end, contiguous := -1, -1, true
 	for i := 0; i < len(b); {
 		num, typ, n := protowire.ConsumeTag(b[i:])
 		if n < 0 {
@@ -82,19 +84,33 @@ func splitNames(b []byte) (rest, names []byte, err error) {
 			return nil, nil, protowire.ParseError(m)
 		}
 		if num == resourceNamesField && typ == protowire.BytesType {
-			if rest == nil {
-				rest = make([]byte, 0, len(b))
+			if first < 0 {
+				first = i
+			} else if i != end {
+				contiguous = false
 			}
-			rest = append(rest, b[start:i]...)
-			names = append(names, b[i:i+n+m]...)
-			start = i + n + m
+			end = i + n + m
 		}
 		i += n + m
 	}
-	if rest == nil {
+	switch {
+	case first < 0:
 		return b, nil, nil
+	case contiguous:
+		rest = make([]byte, 0, len(b)-(end-first))
+		return append(append(rest, b[:first]...), b[end:]...), b[first:end], nil
 	}
-	return append(rest, b[start:]...), names, nil
+	for i := 0; i < len(b); {
+		num, typ, n := protowire.ConsumeTag(b[i:])
+		m := protowire.ConsumeFieldValue(num, typ, b[i+n:])
+		if num == resourceNamesField && typ == protowire.BytesType {
+			names = append(names, b[i:i+n+m]...)
+		} else {
+			rest = append(rest, b[i:i+n+m]...)
+		}
+		i += n + m
+	}
+	return rest, names, nil
 }
 
 // names returns the names of the wire-form resource_names fields wire, shared with every

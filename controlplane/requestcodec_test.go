@@ -52,3 +52,23 @@ func TestRequestCodecSharesNames(t *testing.T) {
 		t.Error("protobuf accepts the name the codec refuses")
 	}
 }
+
+// TestSplitNamesInterleaved: names interleaved with other fields are still all found, in order.
+func TestSplitNamesInterleaved(t *testing.T) {
+	var b []byte
+	for i, name := range []string{"a", "b", "c"} {
+		b = protowire.AppendTag(b, resourceNamesField, protowire.BytesType)
+		b = protowire.AppendString(b, name)
+		if i == 0 {
+			b = protowire.AppendTag(b, 4, protowire.BytesType)
+			b = protowire.AppendString(b, resource.EndpointType)
+		}
+	}
+	req := &discoveryv3.DiscoveryRequest{}
+	if err := newRequestCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, req); err != nil {
+		t.Fatal(err)
+	}
+	if got := req.GetResourceNames(); len(got) != 3 || got[0] != "a" || got[2] != "c" || req.GetTypeUrl() != resource.EndpointType {
+		t.Fatalf("decoded names %v and type %q, want [a b c] and %s", got, req.GetTypeUrl(), resource.EndpointType)
+	}
+}
