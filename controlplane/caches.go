@@ -1,85 +1,18 @@
 package controlplane
 
 import (
-	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 )
 
-// streamCache is a cache that is told which stream each watch belongs to and when a stream
-// ends, so that it can keep per-stream state across requests. The NACK guard drives it.
-type streamCache interface {
-	cache.ConfigFetcher
-	createWatch(stream streamKey, req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error)
-	createDeltaWatch(stream streamKey, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error)
-	streamClosed(stream streamKey)
-}
-
-// typeRouter routes each request by type: endpoints and Dubbo routes to their resourceCaches
-// (one collection shared by every client whatever its flavor), the rest to the snapshot cache.
-type typeRouter struct {
-	snapshots   *compactSnapshots
-	endpoints   *resourceCache
-	dubboRoutes *resourceCache
-}
-
-var _ streamCache = (*typeRouter)(nil)
-
-// resourceCache returns the cache serving typeURL, or nil for the snapshot cache.
-func (r *typeRouter) resourceCache(typeURL string) *resourceCache {
-	switch typeURL {
-	case resource.EndpointType:
-		return r.endpoints
-	case DubboRouteType:
-		return r.dubboRoutes
-	default:
-		return nil
-	}
-}
-
-func (r *typeRouter) createWatch(stream streamKey, req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
-	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
-		return c.createWatch(stream, req, sub, out)
-	}
-	return r.snapshots.CreateWatch(req, sub, out)
-}
-
-func (r *typeRouter) createDeltaWatch(stream streamKey, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
-	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
-		return c.createDeltaWatch(stream, req, sub, out)
-	}
-	return r.snapshots.createDeltaWatch(stream, req, sub, out)
-}
-
-func (r *typeRouter) streamClosed(stream streamKey) {
-	r.endpoints.streamClosed(stream)
-	r.dubboRoutes.streamClosed(stream)
-	r.snapshots.streamClosed(stream)
-}
-
-// Fetch implements cache.ConfigFetcher.
-func (r *typeRouter) Fetch(ctx context.Context, req *cache.Request) (cache.Response, error) {
-	if c := r.resourceCache(req.GetTypeUrl()); c != nil {
-		return c.Fetch(ctx, req)
-	}
-	return r.snapshots.Fetch(ctx, req)
-}
-
-// nodeClusterHash keys snapshots by node cluster: clients of one node cluster share a snapshot.
-type nodeClusterHash struct{}
-
-// ID implements cache.NodeHash.
-func (nodeClusterHash) ID(n *corev3.Node) string { return n.GetCluster() }
-
-// linearDiff is what must change in a resource cache to hold want, given the content hashes of
-// what it holds: the resources to add or replace, and the names to delete.
+// linearDiff is what must change in a collection of load assignments or Dubbo routes to hold
+// want, given the content hashes of what it holds: the resources to add or replace, and the
+// names to delete.
 type linearDiff struct {
 	update map[string]types.Resource
 	remove []string
@@ -121,14 +54,38 @@ func resourceHash(res types.Resource) (string, error) {
 	return hex.EncodeToString(sum[:8]), nil
 }
 
-// hashesVersion is one version for a set of per-resource hashes (sorted by name).
-func hashesVersion(hashes map[string]string) string {
+// versionSum is one version for a set of per-resource hashes: the sum of a hash of each name
+// and its resource's hash. It does not depend on order, so a change of a few resources updates
+// it in time proportional to them (add and sub), and a full recomputation (hashesVersion) gives
+// the same value: the version depends only on the content.
+type versionSum uint64
+
+// entrySum is the term of one resource.
+func entrySum(name, hash string) versionSum {
 	h := sha256.New()
-	for _, name := range sortedKeys(hashes) {
-		h.Write([]byte(name))
-		h.Write([]byte{0})
-		h.Write([]byte(hashes[name]))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write([]byte(hash))
+	return versionSum(binary.BigEndian.Uint64(h.Sum(nil)))
 }
+
+// add and sub account for one resource's hash.
+func (v versionSum) add(name, hash string) versionSum { return v + entrySum(name, hash) }
+func (v versionSum) sub(name, hash string) versionSum { return v - entrySum(name, hash) }
+
+// String is the version text.
+func (v versionSum) String() string {
+	return hex.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(v)))
+}
+
+// sumOf is the versionSum of hashes.
+func sumOf(hashes map[string]string) versionSum {
+	var v versionSum
+	for name, h := range hashes {
+		v = v.add(name, h)
+	}
+	return v
+}
+
+// hashesVersion is one version for a set of per-resource hashes.
+func hashesVersion(hashes map[string]string) string { return sumOf(hashes).String() }

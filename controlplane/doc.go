@@ -107,21 +107,24 @@
 //
 // # Serving
 //
-// Listeners, route configurations and clusters come from go-control-plane's SnapshotCache keyed
-// by node cluster: clients of one node cluster share a snapshot, and all node clusters of a flavor
-// share the same snapshot value, computed once per Update. Each type's version is a hash of its
-// resources' deterministic wire form, so the same input gives the same versions across restarts
-// and an unchanged update pushes nothing. Load assignments and the Dubbo routes come from
-// resource caches of this package shared by all clients (one per type), built for fan-out to
-// many proxies: each resource is marshalled once per change and the same wire form goes to every
-// client; streams are indexed by the names they subscribe to (wildcard streams apart), so a
-// change wakes only its subscribers; what a client holds is kept as a position in a change log
-// rather than a map of versions per client, so an ACK is answered from the changes since its
-// last response without rescanning its subscription. Only changed resources are sent, over
-// delta and over state of the world too (which the xDS protocol allows for EDS and DRDS; only
-// LDS and CDS must be complete); delta responses report removed resources. A rejected (NACKed)
-// response is logged and counted and not sent again; the next push waits for new content and,
-// for a client that keeps rejecting, an exponential backoff.
+// rpcbridge serves its streams itself (ads.go; go-control-plane provides the API types only):
+// every resource type is a collection (collection.go) — the listeners, route configurations and
+// clusters of each target (Envoys of the configured flavor, rpcbridge's own gateways; node
+// clusters of a target share it), the load assignments and the Dubbo routes of every client —
+// built for fan-out to many proxies. Each resource is marshalled once per change and the same
+// wire form goes to every client. A stream keeps per type an interned name set, shared with
+// every stream subscribed to the same names, and a position in the collection's change log
+// instead of maps of names and versions, so a connected proxy costs a few hundred bytes
+// whatever the number of resources; a change wakes only the streams whose set holds a changed
+// name (or that subscribe to everything), and each answers from the changes since its
+// position. Versions are hashes of the resources' deterministic wire form, so the same input
+// gives the same versions across restarts and an unchanged update pushes nothing. Only changed
+// resources are sent, over delta and over state of the world too (which the xDS protocol allows
+// for every type but LDS and CDS, whose responses hold every subscribed resource); delta
+// responses report removed resources. A rejected (NACKed) response is logged and counted and
+// not sent again; the next push waits for new content and, for a client that keeps rejecting,
+// an exponential backoff. A gateway that differs from the last one only in endpoints is not
+// translated again: only the load assignments of the clusters that changed are (shape.go).
 //
 // Every list in Resources is sorted by name, every resource passes ValidateAll, and the set is
 // consistent: every route names an existing cluster, every cluster has its load assignment and

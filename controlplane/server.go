@@ -10,15 +10,8 @@ import (
 	"sync"
 	"time"
 
-	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
-	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
-	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	xdsserver "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -69,23 +62,24 @@ type ServerOptions struct {
 	RequireClientCert bool
 }
 
-// Server is the xDS server: ADS over gRPC, state-of-the-world and delta. Listeners, route
-// configurations and clusters come from one snapshot per node cluster (clients of a node cluster
-// share it, and node clusters of one flavor share the same snapshot value); endpoints and the
-// Dubbo routes come from resource caches shared by every client (see resourceCache), which send
-// only the resources that changed (delta, and also state of the world, which allows that for
-// EDS and DRDS).
+// Server is the xDS server: ADS (and the per-type services) over gRPC, state-of-the-world and
+// delta, served by rpcbridge's own stream handling (adsServer) from collections: one per
+// target for listeners, routes and clusters (clients of a node cluster share their target's),
+// one shared by every client for endpoints and one for the Dubbo routes. Streams get only the
+// resources that changed (delta, and also state of the world for EDS and DRDS).
 // Update replaces the config; Serve serves it.
 type Server struct {
 	log      *slog.Logger
 	opts     ServerOptions
 	embedded map[string]bool
 	metrics  *telemetry.XDSMetrics
-	// snapshots hold listeners, routes and clusters, keyed by node cluster.
-	snapshots   cache.SnapshotCache
-	endpoints   *resourceCache
-	dubboRoutes *resourceCache
-	guard       *nackGuard
+	// names interns the streams' subscriptions.
+	names *nameSets
+	// snapshotColls serve each target's listeners, routes and clusters (in snapshotTypes
+	// order); endpoints and dubboRoutes serve every client.
+	snapshotColls map[target]*[len(snapshotTypes)]*collection
+	endpoints     *collection
+	dubboRoutes   *collection
 	// health answers grpc.health.v1 on the xDS port: NOT_SERVING until the first good
 	// Update and again once Serve stops, so that Envoy's health checks of its xds_cluster
 	// (see Bootstrap) and any other client can skip a replica that has nothing to serve.
@@ -93,14 +87,17 @@ type Server struct {
 
 	mu sync.Mutex
 	// current is the snapshot of each target; nil before the first good Update.
-	current map[target]*cache.Snapshot
-	// nodeClusters are the node clusters that have a snapshot in the cache.
-	nodeClusters map[string]bool
-	// endpointHashes and dubboHashes are the content hashes of the resource caches' resources.
+	current map[target]*snapshot
+	// endpointHashes and dubboHashes are the content hashes of the collections' resources;
+	// endpointSum is the version of endpointHashes.
 	endpointHashes map[string]string
+	endpointSum    versionSum
 	// endpointMemo spares hashing the load assignments of unchanged clusters.
 	endpointMemo endpointMemo
 	dubboHashes  map[string]string
+	// shape is the shape of the last gateway translated in full (nil before): a gateway with
+	// the same shape only re-translates load assignments.
+	shape *gatewayShape
 }
 
 // NewServer returns a server with no config yet: clients that connect before the first Update
@@ -132,21 +129,26 @@ func NewServer(opts ServerOptions) *Server {
 		opts:           opts,
 		embedded:       map[string]bool{},
 		metrics:        m,
-		snapshots:      cache.NewSnapshotCache(false, nodeClusterHash{}, cacheLogger{log}),
-		endpoints:      newResourceCache(resource.EndpointType),
-		dubboRoutes:    newResourceCache(DubboRouteType),
-		current:        map[target]*cache.Snapshot{},
-		nodeClusters:   map[string]bool{},
+		names:          newNameSets(),
+		snapshotColls:  map[target]*[len(snapshotTypes)]*collection{},
+		endpoints:      newCollection(resource.EndpointType),
+		dubboRoutes:    newCollection(DubboRouteType),
+		current:        map[target]*snapshot{},
 		endpointHashes: map[string]string{},
 		dubboHashes:    map[string]string{},
 	}
 	for _, c := range embedded {
 		s.embedded[c] = true
 	}
+	for _, t := range s.targets() {
+		colls := &[len(snapshotTypes)]*collection{}
+		for i, typeURL := range snapshotTypes {
+			colls[i] = newCollection(typeURL)
+		}
+		s.snapshotColls[t] = colls
+	}
 	s.health = health.NewServer()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	router := &typeRouter{snapshots: newCompactSnapshots(s.snapshots), endpoints: s.endpoints, dubboRoutes: s.dubboRoutes}
-	s.guard = newNACKGuard(&nodeClusterCache{streamCache: router, server: s}, log, m, opts.NACKBackoffInitial, opts.NACKBackoffMax)
 	return s
 }
 
@@ -191,11 +193,21 @@ func translationOf(t target, g ir.Gateway, mcpServices []string) target {
 // succeeds, makes it the config clients get.
 // When the translation fails, the error is logged, counted and returned, and the last good config
 // stays. Only what changed is pushed: an update whose content equals the current one pushes
-// nothing, one changed endpoint pushes one load assignment.
+// nothing, one changed endpoint pushes one load assignment. A gateway that differs from the last
+// one only in endpoints re-translates only the load assignments of the clusters that changed
+// (see gatewayShape), with the same versions a full translation gives. Update keeps g's routes,
+// services, descriptors and classes to compare the next gateway with: the caller must not change
+// them in place afterwards (clusters and endpoints may be changed; Update copies them).
 func (s *Server) Update(g ir.Gateway) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.update(g); err != nil {
+	var err error
+	if s.shape != nil && s.shape.matches(g) {
+		err = s.updateEndpoints(g)
+	} else {
+		err = s.update(g)
+	}
+	if err != nil {
 		s.metrics.TranslateError()
 		s.log.Error("gateway state rejected; keeping the last good xDS config", "error", err)
 		return fmt.Errorf("controlplane: update: %w", err)
@@ -204,10 +216,10 @@ func (s *Server) Update(g ir.Gateway) error {
 	return nil
 }
 
-// update does Update's work; s.mu is held.
+// update does Update's work with a full translation; s.mu is held.
 func (s *Server) update(g ir.Gateway) error {
-	snaps := map[target]*cache.Snapshot{}
-	byTranslation := map[target]*cache.Snapshot{}
+	snaps := map[target]*snapshot{}
+	byTranslation := map[target]*snapshot{}
 	var shared *Resources
 	for _, t := range s.targets() {
 		tr := translationOf(t, g, s.opts.Translate.MCPServices)
@@ -249,50 +261,135 @@ func (s *Server) update(g ir.Gateway) error {
 	if err != nil {
 		return fmt.Errorf("hashing dubbo routes: %w", err)
 	}
+	edsEntries, err := entries(resource.EndpointType, eds.update, eds.hashes)
+	if err != nil {
+		return fmt.Errorf("endpoints: %w", err)
+	}
+	drdsEntries, err := entries(DubboRouteType, drds.update, drds.hashes)
+	if err != nil {
+		return fmt.Errorf("dubbo routes: %w", err)
+	}
+	snapEntries := map[target][len(snapshotTypes)]map[string]*cachedEntry{}
+	for t, snap := range snaps {
+		if sameVersions(s.current[t], snap) {
+			continue
+		}
+		var ents [len(snapshotTypes)]map[string]*cachedEntry
+		for i, st := range snap.types {
+			upsert := map[string]types.Resource{}
+			for name, h := range st.hashes {
+				if s.current[t] == nil || s.current[t].types[i].hashes[name] != h {
+					upsert[name] = st.resources[name]
+				}
+			}
+			if ents[i], err = entries(snapshotTypes[i], upsert, st.hashes); err != nil {
+				return fmt.Errorf("%s: %w", snapshotTypes[i], err)
+			}
+		}
+		snapEntries[t] = ents
+	}
 
-	// The change is marked before any cache answers a watch with it, so that a push's latency
-	// is measured from the change rather than from the stream's earlier request.
+	// Nothing fails from here on. The change is marked before any stream sends it, so that a
+	// push's latency is measured from the change rather than from the stream's earlier request.
 	if len(eds.update)+len(eds.remove) > 0 {
 		s.metrics.Changed(resource.EndpointType)
 	}
 	if len(drds.update)+len(drds.remove) > 0 {
 		s.metrics.Changed(DubboRouteType)
 	}
-	// Make before break: new and changed endpoints and Dubbo routes first, then the snapshots
-	// that may reference them, then removals.
-	if err := s.applyLinear(eds, drds, false); err != nil {
-		return err
-	}
-	changed := false
+	edsSum := sumOf(eds.hashes)
+	// Make before break: new and changed endpoints and Dubbo routes first, then the listeners,
+	// routes and clusters that may reference them, then removals.
+	s.endpoints.update(edsEntries, nil, edsSum.String())
+	s.dubboRoutes.update(drdsEntries, nil, hashesVersion(drds.hashes))
 	for t, snap := range snaps {
-		if sameVersions(s.current[t], snap) {
+		ents, ok := snapEntries[t]
+		if !ok {
 			continue
 		}
-		changed = true
 		s.metrics.Changed(changedTypes(s.current[t], snap)...)
-		s.current[t] = snap
-		for nc := range s.nodeClusters {
-			if s.targetOf(nc) != t {
-				continue
+		for i, st := range snap.types {
+			var remove []string
+			if old := s.current[t]; old != nil {
+				for name := range old.types[i].hashes {
+					if _, ok := st.hashes[name]; !ok {
+						remove = append(remove, name)
+					}
+				}
 			}
-			if err := s.snapshots.SetSnapshot(context.Background(), nc, snap); err != nil {
-				return fmt.Errorf("setting the snapshot of node cluster %q: %w", nc, err)
-			}
+			s.snapshotColls[t][i].update(ents[i], remove, st.version)
 		}
+		s.current[t] = snap
 	}
-	if err := s.applyLinear(eds, drds, true); err != nil {
-		return err
+	if len(eds.remove) > 0 {
+		s.endpoints.update(nil, eds.remove, edsSum.String())
 	}
-	s.endpointHashes, s.dubboHashes = eds.hashes, drds.hashes
+	if len(drds.remove) > 0 {
+		s.dubboRoutes.update(nil, drds.remove, hashesVersion(drds.hashes))
+	}
+	s.endpointHashes, s.endpointSum, s.dubboHashes = eds.hashes, edsSum, drds.hashes
 	s.endpointMemo = s.endpointMemo.next(g.Clusters, eds.hashes)
-	if changed || len(eds.update)+len(eds.remove)+len(drds.update)+len(drds.remove) > 0 {
-		v := s.versionsLocked()
-		s.log.Info("xDS config updated",
-			"listeners", v[resource.ListenerType], "routes", v[resource.RouteType],
-			"clusters", v[resource.ClusterType], "endpoints", v[resource.EndpointType],
-			"changed_endpoints", len(eds.update), "removed_endpoints", len(eds.remove))
+	s.shape = shapeOf(g)
+	if len(snapEntries)+len(eds.update)+len(eds.remove)+len(drds.update)+len(drds.remove) > 0 {
+		s.logUpdated(len(eds.update), len(eds.remove))
 	}
 	return nil
+}
+
+// updateEndpoints does Update's work for a gateway with the current shape: only the load
+// assignments of clusters whose endpoints changed are translated, validated and hashed, as the
+// full translation would (same resources, same versions). s.mu is held.
+func (s *Server) updateEndpoints(g ir.Gateway) error {
+	upsert := map[string]types.Resource{}
+	hashes := map[string]string{}
+	memo := map[string]memoEntry{}
+	for _, c := range g.Clusters {
+		if e, ok := s.endpointMemo[c.Name]; ok && sameCluster(e.cluster, c) {
+			continue
+		}
+		cla, err := loadAssignment(c)
+		if err == nil {
+			err = cla.ValidateAll()
+		}
+		if err != nil {
+			return fmt.Errorf("cluster %q: %w", c.Name, err)
+		}
+		h, err := resourceHash(cla)
+		if err != nil {
+			return fmt.Errorf("hashing endpoints: %s: %w", c.Name, err)
+		}
+		memo[c.Name] = memoEntry{cluster: cloneCluster(c), hash: h}
+		if s.endpointHashes[c.Name] != h {
+			upsert[c.Name], hashes[c.Name] = cla, h
+		}
+	}
+	ents, err := entries(resource.EndpointType, upsert, hashes)
+	if err != nil {
+		return fmt.Errorf("endpoints: %w", err)
+	}
+	for name, e := range memo {
+		s.endpointMemo[name] = e
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	s.metrics.Changed(resource.EndpointType)
+	for name, h := range hashes {
+		s.endpointSum = s.endpointSum.sub(name, s.endpointHashes[name]).add(name, h)
+		s.endpointHashes[name] = h
+	}
+	s.endpoints.update(ents, nil, s.endpointSum.String())
+	s.logUpdated(len(ents), 0)
+	return nil
+}
+
+// logUpdated logs the versions after an update that changed something.
+func (s *Server) logUpdated(changedEndpoints, removedEndpoints int) {
+	v := s.versionsLocked()
+	s.log.Info("xDS config updated",
+		"listeners", v[resource.ListenerType], "routes", v[resource.RouteType],
+		"clusters", v[resource.ClusterType], "endpoints", v[resource.EndpointType],
+		"changed_endpoints", changedEndpoints, "removed_endpoints", removedEndpoints)
 }
 
 // flavorDependent reports whether g translates differently per flavor: only Dubbo routes and
@@ -322,58 +419,21 @@ func hasAPIKeyDigests(g ir.Gateway) bool {
 	return false
 }
 
-// applyLinear updates the resource caches: the new and changed resources, or the removals.
-func (s *Server) applyLinear(eds, drds linearDiff, removals bool) error {
-	for _, step := range []struct {
-		what  string
-		cache *resourceCache
-		diff  linearDiff
-	}{{"endpoints", s.endpoints, eds}, {"dubbo routes", s.dubboRoutes, drds}} {
-		var err error
-		switch {
-		case removals && len(step.diff.remove) > 0:
-			err = step.cache.update(nil, nil, step.diff.remove)
-		case !removals && len(step.diff.update) > 0:
-			err = step.cache.update(step.diff.update, step.diff.hashes, nil)
-		}
-		if err != nil {
-			return fmt.Errorf("updating %s: %w", step.what, err)
+// collectionFor is the collection that serves typeURL to streams of target t, or nil for a type
+// rpcbridge does not serve.
+func (s *Server) collectionFor(t target, typeURL string) *collection {
+	switch typeURL {
+	case resource.EndpointType:
+		return s.endpoints
+	case DubboRouteType:
+		return s.dubboRoutes
+	}
+	for i, st := range snapshotTypes {
+		if st == typeURL {
+			return s.snapshotColls[t][i]
 		}
 	}
 	return nil
-}
-
-// ensureNodeCluster gives a node cluster seen for the first time its flavor's snapshot, so that
-// its watches can be answered.
-func (s *Server) ensureNodeCluster(nodeCluster string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.nodeClusters[nodeCluster] {
-		return
-	}
-	s.nodeClusters[nodeCluster] = true
-	if snap := s.current[s.targetOf(nodeCluster)]; snap != nil {
-		if err := s.snapshots.SetSnapshot(context.Background(), nodeCluster, snap); err != nil {
-			s.log.Error("setting the snapshot of a new node cluster", "node_cluster", nodeCluster, "error", err)
-		}
-	}
-}
-
-// nodeClusterCache makes sure a request's node cluster has its snapshot before the request
-// reaches the caches.
-type nodeClusterCache struct {
-	streamCache
-	server *Server
-}
-
-func (c *nodeClusterCache) createWatch(stream streamKey, req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
-	c.server.ensureNodeCluster(req.GetNode().GetCluster())
-	return c.streamCache.createWatch(stream, req, sub, out)
-}
-
-func (c *nodeClusterCache) createDeltaWatch(stream streamKey, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
-	c.server.ensureNodeCluster(req.GetNode().GetCluster())
-	return c.streamCache.createDeltaWatch(stream, req, sub, out)
 }
 
 // Versions returns the current version of each resource type of the configured flavor (as
@@ -393,13 +453,12 @@ func (s *Server) versionsLocked() map[string]string {
 	if snap == nil {
 		return out
 	}
-	for i, r := range snap.Resources {
-		typeURL, err := cache.GetResponseTypeURL(types.ResponseType(i))
-		if err == nil && r.Version != "" {
-			out[typeURL] = r.Version
+	for i, st := range snap.types {
+		if st.version != "" {
+			out[snapshotTypes[i]] = st.version
 		}
 	}
-	out[resource.EndpointType] = hashesVersion(s.endpointHashes)
+	out[resource.EndpointType] = s.endpointSum.String()
 	if len(s.dubboHashes) > 0 {
 		out[DubboRouteType] = hashesVersion(s.dubboHashes)
 	}
@@ -411,13 +470,8 @@ func (s *Server) versionsLocked() map[string]string {
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	xdsCtx, cancelXDS := context.WithCancel(ctx)
 	defer cancelXDS()
-	xds := xdsserver.NewServer(xdsCtx, s.guard, s.guard)
 	gs := grpc.NewServer(append(s.grpcServerOptions(), s.opts.GRPCOptions...)...)
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
-	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xds)
-	routeservice.RegisterRouteDiscoveryServiceServer(gs, xds)
-	clusterservice.RegisterClusterDiscoveryServiceServer(gs, xds)
-	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, xds)
+	(&adsServer{srv: s, ctx: xdsCtx}).register(gs)
 	healthpb.RegisterHealthServer(gs, s.health)
 
 	stopped := make(chan struct{})

@@ -1,12 +1,10 @@
 package controlplane
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 
@@ -16,67 +14,81 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// newSnapshot wraps the listeners, route configurations and clusters of validated resources in
-// a go-control-plane snapshot whose per-type versions are derived from the content, so equal
-// resources give equal versions across restarts. Endpoints and Dubbo routes are served from
-// resource caches instead (see Server).
-func newSnapshot(r *Resources) (*cache.Snapshot, error) {
-	snap := &cache.Snapshot{}
-	for typeURL, items := range map[resource.Type][]types.Resource{
-		resource.ListenerType: asResources(r.Listeners),
-		resource.RouteType:    asResources(r.Routes),
-		resource.ClusterType:  asResources(r.Clusters),
-	} {
-		version, err := contentVersion(items)
+// snapshotTypes are the types a snapshot holds, in the order of snapshot.types. Endpoints and
+// Dubbo routes are the same for every target and are kept apart (see Server).
+var snapshotTypes = [...]string{resource.ListenerType, resource.RouteType, resource.ClusterType}
+
+// snapshot is the listeners, route configurations and clusters translated for a target.
+type snapshot struct {
+	types [len(snapshotTypes)]snapshotType
+}
+
+// snapshotType is one type of a snapshot: its resources by name with the hash of each one's
+// deterministic wire form, and the type's version, a hash of all of them.
+type snapshotType struct {
+	version   string
+	resources map[string]types.Resource
+	hashes    map[string]string
+}
+
+// newSnapshot versions the listeners, route configurations and clusters of validated
+// resources by their content, so equal resources give equal versions across restarts.
+func newSnapshot(r *Resources) (*snapshot, error) {
+	snap := &snapshot{}
+	for i, items := range [][]types.Resource{asResources(r.Listeners), asResources(r.Routes), asResources(r.Clusters)} {
+		st, err := newSnapshotType(items)
 		if err != nil {
-			return nil, fmt.Errorf("versioning %s: %w", typeURL, err)
+			return nil, fmt.Errorf("versioning %s: %w", snapshotTypes[i], err)
 		}
-		snap.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(version, items)
+		snap.types[i] = st
 	}
 	return snap, nil
 }
 
-// contentVersion hashes the deterministic wire form of items (which are sorted by name).
-func contentVersion(items []types.Resource) (string, error) {
+// newSnapshotType marshals each of items (sorted by name) once: for its own hash and for the
+// type's version, which hashes the wire forms in order.
+func newSnapshotType(items []types.Resource) (snapshotType, error) {
+	st := snapshotType{resources: make(map[string]types.Resource, len(items)), hashes: make(map[string]string, len(items))}
 	h := sha256.New()
 	opts := proto.MarshalOptions{Deterministic: true}
 	for _, it := range items {
+		name := cache.GetResourceName(it)
 		b, err := opts.Marshal(it)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", cache.GetResourceName(it), err)
+			return st, fmt.Errorf("%s: %w", name, err)
 		}
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
 		h.Write(b)
+		sum := sha256.Sum256(b)
+		st.resources[name], st.hashes[name] = it, hex.EncodeToString(sum[:8])
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
+	st.version = hex.EncodeToString(h.Sum(nil))[:16]
+	return st, nil
 }
 
 // sameVersions reports whether a and b have the same version for every type.
-func sameVersions(a, b *cache.Snapshot) bool {
+func sameVersions(a, b *snapshot) bool {
 	if a == nil || b == nil {
 		return false
 	}
-	for i := range a.Resources {
-		if a.Resources[i].Version != b.Resources[i].Version {
+	for i := range a.types {
+		if a.types[i].version != b.types[i].version {
 			return false
 		}
 	}
 	return true
 }
 
-// cacheLogger adapts slog to go-control-plane's logger; its chatty info messages become debug.
-type cacheLogger struct{ log *slog.Logger }
-
-func (l cacheLogger) Debugf(format string, args ...any) { l.logf(slog.LevelDebug, format, args) }
-func (l cacheLogger) Infof(format string, args ...any)  { l.logf(slog.LevelDebug, format, args) }
-func (l cacheLogger) Warnf(format string, args ...any)  { l.logf(slog.LevelWarn, format, args) }
-func (l cacheLogger) Errorf(format string, args ...any) { l.logf(slog.LevelError, format, args) }
-
-func (l cacheLogger) logf(level slog.Level, format string, args []any) {
-	if !l.log.Enabled(context.Background(), level) {
-		return
+// changedTypes lists the type URLs whose version differs between the snapshots a (nil before
+// the first) and b: the types an update pushes, whose push latency starts now.
+func changedTypes(a, b *snapshot) []string {
+	var out []string
+	for i := range b.types {
+		if a == nil || a.types[i].version != b.types[i].version {
+			out = append(out, snapshotTypes[i])
+		}
 	}
-	l.log.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "go-control-plane")
+	return out
 }
 
 // sortedKeys returns the keys of m in order.

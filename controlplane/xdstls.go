@@ -12,13 +12,15 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// grpcServerOptions are the options of the xDS gRPC server: the keepalive policy, and TLS and
-// the client-certificate check when configured.
+// grpcServerOptions are the options of the xDS gRPC server: the keepalive policy, the codec
+// that shares state-of-the-world requests' lists of names (requestcodec.go), and TLS and the
+// client-certificate check when configured.
 func (s *Server) grpcServerOptions() []grpc.ServerOption {
 	// Clients may ping idle connections every 15 s (grpc-go's default allows one per 5 min and
 	// answers more with GOAWAY "too_many_pings"): rpcbridge's gateways ping every 30 s to
 	// notice a replica that vanished, as Istio's control plane permits its proxies.
-	opts := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second})}
+	opts := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second}),
+		grpc.ForceServerCodecV2(newRequestCodec())}
 	if s.opts.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.opts.TLS)))
 	}

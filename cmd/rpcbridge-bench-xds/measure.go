@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,8 +11,8 @@ import (
 	"time"
 )
 
-// giveUp bounds every wait of a run.
-const giveUp = 3 * time.Minute
+// giveUp bounds every wait of a run (-giveup).
+var giveUp = 3 * time.Minute
 
 // result is what one run measured.
 type result struct {
@@ -22,32 +21,26 @@ type result struct {
 	heapPerProxy, rssPerProxy float64
 }
 
-// measure runs one implementation and variant: connect n proxies to a server with s services,
-// then change one endpoint per round and time its arrival at every proxy.
-func measure(impl string, delta bool, s, n, rounds int) (result, error) {
+// measure runs one implementation and variant: start its server with s services in a child
+// process, connect n proxies, then change one endpoint per round and time its arrival at every
+// proxy. Memory and CPU are the server process's alone.
+func measure(impl string, delta bool, s, n, rounds int, cpuProfile string) (result, error) {
 	var r result
-	g := gateway(s)
-	var t target
-	var err error
-	switch impl {
-	case "rpcbridge":
-		t, err = startRPCBridge(g)
-	case "stock":
-		t, err = startStock(g)
-	default:
-		return r, fmt.Errorf("unknown impl %q", impl)
-	}
+	srv, err := startServerProc(impl, s, cpuProfile)
 	if err != nil {
 		return r, err
 	}
-	defer t.stop()
+	defer srv.stop()
 	// Memory is measured from here: what connected proxies add to a server holding the config.
-	heap0, rss0 := settledMemory()
+	heap0, rss0, err := srv.memory()
+	if err != nil {
+		return r, err
+	}
 	ctx, cancel := withTimeout(giveUp)
 	defer cancel()
 	proxies := make([]*proxy, n)
 	for i := range proxies {
-		if proxies[i], err = dialProxy(ctx, t.addr(), i, delta, s); err != nil {
+		if proxies[i], err = dialProxy(ctx, srv.addr, i, delta, s); err != nil {
 			return r, err
 		}
 		defer proxies[i].conn.Close()
@@ -59,29 +52,38 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 			return r, fmt.Errorf("proxies did not receive all %d load assignments: %w", s, ctx.Err())
 		}
 	}
-	heap1, rss1 := settledMemory()
+	heap1, rss1, err := srv.memory()
+	if err != nil {
+		return r, err
+	}
 	if path := os.Getenv("BENCH_HEAPPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			_ = pprof.WriteHeapProfile(f)
-			f.Close()
+		if err := srv.heapProfile(path); err != nil {
+			return r, err
 		}
 	}
 	r.heapPerProxy = (heap1 - heap0) / float64(n)
 	r.rssPerProxy = (rss1 - rss0) / float64(n)
 
 	var latencies []time.Duration
-	cpu0 := cpuTime()
+	cpu0, err := srv.cpu()
+	if err != nil {
+		return r, err
+	}
+	if path := os.Getenv("BENCH_CHANGEPROFILE"); path != "" {
+		if err := srv.startProfile(path); err != nil {
+			return r, err
+		}
+	}
 	for round := range rounds {
 		idx := (round*7919 + 1) % s
 		port := uint32(10000 + round)
-		g.Clusters[idx].Endpoints[0].Port = port
-		name := g.Clusters[idx].Name
+		name := clusterName(idx)
 		waits := make([]<-chan time.Time, n)
 		for i, p := range proxies {
 			waits[i] = p.expect(name, port)
 		}
 		start := time.Now()
-		if err := t.update(g); err != nil {
+		if err := srv.change(idx, port); err != nil {
 			return r, err
 		}
 		var roundMax time.Duration
@@ -100,7 +102,16 @@ func measure(impl string, delta bool, s, n, rounds int) (result, error) {
 		// Let stragglers' ACKs settle so rounds do not overlap.
 		time.Sleep(50 * time.Millisecond)
 	}
-	r.cpuPerChange = (cpuTime() - cpu0) / time.Duration(rounds)
+	if os.Getenv("BENCH_CHANGEPROFILE") != "" {
+		if err := srv.stopProfile(); err != nil {
+			return r, err
+		}
+	}
+	cpu1, err := srv.cpu()
+	if err != nil {
+		return r, err
+	}
+	r.cpuPerChange = (cpu1 - cpu0) / time.Duration(rounds)
 	slices.Sort(latencies)
 	r.p50 = latencies[len(latencies)/2]
 	r.p99 = latencies[(len(latencies)*99)/100]
