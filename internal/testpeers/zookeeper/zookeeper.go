@@ -60,16 +60,28 @@ func StartWithHeap(t testing.TB, heapMiB int) *Server {
 		}
 		t.Skip("zookeeper not installed; run scripts/test-deps.sh")
 	}
-	s := &Server{t: t, dir: t.TempDir(), port: peerproc.FreePort(t), heapMiB: heapMiB}
-	cfg := fmt.Sprintf("tickTime=%d\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
-		"admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n",
-		TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
-	if err := os.WriteFile(s.cfgPath(), []byte(cfg), 0o644); err != nil {
-		t.Fatalf("zookeeper config: %v", err)
-	}
+	s := &Server{t: t, dir: t.TempDir(), heapMiB: heapMiB}
 	t.Cleanup(s.Stop)
-	s.start()
-	return s
+	// A free port can be taken by another test process between FreePort and the JVM's bind
+	// (packages run in parallel): then ZooKeeper exits with a BindException, and a new port is
+	// tried.
+	for attempt := 1; ; attempt++ {
+		s.port = peerproc.FreePort(t)
+		cfg := fmt.Sprintf("tickTime=%d\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
+			"admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n",
+			TickTime.Milliseconds(), filepath.Join(s.dir, "data"), s.port)
+		if err := os.WriteFile(s.cfgPath(), []byte(cfg), 0o644); err != nil {
+			t.Fatalf("zookeeper config: %v", err)
+		}
+		err := s.tryStart()
+		if err == nil {
+			return s
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "BindException") {
+			t.Fatal(err)
+		}
+		t.Logf("zookeeper: port %d was taken before it bound; trying another", s.port)
+	}
 }
 
 // Addr is the server's "127.0.0.1:port" client address; it stays the same across Restart.
@@ -98,13 +110,21 @@ func (s *Server) logPath() string { return filepath.Join(s.dir, "server.log") }
 
 func (s *Server) start() {
 	s.t.Helper()
+	if err := s.tryStart(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// tryStart runs the server on s.port and waits until it serves.
+func (s *Server) tryStart() error {
 	cmd := exec.Command("java", fmt.Sprintf("-Xmx%dm", s.heapMiB), "-cp", Jar+":"+slf4jBinding,
 		"org.apache.zookeeper.server.ZooKeeperServerMain", s.cfgPath())
 	proc, err := peerproc.Start(cmd, s.logPath(), "zookeeper (ruok)", startTimeout, s.serving)
 	if err != nil {
-		s.t.Fatal(err)
+		return err
 	}
 	s.proc = proc
+	return nil
 }
 
 // serving reports whether the server answers ruok with imok and serves requests: ruok answers
