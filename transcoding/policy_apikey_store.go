@@ -88,37 +88,32 @@ func (k APIKeys) ReadFile() (text string, ok bool, err error) {
 }
 
 // UnmarshalYAML decodes {file: PATH}, {env: NAME} or {store: NAME} strictly. A plain string is
-// refused without repeating it (it is likely a key), as secret.Ref does.
+// refused without repeating it (it is likely a key), as secret.Ref does; file and env are
+// secret.Ref's own decoding, store is taken out before it.
 func (k *APIKeys) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf(
 			"line %d: keys are never written in the configuration: write {file: PATH}, {env: NAME} or {store: NAME} (docs/policies.md)", n.Line)}}
 	}
 	var out APIKeys
-	var errs []string
+	rest := *n
+	rest.Content = nil
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, v := n.Content[i], n.Content[i+1]
-		var dst *string
-		switch key.Value {
-		case "file":
-			dst = &out.File
-		case "env":
-			dst = &out.Env
-		case "store":
-			dst = &out.Store
-		default:
-			errs = append(errs, fmt.Sprintf("line %d: field %s not found in type transcoding.APIKeys", key.Line, key.Value))
+		if key.Value != "store" {
+			rest.Content = append(rest.Content, key, v)
 			continue
 		}
 		if v.Kind != yaml.ScalarNode {
-			errs = append(errs, fmt.Sprintf("line %d: %s: want a string", v.Line, key.Value))
-			continue
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: store: want a string", v.Line)}}
 		}
-		*dst = v.Value
+		out.Store = v.Value
 	}
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
+	var ref secret.Ref
+	if err := ref.UnmarshalYAML(&rest); err != nil {
+		return err
 	}
+	out.File, out.Env = ref.File, ref.Env
 	*k = out
 	return nil
 }
