@@ -6,9 +6,11 @@ package routetable
 // client-address header). Per Envoy's filter, the per-route configurations of the route and its
 // virtual host apply, most specific first, then the filter-level one; with
 // most_specific_header_mutations_wins only the most specific applies. Mutations are applied in
-// their order (source/common/http/header_mutation.cc evaluates them one after another).
-// Anything else — response, trailer or query mutations, another append action, another
-// operator — is refused, which withholds the route.
+// their order (source/common/http/header_mutation.cc evaluates them one after another); an
+// append is decoded as the router decodes request_headers_to_add (compileHeaderAdd), since
+// Envoy's appends are the router's HeadersToAddEntry. Anything else — response, trailer or query
+// mutations, an operator the gateway does not execute, a pseudo-header or host — is refused,
+// which withholds the route.
 
 import (
 	"fmt"
@@ -32,13 +34,12 @@ type headerMutation struct {
 	mostSpecificWins bool
 }
 
-// headerOp is one request header mutation: a removal (value nil) or a set.
+// headerOp is one request header mutation: a removal (remove, add.name only) or an append,
+// decoded as the router decodes request_headers_to_add (compileHeaderAdd: Envoy's
+// header_mutation appends are Router::HeadersToAddEntry values).
 type headerOp struct {
-	name  string // canonical form, so that applying it allocates nothing for the key
-	value func(*http.Request) (string, bool)
-	// overwrite replaces the header's values (OVERWRITE_IF_EXISTS_OR_ADD); otherwise the value is
-	// appended to them (APPEND_IF_EXISTS_OR_ADD).
-	overwrite bool
+	remove bool
+	add    headerAdd
 }
 
 // newHeaderMutation decodes the filter-level configuration.
@@ -66,40 +67,18 @@ func requestMutations(ms *headermutationv3.Mutations) ([]headerOp, error) {
 	for _, m := range ms.GetRequestMutations() {
 		switch a := m.GetAction().(type) {
 		case *mutationv3.HeaderMutation_Remove:
-			out = append(out, headerOp{name: http.CanonicalHeaderKey(a.Remove)})
+			out = append(out, headerOp{remove: true, add: headerAdd{name: http.CanonicalHeaderKey(a.Remove)}})
 		case *mutationv3.HeaderMutation_Append:
-			op, err := appendOp(a.Append)
+			add, err := compileHeaderAdd(a.Append)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, op)
+			out = append(out, headerOp{add: add})
 		default:
 			return nil, fmt.Errorf("request mutation %T is not supported (only remove and append)", m.GetAction())
 		}
 	}
 	return out, nil
-}
-
-// appendOp decodes an append mutation.
-func appendOp(o *corev3.HeaderValueOption) (headerOp, error) {
-	h := o.GetHeader()
-	if len(h.GetRawValue()) > 0 || o.GetKeepEmptyValue() || o.GetAppend() != nil { //nolint:staticcheck // the deprecated append is refused, not read
-		return headerOp{}, fmt.Errorf("header %q: only key, value and append_action are supported", h.GetKey())
-	}
-	op := headerOp{name: http.CanonicalHeaderKey(h.GetKey())}
-	switch o.GetAppendAction() {
-	case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
-	case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
-		op.overwrite = true
-	default:
-		return headerOp{}, fmt.Errorf("header %q: append_action %s is not supported", h.GetKey(), o.GetAppendAction())
-	}
-	value, err := mutationValue(h.GetValue())
-	if err != nil {
-		return headerOp{}, fmt.Errorf("header %q: %w", h.GetKey(), err)
-	}
-	op.value = value
-	return op, nil
 }
 
 // mutationValue compiles a header value: a literal (%% standing for %), or exactly one of
@@ -173,25 +152,33 @@ type headerOps []headerOp
 func (ops headerOps) Serve(_ http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	cloned := false
 	for _, op := range ops {
+		a := op.add
+		_, present := r.Header[a.name]
 		var v string
-		if op.value != nil {
+		if !op.remove {
 			var ok bool
-			if v, ok = op.value(r); !ok {
+			if v, ok = a.value(r); !ok && !a.keepEmpty {
 				continue
 			}
-		} else if _, present := r.Header[op.name]; !present {
+		}
+		overwrite := a.action == corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD ||
+			a.action == corev3.HeaderValueOption_OVERWRITE_IF_EXISTS
+		switch {
+		case op.remove && !present,
+			a.action == corev3.HeaderValueOption_ADD_IF_ABSENT && present,
+			a.action == corev3.HeaderValueOption_OVERWRITE_IF_EXISTS && !present:
 			continue
 		}
 		if !cloned {
 			r, cloned = r.Clone(r.Context()), true
 		}
 		switch {
-		case op.value == nil:
-			delete(r.Header, op.name)
-		case op.overwrite:
-			r.Header[op.name] = []string{v}
+		case op.remove:
+			delete(r.Header, a.name)
+		case overwrite:
+			r.Header[a.name] = []string{v}
 		default:
-			r.Header[op.name] = append(r.Header[op.name], v)
+			r.Header[a.name] = append(r.Header[a.name], v)
 		}
 	}
 	return r, true
